@@ -1,0 +1,186 @@
+// Single-process behaviour of the lease table: grants, limits, counters,
+// TTLs, tokens and every kind of bad input.
+#include <thread>
+
+#include "sluice/clock.hpp"
+#include "sluice/errors.hpp"
+#include "sluice/owner.hpp"
+#include "test_support.hpp"
+
+namespace sluice::test {
+namespace {
+
+TEST_F(TableTest, GrantsUpToTheLimitThenRefuses) {
+    uint32_t k = table->resolve_key("site");
+    auto a = take(k, 2), b = take(k, 2), c = take(k, 2);
+    EXPECT_TRUE(a.acquired);
+    EXPECT_TRUE(b.acquired);
+    ASSERT_FALSE(c.acquired);
+    EXPECT_EQ(c.refusal.key_index, k);
+    EXPECT_EQ(c.refusal.limit, 2u);
+    EXPECT_EQ(c.refusal.active, 2u);
+    EXPECT_TRUE(release(a));
+    EXPECT_TRUE(take(k, 2).acquired);
+    KeyInfo info = key_info("site");
+    EXPECT_EQ(info.active, 2u);
+    EXPECT_EQ(info.peak, 2u);
+    EXPECT_EQ(info.acquired, 3u);
+    EXPECT_EQ(info.throttled, 1u);
+    EXPECT_EQ(info.released, 1u);
+}
+
+TEST_F(TableTest, ReleaseIsIdempotentAndTokenChecked) {
+    uint32_t k = table->resolve_key("site");
+    auto a = take(k, 1);
+    Token forged = a.grant.token;
+    forged.lo ^= 1;
+    EXPECT_FALSE(table->release(a.grant.lease_index, forged));
+    EXPECT_TRUE(table->is_held(a.grant.lease_index, a.grant.token));
+    EXPECT_TRUE(release(a));
+    EXPECT_FALSE(release(a));
+    EXPECT_FALSE(table->is_held(a.grant.lease_index, a.grant.token));
+    EXPECT_FALSE(table->release(999999, a.grant.token));
+}
+
+TEST_F(TableTest, StaleHandleNeverMatchesAReusedRecord) {
+    uint32_t k = table->resolve_key("site");
+    auto a = take(k, 1);
+    ASSERT_TRUE(release(a));
+    auto b = take(k, 1);
+    ASSERT_EQ(a.grant.lease_index, b.grant.lease_index) << "the free list hands the record back";
+    EXPECT_FALSE(release(a)) << "an old token must not release the new holder";
+    EXPECT_TRUE(table->is_held(b.grant.lease_index, b.grant.token));
+}
+
+TEST_F(TableTest, SeveralKeysAreAllOrNothing) {
+    uint32_t site = table->resolve_key("site"), provider = table->resolve_key("provider:openai");
+    auto first = take({site, provider}, {3, 1});
+    ASSERT_TRUE(first.acquired);
+    auto second = take({site, provider}, {3, 1});
+    ASSERT_FALSE(second.acquired);
+    EXPECT_EQ(second.refusal.key_index, provider);
+    EXPECT_EQ(key_info("site").active, 1u) << "a refused lease must take nothing";
+    ASSERT_TRUE(release(first));
+    EXPECT_EQ(key_info("site").active, 0u);
+    EXPECT_EQ(key_info("provider:openai").active, 0u);
+}
+
+TEST_F(TableTest, ExpiredLeaseIsReclaimedOnTheAcquirePath) {
+    uint32_t k = table->resolve_key("site");
+    auto a = take(k, 1, 1 * kNsPerMs);
+    ASSERT_TRUE(a.acquired);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    EXPECT_TRUE(take(k, 1).acquired);
+    EXPECT_FALSE(release(a)) << "the expired holder lost its slot";
+    EXPECT_EQ(key_info("site").reclaimed_expired, 1u);
+}
+
+TEST_F(TableTest, RenewPushesExpiryOut) {
+    uint32_t k = table->resolve_key("site");
+    auto a = take(k, 1, 20 * kNsPerMs);
+    EXPECT_TRUE(table->renew(a.grant.lease_index, a.grant.token, kMinute));
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    EXPECT_FALSE(take(k, 1).acquired);
+    EXPECT_THROW(table->renew(a.grant.lease_index, a.grant.token, 0), InvalidArgument);
+    ASSERT_TRUE(release(a));
+    EXPECT_FALSE(table->renew(a.grant.lease_index, a.grant.token, kMinute));
+}
+
+TEST_F(TableTest, ReusedPidWithAnotherStartTimeCountsAsDead) {
+    uint32_t k = table->resolve_key("site");
+    auto a = take(k, 1);
+    // Make the record look like an older process that had our pid.
+    LeaseRecord* rec = segment->lease(a.grant.lease_index);
+    rec->start_time = current_owner().start_time - 1;
+    rec->owner_verified_at_ns = 0;  // due for a start-time check
+    EXPECT_TRUE(take(k, 1).acquired);
+    EXPECT_EQ(key_info("site").reclaimed_dead, 1u);
+}
+
+TEST_F(TableTest, ResetDropsEveryLeaseOfTheKey) {
+    uint32_t site = table->resolve_key("site"), other = table->resolve_key("other");
+    auto a = take({site, other}, {3, 3});
+    auto b = take(site, 3);
+    auto c = take(other, 3);
+    EXPECT_EQ(table->reset("site"), 2u);
+    EXPECT_FALSE(release(a));
+    EXPECT_FALSE(release(b));
+    EXPECT_TRUE(release(c));
+    EXPECT_EQ(key_info("other").active, 0u) << "a reset lease frees all of its keys";
+    EXPECT_EQ(table->reset("nope"), 0u);
+}
+
+TEST_F(TableTest, SnapshotShowsHoldersWithLabels) {
+    uint32_t k = table->resolve_key("site");
+    auto a = take(k, 2, kMinute, "job 7 / step ai");
+    Snapshot snap = table->snapshot();
+    ASSERT_EQ(snap.keys.size(), 1u);
+    ASSERT_EQ(snap.keys[0].holders.size(), 1u);
+    const HolderInfo& h = snap.keys[0].holders[0];
+    EXPECT_EQ(h.label, "job 7 / step ai");
+    EXPECT_EQ(h.pid, ::getpid());
+    EXPECT_EQ(h.token, format_token(a.grant.lease_index, a.grant.token));
+    EXPECT_GT(h.expires_at_ns, snap.now_ns);
+    EXPECT_EQ(snap.segment.leases_in_use, 1u);
+}
+
+TEST_F(TableTest, LongLabelsAreTruncated) {
+    uint32_t k = table->resolve_key("site");
+    take(k, 1, kMinute, std::string(300, 'x'));
+    EXPECT_EQ(key_info("site").holders.at(0).label.size(), kMaxLabelBytes);
+}
+
+TEST_F(TableTest, BadKeysAreRejectedByName) {
+    EXPECT_THROW(table->resolve_key(""), InvalidArgument);
+    EXPECT_THROW(table->resolve_key(std::string(65, 'k')), InvalidArgument);
+    EXPECT_NO_THROW(table->resolve_key(std::string(64, 'k')));
+    EXPECT_THROW(table->resolve_key(std::string("a\0b", 3)), InvalidArgument);
+}
+
+TEST_F(TableTest, BadRequestsAreRejected) {
+    uint32_t k = table->resolve_key("site"), k2 = table->resolve_key("two");
+    EXPECT_THROW(take(k, 0), InvalidArgument);
+    EXPECT_THROW(take(k, 9), InvalidArgument) << "above slots_per_key";
+    EXPECT_THROW(take(k, 1, 0), InvalidArgument);
+    EXPECT_THROW(take({k, k}, {1, 1}), InvalidArgument);
+    EXPECT_THROW(take({k, k2, k, k2, k}, {1, 1, 1, 1, 1}), InvalidArgument);
+    EXPECT_THROW(take(100, 1), InvalidArgument);
+    uint32_t limit = 1;
+    EXPECT_THROW(table->acquire({&k, &limit, 1, kMinute, ""}, -1), InvalidArgument);
+}
+
+TEST_F(TableTest, FullKeyTableIsACapacityError) {
+    for (int i = 0; i < 8; ++i) table->resolve_key("k" + std::to_string(i));
+    EXPECT_THROW(table->resolve_key("one-too-many"), CapacityError);
+    EXPECT_NO_THROW(table->resolve_key("k3")) << "existing keys still resolve";
+}
+
+TEST_F(TableTest, FullLeaseTableIsACapacityError) {
+    std::vector<uint32_t> keys;
+    for (int i = 0; i < 8; ++i) keys.push_back(table->resolve_key("k" + std::to_string(i)));
+    for (int i = 0; i < 32; ++i) ASSERT_TRUE(take(keys[i % 8], 8).acquired);
+    EXPECT_THROW(take(keys[0], 8), CapacityError);
+}
+
+TEST(Tokens, FormatAndParseRoundTrip) {
+    Token t = random_token();
+    std::string text = format_token(42, t);
+    ASSERT_EQ(text.size(), kTokenTextLength);
+    auto parsed = parse_token(text);
+    ASSERT_TRUE(parsed);
+    EXPECT_EQ(parsed->lease_index, 42u);
+    EXPECT_TRUE(parsed->token == t);
+    EXPECT_FALSE(parse_token("xyz"));
+    EXPECT_FALSE(parse_token(std::string(40, 'g')));
+    EXPECT_FALSE(random_token() == random_token());
+}
+
+TEST(Owner, StartTimeOfThisProcessIsKnown) {
+    auto start = process_start_time(::getpid());
+    ASSERT_TRUE(start);
+    EXPECT_EQ(*start, current_owner().start_time);
+    EXPECT_FALSE(process_start_time(0x7ffffff0));
+}
+
+}  // namespace
+}  // namespace sluice::test

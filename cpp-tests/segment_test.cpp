@@ -1,0 +1,147 @@
+// Creating, validating, securing and recreating the shared segment.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+
+#include <cstring>
+
+#include "sluice/errors.hpp"
+#include "test_support.hpp"
+
+namespace sluice::test {
+namespace {
+
+std::string shm_path(const std::string& name) { return "/dev/shm" + Segment::shm_name(name); }
+
+TEST_F(TableTest, NewSegmentHasHeaderAndTightMode) {
+    SegmentHeader* h = segment->header();
+    EXPECT_EQ(h->magic.load(), kMagic);
+    EXPECT_EQ(h->layout_version, kLayoutVersion);
+    EXPECT_EQ(h->mutex_size, sizeof(pthread_mutex_t));
+    EXPECT_EQ(h->max_keys, 8u);
+    EXPECT_EQ(h->generation, 1u);
+    struct stat st;
+    ASSERT_EQ(::stat(shm_path(options.name).c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 0777, 0600u);
+    EXPECT_EQ(size_t(st.st_size), segment->size());
+    EXPECT_NE(Segment::shm_name("x").find(".v" + std::to_string(kLayoutVersion) + "."), std::string::npos)
+        << "the layout version must be part of the name";
+}
+
+TEST(SegmentSize, DefaultCapacityFitsInOneMebibyte) {
+    SegmentGeometry g{256, 64, 4096};
+    EXPECT_LE(g.total_size(), size_t(1) << 20);
+}
+
+TEST_F(TableTest, SecondAttachSeesSameTable) {
+    uint32_t k = table->resolve_key("site");
+    ASSERT_TRUE(take(k, 1).acquired);
+    auto other = Segment::attach(options);
+    LeaseTable second(*other);
+    uint32_t k2 = second.resolve_key("site");
+    EXPECT_EQ(k, k2);
+    uint32_t limit = 1;
+    SlotRequest r{&k2, &limit, 1, kMinute, ""};
+    EXPECT_FALSE(second.try_acquire(r).acquired);
+}
+
+TEST_F(TableTest, TooPermissiveModeIsRefused) {
+    ASSERT_EQ(::chmod(shm_path(options.name).c_str(), 0666), 0);
+    try {
+        Segment::attach(options);
+        FAIL() << "attached to a world-writable segment";
+    } catch (const SegmentError& e) {
+        EXPECT_NE(std::string(e.what()).find("0666"), std::string::npos) << e.what();
+    }
+}
+
+TEST_F(TableTest, ForeignOwnerIsRefused) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
+    ASSERT_EQ(::chown(shm_path(options.name).c_str(), 65534, 65534), 0);
+    // Root trusts only itself, root-owned segments, or the configured group.
+    EXPECT_THROW(Segment::attach(options), SegmentError);
+    SegmentOptions with_group = options;
+    with_group.group = 65534;
+    EXPECT_NO_THROW(Segment::attach(with_group));
+}
+
+TEST_F(TableTest, CorruptMagicIsRefusedWithAClearError) {
+    segment->header()->magic.store(0xdeadbeef);
+    try {
+        Segment::attach(options);
+        FAIL();
+    } catch (const SegmentError& e) {
+        EXPECT_NE(std::string(e.what()).find("foreign or corrupt"), std::string::npos) << e.what();
+    }
+}
+
+TEST_F(TableTest, ForeignLayoutIsRefused) {
+    segment->header()->layout_version = kLayoutVersion + 7;
+    try {
+        Segment::attach(options);
+        FAIL();
+    } catch (const SegmentError& e) {
+        EXPECT_NE(std::string(e.what()).find("layout"), std::string::npos) << e.what();
+    }
+}
+
+TEST_F(TableTest, InconsistentSizesAreRefused) {
+    segment->header()->max_leases = 60000;
+    EXPECT_THROW(Segment::attach(options), SegmentError);
+}
+
+TEST(SegmentCreation, CreatorThatDiedBeforeTheMagicIsRedone) {
+    SegmentOptions o;
+    o.name = unique_segment_name();
+    // What a creator leaves if it dies after sizing, before publishing: zeros.
+    int fd = ::shm_open(Segment::shm_name(o.name).c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::ftruncate(fd, 4096), 0);
+    ::close(fd);
+    auto s = Segment::attach(o);
+    EXPECT_EQ(s->header()->magic.load(), kMagic);
+    EXPECT_EQ(s->size(), SegmentGeometry({256, 64, 4096}).total_size());
+    LeaseTable t(*s);
+    uint32_t k = t.resolve_key("k"), limit = 1;
+    EXPECT_TRUE(t.try_acquire({&k, &limit, 1, kMinute, ""}).acquired);
+    Segment::remove(o.name);
+}
+
+TEST_F(TableTest, RecreateRetiresTheOldSegmentAndBumpsGeneration) {
+    uint32_t k = table->resolve_key("site");
+    ASSERT_TRUE(take(k, 1).acquired);
+    auto fresh = Segment::recreate(options);
+    EXPECT_EQ(fresh->header()->generation, 2u);
+    EXPECT_EQ(segment->header()->retired.load(), 1u) << "old mappers must learn they are stale";
+    EXPECT_EQ(fresh->header()->key_count, 0u);
+}
+
+TEST(Connection, FollowsARecreatedSegment) {
+    SegmentOptions o;
+    o.name = unique_segment_name();
+    Connection a(o), b(o);
+    a.table().resolve_key("k");
+    EXPECT_EQ(a.generation(), 1u);
+    b.recreate();
+    EXPECT_EQ(b.generation(), 2u);
+    a.table();  // notices the retired flag and re-attaches
+    EXPECT_EQ(a.generation(), 2u);
+    Segment::remove(o.name);
+}
+
+TEST(SegmentOptionsValidation, RejectsBadSettingsByName) {
+    SegmentOptions o;
+    o.name = "bad/name";
+    EXPECT_THROW(validate_options(o), InvalidArgument);
+    o.name = "ok";
+    o.max_keys = 0;
+    EXPECT_THROW(validate_options(o), InvalidArgument);
+    o.max_keys = 1;
+    o.mode = 0400;
+    EXPECT_THROW(validate_options(o), InvalidArgument);
+    o.mode = 01777;
+    EXPECT_THROW(validate_options(o), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace sluice::test

@@ -1,0 +1,69 @@
+// Shared fixtures for the core tests: a fresh, uniquely named segment per
+// test (removed afterwards), and small helpers to build requests.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sluice/connection.hpp"
+#include "sluice/lease_table.hpp"
+#include "sluice/segment.hpp"
+
+namespace sluice::test {
+
+inline std::string unique_segment_name() {
+    static int counter = 0;
+    return "gtest-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
+}
+
+inline constexpr int64_t kMinute = int64_t(60) * 1000000000;
+
+class TableTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        options.name = unique_segment_name();
+        options.max_keys = 8;
+        options.slots_per_key = 8;
+        options.max_leases = 32;
+        open();
+    }
+    void TearDown() override {
+        table.reset();
+        segment.reset();
+        Segment::remove(options.name);
+    }
+    void open() {
+        table.reset();
+        segment = Segment::attach(options);
+        table = std::make_unique<LeaseTable>(*segment);
+    }
+
+    // One key, one limit.
+    AcquireResult take(uint32_t key, uint32_t limit, int64_t ttl_ns = kMinute, std::string_view label = "") {
+        SlotRequest r{&key, &limit, 1, ttl_ns, label};
+        return table->try_acquire(r);
+    }
+    AcquireResult take(const std::vector<uint32_t>& keys, const std::vector<uint32_t>& limits,
+                       int64_t ttl_ns = kMinute) {
+        SlotRequest r{keys.data(), limits.data(), keys.size(), ttl_ns, ""};
+        return table->try_acquire(r);
+    }
+    bool release(const AcquireResult& r) { return table->release(r.grant.lease_index, r.grant.token); }
+    KeyInfo key_info(const std::string& name) {
+        for (auto& k : table->snapshot().keys)
+            if (k.key == name) return k;
+        ADD_FAILURE() << "no key " << name;
+        return {};
+    }
+
+    SegmentOptions options;
+    std::unique_ptr<Segment> segment;
+    std::unique_ptr<LeaseTable> table;
+};
+
+}  // namespace sluice::test

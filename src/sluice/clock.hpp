@@ -1,0 +1,19 @@
+// One clock for every process of the host: CLOCK_MONOTONIC is system-wide and
+// never jumps, so expiry instants written by one process mean the same to all.
+#pragma once
+
+#include <cstdint>
+#include <ctime>
+
+namespace sluice {
+
+inline int64_t monotonic_ns() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+}
+
+inline constexpr int64_t kNsPerMs = 1000000;
+inline constexpr int64_t kNsPerSecond = 1000000000;
+
+}  // namespace sluice

@@ -1,0 +1,130 @@
+// Getting slots back from holders that will never release them: expired
+// leases, owners that died (SIGKILL, OOM, FPM's request_terminate_timeout),
+// and the whole table after a process died inside the critical section.
+#include <algorithm>
+
+#include "sluice/clock.hpp"
+#include "sluice/lease_table.hpp"
+#include "sluice/owner.hpp"
+#include "sluice/table_lock.hpp"
+
+namespace sluice {
+
+namespace {
+// How long a confirmed start time stays trusted. A pid can only be reused
+// after its process died and the pid space wrapped, which takes far longer;
+// meanwhile kill(pid, 0) alone (one cheap syscall) catches every death.
+constexpr int64_t kOwnerReverifyNs = kNsPerSecond;
+}  // namespace
+
+LeaseTable::OwnerCheck LeaseTable::check_owner(LeaseRecord* rec, int64_t now) {
+    if (rec->expires_at_ns <= now) return OwnerCheck::Expired;
+    const bool verify = now - rec->owner_verified_at_ns >= kOwnerReverifyNs;
+    switch (owner_liveness(rec->pid, rec->start_time, rec->pid_namespace, verify)) {
+        case Liveness::Dead: return OwnerCheck::Dead;
+        case Liveness::Alive:
+            if (verify) rec->owner_verified_at_ns = now;
+            return OwnerCheck::Live;
+        case Liveness::Unknown: return OwnerCheck::Live;  // other pid namespace: the TTL decides
+    }
+    return OwnerCheck::Live;
+}
+
+void LeaseTable::reclaim_key(uint32_t key_index, int64_t now, WakeList& wake) {
+    KeyRecord* k = key(key_index);
+    uint16_t* slots = segment_.key_slots(k);
+    uint32_t s = 0;
+    while (s < k->active) {
+        uint32_t index = slots[s];
+        OwnerCheck c = check_owner(lease(index), now);
+        if (c == OwnerCheck::Live) {
+            ++s;
+            continue;
+        }
+        // free_lease swap-removes, so slot s now holds another lease: look again.
+        free_lease(index, c == OwnerCheck::Dead ? FreeReason::Dead : FreeReason::Expired, wake);
+    }
+}
+
+SweepResult LeaseTable::sweep_locked(int64_t now, WakeList& wake) {
+    SweepResult result;
+    const uint32_t max_leases = segment_.header()->max_leases;
+    for (uint32_t i = 0; i < max_leases; ++i) {
+        LeaseRecord* rec = lease(i);
+        if (rec->state == LeaseState::Free) continue;
+        OwnerCheck c = check_owner(rec, now);
+        if (c == OwnerCheck::Live) continue;
+        if (rec->state == LeaseState::Waiting) {
+            free_waiter(Grant{i, Token{rec->token[0], rec->token[1]}});
+            continue;
+        }
+        free_lease(i, c == OwnerCheck::Dead ? FreeReason::Dead : FreeReason::Expired, wake);
+        ++(c == OwnerCheck::Dead ? result.reclaimed_dead : result.reclaimed_expired);
+    }
+    return result;
+}
+
+SweepResult LeaseTable::sweep() {
+    WakeList wake;
+    SweepResult result;
+    {
+        TableLock lock(*this);
+        result = sweep_locked(monotonic_ns(), wake);
+    }
+    wake.wake(segment_);
+    return result;
+}
+
+// The lease records are the truth: a record is in use exactly when its state
+// says so (the last store of an acquire). Everything else, the free list, the
+// per-key slot arrays, active and waiter counts, is derived and rebuilt here,
+// so a process killed at any instruction of any operation leaves nothing
+// behind that this cannot put right. Counters are statistics and may be off by one.
+void LeaseTable::repair_locked() {
+    SegmentHeader* h = segment_.header();
+    const int64_t now = monotonic_ns();
+    h->key_count = std::min(h->key_count, h->max_keys);
+    for (uint32_t k = 0; k < h->key_count; ++k) {
+        key(k)->active = 0;
+        key(k)->waiters = 0;
+    }
+    h->free_lease_head = kNoLease;
+    h->leases_in_use = 0;
+    for (uint32_t i = h->max_leases; i-- > 0;) {
+        LeaseRecord* rec = lease(i);
+        bool keep = (rec->state == LeaseState::Held || rec->state == LeaseState::Waiting) &&
+                    rec->key_count >= 1 && rec->key_count <= kMaxKeysPerLease &&
+                    (rec->state == LeaseState::Held || rec->key_count == 1);
+        for (uint16_t j = 0; keep && j < rec->key_count; ++j)
+            keep = rec->keys[j] < h->key_count &&
+                   (rec->state == LeaseState::Waiting || key(rec->keys[j])->active < h->slots_per_key);
+        OwnerCheck c = keep ? check_owner(rec, now) : OwnerCheck::Dead;
+        if (keep && c != OwnerCheck::Live) {
+            for (uint16_t j = 0; j < rec->key_count && rec->state == LeaseState::Held; ++j)
+                ++(c == OwnerCheck::Dead ? key(rec->keys[j])->reclaimed_dead : key(rec->keys[j])->reclaimed_expired);
+            keep = false;
+        }
+        if (!keep) {
+            rec->state = LeaseState::Free;
+            rec->token[0] = rec->token[1] = 0;
+            rec->next_free = h->free_lease_head;
+            h->free_lease_head = i;
+            continue;
+        }
+        ++h->leases_in_use;
+        for (uint16_t j = 0; j < rec->key_count; ++j) {
+            KeyRecord* k = key(rec->keys[j]);
+            if (rec->state == LeaseState::Waiting)
+                ++k->waiters;
+            else
+                segment_.key_slots(k)[k->active++] = uint16_t(i);
+        }
+    }
+    for (uint32_t k = 0; k < h->key_count; ++k) {
+        key(k)->peak = std::max(key(k)->peak, key(k)->active);
+        key(k)->wait_seq.fetch_add(1, std::memory_order_release);
+    }
+    ++h->repairs;
+}
+
+}  // namespace sluice

@@ -1,0 +1,80 @@
+// Read-mostly operations for operators: snapshot, segment info, reset.
+#include <cstring>
+
+#include "sluice/clock.hpp"
+#include "sluice/lease_table.hpp"
+#include "sluice/table_lock.hpp"
+
+namespace sluice {
+
+namespace {
+HolderInfo describe(uint32_t index, const LeaseRecord* rec) {
+    return HolderInfo{format_token(index, Token{rec->token[0], rec->token[1]}),
+                      rec->pid,
+                      rec->acquired_at_ns,
+                      rec->expires_at_ns,
+                      std::string(rec->label, rec->label_len),
+                      rec->state == LeaseState::Waiting};
+}
+}  // namespace
+
+SegmentInfo LeaseTable::info() const {
+    const SegmentHeader* h = segment_.header();
+    // Plain reads without the lock: a display value may be one operation stale.
+    return SegmentInfo{segment_.name(),
+                       h->generation,
+                       segment_.size(),
+                       h->repairs,
+                       h->max_keys,
+                       h->slots_per_key,
+                       h->max_leases,
+                       h->key_count,
+                       h->leases_in_use};
+}
+
+Snapshot LeaseTable::snapshot() {
+    Snapshot snap;
+    TableLock lock(*this);
+    snap.now_ns = monotonic_ns();
+    snap.segment = info();
+    const SegmentHeader* h = segment_.header();
+    snap.keys.reserve(h->key_count);
+    for (uint32_t i = 0; i < h->key_count; ++i) {
+        const KeyRecord* k = key(i);
+        KeyInfo info{std::string(k->key, k->key_len), k->limit, k->active, k->peak, k->waiters,
+                     k->acquired, k->throttled, k->released, k->reclaimed_dead, k->reclaimed_expired, {}};
+        const uint16_t* slots = segment_.key_slots(const_cast<KeyRecord*>(k));
+        for (uint32_t s = 0; s < k->active; ++s) info.holders.push_back(describe(slots[s], lease(slots[s])));
+        snap.keys.push_back(std::move(info));
+    }
+    if (h->leases_in_use > 0) {
+        for (uint32_t i = 0; i < h->max_leases; ++i) {
+            const LeaseRecord* rec = lease(i);
+            if (rec->state == LeaseState::Waiting && rec->keys[0] < snap.keys.size())
+                snap.keys[rec->keys[0]].holders.push_back(describe(i, rec));
+        }
+    }
+    return snap;
+}
+
+uint32_t LeaseTable::reset(std::string_view name) {
+    WakeList wake;
+    uint32_t dropped = 0;
+    {
+        TableLock lock(*this);
+        const SegmentHeader* h = segment_.header();
+        for (uint32_t i = 0; i < h->key_count; ++i) {
+            KeyRecord* k = key(i);
+            if (k->key_len != name.size() || std::memcmp(k->key, name.data(), name.size()) != 0) continue;
+            while (k->active > 0) {
+                free_lease(segment_.key_slots(k)[0], FreeReason::Reset, wake);
+                ++dropped;
+            }
+            break;
+        }
+    }
+    wake.wake(segment_);
+    return dropped;
+}
+
+}  // namespace sluice

@@ -1,0 +1,274 @@
+// Acquire, release, renew and the bounded wait: the hot path.
+#include "sluice/lease_table.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+#include "sluice/clock.hpp"
+#include "sluice/errors.hpp"
+#include "sluice/owner.hpp"
+#include "sluice/table_lock.hpp"
+#include "sluice/test_hooks.hpp"
+
+namespace sluice {
+
+namespace {
+
+// A waiter re-checks at least this often even if nobody wakes it, so an owner
+// that died without releasing is noticed (dead owners wake nobody).
+constexpr int64_t kWaiterRecheckNs = 100 * kNsPerMs;
+
+// Keeps the compiler from moving stores across it. Only the order of our own
+// stores matters (a killed process leaves memory exactly as its executed
+// stores left it), so a signal fence, not a hardware fence, is enough.
+inline void commit_barrier() { std::atomic_signal_fence(std::memory_order_seq_cst); }
+
+}  // namespace
+
+uint32_t LeaseTable::resolve_key(std::string_view name) {
+    if (name.empty()) throw InvalidArgument("sluice: key must not be empty");
+    if (name.size() > kMaxKeyBytes)
+        throw InvalidArgument("sluice: key \"" + std::string(name.substr(0, 16)) + "...\" is " +
+                              std::to_string(name.size()) + " bytes; the maximum is " +
+                              std::to_string(kMaxKeyBytes));
+    if (name.find('\0') != std::string_view::npos)
+        throw InvalidArgument("sluice: key must not contain NUL bytes");
+    TableLock lock(*this);
+    SegmentHeader* h = segment_.header();
+    for (uint32_t i = 0; i < h->key_count; ++i) {
+        KeyRecord* k = key(i);
+        if (k->key_len == name.size() && std::memcmp(k->key, name.data(), name.size()) == 0) return i;
+    }
+    if (h->key_count >= h->max_keys)
+        throw CapacityError("sluice: key table full: all " + std::to_string(h->max_keys) +
+                            " key records are in use; raise sluice.max_keys and recreate the segment");
+    KeyRecord* k = key(h->key_count);
+    std::memset(static_cast<void*>(k), 0, segment_.geometry().key_stride());
+    std::memcpy(k->key, name.data(), name.size());
+    k->key_len = uint32_t(name.size());
+    commit_barrier();
+    return h->key_count++;  // the commit point: the record now exists
+}
+
+void LeaseTable::validate(const SlotRequest& r) const {
+    if (r.count < 1 || r.count > kMaxKeysPerLease)
+        throw InvalidArgument("sluice: a lease takes 1 to " + std::to_string(kMaxKeysPerLease) + " keys, not " +
+                              std::to_string(r.count));
+    if (r.ttl_ns <= 0) throw InvalidArgument("sluice: ttl must be positive");
+    const SegmentHeader* h = segment_.header();
+    for (size_t i = 0; i < r.count; ++i) {
+        if (r.keys[i] >= h->max_keys) throw InvalidArgument("sluice: unknown key index");
+        if (r.limits[i] < 1 || r.limits[i] > h->slots_per_key)
+            throw InvalidArgument("sluice: limit " + std::to_string(r.limits[i]) + " is out of range 1.." +
+                                  std::to_string(h->slots_per_key) + " (sluice.max_slots_per_key)");
+        for (size_t j = 0; j < i; ++j)
+            if (r.keys[j] == r.keys[i]) throw InvalidArgument("sluice: the same key appears twice in one lease");
+    }
+}
+
+AcquireResult LeaseTable::try_acquire(const SlotRequest& request) {
+    validate(request);
+    WakeList wake;
+    AcquireResult result;
+    {
+        TableLock lock(*this);
+        result = try_acquire_locked(request, monotonic_ns(), true, wake);
+    }
+    wake.wake(segment_);
+    return result;
+}
+
+AcquireResult LeaseTable::try_acquire_locked(const SlotRequest& r, int64_t now, bool count_throttle,
+                                             WakeList& wake) {
+    for (size_t i = 0; i < r.count; ++i) {
+        KeyRecord* k = key(r.keys[i]);
+        if (k->active >= r.limits[i]) reclaim_key(r.keys[i], now, wake);
+        if (k->active >= r.limits[i]) {
+            if (count_throttle) ++k->throttled;
+            return AcquireResult{false, {}, Refusal{r.keys[i], r.limits[i], k->active}};
+        }
+    }
+    uint32_t index = take_free_record();
+    LeaseRecord* rec = lease(index);
+    fill_owner(rec, now, r.ttl_ns, r.label);
+    rec->key_count = uint16_t(r.count);
+    for (size_t i = 0; i < r.count; ++i) rec->keys[i] = uint16_t(r.keys[i]);
+    commit_barrier();
+    rec->state = LeaseState::Held;  // the commit point: repair trusts Held records
+    commit_barrier();
+    if (testing::Hook hook = testing::inside_critical_section_hook()) hook();
+
+    for (size_t i = 0; i < r.count; ++i) {
+        KeyRecord* k = key(r.keys[i]);
+        segment_.key_slots(k)[k->active++] = uint16_t(index);
+        k->limit = r.limits[i];
+        k->peak = std::max(k->peak, k->active);
+        ++k->acquired;
+    }
+    return AcquireResult{true, Grant{index, Token{rec->token[0], rec->token[1]}}, {}};
+}
+
+uint32_t LeaseTable::take_free_record() {
+    SegmentHeader* h = segment_.header();
+    if (h->free_lease_head == kNoLease) {
+        WakeList ignored;  // nobody can be waiting on a slot we are about to fail to take
+        sweep_locked(monotonic_ns(), ignored);
+    }
+    if (h->free_lease_head == kNoLease)
+        throw CapacityError("sluice: lease table full: all " + std::to_string(h->max_leases) +
+                            " lease records are held; raise sluice.max_leases and recreate the segment");
+    uint32_t index = h->free_lease_head;
+    h->free_lease_head = lease(index)->next_free;
+    ++h->leases_in_use;
+    return index;
+}
+
+void LeaseTable::fill_owner(LeaseRecord* rec, int64_t now, int64_t ttl_ns, std::string_view label) {
+    const OwnerIdentity& owner = current_owner();
+    Token token = random_token();
+    rec->token[0] = token.hi;
+    rec->token[1] = token.lo;
+    rec->next_free = kNoLease;
+    rec->pid = owner.pid;
+    rec->start_time = owner.start_time;
+    rec->pid_namespace = owner.pid_namespace;
+    rec->acquired_at_ns = now;
+    rec->expires_at_ns = now + ttl_ns;
+    rec->owner_verified_at_ns = now;
+    size_t n = std::min(label.size(), kMaxLabelBytes);
+    std::memcpy(rec->label, label.data(), n);
+    rec->label_len = uint16_t(n);
+}
+
+bool LeaseTable::holds(uint32_t index, const Token& token) const {
+    if (index >= segment_.header()->max_leases) return false;
+    const LeaseRecord* rec = lease(index);
+    return rec->state == LeaseState::Held && rec->token[0] == token.hi && rec->token[1] == token.lo;
+}
+
+bool LeaseTable::release(uint32_t index, const Token& token) {
+    WakeList wake;
+    {
+        TableLock lock(*this);
+        if (!holds(index, token)) return false;
+        free_lease(index, FreeReason::Released, wake);
+    }
+    wake.wake(segment_);
+    return true;
+}
+
+bool LeaseTable::renew(uint32_t index, const Token& token, int64_t ttl_ns) {
+    if (ttl_ns <= 0) throw InvalidArgument("sluice: ttl must be positive");
+    TableLock lock(*this);
+    if (!holds(index, token)) return false;
+    lease(index)->expires_at_ns = monotonic_ns() + ttl_ns;
+    return true;
+}
+
+bool LeaseTable::is_held(uint32_t index, const Token& token) {
+    TableLock lock(*this);
+    return holds(index, token);
+}
+
+void LeaseTable::free_lease(uint32_t index, FreeReason reason, WakeList& wake) {
+    SegmentHeader* h = segment_.header();
+    LeaseRecord* rec = lease(index);
+    for (uint16_t i = 0; i < rec->key_count; ++i) {
+        KeyRecord* k = key(rec->keys[i]);
+        uint16_t* slots = segment_.key_slots(k);
+        for (uint32_t s = 0; s < k->active; ++s) {
+            if (slots[s] == index) {
+                slots[s] = slots[--k->active];  // swap-remove: order does not matter
+                break;
+            }
+        }
+        switch (reason) {
+            case FreeReason::Released: ++k->released; break;
+            case FreeReason::Dead: ++k->reclaimed_dead; break;
+            case FreeReason::Expired: ++k->reclaimed_expired; break;
+            case FreeReason::Reset: break;
+        }
+        k->wait_seq.fetch_add(1, std::memory_order_release);
+        if (k->waiters) wake.add(rec->keys[i], h->key_count);
+    }
+    commit_barrier();
+    rec->state = LeaseState::Free;
+    rec->token[0] = rec->token[1] = 0;
+    rec->next_free = h->free_lease_head;
+    h->free_lease_head = index;
+    --h->leases_in_use;
+}
+
+Grant LeaseTable::register_waiter(uint32_t key_index, int64_t now, int64_t deadline, std::string_view label) {
+    uint32_t index = take_free_record();
+    LeaseRecord* rec = lease(index);
+    // Expires a little after the waiter gives up, so only a dead waiter's
+    // record is ever reclaimed from under a sleeping one.
+    fill_owner(rec, now, deadline - now + kNsPerSecond, label);
+    rec->key_count = 1;
+    rec->keys[0] = uint16_t(key_index);
+    commit_barrier();
+    rec->state = LeaseState::Waiting;
+    ++key(key_index)->waiters;
+    return Grant{index, Token{rec->token[0], rec->token[1]}};
+}
+
+void LeaseTable::free_waiter(const Grant& waiter) {
+    SegmentHeader* h = segment_.header();
+    LeaseRecord* rec = lease(waiter.lease_index);
+    // A sweep may have reclaimed it meanwhile, and the record may be someone else's now.
+    if (rec->state != LeaseState::Waiting || rec->token[0] != waiter.token.hi || rec->token[1] != waiter.token.lo)
+        return;
+    KeyRecord* k = key(rec->keys[0]);
+    if (k->waiters) --k->waiters;
+    commit_barrier();
+    rec->state = LeaseState::Free;
+    rec->token[0] = rec->token[1] = 0;
+    rec->next_free = h->free_lease_head;
+    h->free_lease_head = waiter.lease_index;
+    --h->leases_in_use;
+}
+
+int64_t LeaseTable::earliest_expiry(uint32_t key_index) const {
+    KeyRecord* k = key(key_index);
+    const uint16_t* slots = segment_.key_slots(k);
+    int64_t earliest = INT64_MAX;
+    for (uint32_t s = 0; s < k->active; ++s) earliest = std::min(earliest, lease(slots[s])->expires_at_ns);
+    return earliest;
+}
+
+AcquireResult LeaseTable::acquire(const SlotRequest& request, int64_t timeout_ns) {
+    validate(request);
+    if (timeout_ns < 0) throw InvalidArgument("sluice: timeout must not be negative");
+    const int64_t deadline = monotonic_ns() + timeout_ns;
+    Grant waiter{kNoLease, {}};
+    for (;;) {
+        WakeList wake;
+        AcquireResult result;
+        KeyRecord* blocked = nullptr;
+        uint32_t seen_seq = 0;
+        int64_t wake_at = deadline;
+        {
+            TableLock lock(*this);
+            if (waiter.lease_index != kNoLease) free_waiter(waiter);
+            waiter.lease_index = kNoLease;
+            const int64_t now = monotonic_ns();
+            const bool last_try = now >= deadline;
+            result = try_acquire_locked(request, now, last_try, wake);
+            if (!result.acquired && !last_try) {
+                blocked = key(result.refusal.key_index);
+                seen_seq = blocked->wait_seq.load(std::memory_order_acquire);
+                waiter = register_waiter(result.refusal.key_index, now, deadline, request.label);
+                // Wake up by ourselves when a holder's TTL runs out or to look for
+                // dead holders: neither event bumps wait_seq on its own.
+                wake_at = std::min({deadline, earliest_expiry(result.refusal.key_index), now + kWaiterRecheckNs});
+            }
+        }
+        wake.wake(segment_);
+        if (!blocked) return result;
+        futex_wait(&blocked->wait_seq, seen_seq, std::max<int64_t>(wake_at - monotonic_ns(), 1));
+    }
+}
+
+}  // namespace sluice

@@ -1,0 +1,140 @@
+// The operations on the shared lease table. Every public call takes the
+// segment's robust mutex once and touches only the records of the keys it
+// names (plus, rarely, a reclaim pass), so the hot path stays a few dozen ns.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sluice/layout.hpp"
+#include "sluice/segment.hpp"
+#include "sluice/token.hpp"
+
+namespace sluice {
+
+struct Grant {
+    uint32_t lease_index;
+    Token token;
+};
+
+// Why an acquire was refused: the first key that had no free slot.
+struct Refusal {
+    uint32_t key_index;
+    uint32_t limit;
+    uint32_t active;
+};
+
+struct AcquireResult {
+    bool acquired;
+    Grant grant;      // valid when acquired
+    Refusal refusal;  // valid when not
+};
+
+struct SlotRequest {
+    const uint32_t* keys;    // resolved key indices (see resolve_key)
+    const uint32_t* limits;  // one per key, 1..slots_per_key
+    size_t count;            // 1..kMaxKeysPerLease, no duplicates
+    int64_t ttl_ns;          // > 0
+    std::string_view label;  // truncated to kMaxLabelBytes
+};
+
+struct HolderInfo {
+    std::string token;  // public form: releasable with release_by_text()
+    int32_t pid;
+    int64_t acquired_at_ns;
+    int64_t expires_at_ns;
+    std::string label;
+    bool waiting;       // a waiter parked in acquire(), not a holder
+};
+
+struct KeyInfo {
+    std::string key;
+    uint32_t limit, active, peak, waiters;
+    uint64_t acquired, throttled, released, reclaimed_dead, reclaimed_expired;
+    std::vector<HolderInfo> holders;  // holders first, then waiters
+};
+
+struct SegmentInfo {
+    std::string shm_name;
+    uint64_t generation, size_bytes, repairs;
+    uint32_t max_keys, slots_per_key, max_leases, key_count, leases_in_use;
+};
+
+struct Snapshot {
+    int64_t now_ns;
+    SegmentInfo segment;
+    std::vector<KeyInfo> keys;
+};
+
+struct SweepResult {
+    uint32_t reclaimed_dead = 0;
+    uint32_t reclaimed_expired = 0;
+};
+
+class LeaseTable {
+public:
+    explicit LeaseTable(const Segment& segment) : segment_(segment) {}
+
+    // Index of the record for `key`, created on first use. Throws
+    // InvalidArgument for an empty, oversized or NUL-containing key and
+    // CapacityError when every key record is taken.
+    uint32_t resolve_key(std::string_view key);
+
+    // All-or-nothing over the request's keys, in one lock hold. Reclaims
+    // expired leases and leases of dead owners from a full key before refusing.
+    AcquireResult try_acquire(const SlotRequest& request);
+
+    // Like try_acquire, but sleeps (futex, no polling) up to timeout_ns for a
+    // slot. Waiters are visible in snapshots and woken when a slot frees.
+    AcquireResult acquire(const SlotRequest& request, int64_t timeout_ns);
+
+    // False when the lease is no longer held (already released, reclaimed or reset).
+    bool release(uint32_t lease_index, const Token& token);
+    bool renew(uint32_t lease_index, const Token& token, int64_t ttl_ns);
+    bool is_held(uint32_t lease_index, const Token& token);
+
+    // Drops every lease of `key`; returns how many. Unknown key: 0.
+    uint32_t reset(std::string_view key);
+
+    // Reclaims every expired or orphaned lease and waiter in the table.
+    SweepResult sweep();
+
+    Snapshot snapshot();
+    SegmentInfo info() const;
+
+private:
+    friend class TableLock;
+    struct WakeList;
+
+    LeaseRecord* lease(uint32_t index) const { return segment_.lease(index); }
+    KeyRecord* key(uint32_t index) const { return segment_.key(index); }
+    bool holds(uint32_t lease_index, const Token& token) const;
+
+    void validate(const SlotRequest& request) const;
+    AcquireResult try_acquire_locked(const SlotRequest& request, int64_t now, bool count_throttle,
+                                     WakeList& wake);
+    uint32_t take_free_record();
+    void fill_owner(LeaseRecord* record, int64_t now, int64_t ttl_ns, std::string_view label);
+
+    enum class FreeReason { Released, Dead, Expired, Reset };
+    void free_lease(uint32_t lease_index, FreeReason reason, WakeList& wake);
+    Grant register_waiter(uint32_t key_index, int64_t now, int64_t deadline, std::string_view label);
+    void free_waiter(const Grant& waiter);
+    int64_t earliest_expiry(uint32_t key_index) const;
+
+    // Frees expired and orphaned leases holding `key_index`.
+    void reclaim_key(uint32_t key_index, int64_t now, WakeList& wake);
+    enum class OwnerCheck { Live, Expired, Dead };
+    OwnerCheck check_owner(LeaseRecord* record, int64_t now);
+    SweepResult sweep_locked(int64_t now, WakeList& wake);
+
+    // After EOWNERDEAD: rebuilds every derived structure from the lease records.
+    void repair_locked();
+
+    const Segment& segment_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,80 @@
+// The named POSIX shared-memory segment: creating it safely, attaching to it,
+// and checking that what we attached to is ours and intact.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <boost/interprocess/mapped_region.hpp>
+#include <boost/interprocess/shared_memory_object.hpp>
+
+#include "sluice/layout.hpp"
+
+namespace sluice {
+
+struct SegmentOptions {
+    std::string name = "sluice";  // logical name; see Segment::shm_name()
+    uint32_t max_keys = 256;
+    uint32_t slots_per_key = 64;
+    uint32_t max_leases = 4096;
+    mode_t mode = 0600;
+    std::optional<gid_t> group;   // shared trust group, e.g. www-data's
+};
+
+// Checks ranges and the name; throws InvalidArgument naming the bad field.
+void validate_options(const SegmentOptions& options);
+
+class Segment {
+public:
+    // Opens the segment, creating and initialising it if needed (under an
+    // flock on a side object, so a creator that dies half-way never wedges
+    // the others). Throws SegmentError when the segment cannot be trusted.
+    static std::unique_ptr<Segment> attach(const SegmentOptions& options);
+
+    // Replaces the segment under this name with a fresh one of the next
+    // generation. The old one is marked retired first, so processes that still
+    // map it move over instead of splitting the host across two tables.
+    static std::unique_ptr<Segment> recreate(const SegmentOptions& options);
+
+    // Unlinks the segment and its lock object (tests, uninstall).
+    static void remove(const std::string& name);
+
+    // "/sluice.v<layout>.<name>": the layout version keeps builds apart.
+    static std::string shm_name(const std::string& name);
+
+    SegmentHeader* header() const { return header_; }
+    const SegmentGeometry& geometry() const { return geometry_; }
+    const std::string& name() const { return name_; }
+    size_t size() const { return geometry_.total_size(); }
+
+    KeyRecord* key(uint32_t index) const {
+        return reinterpret_cast<KeyRecord*>(base() + geometry_.keys_offset() +
+                                            geometry_.key_stride() * index);
+    }
+    uint16_t* key_slots(KeyRecord* record) const {
+        return reinterpret_cast<uint16_t*>(reinterpret_cast<char*>(record) + sizeof(KeyRecord));
+    }
+    LeaseRecord* lease(uint32_t index) const {
+        return reinterpret_cast<LeaseRecord*>(base() + geometry_.leases_offset()) + index;
+    }
+
+private:
+    Segment(boost::interprocess::shared_memory_object shm, boost::interprocess::mapped_region region,
+            std::string name);
+    // Maps `object` if its creator finished; nullptr if it is still empty.
+    static std::unique_ptr<Segment> adopt_if_initialised(boost::interprocess::shared_memory_object& object,
+                                                         const std::string& shm);
+    char* base() const { return static_cast<char*>(region_.get_address()); }
+
+    boost::interprocess::shared_memory_object shm_;
+    boost::interprocess::mapped_region region_;
+    std::string name_;
+    SegmentHeader* header_;
+    SegmentGeometry geometry_;
+};
+
+}  // namespace sluice
