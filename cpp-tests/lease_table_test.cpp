@@ -69,7 +69,7 @@ TEST_F(TableTest, ExpiredLeaseIsReclaimedOnTheAcquirePath) {
     uint32_t k = table->resolve_key("site");
     auto a = take(k, 1, 1 * kNsPerMs);
     ASSERT_TRUE(a.acquired);
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));  // > TTL + one coarse tick
     EXPECT_TRUE(take(k, 1).acquired);
     EXPECT_FALSE(release(a)) << "the expired holder lost its slot";
     EXPECT_EQ(key_info("site").reclaimed_expired, 1u);

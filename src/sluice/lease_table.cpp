@@ -72,15 +72,16 @@ AcquireResult LeaseTable::try_acquire(const SlotRequest& request) {
     WakeList wake;
     AcquireResult result;
     {
+        const Token token = random_token();  // outside the lock: keeps the hold short
         TableLock lock(*this);
-        result = try_acquire_locked(request, monotonic_ns(), true, wake);
+        result = try_acquire_locked(request, token, coarse_monotonic_ns(), true, wake);
     }
     wake.wake(segment_);
     return result;
 }
 
-AcquireResult LeaseTable::try_acquire_locked(const SlotRequest& r, int64_t now, bool count_throttle,
-                                             WakeList& wake) {
+AcquireResult LeaseTable::try_acquire_locked(const SlotRequest& r, const Token& token, int64_t now,
+                                             bool count_throttle, WakeList& wake) {
     for (size_t i = 0; i < r.count; ++i) {
         KeyRecord* k = key(r.keys[i]);
         if (k->active >= r.limits[i]) reclaim_key(r.keys[i], now, wake);
@@ -91,7 +92,7 @@ AcquireResult LeaseTable::try_acquire_locked(const SlotRequest& r, int64_t now, 
     }
     uint32_t index = take_free_record();
     LeaseRecord* rec = lease(index);
-    fill_owner(rec, now, r.ttl_ns, r.label);
+    fill_owner(rec, token, now, r.ttl_ns, r.label);
     rec->key_count = uint16_t(r.count);
     for (size_t i = 0; i < r.count; ++i) rec->keys[i] = uint16_t(r.keys[i]);
     commit_barrier();
@@ -124,9 +125,9 @@ uint32_t LeaseTable::take_free_record() {
     return index;
 }
 
-void LeaseTable::fill_owner(LeaseRecord* rec, int64_t now, int64_t ttl_ns, std::string_view label) {
+void LeaseTable::fill_owner(LeaseRecord* rec, const Token& token, int64_t now, int64_t ttl_ns,
+                            std::string_view label) {
     const OwnerIdentity& owner = current_owner();
-    Token token = random_token();
     rec->token[0] = token.hi;
     rec->token[1] = token.lo;
     rec->next_free = kNoLease;
@@ -200,12 +201,13 @@ void LeaseTable::free_lease(uint32_t index, FreeReason reason, WakeList& wake) {
     --h->leases_in_use;
 }
 
-Grant LeaseTable::register_waiter(uint32_t key_index, int64_t now, int64_t deadline, std::string_view label) {
+Grant LeaseTable::register_waiter(uint32_t key_index, const Token& token, int64_t now, int64_t deadline,
+                                  std::string_view label) {
     uint32_t index = take_free_record();
     LeaseRecord* rec = lease(index);
     // Expires a little after the waiter gives up, so only a dead waiter's
     // record is ever reclaimed from under a sleeping one.
-    fill_owner(rec, now, deadline - now + kNsPerSecond, label);
+    fill_owner(rec, token, now, deadline - now + kNsPerSecond, label);
     rec->key_count = 1;
     rec->keys[0] = uint16_t(key_index);
     commit_barrier();
@@ -249,17 +251,18 @@ AcquireResult LeaseTable::acquire(const SlotRequest& request, int64_t timeout_ns
         KeyRecord* blocked = nullptr;
         uint32_t seen_seq = 0;
         int64_t wake_at = deadline;
+        const Token token = random_token(), waiter_token = random_token();
         {
             TableLock lock(*this);
             if (waiter.lease_index != kNoLease) free_waiter(waiter);
             waiter.lease_index = kNoLease;
             const int64_t now = monotonic_ns();
             const bool last_try = now >= deadline;
-            result = try_acquire_locked(request, now, last_try, wake);
+            result = try_acquire_locked(request, token, now, last_try, wake);
             if (!result.acquired && !last_try) {
                 blocked = key(result.refusal.key_index);
                 seen_seq = blocked->wait_seq.load(std::memory_order_acquire);
-                waiter = register_waiter(result.refusal.key_index, now, deadline, request.label);
+                waiter = register_waiter(result.refusal.key_index, waiter_token, now, deadline, request.label);
                 // Wake up by ourselves when a holder's TTL runs out or to look for
                 // dead holders: neither event bumps wait_seq on its own.
                 wake_at = std::min({deadline, earliest_expiry(result.refusal.key_index), now + kWaiterRecheckNs});

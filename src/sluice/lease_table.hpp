@@ -114,14 +114,15 @@ private:
     bool holds(uint32_t lease_index, const Token& token) const;
 
     void validate(const SlotRequest& request) const;
-    AcquireResult try_acquire_locked(const SlotRequest& request, int64_t now, bool count_throttle,
-                                     WakeList& wake);
+    AcquireResult try_acquire_locked(const SlotRequest& request, const Token& token, int64_t now,
+                                     bool count_throttle, WakeList& wake);
     uint32_t take_free_record();
-    void fill_owner(LeaseRecord* record, int64_t now, int64_t ttl_ns, std::string_view label);
+    void fill_owner(LeaseRecord* record, const Token& token, int64_t now, int64_t ttl_ns, std::string_view label);
 
     enum class FreeReason { Released, Dead, Expired, Reset };
     void free_lease(uint32_t lease_index, FreeReason reason, WakeList& wake);
-    Grant register_waiter(uint32_t key_index, int64_t now, int64_t deadline, std::string_view label);
+    Grant register_waiter(uint32_t key_index, const Token& token, int64_t now, int64_t deadline,
+                          std::string_view label);
     void free_waiter(const Grant& waiter);
     int64_t earliest_expiry(uint32_t key_index) const;
 

@@ -40,7 +40,8 @@ std::optional<uint64_t> process_start_time(pid_t pid) {
     // The command name (field 2) may contain spaces and parentheses: skip to
     // the last ')' and count fields from there. Field 3 follows it.
     const char* p = std::strrchr(buf, ')');
-    if (!p) return std::nullopt;
+    if (!p || !p[1] || !p[2]) return std::nullopt;
+    if (p[2] == 'Z' || p[2] == 'X') return std::nullopt;  // field 3, the state: exited
     int field = 2;
     while (*p && field < 22) {
         if (*p == ' ') ++field;

@@ -20,7 +20,8 @@ struct OwnerIdentity {
 // This process, cached; refreshed in the child after fork().
 const OwnerIdentity& current_owner();
 
-// Start time of `pid`, or nullopt when the process does not exist.
+// Start time of `pid`, or nullopt when the process does not exist or has
+// already exited and only its zombie waits to be reaped.
 std::optional<uint64_t> process_start_time(pid_t pid);
 
 enum class Liveness { Alive, Dead, Unknown };

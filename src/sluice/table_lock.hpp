@@ -34,7 +34,7 @@ private:
 // while we hold it would only make them sleep again on the mutex). Filled
 // under the lock, with keys that have waiters only; used after unlock.
 struct LeaseTable::WakeList {
-    std::array<uint32_t, 16> keys{};
+    std::array<uint32_t, 16> keys;  // [0, count) valid; left uninitialised on purpose (hot path)
     uint32_t count = 0;
     uint32_t wake_all_below = 0;  // on overflow: wake keys [0, this)
 

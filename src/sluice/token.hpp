@@ -16,9 +16,7 @@ struct Token {
     bool operator==(const Token& o) const { return hi == o.hi && lo == o.lo; }
 };
 
-// From the kernel's CSPRNG, buffered per thread (one getrandom() per 256
-// tokens); the buffer is discarded in the child after fork() so parent and
-// child never hand out the same token.
+// A ChaCha12 keystream keyed per thread (and anew after fork) from getrandom().
 Token random_token();
 
 inline constexpr size_t kTokenTextLength = 40;
