@@ -1,0 +1,52 @@
+# Sluice: the two commands a new machine needs are `make demo` and `make test`.
+# Everything else here is a step of those two.
+SHELL := /bin/bash
+JOBS ?= 2
+EXT := $(CURDIR)/ext-build/modules/sluice.so
+PHP_EXT := php -d extension=$(EXT)
+
+.PHONY: demo test deps core ext test-core test-sanitizers test-php bench bench-core bench-php clean
+
+demo: deps ext
+	$(PHP_EXT) demo/contention.php
+
+test: deps test-core test-sanitizers test-php
+	@echo "make test: every suite passed"
+
+deps:
+	@tools/install-deps
+
+core:
+	cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	cmake --build build -j$(JOBS)
+
+ext:
+	tools/build-ext
+
+test-core: core
+	cd build && ctest --output-on-failure -j1
+
+# ASan+UBSan with the full stress test; TSan with a shorter one (it runs ~10x slower).
+test-sanitizers:
+	cmake -S . -B build-asan -DSANITIZE=address,undefined >/dev/null
+	cmake --build build-asan -j$(JOBS)
+	cd build-asan && ctest --output-on-failure -j1
+	cmake -S . -B build-tsan -DSANITIZE=thread >/dev/null
+	cmake --build build-tsan -j$(JOBS)
+	cd build-tsan && SLUICE_STRESS_OPS=20000 ctest --output-on-failure -j1
+
+test-php: ext
+	tools/run-php-tests
+
+bench: bench-core bench-php
+
+bench-core:
+	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSLUICE_BENCH=ON -DSLUICE_TESTS=OFF >/dev/null
+	cmake --build build-bench -j$(JOBS)
+	./build-bench/sluice_bench
+
+bench-php: ext
+	bench/php-pairs.sh
+
+clean:
+	rm -rf build build-asan build-tsan build-bench ext-build
