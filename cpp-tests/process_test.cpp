@@ -213,7 +213,7 @@ TEST_F(TableTest, WaiterGetsTheSlotOfAHolderThatDied) {
 
 TEST_F(TableTest, WaiterGivesUpAtItsTimeout) {
     uint32_t k = table->resolve_key("site");
-    auto held = take(k, 1);
+    ASSERT_TRUE(take(k, 1).acquired);
     uint32_t limit = 1;
     int64_t start = monotonic_ns();
     AcquireResult r = table->acquire({&k, &limit, 1, kMinute, ""}, 150 * kNsPerMs);

@@ -33,13 +33,8 @@ while (($elapsed = (hrtime(true) - $start) / 1e9) < $seconds + 0.5) {
     $s = Sluice\status()[$key] ?? null;
     if ($s) {
         $maxActive = max($maxActive, $s['active']);
-        printf("t=%4.1fs  active %d/%d  acquired %4d  throttled %4d  reclaimed %d%s\n",
-            $elapsed, $s['active'], $limit, $s['acquired'], $s['throttled'], $s['reclaimed_dead'],
-            $killed && $reclaimMs === null ? "  (waiting for pid $killed's slot)" : '');
-        if ($killed && $reclaimMs === null && !in_array($killed, array_column($s['holders'], 'pid'), true)) {
-            $reclaimMs = (hrtime(true) - $killedAt) / 1e6;
-            printf("         slot of killed pid %d reclaimed by the next acquire, %.1f ms after the kill\n", $killed, $reclaimMs);
-        }
+        printf("t=%4.1fs  active %d/%d  acquired %4d  throttled %4d  reclaimed %d\n",
+            $elapsed, $s['active'], $limit, $s['acquired'], $s['throttled'], $s['reclaimed_dead']);
         if (!$killed && $elapsed >= $seconds / 2) {
             foreach ($s['holders'] as $h) {
                 if (!$h['waiting']) {
@@ -47,6 +42,8 @@ while (($elapsed = (hrtime(true) - $start) / 1e9) < $seconds + 0.5) {
                     posix_kill($killed, SIGKILL);
                     $killedAt = hrtime(true);
                     printf("         SIGKILL -> pid %d while it holds a slot (%s)\n", $killed, $h['label']);
+                    $reclaimMs = waitUntilReclaimed($key, $killed, $killedAt, $procs);
+                    printf("         its slot was reclaimed by the next acquire of another worker, %.1f ms after the kill\n", $reclaimMs);
                     break;
                 }
             }
@@ -58,6 +55,26 @@ while (($elapsed = (hrtime(true) - $start) / 1e9) < $seconds + 0.5) {
     usleep(250000);
 }
 
+/**
+ * Reaps the killed worker as its parent would (FPM's master does the same),
+ * then watches, every 5 ms, for its slot to leave the table.
+ */
+function waitUntilReclaimed(string $key, int $pid, int $killedAt, array $procs): ?float
+{
+    $deadline = $killedAt + 3e9;
+    while (hrtime(true) < $deadline) {
+        foreach ($procs as $p) {
+            proc_get_status($p);
+        }
+        $holders = array_column(Sluice\status()[$key]['holders'] ?? [], 'pid');
+        if (!in_array($pid, $holders, true)) {
+            return (hrtime(true) - $killedAt) / 1e6;
+        }
+        usleep(5000);
+    }
+    return null;
+}
+
 $grants = $throttles = 0;
 foreach ($procs as $i => $p) {
     $out = json_decode(stream_get_contents($pipes[$i][1]) ?: 'null', true);
@@ -67,7 +84,7 @@ foreach ($procs as $i => $p) {
 }
 $s = Sluice\status()[$key];
 echo "\nSummary\n";
-printf("  %-34s %d\n", 'workers / limit', $workers);
+printf("  %-34s %d\n", 'workers', $workers);
 printf("  %-34s %d\n", 'limit', $limit);
 printf("  %-34s %d (never above the limit: %s)\n", 'peak holders (segment)', $s['peak'], $s['peak'] <= $limit ? 'yes' : 'NO');
 printf("  %-34s %d\n", 'grants (segment)', $s['acquired']);

@@ -16,7 +16,8 @@ struct Token {
     bool operator==(const Token& o) const { return hi == o.hi && lo == o.lo; }
 };
 
-// A ChaCha12 keystream keyed per thread (and anew after fork) from getrandom().
+// AES-128 over a counter (ChaCha12 without AES-NI), keyed per thread and anew
+// after fork() from getrandom().
 Token random_token();
 
 inline constexpr size_t kTokenTextLength = 40;
