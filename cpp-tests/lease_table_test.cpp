@@ -145,6 +145,7 @@ TEST_F(TableTest, BadRequestsAreRejected) {
     EXPECT_THROW(take({k, k}, {1, 1}), InvalidArgument);
     EXPECT_THROW(take({k, k2, k, k2, k}, {1, 1, 1, 1, 1}), InvalidArgument);
     EXPECT_THROW(take(100, 1), InvalidArgument);
+    EXPECT_THROW(take(k2 + 1, 1), InvalidArgument) << "an index that was never resolved here";
     uint32_t limit = 1;
     EXPECT_THROW(table->acquire({&k, &limit, 1, kMinute, ""}, -1), InvalidArgument);
 }

@@ -58,7 +58,9 @@ void LeaseTable::validate(const SlotRequest& r) const {
     if (r.ttl_ns <= 0) throw InvalidArgument("sluice: ttl must be positive");
     const SegmentHeader* h = segment_.header();
     for (size_t i = 0; i < r.count; ++i) {
-        if (r.keys[i] >= h->max_keys) throw InvalidArgument("sluice: unknown key index");
+        // key_count, not max_keys: an index from an older segment must not take
+        // a lease on a record that does not exist here.
+        if (r.keys[i] >= h->key_count) throw InvalidArgument("sluice: unknown key index (resolve the key first)");
         if (r.limits[i] < 1 || r.limits[i] > h->slots_per_key)
             throw InvalidArgument("sluice: limit " + std::to_string(r.limits[i]) + " is out of range 1.." +
                                   std::to_string(h->slots_per_key) + " (sluice.max_slots_per_key)");

@@ -42,7 +42,7 @@ struct SlotRequest {
 };
 
 struct HolderInfo {
-    std::string token;  // public form: releasable with release_by_text()
+    std::string token;  // public form (format_token): parse_token() turns it back
     int32_t pid;
     int64_t acquired_at_ns;
     int64_t expires_at_ns;

@@ -1,0 +1,184 @@
+// The namespace functions: operator views and actions on the whole table, by
+// token or by key, and the fault injection hook for the crash tests.
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "sluice_ext.hpp"
+
+#include <unistd.h>
+
+#include "sluice/clock.hpp"
+#include "sluice/errors.hpp"
+#include "sluice/lease_table.hpp"
+#include "sluice/test_hooks.hpp"
+
+using namespace sluice_ext;
+
+namespace {
+
+void add_segment_info(zval* rv, const sluice::SegmentInfo& i) {
+    array_init_size(rv, 9);
+    add_assoc_stringl(rv, "name", i.shm_name.data(), i.shm_name.size());
+    add_assoc_long(rv, "generation", zend_long(i.generation));
+    add_assoc_long(rv, "size_bytes", zend_long(i.size_bytes));
+    add_assoc_long(rv, "max_keys", i.max_keys);
+    add_assoc_long(rv, "slots_per_key", i.slots_per_key);
+    add_assoc_long(rv, "max_leases", i.max_leases);
+    add_assoc_long(rv, "key_count", i.key_count);
+    add_assoc_long(rv, "leases_in_use", i.leases_in_use);
+    add_assoc_long(rv, "repairs", zend_long(i.repairs));
+}
+
+// A parsed token, or a ValueError for argument `arg_num`.
+bool parse_token_arg(const zend_string* text, uint32_t arg_num, sluice::ParsedToken& out) {
+    std::optional<sluice::ParsedToken> parsed = sluice::parse_token(view(text));
+    if (!parsed) {
+        zend_argument_value_error(arg_num, "must be a lease token (%d lowercase hex characters)",
+                                  int(sluice::kTokenTextLength));
+        return false;
+    }
+    out = *parsed;
+    return true;
+}
+
+[[noreturn]] void park_forever() {
+    for (;;) ::pause();
+}
+
+}  // namespace
+
+ZEND_FUNCTION(Sluice_status) {
+    ZEND_PARSE_PARAMETERS_NONE();
+    try {
+        sluice::Snapshot snap = connection().table().snapshot();
+        array_init_size(return_value, uint32_t(snap.keys.size()));
+        for (const sluice::KeyInfo& k : snap.keys) {
+            zval entry, holders;
+            array_init_size(&entry, 10);
+            add_assoc_long(&entry, "limit", k.limit);
+            add_assoc_long(&entry, "active", k.active);
+            add_assoc_long(&entry, "peak", k.peak);
+            add_assoc_long(&entry, "waiters", k.waiters);
+            add_assoc_long(&entry, "acquired", zend_long(k.acquired));
+            add_assoc_long(&entry, "throttled", zend_long(k.throttled));
+            add_assoc_long(&entry, "released", zend_long(k.released));
+            add_assoc_long(&entry, "reclaimed_dead", zend_long(k.reclaimed_dead));
+            add_assoc_long(&entry, "reclaimed_expired", zend_long(k.reclaimed_expired));
+            array_init_size(&holders, uint32_t(k.holders.size()));
+            for (const sluice::HolderInfo& h : k.holders) {
+                zval holder;
+                array_init_size(&holder, 6);
+                add_assoc_stringl(&holder, "token", h.token.data(), h.token.size());
+                add_assoc_long(&holder, "pid", h.pid);
+                add_assoc_stringl(&holder, "label", h.label.data(), h.label.size());
+                add_assoc_long(&holder, "age_ms", zend_long((snap.now_ns - h.acquired_at_ns) / sluice::kNsPerMs));
+                add_assoc_long(&holder, "ttl_left_ms",
+                               zend_long((h.expires_at_ns - snap.now_ns) / sluice::kNsPerMs));
+                add_assoc_bool(&holder, "waiting", h.waiting);
+                add_next_index_zval(&holders, &holder);
+            }
+            add_assoc_zval(&entry, "holders", &holders);
+            add_assoc_zval_ex(return_value, k.key.data(), k.key.size(), &entry);
+        }
+    } catch (...) {
+        zval_ptr_dtor(return_value);
+        ZVAL_NULL(return_value);
+        throw_current_as_php(0);
+        RETURN_THROWS();
+    }
+}
+
+ZEND_FUNCTION(Sluice_segment_info) {
+    ZEND_PARSE_PARAMETERS_NONE();
+    try {
+        add_segment_info(return_value, connection().table().info());
+    } catch (...) {
+        throw_current_as_php(0);
+        RETURN_THROWS();
+    }
+}
+
+ZEND_FUNCTION(Sluice_release) {
+    zend_string* text;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_STR(text)
+    ZEND_PARSE_PARAMETERS_END();
+    sluice::ParsedToken t;
+    if (!parse_token_arg(text, 1, t)) RETURN_THROWS();
+    try {
+        RETURN_BOOL(connection().table().release(t.lease_index, t.token));
+    } catch (...) {
+        throw_current_as_php(1);
+        RETURN_THROWS();
+    }
+}
+
+ZEND_FUNCTION(Sluice_renew) {
+    zend_string* text;
+    zend_long ttl;
+    ZEND_PARSE_PARAMETERS_START(2, 2)
+        Z_PARAM_STR(text)
+        Z_PARAM_LONG(ttl)
+    ZEND_PARSE_PARAMETERS_END();
+    sluice::ParsedToken t;
+    if (!parse_token_arg(text, 1, t)) RETURN_THROWS();
+    if (ttl < 1 || ttl > kMaxTtlSeconds) {
+        zend_argument_value_error(2, "must be between 1 and " ZEND_LONG_FMT " seconds", kMaxTtlSeconds);
+        RETURN_THROWS();
+    }
+    try {
+        RETURN_BOOL(connection().table().renew(t.lease_index, t.token, int64_t(ttl) * sluice::kNsPerSecond));
+    } catch (...) {
+        throw_current_as_php(2);
+        RETURN_THROWS();
+    }
+}
+
+ZEND_FUNCTION(Sluice_reset) {
+    zend_string* key;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_STR(key)
+    ZEND_PARSE_PARAMETERS_END();
+    try {
+        RETURN_LONG(connection().table().reset(view(key)));
+    } catch (...) {
+        throw_current_as_php(1);
+        RETURN_THROWS();
+    }
+}
+
+ZEND_FUNCTION(Sluice_sweep) {
+    ZEND_PARSE_PARAMETERS_NONE();
+    try {
+        sluice::SweepResult r = connection().table().sweep();
+        array_init_size(return_value, 2);
+        add_assoc_long(return_value, "reclaimed_dead", r.reclaimed_dead);
+        add_assoc_long(return_value, "reclaimed_expired", r.reclaimed_expired);
+    } catch (...) {
+        throw_current_as_php(0);
+        RETURN_THROWS();
+    }
+}
+
+ZEND_FUNCTION(Sluice_recreate_segment) {
+    ZEND_PARSE_PARAMETERS_NONE();
+    try {
+        sluice::Connection& c = connection();
+        c.recreate();
+        RETURN_LONG(zend_long(c.generation()));
+    } catch (...) {
+        throw_current_as_php(0);
+        RETURN_THROWS();
+    }
+}
+
+ZEND_FUNCTION(Sluice_Testing_park_next_acquire_in_critical_section) {
+    ZEND_PARSE_PARAMETERS_NONE();
+    if (!g_config || !g_config->test_hooks) {
+        zend_throw_exception(exception_ce,
+                             "sluice: Sluice\\Testing functions are disabled; they need sluice.test_hooks=1", 0);
+        RETURN_THROWS();
+    }
+    sluice::testing::set_inside_critical_section_hook(park_forever);
+}

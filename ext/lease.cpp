@@ -1,0 +1,214 @@
+// Sluice\Lease and the per-request registry of leases still held.
+//
+// A lease goes back to the table exactly once through this object: on
+// release(), when the object is freed (a dropped Lease is a released one), or
+// at request end (RSHUTDOWN runs after exit() and fatal errors too). Leases of
+// a forked parent are left alone by the child, and leases of an older segment
+// generation are simply not held any more.
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "sluice_ext.hpp"
+
+#include "sluice/lease_table.hpp"
+#include "sluice/owner.hpp"
+
+namespace sluice_ext {
+
+namespace {
+
+zend_object_handlers lease_handlers;
+
+// This request's leases not yet released through their object (a doubly
+// linked list through the objects themselves: no allocation to register).
+ZEND_TLS LeaseObject* registry_head = nullptr;
+
+void registry_link(LeaseObject* l) {
+    l->prev = nullptr;
+    l->next = registry_head;
+    if (registry_head) registry_head->prev = l;
+    registry_head = l;
+    l->registered = true;
+}
+
+void registry_unlink(LeaseObject* l) {
+    if (!l->registered) return;
+    if (l->prev)
+        l->prev->next = l->next;
+    else
+        registry_head = l->next;
+    if (l->next) l->next->prev = l->prev;
+    l->prev = l->next = nullptr;
+    l->registered = false;
+}
+
+// The table, if this lease belongs to the segment generation it is attached
+// to now; nullptr when the segment was recreated since (then it is not held).
+sluice::LeaseTable* table_of(const LeaseObject* l) {
+    sluice::Connection& c = connection();
+    sluice::LeaseTable& table = c.table();
+    return c.generation() == l->generation ? &table : nullptr;
+}
+
+// Releases without a PHP exception: for free_obj and RSHUTDOWN, where nobody
+// could catch one. A failure here (segment gone bad) leaves the lease to the
+// reclaim path (the owner's death or its TTL).
+void release_quietly(LeaseObject* l) {
+    const bool ours = l->owner_pid == sluice::current_owner().pid;
+    registry_unlink(l);
+    if (!ours) return;  // a forked child: the parent still holds it
+    try {
+        if (sluice::LeaseTable* table = table_of(l)) table->release(l->lease_index, l->token);
+    } catch (...) {
+    }
+}
+
+void lease_free(zend_object* obj) {
+    LeaseObject* l = lease_from(obj);
+    if (l->registered) release_quietly(l);
+    if (l->keys) zend_array_release(l->keys);
+    l->keys = nullptr;
+    zend_object_std_dtor(obj);
+}
+
+HashTable* lease_debug_info(zend_object* obj, int* is_temp) {
+    LeaseObject* l = lease_from(obj);
+    *is_temp = 1;
+    HashTable* ht = zend_new_array(2);
+    zval v;
+    try {
+        std::string token = sluice::format_token(l->lease_index, l->token);
+        ZVAL_STRINGL(&v, token.data(), token.size());
+        zend_hash_str_update(ht, "token", sizeof "token" - 1, &v);
+    } catch (...) {
+    }
+    if (l->keys) {
+        GC_ADDREF(l->keys);
+        ZVAL_ARR(&v, l->keys);
+        zend_hash_str_update(ht, "keys", sizeof "keys" - 1, &v);
+    }
+    return ht;
+}
+
+}  // namespace
+
+zend_object* lease_create_object(zend_class_entry* ce) {
+    auto* l = static_cast<LeaseObject*>(zend_object_alloc(sizeof(LeaseObject), ce));
+    l->lease_index = sluice::kNoLease;
+    l->owner_pid = 0;
+    l->token = sluice::Token{};
+    l->generation = 0;
+    l->keys = nullptr;
+    l->prev = l->next = nullptr;
+    l->registered = false;
+    zend_object_std_init(&l->std, ce);
+    l->std.handlers = &lease_handlers;
+    return &l->std;
+}
+
+void lease_init_handlers() {
+    std::memcpy(&lease_handlers, zend_get_std_object_handlers(), sizeof lease_handlers);
+    lease_handlers.offset = XtOffsetOf(LeaseObject, std);
+    lease_handlers.free_obj = lease_free;
+    lease_handlers.clone_obj = nullptr;  // two objects must never own one lease
+    lease_handlers.get_debug_info = lease_debug_info;
+}
+
+void lease_create(zval* rv, uint32_t lease_index, const sluice::Token& token, uint64_t generation,
+                  zend_array* keys) {
+    zend_object* obj = lease_create_object(lease_ce);
+    LeaseObject* l = lease_from(obj);
+    l->lease_index = lease_index;
+    l->owner_pid = sluice::current_owner().pid;
+    l->token = token;
+    l->generation = generation;
+    l->keys = keys;
+    GC_ADDREF(keys);
+    registry_link(l);
+    ZVAL_OBJ(rv, obj);
+}
+
+void registry_init() { registry_head = nullptr; }
+
+void registry_release_all() {
+    while (registry_head) release_quietly(registry_head);
+}
+
+}  // namespace sluice_ext
+
+using namespace sluice_ext;
+
+ZEND_METHOD(Sluice_Lease, __construct) {
+    ZEND_PARSE_PARAMETERS_NONE();
+    zend_throw_error(nullptr, "Sluice\\Lease objects come from Sluice\\Limiter::tryAcquire() and acquire()");
+}
+
+ZEND_METHOD(Sluice_Lease, token) {
+    ZEND_PARSE_PARAMETERS_NONE();
+    LeaseObject* l = lease_from(Z_OBJ_P(ZEND_THIS));
+    char text[sluice::kTokenTextLength + 1];
+    try {
+        std::string token = sluice::format_token(l->lease_index, l->token);
+        std::memcpy(text, token.data(), sluice::kTokenTextLength);
+    } catch (...) {
+        throw_current_as_php(0);
+        RETURN_THROWS();
+    }
+    RETURN_STRINGL(text, sluice::kTokenTextLength);
+}
+
+ZEND_METHOD(Sluice_Lease, release) {
+    ZEND_PARSE_PARAMETERS_NONE();
+    LeaseObject* l = lease_from(Z_OBJ_P(ZEND_THIS));
+    if (!l->registered) RETURN_FALSE;
+    registry_unlink(l);
+    try {
+        sluice::LeaseTable* table = table_of(l);
+        RETURN_BOOL(table && table->release(l->lease_index, l->token));
+    } catch (...) {
+        throw_current_as_php(0);
+        RETURN_THROWS();
+    }
+}
+
+ZEND_METHOD(Sluice_Lease, renew) {
+    zend_long ttl;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_LONG(ttl)
+    ZEND_PARSE_PARAMETERS_END();
+    if (ttl < 1 || ttl > kMaxTtlSeconds) {
+        zend_argument_value_error(1, "must be between 1 and " ZEND_LONG_FMT " seconds", kMaxTtlSeconds);
+        RETURN_THROWS();
+    }
+    LeaseObject* l = lease_from(Z_OBJ_P(ZEND_THIS));
+    if (!l->registered) RETURN_FALSE;
+    try {
+        sluice::LeaseTable* table = table_of(l);
+        RETURN_BOOL(table && table->renew(l->lease_index, l->token, int64_t(ttl) * 1000000000));
+    } catch (...) {
+        throw_current_as_php(1);
+        RETURN_THROWS();
+    }
+}
+
+ZEND_METHOD(Sluice_Lease, isHeld) {
+    ZEND_PARSE_PARAMETERS_NONE();
+    LeaseObject* l = lease_from(Z_OBJ_P(ZEND_THIS));
+    if (!l->registered) RETURN_FALSE;
+    try {
+        sluice::LeaseTable* table = table_of(l);
+        RETURN_BOOL(table && table->is_held(l->lease_index, l->token));
+    } catch (...) {
+        throw_current_as_php(0);
+        RETURN_THROWS();
+    }
+}
+
+ZEND_METHOD(Sluice_Lease, keys) {
+    ZEND_PARSE_PARAMETERS_NONE();
+    LeaseObject* l = lease_from(Z_OBJ_P(ZEND_THIS));
+    if (!l->keys) RETURN_EMPTY_ARRAY();
+    GC_ADDREF(l->keys);
+    RETURN_ARR(l->keys);
+}

@@ -1,0 +1,312 @@
+// Sluice\Limiter: keys + limits + TTL, with the key records resolved once per
+// segment generation so that tryAcquire() builds its SlotRequest from arrays
+// stored in the object (no allocation in C++ on the hot path).
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include "sluice_ext.hpp"
+
+#include "sluice/errors.hpp"
+#include "sluice/lease_table.hpp"
+
+namespace sluice_ext {
+
+namespace {
+
+struct LimiterObject {
+    uint32_t count;  // 0: not constructed
+    uint32_t key_index[sluice::kMaxKeysPerLease];
+    uint32_t limits[sluice::kMaxKeysPerLease];
+    uint64_t generation;  // segment generation key_index belongs to; 0: not resolved
+    int64_t ttl_ns;
+    zend_long ttl_seconds;
+    zend_array* keys;         // list of key names (zend_string), shared with leases
+    zend_array* limit_table;  // key => limit, as limits() returns it
+    bool refused;             // the last acquire returned null
+    uint32_t refusal_position, refusal_limit, refusal_active;
+    zend_object std;
+};
+
+zend_object_handlers limiter_handlers;
+
+LimiterObject* limiter_from(zend_object* obj) {
+    return reinterpret_cast<LimiterObject*>(reinterpret_cast<char*>(obj) - XtOffsetOf(LimiterObject, std));
+}
+
+void clear_state(LimiterObject* o) {
+    if (o->keys) zend_array_release(o->keys);
+    if (o->limit_table) zend_array_release(o->limit_table);
+    o->keys = o->limit_table = nullptr;
+    o->count = 0;
+    o->generation = 0;
+    o->refused = false;
+}
+
+void limiter_free(zend_object* obj) {
+    clear_state(limiter_from(obj));
+    zend_object_std_dtor(obj);
+}
+
+zend_object* limiter_clone(zend_object* old_obj) {
+    zend_object* new_obj = limiter_create_object(old_obj->ce);
+    LimiterObject* from = limiter_from(old_obj);
+    LimiterObject* to = limiter_from(new_obj);
+    zend_objects_clone_members(new_obj, old_obj);
+    std::memcpy(to->key_index, from->key_index, sizeof to->key_index);
+    std::memcpy(to->limits, from->limits, sizeof to->limits);
+    to->count = from->count;
+    to->generation = from->generation;
+    to->ttl_ns = from->ttl_ns;
+    to->ttl_seconds = from->ttl_seconds;
+    to->keys = from->keys;
+    to->limit_table = from->limit_table;
+    if (to->keys) GC_ADDREF(to->keys);
+    if (to->limit_table) GC_ADDREF(to->limit_table);
+    return new_obj;
+}
+
+HashTable* limiter_debug_info(zend_object* obj, int* is_temp) {
+    LimiterObject* o = limiter_from(obj);
+    *is_temp = 1;
+    HashTable* ht = zend_new_array(2);
+    zval v;
+    if (o->limit_table) {
+        ZVAL_ARR(&v, zend_array_dup(o->limit_table));
+        zend_hash_str_update(ht, "limits", sizeof "limits" - 1, &v);
+    }
+    ZVAL_LONG(&v, o->ttl_seconds);
+    zend_hash_str_update(ht, "ttl", sizeof "ttl" - 1, &v);
+    return ht;
+}
+
+// (Re)binds the key names to key records of the current segment. Throws the
+// core's exceptions (CapacityError when the key table is full).
+void resolve_keys(LimiterObject* o, sluice::Connection& connection, sluice::LeaseTable& table) {
+    for (uint32_t i = 0; i < o->count; ++i)
+        o->key_index[i] = table.resolve_key(view(Z_STR_P(zend_hash_index_find(o->keys, i))));
+    o->generation = connection.generation();
+}
+
+LimiterObject* constructed(zval* this_zv) {
+    LimiterObject* o = limiter_from(Z_OBJ_P(this_zv));
+    if (UNEXPECTED(o->count == 0)) {
+        zend_throw_error(nullptr, "Sluice\\Limiter has not been constructed");
+        return nullptr;
+    }
+    return o;
+}
+
+// The shared tail of tryAcquire() and acquire().
+void finish_acquire(LimiterObject* o, const sluice::AcquireResult& result, uint64_t generation, zval* rv) {
+    if (EXPECTED(result.acquired)) {
+        o->refused = false;
+        lease_create(rv, result.grant.lease_index, result.grant.token, generation, o->keys);
+        return;
+    }
+    o->refused = true;
+    o->refusal_position = 0;
+    for (uint32_t i = 0; i < o->count; ++i)
+        if (o->key_index[i] == result.refusal.key_index) o->refusal_position = i;
+    o->refusal_limit = result.refusal.limit;
+    o->refusal_active = result.refusal.active;
+    ZVAL_NULL(rv);
+}
+
+}  // namespace
+
+zend_object* limiter_create_object(zend_class_entry* ce) {
+    auto* o = static_cast<LimiterObject*>(zend_object_alloc(sizeof(LimiterObject), ce));
+    o->count = 0;
+    o->generation = 0;
+    o->ttl_ns = 0;
+    o->ttl_seconds = 0;
+    o->keys = nullptr;
+    o->limit_table = nullptr;
+    o->refused = false;
+    zend_object_std_init(&o->std, ce);
+    object_properties_init(&o->std, ce);
+    o->std.handlers = &limiter_handlers;
+    return &o->std;
+}
+
+void limiter_init_handlers() {
+    std::memcpy(&limiter_handlers, zend_get_std_object_handlers(), sizeof limiter_handlers);
+    limiter_handlers.offset = XtOffsetOf(LimiterObject, std);
+    limiter_handlers.free_obj = limiter_free;
+    limiter_handlers.clone_obj = limiter_clone;
+    limiter_handlers.get_debug_info = limiter_debug_info;
+}
+
+}  // namespace sluice_ext
+
+using namespace sluice_ext;
+
+ZEND_METHOD(Sluice_Limiter, __construct) {
+    HashTable* limits;
+    zend_long ttl = 0;
+    ZEND_PARSE_PARAMETERS_START(1, 2)
+        Z_PARAM_ARRAY_HT(limits)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_LONG(ttl)
+    ZEND_PARSE_PARAMETERS_END();
+
+    const uint32_t count = zend_hash_num_elements(limits);
+    if (count == 0) {
+        zend_argument_value_error(1, "must name at least one key");
+        RETURN_THROWS();
+    }
+    if (count > sluice::kMaxKeysPerLease) {
+        zend_argument_value_error(1, "must name at most %d keys, %u given", int(sluice::kMaxKeysPerLease), count);
+        RETURN_THROWS();
+    }
+    if (ttl < 0 || ttl > kMaxTtlSeconds) {
+        zend_argument_value_error(2, "must be between 0 (sluice.default_ttl) and " ZEND_LONG_FMT " seconds",
+                                  kMaxTtlSeconds);
+        RETURN_THROWS();
+    }
+
+    // Types and values first, so a bad argument never creates key records.
+    zend_array* keys = zend_new_array(count);
+    zend_hash_real_init_packed(keys);
+    zend_array* limit_table = zend_new_array(count);
+    uint32_t limit_values[sluice::kMaxKeysPerLease];
+    uint32_t n = 0;
+    bool ok = true;
+    zend_ulong num_key;
+    zend_string* str_key;
+    zval* value;
+    ZEND_HASH_FOREACH_KEY_VAL(limits, num_key, str_key, value) {
+        zend_string* name = str_key ? zend_string_copy(str_key) : zend_long_to_str(zend_long(num_key));
+        zval name_zv;
+        ZVAL_STR(&name_zv, name);
+        zend_hash_next_index_insert_new(keys, &name_zv);
+        ZVAL_DEREF(value);
+        if (Z_TYPE_P(value) != IS_LONG) {
+            zend_argument_type_error(1, "must map each key to an int limit, %s given for key \"%s\"",
+                                     zend_zval_type_name(value), ZSTR_VAL(name));
+            ok = false;
+            break;
+        }
+        if (Z_LVAL_P(value) < 1 || Z_LVAL_P(value) > 65535) {
+            zend_argument_value_error(1, "must map each key to a limit of at least 1 (at most "
+                                      "sluice.max_slots_per_key), " ZEND_LONG_FMT " given for key \"%s\"",
+                                      Z_LVAL_P(value), ZSTR_VAL(name));
+            ok = false;
+            break;
+        }
+        limit_values[n++] = uint32_t(Z_LVAL_P(value));
+        zend_symtable_update(limit_table, name, value);
+    } ZEND_HASH_FOREACH_END();
+    if (!ok) {
+        zend_array_release(keys);
+        zend_array_release(limit_table);
+        RETURN_THROWS();
+    }
+
+    LimiterObject* o = limiter_from(Z_OBJ_P(ZEND_THIS));
+    clear_state(o);
+    o->keys = keys;
+    o->limit_table = limit_table;
+    o->count = n;
+    std::memcpy(o->limits, limit_values, sizeof(uint32_t) * n);
+    try {
+        sluice::Connection& connection = sluice_ext::connection();
+        o->ttl_seconds = ttl > 0 ? ttl : g_config->default_ttl;
+        o->ttl_ns = int64_t(o->ttl_seconds) * 1000000000;
+        sluice::LeaseTable& table = connection.table();
+        const uint32_t slots = table.info().slots_per_key;
+        for (uint32_t i = 0; i < n; ++i) {
+            if (o->limits[i] > slots) {
+                zend_argument_value_error(1, "must map each key to a limit of at most %u (the segment's "
+                                          "sluice.max_slots_per_key), %u given for key \"%s\"",
+                                          slots, o->limits[i],
+                                          ZSTR_VAL(Z_STR_P(zend_hash_index_find(o->keys, i))));
+                clear_state(o);
+                RETURN_THROWS();
+            }
+        }
+        resolve_keys(o, connection, table);
+    } catch (...) {
+        clear_state(o);
+        throw_current_as_php(1);
+        RETURN_THROWS();
+    }
+}
+
+ZEND_METHOD(Sluice_Limiter, tryAcquire) {
+    zend_string* label = nullptr;
+    ZEND_PARSE_PARAMETERS_START(0, 1)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_STR(label)
+    ZEND_PARSE_PARAMETERS_END();
+
+    LimiterObject* o = constructed(ZEND_THIS);
+    if (!o) RETURN_THROWS();
+    try {
+        sluice::Connection& connection = sluice_ext::connection();
+        sluice::LeaseTable& table = connection.table();
+        if (UNEXPECTED(connection.generation() != o->generation)) resolve_keys(o, connection, table);
+        const sluice::SlotRequest request{o->key_index, o->limits, o->count, o->ttl_ns, view(label)};
+        finish_acquire(o, table.try_acquire(request), o->generation, return_value);
+    } catch (...) {
+        throw_current_as_php(0);
+        RETURN_THROWS();
+    }
+}
+
+ZEND_METHOD(Sluice_Limiter, acquire) {
+    zend_long timeout_ms;
+    zend_string* label = nullptr;
+    ZEND_PARSE_PARAMETERS_START(1, 2)
+        Z_PARAM_LONG(timeout_ms)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_STR(label)
+    ZEND_PARSE_PARAMETERS_END();
+
+    if (timeout_ms < 0 || timeout_ms > kMaxWaitMs) {
+        zend_argument_value_error(1, "must be between 0 and " ZEND_LONG_FMT " milliseconds, " ZEND_LONG_FMT " given",
+                                  kMaxWaitMs, timeout_ms);
+        RETURN_THROWS();
+    }
+    LimiterObject* o = constructed(ZEND_THIS);
+    if (!o) RETURN_THROWS();
+    try {
+        sluice::Connection& connection = sluice_ext::connection();
+        sluice::LeaseTable& table = connection.table();
+        if (UNEXPECTED(connection.generation() != o->generation)) resolve_keys(o, connection, table);
+        const sluice::SlotRequest request{o->key_index, o->limits, o->count, o->ttl_ns, view(label)};
+        finish_acquire(o, table.acquire(request, int64_t(timeout_ms) * 1000000), o->generation, return_value);
+    } catch (...) {
+        throw_current_as_php(0);
+        RETURN_THROWS();
+    }
+}
+
+ZEND_METHOD(Sluice_Limiter, lastRefusal) {
+    ZEND_PARSE_PARAMETERS_NONE();
+    LimiterObject* o = constructed(ZEND_THIS);
+    if (!o) RETURN_THROWS();
+    if (!o->refused) RETURN_NULL();
+    array_init_size(return_value, 3);
+    zval key;
+    ZVAL_COPY(&key, zend_hash_index_find(o->keys, o->refusal_position));
+    zend_hash_str_add_new(Z_ARRVAL_P(return_value), "key", sizeof "key" - 1, &key);
+    add_assoc_long(return_value, "limit", o->refusal_limit);
+    add_assoc_long(return_value, "active", o->refusal_active);
+}
+
+ZEND_METHOD(Sluice_Limiter, limits) {
+    ZEND_PARSE_PARAMETERS_NONE();
+    LimiterObject* o = constructed(ZEND_THIS);
+    if (!o) RETURN_THROWS();
+    GC_ADDREF(o->limit_table);
+    RETURN_ARR(o->limit_table);
+}
+
+ZEND_METHOD(Sluice_Limiter, ttl) {
+    ZEND_PARSE_PARAMETERS_NONE();
+    LimiterObject* o = constructed(ZEND_THIS);
+    if (!o) RETURN_THROWS();
+    RETURN_LONG(o->ttl_seconds);
+}

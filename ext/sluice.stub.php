@@ -1,0 +1,232 @@
+<?php
+
+/**
+ * Sluice: host-wide concurrency slots for PHP, in shared memory.
+ *
+ * Every PHP process of the host (PHP-FPM workers, CLI queue runners) that loads
+ * this extension with the same `sluice.segment` sees one table of keys. A key has
+ * a limit; a lease takes one slot on each of up to four keys, all or nothing.
+ * Leases of dead processes and leases past their TTL are reclaimed by the next
+ * acquire; leases still held at request end are released by the extension.
+ *
+ * Regenerate sluice_arginfo.h with tools/gen-arginfo after editing this file.
+ *
+ * @generate-class-entries
+ */
+
+namespace Sluice {
+
+    /**
+     * A set of keys with their limits, and the TTL of the leases it grants.
+     *
+     * Construct it once per request (or keep it in a static) and call
+     * tryAcquire() or acquire() for each unit of work. The key records are
+     * resolved in the shared segment once and cached; the cache follows a
+     * recreate_segment() by any process of the host.
+     *
+     * @strict-properties
+     * @not-serializable
+     */
+    final class Limiter
+    {
+        /**
+         * @param array $limits 1 to 4 keys (string => int limit), e.g.
+         *        `['site' => 3, 'provider:openai' => 1]`. A key is 1 to 64 bytes without
+         *        NUL bytes (integer array keys are taken as their decimal string);
+         *        a limit is 1 to the segment's slots per key (`sluice.max_slots_per_key`).
+         *        A lease takes one slot on every key, or none.
+         * @param int $ttl Lease lifetime in seconds; 0 means `sluice.default_ttl`.
+         *        A lease past its TTL is reclaimed by the next acquire that finds
+         *        its keys full; renew() extends it.
+         * @throws \ValueError for an empty or oversized `$limits`, a bad key, a limit out of range or a negative TTL
+         * @throws \TypeError for a limit that is not an int
+         * @throws CapacityException when the segment has no free key record for a new key
+         * @throws SegmentException when the shared segment cannot be used (see the message)
+         */
+        public function __construct(array $limits, int $ttl = 0) {}
+
+        /**
+         * Takes one slot on every key at once, without waiting.
+         *
+         * @param string $label Shown beside the lease in status() (job id, flow step,
+         *        provider); truncated to 96 bytes.
+         * @return Lease|null The lease, or null when any key is at its limit
+         *         (then lastRefusal() tells which one).
+         * @throws CapacityException when every lease record of the segment is taken
+         * @throws SegmentException when the shared segment cannot be used
+         */
+        public function tryAcquire(string $label = ''): ?Lease {}
+
+        /**
+         * Like tryAcquire(), but waits up to `$timeoutMs` for a slot. The wait sleeps
+         * on a futex and is woken as soon as a holder releases; it does not count
+         * towards max_execution_time.
+         *
+         * @param int $timeoutMs 0 to 600000 milliseconds; 0 tries once.
+         * @return Lease|null null when no slot freed in time
+         * @throws \ValueError for a timeout out of range
+         * @throws CapacityException when every lease record of the segment is taken
+         * @throws SegmentException when the shared segment cannot be used
+         */
+        public function acquire(int $timeoutMs, string $label = ''): ?Lease {}
+
+        /**
+         * Why the last tryAcquire() or acquire() of this limiter returned null.
+         *
+         * @return array{key: string, limit: int, active: int}|null the first full key,
+         *         its limit and the leases it had; null if the last call was granted
+         *         (or none was made yet)
+         */
+        public function lastRefusal(): ?array {}
+
+        /** @return array<string,int> the keys and limits given to the constructor */
+        public function limits(): array {}
+
+        /** @return int the lease TTL in seconds (the default TTL resolved) */
+        public function ttl(): int {}
+    }
+
+    /**
+     * One granted slot on each key of a Limiter. Released by release(), when the
+     * object is destroyed, at the end of the request (also after exit() or a
+     * fatal error such as max_execution_time), or by the next acquirer if this
+     * process dies or the TTL passes. Only Limiter creates leases.
+     *
+     * @strict-properties
+     * @not-serializable
+     */
+    final class Lease
+    {
+        /** Leases come from Limiter::tryAcquire() and Limiter::acquire(). */
+        private function __construct() {}
+
+        /**
+         * @return string the lease's token, 40 lowercase hex characters: the capability
+         *         to release or renew it from anywhere (Sluice\release(), Sluice\renew())
+         */
+        public function token(): string {}
+
+        /**
+         * Gives the slots back and wakes waiters.
+         *
+         * @return bool false if the lease was not held any more (already released,
+         *         reclaimed, reset, or the segment was recreated)
+         */
+        public function release(): bool {}
+
+        /**
+         * Extends the lease to `$ttl` seconds from now.
+         *
+         * @param int $ttl seconds, at least 1
+         * @return bool false if the lease is not held any more
+         * @throws \ValueError for a TTL below 1
+         */
+        public function renew(int $ttl): bool {}
+
+        /** @return bool whether the shared table still holds this lease */
+        public function isHeld(): bool {}
+
+        /** @return list<string> the keys this lease holds a slot on */
+        public function keys(): array {}
+    }
+
+    /**
+     * The base of every exception this extension throws (other than ValueError
+     * and TypeError for bad arguments).
+     */
+    class Exception extends \RuntimeException {}
+
+    /**
+     * The shared segment cannot be used: invalid sluice.* INI settings, a segment
+     * owned by another user or with a too permissive mode, a foreign or corrupt
+     * layout, no space in /dev/shm. The message says which and what to do.
+     */
+    class SegmentException extends Exception {}
+
+    /**
+     * The segment is sound but full: no free key record (sluice.max_keys) or no
+     * free lease record (sluice.max_leases). Both are fixed when the segment is
+     * created; raise the setting and recreate it.
+     */
+    class CapacityException extends Exception {}
+
+    /**
+     * Every key of the segment, with its counters and holders.
+     *
+     * @return array<string, array{limit: int, active: int, peak: int, waiters: int,
+     *         acquired: int, throttled: int, released: int, reclaimed_dead: int,
+     *         reclaimed_expired: int,
+     *         holders: list<array{token: string, pid: int, label: string, age_ms: int,
+     *         ttl_left_ms: int, waiting: bool}>}>
+     *         `limit` is the limit the last acquirer asked for; `holders` lists the
+     *         holders first, then the processes waiting in acquire() (`waiting` true);
+     *         `ttl_left_ms` is negative for a lease past its TTL not yet reclaimed.
+     * @throws SegmentException when the shared segment cannot be used
+     */
+    function status(): array {}
+
+    /**
+     * The segment this process is attached to.
+     *
+     * @return array{name: string, generation: int, size_bytes: int, max_keys: int,
+     *         slots_per_key: int, max_leases: int, key_count: int, leases_in_use: int,
+     *         repairs: int}
+     *         `name` is the POSIX shm name; `repairs` counts recoveries after a
+     *         process died inside the critical section.
+     * @throws SegmentException when the shared segment cannot be used
+     */
+    function segment_info(): array {}
+
+    /**
+     * Releases a lease by its token (see Lease::token()), from any process.
+     *
+     * @return bool false if the lease is not held any more
+     * @throws \ValueError for a malformed token
+     */
+    function release(string $token): bool {}
+
+    /**
+     * Extends a lease by its token to `$ttl` seconds from now.
+     *
+     * @return bool false if the lease is not held any more
+     * @throws \ValueError for a malformed token or a TTL below 1
+     */
+    function renew(string $token, int $ttl): bool {}
+
+    /**
+     * Drops every lease of `$key` (operator action; their holders' Lease objects
+     * report isHeld() false). Counters are kept.
+     *
+     * @return int how many leases were dropped; 0 for an unknown key
+     */
+    function reset(string $key): int {}
+
+    /**
+     * Reclaims every lease of the segment whose owner died or whose TTL passed
+     * (acquire does this for the keys it needs on its own).
+     *
+     * @return array{reclaimed_dead: int, reclaimed_expired: int}
+     */
+    function sweep(): array {}
+
+    /**
+     * Replaces the segment with an empty one of the next generation, sized from
+     * this process's INI settings. Every process moves to it on its next call;
+     * leases of the old one are simply not held any more.
+     *
+     * @return int the new generation
+     */
+    function recreate_segment(): int {}
+}
+
+namespace Sluice\Testing {
+
+    /**
+     * Fault injection for crash tests, available only with sluice.test_hooks=1:
+     * the next acquire of this process stops forever inside the critical
+     * section (holding the segment's mutex), so a test can SIGKILL it there.
+     *
+     * @throws \Sluice\Exception when sluice.test_hooks is off
+     */
+    function park_next_acquire_in_critical_section(): void {}
+}

@@ -1,0 +1,190 @@
+/* This is a generated file, edit the .stub.php file instead.
+ * Stub hash: 556f54b37e33dc5a69c38e3d86a0e2d66f59a62e */
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_status, 0, 0, IS_ARRAY, 0)
+ZEND_END_ARG_INFO()
+
+#define arginfo_Sluice_segment_info arginfo_Sluice_status
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_release, 0, 1, _IS_BOOL, 0)
+	ZEND_ARG_TYPE_INFO(0, token, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_renew, 0, 2, _IS_BOOL, 0)
+	ZEND_ARG_TYPE_INFO(0, token, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, ttl, IS_LONG, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_reset, 0, 1, IS_LONG, 0)
+	ZEND_ARG_TYPE_INFO(0, key, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+
+#define arginfo_Sluice_sweep arginfo_Sluice_status
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_recreate_segment, 0, 0, IS_LONG, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_Testing_park_next_acquire_in_critical_section, 0, 0, IS_VOID, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_INFO_EX(arginfo_class_Sluice_Limiter___construct, 0, 0, 1)
+	ZEND_ARG_TYPE_INFO(0, limits, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, ttl, IS_LONG, 0, "0")
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(arginfo_class_Sluice_Limiter_tryAcquire, 0, 0, Sluice\\Lease, 1)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, label, IS_STRING, 0, "\'\'")
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(arginfo_class_Sluice_Limiter_acquire, 0, 1, Sluice\\Lease, 1)
+	ZEND_ARG_TYPE_INFO(0, timeoutMs, IS_LONG, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, label, IS_STRING, 0, "\'\'")
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_Sluice_Limiter_lastRefusal, 0, 0, IS_ARRAY, 1)
+ZEND_END_ARG_INFO()
+
+#define arginfo_class_Sluice_Limiter_limits arginfo_Sluice_status
+
+#define arginfo_class_Sluice_Limiter_ttl arginfo_Sluice_recreate_segment
+
+ZEND_BEGIN_ARG_INFO_EX(arginfo_class_Sluice_Lease___construct, 0, 0, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_Sluice_Lease_token, 0, 0, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_Sluice_Lease_release, 0, 0, _IS_BOOL, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_Sluice_Lease_renew, 0, 1, _IS_BOOL, 0)
+	ZEND_ARG_TYPE_INFO(0, ttl, IS_LONG, 0)
+ZEND_END_ARG_INFO()
+
+#define arginfo_class_Sluice_Lease_isHeld arginfo_class_Sluice_Lease_release
+
+#define arginfo_class_Sluice_Lease_keys arginfo_Sluice_status
+
+
+ZEND_FUNCTION(Sluice_status);
+ZEND_FUNCTION(Sluice_segment_info);
+ZEND_FUNCTION(Sluice_release);
+ZEND_FUNCTION(Sluice_renew);
+ZEND_FUNCTION(Sluice_reset);
+ZEND_FUNCTION(Sluice_sweep);
+ZEND_FUNCTION(Sluice_recreate_segment);
+ZEND_FUNCTION(Sluice_Testing_park_next_acquire_in_critical_section);
+ZEND_METHOD(Sluice_Limiter, __construct);
+ZEND_METHOD(Sluice_Limiter, tryAcquire);
+ZEND_METHOD(Sluice_Limiter, acquire);
+ZEND_METHOD(Sluice_Limiter, lastRefusal);
+ZEND_METHOD(Sluice_Limiter, limits);
+ZEND_METHOD(Sluice_Limiter, ttl);
+ZEND_METHOD(Sluice_Lease, __construct);
+ZEND_METHOD(Sluice_Lease, token);
+ZEND_METHOD(Sluice_Lease, release);
+ZEND_METHOD(Sluice_Lease, renew);
+ZEND_METHOD(Sluice_Lease, isHeld);
+ZEND_METHOD(Sluice_Lease, keys);
+
+
+static const zend_function_entry ext_functions[] = {
+	ZEND_NS_FALIAS("Sluice", status, Sluice_status, arginfo_Sluice_status)
+	ZEND_NS_FALIAS("Sluice", segment_info, Sluice_segment_info, arginfo_Sluice_segment_info)
+	ZEND_NS_FALIAS("Sluice", release, Sluice_release, arginfo_Sluice_release)
+	ZEND_NS_FALIAS("Sluice", renew, Sluice_renew, arginfo_Sluice_renew)
+	ZEND_NS_FALIAS("Sluice", reset, Sluice_reset, arginfo_Sluice_reset)
+	ZEND_NS_FALIAS("Sluice", sweep, Sluice_sweep, arginfo_Sluice_sweep)
+	ZEND_NS_FALIAS("Sluice", recreate_segment, Sluice_recreate_segment, arginfo_Sluice_recreate_segment)
+	ZEND_NS_FALIAS("Sluice\\Testing", park_next_acquire_in_critical_section, Sluice_Testing_park_next_acquire_in_critical_section, arginfo_Sluice_Testing_park_next_acquire_in_critical_section)
+	ZEND_FE_END
+};
+
+
+static const zend_function_entry class_Sluice_Limiter_methods[] = {
+	ZEND_ME(Sluice_Limiter, __construct, arginfo_class_Sluice_Limiter___construct, ZEND_ACC_PUBLIC)
+	ZEND_ME(Sluice_Limiter, tryAcquire, arginfo_class_Sluice_Limiter_tryAcquire, ZEND_ACC_PUBLIC)
+	ZEND_ME(Sluice_Limiter, acquire, arginfo_class_Sluice_Limiter_acquire, ZEND_ACC_PUBLIC)
+	ZEND_ME(Sluice_Limiter, lastRefusal, arginfo_class_Sluice_Limiter_lastRefusal, ZEND_ACC_PUBLIC)
+	ZEND_ME(Sluice_Limiter, limits, arginfo_class_Sluice_Limiter_limits, ZEND_ACC_PUBLIC)
+	ZEND_ME(Sluice_Limiter, ttl, arginfo_class_Sluice_Limiter_ttl, ZEND_ACC_PUBLIC)
+	ZEND_FE_END
+};
+
+
+static const zend_function_entry class_Sluice_Lease_methods[] = {
+	ZEND_ME(Sluice_Lease, __construct, arginfo_class_Sluice_Lease___construct, ZEND_ACC_PRIVATE)
+	ZEND_ME(Sluice_Lease, token, arginfo_class_Sluice_Lease_token, ZEND_ACC_PUBLIC)
+	ZEND_ME(Sluice_Lease, release, arginfo_class_Sluice_Lease_release, ZEND_ACC_PUBLIC)
+	ZEND_ME(Sluice_Lease, renew, arginfo_class_Sluice_Lease_renew, ZEND_ACC_PUBLIC)
+	ZEND_ME(Sluice_Lease, isHeld, arginfo_class_Sluice_Lease_isHeld, ZEND_ACC_PUBLIC)
+	ZEND_ME(Sluice_Lease, keys, arginfo_class_Sluice_Lease_keys, ZEND_ACC_PUBLIC)
+	ZEND_FE_END
+};
+
+
+static const zend_function_entry class_Sluice_Exception_methods[] = {
+	ZEND_FE_END
+};
+
+
+static const zend_function_entry class_Sluice_SegmentException_methods[] = {
+	ZEND_FE_END
+};
+
+
+static const zend_function_entry class_Sluice_CapacityException_methods[] = {
+	ZEND_FE_END
+};
+
+static zend_class_entry *register_class_Sluice_Limiter(void)
+{
+	zend_class_entry ce, *class_entry;
+
+	INIT_NS_CLASS_ENTRY(ce, "Sluice", "Limiter", class_Sluice_Limiter_methods);
+	class_entry = zend_register_internal_class_ex(&ce, NULL);
+	class_entry->ce_flags |= ZEND_ACC_FINAL|ZEND_ACC_NO_DYNAMIC_PROPERTIES|ZEND_ACC_NOT_SERIALIZABLE;
+
+	return class_entry;
+}
+
+static zend_class_entry *register_class_Sluice_Lease(void)
+{
+	zend_class_entry ce, *class_entry;
+
+	INIT_NS_CLASS_ENTRY(ce, "Sluice", "Lease", class_Sluice_Lease_methods);
+	class_entry = zend_register_internal_class_ex(&ce, NULL);
+	class_entry->ce_flags |= ZEND_ACC_FINAL|ZEND_ACC_NO_DYNAMIC_PROPERTIES|ZEND_ACC_NOT_SERIALIZABLE;
+
+	return class_entry;
+}
+
+static zend_class_entry *register_class_Sluice_Exception(zend_class_entry *class_entry_RuntimeException)
+{
+	zend_class_entry ce, *class_entry;
+
+	INIT_NS_CLASS_ENTRY(ce, "Sluice", "Exception", class_Sluice_Exception_methods);
+	class_entry = zend_register_internal_class_ex(&ce, class_entry_RuntimeException);
+
+	return class_entry;
+}
+
+static zend_class_entry *register_class_Sluice_SegmentException(zend_class_entry *class_entry_Sluice_Exception)
+{
+	zend_class_entry ce, *class_entry;
+
+	INIT_NS_CLASS_ENTRY(ce, "Sluice", "SegmentException", class_Sluice_SegmentException_methods);
+	class_entry = zend_register_internal_class_ex(&ce, class_entry_Sluice_Exception);
+
+	return class_entry;
+}
+
+static zend_class_entry *register_class_Sluice_CapacityException(zend_class_entry *class_entry_Sluice_Exception)
+{
+	zend_class_entry ce, *class_entry;
+
+	INIT_NS_CLASS_ENTRY(ce, "Sluice", "CapacityException", class_Sluice_CapacityException_methods);
+	class_entry = zend_register_internal_class_ex(&ce, class_entry_Sluice_Exception);
+
+	return class_entry;
+}

@@ -1,0 +1,98 @@
+// Internal to the extension: what its translation units share. The glue maps
+// PHP values to the core's types and the core's exceptions to PHP's; every
+// decision about leases, limits and segments stays in src/sluice.
+#pragma once
+
+extern "C" {
+#include "php.h"
+#include "zend_exceptions.h"
+}
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "sluice/connection.hpp"
+#include "sluice/errors.hpp"
+#include "sluice/layout.hpp"
+#include "sluice/token.hpp"
+
+namespace sluice_ext {
+
+// Upper bound of a TTL in seconds, so seconds * 1e9 never overflows (one year).
+inline constexpr zend_long kMaxTtlSeconds = 365L * 24 * 3600;
+inline constexpr zend_long kMaxWaitMs = 600000;
+
+// ---- Configuration and the process-global connection (sluice.cpp) ----
+
+struct Config {
+    sluice::SegmentOptions options;
+    zend_long default_ttl = 600;
+    bool test_hooks = false;
+    std::string error;  // non-empty: an INI setting is invalid; nothing attaches
+};
+
+extern Config* g_config;
+extern sluice::Connection* g_connection;
+
+// The connection, or SegmentError naming the invalid setting.
+inline sluice::Connection& connection() {
+    if (EXPECTED(g_connection != nullptr)) return *g_connection;
+    throw sluice::SegmentError(g_config && !g_config->error.empty()
+                                   ? g_config->error
+                                   : std::string("sluice: the extension is not initialised"));
+}
+
+// ---- Class entries (sluice.cpp) ----
+
+extern zend_class_entry* limiter_ce;
+extern zend_class_entry* lease_ce;
+extern zend_class_entry* exception_ce;
+extern zend_class_entry* segment_exception_ce;
+extern zend_class_entry* capacity_exception_ce;
+
+// ---- Exceptions (sluice.cpp) ----
+
+// Call only inside a catch block: turns the exception in flight into the PHP
+// exception users expect (InvalidArgument -> ValueError naming `arg_num` when
+// it is not 0, SegmentError -> SegmentException, CapacityError ->
+// CapacityException, anything else -> Sluice\Exception). Never lets it escape.
+void throw_current_as_php(uint32_t arg_num) noexcept;
+
+inline std::string_view view(const zend_string* s) {
+    return s ? std::string_view(ZSTR_VAL(s), ZSTR_LEN(s)) : std::string_view();
+}
+
+// ---- Leases (lease.cpp) ----
+
+struct LeaseObject {
+    uint32_t lease_index;
+    int32_t owner_pid;      // the process that acquired it (a forked child must not release it at exit)
+    sluice::Token token;
+    uint64_t generation;    // of the segment that granted it
+    zend_array* keys;       // shared with the Limiter that granted it (refcounted, never modified)
+    LeaseObject* prev;      // this request's registry of leases not yet released
+    LeaseObject* next;
+    bool registered;        // in the registry: not released through this object yet
+    zend_object std;
+};
+
+inline LeaseObject* lease_from(zend_object* obj) {
+    return reinterpret_cast<LeaseObject*>(reinterpret_cast<char*>(obj) - XtOffsetOf(LeaseObject, std));
+}
+
+// Makes `rv` a new Sluice\Lease for a grant and registers it for release at request end.
+void lease_create(zval* rv, uint32_t lease_index, const sluice::Token& token, uint64_t generation,
+                  zend_array* keys);
+
+zend_object* lease_create_object(zend_class_entry* ce);
+void lease_init_handlers();
+void registry_init();
+void registry_release_all();
+
+// ---- Limiters (limiter.cpp) ----
+
+zend_object* limiter_create_object(zend_class_entry* ce);
+void limiter_init_handlers();
+
+}  // namespace sluice_ext
