@@ -1,0 +1,243 @@
+<?php
+declare(strict_types=1);
+
+namespace Sluice\FpmTests;
+
+use RuntimeException;
+
+/**
+ * Drives tools/stack for the FPM suite: its own state dir and ports (so it
+ * never meets another stack on the machine), this suite's docroot, the built
+ * extension, and per-test FPM settings. ensure() restarts FPM only when a test
+ * asks for settings other than the running ones; the bootstrap brings the
+ * stack down when PHPUnit exits.
+ */
+final class Stack
+{
+    public const SEGMENT = 'sluice-fpm-tests';
+
+    /** The FPM settings every test starts from; a test overrides some of them. */
+    public const DEFAULTS = [
+        'workers' => 4,
+        'terminate_timeout' => 0,
+        'max_requests' => 0,
+        'control_timeout' => 10,
+        'ini' => [
+            'sluice.segment' => self::SEGMENT,
+            'sluice.file_mode' => '0660',
+            'sluice.group' => 'www-data',
+            'sluice.test_hooks' => '1',
+        ],
+    ];
+
+    /** @var array<string,mixed>|null what the running FPM was started with */
+    private static ?array $running = null;
+    private static bool $up = false;
+    private static ?string $docroot = null;
+    private static ?string $ext = null;
+
+    public static function root(): string
+    {
+        return dirname(__DIR__, 3);
+    }
+
+    /**
+     * A private snapshot of the built extension (new inode under the stack's
+     * dir, world-readable for the users the tests run it as). The build
+     * rewrites ext-build/modules/sluice.so in place, and a process that has a
+     * rewritten .so mapped crashes at its next call into it: a rebuild during
+     * a run must not take FPM down.
+     */
+    public static function ext(): string
+    {
+        if (self::$ext !== null) {
+            return self::$ext;
+        }
+        $src = getenv('SLUICE_EXT') ?: self::root() . '/ext-build/modules/sluice.so';
+        if (!is_file($src)) {
+            throw new RuntimeException("the extension $src does not exist; run tools/build-ext");
+        }
+        $dir = self::dir() . '-ext';
+        if (!is_dir($dir)) {
+            mkdir($dir, 0755, true);
+        }
+        chmod($dir, 0755);
+        $copy = $dir . '/sluice-' . substr(sha1_file($src), 0, 12) . '.so';
+        if (!is_file($copy)) {
+            foreach (glob("$dir/sluice-*.so") ?: [] as $old) {
+                unlink($old);  // snapshots of earlier builds
+            }
+            $tmp = "$copy.tmp" . getmypid();
+            if (!copy($src, $tmp) || !chmod($tmp, 0755) || !rename($tmp, $copy)) {
+                throw new RuntimeException("cannot copy $src to $copy");
+            }
+        }
+        return self::$ext = $copy;
+    }
+
+    public static function dir(): string
+    {
+        return getenv('SLUICE_FPM_TESTS_STACK_DIR') ?: '/tmp/sluice-fpm-tests';
+    }
+
+    public static function port(): int
+    {
+        return (int) (getenv('SLUICE_FPM_TESTS_HTTP_PORT') ?: 8091);
+    }
+
+    public static function url(string $path): string
+    {
+        return 'http://127.0.0.1:' . self::port() . '/' . ltrim($path, '/');
+    }
+
+    public static function logFile(string $name): string
+    {
+        return self::dir() . '/logs/' . $name;
+    }
+
+    /** @param array<string,mixed> $overrides */
+    public static function settings(array $overrides = []): array
+    {
+        $s = self::DEFAULTS;
+        foreach ($overrides as $k => $v) {
+            $s[$k] = $k === 'ini' ? array_merge($s['ini'], $v) : $v;
+        }
+        return $s;
+    }
+
+    /** The settings FPM runs with now (DEFAULTS before the first start). */
+    public static function current(): array
+    {
+        return self::$running ?? self::DEFAULTS;
+    }
+
+    /**
+     * The docroot FPM serves: php-tests/fpm/www, or a world-readable copy when
+     * www-data cannot read the checkout (e.g. a clone under /root).
+     */
+    public static function docroot(): string
+    {
+        if (self::$docroot !== null) {
+            return self::$docroot;
+        }
+        $src = dirname(__DIR__) . '/www';
+        exec('runuser -u www-data -- test -r ' . escapeshellarg("$src/hold.php") . ' 2>/dev/null', $o, $rc);
+        if ($rc === 0) {
+            return self::$docroot = $src;
+        }
+        $copy = self::dir() . '-www';
+        exec('rm -rf ' . escapeshellarg($copy) . ' && mkdir -p ' . escapeshellarg($copy)
+            . ' && cp -a ' . escapeshellarg($src) . '/. ' . escapeshellarg($copy)
+            . ' && chmod -R a+rX ' . escapeshellarg($copy), $o, $rc);
+        if ($rc !== 0) {
+            throw new RuntimeException("cannot copy the docroot to $copy");
+        }
+        return self::$docroot = $copy;
+    }
+
+    /**
+     * Brings the stack up with $overrides on top of DEFAULTS, or restarts FPM
+     * when it runs with other settings.
+     */
+    public static function ensure(array $overrides = []): void
+    {
+        $want = self::settings($overrides);
+        if (!self::$up) {
+            self::run(['down'], $want);  // a leftover from an aborted run
+            self::removeSegment();       // and its segment: each run starts empty
+            self::run(['up'], $want);
+            self::$up = true;
+            self::$running = $want;
+        } elseif ($want != self::$running) {
+            self::restartFpm($overrides);
+        }
+    }
+
+    /** Stops and starts FPM (fresh workers that have not attached yet). */
+    public static function restartFpm(array $overrides = []): void
+    {
+        if (!self::$up) {
+            self::ensure($overrides);
+            return;
+        }
+        $want = self::settings($overrides);
+        self::run(['restart-fpm'], $want);
+        self::$running = $want;
+    }
+
+    /** SIGUSR2 to the FPM master; returns when the new workers serve. */
+    public static function reloadFpm(): string
+    {
+        return self::run(['reload-fpm'], self::current());
+    }
+
+    public static function down(): void
+    {
+        if (self::$up || is_dir(self::dir())) {
+            self::run(['down'], self::current(), false);
+            self::removeSegment();
+        }
+        self::$up = false;
+        self::$running = null;
+    }
+
+    public static function masterPid(): int
+    {
+        $out = self::run(['env'], self::current());
+        if (!preg_match('/SLUICE_FPM_MASTER_PID=(\d+)/', $out, $m)) {
+            throw new RuntimeException("no FPM master pid in 'tools/stack env': $out");
+        }
+        return (int) $m[1];
+    }
+
+    /**
+     * Unlinks the suite's segment and its lock. Only safe while no process has
+     * it mapped (call it right after restartFpm(): fresh workers attach lazily).
+     */
+    public static function removeSegment(string $name = self::SEGMENT): void
+    {
+        foreach (['', '.lock'] as $suffix) {
+            $path = "/dev/shm/sluice.v1.$name$suffix";
+            if (file_exists($path)) {
+                unlink($path);
+            }
+        }
+    }
+
+    public static function segmentFile(string $name = self::SEGMENT): string
+    {
+        return "/dev/shm/sluice.v1.$name";
+    }
+
+    /** @param list<string> $args */
+    private static function run(array $args, array $settings, bool $check = true): string
+    {
+        $ini = '';
+        foreach ($settings['ini'] as $name => $value) {
+            $ini .= "$name = \"$value\"\n";
+        }
+        $env = getenv() + [];
+        $env = array_merge($env, [
+            'SLUICE_STACK_DIR' => self::dir(),
+            'SLUICE_HTTP_PORT' => (string) self::port(),
+            'SLUICE_DB_PORT' => (string) (getenv('SLUICE_FPM_TESTS_DB_PORT') ?: 3309),
+            'SLUICE_DOCROOT' => self::docroot(),
+            'SLUICE_EXT' => self::ext(),
+            'SLUICE_PHP_INI_EXTRA' => $ini,
+            'SLUICE_FPM_WORKERS' => (string) $settings['workers'],
+            'SLUICE_FPM_TERMINATE_TIMEOUT' => (string) $settings['terminate_timeout'],
+            'SLUICE_FPM_MAX_REQUESTS' => (string) $settings['max_requests'],
+            'SLUICE_FPM_CONTROL_TIMEOUT' => (string) $settings['control_timeout'],
+        ]);
+        $cmd = array_merge([self::root() . '/tools/stack'], $args);
+        $proc = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['redirect', 1]], $pipes,
+            null, $env);
+        $out = stream_get_contents($pipes[1]);
+        fclose($pipes[1]);
+        $rc = proc_close($proc);
+        if ($check && $rc !== 0) {
+            throw new RuntimeException('tools/stack ' . implode(' ', $args) . " failed ($rc):\n$out");
+        }
+        return $out;
+    }
+}

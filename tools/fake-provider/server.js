@@ -1,0 +1,357 @@
+#!/usr/bin/env node
+// Fake OpenAI-compatible AI provider for Sluice tests (Node 20, built-in modules only).
+//
+// It answers like an OpenAI-compatible API after a fixed latency, and it can saturate like an
+// overloaded transport: once `saturate_above` requests are in flight (stalled ones included), a new
+// request is accepted but never answered, so the client runs into its own timeout (cURL error 28).
+// A stalled request stays counted while its socket is open and is released when the client closes it.
+//
+// Usage: node server.js [--port 8099] [--latency-ms 300] [--saturate-above 0] [--pid-file PATH]
+// See README.md beside this file for the endpoints.
+'use strict';
+
+const http = require('node:http');
+const fs = require('node:fs');
+const crypto = require('node:crypto');
+
+const HOST = '127.0.0.1';
+const MODEL_ID = 'fake-model';
+
+function usage(msg) {
+  if (msg) process.stderr.write(`fake-provider: ${msg}\n`);
+  process.stderr.write(
+    'usage: node server.js [--port N (8099; 0 = any free port)] [--latency-ms MS (300)]\n' +
+      '                      [--saturate-above C (0 = never)] [--pid-file PATH]\n'
+  );
+  process.exit(msg ? 2 : 0);
+}
+
+function parseNonNegInt(name, value) {
+  if (value === undefined || !/^\d+$/.test(String(value))) usage(`${name} needs a non-negative integer, got ${value}`);
+  return Number(value);
+}
+
+function parseArgs(argv) {
+  const opts = { port: 8099, latencyMs: 300, saturateAbove: 0, pidFile: null };
+  for (let i = 0; i < argv.length; i++) {
+    let arg = argv[i];
+    let value;
+    const eq = arg.indexOf('=');
+    if (arg.startsWith('--') && eq > 0) {
+      value = arg.slice(eq + 1);
+      arg = arg.slice(0, eq);
+    }
+    const next = () => (value !== undefined ? value : argv[++i]);
+    switch (arg) {
+      case '--port': opts.port = parseNonNegInt('--port', next()); break;
+      case '--latency-ms': opts.latencyMs = parseNonNegInt('--latency-ms', next()); break;
+      case '--saturate-above': opts.saturateAbove = parseNonNegInt('--saturate-above', next()); break;
+      case '--pid-file': opts.pidFile = next(); if (!opts.pidFile) usage('--pid-file needs a path'); break;
+      case '-h': case '--help': usage(); break;
+      default: usage(`unknown argument ${arg}`);
+    }
+  }
+  if (opts.port > 65535) usage('--port must be <= 65535');
+  return opts;
+}
+
+const opts = parseArgs(process.argv.slice(2));
+const config = { latency_ms: opts.latencyMs, saturate_above: opts.saturateAbove };
+
+// ---- counters ---------------------------------------------------------------------------------
+const open = new Set(); // every API request whose response is not closed yet (served and stalled)
+const serving = new Set(); // the open ones that were admitted for an answer (not stalled)
+let stats;
+function zeroStats() {
+  stats = {
+    total: 0, // API requests received
+    answered: 0, // got a 200 answer
+    stalled: 0, // were stalled (never answered)
+    aborted: 0, // admitted, but the client closed before the answer was sent
+    bad_request: 0, // answered 4xx (bad JSON, unknown path, wrong method)
+    max_in_flight: open.size,
+    max_served_in_flight: 0,
+    by_path: {},
+  };
+}
+zeroStats();
+
+function snapshot() {
+  let stalledOpen = 0;
+  for (const r of open) if (r.stalled) stalledOpen++;
+  return {
+    in_flight: open.size,
+    served_in_flight: serving.size,
+    stalled_open: stalledOpen,
+    max_in_flight: stats.max_in_flight,
+    max_served_in_flight: stats.max_served_in_flight,
+    total: stats.total,
+    answered: stats.answered,
+    stalled: stats.stalled,
+    aborted: stats.aborted,
+    bad_request: stats.bad_request,
+    by_path: stats.by_path,
+    latency_ms: config.latency_ms,
+    saturate_above: config.saturate_above,
+  };
+}
+
+// ---- helpers ----------------------------------------------------------------------------------
+function log(fields) {
+  process.stdout.write(`${new Date().toISOString()} ${fields}\n`);
+}
+
+function sendJson(res, status, body) {
+  if (res.writableEnded || res.destroyed) return;
+  const data = JSON.stringify(body);
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) });
+  res.end(data);
+}
+
+function apiError(res, status, message, type = 'invalid_request_error', code = null) {
+  sendJson(res, status, { error: { message, type, param: null, code } });
+}
+
+function readBody(req, cb) {
+  const chunks = [];
+  req.on('data', (c) => chunks.push(c));
+  req.on('end', () => cb(Buffer.concat(chunks).toString('utf8')));
+  req.on('error', () => {});
+}
+
+function textOf(content) {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((p) => (typeof p === 'string' ? p : p && typeof p.text === 'string' ? p.text : ''))
+      .join('');
+  }
+  return '';
+}
+
+// Last user message text from a chat.completions `messages` or a Responses API `input`.
+function lastUserText(body) {
+  const list = Array.isArray(body.messages) ? body.messages : Array.isArray(body.input) ? body.input : null;
+  if (!list) return typeof body.input === 'string' ? body.input : '';
+  for (let i = list.length - 1; i >= 0; i--) {
+    const m = list[i];
+    if (m && (m.role === 'user' || m.role === undefined)) return textOf(m.content);
+  }
+  return '';
+}
+
+function countTokens(s) {
+  const n = String(s).trim().split(/\s+/).filter(Boolean).length;
+  return Math.max(1, n);
+}
+
+function completionBody(path, body) {
+  const model = typeof body.model === 'string' && body.model ? body.model : MODEL_ID;
+  const prompt = lastUserText(body);
+  const content = `fake reply to: ${prompt.slice(0, 40)}`;
+  const created = Math.floor(Date.now() / 1000);
+  const promptTokens = countTokens(prompt);
+  const completionTokens = countTokens(content);
+  const message = { role: 'assistant', content, refusal: null };
+  const choices = [{ index: 0, message, logprobs: null, finish_reason: 'stop' }];
+  const usage = { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+  if (path === '/v1/responses') {
+    // Responses API shape, plus `choices` so a chat.completions parser reads it too.
+    const id = `resp_fake${crypto.randomBytes(8).toString('hex')}`;
+    return {
+      id, object: 'response', created_at: created, status: 'completed', model,
+      output: [{
+        type: 'message', id: `msg_fake${crypto.randomBytes(8).toString('hex')}`, status: 'completed', role: 'assistant',
+        content: [{ type: 'output_text', text: content, annotations: [] }],
+      }],
+      output_text: content,
+      choices,
+      usage: { input_tokens: promptTokens, output_tokens: completionTokens, total_tokens: usage.total_tokens, ...usage },
+    };
+  }
+  return {
+    id: `chatcmpl-fake${crypto.randomBytes(8).toString('hex')}`,
+    object: 'chat.completion', created, model, choices, usage, system_fingerprint: 'fake-provider',
+  };
+}
+
+// ---- request handling -------------------------------------------------------------------------
+const API_POST = new Set(['/v1/chat/completions', '/v1/responses']);
+
+function handleControl(req, res, path) {
+  if (path === '/__stats' && req.method === 'GET') return sendJson(res, 200, snapshot());
+  if (path === '/__reset' && req.method === 'POST') {
+    return readBody(req, (raw) => {
+      let body = {};
+      try { body = raw.trim() ? JSON.parse(raw) : {}; } catch { return apiError(res, 400, 'body is not JSON'); }
+      let dropped = 0;
+      if (body && body.drop_stalled) {
+        for (const r of [...open]) {
+          if (!r.stalled) continue;
+          open.delete(r); // count it out now; its close event only logs
+          r.res.destroy();
+          dropped++;
+        }
+      }
+      zeroStats();
+      log(`POST /__reset dropped_stalled=${dropped}`);
+      sendJson(res, 200, { ok: true, dropped_stalled: dropped, stats: snapshot() });
+    });
+  }
+  if (path === '/__config' && req.method === 'POST') {
+    return readBody(req, (raw) => {
+      let body;
+      try { body = JSON.parse(raw); } catch { return apiError(res, 400, 'body is not JSON'); }
+      if (!body || typeof body !== 'object') return apiError(res, 400, 'body must be a JSON object');
+      const next = { ...config };
+      for (const key of ['latency_ms', 'saturate_above']) {
+        if (body[key] === undefined) continue;
+        if (!Number.isInteger(body[key]) || body[key] < 0) return apiError(res, 400, `${key} must be a non-negative integer`);
+        next[key] = body[key];
+      }
+      Object.assign(config, next);
+      log(`POST /__config latency_ms=${config.latency_ms} saturate_above=${config.saturate_above}`);
+      sendJson(res, 200, { ok: true, latency_ms: config.latency_ms, saturate_above: config.saturate_above });
+    });
+  }
+  return apiError(res, 404, `no control route ${req.method} ${path}`);
+}
+
+function handleApi(req, res, path) {
+  const started = process.hrtime.bigint();
+  const othersInFlight = open.size;
+  const r = { res, stalled: false, peak: 0, outcome: null, status: 0, timer: null };
+  open.add(r);
+  stats.total++;
+  stats.by_path[path] = (stats.by_path[path] || 0) + 1;
+  if (open.size > stats.max_in_flight) stats.max_in_flight = open.size;
+
+  res.on('close', () => {
+    open.delete(r);
+    serving.delete(r);
+    if (r.timer) clearTimeout(r.timer);
+    if (!r.outcome) {
+      r.outcome = r.stalled ? 'stalled-closed' : 'aborted';
+      if (!r.stalled) stats.aborted++;
+    }
+    const ms = Number(process.hrtime.bigint() - started) / 1e6;
+    log(`${req.method} ${path} ${r.outcome} status=${r.status || '-'} ms=${ms.toFixed(0)} in_flight=${open.size}`);
+  });
+
+  // Saturation: with C (or more) requests already in flight, this one would be above C: stall it.
+  if (config.saturate_above > 0 && othersInFlight >= config.saturate_above) {
+    r.stalled = true;
+    stats.stalled++;
+    req.resume(); // drain the body; never answer
+    return;
+  }
+
+  serving.add(r);
+  for (const s of serving) if (serving.size > s.peak) s.peak = serving.size;
+
+  const finish = (status, fn) => {
+    r.status = status;
+    fn();
+  };
+
+  const isModels = path === '/v1/models' || path.startsWith('/v1/models/');
+  if (isModels) {
+    if (req.method !== 'GET') {
+      stats.bad_request++;
+      r.outcome = 'bad_request';
+      return finish(405, () => apiError(res, 405, `use GET for ${path}`));
+    }
+    req.resume();
+    const model = { id: MODEL_ID, object: 'model', created: 1700000000, owned_by: 'sluice-fake-provider' };
+    if (path === '/v1/models') {
+      r.outcome = 'answered';
+      stats.answered++;
+      if (r.peak > stats.max_served_in_flight) stats.max_served_in_flight = r.peak;
+      return finish(200, () => sendJson(res, 200, { object: 'list', data: [model] }));
+    }
+    const id = decodeURIComponent(path.slice('/v1/models/'.length));
+    if (id === MODEL_ID) {
+      r.outcome = 'answered';
+      stats.answered++;
+      if (r.peak > stats.max_served_in_flight) stats.max_served_in_flight = r.peak;
+      return finish(200, () => sendJson(res, 200, model));
+    }
+    stats.bad_request++;
+    r.outcome = 'bad_request';
+    return finish(404, () => apiError(res, 404, `The model '${id}' does not exist`, 'invalid_request_error', 'model_not_found'));
+  }
+
+  if (!API_POST.has(path)) {
+    stats.bad_request++;
+    r.outcome = 'bad_request';
+    req.resume();
+    return finish(404, () => apiError(res, 404, `Unknown request URL: ${req.method} ${path}`, 'invalid_request_error', 'unknown_url'));
+  }
+  if (req.method !== 'POST') {
+    stats.bad_request++;
+    r.outcome = 'bad_request';
+    req.resume();
+    return finish(405, () => apiError(res, 405, `use POST for ${path}`));
+  }
+
+  readBody(req, (raw) => {
+    if (res.destroyed) return;
+    let body;
+    try { body = JSON.parse(raw); } catch { body = null; }
+    if (!body || typeof body !== 'object' || Array.isArray(body)) {
+      stats.bad_request++;
+      r.outcome = 'bad_request';
+      return finish(400, () => apiError(res, 400, 'We could not parse the JSON body of your request.'));
+    }
+    r.timer = setTimeout(() => {
+      r.timer = null;
+      if (res.destroyed) return;
+      r.outcome = 'answered';
+      stats.answered++;
+      if (r.peak > stats.max_served_in_flight) stats.max_served_in_flight = r.peak;
+      finish(200, () => sendJson(res, 200, completionBody(path, body)));
+    }, config.latency_ms);
+  });
+}
+
+const server = http.createServer((req, res) => {
+  const path = (req.url || '/').split('?')[0];
+  if (path.startsWith('/__')) return handleControl(req, res, path);
+  return handleApi(req, res, path);
+});
+// A stalled request must stay open until the client gives up: no server-side request timeout.
+server.requestTimeout = 0;
+server.timeout = 0;
+
+const sockets = new Set();
+server.on('connection', (s) => {
+  sockets.add(s);
+  s.on('close', () => sockets.delete(s));
+});
+
+let stopping = false;
+function shutdown(signal) {
+  if (stopping) return;
+  stopping = true;
+  log(`received ${signal}, stopping (in_flight=${open.size})`);
+  server.close(() => {
+    if (opts.pidFile) {
+      try { fs.unlinkSync(opts.pidFile); } catch { /* already gone */ }
+    }
+    process.exit(0);
+  });
+  for (const s of sockets) s.destroy();
+}
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
+
+server.on('error', (err) => {
+  process.stderr.write(`fake-provider: cannot listen on ${HOST}:${opts.port}: ${err.message}\n`);
+  process.exit(1);
+});
+
+server.listen(opts.port, HOST, () => {
+  const { port } = server.address();
+  if (opts.pidFile) fs.writeFileSync(opts.pidFile, `${process.pid}\n`);
+  log(`fake-provider listening on http://${HOST}:${port} pid=${process.pid} latency_ms=${config.latency_ms} saturate_above=${config.saturate_above}`);
+});
