@@ -5,12 +5,17 @@ JOBS ?= 2
 EXT := $(CURDIR)/ext-build/modules/sluice.so
 PHP_EXT := php -d extension=$(EXT)
 
-.PHONY: demo test deps core ext test-core test-sanitizers test-php bench bench-core bench-php clean
+.PHONY: demo demo-cli test deps core ext test-core test-sanitizers test-php test-fpm bench bench-core bench-php bench-fpm chaos clean
 
+# PHP-FPM behind nginx on loopback, HTTP clients contending, a holding worker killed half-way.
 demo: deps ext
-	$(PHP_EXT) demo/contention.php
+	demo/fpm-demo.sh
 
-test: deps test-core test-sanitizers test-php
+# The same story with plain `php` processes.
+demo-cli: deps ext
+	$(PHP_EXT) -d sluice.segment=demo-cli-$$$$ demo/contention.php; rc=$$?; rm -f /dev/shm/sluice.v1.demo-cli-*; exit $$rc
+
+test: deps test-core test-sanitizers test-php test-fpm
 	@echo "make test: every suite passed"
 
 deps:
@@ -38,7 +43,10 @@ test-sanitizers:
 test-php: ext
 	tools/run-php-tests
 
-bench: bench-core bench-php
+test-fpm: ext
+	tools/run-fpm-tests
+
+bench: bench-core bench-php bench-fpm
 
 bench-core:
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSLUICE_BENCH=ON -DSLUICE_TESTS=OFF >/dev/null
@@ -47,6 +55,13 @@ bench-core:
 
 bench-php: ext
 	bench/php-pairs.sh
+
+bench-fpm: ext
+	bench/fpm-gate.sh
+
+# The 10,000-kill chaos run reported in README (CI runs 300 through ctest).
+chaos: core
+	./build/sluice_chaos --kills 10000
 
 clean:
 	rm -rf build build-asan build-tsan build-bench ext-build
