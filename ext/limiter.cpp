@@ -234,6 +234,19 @@ ZEND_METHOD(Sluice_Limiter, __construct) {
     }
 }
 
+// The table of the current segment, with this limiter's keys resolved in it
+// (again, when another process recreated the segment since).
+static sluice::LeaseTable& current_table(LimiterObject* o) {
+    sluice::Connection& connection = sluice_ext::connection();
+    sluice::LeaseTable& table = connection.table();
+    if (UNEXPECTED(connection.generation() != o->generation)) resolve_keys(o, connection, table);
+    return table;
+}
+
+static sluice::SlotRequest request_of(const LimiterObject* o, zend_string* label) {
+    return sluice::SlotRequest{o->key_index, o->limits, o->count, o->ttl_ns, view(label)};
+}
+
 ZEND_METHOD(Sluice_Limiter, tryAcquire) {
     zend_string* label = nullptr;
     ZEND_PARSE_PARAMETERS_START(0, 1)
@@ -244,11 +257,8 @@ ZEND_METHOD(Sluice_Limiter, tryAcquire) {
     LimiterObject* o = constructed(ZEND_THIS);
     if (!o) RETURN_THROWS();
     try {
-        sluice::Connection& connection = sluice_ext::connection();
-        sluice::LeaseTable& table = connection.table();
-        if (UNEXPECTED(connection.generation() != o->generation)) resolve_keys(o, connection, table);
-        const sluice::SlotRequest request{o->key_index, o->limits, o->count, o->ttl_ns, view(label)};
-        finish_acquire(o, table.try_acquire(request), o->generation, return_value);
+        sluice::LeaseTable& table = current_table(o);
+        finish_acquire(o, table.try_acquire(request_of(o, label)), o->generation, return_value);
     } catch (...) {
         throw_current_as_php(0);
         RETURN_THROWS();
@@ -272,11 +282,9 @@ ZEND_METHOD(Sluice_Limiter, acquire) {
     LimiterObject* o = constructed(ZEND_THIS);
     if (!o) RETURN_THROWS();
     try {
-        sluice::Connection& connection = sluice_ext::connection();
-        sluice::LeaseTable& table = connection.table();
-        if (UNEXPECTED(connection.generation() != o->generation)) resolve_keys(o, connection, table);
-        const sluice::SlotRequest request{o->key_index, o->limits, o->count, o->ttl_ns, view(label)};
-        finish_acquire(o, table.acquire(request, int64_t(timeout_ms) * 1000000), o->generation, return_value);
+        sluice::LeaseTable& table = current_table(o);
+        finish_acquire(o, table.acquire(request_of(o, label), int64_t(timeout_ms) * 1000000), o->generation,
+                       return_value);
     } catch (...) {
         throw_current_as_php(0);
         RETURN_THROWS();
