@@ -15,15 +15,20 @@ namespace sluice {
 
 namespace {
 
-OwnerIdentity g_owner{};
-bool g_owner_known = false;
+// Per thread, so that threads never race to fill it; after fork() the child's
+// only thread (the one that forked) forgets it and looks itself up again.
+struct CachedOwner {
+    OwnerIdentity identity;
+    bool known;
+};
+thread_local CachedOwner t_owner __attribute__((tls_model("initial-exec"))) = {{}, false};
 
 uint64_t own_pid_namespace() {
     struct stat st;
     return ::stat("/proc/self/ns/pid", &st) == 0 ? uint64_t(st.st_ino) : 0;
 }
 
-void forget_owner_after_fork() { g_owner_known = false; }
+void forget_owner_after_fork() { t_owner.known = false; }
 
 }  // namespace
 
@@ -52,15 +57,16 @@ std::optional<uint64_t> process_start_time(pid_t pid) {
 }
 
 const OwnerIdentity& current_owner() {
-    if (!g_owner_known) {
+    CachedOwner& cached = t_owner;
+    if (!cached.known) {
         static pthread_once_t once = PTHREAD_ONCE_INIT;
         pthread_once(&once, [] { pthread_atfork(nullptr, nullptr, forget_owner_after_fork); });
-        g_owner.pid = ::getpid();
-        g_owner.start_time = process_start_time(g_owner.pid).value_or(0);
-        g_owner.pid_namespace = own_pid_namespace();
-        g_owner_known = true;
+        cached.identity.pid = ::getpid();
+        cached.identity.start_time = process_start_time(cached.identity.pid).value_or(0);
+        cached.identity.pid_namespace = own_pid_namespace();
+        cached.known = true;
     }
-    return g_owner;
+    return cached.identity;
 }
 
 Liveness owner_liveness(pid_t pid, uint64_t start_time, uint64_t pid_namespace,

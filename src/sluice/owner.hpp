@@ -17,7 +17,7 @@ struct OwnerIdentity {
     uint64_t pid_namespace;  // inode of /proc/self/ns/pid
 };
 
-// This process, cached; refreshed in the child after fork().
+// This process, cached per thread; refreshed in the child after fork().
 const OwnerIdentity& current_owner();
 
 // Start time of `pid`, or nullopt when the process does not exist or has
