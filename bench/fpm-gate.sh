@@ -39,24 +39,10 @@ elif [ "$(id -u)" -eq 0 ]; then
 fi
 [ -n "$tool" ] || { echo "fpm-gate: needs wrk or ab (apt-get install wrk), run as root to install" >&2; exit 1; }
 
-# ---- the stack: extension snapshot, docroot readable by www-data ----
+# ---- the stack, on a snapshot of the extension and of bench/fpm-www ----
 tools/build-ext
-work=$(mktemp -d /tmp/sluice-fpm-bench-XXXXXX)
-chmod 755 "$work"
-cleanup() {
-  tools/stack down >/dev/null 2>&1 || true
-  rm -f "/dev/shm/sluice.v1.$segment" "/dev/shm/sluice.v1.$segment.lock"
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-# A copy of the .so: a rebuild rewrites it in place, which crashes processes that map it.
-cp ext-build/modules/sluice.so "$work/sluice.so"
-cp -a bench/fpm-www "$work/www"
-chmod -R a+rX "$work"
-tools/stack down >/dev/null 2>&1 || true
-rm -f "/dev/shm/sluice.v1.$segment" "/dev/shm/sluice.v1.$segment.lock"
+. tools/stack.d/snapshot.bash
+snapshot_take bench/fpm-www sluice-fpm-bench
 SLUICE_EXT=$work/sluice.so SLUICE_DOCROOT=$work/www SLUICE_FPM_WORKERS=$workers \
 SLUICE_PHP_INI_EXTRA=$(printf 'sluice.segment = %s\nsluice.file_mode = "0660"\nsluice.group = www-data' "$segment") \
   tools/stack up >/dev/null

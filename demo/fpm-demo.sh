@@ -26,24 +26,10 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 tools/build-ext >/dev/null
-work=$(mktemp -d /tmp/sluice-fpm-demo-XXXXXX)
-cleanup() {
-  echo "fpm-demo: bringing the stack down" >&2
-  tools/stack down >/dev/null 2>&1 || true
-  rm -f "/dev/shm/sluice.v1.$segment" "/dev/shm/sluice.v1.$segment.lock"
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-# A copy of the .so (a rebuild rewrites it in place, crashing processes that map
-# it) and of the docroot, both readable by www-data wherever the checkout lives.
-cp ext-build/modules/sluice.so "$work/sluice.so"
-cp -a demo/fpm-www "$work/www"
-chmod -R a+rX "$work"
+. tools/stack.d/snapshot.bash
+snapshot_exit_message="fpm-demo: bringing the stack down"
+snapshot_take demo/fpm-www sluice-fpm-demo
 ini=("sluice.segment=$segment" sluice.file_mode=0660 sluice.group=www-data)
-tools/stack down >/dev/null 2>&1 || true
-rm -f "/dev/shm/sluice.v1.$segment" "/dev/shm/sluice.v1.$segment.lock"
 echo "fpm-demo: starting the stack (MariaDB, PHP-FPM with $work/sluice.so, nginx on $DEMO_URL)" >&2
 SLUICE_EXT=$work/sluice.so SLUICE_DOCROOT=$work/www SLUICE_FPM_WORKERS=$DEMO_WORKERS \
 SLUICE_PHP_INI_EXTRA=$(printf '%s\n' "${ini[@]}") tools/stack up >"$work/stack-up.log" 2>&1 ||
