@@ -16,6 +16,7 @@ extern "C" {
 #include <cerrno>
 #include <climits>
 #include <cstring>
+#include <memory>
 #include <new>
 #include <vector>
 
@@ -174,6 +175,50 @@ void load_config(Config& config) {
     }
 }
 
+bool same_settings(const Config& a, const Config& b) {
+    const sluice::SegmentOptions &x = a.options, &y = b.options;
+    return x.name == y.name && x.max_keys == y.max_keys && x.slots_per_key == y.slots_per_key &&
+           x.max_leases == y.max_leases && x.mode == y.mode && x.group == y.group &&
+           a.default_ttl == b.default_ttl && a.test_hooks == b.test_hooks && a.error == b.error;
+}
+
+// The process that last read the settings.
+pid_t g_configured_pid = 0;
+
+// Reads the settings and gives the process one connection for them; it
+// attaches on first use, so a forked FPM worker maps the segment itself.
+// Called again at the first request of every new process: PHP-FPM applies a
+// pool's php_admin_value[sluice.*] in the worker after MINIT ran in the master,
+// and without this a pool would show its own segment in ini_get() yet use the
+// master's. No Limiter or Lease exists yet at that point, so the old
+// connection (never attached: the master serves no requests) can go.
+void configure_process(bool at_startup) {
+    g_configured_pid = ::getpid();
+    try {
+        auto fresh = std::make_unique<Config>();
+        load_config(*fresh);
+        if (g_config && same_settings(*g_config, *fresh)) return;
+        delete g_connection;
+        g_connection = nullptr;
+        delete g_config;
+        g_config = fresh.release();
+        if (g_config->error.empty()) {
+            g_connection = new sluice::Connection(g_config->options);
+        } else {
+            // At startup a warning; in a worker's first request only the log,
+            // never the response. Every use then throws a SegmentException
+            // naming the setting.
+            std::string message = g_config->error + "; Sluice will refuse to attach to shared memory";
+            if (at_startup)
+                php_error_docref(nullptr, E_WARNING, "%s", message.c_str());
+            else
+                php_log_err(const_cast<char*>(("PHP Warning:  " + message).c_str()));
+        }
+    } catch (const std::exception& e) {
+        if (at_startup) php_error_docref(nullptr, E_WARNING, "sluice: cannot initialise: %s", e.what());
+    }
+}
+
 }  // namespace
 
 }  // namespace sluice_ext
@@ -204,20 +249,7 @@ static PHP_MINIT_FUNCTION(sluice) {
     segment_exception_ce = register_class_Sluice_SegmentException(exception_ce);
     capacity_exception_ce = register_class_Sluice_CapacityException(exception_ce);
 
-    // One connection for the process; it attaches on first use, so a forked
-    // FPM worker maps the segment itself (or inherits the master's mapping,
-    // which is the same memory).
-    try {
-        g_config = new Config();
-        load_config(*g_config);
-        if (g_config->error.empty())
-            g_connection = new sluice::Connection(g_config->options);
-        else
-            php_error_docref(nullptr, E_WARNING, "%s; Sluice will refuse to attach to shared memory",
-                             g_config->error.c_str());
-    } catch (const std::exception& e) {
-        php_error_docref(nullptr, E_WARNING, "sluice: cannot initialise: %s", e.what());
-    }
+    configure_process(/*at_startup=*/true);
     return SUCCESS;
 }
 
@@ -234,6 +266,7 @@ static PHP_RINIT_FUNCTION(sluice) {
 #if defined(ZTS) && defined(COMPILE_DL_SLUICE)
     ZEND_TSRMLS_CACHE_UPDATE();
 #endif
+    if (UNEXPECTED(g_configured_pid != ::getpid())) configure_process(/*at_startup=*/false);
     registry_init();
     return SUCCESS;
 }

@@ -22,6 +22,7 @@ final class Stack
         'terminate_timeout' => 0,
         'max_requests' => 0,
         'control_timeout' => 10,
+        'pool' => [],  // extra pool lines, e.g. php_admin_value[sluice.segment] = x
         'ini' => [
             'sluice.segment' => self::SEGMENT,
             'sluice.file_mode' => '0660',
@@ -228,6 +229,7 @@ final class Stack
             'SLUICE_FPM_TERMINATE_TIMEOUT' => (string) $settings['terminate_timeout'],
             'SLUICE_FPM_MAX_REQUESTS' => (string) $settings['max_requests'],
             'SLUICE_FPM_CONTROL_TIMEOUT' => (string) $settings['control_timeout'],
+            'SLUICE_FPM_POOL_EXTRA' => implode("\n", $settings['pool']),
         ]);
         $cmd = array_merge([self::root() . '/tools/stack'], $args);
         $proc = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['redirect', 1]], $pipes,
