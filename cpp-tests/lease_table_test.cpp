@@ -183,5 +183,22 @@ TEST(Owner, StartTimeOfThisProcessIsKnown) {
     EXPECT_FALSE(process_start_time(0x7ffffff0));
 }
 
+TEST_F(TableTest, HugeTtlSaturatesInsteadOfExpiringAtOnce) {
+    uint32_t k = table->resolve_key("site");
+    ASSERT_TRUE(take(k, 1, INT64_MAX).acquired);
+    EXPECT_FALSE(take(k, 1).acquired) << "limit 1 with one live holder";
+}
+
+TEST_F(TableTest, LabelIsCutAtAUtf8CharacterBoundary) {
+    uint32_t k = table->resolve_key("site");
+    // 95 ASCII bytes then a 3-byte character: the byte limit (96) falls inside it.
+    std::string label(95, 'a');
+    label += "\xE2\x82\xAC";  // U+20AC EURO SIGN
+    ASSERT_TRUE(take(k, 1, kMinute, label).acquired);
+    const KeyInfo site = key_info("site");
+    ASSERT_EQ(site.holders.size(), 1u);
+    EXPECT_EQ(site.holders[0].label, std::string(95, 'a')) << "no half character left at the end";
+}
+
 }  // namespace
 }  // namespace sluice::test

@@ -1,9 +1,14 @@
 // Several real processes on one segment: the limit under heavy contention,
-// holders killed with SIGKILL outside and inside the critical section, and
-// waiters sleeping in acquire() across processes.
+// holders killed with SIGKILL outside and inside the critical section,
+// waiters sleeping in acquire() across processes (and dying there), and live
+// holders that another process cannot see in /proc (chroot, hidepid=2).
+#include <sched.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -224,6 +229,119 @@ TEST_F(TableTest, WaiterGivesUpAtItsTimeout) {
     EXPECT_EQ(key_info("site").throttled, 1u) << "one refusal, however many wake-ups";
     EXPECT_EQ(key_info("site").waiters, 0u);
     EXPECT_EQ(segment->header()->leases_in_use, 1u) << "the waiter record is gone";
+}
+
+TEST_F(TableTest, AcquireWithAHugeTimeoutStillWaits) {
+    uint32_t k = table->resolve_key("site");
+    ASSERT_TRUE(take(k, 1).acquired);
+    pid_t child = spawn([&] {
+        uint32_t limit = 1;
+        table->acquire({&k, &limit, 1, kMinute, ""}, INT64_MAX);  // deadline saturates, never wraps
+        return false;
+    });
+    ::usleep(300 * 1000);
+    pid_t r = ::waitpid(child, nullptr, WNOHANG);
+    if (r == 0) {
+        ::kill(child, SIGKILL);
+        wait_exit_code(child);
+    }
+    EXPECT_EQ(r, 0) << "acquire(INT64_MAX) returned at once instead of waiting";
+}
+
+TEST_F(TableTest, WaiterKilledInsideAcquireIsClearedByTheNextWaiter) {
+    uint32_t k = table->resolve_key("site");
+    auto held = take(k, 1);
+    pid_t waiter = spawn([&] {
+        uint32_t limit = 1;
+        table->acquire({&k, &limit, 1, kMinute, "w"}, 200 * kNsPerMs);
+        return true;
+    });
+    int64_t until = monotonic_ns() + 2000 * kNsPerMs;
+    while (key_info("site").waiters == 0 && monotonic_ns() < until) ::usleep(1000);
+    ASSERT_EQ(key_info("site").waiters, 1u);
+    ::kill(waiter, SIGKILL);
+    wait_exit_code(waiter);
+    ::usleep(1500 * 1000);  // past the waiter record's own expiry (deadline + 1 s)
+    // Ordinary traffic on the key: a refusal, a release, a grant, a live waiter.
+    EXPECT_FALSE(take(k, 1).acquired);
+    ASSERT_TRUE(release(held));
+    ASSERT_TRUE(take(k, 1).acquired);
+    uint32_t limit = 1;
+    EXPECT_FALSE(table->acquire({&k, &limit, 1, kMinute, "w2"}, 30 * kNsPerMs).acquired);
+    EXPECT_EQ(key_info("site").waiters, 0u) << "phantom waiter of a dead process";
+    EXPECT_EQ(segment->header()->leases_in_use, 1u) << "the dead waiter's record is still in use";
+}
+
+// Where /proc cannot be read (a PHP-FPM pool with `chroot =` and no /proc in
+// it), a live holder must not be judged dead when its start time is checked.
+TEST_F(TableTest, LiveHolderIsKeptWhereProcIsNotMounted) {
+    ASSERT_EQ(::geteuid(), 0u) << "needs root for chroot (CI runs as root)";
+    uint32_t k = table->resolve_key("site");
+    char dir[] = "/tmp/sluice-chroot-XXXXXX";
+    ASSERT_NE(::mkdtemp(dir), nullptr);
+    Signal held;
+    pid_t holder = spawn([&] {
+        if (::chroot(dir) != 0 || ::chdir("/") != 0) return false;
+        if (!take(k, 1).acquired) return false;
+        held.notify();
+        for (;;) ::pause();
+    });
+    held.wait();
+    pid_t other = spawn([&] {
+        if (::chroot(dir) != 0 || ::chdir("/") != 0) return false;
+        ::usleep(1200 * 1000);          // past the once-a-second start-time check
+        return !take(k, 1).acquired;     // the holder lives: refused
+    });
+    int rc = wait_exit_code(other);
+    ::kill(holder, SIGKILL);
+    wait_exit_code(holder);
+    ::rmdir(dir);
+    EXPECT_EQ(rc, 0) << "a second process got the limit-1 slot while the first holder was alive";
+}
+
+// Same with /proc mounted hidepid=2 and two users sharing the segment (the
+// README's www-data workers beside a CLI runner of another user).
+TEST_F(TableTest, AnotherUsersLiveHolderIsKeptUnderHidepid) {
+    ASSERT_EQ(::geteuid(), 0u) << "needs root for users and a mount namespace (CI runs as root)";
+    uint32_t k = table->resolve_key("site");
+    Signal held;
+    pid_t holder = spawn([&] {
+        if (::setgid(65000) != 0 || ::setuid(65000) != 0) return false;
+        if (!take(k, 1).acquired) return false;
+        held.notify();
+        for (;;) ::pause();
+    });
+    held.wait();
+    constexpr int kNoHidepid = 77;
+    pid_t other = spawn([&] {
+        if (::unshare(CLONE_NEWNS) != 0 || ::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+            ::mount("proc", "/proc", "proc", 0, "hidepid=2") != 0)
+            ::_exit(kNoHidepid);
+        if (::setgid(65001) != 0 || ::setuid(65001) != 0) return false;
+        ::usleep(1200 * 1000);
+        return !take(k, 1).acquired;
+    });
+    int rc = wait_exit_code(other);
+    ::kill(holder, SIGKILL);
+    wait_exit_code(holder);
+    ASSERT_NE(rc, kNoHidepid) << "could not mount /proc with hidepid=2 in a new mount namespace";
+    EXPECT_EQ(rc, 0) << "another user's live holder lost its slot";
+}
+
+// The other side of the same check: an exited holder not yet reaped (a
+// zombie still answers kill(pid, 0)) loses its slot within about a second.
+TEST_F(TableTest, ZombieHolderIsReclaimedWithinASecond) {
+    uint32_t k = table->resolve_key("site");
+    Signal held;
+    pid_t holder = ::fork();
+    if (holder == 0) {
+        if (take(k, 1).acquired) held.notify();
+        ::_exit(0);  // exits holding the slot; a zombie until reaped below
+    }
+    held.wait();
+    ::usleep(1100 * 1000);
+    EXPECT_TRUE(take(k, 1).acquired) << "a zombie owner must count as dead";
+    ::waitpid(holder, nullptr, 0);
 }
 
 }  // namespace

@@ -8,6 +8,8 @@
 
 #include <unistd.h>
 
+#include <cstring>
+
 #include "sluice/clock.hpp"
 #include "sluice/errors.hpp"
 #include "sluice/lease_table.hpp"
@@ -140,6 +142,10 @@ ZEND_FUNCTION(Sluice_reset) {
     ZEND_PARSE_PARAMETERS_START(1, 1)
         Z_PARAM_STR(key)
     ZEND_PARSE_PARAMETERS_END();
+    if (ZSTR_LEN(key) == 0 || ZSTR_LEN(key) > sluice::kMaxKeyBytes || std::memchr(ZSTR_VAL(key), '\0', ZSTR_LEN(key))) {
+        zend_argument_value_error(1, "must be a key of 1 to %zu bytes without NUL bytes", sluice::kMaxKeyBytes);
+        RETURN_THROWS();
+    }
     try {
         RETURN_LONG(connection().table().reset(view(key)));
     } catch (...) {

@@ -97,6 +97,26 @@ LimiterObject* constructed(zval* this_zv) {
     return o;
 }
 
+// The core's rules for a key name (LeaseTable::resolve_key), checked before
+// anything touches the segment: otherwise the valid keys in front of a bad one
+// would already have taken key records when resolve_key refuses it.
+bool check_key_name(const zend_string* name) {
+    if (ZSTR_LEN(name) == 0) {
+        zend_argument_value_error(1, "is invalid: key must not be empty");
+        return false;
+    }
+    if (ZSTR_LEN(name) > sluice::kMaxKeyBytes) {
+        zend_argument_value_error(1, "is invalid: key \"%.16s...\" is %zu bytes; the maximum is %zu", ZSTR_VAL(name),
+                                  ZSTR_LEN(name), sluice::kMaxKeyBytes);
+        return false;
+    }
+    if (std::memchr(ZSTR_VAL(name), '\0', ZSTR_LEN(name))) {
+        zend_argument_value_error(1, "is invalid: key must not contain NUL bytes");
+        return false;
+    }
+    return true;
+}
+
 // The shared tail of tryAcquire() and acquire().
 void finish_acquire(LimiterObject* o, const sluice::AcquireResult& result, uint64_t generation, zval* rv) {
     if (EXPECTED(result.acquired)) {
@@ -181,6 +201,10 @@ ZEND_METHOD(Sluice_Limiter, __construct) {
         zval name_zv;
         ZVAL_STR(&name_zv, name);
         zend_hash_next_index_insert_new(keys, &name_zv);
+        if (!check_key_name(name)) {
+            ok = false;
+            break;
+        }
         ZVAL_DEREF(value);
         if (Z_TYPE_P(value) != IS_LONG) {
             zend_argument_type_error(1, "must map each key to an int limit, %s given for key \"%s\"",
@@ -204,34 +228,44 @@ ZEND_METHOD(Sluice_Limiter, __construct) {
         RETURN_THROWS();
     }
 
+    // Everything that can fail happens before the object is touched, so a
+    // failed re-construction leaves a constructed limiter as it was.
+    uint32_t key_index[sluice::kMaxKeysPerLease];
+    uint64_t generation;
+    try {
+        sluice::Connection& connection = sluice_ext::connection();
+        sluice::LeaseTable& table = connection.table();
+        const uint32_t slots = table.info().slots_per_key;
+        for (uint32_t i = 0; i < n; ++i) {
+            if (limit_values[i] > slots) {
+                zend_argument_value_error(1, "must map each key to a limit of at most %u (the segment's "
+                                          "sluice.max_slots_per_key), %u given for key \"%s\"",
+                                          slots, limit_values[i], ZSTR_VAL(Z_STR_P(zend_hash_index_find(keys, i))));
+                zend_array_release(keys);
+                zend_array_release(limit_table);
+                RETURN_THROWS();
+            }
+        }
+        for (uint32_t i = 0; i < n; ++i)
+            key_index[i] = table.resolve_key(view(Z_STR_P(zend_hash_index_find(keys, i))));
+        generation = connection.generation();
+    } catch (...) {
+        zend_array_release(keys);
+        zend_array_release(limit_table);
+        throw_current_as_php(1);
+        RETURN_THROWS();
+    }
+
     LimiterObject* o = limiter_from(Z_OBJ_P(ZEND_THIS));
     clear_state(o);
     o->keys = keys;
     o->limit_table = limit_table;
     o->count = n;
     std::memcpy(o->limits, limit_values, sizeof(uint32_t) * n);
-    try {
-        sluice::Connection& connection = sluice_ext::connection();
-        o->ttl_seconds = ttl > 0 ? ttl : g_config->default_ttl;
-        o->ttl_ns = int64_t(o->ttl_seconds) * 1000000000;
-        sluice::LeaseTable& table = connection.table();
-        const uint32_t slots = table.info().slots_per_key;
-        for (uint32_t i = 0; i < n; ++i) {
-            if (o->limits[i] > slots) {
-                zend_argument_value_error(1, "must map each key to a limit of at most %u (the segment's "
-                                          "sluice.max_slots_per_key), %u given for key \"%s\"",
-                                          slots, o->limits[i],
-                                          ZSTR_VAL(Z_STR_P(zend_hash_index_find(o->keys, i))));
-                clear_state(o);
-                RETURN_THROWS();
-            }
-        }
-        resolve_keys(o, connection, table);
-    } catch (...) {
-        clear_state(o);
-        throw_current_as_php(1);
-        RETURN_THROWS();
-    }
+    std::memcpy(o->key_index, key_index, sizeof(uint32_t) * n);
+    o->generation = generation;
+    o->ttl_seconds = ttl > 0 ? ttl : g_config->default_ttl;
+    o->ttl_ns = int64_t(o->ttl_seconds) * 1000000000;
 }
 
 // The table of the current segment, with this limiter's keys resolved in it

@@ -156,6 +156,17 @@ final class ApiTest extends SluiceTestCase
         self::assertSame(str_repeat('x', 96), self::statusOf($key)['holders'][0]['label']);
     }
 
+    public function testTruncatedLabelsStayValidUtf8(): void
+    {
+        $key = self::key('api-label-utf8');
+        // 1 + 40 x 3 bytes: byte 96 falls inside the 32nd euro sign.
+        $lease = (new Limiter([$key => 1]))->tryAcquire('a' . str_repeat('€', 40));
+        self::assertNotNull($lease);
+        $label = self::statusOf($key)['holders'][0]['label'];
+        self::assertSame('a' . str_repeat('€', 31), $label, 'cut before the character that would not fit');
+        self::assertNotFalse(json_encode(\Sluice\status()), 'status() encodes as JSON');
+    }
+
     public function testSegmentInfo(): void
     {
         $key = self::key('api-info');

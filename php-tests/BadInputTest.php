@@ -143,17 +143,46 @@ final class BadInputTest extends SluiceTestCase
         self::assertThrowsWith(\ArgumentCountError::class, 'expects exactly 0 arguments', fn () => \Sluice\status(1));
     }
 
-    public function testRecreatingALimiterWithBadArgumentsKeepsItsState(): void
+    public function testABadKeyAfterGoodOnesCreatesNoRecordForThem(): void
+    {
+        $good = self::key('bad-later');
+        $keyCount = \Sluice\segment_info()['key_count'];
+        foreach (['' => 'must not be empty', str_repeat('k', 65) => 'is 65 bytes', "a\0b" => 'NUL bytes'] as $bad => $why) {
+            self::assertThrowsWith(\ValueError::class, $why, fn () => new Limiter([$good => 1, $bad => 1]));
+        }
+        self::assertSame($keyCount, \Sluice\segment_info()['key_count'], 'no key record was created');
+        self::assertArrayNotHasKey($good, \Sluice\status());
+    }
+
+    /** @return array<string, array{array<string,mixed>, string}> */
+    public static function badLimits(): array
+    {
+        return [
+            'no keys' => [[], 'must name at least one key'],
+            'empty key' => [['' => 1], 'must not be empty'],
+            'oversized key' => [[str_repeat('k', 65) => 1], 'is 65 bytes'],
+            'NUL in a key' => [["a\0b" => 1], 'NUL bytes'],
+            'limit above the slots' => [['over' => 65], 'must map each key to a limit of at most 64'],
+        ];
+    }
+
+    /** @dataProvider badLimits */
+    public function testRecreatingALimiterWithBadArgumentsKeepsItsState(array $limits, string $why): void
     {
         $key = self::key('bad-reconstruct');
         $limiter = new Limiter([$key => 1], 30);
-        try {
-            $limiter->__construct([]);
-            self::fail('expected ValueError');
-        } catch (\ValueError) {
-        }
+        self::assertThrowsWith(\ValueError::class, $why, fn () => $limiter->__construct($limits));
         self::assertSame([$key => 1], $limiter->limits());
+        self::assertSame(30, $limiter->ttl());
         self::assertNotNull($limiter->tryAcquire());
+    }
+
+    public function testResetOfAnInvalidKey(): void
+    {
+        foreach (['', str_repeat('k', 65), "a\0b"] as $bad) {
+            self::assertThrowsWith(\ValueError::class, 'Sluice\reset(): Argument #1 ($key) must be a key of 1 to 64 bytes',
+                fn () => \Sluice\reset($bad));
+        }
     }
 
     public function testTestingHookWithoutArguments(): void

@@ -218,6 +218,45 @@ final class SegmentTest extends SluiceTestCase
         }
     }
 
+    /**
+     * A creator that cannot give the segment its group (a user outside
+     * sluice.group) fails, and leaves nothing behind: otherwise the next
+     * attach would adopt the object as it is, without the group.
+     */
+    public function testAGroupThatCannotBeAppliedLeavesNoSegmentBehind(): void
+    {
+        if (posix_geteuid() !== 0) {
+            self::markTestSkipped('needs root to run a child as nobody');
+        }
+        $segment = $this->segment('group-denied');
+        // nobody may not be able to read the checkout: it loads a world-readable copy.
+        $so = tempnam(sys_get_temp_dir(), 'sluice-so-');
+        copy(getenv('SLUICE_TEST_EXT') ?: dirname(__DIR__) . '/ext-build/modules/sluice.so', $so);
+        chmod($so, 0644);
+        try {
+            $cmd = array_merge(['setpriv', '--reuid=nobody', '--regid=nogroup', '--clear-groups'],
+                Child::phpCommand(['extension' => $so, 'sluice.segment' => $segment, 'sluice.group' => 'root',
+                    'sluice.file_mode' => '0660']),
+                ['-r', 'for ($i = 0; $i < 3; $i++) { try { Sluice\segment_info(); echo "attached\n"; }'
+                    . ' catch (Sluice\SegmentException $e) { echo get_class($e), ": ", $e->getMessage(), "\n"; } }']);
+            $proc = proc_open($cmd, [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, sys_get_temp_dir());
+            $out = stream_get_contents($pipes[1]);
+            $err = stream_get_contents($pipes[2]);
+            self::assertSame(0, proc_close($proc), $err);
+        } finally {
+            unlink($so);
+        }
+        $lines = explode("\n", trim($out));
+        self::assertCount(3, $lines, $out);
+        foreach ($lines as $line) {
+            self::assertStringStartsWith('Sluice\SegmentException: ', $line, 'every attempt fails, none adopts a half-made segment');
+            self::assertStringContainsString('sluice.group', $line);
+        }
+        clearstatcache();
+        self::assertFileDoesNotExist(Segments::file($segment));
+        self::assertFileDoesNotExist(Segments::file($segment) . '.lock');
+    }
+
     public function testSegmentIsCreatedWithTheConfiguredGeometryAndMode(): void
     {
         $segment = $this->segment('geometry');

@@ -22,6 +22,12 @@ inline int64_t coarse_monotonic_ns() {
     return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
 }
 
+// a + b for b >= 0, clamped at INT64_MAX: a ttl or timeout of "forever" must
+// not wrap into the past (signed overflow is also UB).
+inline int64_t add_saturating(int64_t a, int64_t b) {
+    return b > INT64_MAX - a ? INT64_MAX : a + b;
+}
+
 inline constexpr int64_t kNsPerMs = 1000000;
 inline constexpr int64_t kNsPerSecond = 1000000000;
 

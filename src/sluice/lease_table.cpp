@@ -137,9 +137,13 @@ void LeaseTable::fill_owner(LeaseRecord* rec, const Token& token, int64_t now, i
     rec->start_time = owner.start_time;
     rec->pid_namespace = owner.pid_namespace;
     rec->acquired_at_ns = now;
-    rec->expires_at_ns = now + ttl_ns;
+    rec->expires_at_ns = add_saturating(now, ttl_ns);
     rec->owner_verified_at_ns = now;
     size_t n = std::min(label.size(), kMaxLabelBytes);
+    // Cut before a UTF-8 character that would not fit whole (at most 3 bytes
+    // back), so status() never hands PHP a malformed string (json_encode fails).
+    if (n < label.size())
+        for (size_t back = 0; back < 3 && n > 0 && (static_cast<unsigned char>(label[n]) & 0xC0) == 0x80; ++back) --n;
     std::memcpy(rec->label, label.data(), n);
     rec->label_len = uint16_t(n);
 }
@@ -165,7 +169,7 @@ bool LeaseTable::renew(uint32_t index, const Token& token, int64_t ttl_ns) {
     if (ttl_ns <= 0) throw InvalidArgument("sluice: ttl must be positive");
     TableLock lock(*this);
     if (!holds(index, token)) return false;
-    lease(index)->expires_at_ns = monotonic_ns() + ttl_ns;
+    lease(index)->expires_at_ns = add_saturating(monotonic_ns(), ttl_ns);
     return true;
 }
 
@@ -209,7 +213,7 @@ Grant LeaseTable::register_waiter(uint32_t key_index, const Token& token, int64_
     LeaseRecord* rec = lease(index);
     // Expires a little after the waiter gives up, so only a dead waiter's
     // record is ever reclaimed from under a sleeping one.
-    fill_owner(rec, token, now, deadline - now + kNsPerSecond, label);
+    fill_owner(rec, token, now, add_saturating(deadline - now, kNsPerSecond), label);
     rec->key_count = 1;
     rec->keys[0] = uint16_t(key_index);
     commit_barrier();
@@ -234,6 +238,15 @@ void LeaseTable::free_waiter(const Grant& waiter) {
     --h->leases_in_use;
 }
 
+void LeaseTable::reclaim_waiters(uint32_t key_index, int64_t now) {
+    const uint32_t max_leases = segment_.header()->max_leases;
+    for (uint32_t i = 0; i < max_leases && key(key_index)->waiters; ++i) {
+        LeaseRecord* rec = lease(i);
+        if (rec->state != LeaseState::Waiting || rec->keys[0] != key_index) continue;
+        if (check_owner(rec, now) != OwnerCheck::Live) free_waiter(Grant{i, Token{rec->token[0], rec->token[1]}});
+    }
+}
+
 int64_t LeaseTable::earliest_expiry(uint32_t key_index) const {
     KeyRecord* k = key(key_index);
     const uint16_t* slots = segment_.key_slots(k);
@@ -245,7 +258,7 @@ int64_t LeaseTable::earliest_expiry(uint32_t key_index) const {
 AcquireResult LeaseTable::acquire(const SlotRequest& request, int64_t timeout_ns) {
     validate(request);
     if (timeout_ns < 0) throw InvalidArgument("sluice: timeout must not be negative");
-    const int64_t deadline = monotonic_ns() + timeout_ns;
+    const int64_t deadline = add_saturating(monotonic_ns(), timeout_ns);
     Grant waiter{kNoLease, {}};
     for (;;) {
         WakeList wake;
@@ -263,6 +276,9 @@ AcquireResult LeaseTable::acquire(const SlotRequest& request, int64_t timeout_ns
             result = try_acquire_locked(request, token, now, last_try, wake);
             if (!result.acquired && !last_try) {
                 blocked = key(result.refusal.key_index);
+                // Waiters that died in here wake nobody and nothing else looks
+                // for them: clear them before counting ourselves in.
+                if (blocked->waiters) reclaim_waiters(result.refusal.key_index, now);
                 seen_seq = blocked->wait_seq.load(std::memory_order_acquire);
                 waiter = register_waiter(result.refusal.key_index, waiter_token, now, deadline, request.label);
                 // Wake up by ourselves when a holder's TTL runs out or to look for

@@ -124,6 +124,8 @@ private:
     Grant register_waiter(uint32_t key_index, const Token& token, int64_t now, int64_t deadline,
                           std::string_view label);
     void free_waiter(const Grant& waiter);
+    // Frees Waiting records of `key_index` whose owner died or that expired.
+    void reclaim_waiters(uint32_t key_index, int64_t now);
     int64_t earliest_expiry(uint32_t key_index) const;
 
     // Frees expired and orphaned leases holding `key_index`.

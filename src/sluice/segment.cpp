@@ -61,13 +61,20 @@ void check_ownership(int fd, const std::string& shm, const SegmentOptions& optio
                            ") nor root nor sluice.group; set sluice.group to share it");
 }
 
-// Applies the configured mode and group to an object this process created.
+// Applies the configured mode and group to an object this process just
+// created. On failure the object is unlinked: a later attach opens an existing
+// object without applying them, so one left behind would silently keep the
+// wrong group (and be initialised with it).
 void apply_permissions(int fd, const std::string& shm, const SegmentOptions& options) {
+    std::string problem;
     if (::fchmod(fd, options.mode) != 0)
-        throw SegmentError("sluice: fchmod(" + shm + ") failed: " + errno_text(errno));
-    if (options.group && ::fchown(fd, uid_t(-1), *options.group) != 0)
-        throw SegmentError("sluice: cannot give " + shm + " to group " + std::to_string(*options.group) +
-                           ": " + errno_text(errno) + " (the creating user must belong to sluice.group)");
+        problem = "sluice: fchmod(" + shm + ") failed: " + errno_text(errno);
+    else if (options.group && ::fchown(fd, uid_t(-1), *options.group) != 0)
+        problem = "sluice: cannot give " + shm + " to group " + std::to_string(*options.group) + ": " +
+                  errno_text(errno) + " (the creating user must belong to sluice.group)";
+    if (problem.empty()) return;
+    ::shm_unlink(shm.c_str());
+    throw SegmentError(problem);
 }
 
 bip::shared_memory_object open_shm(const std::string& shm, bool create, const SegmentOptions& options,
