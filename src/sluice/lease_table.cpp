@@ -92,7 +92,7 @@ AcquireResult LeaseTable::try_acquire_locked(const SlotRequest& r, const Token& 
             return AcquireResult{false, {}, Refusal{r.keys[i], r.limits[i], k->active}};
         }
     }
-    uint32_t index = take_free_record();
+    uint32_t index = take_free_record(wake);
     LeaseRecord* rec = lease(index);
     fill_owner(rec, token, now, r.ttl_ns, r.label);
     rec->key_count = uint16_t(r.count);
@@ -112,12 +112,10 @@ AcquireResult LeaseTable::try_acquire_locked(const SlotRequest& r, const Token& 
     return AcquireResult{true, Grant{index, Token{rec->token[0], rec->token[1]}}, {}};
 }
 
-uint32_t LeaseTable::take_free_record() {
+uint32_t LeaseTable::take_free_record(WakeList& wake) {
     SegmentHeader* h = segment_.header();
-    if (h->free_lease_head == kNoLease) {
-        WakeList ignored;  // nobody can be waiting on a slot we are about to fail to take
-        sweep_locked(monotonic_ns(), ignored);
-    }
+    // The sweep may free slots of other keys too: their waiters are woken.
+    if (h->free_lease_head == kNoLease) sweep_locked(monotonic_ns(), wake);
     if (h->free_lease_head == kNoLease)
         throw CapacityError("sluice: lease table full: all " + std::to_string(h->max_leases) +
                             " lease records are held; raise sluice.max_leases and recreate the segment");
@@ -208,8 +206,8 @@ void LeaseTable::free_lease(uint32_t index, FreeReason reason, WakeList& wake) {
 }
 
 Grant LeaseTable::register_waiter(uint32_t key_index, const Token& token, int64_t now, int64_t deadline,
-                                  std::string_view label) {
-    uint32_t index = take_free_record();
+                                  std::string_view label, WakeList& wake) {
+    uint32_t index = take_free_record(wake);
     LeaseRecord* rec = lease(index);
     // Expires a little after the waiter gives up, so only a dead waiter's
     // record is ever reclaimed from under a sleeping one.
@@ -280,7 +278,7 @@ AcquireResult LeaseTable::acquire(const SlotRequest& request, int64_t timeout_ns
                 // for them: clear them before counting ourselves in.
                 if (blocked->waiters) reclaim_waiters(result.refusal.key_index, now);
                 seen_seq = blocked->wait_seq.load(std::memory_order_acquire);
-                waiter = register_waiter(result.refusal.key_index, waiter_token, now, deadline, request.label);
+                waiter = register_waiter(result.refusal.key_index, waiter_token, now, deadline, request.label, wake);
                 // Wake up by ourselves when a holder's TTL runs out or to look for
                 // dead holders: neither event bumps wait_seq on its own.
                 wake_at = std::min({deadline, earliest_expiry(result.refusal.key_index), now + kWaiterRecheckNs});

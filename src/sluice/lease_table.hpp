@@ -116,13 +116,13 @@ private:
     void validate(const SlotRequest& request) const;
     AcquireResult try_acquire_locked(const SlotRequest& request, const Token& token, int64_t now,
                                      bool count_throttle, WakeList& wake);
-    uint32_t take_free_record();
+    uint32_t take_free_record(WakeList& wake);
     void fill_owner(LeaseRecord* record, const Token& token, int64_t now, int64_t ttl_ns, std::string_view label);
 
     enum class FreeReason { Released, Dead, Expired, Reset };
     void free_lease(uint32_t lease_index, FreeReason reason, WakeList& wake);
     Grant register_waiter(uint32_t key_index, const Token& token, int64_t now, int64_t deadline,
-                          std::string_view label);
+                          std::string_view label, WakeList& wake);
     void free_waiter(const Grant& waiter);
     // Frees Waiting records of `key_index` whose owner died or that expired.
     void reclaim_waiters(uint32_t key_index, int64_t now);
