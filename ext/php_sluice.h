@@ -7,8 +7,10 @@ extern zend_module_entry sluice_module_entry;
 
 #define PHP_SLUICE_VERSION "0.1.0"
 
-#if defined(ZTS) && defined(COMPILE_DL_SLUICE)
-ZEND_TSRMLS_CACHE_EXTERN()
+/* The process-wide connection and its lazy attach are not guarded for
+ * threads: Sluice is for non-thread-safe PHP (PHP-FPM, CLI, mod_php prefork). */
+#ifdef ZTS
+#error "Sluice needs a non-thread-safe (NTS) PHP build; this PHP is built with ZTS"
 #endif
 
 #endif /* PHP_SLUICE_H */

@@ -263,9 +263,6 @@ static PHP_MSHUTDOWN_FUNCTION(sluice) {
 }
 
 static PHP_RINIT_FUNCTION(sluice) {
-#if defined(ZTS) && defined(COMPILE_DL_SLUICE)
-    ZEND_TSRMLS_CACHE_UPDATE();
-#endif
     if (UNEXPECTED(g_configured_pid != ::getpid())) configure_process(/*at_startup=*/false);
     registry_init();
     return SUCCESS;
@@ -330,9 +327,6 @@ zend_module_entry sluice_module_entry = {
 };
 
 #ifdef COMPILE_DL_SLUICE
-#ifdef ZTS
-ZEND_TSRMLS_CACHE_DEFINE()
-#endif
 extern "C" {
 ZEND_GET_MODULE(sluice)
 }
