@@ -112,6 +112,7 @@ void lease_init_handlers() {
     lease_handlers.offset = XtOffsetOf(LeaseObject, std);
     lease_handlers.free_obj = lease_free;
     lease_handlers.clone_obj = nullptr;  // two objects must never own one lease
+    lease_handlers.compare = compare_by_identity;
     lease_handlers.get_debug_info = lease_debug_info;
 }
 

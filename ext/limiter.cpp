@@ -155,6 +155,7 @@ void limiter_init_handlers() {
     limiter_handlers.offset = XtOffsetOf(LimiterObject, std);
     limiter_handlers.free_obj = limiter_free;
     limiter_handlers.clone_obj = limiter_clone;
+    limiter_handlers.compare = compare_by_identity;
     limiter_handlers.get_debug_info = limiter_debug_info;
 }
 

@@ -68,6 +68,11 @@ void throw_current_as_php(uint32_t arg_num) noexcept {
     }
 }
 
+int compare_by_identity(zval* a, zval* b) {
+    if (Z_TYPE_P(a) != IS_OBJECT || Z_TYPE_P(b) != IS_OBJECT) return zend_std_compare_objects(a, b);
+    return Z_OBJ_P(a) == Z_OBJ_P(b) ? 0 : ZEND_UNCOMPARABLE;
+}
+
 namespace {
 
 // ---- INI ----

@@ -63,6 +63,11 @@ inline std::string_view view(const zend_string* s) {
     return s ? std::string_view(ZSTR_VAL(s), ZSTR_LEN(s)) : std::string_view();
 }
 
+// Compare handler for Limiter and Lease: an object equals only itself. They
+// keep their state outside properties, so the default handler would find any
+// two of a class equal (`==`, non-strict in_array() over leases).
+int compare_by_identity(zval* a, zval* b);
+
 // ---- Leases (lease.cpp) ----
 
 struct LeaseObject {

@@ -156,6 +156,19 @@ final class ApiTest extends SluiceTestCase
         self::assertSame(str_repeat('x', 96), self::statusOf($key)['holders'][0]['label']);
     }
 
+    public function testLeasesAndLimitersEqualOnlyThemselves(): void
+    {
+        $limiter = new Limiter([self::key('api-equal') => 2]);
+        $first = $limiter->tryAcquire();
+        $second = $limiter->tryAcquire();
+        self::assertNotNull($first);
+        self::assertNotNull($second);
+        self::assertTrue($first == $first);
+        self::assertFalse($first == $second, 'two leases are two leases');
+        self::assertSame(1, array_search($second, [$first, $second]), 'non-strict search finds the right one');
+        self::assertFalse($limiter == new Limiter([self::key('api-other') => 1]));
+    }
+
     public function testTruncatedLabelsStayValidUtf8(): void
     {
         $key = self::key('api-label-utf8');
