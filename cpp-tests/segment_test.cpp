@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstring>
 
@@ -126,6 +127,32 @@ TEST(Connection, FollowsARecreatedSegment) {
     EXPECT_EQ(b.generation(), 2u);
     a.table();  // notices the retired flag and re-attaches
     EXPECT_EQ(a.generation(), 2u);
+    Segment::remove(o.name);
+}
+
+// rm in /dev/shm or systemd's RemoveIPC= unlinks the name under mapped
+// processes: they must move to the segment under the name within about a
+// second, instead of running a second table with a limit of its own.
+TEST(Connection, MovesOffASegmentWhoseNameWasUnlinked) {
+    SegmentOptions o;
+    o.name = unique_segment_name();
+    Connection old_mapper(o);
+    uint32_t limit = 1;
+    uint32_t k = old_mapper.table().resolve_key("k");
+    ASSERT_TRUE(old_mapper.table().try_acquire({&k, &limit, 1, kMinute, ""}).acquired);
+    const uint64_t first_mapping = old_mapper.mapping_id();
+
+    Segment::remove(o.name);
+    Connection newcomer(o);  // creates a segment under the name
+    uint32_t k2 = newcomer.table().resolve_key("k");
+    ASSERT_TRUE(newcomer.table().try_acquire({&k2, &limit, 1, kMinute, ""}).acquired);
+
+    ::usleep(1100 * 1000);  // the once-a-second link check is due
+    LeaseTable& now = old_mapper.table();
+    EXPECT_NE(old_mapper.mapping_id(), first_mapping) << "still on the unlinked object";
+    uint32_t k3 = now.resolve_key("k");
+    EXPECT_FALSE(now.try_acquire({&k3, &limit, 1, kMinute, ""}).acquired)
+        << "one table again: the newcomer's lease fills limit 1";
     Segment::remove(o.name);
 }
 

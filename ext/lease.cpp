@@ -3,8 +3,8 @@
 // A lease goes back to the table exactly once through this object: on
 // release(), when the object is freed (a dropped Lease is a released one), or
 // at request end (RSHUTDOWN runs after exit() and fatal errors too). Leases of
-// a forked parent are left alone by the child, and leases of an older segment
-// generation are simply not held any more.
+// a forked parent are left alone by the child, and leases of a segment the
+// process has since moved away from are simply not held any more.
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
@@ -43,12 +43,12 @@ void registry_unlink(LeaseObject* l) {
     l->registered = false;
 }
 
-// The table, if this lease belongs to the segment generation it is attached
-// to now; nullptr when the segment was recreated since (then it is not held).
+// The table, if this lease belongs to the mapping the process has now; nullptr
+// when the segment was recreated or unlinked since (then it is not held).
 sluice::LeaseTable* table_of(const LeaseObject* l) {
     sluice::Connection& c = connection();
-    sluice::LeaseTable& table = c.table();
-    return c.generation() == l->generation ? &table : nullptr;
+    sluice::LeaseTable& table = c.table_of_held_lease();
+    return c.mapping_id() == l->mapping_id ? &table : nullptr;
 }
 
 // Releases without a PHP exception: for free_obj and RSHUTDOWN, where nobody
@@ -98,7 +98,7 @@ zend_object* lease_create_object(zend_class_entry* ce) {
     l->lease_index = sluice::kNoLease;
     l->owner_pid = 0;
     l->token = sluice::Token{};
-    l->generation = 0;
+    l->mapping_id = 0;
     l->keys = nullptr;
     l->prev = l->next = nullptr;
     l->registered = false;
@@ -116,14 +116,14 @@ void lease_init_handlers() {
     lease_handlers.get_debug_info = lease_debug_info;
 }
 
-void lease_create(zval* rv, uint32_t lease_index, const sluice::Token& token, uint64_t generation,
+void lease_create(zval* rv, uint32_t lease_index, const sluice::Token& token, uint64_t mapping_id,
                   zend_array* keys) {
     zend_object* obj = lease_create_object(lease_ce);
     LeaseObject* l = lease_from(obj);
     l->lease_index = lease_index;
     l->owner_pid = sluice::current_owner().pid;
     l->token = token;
-    l->generation = generation;
+    l->mapping_id = mapping_id;
     l->keys = keys;
     GC_ADDREF(keys);
     registry_link(l);

@@ -1,5 +1,5 @@
 // Sluice\Limiter: keys + limits + TTL, with the key records resolved once per
-// segment generation so that tryAcquire() builds its SlotRequest from arrays
+// mapping of the segment so that tryAcquire() builds its SlotRequest from arrays
 // stored in the object (no allocation in C++ on the hot path).
 #ifdef HAVE_CONFIG_H
 #include "config.h"
@@ -18,7 +18,7 @@ struct LimiterObject {
     uint32_t count;  // 0: not constructed
     uint32_t key_index[sluice::kMaxKeysPerLease];
     uint32_t limits[sluice::kMaxKeysPerLease];
-    uint64_t generation;  // segment generation key_index belongs to; 0: not resolved
+    uint64_t mapping_id;  // Connection::mapping_id() key_index belongs to; 0: not resolved
     int64_t ttl_ns;
     zend_long ttl_seconds;
     zend_array* keys;         // list of key names (zend_string), shared with leases
@@ -39,7 +39,7 @@ void clear_state(LimiterObject* o) {
     if (o->limit_table) zend_array_release(o->limit_table);
     o->keys = o->limit_table = nullptr;
     o->count = 0;
-    o->generation = 0;
+    o->mapping_id = 0;
     o->refused = false;
 }
 
@@ -56,7 +56,7 @@ zend_object* limiter_clone(zend_object* old_obj) {
     std::memcpy(to->key_index, from->key_index, sizeof to->key_index);
     std::memcpy(to->limits, from->limits, sizeof to->limits);
     to->count = from->count;
-    to->generation = from->generation;
+    to->mapping_id = from->mapping_id;
     to->ttl_ns = from->ttl_ns;
     to->ttl_seconds = from->ttl_seconds;
     to->keys = from->keys;
@@ -85,7 +85,7 @@ HashTable* limiter_debug_info(zend_object* obj, int* is_temp) {
 void resolve_keys(LimiterObject* o, sluice::Connection& connection, sluice::LeaseTable& table) {
     for (uint32_t i = 0; i < o->count; ++i)
         o->key_index[i] = table.resolve_key(view(Z_STR_P(zend_hash_index_find(o->keys, i))));
-    o->generation = connection.generation();
+    o->mapping_id = connection.mapping_id();
 }
 
 LimiterObject* constructed(zval* this_zv) {
@@ -118,10 +118,10 @@ bool check_key_name(const zend_string* name) {
 }
 
 // The shared tail of tryAcquire() and acquire().
-void finish_acquire(LimiterObject* o, const sluice::AcquireResult& result, uint64_t generation, zval* rv) {
+void finish_acquire(LimiterObject* o, const sluice::AcquireResult& result, uint64_t mapping_id, zval* rv) {
     if (EXPECTED(result.acquired)) {
         o->refused = false;
-        lease_create(rv, result.grant.lease_index, result.grant.token, generation, o->keys);
+        lease_create(rv, result.grant.lease_index, result.grant.token, mapping_id, o->keys);
         return;
     }
     o->refused = true;
@@ -138,7 +138,7 @@ void finish_acquire(LimiterObject* o, const sluice::AcquireResult& result, uint6
 zend_object* limiter_create_object(zend_class_entry* ce) {
     auto* o = static_cast<LimiterObject*>(zend_object_alloc(sizeof(LimiterObject), ce));
     o->count = 0;
-    o->generation = 0;
+    o->mapping_id = 0;
     o->ttl_ns = 0;
     o->ttl_seconds = 0;
     o->keys = nullptr;
@@ -232,7 +232,7 @@ ZEND_METHOD(Sluice_Limiter, __construct) {
     // Everything that can fail happens before the object is touched, so a
     // failed re-construction leaves a constructed limiter as it was.
     uint32_t key_index[sluice::kMaxKeysPerLease];
-    uint64_t generation;
+    uint64_t mapping_id;
     try {
         sluice::Connection& connection = sluice_ext::connection();
         sluice::LeaseTable& table = connection.table();
@@ -249,7 +249,7 @@ ZEND_METHOD(Sluice_Limiter, __construct) {
         }
         for (uint32_t i = 0; i < n; ++i)
             key_index[i] = table.resolve_key(view(Z_STR_P(zend_hash_index_find(keys, i))));
-        generation = connection.generation();
+        mapping_id = connection.mapping_id();
     } catch (...) {
         zend_array_release(keys);
         zend_array_release(limit_table);
@@ -264,17 +264,17 @@ ZEND_METHOD(Sluice_Limiter, __construct) {
     o->count = n;
     std::memcpy(o->limits, limit_values, sizeof(uint32_t) * n);
     std::memcpy(o->key_index, key_index, sizeof(uint32_t) * n);
-    o->generation = generation;
+    o->mapping_id = mapping_id;
     o->ttl_seconds = ttl > 0 ? ttl : g_config->default_ttl;
     o->ttl_ns = int64_t(o->ttl_seconds) * 1000000000;
 }
 
 // The table of the current segment, with this limiter's keys resolved in it
-// (again, when another process recreated the segment since).
+// (again, when the process has moved to another segment since).
 static sluice::LeaseTable& current_table(LimiterObject* o) {
     sluice::Connection& connection = sluice_ext::connection();
     sluice::LeaseTable& table = connection.table();
-    if (UNEXPECTED(connection.generation() != o->generation)) resolve_keys(o, connection, table);
+    if (UNEXPECTED(connection.mapping_id() != o->mapping_id)) resolve_keys(o, connection, table);
     return table;
 }
 
@@ -293,7 +293,7 @@ ZEND_METHOD(Sluice_Limiter, tryAcquire) {
     if (!o) RETURN_THROWS();
     try {
         sluice::LeaseTable& table = current_table(o);
-        finish_acquire(o, table.try_acquire(request_of(o, label)), o->generation, return_value);
+        finish_acquire(o, table.try_acquire(request_of(o, label)), o->mapping_id, return_value);
     } catch (...) {
         throw_current_as_php(0);
         RETURN_THROWS();
@@ -318,7 +318,7 @@ ZEND_METHOD(Sluice_Limiter, acquire) {
     if (!o) RETURN_THROWS();
     try {
         sluice::LeaseTable& table = current_table(o);
-        finish_acquire(o, table.acquire(request_of(o, label), int64_t(timeout_ms) * 1000000), o->generation,
+        finish_acquire(o, table.acquire(request_of(o, label), int64_t(timeout_ms) * 1000000), o->mapping_id,
                        return_value);
     } catch (...) {
         throw_current_as_php(0);

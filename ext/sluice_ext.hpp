@@ -74,7 +74,7 @@ struct LeaseObject {
     uint32_t lease_index;
     int32_t owner_pid;      // the process that acquired it (a forked child must not release it at exit)
     sluice::Token token;
-    uint64_t generation;    // of the segment that granted it
+    uint64_t mapping_id;    // Connection::mapping_id() of the table that granted it
     zend_array* keys;       // shared with the Limiter that granted it (refcounted, never modified)
     LeaseObject* prev;      // this request's registry of leases not yet released
     LeaseObject* next;
@@ -87,7 +87,7 @@ inline LeaseObject* lease_from(zend_object* obj) {
 }
 
 // Makes `rv` a new Sluice\Lease for a grant and registers it for release at request end.
-void lease_create(zval* rv, uint32_t lease_index, const sluice::Token& token, uint64_t generation,
+void lease_create(zval* rv, uint32_t lease_index, const sluice::Token& token, uint64_t mapping_id,
                   zend_array* keys);
 
 zend_object* lease_create_object(zend_class_entry* ce);

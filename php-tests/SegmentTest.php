@@ -310,4 +310,44 @@ final class SegmentTest extends SluiceTestCase
             @unlink($fifo);
         }
     }
+
+    /**
+     * The segment's name unlinked under running processes (rm in /dev/shm,
+     * systemd-logind's RemoveIPC=): within about a second they move to the
+     * segment now under the name, so the host has one limit again.
+     */
+    public function testProcessesMoveOffASegmentWhoseNameWasUnlinked(): void
+    {
+        $segment = $this->segment('unlinked');
+        $fifo = sys_get_temp_dir() . '/sluice-fifo-' . bin2hex(random_bytes(4));
+        self::assertTrue(posix_mkfifo($fifo, 0600));
+        $old = Child::start(<<<'PHP'
+            $limiter = new Sluice\Limiter(['u' => 1]);
+            $lease = $limiter->tryAcquire();
+            echo "held\n";
+            fgets(fopen($fifo, 'r'));
+            usleep(1100000);  // the once-a-second link check is due
+            $again = $limiter->tryAcquire();
+            echo json_encode([$again === null, $lease->isHeld(), array_map(fn (array $k) => $k['active'], Sluice\status()),
+                array_column(Sluice\status()['u']['holders'] ?? [], 'pid')]), "\n";
+            PHP, ['fifo' => $fifo], ['sluice.segment' => $segment]);
+        try {
+            $old->expectLine('held');
+            Segments::remove($segment);
+            $newcomer = Child::start(<<<'PHP'
+                $lease = (new Sluice\Limiter(['u' => 1]))->tryAcquire();
+                echo $lease ? "held " . getmypid() . "\n" : "refused\n";
+                sleep(10);
+                PHP, [], ['sluice.segment' => $segment]);
+            $line = $newcomer->readLine();
+            self::assertMatchesRegularExpression('/^held \d+$/', $line, 'a newcomer creates a segment under the name');
+            $newcomerPid = (int) substr($line, 5);
+            file_put_contents($fifo, "go\n");
+            $result = $old->wait();
+            self::assertSame([true, false, ['u' => 1], [$newcomerPid]], $result->json(), $result->describe());
+            $newcomer->kill();
+        } finally {
+            @unlink($fifo);
+        }
+    }
 }

@@ -1,5 +1,7 @@
 #include "sluice/connection.hpp"
 
+#include "sluice/clock.hpp"
+
 namespace sluice {
 
 void Connection::attach() {
@@ -7,6 +9,8 @@ void Connection::attach() {
     segment_.reset();
     segment_ = Segment::attach(options_);
     table_ = std::make_unique<LeaseTable>(*segment_);
+    ++mapping_id_;
+    next_link_check_ns_ = coarse_monotonic_ns() + kNsPerSecond;
 }
 
 void Connection::recreate() {
@@ -14,6 +18,23 @@ void Connection::recreate() {
     segment_.reset();
     segment_ = Segment::recreate(options_);
     table_ = std::make_unique<LeaseTable>(*segment_);
+    ++mapping_id_;
+    next_link_check_ns_ = coarse_monotonic_ns() + kNsPerSecond;
+}
+
+// Unlinking the name while processes map the object (rm in /dev/shm,
+// systemd-logind's RemoveIPC= when the creating user logs out) would leave
+// them on the old table while newcomers create a new one: two tables, two
+// limits. So, at most once a second, a mapper checks that its object still has
+// a name; when it has none, it marks it retired (every other mapper then moves
+// at its next call) and attaches to the segment under the name, creating it if
+// needed. Leases held in the old table are lost to the new one: over the limit
+// only until those holders finish.
+bool Connection::orphaned() {
+    next_link_check_ns_ = coarse_monotonic_ns() + kNsPerSecond;
+    if (!segment_->unlinked()) return false;
+    segment_->header()->retired.store(1, std::memory_order_release);
+    return true;
 }
 
 }  // namespace sluice

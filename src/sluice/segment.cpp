@@ -290,6 +290,11 @@ std::unique_ptr<Segment> Segment::recreate(const SegmentOptions& options) {
     return std::unique_ptr<Segment>(new Segment(std::move(object), std::move(region), shm));
 }
 
+bool Segment::unlinked() const {
+    struct stat st;
+    return ::fstat(shm_.get_mapping_handle().handle, &st) == 0 && st.st_nlink == 0;
+}
+
 void Segment::remove(const std::string& name) {
     std::string shm = shm_name(name);
     ::shm_unlink(shm.c_str());

@@ -47,6 +47,9 @@ public:
     static std::string shm_name(const std::string& name);
 
     SegmentHeader* header() const { return header_; }
+
+    // True once the name no longer refers to this object (its link count is 0).
+    bool unlinked() const;
     const SegmentGeometry& geometry() const { return geometry_; }
     const std::string& name() const { return name_; }
     size_t size() const { return geometry_.total_size(); }
