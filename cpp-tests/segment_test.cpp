@@ -117,6 +117,18 @@ TEST_F(TableTest, RecreateRetiresTheOldSegmentAndBumpsGeneration) {
     EXPECT_EQ(fresh->header()->key_count, 0u);
 }
 
+// A recreate killed between retiring the old segment and replacing it leaves
+// a retired segment under the name; the next attach finishes the job instead
+// of handing out a table that every caller must leave again at once.
+TEST_F(TableTest, AttachFinishesARecreateThatDiedHalfway) {
+    segment->header()->retired.store(1);
+    auto next = Segment::attach(options);
+    EXPECT_EQ(next->header()->retired.load(), 0u);
+    EXPECT_EQ(next->header()->generation, 2u);
+    auto again = Segment::attach(options);
+    EXPECT_EQ(again->header()->generation, 2u) << "the replacement is what everyone opens now";
+}
+
 TEST(Connection, FollowsARecreatedSegment) {
     SegmentOptions o;
     o.name = unique_segment_name();

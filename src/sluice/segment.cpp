@@ -240,7 +240,11 @@ std::unique_ptr<Segment> Segment::attach(const SegmentOptions& options) {
         bool created;
         bip::shared_memory_object object = open_shm(shm, false, options, created);
         check_ownership(object.get_mapping_handle().handle, shm, options);
-        if (auto segment = adopt_if_initialised(object, shm)) return segment;
+        auto segment = adopt_if_initialised(object, shm);
+        // Retired but still under the name: a recreate is replacing it right
+        // now (it retires, then unlinks, under the init lock). The locked path
+        // below waits for it and opens the new one.
+        if (segment && !segment->header()->retired.load(std::memory_order_acquire)) return segment;
     } catch (const bip::interprocess_exception&) {
         // not there yet: create it below
     }
@@ -253,7 +257,12 @@ std::unique_ptr<Segment> Segment::attach(const SegmentOptions& options) {
     if (created) apply_permissions(fd, shm, options);
     check_ownership(fd, shm, options);
 
-    if (auto segment = adopt_if_initialised(object, shm)) return segment;
+    if (auto segment = adopt_if_initialised(object, shm)) {
+        if (!segment->header()->retired.load(std::memory_order_acquire)) return segment;
+        // Retired, still under the name, and the init lock is ours: a recreate
+        // died between retiring it and replacing it. Finish its work.
+        return replace_locked(shm, options);
+    }
     // Empty, or its creator died before publishing the magic: (re)initialise.
     bip::mapped_region region = reserve_and_initialise(object, options, shm, 1);
     return std::unique_ptr<Segment>(new Segment(std::move(object), std::move(region), shm));
@@ -264,7 +273,10 @@ std::unique_ptr<Segment> Segment::recreate(const SegmentOptions& options) {
     const std::string shm = shm_name(options.name);
     int lock_fd = take_init_lock(shm, options);
     FdGuard unlock_on_exit{lock_fd};
+    return replace_locked(shm, options);
+}
 
+std::unique_ptr<Segment> Segment::replace_locked(const std::string& shm, const SegmentOptions& options) {
     uint64_t generation = 1;
     try {
         bip::shared_memory_object old(bip::open_only, shm.c_str(), bip::read_write);

@@ -68,6 +68,9 @@ public:
 private:
     Segment(boost::interprocess::shared_memory_object shm, boost::interprocess::mapped_region region,
             std::string name);
+    // recreate()'s work, under the init lock: retire what is under the name,
+    // unlink it, create and initialise the next generation.
+    static std::unique_ptr<Segment> replace_locked(const std::string& shm, const SegmentOptions& options);
     // Maps `object` if its creator finished; nullptr if it is still empty.
     static std::unique_ptr<Segment> adopt_if_initialised(boost::interprocess::shared_memory_object& object,
                                                          const std::string& shm);
