@@ -17,12 +17,25 @@ final class SegmentTest extends SluiceTestCase
 {
     /** @var list<string> */
     private array $segments = [];
+    /** @var list<string> */
+    private array $fifos = [];
 
     protected function tearDown(): void
     {
         foreach ($this->segments as $name) {
             Segments::remove($name);
         }
+        foreach ($this->fifos as $path) {
+            @unlink($path);
+        }
+    }
+
+    /** A named pipe a child blocks on (fgets) until the test writes a line to it. */
+    private function fifo(): string
+    {
+        $path = sys_get_temp_dir() . '/sluice-fifo-' . bin2hex(random_bytes(4));
+        self::assertTrue(posix_mkfifo($path, 0600));
+        return $this->fifos[] = $path;
     }
 
     private function segment(string $purpose): string
@@ -273,8 +286,7 @@ final class SegmentTest extends SluiceTestCase
     public function testRecreateSegmentStartsANewGenerationThatEveryProcessFollows(): void
     {
         $segment = $this->segment('recreate');
-        $fifo = sys_get_temp_dir() . '/sluice-fifo-' . bin2hex(random_bytes(4));
-        self::assertTrue(posix_mkfifo($fifo, 0600));
+        $fifo = $this->fifo();
         // A second process holds a lease and a limiter on the same segment, and
         // reports after the first one recreated it.
         $other = Child::start(<<<'PHP'
@@ -286,29 +298,25 @@ final class SegmentTest extends SluiceTestCase
             echo json_encode([$lease->isHeld(), $lease->release(), $after !== null,
                 Sluice\segment_info()['generation'], array_map(fn (array $k) => $k['active'], Sluice\status())]), "\n";
             PHP, ['fifo' => $fifo], ['sluice.segment' => $segment]);
-        try {
-            $other->expectLine('held');
-            $r = Child::run(<<<'PHP'
-                $limiter = new Sluice\Limiter(['r' => 1]);
-                $refused = $limiter->tryAcquire() === null;
-                $generation = Sluice\recreate_segment();
-                $lease = $limiter->tryAcquire();
-                $status = array_map(fn (array $k) => $k['active'], Sluice\status());
-                echo json_encode([$refused, $generation, $lease !== null, Sluice\segment_info(), $status]), "\n";
-                PHP, [], ['sluice.segment' => $segment]);
-            [$refused, $generation, $granted, $info, $status] = $r->json();
-            self::assertSame(['r' => 1], $status, 'the lease is on the key named r in the new segment');
-            self::assertTrue($refused, 'the key was full before');
-            self::assertSame(2, $generation);
-            self::assertTrue($granted, 'the limiter re-resolves its keys in the new segment');
-            self::assertSame(2, $info['generation']);
-            file_put_contents($fifo, "go\n");
-            $result = $other->wait();
-            // The old lease is simply not held; the limiter works on generation 2.
-            self::assertSame([false, false, true, 2, ['r' => 1]], $result->json(), $result->describe());
-        } finally {
-            @unlink($fifo);
-        }
+        $other->expectLine('held');
+        $r = Child::run(<<<'PHP'
+            $limiter = new Sluice\Limiter(['r' => 1]);
+            $refused = $limiter->tryAcquire() === null;
+            $generation = Sluice\recreate_segment();
+            $lease = $limiter->tryAcquire();
+            $status = array_map(fn (array $k) => $k['active'], Sluice\status());
+            echo json_encode([$refused, $generation, $lease !== null, Sluice\segment_info(), $status]), "\n";
+            PHP, [], ['sluice.segment' => $segment]);
+        [$refused, $generation, $granted, $info, $status] = $r->json();
+        self::assertSame(['r' => 1], $status, 'the lease is on the key named r in the new segment');
+        self::assertTrue($refused, 'the key was full before');
+        self::assertSame(2, $generation);
+        self::assertTrue($granted, 'the limiter re-resolves its keys in the new segment');
+        self::assertSame(2, $info['generation']);
+        file_put_contents($fifo, "go\n");
+        $result = $other->wait();
+        // The old lease is simply not held; the limiter works on generation 2.
+        self::assertSame([false, false, true, 2, ['r' => 1]], $result->json(), $result->describe());
     }
 
     /**
@@ -319,8 +327,7 @@ final class SegmentTest extends SluiceTestCase
     public function testProcessesMoveOffASegmentWhoseNameWasUnlinked(): void
     {
         $segment = $this->segment('unlinked');
-        $fifo = sys_get_temp_dir() . '/sluice-fifo-' . bin2hex(random_bytes(4));
-        self::assertTrue(posix_mkfifo($fifo, 0600));
+        $fifo = $this->fifo();
         $old = Child::start(<<<'PHP'
             $limiter = new Sluice\Limiter(['u' => 1]);
             $lease = $limiter->tryAcquire();
@@ -331,23 +338,19 @@ final class SegmentTest extends SluiceTestCase
             echo json_encode([$again === null, $lease->isHeld(), array_map(fn (array $k) => $k['active'], Sluice\status()),
                 array_column(Sluice\status()['u']['holders'] ?? [], 'pid')]), "\n";
             PHP, ['fifo' => $fifo], ['sluice.segment' => $segment]);
-        try {
-            $old->expectLine('held');
-            Segments::remove($segment);
-            $newcomer = Child::start(<<<'PHP'
-                $lease = (new Sluice\Limiter(['u' => 1]))->tryAcquire();
-                echo $lease ? "held " . getmypid() . "\n" : "refused\n";
-                sleep(10);
-                PHP, [], ['sluice.segment' => $segment]);
-            $line = $newcomer->readLine();
-            self::assertMatchesRegularExpression('/^held \d+$/', $line, 'a newcomer creates a segment under the name');
-            $newcomerPid = (int) substr($line, 5);
-            file_put_contents($fifo, "go\n");
-            $result = $old->wait();
-            self::assertSame([true, false, ['u' => 1], [$newcomerPid]], $result->json(), $result->describe());
-            $newcomer->kill();
-        } finally {
-            @unlink($fifo);
-        }
+        $old->expectLine('held');
+        Segments::remove($segment);
+        $newcomer = Child::start(<<<'PHP'
+            $lease = (new Sluice\Limiter(['u' => 1]))->tryAcquire();
+            echo $lease ? "held " . getmypid() . "\n" : "refused\n";
+            sleep(10);
+            PHP, [], ['sluice.segment' => $segment]);
+        $line = $newcomer->readLine();
+        self::assertMatchesRegularExpression('/^held \d+$/', $line, 'a newcomer creates a segment under the name');
+        $newcomerPid = (int) substr($line, 5);
+        file_put_contents($fifo, "go\n");
+        $result = $old->wait();
+        self::assertSame([true, false, ['u' => 1], [$newcomerPid]], $result->json(), $result->describe());
+        $newcomer->kill();
     }
 }
