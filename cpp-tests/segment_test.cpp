@@ -56,6 +56,21 @@ TEST_F(TableTest, TooPermissiveModeIsRefused) {
     }
 }
 
+TEST_F(TableTest, TooPermissiveInitLockIsRefusedWhenCreating) {
+    // Only a creator takes the init lock, so drop the segment to make one.
+    ASSERT_EQ(::chmod((shm_path(options.name) + ".lock").c_str(), 0666), 0);
+    ASSERT_EQ(::unlink(shm_path(options.name).c_str()), 0);
+    try {
+        Segment::attach(options);
+        FAIL() << "created a segment under a world-writable init lock";
+    } catch (const SegmentError& e) {
+        std::string what = e.what();
+        EXPECT_NE(what.find(".lock has mode 0666"), std::string::npos) << what;
+    }
+    struct stat st;
+    EXPECT_NE(::stat(shm_path(options.name).c_str(), &st), 0) << "nothing may be created under it";
+}
+
 TEST_F(TableTest, ForeignOwnerIsRefused) {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
     ASSERT_EQ(::chown(shm_path(options.name).c_str(), 65534, 65534), 0);

@@ -170,6 +170,17 @@ int take_init_lock(const std::string& shm, const SegmentOptions& options) {
         }
     } else if (errno == EEXIST) {
         fd = ::shm_open(lock_name.c_str(), O_RDWR | O_CLOEXEC, 0);
+        if (fd >= 0) {
+            // Held exclusively by whoever may write the segment's header, so
+            // it gets the segment's own check: a planted lock object could
+            // hold every creator off (or be held open by its planter).
+            try {
+                check_ownership(fd, lock_name, options);
+            } catch (...) {
+                ::close(fd);
+                throw;
+            }
+        }
     }
     if (fd < 0)
         throw SegmentError("sluice: cannot open " + lock_name + ": " + errno_text(errno) +
