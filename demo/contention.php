@@ -3,7 +3,7 @@
 // line from Sluice\status(), SIGKILLs a worker that holds a slot half-way, shows
 // the slot coming back, and ends with a summary.
 //
-// Run: make demo   (or php -d extension=ext-build/modules/sluice.so demo/contention.php [workers] [limit] [seconds])
+// Run: make demo-cli   (or php -d extension=ext-build/modules/sluice.so demo/contention.php [workers] [limit] [seconds])
 declare(strict_types=1);
 
 $workers = (int) ($argv[1] ?? 8);

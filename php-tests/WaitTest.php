@@ -112,8 +112,9 @@ final class WaitTest extends SluiceTestCase
             PHP, ['key' => $key]);
         $child->expectLine('held');
         $pid = $child->pid;
-        // Kill and reap it from a helper process while we wait: dead owners wake
-        // nobody, so the waiter must notice on its own periodic re-check.
+        // Kill it from a helper process while we wait (it stays a zombie of ours
+        // until Child reaps it): dead owners wake nobody, so the waiter must
+        // notice on its own periodic re-check.
         $killer = Child::start('usleep(200000); posix_kill($pid, 9); echo "killed\n";', ['pid' => $pid]);
         $t = hrtime(true);
         $lease = (new Limiter([$key => 1]))->acquire(5000);
