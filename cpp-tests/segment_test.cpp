@@ -101,6 +101,22 @@ TEST_F(TableTest, ForeignLayoutIsRefused) {
     }
 }
 
+// A corrupt header cannot be trusted for its generation either: the new
+// segment starts again at 1, and mappers of the old one leave it because its
+// name was unlinked (Connection's orphan check), not because it was retired.
+TEST_F(TableTest, CorruptSegmentIsReplacedByRecreate) {
+    segment->header()->magic.store(0xdeadbeef);
+    EXPECT_THROW(Segment::attach(options), SegmentError);
+    auto fresh = Segment::recreate(options);
+    EXPECT_EQ(fresh->header()->magic.load(), kMagic);
+    EXPECT_EQ(fresh->header()->generation, 1u);
+    EXPECT_TRUE(segment->unlinked());
+    auto again = Segment::attach(options);
+    LeaseTable next(*again);
+    uint32_t k = next.resolve_key("site"), limit = 1;
+    EXPECT_TRUE(next.try_acquire({&k, &limit, 1, kMinute, ""}).acquired);
+}
+
 TEST_F(TableTest, InconsistentSizesAreRefused) {
     segment->header()->max_leases = 60000;
     EXPECT_THROW(Segment::attach(options), SegmentError);
