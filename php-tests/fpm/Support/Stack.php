@@ -182,6 +182,18 @@ final class Stack
         self::$running = null;
     }
 
+    /** Runs `tools/stack $args` with the settings FPM runs with now; throws on a non-zero exit. */
+    public static function command(string ...$args): string
+    {
+        return self::run($args, self::current());
+    }
+
+    /** `tools/stack status`, which exits 3 when a service is stopped (as LSB status does). */
+    public static function status(): string
+    {
+        return self::run(['status'], self::current(), false);
+    }
+
     public static function masterPid(): int
     {
         $out = self::run(['env'], self::current());
