@@ -161,30 +161,23 @@ bip::mapped_region reserve_and_initialise(bip::shared_memory_object& object, con
 int take_init_lock(const std::string& shm, const SegmentOptions& options) {
     std::string lock_name = shm + ".lock";
     int fd = ::shm_open(lock_name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, options.mode);
-    if (fd >= 0) {
-        try {
-            apply_permissions(fd, lock_name, options);
-        } catch (...) {
-            ::close(fd);
-            throw;
-        }
-    } else if (errno == EEXIST) {
-        fd = ::shm_open(lock_name.c_str(), O_RDWR | O_CLOEXEC, 0);
-        if (fd >= 0) {
-            // Held exclusively by whoever may write the segment's header, so
-            // it gets the segment's own check: a planted lock object could
-            // hold every creator off (or be held open by its planter).
-            try {
-                check_ownership(fd, lock_name, options);
-            } catch (...) {
-                ::close(fd);
-                throw;
-            }
-        }
-    }
+    const bool created = fd >= 0;
+    if (!created && errno == EEXIST) fd = ::shm_open(lock_name.c_str(), O_RDWR | O_CLOEXEC, 0);
     if (fd < 0)
         throw SegmentError("sluice: cannot open " + lock_name + ": " + errno_text(errno) +
                            (errno == EACCES ? " (it belongs to another user; see sluice.group)" : ""));
+    // Whoever holds this lock may write the segment's header, so an existing
+    // one gets the segment's own check: a planted lock object could hold every
+    // creator off (or be held open by its planter).
+    try {
+        if (created)
+            apply_permissions(fd, lock_name, options);
+        else
+            check_ownership(fd, lock_name, options);
+    } catch (...) {
+        ::close(fd);
+        throw;
+    }
     int64_t deadline = monotonic_ns() + kInitLockTimeoutNs;
     while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
         if (errno != EWOULDBLOCK && errno != EINTR) {
