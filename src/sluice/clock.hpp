@@ -7,10 +7,13 @@
 
 namespace sluice {
 
+inline constexpr int64_t kNsPerMs = 1000000;
+inline constexpr int64_t kNsPerSecond = 1000000000;
+
 inline int64_t monotonic_ns() {
     timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+    return int64_t(ts.tv_sec) * kNsPerSecond + ts.tv_nsec;
 }
 
 // The same clock read from the kernel's last tick (vDSO, no rdtsc): ~5 ns
@@ -19,7 +22,7 @@ inline int64_t monotonic_ns() {
 inline int64_t coarse_monotonic_ns() {
     timespec ts;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
+    return int64_t(ts.tv_sec) * kNsPerSecond + ts.tv_nsec;
 }
 
 // a + b for b >= 0, clamped at INT64_MAX: a ttl or timeout of "forever" must
@@ -27,8 +30,5 @@ inline int64_t coarse_monotonic_ns() {
 inline int64_t add_saturating(int64_t a, int64_t b) {
     return b > INT64_MAX - a ? INT64_MAX : a + b;
 }
-
-inline constexpr int64_t kNsPerMs = 1000000;
-inline constexpr int64_t kNsPerSecond = 1000000000;
 
 }  // namespace sluice

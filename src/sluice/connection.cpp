@@ -4,19 +4,15 @@
 
 namespace sluice {
 
-void Connection::attach() {
-    table_.reset();
-    segment_.reset();
-    segment_ = Segment::attach(options_);
-    table_ = std::make_unique<LeaseTable>(*segment_);
-    ++mapping_id_;
-    next_link_check_ns_ = coarse_monotonic_ns() + kNsPerSecond;
-}
+void Connection::attach() { rebind(&Segment::attach); }
 
-void Connection::recreate() {
+void Connection::recreate() { rebind(&Segment::recreate); }
+
+void Connection::rebind(std::unique_ptr<Segment> (*open)(const SegmentOptions&)) {
+    // The old mapping goes first: a table must never outlive its segment.
     table_.reset();
     segment_.reset();
-    segment_ = Segment::recreate(options_);
+    segment_ = open(options_);
     table_ = std::make_unique<LeaseTable>(*segment_);
     ++mapping_id_;
     next_link_check_ns_ = coarse_monotonic_ns() + kNsPerSecond;

@@ -48,6 +48,9 @@ public:
 
 private:
     void attach();
+    // Drops the current mapping, then maps what `open` (Segment::attach or
+    // Segment::recreate) returns: the two differ only in how they get it.
+    void rebind(std::unique_ptr<Segment> (*open)(const SegmentOptions&));
     bool orphaned();  // due for the check; looks and schedules the next one
 
     SegmentOptions options_;

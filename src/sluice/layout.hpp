@@ -18,6 +18,9 @@ inline constexpr size_t kMaxKeyBytes = 64;
 inline constexpr size_t kMaxLabelBytes = 96;
 inline constexpr size_t kMaxKeysPerLease = 4;
 inline constexpr uint32_t kNoLease = 0xffffffffu;
+// The most key records, slots per key and lease records a segment can have:
+// key slots and lease records name each other by 16-bit index.
+inline constexpr uint32_t kMaxCapacity = 65535;
 
 // Written once by the creator; `magic` last, so a reader that sees the magic
 // sees a fully initialised segment (the creator may have died before it).

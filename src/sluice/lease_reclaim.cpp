@@ -1,12 +1,15 @@
 // Getting slots back from holders that will never release them: expired
 // leases, owners that died (SIGKILL, OOM, FPM's request_terminate_timeout),
-// and the whole table after a process died inside the critical section.
+// and the whole table after a process died inside the critical section; and
+// the operator's reset of a key.
 #include <algorithm>
+#include <cstring>
 
 #include "sluice/clock.hpp"
 #include "sluice/lease_table.hpp"
 #include "sluice/owner.hpp"
 #include "sluice/table_lock.hpp"
+#include "sluice/wake_list.hpp"
 
 namespace sluice {
 
@@ -55,7 +58,7 @@ SweepResult LeaseTable::sweep_locked(int64_t now, WakeList& wake) {
         OwnerCheck c = check_owner(rec, now);
         if (c == OwnerCheck::Live) continue;
         if (rec->state == LeaseState::Waiting) {
-            free_waiter(Grant{i, Token{rec->token[0], rec->token[1]}});
+            free_waiter_record(i);
             continue;
         }
         free_lease(i, c == OwnerCheck::Dead ? FreeReason::Dead : FreeReason::Expired, wake);
@@ -75,12 +78,32 @@ SweepResult LeaseTable::sweep() {
     return result;
 }
 
+uint32_t LeaseTable::reset(std::string_view name) {
+    WakeList wake;
+    uint32_t dropped = 0;
+    {
+        TableLock lock(*this);
+        const SegmentHeader* h = segment_.header();
+        for (uint32_t i = 0; i < h->key_count; ++i) {
+            KeyRecord* k = key(i);
+            if (k->key_len != name.size() || std::memcmp(k->key, name.data(), name.size()) != 0) continue;
+            while (k->active > 0) {
+                free_lease(segment_.key_slots(k)[0], FreeReason::Reset, wake);
+                ++dropped;
+            }
+            break;
+        }
+    }
+    wake.wake(segment_);
+    return dropped;
+}
+
 // The lease records are the truth: a record is in use exactly when its state
 // says so (the last store of an acquire). Everything else, the free list, the
 // per-key slot arrays, active and waiter counts, is derived and rebuilt here,
 // so a process killed at any instruction of any operation leaves nothing
 // behind that this cannot put right. Counters are statistics and may be off by one.
-void LeaseTable::repair_locked() {
+void LeaseTable::repair_locked() noexcept {
     SegmentHeader* h = segment_.header();
     const int64_t now = monotonic_ns();
     h->key_count = std::min(h->key_count, h->max_keys);
@@ -105,10 +128,7 @@ void LeaseTable::repair_locked() {
             keep = false;
         }
         if (!keep) {
-            rec->state = LeaseState::Free;
-            rec->token[0] = rec->token[1] = 0;
-            rec->next_free = h->free_lease_head;
-            h->free_lease_head = i;
+            push_free(i);
             continue;
         }
         ++h->leases_in_use;

@@ -1,5 +1,4 @@
-// Read-mostly operations for operators: snapshot, segment info, reset.
-#include <cstring>
+// Read-only operations for operators: snapshot and segment info.
 
 #include "sluice/clock.hpp"
 #include "sluice/lease_table.hpp"
@@ -55,26 +54,6 @@ Snapshot LeaseTable::snapshot() {
         }
     }
     return snap;
-}
-
-uint32_t LeaseTable::reset(std::string_view name) {
-    WakeList wake;
-    uint32_t dropped = 0;
-    {
-        TableLock lock(*this);
-        const SegmentHeader* h = segment_.header();
-        for (uint32_t i = 0; i < h->key_count; ++i) {
-            KeyRecord* k = key(i);
-            if (k->key_len != name.size() || std::memcmp(k->key, name.data(), name.size()) != 0) continue;
-            while (k->active > 0) {
-                free_lease(segment_.key_slots(k)[0], FreeReason::Reset, wake);
-                ++dropped;
-            }
-            break;
-        }
-    }
-    wake.wake(segment_);
-    return dropped;
 }
 
 }  // namespace sluice

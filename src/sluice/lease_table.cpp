@@ -10,6 +10,7 @@
 #include "sluice/owner.hpp"
 #include "sluice/table_lock.hpp"
 #include "sluice/test_hooks.hpp"
+#include "sluice/wake_list.hpp"
 
 namespace sluice {
 
@@ -26,7 +27,7 @@ inline void commit_barrier() { std::atomic_signal_fence(std::memory_order_seq_cs
 
 }  // namespace
 
-uint32_t LeaseTable::resolve_key(std::string_view name) {
+void check_key(std::string_view name) {
     if (name.empty()) throw InvalidArgument("sluice: key must not be empty");
     if (name.size() > kMaxKeyBytes)
         throw InvalidArgument("sluice: key \"" + std::string(name.substr(0, 16)) + "...\" is " +
@@ -34,6 +35,10 @@ uint32_t LeaseTable::resolve_key(std::string_view name) {
                               std::to_string(kMaxKeyBytes));
     if (name.find('\0') != std::string_view::npos)
         throw InvalidArgument("sluice: key must not contain NUL bytes");
+}
+
+uint32_t LeaseTable::resolve_key(std::string_view name) {
+    check_key(name);
     TableLock lock(*this);
     SegmentHeader* h = segment_.header();
     for (uint32_t i = 0; i < h->key_count; ++i) {
@@ -197,16 +202,22 @@ void LeaseTable::free_lease(uint32_t index, FreeReason reason, WakeList& wake) {
         k->wait_seq.fetch_add(1, std::memory_order_release);
         if (k->waiters) wake.add(rec->keys[i], h->key_count);
     }
+    push_free(index);
+    --h->leases_in_use;
+}
+
+void LeaseTable::push_free(uint32_t index) {
+    SegmentHeader* h = segment_.header();
+    LeaseRecord* rec = lease(index);
     commit_barrier();
     rec->state = LeaseState::Free;
     rec->token[0] = rec->token[1] = 0;
     rec->next_free = h->free_lease_head;
     h->free_lease_head = index;
-    --h->leases_in_use;
 }
 
-Grant LeaseTable::register_waiter(uint32_t key_index, const Token& token, int64_t now, int64_t deadline,
-                                  std::string_view label, WakeList& wake) {
+LeaseTable::WaiterHandle LeaseTable::register_waiter(uint32_t key_index, const Token& token, int64_t now,
+                                                     int64_t deadline, std::string_view label, WakeList& wake) {
     uint32_t index = take_free_record(wake);
     LeaseRecord* rec = lease(index);
     // Expires a little after the waiter gives up, so only a dead waiter's
@@ -217,23 +228,20 @@ Grant LeaseTable::register_waiter(uint32_t key_index, const Token& token, int64_
     commit_barrier();
     rec->state = LeaseState::Waiting;
     ++key(key_index)->waiters;
-    return Grant{index, Token{rec->token[0], rec->token[1]}};
+    return WaiterHandle{index, Token{rec->token[0], rec->token[1]}};
 }
 
-void LeaseTable::free_waiter(const Grant& waiter) {
-    SegmentHeader* h = segment_.header();
-    LeaseRecord* rec = lease(waiter.lease_index);
-    // A sweep may have reclaimed it meanwhile, and the record may be someone else's now.
-    if (rec->state != LeaseState::Waiting || rec->token[0] != waiter.token.hi || rec->token[1] != waiter.token.lo)
-        return;
-    KeyRecord* k = key(rec->keys[0]);
+void LeaseTable::free_waiter(const WaiterHandle& waiter) {
+    const LeaseRecord* rec = lease(waiter.index);
+    if (rec->state == LeaseState::Waiting && rec->token[0] == waiter.token.hi && rec->token[1] == waiter.token.lo)
+        free_waiter_record(waiter.index);
+}
+
+void LeaseTable::free_waiter_record(uint32_t index) {
+    KeyRecord* k = key(lease(index)->keys[0]);
     if (k->waiters) --k->waiters;
-    commit_barrier();
-    rec->state = LeaseState::Free;
-    rec->token[0] = rec->token[1] = 0;
-    rec->next_free = h->free_lease_head;
-    h->free_lease_head = waiter.lease_index;
-    --h->leases_in_use;
+    push_free(index);
+    --segment_.header()->leases_in_use;
 }
 
 void LeaseTable::reclaim_waiters(uint32_t key_index, int64_t now) {
@@ -241,7 +249,7 @@ void LeaseTable::reclaim_waiters(uint32_t key_index, int64_t now) {
     for (uint32_t i = 0; i < max_leases && key(key_index)->waiters; ++i) {
         LeaseRecord* rec = lease(i);
         if (rec->state != LeaseState::Waiting || rec->keys[0] != key_index) continue;
-        if (check_owner(rec, now) != OwnerCheck::Live) free_waiter(Grant{i, Token{rec->token[0], rec->token[1]}});
+        if (check_owner(rec, now) != OwnerCheck::Live) free_waiter_record(i);
     }
 }
 
@@ -257,7 +265,7 @@ AcquireResult LeaseTable::acquire(const SlotRequest& request, int64_t timeout_ns
     validate(request);
     if (timeout_ns < 0) throw InvalidArgument("sluice: timeout must not be negative");
     const int64_t deadline = add_saturating(monotonic_ns(), timeout_ns);
-    Grant waiter{kNoLease, {}};
+    WaiterHandle waiter{kNoLease, {}};
     for (;;) {
         WakeList wake;
         AcquireResult result;
@@ -267,8 +275,8 @@ AcquireResult LeaseTable::acquire(const SlotRequest& request, int64_t timeout_ns
         const Token token = random_token(), waiter_token = random_token();
         {
             TableLock lock(*this);
-            if (waiter.lease_index != kNoLease) free_waiter(waiter);
-            waiter.lease_index = kNoLease;
+            if (waiter.index != kNoLease) free_waiter(waiter);
+            waiter.index = kNoLease;
             const int64_t now = monotonic_ns();
             const bool last_try = now >= deadline;
             result = try_acquire_locked(request, token, now, last_try, wake);

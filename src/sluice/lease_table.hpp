@@ -74,6 +74,13 @@ struct SweepResult {
     uint32_t reclaimed_expired = 0;
 };
 
+// The rules for a key name: 1 to kMaxKeyBytes bytes, no NUL byte. Throws
+// InvalidArgument saying which is broken. Takes no lock and touches no
+// segment, so callers can check every key of a request before creating any.
+void check_key(std::string_view key);
+
+class WakeList;
+
 class LeaseTable {
 public:
     explicit LeaseTable(const Segment& segment) : segment_(segment) {}
@@ -107,7 +114,12 @@ public:
 
 private:
     friend class TableLock;
-    struct WakeList;
+
+    // A Waiting record: a process parked in acquire() (see register_waiter).
+    struct WaiterHandle {
+        uint32_t index;
+        Token token;
+    };
 
     LeaseRecord* lease(uint32_t index) const { return segment_.lease(index); }
     KeyRecord* key(uint32_t index) const { return segment_.key(index); }
@@ -118,12 +130,19 @@ private:
                                      bool count_throttle, WakeList& wake);
     uint32_t take_free_record(WakeList& wake);
     void fill_owner(LeaseRecord* record, const Token& token, int64_t now, int64_t ttl_ns, std::string_view label);
+    // Puts a record back on the free list: a barrier, then state = Free (the
+    // commit point), then the link. The caller has already undone what the
+    // record stood for (slots, waiter count) and keeps leases_in_use.
+    void push_free(uint32_t index);
 
     enum class FreeReason { Released, Dead, Expired, Reset };
     void free_lease(uint32_t lease_index, FreeReason reason, WakeList& wake);
-    Grant register_waiter(uint32_t key_index, const Token& token, int64_t now, int64_t deadline,
-                          std::string_view label, WakeList& wake);
-    void free_waiter(const Grant& waiter);
+    WaiterHandle register_waiter(uint32_t key_index, const Token& token, int64_t now, int64_t deadline,
+                                 std::string_view label, WakeList& wake);
+    // Frees the waiter's record if it is still that waiter's (a sweep may
+    // have reclaimed it meanwhile, and it may be someone else's now).
+    void free_waiter(const WaiterHandle& waiter);
+    void free_waiter_record(uint32_t index);
     // Frees Waiting records of `key_index` whose owner died or that expired.
     void reclaim_waiters(uint32_t key_index, int64_t now);
     int64_t earliest_expiry(uint32_t key_index) const;
@@ -135,7 +154,7 @@ private:
     SweepResult sweep_locked(int64_t now, WakeList& wake);
 
     // After EOWNERDEAD: rebuilds every derived structure from the lease records.
-    void repair_locked();
+    void repair_locked() noexcept;
 
     const Segment& segment_;
 };

@@ -27,6 +27,8 @@ constexpr int64_t kInitLockTimeoutNs = 10 * kNsPerSecond;
 
 std::string errno_text(int err) { return std::strerror(err); }
 
+bool valid_capacity(uint32_t n) { return n >= 1 && n <= kMaxCapacity; }
+
 std::string octal(mode_t mode) {
     char buf[16];
     std::snprintf(buf, sizeof buf, "0%03o", unsigned(mode & 0777));
@@ -114,9 +116,9 @@ SegmentGeometry validate_header(const SegmentHeader* h, size_t mapped_size, cons
                            " with a " + std::to_string(h->mutex_size) + "-byte mutex; this build needs layout " +
                            std::to_string(kLayoutVersion) + " with " + std::to_string(sizeof(pthread_mutex_t)));
     SegmentGeometry g{h->max_keys, h->slots_per_key, h->max_leases};
-    if (g.max_keys == 0 || g.max_keys > 65535 || g.slots_per_key == 0 || g.slots_per_key > 65535 ||
-        g.max_leases == 0 || g.max_leases > 65535 || h->total_size != g.total_size() ||
-        mapped_size < g.total_size() || h->key_count > g.max_keys || h->leases_in_use > g.max_leases)
+    if (!valid_capacity(g.max_keys) || !valid_capacity(g.slots_per_key) || !valid_capacity(g.max_leases) ||
+        h->total_size != g.total_size() || mapped_size < g.total_size() || h->key_count > g.max_keys ||
+        h->leases_in_use > g.max_leases)
         throw SegmentError("sluice: segment " + shm + " has a corrupt header (sizes do not add up); "
                            "recreate it (Sluice\\recreate_segment())");
     return g;
@@ -190,7 +192,7 @@ int take_init_lock(const std::string& shm, const SegmentOptions& options) {
             throw SegmentError("sluice: timed out after 10 s waiting for " + lock_name +
                                " (another process is initialising the segment)");
         }
-        timespec pause{0, 1000000};
+        timespec pause{0, long(kNsPerMs)};
         ::nanosleep(&pause, nullptr);
     }
     return fd;
@@ -198,17 +200,25 @@ int take_init_lock(const std::string& shm, const SegmentOptions& options) {
 
 }  // namespace
 
-void validate_options(const SegmentOptions& o) {
-    if (o.name.empty() || o.name.size() > 100)
-        throw InvalidArgument("sluice.segment must be 1 to 100 characters");
-    for (char c : o.name)
+void check_segment_name(std::string_view name) {
+    if (name.empty() || name.size() > kMaxSegmentNameBytes)
+        throw InvalidArgument("sluice.segment must be 1 to " + std::to_string(kMaxSegmentNameBytes) + " characters");
+    for (char c : name)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
             throw InvalidArgument("sluice.segment may contain only letters, digits, '-', '_' and '.'");
-    if (o.max_keys < 1 || o.max_keys > 65535) throw InvalidArgument("sluice.max_keys must be 1 to 65535");
-    if (o.slots_per_key < 1 || o.slots_per_key > 65535)
-        throw InvalidArgument("sluice.max_slots_per_key must be 1 to 65535");
-    if (o.max_leases < 1 || o.max_leases > 65535)
-        throw InvalidArgument("sluice.max_leases must be 1 to 65535");
+}
+
+void validate_options(const SegmentOptions& o) {
+    check_segment_name(o.name);
+    const struct {
+        const char* setting;
+        uint32_t value;
+    } capacities[] = {{"sluice.max_keys", o.max_keys},
+                      {"sluice.max_slots_per_key", o.slots_per_key},
+                      {"sluice.max_leases", o.max_leases}};
+    for (const auto& c : capacities)
+        if (!valid_capacity(c.value))
+            throw InvalidArgument(std::string(c.setting) + " must be 1 to " + std::to_string(kMaxCapacity));
     if ((o.mode & ~mode_t(0777)) != 0 || (o.mode & 0600) != 0600)
         throw InvalidArgument("sluice.file_mode must be an octal mode like 0600 or 0660 that lets the owner read and write");
 }
@@ -216,6 +226,8 @@ void validate_options(const SegmentOptions& o) {
 std::string Segment::shm_name(const std::string& name) {
     return "/sluice.v" + std::to_string(kLayoutVersion) + "." + name;
 }
+
+std::string Segment::shm_path(const std::string& name) { return "/dev/shm" + shm_name(name); }
 
 Segment::Segment(bip::shared_memory_object shm, bip::mapped_region region, std::string name)
     : shm_(std::move(shm)),

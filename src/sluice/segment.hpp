@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <boost/interprocess/mapped_region.hpp>
 #include <boost/interprocess/shared_memory_object.hpp>
@@ -24,6 +25,12 @@ struct SegmentOptions {
     mode_t mode = 0600;
     std::optional<gid_t> group;   // shared trust group, e.g. www-data's
 };
+
+inline constexpr size_t kMaxSegmentNameBytes = 100;
+
+// Letters, digits, '-', '_' and '.', 1 to kMaxSegmentNameBytes; throws
+// InvalidArgument naming sluice.segment otherwise.
+void check_segment_name(std::string_view name);
 
 // Checks ranges and the name; throws InvalidArgument naming the bad field.
 void validate_options(const SegmentOptions& options);
@@ -45,6 +52,11 @@ public:
 
     // "/sluice.v<layout>.<name>": the layout version keeps builds apart.
     static std::string shm_name(const std::string& name);
+
+    // Where Linux shows that object: "/dev/shm/sluice.v<layout>.<name>". The
+    // one place that spells the file name for scripts and tests (through the
+    // extension's Sluice\segment_path()); its init lock is the same plus ".lock".
+    static std::string shm_path(const std::string& name);
 
     SegmentHeader* header() const { return header_; }
 
