@@ -1,6 +1,7 @@
-dnl Sluice PHP extension: phpize && ./configure --enable-sluice && make
-dnl Builds the Zend glue (ext/*.cpp) together with the C++17 core (src/sluice/*.cpp).
-dnl tools/build-ext does this out of the source tree, in ext-build/.
+dnl Build with tools/build-ext, not phpize here: phpize in the project root overwrites its Makefile.
+dnl Sluice PHP extension (phpize && ./configure --enable-sluice && make, which tools/build-ext runs
+dnl out of the source tree, in ext-build/): the Zend glue (ext/*.cpp) together with the C++17 core
+dnl (src/sluice/*.cpp).
 
 PHP_ARG_ENABLE([sluice],
   [whether to enable Sluice (host-wide concurrency slots in shared memory)],

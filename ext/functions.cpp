@@ -8,7 +8,6 @@
 
 #include <unistd.h>
 
-#include <cstring>
 
 #include "sluice/clock.hpp"
 #include "sluice/errors.hpp"
@@ -142,8 +141,11 @@ ZEND_FUNCTION(Sluice_reset) {
     ZEND_PARSE_PARAMETERS_START(1, 1)
         Z_PARAM_STR(key)
     ZEND_PARSE_PARAMETERS_END();
-    if (ZSTR_LEN(key) == 0 || ZSTR_LEN(key) > sluice::kMaxKeyBytes || std::memchr(ZSTR_VAL(key), '\0', ZSTR_LEN(key))) {
-        zend_argument_value_error(1, "must be a key of 1 to %zu bytes without NUL bytes", sluice::kMaxKeyBytes);
+    try {
+        sluice::check_key(view(key));
+    } catch (const sluice::InvalidArgument& e) {
+        zend_argument_value_error(1, "must be a key of 1 to %zu bytes without NUL bytes (%s)", sluice::kMaxKeyBytes,
+                                  without_prefix(e.what()));
         RETURN_THROWS();
     }
     try {

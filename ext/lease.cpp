@@ -11,10 +11,14 @@
 
 #include "sluice_ext.hpp"
 
+#include "arginfo.hpp"
+#include "sluice/clock.hpp"
 #include "sluice/lease_table.hpp"
 #include "sluice/owner.hpp"
 
 namespace sluice_ext {
+
+zend_class_entry* lease_ce = nullptr;
 
 namespace {
 
@@ -107,12 +111,16 @@ zend_object* lease_create_object(zend_class_entry* ce) {
     return &l->std;
 }
 
-void lease_init_handlers() {
+void lease_minit() {
+    lease_ce = register_class_Sluice_Lease();
+    lease_ce->create_object = lease_create_object;
     std::memcpy(&lease_handlers, zend_get_std_object_handlers(), sizeof lease_handlers);
     lease_handlers.offset = XtOffsetOf(LeaseObject, std);
     lease_handlers.free_obj = lease_free;
     lease_handlers.clone_obj = nullptr;  // two objects must never own one lease
-    lease_handlers.compare = compare_by_identity;
+    // An object equals only itself: the state lives outside properties, so
+    // the default handler would find any two leases equal (`==`, in_array()).
+    lease_handlers.compare = zend_objects_not_comparable;
     lease_handlers.get_debug_info = lease_debug_info;
 }
 
@@ -186,7 +194,7 @@ ZEND_METHOD(Sluice_Lease, renew) {
     if (!l->registered) RETURN_FALSE;
     try {
         sluice::LeaseTable* table = table_of(l);
-        RETURN_BOOL(table && table->renew(l->lease_index, l->token, int64_t(ttl) * 1000000000));
+        RETURN_BOOL(table && table->renew(l->lease_index, l->token, int64_t(ttl) * sluice::kNsPerSecond));
     } catch (...) {
         throw_current_as_php(1);
         RETURN_THROWS();

@@ -7,10 +7,16 @@
 
 #include "sluice_ext.hpp"
 
+#include <utility>
+
+#include "sluice/clock.hpp"
 #include "sluice/errors.hpp"
 #include "sluice/lease_table.hpp"
+#include "arginfo.hpp"
 
 namespace sluice_ext {
+
+zend_class_entry* limiter_ce = nullptr;
 
 namespace {
 
@@ -80,12 +86,10 @@ HashTable* limiter_debug_info(zend_object* obj, int* is_temp) {
     return ht;
 }
 
-// (Re)binds the key names to key records of the current segment. Throws the
-// core's exceptions (CapacityError when the key table is full).
-void resolve_keys(LimiterObject* o, sluice::Connection& connection, sluice::LeaseTable& table) {
-    for (uint32_t i = 0; i < o->count; ++i)
-        o->key_index[i] = table.resolve_key(view(Z_STR_P(zend_hash_index_find(o->keys, i))));
-    o->mapping_id = connection.mapping_id();
+// Binds key names to key records of `table` (creating the records on first
+// use). Throws the core's exceptions (CapacityError when the key table is full).
+void bind_keys(const zend_array* keys, uint32_t count, sluice::LeaseTable& table, uint32_t* key_index) {
+    for (uint32_t i = 0; i < count; ++i) key_index[i] = table.resolve_key(view(Z_STR_P(zend_hash_index_find(keys, i))));
 }
 
 LimiterObject* constructed(zval* this_zv) {
@@ -95,26 +99,6 @@ LimiterObject* constructed(zval* this_zv) {
         return nullptr;
     }
     return o;
-}
-
-// The core's rules for a key name (LeaseTable::resolve_key), checked before
-// anything touches the segment: otherwise the valid keys in front of a bad one
-// would already have taken key records when resolve_key refuses it.
-bool check_key_name(const zend_string* name) {
-    if (ZSTR_LEN(name) == 0) {
-        zend_argument_value_error(1, "is invalid: key must not be empty");
-        return false;
-    }
-    if (ZSTR_LEN(name) > sluice::kMaxKeyBytes) {
-        zend_argument_value_error(1, "is invalid: key \"%.16s...\" is %zu bytes; the maximum is %zu", ZSTR_VAL(name),
-                                  ZSTR_LEN(name), sluice::kMaxKeyBytes);
-        return false;
-    }
-    if (std::memchr(ZSTR_VAL(name), '\0', ZSTR_LEN(name))) {
-        zend_argument_value_error(1, "is invalid: key must not contain NUL bytes");
-        return false;
-    }
-    return true;
 }
 
 // The shared tail of tryAcquire() and acquire().
@@ -131,6 +115,106 @@ void finish_acquire(LimiterObject* o, const sluice::AcquireResult& result, uint6
     o->refusal_limit = result.refusal.limit;
     o->refusal_active = result.refusal.active;
     ZVAL_NULL(rv);
+}
+
+// The constructor's arguments, checked and copied into arrays of their own
+// (owned here until the limiter takes them), before anything touches the segment.
+struct LimiterSpec {
+    zend_array* keys = nullptr;         // list of key names (zend_string)
+    zend_array* limit_table = nullptr;  // key => limit, as limits() returns it
+    uint32_t limits[sluice::kMaxKeysPerLease];
+    uint32_t count = 0;
+    zend_long ttl_seconds = 0;  // 0: sluice.default_ttl
+
+    LimiterSpec() = default;
+    LimiterSpec(const LimiterSpec&) = delete;
+    LimiterSpec& operator=(const LimiterSpec&) = delete;
+    ~LimiterSpec() {
+        if (keys) zend_array_release(keys);
+        if (limit_table) zend_array_release(limit_table);
+    }
+    zend_array* release_keys() { return std::exchange(keys, nullptr); }
+    zend_array* release_limit_table() { return std::exchange(limit_table, nullptr); }
+};
+
+// Fills `spec` from __construct's arguments; false after throwing a
+// ValueError or TypeError. Types and values first, so a bad argument never
+// creates key records.
+bool parse_limits(HashTable* limits, zend_long ttl, LimiterSpec& spec) {
+    const uint32_t count = zend_hash_num_elements(limits);
+    if (count == 0) {
+        zend_argument_value_error(1, "must name at least one key");
+        return false;
+    }
+    if (count > sluice::kMaxKeysPerLease) {
+        zend_argument_value_error(1, "must name at most %d keys, %u given", int(sluice::kMaxKeysPerLease), count);
+        return false;
+    }
+    if (ttl < 0 || ttl > kMaxTtlSeconds) {
+        zend_argument_value_error(2, "must be between 0 (sluice.default_ttl) and " ZEND_LONG_FMT " seconds",
+                                  kMaxTtlSeconds);
+        return false;
+    }
+    spec.ttl_seconds = ttl;
+    spec.keys = zend_new_array(count);
+    zend_hash_real_init_packed(spec.keys);
+    spec.limit_table = zend_new_array(count);
+    zend_ulong num_key;
+    zend_string* str_key;
+    zval* value;
+    ZEND_HASH_FOREACH_KEY_VAL(limits, num_key, str_key, value) {
+        zend_string* name = str_key ? zend_string_copy(str_key) : zend_long_to_str(zend_long(num_key));
+        zval name_zv;
+        ZVAL_STR(&name_zv, name);
+        zend_hash_next_index_insert_new(spec.keys, &name_zv);
+        try {
+            sluice::check_key(view(name));
+        } catch (...) {
+            throw_current_as_php(1);
+            return false;
+        }
+        ZVAL_DEREF(value);
+        if (Z_TYPE_P(value) != IS_LONG) {
+            zend_argument_type_error(1, "must map each key to an int limit, %s given for key \"%s\"",
+                                     zend_zval_type_name(value), ZSTR_VAL(name));
+            return false;
+        }
+        if (Z_LVAL_P(value) < 1 || Z_LVAL_P(value) > zend_long(sluice::kMaxCapacity)) {
+            zend_argument_value_error(1, "must map each key to a limit of at least 1 (at most "
+                                      "sluice.max_slots_per_key), " ZEND_LONG_FMT " given for key \"%s\"",
+                                      Z_LVAL_P(value), ZSTR_VAL(name));
+            return false;
+        }
+        spec.limits[spec.count++] = uint32_t(Z_LVAL_P(value));
+        zend_symtable_update(spec.limit_table, name, value);
+    } ZEND_HASH_FOREACH_END();
+    return true;
+}
+
+// Checks the limits against the segment and binds the keys to its records;
+// false after throwing (ValueError for a limit above the segment's slots per
+// key, the core's errors as their PHP exceptions).
+bool bind_spec(const LimiterSpec& spec, uint32_t* key_index, uint64_t& mapping_id) {
+    try {
+        sluice::Connection& connection = sluice_ext::connection();
+        sluice::LeaseTable& table = connection.table();
+        const uint32_t slots = table.info().slots_per_key;
+        for (uint32_t i = 0; i < spec.count; ++i) {
+            if (spec.limits[i] > slots) {
+                zend_argument_value_error(1, "must map each key to a limit of at most %u (the segment's "
+                                          "sluice.max_slots_per_key), %u given for key \"%s\"",
+                                          slots, spec.limits[i],
+                                          ZSTR_VAL(Z_STR_P(zend_hash_index_find(spec.keys, i))));
+                return false;
+            }
+        }
+        bind_keys(spec.keys, spec.count, table, key_index);
+        mapping_id = connection.mapping_id();
+        return true;
+    } catch (...) {
+        throw_current_as_php(1);
+        return false;
+    }
 }
 
 }  // namespace
@@ -150,12 +234,16 @@ zend_object* limiter_create_object(zend_class_entry* ce) {
     return &o->std;
 }
 
-void limiter_init_handlers() {
+void limiter_minit() {
+    limiter_ce = register_class_Sluice_Limiter();
+    limiter_ce->create_object = limiter_create_object;
     std::memcpy(&limiter_handlers, zend_get_std_object_handlers(), sizeof limiter_handlers);
     limiter_handlers.offset = XtOffsetOf(LimiterObject, std);
     limiter_handlers.free_obj = limiter_free;
     limiter_handlers.clone_obj = limiter_clone;
-    limiter_handlers.compare = compare_by_identity;
+    // An object equals only itself: the state lives outside properties, so
+    // the default handler would find any two limiters equal.
+    limiter_handlers.compare = zend_objects_not_comparable;
     limiter_handlers.get_debug_info = limiter_debug_info;
 }
 
@@ -172,101 +260,24 @@ ZEND_METHOD(Sluice_Limiter, __construct) {
         Z_PARAM_LONG(ttl)
     ZEND_PARSE_PARAMETERS_END();
 
-    const uint32_t count = zend_hash_num_elements(limits);
-    if (count == 0) {
-        zend_argument_value_error(1, "must name at least one key");
-        RETURN_THROWS();
-    }
-    if (count > sluice::kMaxKeysPerLease) {
-        zend_argument_value_error(1, "must name at most %d keys, %u given", int(sluice::kMaxKeysPerLease), count);
-        RETURN_THROWS();
-    }
-    if (ttl < 0 || ttl > kMaxTtlSeconds) {
-        zend_argument_value_error(2, "must be between 0 (sluice.default_ttl) and " ZEND_LONG_FMT " seconds",
-                                  kMaxTtlSeconds);
-        RETURN_THROWS();
-    }
-
-    // Types and values first, so a bad argument never creates key records.
-    zend_array* keys = zend_new_array(count);
-    zend_hash_real_init_packed(keys);
-    zend_array* limit_table = zend_new_array(count);
-    uint32_t limit_values[sluice::kMaxKeysPerLease];
-    uint32_t n = 0;
-    bool ok = true;
-    zend_ulong num_key;
-    zend_string* str_key;
-    zval* value;
-    ZEND_HASH_FOREACH_KEY_VAL(limits, num_key, str_key, value) {
-        zend_string* name = str_key ? zend_string_copy(str_key) : zend_long_to_str(zend_long(num_key));
-        zval name_zv;
-        ZVAL_STR(&name_zv, name);
-        zend_hash_next_index_insert_new(keys, &name_zv);
-        if (!check_key_name(name)) {
-            ok = false;
-            break;
-        }
-        ZVAL_DEREF(value);
-        if (Z_TYPE_P(value) != IS_LONG) {
-            zend_argument_type_error(1, "must map each key to an int limit, %s given for key \"%s\"",
-                                     zend_zval_type_name(value), ZSTR_VAL(name));
-            ok = false;
-            break;
-        }
-        if (Z_LVAL_P(value) < 1 || Z_LVAL_P(value) > 65535) {
-            zend_argument_value_error(1, "must map each key to a limit of at least 1 (at most "
-                                      "sluice.max_slots_per_key), " ZEND_LONG_FMT " given for key \"%s\"",
-                                      Z_LVAL_P(value), ZSTR_VAL(name));
-            ok = false;
-            break;
-        }
-        limit_values[n++] = uint32_t(Z_LVAL_P(value));
-        zend_symtable_update(limit_table, name, value);
-    } ZEND_HASH_FOREACH_END();
-    if (!ok) {
-        zend_array_release(keys);
-        zend_array_release(limit_table);
-        RETURN_THROWS();
-    }
-
     // Everything that can fail happens before the object is touched, so a
     // failed re-construction leaves a constructed limiter as it was.
+    LimiterSpec spec;
+    if (!parse_limits(limits, ttl, spec)) RETURN_THROWS();
     uint32_t key_index[sluice::kMaxKeysPerLease];
     uint64_t mapping_id;
-    try {
-        sluice::Connection& connection = sluice_ext::connection();
-        sluice::LeaseTable& table = connection.table();
-        const uint32_t slots = table.info().slots_per_key;
-        for (uint32_t i = 0; i < n; ++i) {
-            if (limit_values[i] > slots) {
-                zend_argument_value_error(1, "must map each key to a limit of at most %u (the segment's "
-                                          "sluice.max_slots_per_key), %u given for key \"%s\"",
-                                          slots, limit_values[i], ZSTR_VAL(Z_STR_P(zend_hash_index_find(keys, i))));
-                zend_array_release(keys);
-                zend_array_release(limit_table);
-                RETURN_THROWS();
-            }
-        }
-        for (uint32_t i = 0; i < n; ++i)
-            key_index[i] = table.resolve_key(view(Z_STR_P(zend_hash_index_find(keys, i))));
-        mapping_id = connection.mapping_id();
-    } catch (...) {
-        zend_array_release(keys);
-        zend_array_release(limit_table);
-        throw_current_as_php(1);
-        RETURN_THROWS();
-    }
+    if (!bind_spec(spec, key_index, mapping_id)) RETURN_THROWS();
 
     LimiterObject* o = limiter_from(Z_OBJ_P(ZEND_THIS));
     clear_state(o);
-    o->keys = keys;
-    o->limit_table = limit_table;
-    o->count = n;
-    std::memcpy(o->limits, limit_values, sizeof(uint32_t) * n);
-    std::memcpy(o->key_index, key_index, sizeof(uint32_t) * n);
+    o->count = spec.count;
+    std::memcpy(o->limits, spec.limits, sizeof(uint32_t) * spec.count);
+    std::memcpy(o->key_index, key_index, sizeof(uint32_t) * spec.count);
     o->mapping_id = mapping_id;
-    o->ttl_seconds = ttl > 0 ? ttl : g_config->default_ttl;
-    o->ttl_ns = int64_t(o->ttl_seconds) * 1000000000;
+    o->ttl_seconds = spec.ttl_seconds > 0 ? spec.ttl_seconds : g_config->default_ttl;
+    o->ttl_ns = int64_t(o->ttl_seconds) * sluice::kNsPerSecond;
+    o->keys = spec.release_keys();
+    o->limit_table = spec.release_limit_table();
 }
 
 // The table of the current segment, with this limiter's keys resolved in it
@@ -274,7 +285,10 @@ ZEND_METHOD(Sluice_Limiter, __construct) {
 static sluice::LeaseTable& current_table(LimiterObject* o) {
     sluice::Connection& connection = sluice_ext::connection();
     sluice::LeaseTable& table = connection.table();
-    if (UNEXPECTED(connection.mapping_id() != o->mapping_id)) resolve_keys(o, connection, table);
+    if (UNEXPECTED(connection.mapping_id() != o->mapping_id)) {
+        bind_keys(o->keys, o->count, table, o->key_index);
+        o->mapping_id = connection.mapping_id();
+    }
     return table;
 }
 
@@ -318,7 +332,7 @@ ZEND_METHOD(Sluice_Limiter, acquire) {
     if (!o) RETURN_THROWS();
     try {
         sluice::LeaseTable& table = current_table(o);
-        finish_acquire(o, table.acquire(request_of(o, label), int64_t(timeout_ms) * 1000000), o->mapping_id,
+        finish_acquire(o, table.acquire(request_of(o, label), int64_t(timeout_ms) * sluice::kNsPerMs), o->mapping_id,
                        return_value);
     } catch (...) {
         throw_current_as_php(0);

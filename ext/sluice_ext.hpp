@@ -23,7 +23,7 @@ namespace sluice_ext {
 inline constexpr zend_long kMaxTtlSeconds = 365L * 24 * 3600;
 inline constexpr zend_long kMaxWaitMs = 600000;
 
-// ---- Configuration and the process-global connection (sluice.cpp) ----
+// ---- Configuration and the process-global connection (config.cpp) ----
 
 struct Config {
     sluice::SegmentOptions options;
@@ -35,6 +35,13 @@ struct Config {
 extern Config* g_config;
 extern sluice::Connection* g_connection;
 
+// MINIT: registers the INI entries and reads them. MSHUTDOWN: the reverse.
+void config_minit(int type, int module_number);
+void config_mshutdown(int type, int module_number);
+// RINIT: reads the settings again in a process that has not read them yet
+// (a PHP-FPM worker, where a pool's php_admin_value applies only now).
+void config_rinit();
+
 // The connection, or SegmentError naming the invalid setting.
 inline sluice::Connection& connection() {
     if (EXPECTED(g_connection != nullptr)) return *g_connection;
@@ -43,7 +50,7 @@ inline sluice::Connection& connection() {
                                    : std::string("sluice: the extension is not initialised"));
 }
 
-// ---- Class entries (sluice.cpp) ----
+// ---- Class entries (each registered by its own file's *_minit()) ----
 
 extern zend_class_entry* limiter_ce;
 extern zend_class_entry* lease_ce;
@@ -63,10 +70,9 @@ inline std::string_view view(const zend_string* s) {
     return s ? std::string_view(ZSTR_VAL(s), ZSTR_LEN(s)) : std::string_view();
 }
 
-// Compare handler for Limiter and Lease: an object equals only itself. They
-// keep their state outside properties, so the default handler would find any
-// two of a class equal (`==`, non-strict in_array() over leases).
-int compare_by_identity(zval* a, zval* b);
+// Core messages start with "sluice: "; inside a ValueError that names the
+// function and argument it is noise. Returns `message` without it.
+const char* without_prefix(const char* message);
 
 // ---- Leases (lease.cpp) ----
 
@@ -91,13 +97,13 @@ void lease_create(zval* rv, uint32_t lease_index, const sluice::Token& token, ui
                   zend_array* keys);
 
 zend_object* lease_create_object(zend_class_entry* ce);
-void lease_init_handlers();
+void lease_minit();  // registers Sluice\Lease
 void registry_init();
 void registry_release_all();
 
 // ---- Limiters (limiter.cpp) ----
 
 zend_object* limiter_create_object(zend_class_entry* ce);
-void limiter_init_handlers();
+void limiter_minit();  // registers Sluice\Limiter
 
 }  // namespace sluice_ext
