@@ -12,8 +12,6 @@
 namespace sluice::test {
 namespace {
 
-std::string shm_path(const std::string& name) { return "/dev/shm" + Segment::shm_name(name); }
-
 TEST_F(TableTest, NewSegmentHasHeaderAndTightMode) {
     SegmentHeader* h = segment->header();
     EXPECT_EQ(h->magic.load(), kMagic);
@@ -22,11 +20,20 @@ TEST_F(TableTest, NewSegmentHasHeaderAndTightMode) {
     EXPECT_EQ(h->max_keys, 8u);
     EXPECT_EQ(h->generation, 1u);
     struct stat st;
-    ASSERT_EQ(::stat(shm_path(options.name).c_str(), &st), 0);
+    ASSERT_EQ(::stat(Segment::shm_path(options.name).c_str(), &st), 0);
     EXPECT_EQ(st.st_mode & 0777, 0600u);
     EXPECT_EQ(size_t(st.st_size), segment->size());
     EXPECT_NE(Segment::shm_name("x").find(".v" + std::to_string(kLayoutVersion) + "."), std::string::npos)
         << "the layout version must be part of the name";
+}
+
+TEST(SegmentNames, PathCarriesTheLayoutVersion) {
+    EXPECT_EQ(Segment::shm_name("site-a"), "/sluice.v" + std::to_string(kLayoutVersion) + ".site-a");
+    EXPECT_EQ(Segment::shm_path("site-a"), "/dev/shm/sluice.v" + std::to_string(kLayoutVersion) + ".site-a");
+    EXPECT_NO_THROW(check_segment_name("a-b_c.d"));
+    EXPECT_THROW(check_segment_name(""), InvalidArgument);
+    EXPECT_THROW(check_segment_name("../x"), InvalidArgument);
+    EXPECT_THROW(check_segment_name(std::string(kMaxSegmentNameBytes + 1, 'n')), InvalidArgument);
 }
 
 TEST(SegmentSize, DefaultCapacityFitsInOneMebibyte) {
@@ -47,35 +54,24 @@ TEST_F(TableTest, SecondAttachSeesSameTable) {
 }
 
 TEST_F(TableTest, TooPermissiveModeIsRefused) {
-    ASSERT_EQ(::chmod(shm_path(options.name).c_str(), 0666), 0);
-    try {
-        Segment::attach(options);
-        FAIL() << "attached to a world-writable segment";
-    } catch (const SegmentError& e) {
-        EXPECT_NE(std::string(e.what()).find("0666"), std::string::npos) << e.what();
-    }
+    ASSERT_EQ(::chmod(Segment::shm_path(options.name).c_str(), 0666), 0);
+    expect_segment_error([&] { Segment::attach(options); }, {"0666"});
 }
 
 TEST_F(TableTest, TooPermissiveInitLockIsRefusedWhenCreating) {
     // Only a creator takes the init lock, so drop the segment to make one.
-    ASSERT_EQ(::chmod((shm_path(options.name) + ".lock").c_str(), 0666), 0);
-    ASSERT_EQ(::unlink(shm_path(options.name).c_str()), 0);
-    try {
-        Segment::attach(options);
-        FAIL() << "created a segment under a world-writable init lock";
-    } catch (const SegmentError& e) {
-        std::string what = e.what();
-        EXPECT_NE(what.find(".lock has mode 0666"), std::string::npos) << what;
-    }
+    ASSERT_EQ(::chmod((Segment::shm_path(options.name) + ".lock").c_str(), 0666), 0);
+    ASSERT_EQ(::unlink(Segment::shm_path(options.name).c_str()), 0);
+    expect_segment_error([&] { Segment::attach(options); }, {".lock has mode 0666"});
     struct stat st;
-    EXPECT_NE(::stat(shm_path(options.name).c_str(), &st), 0) << "nothing may be created under it";
+    EXPECT_NE(::stat(Segment::shm_path(options.name).c_str(), &st), 0) << "nothing may be created under it";
 }
 
 TEST_F(TableTest, ForeignOwnerIsRefused) {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
-    ASSERT_EQ(::chown(shm_path(options.name).c_str(), 65534, 65534), 0);
+    ASSERT_EQ(::chown(Segment::shm_path(options.name).c_str(), 65534, 65534), 0);
     // Root trusts only itself, root-owned segments, or the configured group.
-    EXPECT_THROW(Segment::attach(options), SegmentError);
+    expect_segment_error([&] { Segment::attach(options); }, {"is owned by uid 65534"});
     SegmentOptions with_group = options;
     with_group.group = 65534;
     EXPECT_NO_THROW(Segment::attach(with_group));
@@ -83,22 +79,12 @@ TEST_F(TableTest, ForeignOwnerIsRefused) {
 
 TEST_F(TableTest, CorruptMagicIsRefusedWithAClearError) {
     segment->header()->magic.store(0xdeadbeef);
-    try {
-        Segment::attach(options);
-        FAIL();
-    } catch (const SegmentError& e) {
-        EXPECT_NE(std::string(e.what()).find("foreign or corrupt"), std::string::npos) << e.what();
-    }
+    expect_segment_error([&] { Segment::attach(options); }, {"foreign or corrupt"});
 }
 
 TEST_F(TableTest, ForeignLayoutIsRefused) {
     segment->header()->layout_version = kLayoutVersion + 7;
-    try {
-        Segment::attach(options);
-        FAIL();
-    } catch (const SegmentError& e) {
-        EXPECT_NE(std::string(e.what()).find("layout"), std::string::npos) << e.what();
-    }
+    expect_segment_error([&] { Segment::attach(options); }, {"layout"});
 }
 
 // A corrupt header cannot be trusted for its generation either: the new
@@ -106,7 +92,7 @@ TEST_F(TableTest, ForeignLayoutIsRefused) {
 // name was unlinked (Connection's orphan check), not because it was retired.
 TEST_F(TableTest, CorruptSegmentIsReplacedByRecreate) {
     segment->header()->magic.store(0xdeadbeef);
-    EXPECT_THROW(Segment::attach(options), SegmentError);
+    expect_segment_error([&] { Segment::attach(options); }, {"foreign or corrupt"});
     auto fresh = Segment::recreate(options);
     EXPECT_EQ(fresh->header()->magic.load(), kMagic);
     EXPECT_EQ(fresh->header()->generation, 1u);
@@ -119,7 +105,7 @@ TEST_F(TableTest, CorruptSegmentIsReplacedByRecreate) {
 
 TEST_F(TableTest, InconsistentSizesAreRefused) {
     segment->header()->max_leases = 60000;
-    EXPECT_THROW(Segment::attach(options), SegmentError);
+    expect_segment_error([&] { Segment::attach(options); }, {"sizes do not add up"});
 }
 
 TEST(SegmentCreation, CreatorThatDiedBeforeTheMagicIsRedone) {

@@ -6,11 +6,15 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include <functional>
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "sluice/clock.hpp"
 #include "sluice/connection.hpp"
+#include "sluice/errors.hpp"
 #include "sluice/lease_table.hpp"
 #include "sluice/segment.hpp"
 
@@ -21,7 +25,18 @@ inline std::string unique_segment_name() {
     return "gtest-" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
 }
 
-inline constexpr int64_t kMinute = int64_t(60) * 1000000000;
+inline constexpr int64_t kMinute = 60 * kNsPerSecond;
+
+// Expects `call` to throw a SegmentError whose message contains every one of `parts`.
+inline void expect_segment_error(const std::function<void()>& call, std::initializer_list<const char*> parts) {
+    try {
+        call();
+        ADD_FAILURE() << "no SegmentError was thrown";
+    } catch (const SegmentError& e) {
+        const std::string what = e.what();
+        for (const char* part : parts) EXPECT_NE(what.find(part), std::string::npos) << what;
+    }
+}
 
 class TableTest : public ::testing::Test {
 protected:
