@@ -12,6 +12,7 @@
 #include "sluice/clock.hpp"
 #include "sluice/errors.hpp"
 #include "sluice/lease_table.hpp"
+#include "sluice/segment.hpp"
 #include "sluice/test_hooks.hpp"
 
 using namespace sluice_ext;
@@ -41,6 +42,23 @@ bool parse_token_arg(const zend_string* text, uint32_t arg_num, sluice::ParsedTo
     }
     out = *parsed;
     return true;
+}
+
+// segment_path()'s argument, checked by the core's rules (InvalidArgument).
+std::string segment_name_arg(const zend_string* name) {
+    sluice::check_segment_name(view(name));
+    return std::string(view(name));
+}
+
+// This process's sluice.segment; SegmentError when it is not a usable name.
+std::string configured_segment_name() {
+    if (!g_config) throw sluice::SegmentError("sluice: the extension is not initialised");
+    try {
+        sluice::check_segment_name(g_config->options.name);
+    } catch (const sluice::InvalidArgument& e) {
+        throw sluice::SegmentError(std::string("sluice: invalid configuration: ") + e.what());
+    }
+    return g_config->options.name;
 }
 
 [[noreturn]] void park_forever() {
@@ -96,6 +114,21 @@ ZEND_FUNCTION(Sluice_segment_info) {
         add_segment_info(return_value, connection().table().info());
     } catch (...) {
         throw_current_as_php(0);
+        RETURN_THROWS();
+    }
+}
+
+ZEND_FUNCTION(Sluice_segment_path) {
+    zend_string* name = nullptr;
+    ZEND_PARSE_PARAMETERS_START(0, 1)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_STR_OR_NULL(name)
+    ZEND_PARSE_PARAMETERS_END();
+    try {
+        std::string path = sluice::Segment::shm_path(name ? segment_name_arg(name) : configured_segment_name());
+        RETURN_STRINGL(path.data(), path.size());
+    } catch (...) {
+        throw_current_as_php(1);
         RETURN_THROWS();
     }
 }

@@ -66,6 +66,7 @@ void exceptions_minit() {
 using namespace sluice_ext;
 
 static PHP_MINIT_FUNCTION(sluice) {
+    register_sluice_symbols(module_number);
     exceptions_minit();
     limiter_minit();
     lease_minit();

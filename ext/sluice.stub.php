@@ -17,6 +17,16 @@
 namespace Sluice {
 
     /**
+     * The layout version of the shared segment this build reads and writes. It
+     * is part of the segment's name (see segment_path()), so builds of different
+     * layouts never share a segment.
+     *
+     * @var int
+     * @cvalue SLUICE_LAYOUT_VERSION
+     */
+    const LAYOUT_VERSION = UNKNOWN;
+
+    /**
      * A set of keys with their limits, and the TTL of the leases it grants.
      *
      * Construct it once per request (or keep it in a static) and call
@@ -176,6 +186,19 @@ namespace Sluice {
      * @throws SegmentException when the shared segment cannot be used
      */
     function segment_info(): array {}
+
+    /**
+     * The file that holds a segment: `/dev/shm/sluice.v<LAYOUT_VERSION>.<name>`
+     * (its init lock is the same path plus `.lock`). Scripts and tests use this
+     * instead of spelling the name, which changes with the layout version.
+     * Attaches to nothing.
+     *
+     * @param string|null $name a segment name (letters, digits, '-', '_' and '.',
+     *        1 to 100 characters); null for this process's `sluice.segment`
+     * @throws \ValueError for an invalid name
+     * @throws SegmentException when `$name` is null and `sluice.segment` is invalid
+     */
+    function segment_path(?string $name = null): string {}
 
     /**
      * Releases a lease by its token (see Lease::token()), from any process.

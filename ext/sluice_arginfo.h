@@ -1,10 +1,14 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 556f54b37e33dc5a69c38e3d86a0e2d66f59a62e */
+ * Stub hash: 0c2760db9b60fe4ee96c547453dd6a564d20e547 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_status, 0, 0, IS_ARRAY, 0)
 ZEND_END_ARG_INFO()
 
 #define arginfo_Sluice_segment_info arginfo_Sluice_status
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_segment_path, 0, 0, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, name, IS_STRING, 1, "null")
+ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_release, 0, 1, _IS_BOOL, 0)
 	ZEND_ARG_TYPE_INFO(0, token, IS_STRING, 0)
@@ -68,6 +72,7 @@ ZEND_END_ARG_INFO()
 
 ZEND_FUNCTION(Sluice_status);
 ZEND_FUNCTION(Sluice_segment_info);
+ZEND_FUNCTION(Sluice_segment_path);
 ZEND_FUNCTION(Sluice_release);
 ZEND_FUNCTION(Sluice_renew);
 ZEND_FUNCTION(Sluice_reset);
@@ -91,6 +96,7 @@ ZEND_METHOD(Sluice_Lease, keys);
 static const zend_function_entry ext_functions[] = {
 	ZEND_NS_FALIAS("Sluice", status, Sluice_status, arginfo_Sluice_status)
 	ZEND_NS_FALIAS("Sluice", segment_info, Sluice_segment_info, arginfo_Sluice_segment_info)
+	ZEND_NS_FALIAS("Sluice", segment_path, Sluice_segment_path, arginfo_Sluice_segment_path)
 	ZEND_NS_FALIAS("Sluice", release, Sluice_release, arginfo_Sluice_release)
 	ZEND_NS_FALIAS("Sluice", renew, Sluice_renew, arginfo_Sluice_renew)
 	ZEND_NS_FALIAS("Sluice", reset, Sluice_reset, arginfo_Sluice_reset)
@@ -136,6 +142,11 @@ static const zend_function_entry class_Sluice_SegmentException_methods[] = {
 static const zend_function_entry class_Sluice_CapacityException_methods[] = {
 	ZEND_FE_END
 };
+
+static void register_sluice_symbols(int module_number)
+{
+	REGISTER_LONG_CONSTANT("Sluice\\LAYOUT_VERSION", SLUICE_LAYOUT_VERSION, CONST_PERSISTENT);
+}
 
 static zend_class_entry *register_class_Sluice_Limiter(void)
 {

@@ -17,6 +17,9 @@ extern "C" {
 #include "sluice/layout.hpp"
 #include "sluice/token.hpp"
 
+// Sluice\LAYOUT_VERSION (registered from the stub's @cvalue).
+#define SLUICE_LAYOUT_VERSION zend_long(sluice::kLayoutVersion)
+
 namespace sluice_ext {
 
 // Upper bound of a TTL in seconds, so seconds * 1e9 never overflows (one year).

@@ -188,16 +188,34 @@ final class ApiTest extends SluiceTestCase
         $info = \Sluice\segment_info();
         self::assertSame(['name', 'generation', 'size_bytes', 'max_keys', 'slots_per_key', 'max_leases',
             'key_count', 'leases_in_use', 'repairs'], array_keys($info));
-        self::assertSame('/sluice.v1.' . Segments::main(), $info['name']);
+        self::assertSame('/sluice.v' . \Sluice\LAYOUT_VERSION . '.' . Segments::main(), $info['name']);
         self::assertGreaterThanOrEqual(1, $info['generation']);
         self::assertSame(256, $info['max_keys']);
         self::assertSame(64, $info['slots_per_key']);
         self::assertSame(4096, $info['max_leases']);
-        self::assertSame(filesize(Segments::file(Segments::main())), $info['size_bytes']);
+        self::assertSame(filesize(\Sluice\segment_path()), $info['size_bytes']);
         self::assertSame($before['key_count'] + 1, $info['key_count']);
         self::assertSame($before['leases_in_use'] + 1, $info['leases_in_use']);
         $lease->release();
         self::assertSame($before['leases_in_use'], \Sluice\segment_info()['leases_in_use']);
+    }
+
+    public function testSegmentPathIsDerivedFromTheLayoutVersion(): void
+    {
+        self::assertIsInt(\Sluice\LAYOUT_VERSION);
+        self::assertGreaterThanOrEqual(1, \Sluice\LAYOUT_VERSION);
+        $prefix = '/dev/shm/sluice.v' . \Sluice\LAYOUT_VERSION . '.';
+        self::assertSame($prefix . Segments::main(), \Sluice\segment_path());
+        self::assertSame(\Sluice\segment_path(), \Sluice\segment_path(null));
+        self::assertSame($prefix . 'other-site_1.a', \Sluice\segment_path('other-site_1.a'));
+        self::assertSame('/dev/shm' . \Sluice\segment_info()['name'], \Sluice\segment_path(), 'the file of the segment in use');
+        self::assertFileExists(\Sluice\segment_path());
+
+        $r = Child::run(<<<'PHP'
+            try { echo json_encode(Sluice\segment_path()), "\n"; }
+            catch (Sluice\SegmentException $e) { echo json_encode($e->getMessage()), "\n"; }
+            PHP, [], ['sluice.segment' => 'bad/name']);
+        self::assertStringContainsString('invalid configuration: sluice.segment may contain only', $r->json());
     }
 
     public function testReleaseAndRenewByToken(): void
@@ -373,7 +391,8 @@ final class ApiTest extends SluiceTestCase
             PHP);
         [$before, $after] = $r->json();
         self::assertStringContainsString('Sluice support => enabled', $before);
-        self::assertStringContainsString('Shared memory name => /sluice.v1.' . Segments::main(), $before);
+        self::assertStringContainsString('Shared memory name => /sluice.v' . \Sluice\LAYOUT_VERSION . '.' . Segments::main(),
+            $before);
         self::assertStringContainsString('Attached in this process => no', $before);
         self::assertStringContainsString('sluice.max_leases => 4096 => 4096', $before);
         self::assertStringContainsString('sluice.test_hooks => 1 => 1', $before);

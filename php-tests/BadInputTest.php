@@ -185,6 +185,15 @@ final class BadInputTest extends SluiceTestCase
         }
     }
 
+    public function testSegmentPathOfAnInvalidName(): void
+    {
+        foreach (['', 'a/b', '../x', str_repeat('n', 101), "a\0b"] as $bad) {
+            self::assertThrowsWith(\ValueError::class, 'Sluice\segment_path(): Argument #1 ($name) is invalid: sluice.segment',
+                fn () => \Sluice\segment_path($bad));
+        }
+        self::assertThrowsWith(\TypeError::class, 'must be of type ?string', fn () => \Sluice\segment_path([]));
+    }
+
     public function testTestingHookWithoutArguments(): void
     {
         self::assertThrowsWith(\ArgumentCountError::class, 'expects exactly 0 arguments',
