@@ -98,30 +98,16 @@ HashTable* lease_debug_info(zend_object* obj, int* is_temp) {
 }  // namespace
 
 zend_object* lease_create_object(zend_class_entry* ce) {
-    auto* l = static_cast<LeaseObject*>(zend_object_alloc(sizeof(LeaseObject), ce));
+    LeaseObject* l = new_object<LeaseObject>(ce, lease_handlers);
     l->lease_index = sluice::kNoLease;
-    l->owner_pid = 0;
-    l->token = sluice::Token{};
-    l->mapping_id = 0;
-    l->keys = nullptr;
-    l->prev = l->next = nullptr;
-    l->registered = false;
-    zend_object_std_init(&l->std, ce);
-    l->std.handlers = &lease_handlers;
     return &l->std;
 }
 
 void lease_minit() {
     lease_ce = register_class_Sluice_Lease();
     lease_ce->create_object = lease_create_object;
-    std::memcpy(&lease_handlers, zend_get_std_object_handlers(), sizeof lease_handlers);
-    lease_handlers.offset = XtOffsetOf(LeaseObject, std);
-    lease_handlers.free_obj = lease_free;
-    lease_handlers.clone_obj = nullptr;  // two objects must never own one lease
-    // An object equals only itself: the state lives outside properties, so
-    // the default handler would find any two leases equal (`==`, in_array()).
-    lease_handlers.compare = zend_objects_not_comparable;
-    lease_handlers.get_debug_info = lease_debug_info;
+    // No clone handler: two objects must never own one lease.
+    init_object_handlers(lease_handlers, XtOffsetOf(LeaseObject, std), lease_free, nullptr, lease_debug_info);
 }
 
 void lease_create(zval* rv, uint32_t lease_index, const sluice::Token& token, uint64_t mapping_id,

@@ -220,31 +220,14 @@ bool bind_spec(const LimiterSpec& spec, uint32_t* key_index, uint64_t& mapping_i
 }  // namespace
 
 zend_object* limiter_create_object(zend_class_entry* ce) {
-    auto* o = static_cast<LimiterObject*>(zend_object_alloc(sizeof(LimiterObject), ce));
-    o->count = 0;
-    o->mapping_id = 0;
-    o->ttl_ns = 0;
-    o->ttl_seconds = 0;
-    o->keys = nullptr;
-    o->limit_table = nullptr;
-    o->refused = false;
-    zend_object_std_init(&o->std, ce);
-    object_properties_init(&o->std, ce);
-    o->std.handlers = &limiter_handlers;
-    return &o->std;
+    return &new_object<LimiterObject>(ce, limiter_handlers)->std;  // count 0: not constructed yet
 }
 
 void limiter_minit() {
     limiter_ce = register_class_Sluice_Limiter();
     limiter_ce->create_object = limiter_create_object;
-    std::memcpy(&limiter_handlers, zend_get_std_object_handlers(), sizeof limiter_handlers);
-    limiter_handlers.offset = XtOffsetOf(LimiterObject, std);
-    limiter_handlers.free_obj = limiter_free;
-    limiter_handlers.clone_obj = limiter_clone;
-    // An object equals only itself: the state lives outside properties, so
-    // the default handler would find any two limiters equal.
-    limiter_handlers.compare = zend_objects_not_comparable;
-    limiter_handlers.get_debug_info = limiter_debug_info;
+    init_object_handlers(limiter_handlers, XtOffsetOf(LimiterObject, std), limiter_free, limiter_clone,
+                         limiter_debug_info);
 }
 
 }  // namespace sluice_ext

@@ -51,6 +51,16 @@ void throw_current_as_php(uint32_t arg_num) noexcept {
     }
 }
 
+void init_object_handlers(zend_object_handlers& handlers, int offset, zend_object_free_obj_t free_obj,
+                          zend_object_clone_obj_t clone_obj, zend_object_get_debug_info_t debug_info) {
+    std::memcpy(&handlers, zend_get_std_object_handlers(), sizeof handlers);
+    handlers.offset = offset;
+    handlers.free_obj = free_obj;
+    handlers.clone_obj = clone_obj;
+    handlers.compare = zend_objects_not_comparable;
+    handlers.get_debug_info = debug_info;
+}
+
 namespace {
 
 void exceptions_minit() {

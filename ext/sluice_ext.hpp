@@ -9,6 +9,7 @@ extern "C" {
 }
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -76,6 +77,27 @@ inline std::string_view view(const zend_string* s) {
 // Core messages start with "sluice: "; inside a ValueError that names the
 // function and argument it is noise. Returns `message` without it.
 const char* without_prefix(const char* message);
+
+// The handlers of a class whose state sits in a C++ struct in front of its
+// zend_object (at `offset`): the standard ones with these free, clone
+// (nullptr: not cloneable) and debug-info handlers, and an object equal only
+// to itself (zend_objects_not_comparable): the state lives outside
+// properties, so the default handler would find any two objects equal (`==`,
+// non-strict in_array()).
+void init_object_handlers(zend_object_handlers& handlers, int offset, zend_object_free_obj_t free_obj,
+                          zend_object_clone_obj_t clone_obj, zend_object_get_debug_info_t debug_info);
+
+// Allocates a T (plain fields, then `zend_object std` last) with its fields
+// zeroed and its zend_object initialised with `handlers`.
+template <class T>
+T* new_object(zend_class_entry* ce, const zend_object_handlers& handlers) {
+    auto* o = static_cast<T*>(zend_object_alloc(sizeof(T), ce));
+    std::memset(static_cast<void*>(o), 0, XtOffsetOf(T, std));
+    zend_object_std_init(&o->std, ce);
+    object_properties_init(&o->std, ce);
+    o->std.handlers = &handlers;
+    return o;
+}
 
 // ---- Leases (lease.cpp) ----
 
