@@ -181,7 +181,7 @@ int main(int argc, char** argv) {
     }
     g_shared->stop.store(true);
     for (pid_t pid : pids) ::waitpid(pid, nullptr, 0);
-    const double seconds = double(monotonic_ns() - started) / 1e9;
+    const double seconds = double(monotonic_ns() - started) / double(kNsPerSecond);
 
     SweepResult swept = table.sweep();
     Snapshot snap = table.snapshot();

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <string>
 
+#include "sluice/clock.hpp"
 #include "sluice/lease_table.hpp"
 #include "sluice/robust_mutex.hpp"
 #include "sluice/segment.hpp"
@@ -17,7 +18,7 @@
 namespace {
 
 using namespace sluice;
-constexpr int64_t kTtl = int64_t(60) * 1000000000;
+constexpr int64_t kTtl = 60 * kNsPerSecond;
 
 SegmentOptions bench_options() {
     SegmentOptions o;
