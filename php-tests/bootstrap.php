@@ -17,4 +17,3 @@ require __DIR__ . '/Support/Child.php';
 require __DIR__ . '/Support/ChildResult.php';
 require __DIR__ . '/Support/Segments.php';
 require __DIR__ . '/Support/SluiceTestCase.php';
-require __DIR__ . '/PluginBackends/autoload.php';

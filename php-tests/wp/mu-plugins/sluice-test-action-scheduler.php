@@ -78,7 +78,12 @@ function sluice_test_action_scheduler_which(): string {
 }
 
 ( static function () {
-	if ( function_exists( 'wp_installing' ) && ! wp_installing() && is_blog_installed() && 'complete' !== get_option( 'action_scheduler_migration_status' ) ) {
+	// tools/wordpress install loads plugins before WordPress has its tables: Action Scheduler's own tables
+	// would then exist without wp_options, and WordPress would take the site for a broken one.
+	if ( function_exists( 'wp_installing' ) && wp_installing() ) {
+		return;
+	}
+	if ( function_exists( 'wp_installing' ) && is_blog_installed() && 'complete' !== get_option( 'action_scheduler_migration_status' ) ) {
 		update_option( 'action_scheduler_migration_status', 'complete' );
 	}
 	require_once sluice_test_action_scheduler_source()['file'];

@@ -1,8 +1,10 @@
 <?php
 /**
- * Where slots live. The gate talks to slots only through this interface, so a
- * site without the extension (or a cluster) can swap the store, and one
- * contract test suite runs against every implementation.
+ * The lease store contract. The gate takes, renews and gives back leases only
+ * through this interface, so a site without the extension (or a cluster) can
+ * swap the store, and one contract suite runs against every implementation
+ * (as Symfony's lock stores are tested). What operators see lives in
+ * OperatorView, beside it.
  */
 
 declare(strict_types=1);
@@ -18,32 +20,33 @@ interface Backend
     public function unavailableReason(): ?string;
 
     /**
-     * Takes one slot on every key, or none (all-or-nothing). Keep the Slot
-     * while the work runs: a backend may release a slot whose Slot object is
-     * dropped (the native one does, so a forgotten slot never outlives its work).
+     * Takes one slot on every key, or none (all-or-nothing). Keep the Lease
+     * while the work runs: a backend may release a lease whose object is
+     * dropped (the native one does, so a forgotten lease never outlives its work).
      *
      * @param array<string,int> $limits key => limit (>= 1), 1 to 4 keys
-     * @param int               $ttl    seconds the slot lives unless renewed
-     * @param string            $label  shown to operators (job, step, provider)
+     * @param int               $ttl    seconds the lease lives unless renewed
+     * @param string            $label  shown to operators (action, job, step, provider)
      */
-    public function tryAcquire(array $limits, int $ttl, string $label): Slot|Refusal;
+    public function tryAcquire(array $limits, int $ttl, string $label): Lease|Refusal;
 
-    /** False when the slot was no longer held (released, reclaimed, reset). */
-    public function release(Slot $slot): bool;
+    /** False when the lease was no longer held (released, reclaimed, reset). */
+    public function release(Lease $lease): bool;
 
-    /** Pushes the slot's expiry to now + $ttl; false when no longer held. */
-    public function renew(Slot $slot, int $ttl): bool;
+    /** Pushes the lease's expiry to now + $ttl; false when no longer held. */
+    public function renew(Lease $lease, int $ttl): bool;
 
     /**
-     * Per key: limit, active, peak, waiters, counters and holders.
-     *
-     * @return array<string, array<string, mixed>>
+     * A provider request of the holder starts now and may take up to
+     * $maxSeconds. If the holder dies before requestFinished(), its slot drains:
+     * it stays taken until then, because the provider keeps serving an orphaned
+     * request. False when the lease is no longer held.
      */
-    public function status(): array;
+    public function requestStarted(Lease $lease, int $maxSeconds): bool;
 
-    /** Drops every slot of a key; returns how many. */
-    public function reset(string $key): int;
+    /** The holder's provider request answered (or failed): a death now frees the slot at once. */
+    public function requestFinished(Lease $lease): bool;
 
-    /** Releases a slot by its token (admin tools). */
-    public function releaseToken(string $token): bool;
+    /** What operators see and do: holders, counters, release by token, reset. */
+    public function operatorView(): OperatorView;
 }

@@ -1,14 +1,14 @@
 <?php
 declare(strict_types=1);
 
-namespace Sluice\Tests\PluginBackends;
+namespace Sluice\WpTests\Backend;
 
 use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\NativeBackend;
 
 require_once __DIR__ . '/BackendContractTestCase.php';
 
-/** The plugin's native backend (the extension) against the backend contract. */
+/** The native backend (the extension's shared segment) against the backend contract. */
 final class NativeBackendTest extends BackendContractTestCase
 {
     protected function backend(): Backend
@@ -18,7 +18,7 @@ final class NativeBackendTest extends BackendContractTestCase
 
     protected function childBackendCode(): string
     {
-        return 'require ' . var_export(__DIR__ . '/autoload.php', true) . ';
+        return 'require ' . var_export(dirname(__DIR__, 3) . '/wp-plugin/sluice/includes/autoload.php', true) . ';
             $backend = new SluiceWP\Backend\NativeBackend();';
     }
 }

@@ -1,0 +1,59 @@
+<?php
+declare(strict_types=1);
+
+namespace Sluice\WpTests\Gate;
+
+use PHPUnit\Framework\TestCase;
+use Sluice\WpTests\Support\Provider;
+use Sluice\WpTests\Support\Site;
+use SluiceWP\Backend\KeyStatus;
+use SluiceWP\Backend\NativeBackend;
+
+/**
+ * Each test starts from an empty queue and empty keys on the real site, with
+ * the fake provider answering in 300 ms and never saturating; it ends by
+ * checking that Sluice's own code logged no PHP error, warning or notice.
+ */
+abstract class GateTestCase extends TestCase
+{
+    protected function setUp(): void
+    {
+        Site::reset();
+        Provider::reset();
+    }
+
+    protected function tearDown(): void
+    {
+        self::assertSame('', Site::sluiceErrors(), "Sluice's code logged errors on the site");
+    }
+
+    /** The site key of this site, as the gate names it. */
+    protected static function siteKey(): string
+    {
+        return self::gateKeys()->site();
+    }
+
+    protected static function gateKeys(): \SluiceWP\Gate\KeyNames
+    {
+        global $wpdb;
+        $install = substr(md5(DB_HOST . '|' . DB_NAME . '|' . $wpdb->base_prefix), 0, 10);
+        return new \SluiceWP\Gate\KeyNames($install . '/' . get_current_blog_id());
+    }
+
+    protected static function keyStatus(string $key): ?KeyStatus
+    {
+        return (new NativeBackend())->operatorView()->keys()[$key] ?? null;
+    }
+
+    /** Polls until $condition holds, or fails after $timeout seconds. */
+    protected static function eventually(callable $condition, float $timeout, string $what): void
+    {
+        $deadline = microtime(true) + $timeout;
+        while (!$condition()) {
+            if (microtime(true) > $deadline) {
+                self::fail("timed out after {$timeout}s waiting for $what");
+            }
+            usleep(50000);
+        }
+    }
+}

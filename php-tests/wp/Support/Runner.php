@@ -1,0 +1,171 @@
+<?php
+declare(strict_types=1);
+
+namespace Sluice\WpTests\Support;
+
+use RuntimeException;
+
+/**
+ * A process of its own for the plugin's tests: a queue runner as production
+ * runs them (a CLI runner, php-tests/wp/bin/run-queue.php in the WP-CLI
+ * context, with the same php.ini as the PHP-FPM workers; or a WP-Cron run
+ * through PHP-FPM), or a piece of PHP code (php()). Output goes to a file
+ * that expectLine() and output() read while it runs.
+ */
+final class Runner
+{
+    /** @var resource */
+    private $process;
+    private string $outFile;
+    private ?int $exitCode = null;
+
+    private function __construct(string $command)
+    {
+        $this->outFile = tempnam(sys_get_temp_dir(), 'sluice-runner-');
+        $process = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => ['file', $this->outFile, 'w'], 2 => ['file', $this->outFile, 'a']], $pipes);
+        if (!is_resource($process)) {
+            throw new RuntimeException("cannot start $command");
+        }
+        $this->process = $process;
+    }
+
+    /**
+     * `php -r $code` with the stack's php.ini (so the extension and its
+     * segment are the workers'). Each entry of $vars becomes a variable of
+     * the code ($vars['key'] => $key), so tests never splice values into code.
+     *
+     * @param array<string, mixed> $vars
+     */
+    public static function php(string $code, array $vars = []): self
+    {
+        $prelude = '';
+        foreach ($vars as $name => $value) {
+            if (!preg_match('/^[a-zA-Z_][a-zA-Z0-9_]*$/', $name)) {
+                throw new \InvalidArgumentException("bad variable name $name");
+            }
+            $prelude .= '$' . $name . ' = ' . var_export($value, true) . ";\n";
+        }
+        return new self('exec ' . escapeshellarg(PHP_BINARY) . ' -r ' . escapeshellarg($prelude . $code));
+    }
+
+    /** Waits until the output has the line $line (the process announces a state). */
+    public function expectLine(string $line, float $timeoutSeconds = 30.0): void
+    {
+        $deadline = microtime(true) + $timeoutSeconds;
+        while (!in_array($line, explode("\n", $this->output()), true)) {
+            if (!$this->running() || microtime(true) > $deadline) {
+                throw new RuntimeException("expected the line '$line' from the process; it printed:\n" . $this->output());
+            }
+            usleep(10000);
+        }
+    }
+
+    /** One CLI queue run (Action Scheduler's batch loop until nothing is due). */
+    public static function cli(string $context = 'WP CLI'): self
+    {
+        return new self('exec ' . escapeshellarg(PHP_BINARY) . ' ' . escapeshellarg(dirname(__DIR__) . '/bin/run-queue.php') . ' ' . escapeshellarg($context));
+    }
+
+    /**
+     * One WP-Cron run through PHP-FPM, as a system cron calling wp-cron.php:
+     * Action Scheduler's queue-run event is made due first.
+     */
+    public static function wpCron(): self
+    {
+        $hook = 'action_scheduler_run_queue';
+        wp_clear_scheduled_hook($hook, ['WP Cron']);
+        wp_schedule_single_event(time() - 1, $hook, ['WP Cron']);
+        return new self('exec curl -s -o /dev/null -w "%{http_code}" --max-time 120 ' . escapeshellarg(Site::url() . '/wp-cron.php?doing_wp_cron=' . microtime(true)));
+    }
+
+    public function pid(): int
+    {
+        return (int) proc_get_status($this->process)['pid'];
+    }
+
+    public function running(): bool
+    {
+        if ($this->exitCode !== null) {
+            return false;
+        }
+        $status = proc_get_status($this->process);
+        if ($status['running']) {
+            return true;
+        }
+        $this->exitCode = $status['signaled'] ? 128 + $status['termsig'] : $status['exitcode'];
+        return false;
+    }
+
+    /** Waits for the process; returns its exit code (128 + signal when killed). */
+    public function wait(float $timeoutSeconds = 120.0): int
+    {
+        $deadline = microtime(true) + $timeoutSeconds;
+        while ($this->running()) {
+            if (microtime(true) > $deadline) {
+                $this->kill();
+                throw new RuntimeException("a queue runner ran past {$timeoutSeconds}s:\n" . $this->output());
+            }
+            usleep(20000);
+        }
+        return (int) $this->exitCode;
+    }
+
+    public function kill(int $signal = 9): void
+    {
+        if ($this->running()) {
+            posix_kill($this->pid(), $signal);
+        }
+        while ($this->running()) {
+            usleep(5000);
+        }
+    }
+
+    public function output(): string
+    {
+        return (string) file_get_contents($this->outFile);
+    }
+
+    public function __destruct()
+    {
+        $this->kill();
+        proc_close($this->process);
+        @unlink($this->outFile);
+    }
+
+    /**
+     * Keeps $count CLI runners going (a finished one is replaced, as cron
+     * ticks would) until $done returns true or $timeoutSeconds pass.
+     * Returns the seconds it took; throws on timeout or on a runner that
+     * exited non-zero.
+     */
+    public static function until(callable $done, int $count = 3, float $timeoutSeconds = 120.0, string $context = 'WP CLI'): float
+    {
+        $start = microtime(true);
+        /** @var list<self> $runners */
+        $runners = [];
+        try {
+            while (!$done()) {
+                if (microtime(true) - $start > $timeoutSeconds) {
+                    throw new RuntimeException("work not done within {$timeoutSeconds}s");
+                }
+                foreach ($runners as $i => $runner) {
+                    if (!$runner->running()) {
+                        if ($runner->wait() !== 0) {
+                            throw new RuntimeException('a queue runner failed: ' . $runner->output());
+                        }
+                        unset($runners[$i]);
+                    }
+                }
+                while (count($runners) < $count) {
+                    $runners[] = self::cli($context);
+                }
+                usleep(100000);
+            }
+            return microtime(true) - $start;
+        } finally {
+            foreach ($runners as $runner) {
+                $runner->wait(60.0);
+            }
+        }
+    }
+}

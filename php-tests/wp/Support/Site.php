@@ -1,0 +1,115 @@
+<?php
+declare(strict_types=1);
+
+namespace Sluice\WpTests\Support;
+
+/**
+ * The test site's state: a clean slate between tests, Sluice's and the
+ * fixture's settings, and what the fixture pipeline did.
+ */
+final class Site
+{
+    /** Where the debug log ended when the current test began. */
+    private static int $debugLogOffset = 0;
+
+    public static function url(): string
+    {
+        return rtrim((string) getenv('SLUICE_STACK_URL'), '/');
+    }
+
+    /** Empties the queue, the fixture's jobs and logs, Sluice's event log and every key of the segment. */
+    public static function reset(): void
+    {
+        global $wpdb;
+        clearstatcache();
+        self::$debugLogOffset = (int) @filesize(self::debugLog());
+        foreach (['actionscheduler_actions', 'actionscheduler_logs', 'actionscheduler_claims', 'datamachine_jobs',
+                  'datamachine_processed_items', 'datamachine_logs', 'sluice_events'] as $table) {
+            $wpdb->query("TRUNCATE TABLE {$wpdb->prefix}{$table}");
+        }
+        $wpdb->query("DELETE FROM {$wpdb->options} WHERE option_name LIKE 'datamachine\\_pipeline\\_ai\\_lease\\_%'");
+        foreach (['sluice_settings', 'datamachine_settings', 'datamachine_fixture_knobs'] as $option) {
+            delete_option($option);
+        }
+        wp_cache_flush();
+        foreach (array_keys(\Sluice\status()) as $key) {
+            \Sluice\reset((string) $key);
+        }
+        self::configure(['default_provider' => 'fake'], []);
+    }
+
+    /**
+     * Data Machine's settings (option datamachine_settings) and the fixture's
+     * knobs (request_timeout, retry_base_delay, max_attempts).
+     *
+     * @param array<string, mixed> $dataMachine
+     * @param array<string, mixed> $knobs
+     */
+    public static function configure(array $dataMachine, array $knobs, ?array $sluice = null): void
+    {
+        update_option('datamachine_settings', $dataMachine + ['default_provider' => 'fake']);
+        update_option('datamachine_fixture_knobs', $knobs);
+        if ($sluice !== null) {
+            update_option('sluice_settings', $sluice);
+        }
+    }
+
+    /** @return array<string, int> job status => count */
+    public static function jobStatuses(): array
+    {
+        global $wpdb;
+        $rows = $wpdb->get_results("SELECT status, COUNT(*) AS n FROM {$wpdb->prefix}datamachine_jobs GROUP BY status", ARRAY_A);
+        $out = [];
+        foreach ($rows as $row) {
+            $out[(string) $row['status']] = (int) $row['n'];
+        }
+        return $out;
+    }
+
+    public static function unfinishedJobs(): int
+    {
+        global $wpdb;
+        return (int) $wpdb->get_var("SELECT COUNT(*) FROM {$wpdb->prefix}datamachine_jobs WHERE status NOT IN ('completed') AND status NOT LIKE 'failed%'");
+    }
+
+    public static function processedItems(): int
+    {
+        global $wpdb;
+        return (int) $wpdb->get_var("SELECT COUNT(*) FROM {$wpdb->prefix}datamachine_processed_items");
+    }
+
+    /** @return array<string, int> Action Scheduler status => count, for one hook */
+    public static function actionStatuses(string $hook): array
+    {
+        global $wpdb;
+        $rows = $wpdb->get_results($wpdb->prepare(
+            "SELECT status, COUNT(*) AS n FROM {$wpdb->prefix}actionscheduler_actions WHERE hook = %s GROUP BY status",
+            $hook,
+        ), ARRAY_A);
+        $out = [];
+        foreach ($rows as $row) {
+            $out[(string) $row['status']] = (int) $row['n'];
+        }
+        return $out;
+    }
+
+    /** @return list<array<string, mixed>> Sluice's deferral events, oldest first */
+    public static function deferrals(): array
+    {
+        global $wpdb;
+        return $wpdb->get_results("SELECT * FROM {$wpdb->prefix}sluice_events WHERE event = 'deferred' ORDER BY id", ARRAY_A);
+    }
+
+    private static function debugLog(): string
+    {
+        return (string) getenv('SLUICE_WP_DIR') . '/debug.log';
+    }
+
+    /** Lines of the site's debug log, since the test began, that come from Sluice's own code. */
+    public static function sluiceErrors(): string
+    {
+        $log = (string) @file_get_contents(self::debugLog(), false, null, self::$debugLogOffset);
+        $ours = array_filter(explode("\n", $log), static fn (string $line): bool => str_contains($line, 'wp-plugin/sluice') || str_contains($line, 'Sluice:'));
+        return implode("\n", $ours);
+    }
+}

@@ -1,0 +1,37 @@
+<?php
+/**
+ * One queued action that is AI work, with what the gate needs to take its
+ * keys and to log a throttle: who it belongs to and which provider it calls.
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Gate;
+
+final class AiWork
+{
+    public function __construct(
+        public readonly QueuedAction $action,
+        /** Provider slug ('' when unknown: only the site key applies). */
+        public readonly string $provider,
+        public readonly ?int $jobId = null,
+        public readonly ?string $flowStepId = null,
+    ) {
+    }
+
+    /** What operators read in the holders list. */
+    public function label(): string
+    {
+        $parts = ['action ' . $this->action->id];
+        if ($this->jobId !== null) {
+            $parts[] = 'job ' . $this->jobId;
+        }
+        if ($this->flowStepId !== null) {
+            $parts[] = 'step ' . $this->flowStepId;
+        }
+        if ($this->provider !== '') {
+            $parts[] = $this->provider;
+        }
+        return implode(' / ', $parts);
+    }
+}

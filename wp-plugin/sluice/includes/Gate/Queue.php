@@ -1,0 +1,26 @@
+<?php
+/**
+ * What the gate needs from the queue that runs actions. Action Scheduler is
+ * the one implementation (SluiceWP\Queue\ActionSchedulerQueue); everything
+ * its contract demands of a gate (RESEARCH.md §2) lives there.
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Gate;
+
+interface Queue
+{
+    /** The action if it is still pending (a claimed action may have been cancelled or run meanwhile); else null. */
+    public function pendingAction(int $id): ?QueuedAction;
+
+    /**
+     * Schedules an identical single copy (same hook, args, group, priority;
+     * never unique) to run in $delaySeconds. Returns its id, or 0 when the
+     * queue refused it (the caller then lets the original run).
+     */
+    public function scheduleCopy(QueuedAction $action, int $delaySeconds): int;
+
+    /** Cancels the action with exactly this id (the queue then ignores it instead of running it). */
+    public function cancel(int $id): void;
+}

@@ -1,0 +1,30 @@
+<?php
+/**
+ * A queued action as the gate sees it: what a copy needs to be identical
+ * (hook, args, group, priority) and whether it repeats. The Queue adapter
+ * builds it; the gate never sees Action Scheduler's own objects.
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Gate;
+
+final class QueuedAction
+{
+    /** @param array<mixed> $args as stored by the queue (JSON round trip: objects come back as arrays) */
+    public function __construct(
+        public readonly int $id,
+        public readonly string $hook,
+        public readonly array $args,
+        public readonly string $group,
+        public readonly int $priority,
+        public readonly bool $recurring,
+    ) {
+    }
+
+    /** Names the work across its deferred copies (a copy has the same hook, args and group). */
+    public function workKey(): string
+    {
+        return md5($this->hook . "\0" . (string) wp_json_encode($this->args) . "\0" . $this->group);
+    }
+}

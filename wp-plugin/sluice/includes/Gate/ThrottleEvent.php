@@ -1,0 +1,46 @@
+<?php
+/**
+ * One deferral, with the fields operators and Data Machine's log expect:
+ * {job_id, flow_step_id, provider, reason, limit, active, rescheduled_for_seconds, attempt}.
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Gate;
+
+final class ThrottleEvent
+{
+    public const REASON = 'ai_concurrency_limit';
+
+    public function __construct(
+        public readonly AiWork $work,
+        /** The key that was full. */
+        public readonly string $key,
+        public readonly int $limit,
+        public readonly int $active,
+        public readonly int $rescheduledForSeconds,
+        /** Sluice's own deferral count for this work, this one included (the queue has no attempt counter). */
+        public readonly int $attempt,
+        /** Id of the copy that will run instead (0: the queue refused the copy and the original ran ungated). */
+        public readonly int $copyId,
+    ) {
+    }
+
+    /** @return array<string, int|string|null> */
+    public function context(): array
+    {
+        return [
+            'job_id' => $this->work->jobId,
+            'flow_step_id' => $this->work->flowStepId,
+            'provider' => $this->work->provider,
+            'reason' => self::REASON,
+            'limit' => $this->limit,
+            'active' => $this->active,
+            'key' => $this->key,
+            'rescheduled_for_seconds' => $this->rescheduledForSeconds,
+            'attempt' => $this->attempt,
+            'action_id' => $this->work->action->id,
+            'copy_action_id' => $this->copyId,
+        ];
+    }
+}

@@ -1,0 +1,78 @@
+<?php
+/**
+ * Sluice's throttle event log: one row per deferral in {prefix}sluice_events,
+ * newest kept (filter sluice_event_log_max_rows, default 10,000; older rows are
+ * pruned as new ones arrive). Each deferral is also announced on the action
+ * `sluice_action_deferred` (context array, event), which Data Machine's
+ * adapter turns into a row of Data Machine's own log.
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Log;
+
+use SluiceWP\Gate\ThrottleEvent;
+use SluiceWP\Gate\ThrottleLog;
+
+final class EventLog implements ThrottleLog
+{
+    private const PRUNE_EVERY = 100;
+
+    public function deferred(ThrottleEvent $event): void
+    {
+        global $wpdb;
+        $work = $event->work;
+        $wpdb->insert(Schema::eventsTable(), [
+            'created_at' => gmdate('Y-m-d H:i:s'),
+            'event' => 'deferred',
+            'action_id' => $work->action->id,
+            'copy_action_id' => $event->copyId,
+            'work_key' => $work->action->workKey(),
+            'job_id' => $work->jobId,
+            'flow_step_id' => $work->flowStepId,
+            'provider' => substr($work->provider, 0, 64),
+            'reason' => ThrottleEvent::REASON,
+            'lease_key' => substr($event->key, 0, 64),
+            'limit_n' => $event->limit,
+            'active_n' => $event->active,
+            'delay_s' => $event->rescheduledForSeconds,
+            'attempt' => $event->attempt,
+        ], ['%s', '%s', '%d', '%d', '%s', '%d', '%s', '%s', '%s', '%s', '%d', '%d', '%d', '%d']);
+        $id = (int) $wpdb->insert_id;
+        if ($id > 0 && $id % self::PRUNE_EVERY === 0) {
+            $this->prune($id);
+        }
+        do_action('sluice_action_deferred', $event->context(), $event);
+    }
+
+    public function deferralsOf(string $workKey): int
+    {
+        global $wpdb;
+        $table = Schema::eventsTable();
+        return (int) $wpdb->get_var($wpdb->prepare(
+            "SELECT COUNT(*) FROM {$table} WHERE work_key = %s AND event = 'deferred'",
+            $workKey,
+        ));
+    }
+
+    /**
+     * The newest events, newest first.
+     *
+     * @return list<array<string, mixed>>
+     */
+    public function latest(int $limit = 50): array
+    {
+        global $wpdb;
+        $table = Schema::eventsTable();
+        $rows = $wpdb->get_results($wpdb->prepare("SELECT * FROM {$table} ORDER BY id DESC LIMIT %d", max(1, $limit)), ARRAY_A);
+        return is_array($rows) ? array_values($rows) : [];
+    }
+
+    private function prune(int $newestId): void
+    {
+        global $wpdb;
+        $keep = max(100, (int) apply_filters('sluice_event_log_max_rows', 10000));
+        $table = Schema::eventsTable();
+        $wpdb->query($wpdb->prepare("DELETE FROM {$table} WHERE id <= %d", $newestId - $keep));
+    }
+}

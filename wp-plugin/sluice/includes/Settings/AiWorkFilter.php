@@ -1,0 +1,40 @@
+<?php
+/**
+ * Lets sites say what else is AI work: the hooks an operator listed in the
+ * settings, and the filter `sluice_is_ai_action` (bool $is_ai, string $hook,
+ * array $args, string $group), which can also turn a Data Machine AI step off.
+ * The filter `sluice_ai_action_provider` (string $provider, string $hook,
+ * array $args, string $group) names the provider of such work.
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Settings;
+
+use SluiceWP\Gate\AiWork;
+use SluiceWP\Gate\QueuedAction;
+use SluiceWP\Gate\WorkClassifier;
+
+final class AiWorkFilter implements WorkClassifier
+{
+    public function __construct(
+        private readonly WorkClassifier $inner,
+        private readonly Config $config,
+    ) {
+    }
+
+    public function classify(QueuedAction $action): ?AiWork
+    {
+        $work = $this->inner->classify($action);
+        $isAi = $work !== null || in_array($action->hook, $this->config->aiHooks(), true);
+        $isAi = (bool) apply_filters('sluice_is_ai_action', $isAi, $action->hook, $action->args, $action->group);
+        if (!$isAi) {
+            return null;
+        }
+        if ($work !== null) {
+            return $work;
+        }
+        $provider = (string) apply_filters('sluice_ai_action_provider', '', $action->hook, $action->args, $action->group);
+        return new AiWork($action, $provider);
+    }
+}

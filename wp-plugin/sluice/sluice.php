@@ -1,0 +1,141 @@
+<?php
+/**
+ * Plugin Name:       Sluice
+ * Plugin URI:        https://github.com/sluice-wp/sluice
+ * Description:       Pressure control for AI work: each AI step that Action Scheduler runs takes a concurrency slot first, and waits (rescheduled, never failed) when none is free.
+ * Version:           0.1.0
+ * Requires at least: 6.1
+ * Requires PHP:      8.1
+ * Author:            The Sluice maintainers
+ * License:           GPL-2.0-or-later
+ * License URI:       https://www.gnu.org/licenses/gpl-2.0.html
+ * Text Domain:       sluice
+ * Domain Path:       /languages
+ *
+ * This file only wires: which object listens to which hook. The decisions
+ * live in includes/ (one job per folder, see readme.txt).
+ */
+
+declare(strict_types=1);
+
+defined('ABSPATH') || exit;
+
+require_once __DIR__ . '/includes/autoload.php';
+
+use SluiceWP\Backend\BackendChoice;
+use SluiceWP\DataMachine\DataMachine;
+use SluiceWP\Gate\Gate;
+use SluiceWP\Gate\HeldLeases;
+use SluiceWP\Gate\KeyNames;
+use SluiceWP\Log\EventLog;
+use SluiceWP\Log\Schema;
+use SluiceWP\Queue\ActionSchedulerQueue;
+use SluiceWP\Settings\AiWorkFilter;
+use SluiceWP\Settings\Config;
+
+/** The objects of this request, built on first use. */
+function sluice_services(): object
+{
+    static $services = null;
+    if ($services === null) {
+        $dataMachine = new DataMachine();
+        $config = new Config($dataMachine);
+        $services = (object) [
+            'dataMachine' => $dataMachine,
+            'config' => $config,
+            'backends' => new BackendChoice(),
+            'eventLog' => new EventLog(),
+            'gate' => null,
+        ];
+    }
+    return $services;
+}
+
+/** The gate, or null while gating is off or no backend is usable (actions then run ungated). */
+function sluice_gate(): ?Gate
+{
+    $services = sluice_services();
+    if ($services->gate === null) {
+        $backend = $services->backends->backend();
+        if ($backend === null || !$services->config->enabled() || !ActionSchedulerQueue::isAvailable()) {
+            return null;
+        }
+        global $wpdb;
+        $install = substr(md5(DB_HOST . '|' . DB_NAME . '|' . $wpdb->base_prefix), 0, 10);
+        $services->gate = new Gate(
+            new ActionSchedulerQueue(),
+            new AiWorkFilter($services->dataMachine, $services->config),
+            $backend,
+            $services->config,
+            new KeyNames($install . '/' . get_current_blog_id()),
+            $services->eventLog,
+            new HeldLeases($backend),
+        );
+    }
+    return $services->gate;
+}
+
+register_activation_hook(__FILE__, [Schema::class, 'ensure']);
+add_action('plugins_loaded', [Schema::class, 'ensure']);
+
+// The gate, on Action Scheduler's hooks: before AS's own status check ...
+add_action('action_scheduler_before_execute', static function ($actionId): void {
+    sluice_gate()?->beforeExecute((int) $actionId);
+}, 1, 1);
+// ... and every way an action can end, whichever comes first (release is once per action id).
+foreach ([
+    'action_scheduler_after_execute',
+    'action_scheduler_failed_execution',
+    'action_scheduler_execution_ignored',
+    'action_scheduler_unexpected_shutdown',
+    'action_scheduler_failed_validation',
+    'action_scheduler_canceled_corrupted_action',
+] as $actionEnd) {
+    add_action($actionEnd, static function ($actionId): void {
+        sluice_services()->gate?->actionEnded((int) $actionId);
+    }, 1, 1);
+}
+add_action('shutdown', static function (): void {
+    sluice_services()->gate?->requestEnded();
+}, 1);
+
+// Each provider request of a running AI step renews its lease and marks the request open.
+add_filter('pre_http_request', static function ($preempt, $args) {
+    if ($preempt === false) {
+        sluice_services()->gate?->providerRequestStarting((int) ceil((float) ($args['timeout'] ?? 5)));
+    }
+    return $preempt;
+}, PHP_INT_MAX, 2);
+add_action('http_api_debug', static function (): void {
+    sluice_services()->gate?->providerRequestFinished();
+}, 1, 0);
+
+// Data Machine: its own limiter stands down while Sluice gates, and deferrals reach its log.
+add_action('plugins_loaded', static function (): void {
+    $services = sluice_services();
+    if (!$services->dataMachine->isActive()) {
+        return;
+    }
+    if ($services->config->enabled() && $services->backends->backend() !== null) {
+        $services->dataMachine->neutraliseOwnLimiter();
+    }
+    add_action('sluice_action_deferred', [$services->dataMachine, 'logDeferral'], 10, 1);
+}, 20);
+
+// An operator must know when AI work runs ungated.
+add_action('admin_notices', static function (): void {
+    if (!current_user_can('manage_options')) {
+        return;
+    }
+    $reason = sluice_services()->backends->unavailableReason();
+    if ($reason !== null) {
+        printf(
+            '<div class="notice notice-warning"><p>%s</p></div>',
+            esc_html(sprintf(
+                /* translators: %s: why no lease store can be used */
+                __('Sluice is not limiting AI work: %s', 'sluice'),
+                $reason,
+            )),
+        );
+    }
+});
