@@ -6,7 +6,10 @@
 // request is accepted but never answered, so the client runs into its own timeout (cURL error 28).
 // A stalled request stays counted while its socket is open and is released when the client closes it.
 //
-// Usage: node server.js [--port 8099] [--latency-ms 300] [--saturate-above 0] [--pid-file PATH]
+// A request whose client went away keeps counting until its latency ends (a real provider keeps
+// generating for an orphaned request), unless --drop-orphans.
+//
+// Usage: node server.js [--port 8099] [--latency-ms 300] [--saturate-above 0] [--drop-orphans] [--pid-file PATH]
 // See README.md beside this file for the endpoints.
 'use strict';
 
@@ -21,7 +24,7 @@ function usage(msg) {
   if (msg) process.stderr.write(`fake-provider: ${msg}\n`);
   process.stderr.write(
     'usage: node server.js [--port N (8099; 0 = any free port)] [--latency-ms MS (300)]\n' +
-      '                      [--saturate-above C (0 = never)] [--pid-file PATH]\n'
+      '                      [--saturate-above C (0 = never)] [--drop-orphans] [--pid-file PATH]\n'
   );
   process.exit(msg ? 2 : 0);
 }
@@ -32,7 +35,7 @@ function parseNonNegInt(name, value) {
 }
 
 function parseArgs(argv) {
-  const opts = { port: 8099, latencyMs: 300, saturateAbove: 0, pidFile: null };
+  const opts = { port: 8099, latencyMs: 300, saturateAbove: 0, pidFile: null, dropOrphans: false };
   for (let i = 0; i < argv.length; i++) {
     let arg = argv[i];
     let value;
@@ -46,6 +49,7 @@ function parseArgs(argv) {
       case '--port': opts.port = parseNonNegInt('--port', next()); break;
       case '--latency-ms': opts.latencyMs = parseNonNegInt('--latency-ms', next()); break;
       case '--saturate-above': opts.saturateAbove = parseNonNegInt('--saturate-above', next()); break;
+      case '--drop-orphans': opts.dropOrphans = true; break;
       case '--pid-file': opts.pidFile = next(); if (!opts.pidFile) usage('--pid-file needs a path'); break;
       case '-h': case '--help': usage(); break;
       default: usage(`unknown argument ${arg}`);
@@ -56,7 +60,7 @@ function parseArgs(argv) {
 }
 
 const opts = parseArgs(process.argv.slice(2));
-const config = { latency_ms: opts.latencyMs, saturate_above: opts.saturateAbove };
+const config = { latency_ms: opts.latencyMs, saturate_above: opts.saturateAbove, orphans_keep_serving: !opts.dropOrphans };
 
 // ---- counters ---------------------------------------------------------------------------------
 const open = new Set(); // every API request whose response is not closed yet (served and stalled)
@@ -68,6 +72,7 @@ function zeroStats() {
     answered: 0, // got a 200 answer
     stalled: 0, // were stalled (never answered)
     aborted: 0, // admitted, but the client closed before the answer was sent
+    orphaned: 0, // of those, kept in flight until their latency ended (orphans_keep_serving)
     bad_request: 0, // answered 4xx (bad JSON, unknown path, wrong method)
     max_in_flight: open.size,
     max_served_in_flight: 0,
@@ -89,6 +94,8 @@ function snapshot() {
     answered: stats.answered,
     stalled: stats.stalled,
     aborted: stats.aborted,
+    orphaned: stats.orphaned,
+    orphans_keep_serving: config.orphans_keep_serving,
     bad_request: stats.bad_request,
     by_path: stats.by_path,
     latency_ms: config.latency_ms,
@@ -187,6 +194,13 @@ function handleControl(req, res, path) {
       let dropped = 0;
       if (body && body.drop_stalled) {
         for (const r of [...open]) {
+          if (r.outcome === 'orphaned') {
+            clearTimeout(r.timer); // an orphan still being served: stop counting it
+            open.delete(r);
+            serving.delete(r);
+            dropped++;
+            continue;
+          }
           if (!r.stalled) continue;
           open.delete(r); // count it out now; its close event only logs
           r.res.destroy();
@@ -204,6 +218,10 @@ function handleControl(req, res, path) {
       try { body = JSON.parse(raw); } catch { return apiError(res, 400, 'body is not JSON'); }
       if (!body || typeof body !== 'object') return apiError(res, 400, 'body must be a JSON object');
       const next = { ...config };
+      if (body.orphans_keep_serving !== undefined) {
+        if (typeof body.orphans_keep_serving !== 'boolean') return apiError(res, 400, 'orphans_keep_serving must be true or false');
+        next.orphans_keep_serving = body.orphans_keep_serving;
+      }
       for (const key of ['latency_ms', 'saturate_above']) {
         if (body[key] === undefined) continue;
         if (!Number.isInteger(body[key]) || body[key] < 0) return apiError(res, 400, `${key} must be a non-negative integer`);
@@ -227,6 +245,22 @@ function handleApi(req, res, path) {
   if (open.size > stats.max_in_flight) stats.max_in_flight = open.size;
 
   res.on('close', () => {
+    // A real provider keeps generating after its client went away: with orphans_keep_serving
+    // (the default) an admitted request still counts as in flight until its latency ends.
+    if (config.orphans_keep_serving && !r.stalled && !r.outcome && r.timer) {
+      r.outcome = 'orphaned';
+      stats.aborted++;
+      stats.orphaned++;
+      clearTimeout(r.timer);
+      r.timer = setTimeout(() => {
+        r.timer = null;
+        open.delete(r);
+        serving.delete(r);
+        log(`${req.method} ${path} orphan-finished in_flight=${open.size}`);
+      }, Math.max(0, r.dueAt - Date.now()));
+      log(`${req.method} ${path} orphaned (client gone; still serving ${Math.max(0, r.dueAt - Date.now())} ms) in_flight=${open.size}`);
+      return;
+    }
     open.delete(r);
     serving.delete(r);
     if (r.timer) clearTimeout(r.timer);
@@ -303,6 +337,7 @@ function handleApi(req, res, path) {
       r.outcome = 'bad_request';
       return finish(400, () => apiError(res, 400, 'We could not parse the JSON body of your request.'));
     }
+    r.dueAt = Date.now() + config.latency_ms;
     r.timer = setTimeout(() => {
       r.timer = null;
       if (res.destroyed) return;
