@@ -1,0 +1,22 @@
+<?php
+/**
+ * One queue runner process for the queue conformance suite: like php-tests/wp/bin/run-queue.php (loads the
+ * test site's WordPress, then `do_action('action_scheduler_run_queue', $context)`), with the suite's callbacks
+ * and knobs (runner-fixtures.php) added before the queue runs. Prints which Action Scheduler it loaded.
+ * Usage: php queue-runner.php [context] (default "WP CLI"); env SLUICE_WP_DIR and runner-fixtures.php's.
+ */
+
+declare(strict_types=1);
+
+$wpDir = getenv('SLUICE_WP_DIR');
+if ($wpDir === false || !is_file($wpDir . '/wp-load.php')) {
+    fwrite(STDERR, "queue-runner.php: SLUICE_WP_DIR must name the test site's WordPress root\n");
+    exit(2);
+}
+$_SERVER['HTTP_HOST'] = '127.0.0.1';
+require $wpDir . '/wp-load.php';
+require dirname(__DIR__) . '/runner-fixtures.php';
+
+echo 'Action Scheduler: ', function_exists('sluice_test_action_scheduler_which') ? sluice_test_action_scheduler_which() : 'not loaded', "\n";
+do_action('action_scheduler_run_queue', $argv[1] ?? 'WP CLI');
+echo "queue run finished\n";
