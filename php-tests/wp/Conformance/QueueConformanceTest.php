@@ -526,6 +526,23 @@ final class QueueConformanceTest extends TestCase
         self::assertStringStartsWith('unexpected shutdown: PHP Fatal error Maximum execution time', $this->logs($id)[2] ?? '');
     }
 
+    public function testAWpCronRequestThroughPhpFpmRunsTheQueueInTheWpCronContext(): void
+    {
+        // A hook every process of the site listens to (Action Scheduler's own).
+        $id = (int) as_schedule_single_action(time() - 1, 'action_scheduler_run_recurring_actions_schedule_hook', [], self::GROUP);
+
+        $cron = \Sluice\WpTests\Support\Runner::wpCron();
+        self::assertSame(0, $cron->wait(60.0), $cron->output());
+        // wp-cron.php answers at once (fastcgi_finish_request) and then runs the events: wait for the action.
+        $deadline = microtime(true) + 60;
+        while (in_array($this->row($id)['status'], ['pending', 'in-progress'], true) && microtime(true) < $deadline) {
+            usleep(50000);
+        }
+
+        self::assertSame('complete', $this->row($id)['status'], $cron->output());
+        self::assertSame(['action created', 'action started via WP Cron', 'action complete via WP Cron'], $this->logs($id));
+    }
+
     public function testTwoConcurrentRunnersNeverRunTheSameActionTwice(): void
     {
         $count = 200;

@@ -68,14 +68,19 @@ final class Runner
 
     /**
      * One WP-Cron run through PHP-FPM, as a system cron calling wp-cron.php:
-     * Action Scheduler's queue-run event is made due first.
+     * Action Scheduler's queue-run event is made due first. wp-cron.php answers
+     * before it runs the events (fastcgi_finish_request), so wait() returns
+     * early: wait for the work itself.
      */
     public static function wpCron(): self
     {
         $hook = 'action_scheduler_run_queue';
         wp_clear_scheduled_hook($hook, ['WP Cron']);
         wp_schedule_single_event(time() - 1, $hook, ['WP Cron']);
-        return new self('exec curl -s -o /dev/null -w "%{http_code}" --max-time 120 ' . escapeshellarg(Site::url() . '/wp-cron.php?doing_wp_cron=' . microtime(true)));
+        // wp-cron.php runs only when ?doing_wp_cron equals the doing_cron transient: take the lock as spawn_cron() does.
+        $lock = sprintf('%.22F', microtime(true));
+        set_transient('doing_cron', $lock);
+        return new self('exec curl -s -o /dev/null -w "%{http_code}" --max-time 120 ' . escapeshellarg(Site::url() . '/wp-cron.php?doing_wp_cron=' . $lock));
     }
 
     public function pid(): int
