@@ -80,7 +80,10 @@ add_action('plugins_loaded', [Schema::class, 'ensure']);
 
 // The gate, on Action Scheduler's hooks: before AS's own status check ...
 add_action('action_scheduler_before_execute', static function ($actionId): void {
-    sluice_gate()?->beforeExecute((int) $actionId);
+    $decision = sluice_gate()?->beforeExecute((int) $actionId);
+    if ($decision !== null) {
+        do_action('sluice_gate_decision', $decision->value, (int) $actionId);
+    }
 }, 1, 1);
 // ... and every way an action can end, whichever comes first (release is once per action id).
 foreach ([
@@ -92,11 +95,15 @@ foreach ([
     'action_scheduler_canceled_corrupted_action',
 ] as $actionEnd) {
     add_action($actionEnd, static function ($actionId): void {
-        sluice_services()->gate?->actionEnded((int) $actionId);
+        if (sluice_services()->gate?->actionEnded((int) $actionId)) {
+            do_action('sluice_lease_released', (int) $actionId);
+        }
     }, 1, 1);
 }
 add_action('shutdown', static function (): void {
-    sluice_services()->gate?->requestEnded();
+    foreach (sluice_services()->gate?->requestEnded() ?? [] as $actionId) {
+        do_action('sluice_lease_released', $actionId);
+    }
 }, 1);
 
 // Each provider request of a running AI step renews its lease and marks the request open.

@@ -6,7 +6,9 @@ namespace Sluice\WpTests\Gate;
 use PHPUnit\Framework\TestCase;
 use Sluice\WpTests\Support\Provider;
 use Sluice\WpTests\Support\Site;
+use Sluice\WpTests\Support\Runner;
 use SluiceWP\Backend\KeyStatus;
+use SluiceWP\Backend\Lease;
 use SluiceWP\Backend\NativeBackend;
 
 /**
@@ -38,6 +40,36 @@ abstract class GateTestCase extends TestCase
         global $wpdb;
         $install = substr(md5(DB_HOST . '|' . DB_NAME . '|' . $wpdb->base_prefix), 0, 10);
         return new \SluiceWP\Gate\KeyNames($install . '/' . get_current_blog_id());
+    }
+
+    /**
+     * Takes one of the site key's slots in this process, as a concurrent AI
+     * step elsewhere would; keep the returned Lease while it should be held.
+     */
+    protected static function holdSiteSlot(int $limit = 1): Lease
+    {
+        $lease = (new NativeBackend())->tryAcquire([self::siteKey() => $limit], 600, 'test holder');
+        self::assertInstanceOf(Lease::class, $lease, 'the test could take the site slot');
+        return $lease;
+    }
+
+    /** Sluice's settings for this test (option sluice_settings). @param array<string, mixed> $settings */
+    protected static function sluice(array $settings): void
+    {
+        update_option('sluice_settings', $settings);
+    }
+
+    /** Switches of the test hooks mu-plugin. @param array<string, bool> $knobs */
+    protected static function testKnobs(array $knobs): void
+    {
+        update_option('sluice_test_knobs', $knobs);
+    }
+
+    /** One CLI queue run to its end; fails if the runner did. */
+    protected static function runQueueOnce(): void
+    {
+        $runner = Runner::cli();
+        self::assertSame(0, $runner->wait(), 'the queue runner failed: ' . $runner->output());
     }
 
     protected static function keyStatus(string $key): ?KeyStatus

@@ -28,7 +28,8 @@ final class Site
             $wpdb->query("TRUNCATE TABLE {$wpdb->prefix}{$table}");
         }
         $wpdb->query("DELETE FROM {$wpdb->options} WHERE option_name LIKE 'datamachine\\_pipeline\\_ai\\_lease\\_%'");
-        foreach (['sluice_settings', 'datamachine_settings', 'datamachine_fixture_knobs'] as $option) {
+        foreach (['sluice_settings', 'datamachine_settings', 'datamachine_fixture_knobs', 'sluice_test_knobs',
+                  'sluice_test_decisions', 'sluice_test_releases', 'sluice_test_ai_task_runs'] as $option) {
             delete_option($option);
         }
         wp_cache_flush();
@@ -91,6 +92,29 @@ final class Site
             $out[(string) $row['status']] = (int) $row['n'];
         }
         return $out;
+    }
+
+    /**
+     * The AI steps' actions in Action Scheduler, oldest first.
+     *
+     * @return list<array<string, mixed>>
+     */
+    public static function aiActions(): array
+    {
+        global $wpdb;
+        return $wpdb->get_results(
+            "SELECT * FROM {$wpdb->prefix}actionscheduler_actions WHERE hook = 'datamachine_execute_step' AND args LIKE '%-ai\\\\_%' ORDER BY action_id",
+            ARRAY_A,
+        );
+    }
+
+    /** @return list<array<string, mixed>> rows an option-recording test hook wrote (sluice_test_decisions, ...) */
+    public static function recorded(string $option): array
+    {
+        wp_cache_delete($option, 'options');
+        wp_cache_delete('alloptions', 'options');
+        $rows = get_option($option, []);
+        return is_array($rows) ? array_values($rows) : [];
     }
 
     /** @return list<array<string, mixed>> Sluice's deferral events, oldest first */

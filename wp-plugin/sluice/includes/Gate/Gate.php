@@ -37,16 +37,24 @@ final class Gate
         return $this->lastDecision = $decision ?? Decision::BackendError;
     }
 
-    /** Any end of the action (completed, failed, ignored, fatal): its lease goes back, once. */
-    public function actionEnded(int $actionId): void
+    /**
+     * Any end of the action (completed, failed, ignored, fatal): its lease
+     * goes back, once. True when this call gave a lease back.
+     */
+    public function actionEnded(int $actionId): bool
     {
-        $this->guarded("releasing the lease of action $actionId", fn () => $this->held->release($actionId));
+        return $this->guarded("releasing the lease of action $actionId", fn () => $this->held->release($actionId)) === true;
     }
 
-    /** Request or process end: nothing stays held past it. */
-    public function requestEnded(): void
+    /**
+     * Request or process end (also `exit` inside an action, which fires no
+     * queue hook): nothing stays held past it.
+     *
+     * @return list<int> the actions whose leases this call gave back
+     */
+    public function requestEnded(): array
     {
-        $this->guarded('releasing leases at request end', fn () => $this->held->releaseAll());
+        return $this->guarded('releasing leases at request end', fn () => $this->held->releaseAll()) ?? [];
     }
 
     /**

@@ -51,11 +51,19 @@ final class HeldLeases
         return true;
     }
 
-    /** Request end: whatever is still held goes back. */
-    public function releaseAll(): void
+    /**
+     * Request end: whatever is still held goes back.
+     *
+     * @return list<int> the actions whose leases went back
+     */
+    public function releaseAll(): array
     {
+        $released = [];
         foreach (array_keys($this->byAction) as $actionId) {
-            $this->release($actionId);
+            if ($this->release($actionId)) {
+                $released[] = $actionId;
+            }
         }
+        return $released;
     }
 }

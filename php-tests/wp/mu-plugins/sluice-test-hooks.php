@@ -1,0 +1,68 @@
+<?php
+/**
+ * Plugin Name: Sluice test hooks (TEST ONLY)
+ * Description: What the plugin's tests need inside queue runners: an AI task outside Data Machine, a record of Sluice's decisions and releases, and switches (option sluice_test_knobs) that make the queue refuse Sluice's copies, throw after an action, or break the backend. Never shipped.
+ */
+
+declare(strict_types=1);
+
+/** @return array<string, bool> */
+function sluice_test_knobs(): array
+{
+    $knobs = get_option('sluice_test_knobs', []);
+    return is_array($knobs) ? $knobs : [];
+}
+
+/** Appends one row to an option list (tests run one runner when they read these). */
+function sluice_test_record(string $option, array $row): void
+{
+    $rows = get_option($option, []);
+    $rows[] = $row;
+    update_option($option, $rows, false);
+}
+
+// An AI task that is not a Data Machine step: operators mark such hooks as AI work.
+add_action('sluice_test_ai_task', static function (): void {
+    wp_safe_remote_post(SLUICE_TEST_PROVIDER_URL . '/v1/chat/completions', [
+        'timeout' => 10,
+        'headers' => ['Content-Type' => 'application/json'],
+        'body' => wp_json_encode(['model' => 'fake-model', 'messages' => [['role' => 'user', 'content' => 'task']]]),
+    ]);
+    sluice_test_record('sluice_test_ai_task_runs', ['pid' => getmypid(), 'at' => microtime(true)]);
+});
+
+add_action('sluice_gate_decision', static function (string $decision, int $actionId): void {
+    sluice_test_record('sluice_test_decisions', ['action' => $actionId, 'decision' => $decision]);
+}, 10, 2);
+add_action('sluice_lease_released', static function (int $actionId): void {
+    sluice_test_record('sluice_test_releases', ['action' => $actionId]);
+});
+
+// The queue refuses Sluice's copy (pre_as_schedule_single_action answering 0), only inside the gate.
+add_filter('pre_as_schedule_single_action', static function ($pre) {
+    return !empty(sluice_test_knobs()['refuse_copies']) && doing_action('action_scheduler_before_execute') ? 0 : $pre;
+});
+
+// A listener after the action that throws: Action Scheduler then fires after_execute AND failed_execution.
+add_action('action_scheduler_after_execute', static function (): void {
+    if (!empty(sluice_test_knobs()['throw_after_execute'])) {
+        throw new RuntimeException('sluice test: an after_execute listener threw');
+    }
+}, 50);
+
+// A backend whose every call throws: the gate must let the work run, ungated, and say so.
+add_filter('sluice_backend', static function ($backend) {
+    if (empty(sluice_test_knobs()['broken_backend'])) {
+        return $backend;
+    }
+    return new class implements \SluiceWP\Backend\Backend {
+        public function name(): string { return 'broken'; }
+        public function unavailableReason(): ?string { return null; }
+        public function tryAcquire(array $limits, int $ttl, string $label): \SluiceWP\Backend\Lease|\SluiceWP\Backend\Refusal { throw new RuntimeException('sluice test: the backend is broken'); }
+        public function release(\SluiceWP\Backend\Lease $lease): bool { throw new RuntimeException('broken'); }
+        public function renew(\SluiceWP\Backend\Lease $lease, int $ttl): bool { throw new RuntimeException('broken'); }
+        public function requestStarted(\SluiceWP\Backend\Lease $lease, int $maxSeconds): bool { throw new RuntimeException('broken'); }
+        public function requestFinished(\SluiceWP\Backend\Lease $lease): bool { throw new RuntimeException('broken'); }
+        public function operatorView(): \SluiceWP\Backend\OperatorView { throw new RuntimeException('broken'); }
+    };
+});
