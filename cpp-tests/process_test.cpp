@@ -38,26 +38,6 @@ Witness* make_witness() {
     return new (p) Witness();
 }
 
-// Runs `body` in a child process; the child exits 0 when body returns true.
-pid_t spawn(const std::function<bool()>& body) {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        bool ok = false;
-        try {
-            ok = body();
-        } catch (...) {
-        }
-        ::_exit(ok ? 0 : 1);
-    }
-    return pid;
-}
-
-int wait_exit_code(pid_t pid) {
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 long ops_per_process() {
     const char* env = std::getenv("SLUICE_STRESS_OPS");
     return env ? std::atol(env) : 100000;
@@ -110,21 +90,6 @@ TEST_F(TableTest, SixteenProcessesNeverExceedTheLimit) {
     EXPECT_LE(info.peak, kLimit);
     EXPECT_GT(info.throttled, 0u) << "16 processes on 3 slots must have been throttled";
 }
-
-// A pipe the child writes one byte to when it reaches the point of interest.
-struct Signal {
-    int fds[2];
-    Signal() { EXPECT_EQ(::pipe(fds), 0); }
-    ~Signal() {
-        ::close(fds[0]);
-        ::close(fds[1]);
-    }
-    void notify() const { EXPECT_EQ(::write(fds[1], "x", 1), 1); }
-    void wait() const {
-        char c;
-        ASSERT_EQ(::read(fds[0], &c, 1), 1);
-    }
-};
 
 TEST_F(TableTest, HolderKilledWithSigkillIsReclaimedByTheNextAcquire) {
     uint32_t k = table->resolve_key("site");

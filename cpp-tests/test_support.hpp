@@ -1,9 +1,11 @@
 // Shared fixtures for the core tests: a fresh, uniquely named segment per
-// test (removed afterwards), and small helpers to build requests.
+// test (removed afterwards), small helpers to build requests, and child
+// processes with a pipe to say when they got somewhere.
 #pragma once
 
 #include <gtest/gtest.h>
 #include <sys/types.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <functional>
@@ -37,6 +39,41 @@ inline void expect_segment_error(const std::function<void()>& call, std::initial
         for (const char* part : parts) EXPECT_NE(what.find(part), std::string::npos) << what;
     }
 }
+
+// Runs `body` in a child process; the child exits 0 when body returns true.
+inline pid_t spawn(const std::function<bool()>& body) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+        bool ok = false;
+        try {
+            ok = body();
+        } catch (...) {
+        }
+        ::_exit(ok ? 0 : 1);
+    }
+    return pid;
+}
+
+inline int wait_exit_code(pid_t pid) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+// A pipe the child writes one byte to when it reaches the point of interest.
+struct Signal {
+    int fds[2];
+    Signal() { EXPECT_EQ(::pipe(fds), 0); }
+    ~Signal() {
+        ::close(fds[0]);
+        ::close(fds[1]);
+    }
+    void notify() const { EXPECT_EQ(::write(fds[1], "x", 1), 1); }
+    void wait() const {
+        char c;
+        ASSERT_EQ(::read(fds[0], &c, 1), 1);
+    }
+};
 
 class TableTest : public ::testing::Test {
 protected:

@@ -13,7 +13,7 @@
 namespace sluice {
 
 inline constexpr uint64_t kMagic = 0x31454349554c53ULL;  // "SLUICE1"
-inline constexpr uint32_t kLayoutVersion = 1;
+inline constexpr uint32_t kLayoutVersion = 2;  // 2: LeaseRecord::request_open_until_ns
 inline constexpr size_t kMaxKeyBytes = 64;
 inline constexpr size_t kMaxLabelBytes = 96;
 inline constexpr size_t kMaxKeysPerLease = 4;
@@ -77,6 +77,10 @@ struct LeaseRecord {
     int64_t acquired_at_ns;    // CLOCK_MONOTONIC
     int64_t expires_at_ns;
     int64_t owner_verified_at_ns;  // last time /proc confirmed the start time
+    // CLOCK_MONOTONIC deadline of the provider request the holder has open
+    // (start + its timeout); 0: none. While it lies ahead, a dead owner's
+    // lease is not reclaimed: the provider may still be serving that request.
+    int64_t request_open_until_ns;
     uint16_t keys[kMaxKeysPerLease];
     char label[kMaxLabelBytes];
 };

@@ -1,5 +1,6 @@
 // Getting slots back from holders that will never release them: expired
-// leases, owners that died (SIGKILL, OOM, FPM's request_terminate_timeout),
+// leases, owners that died (SIGKILL, OOM, FPM's request_terminate_timeout;
+// once their last provider request's deadline has passed),
 // and the whole table after a process died inside the critical section; and
 // the operator's reset of a key.
 #include <algorithm>
@@ -22,15 +23,19 @@ constexpr int64_t kOwnerReverifyNs = kNsPerSecond;
 
 LeaseTable::OwnerCheck LeaseTable::check_owner(LeaseRecord* rec, int64_t now) {
     if (rec->expires_at_ns <= now) return OwnerCheck::Expired;
+    // Kept whether or not its owner lives: a dead owner's provider request may
+    // still be running, and freeing the slot now would let the next request
+    // past the provider's limit. No liveness check needed either way.
+    if (rec->request_open_until_ns > now) return OwnerCheck::Keep;
     const bool verify = now - rec->owner_verified_at_ns >= kOwnerReverifyNs;
     switch (owner_liveness(rec->pid, rec->start_time, rec->pid_namespace, verify)) {
         case Liveness::Dead: return OwnerCheck::Dead;
         case Liveness::Alive:
             if (verify) rec->owner_verified_at_ns = now;
-            return OwnerCheck::Live;
-        case Liveness::Unknown: return OwnerCheck::Live;  // other pid namespace: the TTL decides
+            return OwnerCheck::Keep;
+        case Liveness::Unknown: return OwnerCheck::Keep;  // other pid namespace: the TTL decides
     }
-    return OwnerCheck::Live;
+    return OwnerCheck::Keep;
 }
 
 void LeaseTable::reclaim_key(uint32_t key_index, int64_t now, WakeList& wake) {
@@ -40,7 +45,7 @@ void LeaseTable::reclaim_key(uint32_t key_index, int64_t now, WakeList& wake) {
     while (s < k->active) {
         uint32_t index = slots[s];
         OwnerCheck c = check_owner(lease(index), now);
-        if (c == OwnerCheck::Live) {
+        if (c == OwnerCheck::Keep) {
             ++s;
             continue;
         }
@@ -56,7 +61,7 @@ SweepResult LeaseTable::sweep_locked(int64_t now, WakeList& wake) {
         LeaseRecord* rec = lease(i);
         if (rec->state == LeaseState::Free) continue;
         OwnerCheck c = check_owner(rec, now);
-        if (c == OwnerCheck::Live) continue;
+        if (c == OwnerCheck::Keep) continue;
         if (rec->state == LeaseState::Waiting) {
             free_waiter_record(i);
             continue;
@@ -122,7 +127,7 @@ void LeaseTable::repair_locked() noexcept {
             keep = rec->keys[j] < h->key_count &&
                    (rec->state == LeaseState::Waiting || key(rec->keys[j])->active < h->slots_per_key);
         OwnerCheck c = keep ? check_owner(rec, now) : OwnerCheck::Dead;
-        if (keep && c != OwnerCheck::Live) {
+        if (keep && c != OwnerCheck::Keep) {
             for (uint16_t j = 0; j < rec->key_count && rec->state == LeaseState::Held; ++j)
                 ++(c == OwnerCheck::Dead ? key(rec->keys[j])->reclaimed_dead : key(rec->keys[j])->reclaimed_expired);
             keep = false;

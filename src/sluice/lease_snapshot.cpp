@@ -2,6 +2,7 @@
 
 #include "sluice/clock.hpp"
 #include "sluice/lease_table.hpp"
+#include "sluice/owner.hpp"
 #include "sluice/table_lock.hpp"
 
 namespace sluice {
@@ -13,7 +14,11 @@ HolderInfo describe(uint32_t index, const LeaseRecord* rec) {
                       rec->acquired_at_ns,
                       rec->expires_at_ns,
                       std::string(rec->label, rec->label_len),
-                      rec->state == LeaseState::Waiting};
+                      rec->state == LeaseState::Waiting,
+                      rec->request_open_until_ns,
+                      false,
+                      rec->start_time,
+                      rec->pid_namespace};
 }
 }  // namespace
 
@@ -32,6 +37,16 @@ SegmentInfo LeaseTable::info() const {
 }
 
 Snapshot LeaseTable::snapshot() {
+    Snapshot snap = snapshot_records();
+    // After the lock is released: kill() and /proc reads must not hold up acquirers.
+    for (KeyInfo& k : snap.keys)
+        for (HolderInfo& holder : k.holders)
+            holder.owner_dead =
+                owner_liveness(holder.pid, holder.start_time, holder.pid_namespace, true) == Liveness::Dead;
+    return snap;
+}
+
+Snapshot LeaseTable::snapshot_records() {
     Snapshot snap;
     TableLock lock(*this);
     snap.now_ns = monotonic_ns();

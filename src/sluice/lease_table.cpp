@@ -142,6 +142,7 @@ void LeaseTable::fill_owner(LeaseRecord* rec, const Token& token, int64_t now, i
     rec->acquired_at_ns = now;
     rec->expires_at_ns = add_saturating(now, ttl_ns);
     rec->owner_verified_at_ns = now;
+    rec->request_open_until_ns = 0;
     size_t n = std::min(label.size(), kMaxLabelBytes);
     // Cut before a UTF-8 character that would not fit whole (at most 3 bytes
     // back), so status() never hands PHP a malformed string (json_encode fails).
@@ -179,6 +180,25 @@ bool LeaseTable::renew(uint32_t index, const Token& token, int64_t ttl_ns) {
 bool LeaseTable::is_held(uint32_t index, const Token& token) {
     TableLock lock(*this);
     return holds(index, token);
+}
+
+bool LeaseTable::mark_request_started(uint32_t index, const Token& token, int64_t max_seconds) {
+    if (max_seconds < 1 || max_seconds > kMaxRequestSeconds)
+        throw InvalidArgument("sluice: a provider request may be open 1 to " + std::to_string(kMaxRequestSeconds) +
+                              " seconds, not " + std::to_string(max_seconds));
+    return set_request_deadline(index, token, monotonic_ns() + max_seconds * kNsPerSecond);
+}
+
+bool LeaseTable::mark_request_finished(uint32_t index, const Token& token) {
+    return set_request_deadline(index, token, 0);
+}
+
+bool LeaseTable::set_request_deadline(uint32_t index, const Token& token, int64_t until_ns) {
+    TableLock lock(*this);
+    if (!holds(index, token)) return false;
+    lease(index)->request_open_until_ns = until_ns;  // one aligned store: a crash leaves old or new
+    if (testing::Hook hook = testing::inside_critical_section_hook()) hook();
+    return true;
 }
 
 void LeaseTable::free_lease(uint32_t index, FreeReason reason, WakeList& wake) {
@@ -249,7 +269,7 @@ void LeaseTable::reclaim_waiters(uint32_t key_index, int64_t now) {
     for (uint32_t i = 0; i < max_leases && key(key_index)->waiters; ++i) {
         LeaseRecord* rec = lease(i);
         if (rec->state != LeaseState::Waiting || rec->keys[0] != key_index) continue;
-        if (check_owner(rec, now) != OwnerCheck::Live) free_waiter_record(i);
+        if (check_owner(rec, now) != OwnerCheck::Keep) free_waiter_record(i);
     }
 }
 

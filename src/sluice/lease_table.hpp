@@ -48,6 +48,9 @@ struct HolderInfo {
     int64_t expires_at_ns;
     std::string label;
     bool waiting;       // a waiter parked in acquire(), not a holder
+    int64_t request_open_until_ns;  // 0: no provider request open (see mark_request_started)
+    bool owner_dead;    // the owning process is gone (its slot drains or awaits reclaim)
+    uint64_t start_time, pid_namespace;  // the owner's identity beside its pid (see owner.hpp)
 };
 
 struct KeyInfo {
@@ -68,6 +71,9 @@ struct Snapshot {
     SegmentInfo segment;
     std::vector<KeyInfo> keys;
 };
+
+// The longest provider request a lease can mark open (one day).
+inline constexpr int64_t kMaxRequestSeconds = 86400;
 
 struct SweepResult {
     uint32_t reclaimed_dead = 0;
@@ -103,12 +109,25 @@ public:
     bool renew(uint32_t lease_index, const Token& token, int64_t ttl_ns);
     bool is_held(uint32_t lease_index, const Token& token);
 
+    // The holder has started a provider request that may run up to
+    // max_seconds (1..kMaxRequestSeconds, else InvalidArgument). Should the
+    // holder die, its slot drains: it stays taken until that deadline (the
+    // provider may still be serving the orphaned request), then is reclaimed.
+    // A later call replaces the deadline. The TTL is unchanged and still
+    // reclaims regardless; release and reset still free at once.
+    // False when the lease is not held (as release).
+    bool mark_request_started(uint32_t lease_index, const Token& token, int64_t max_seconds);
+    // The request answered: a dead holder's slot is reclaimed at once again.
+    bool mark_request_finished(uint32_t lease_index, const Token& token);
+
     // Drops every lease of `key`; returns how many. Unknown key: 0.
     uint32_t reset(std::string_view key);
 
     // Reclaims every expired or orphaned lease and waiter in the table.
     SweepResult sweep();
 
+    // Every key with its holders and waiters; owner_dead is looked up after
+    // the lock is released.
     Snapshot snapshot();
     SegmentInfo info() const;
 
@@ -149,9 +168,15 @@ private:
 
     // Frees expired and orphaned leases holding `key_index`.
     void reclaim_key(uint32_t key_index, int64_t now, WakeList& wake);
-    enum class OwnerCheck { Live, Expired, Dead };
+    // Keep: the owner lives, or it died with a provider request still open
+    // (the slot drains until the request's deadline). Expired: past the TTL,
+    // whatever else. Dead: the owner is gone and nothing is open.
+    enum class OwnerCheck { Keep, Expired, Dead };
     OwnerCheck check_owner(LeaseRecord* record, int64_t now);
+    bool set_request_deadline(uint32_t lease_index, const Token& token, int64_t until_ns);
     SweepResult sweep_locked(int64_t now, WakeList& wake);
+
+    Snapshot snapshot_records();  // snapshot() but owner_dead, in one lock hold
 
     // After EOWNERDEAD: rebuilds every derived structure from the lease records.
     void repair_locked() noexcept;

@@ -6,9 +6,10 @@ namespace sluice::testing {
 
 using Hook = void (*)();
 
-// Called by try_acquire while the mutex is held, after the new lease record
-// is committed but before the key counts are updated. nullptr (the default)
-// disables it; production code never sets it.
+// Called while the mutex is held: by try_acquire after the new lease record
+// is committed but before the key counts are updated, and by
+// mark_request_started/finished after the request deadline is stored.
+// nullptr (the default) disables it; production code never sets it.
 void set_inside_critical_section_hook(Hook hook);
 Hook inside_critical_section_hook();
 
