@@ -44,6 +44,18 @@ bool parse_token_arg(const zend_string* text, uint32_t arg_num, sluice::ParsedTo
     return true;
 }
 
+// The body of the functions that act on one lease by its token: what
+// op(table) says, or the core's error as a PHP exception (InvalidArgument as
+// a ValueError naming argument `arg_num`).
+template <class Op>
+void on_table(zval* return_value, uint32_t arg_num, Op op) {
+    try {
+        RETVAL_BOOL(op(connection().table()));
+    } catch (...) {
+        throw_current_as_php(arg_num);
+    }
+}
+
 // segment_path()'s argument, checked by the core's rules (InvalidArgument).
 std::string segment_name_arg(const zend_string* name) {
     sluice::check_segment_name(view(name));
@@ -87,7 +99,7 @@ ZEND_FUNCTION(Sluice_status) {
             array_init_size(&holders, uint32_t(k.holders.size()));
             for (const sluice::HolderInfo& h : k.holders) {
                 zval holder;
-                array_init_size(&holder, 6);
+                array_init_size(&holder, 9);
                 add_assoc_stringl(&holder, "token", h.token.data(), h.token.size());
                 add_assoc_long(&holder, "pid", h.pid);
                 add_assoc_stringl(&holder, "label", h.label.data(), h.label.size());
@@ -95,6 +107,11 @@ ZEND_FUNCTION(Sluice_status) {
                 add_assoc_long(&holder, "ttl_left_ms",
                                zend_long((h.expires_at_ns - snap.now_ns) / sluice::kNsPerMs));
                 add_assoc_bool(&holder, "waiting", h.waiting);
+                const bool request_open = h.request_open_until_ns > snap.now_ns;
+                add_assoc_bool(&holder, "request_open", request_open);
+                add_assoc_long(&holder, "drain_left_ms",
+                               request_open ? zend_long((h.request_open_until_ns - snap.now_ns) / sluice::kNsPerMs) : 0);
+                add_assoc_bool(&holder, "owner_dead", h.owner_dead);
                 add_next_index_zval(&holders, &holder);
             }
             add_assoc_zval(&entry, "holders", &holders);
@@ -140,12 +157,7 @@ ZEND_FUNCTION(Sluice_release) {
     ZEND_PARSE_PARAMETERS_END();
     sluice::ParsedToken t;
     if (!parse_token_arg(text, 1, t)) RETURN_THROWS();
-    try {
-        RETURN_BOOL(connection().table().release(t.lease_index, t.token));
-    } catch (...) {
-        throw_current_as_php(1);
-        RETURN_THROWS();
-    }
+    on_table(return_value, 1, [&](sluice::LeaseTable& table) { return table.release(t.lease_index, t.token); });
 }
 
 ZEND_FUNCTION(Sluice_renew) {
@@ -156,17 +168,36 @@ ZEND_FUNCTION(Sluice_renew) {
         Z_PARAM_LONG(ttl)
     ZEND_PARSE_PARAMETERS_END();
     sluice::ParsedToken t;
+    if (!parse_token_arg(text, 1, t) || !check_seconds(ttl, kMaxTtlSeconds, 2)) RETURN_THROWS();
+    on_table(return_value, 2, [&](sluice::LeaseTable& table) {
+        return table.renew(t.lease_index, t.token, int64_t(ttl) * sluice::kNsPerSecond);
+    });
+}
+
+ZEND_FUNCTION(Sluice_request_started) {
+    zend_string* text;
+    zend_long max_seconds;
+    ZEND_PARSE_PARAMETERS_START(2, 2)
+        Z_PARAM_STR(text)
+        Z_PARAM_LONG(max_seconds)
+    ZEND_PARSE_PARAMETERS_END();
+    sluice::ParsedToken t;
+    if (!parse_token_arg(text, 1, t) || !check_seconds(max_seconds, sluice::kMaxRequestSeconds, 2)) RETURN_THROWS();
+    on_table(return_value, 2, [&](sluice::LeaseTable& table) {
+        return table.mark_request_started(t.lease_index, t.token, max_seconds);
+    });
+}
+
+ZEND_FUNCTION(Sluice_request_finished) {
+    zend_string* text;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_STR(text)
+    ZEND_PARSE_PARAMETERS_END();
+    sluice::ParsedToken t;
     if (!parse_token_arg(text, 1, t)) RETURN_THROWS();
-    if (ttl < 1 || ttl > kMaxTtlSeconds) {
-        zend_argument_value_error(2, "must be between 1 and " ZEND_LONG_FMT " seconds", kMaxTtlSeconds);
-        RETURN_THROWS();
-    }
-    try {
-        RETURN_BOOL(connection().table().renew(t.lease_index, t.token, int64_t(ttl) * sluice::kNsPerSecond));
-    } catch (...) {
-        throw_current_as_php(2);
-        RETURN_THROWS();
-    }
+    on_table(return_value, 1, [&](sluice::LeaseTable& table) {
+        return table.mark_request_finished(t.lease_index, t.token);
+    });
 }
 
 ZEND_FUNCTION(Sluice_reset) {

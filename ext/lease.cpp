@@ -95,6 +95,25 @@ HashTable* lease_debug_info(zend_object* obj, int* is_temp) {
     return ht;
 }
 
+// The body of the methods that ask the table about this lease: false once it
+// was released through this object or when its segment is gone, else what
+// op(table, index, token) says; the core's errors as PHP exceptions
+// (InvalidArgument as a ValueError naming argument `arg_num`).
+template <class Op>
+void on_held_lease(zval* this_zv, zval* return_value, uint32_t arg_num, Op op) {
+    LeaseObject* l = lease_from(Z_OBJ_P(this_zv));
+    if (!l->registered) {
+        RETVAL_FALSE;
+        return;
+    }
+    try {
+        sluice::LeaseTable* table = table_of(l);
+        RETVAL_BOOL(table && op(*table, l->lease_index, l->token));
+    } catch (...) {
+        throw_current_as_php(arg_num);
+    }
+}
+
 }  // namespace
 
 zend_object* lease_create_object(zend_class_entry* ce) {
@@ -172,32 +191,35 @@ ZEND_METHOD(Sluice_Lease, renew) {
     ZEND_PARSE_PARAMETERS_START(1, 1)
         Z_PARAM_LONG(ttl)
     ZEND_PARSE_PARAMETERS_END();
-    if (ttl < 1 || ttl > kMaxTtlSeconds) {
-        zend_argument_value_error(1, "must be between 1 and " ZEND_LONG_FMT " seconds", kMaxTtlSeconds);
-        RETURN_THROWS();
-    }
-    LeaseObject* l = lease_from(Z_OBJ_P(ZEND_THIS));
-    if (!l->registered) RETURN_FALSE;
-    try {
-        sluice::LeaseTable* table = table_of(l);
-        RETURN_BOOL(table && table->renew(l->lease_index, l->token, int64_t(ttl) * sluice::kNsPerSecond));
-    } catch (...) {
-        throw_current_as_php(1);
-        RETURN_THROWS();
-    }
+    if (!check_seconds(ttl, kMaxTtlSeconds, 1)) RETURN_THROWS();
+    on_held_lease(ZEND_THIS, return_value, 1, [&](sluice::LeaseTable& table, uint32_t index, const sluice::Token& token) {
+        return table.renew(index, token, int64_t(ttl) * sluice::kNsPerSecond);
+    });
 }
 
 ZEND_METHOD(Sluice_Lease, isHeld) {
     ZEND_PARSE_PARAMETERS_NONE();
-    LeaseObject* l = lease_from(Z_OBJ_P(ZEND_THIS));
-    if (!l->registered) RETURN_FALSE;
-    try {
-        sluice::LeaseTable* table = table_of(l);
-        RETURN_BOOL(table && table->is_held(l->lease_index, l->token));
-    } catch (...) {
-        throw_current_as_php(0);
-        RETURN_THROWS();
-    }
+    on_held_lease(ZEND_THIS, return_value, 0, [](sluice::LeaseTable& table, uint32_t index, const sluice::Token& token) {
+        return table.is_held(index, token);
+    });
+}
+
+ZEND_METHOD(Sluice_Lease, requestStarted) {
+    zend_long max_seconds;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_LONG(max_seconds)
+    ZEND_PARSE_PARAMETERS_END();
+    if (!check_seconds(max_seconds, sluice::kMaxRequestSeconds, 1)) RETURN_THROWS();
+    on_held_lease(ZEND_THIS, return_value, 1, [&](sluice::LeaseTable& table, uint32_t index, const sluice::Token& token) {
+        return table.mark_request_started(index, token, max_seconds);
+    });
+}
+
+ZEND_METHOD(Sluice_Lease, requestFinished) {
+    ZEND_PARSE_PARAMETERS_NONE();
+    on_held_lease(ZEND_THIS, return_value, 0, [](sluice::LeaseTable& table, uint32_t index, const sluice::Token& token) {
+        return table.mark_request_finished(index, token);
+    });
 }
 
 ZEND_METHOD(Sluice_Lease, keys) {

@@ -51,6 +51,12 @@ void throw_current_as_php(uint32_t arg_num) noexcept {
     }
 }
 
+bool check_seconds(zend_long value, zend_long max, uint32_t arg_num) {
+    if (value >= 1 && value <= max) return true;
+    zend_argument_value_error(arg_num, "must be between 1 and " ZEND_LONG_FMT " seconds", max);
+    return false;
+}
+
 void init_object_handlers(zend_object_handlers& handlers, int offset, zend_object_free_obj_t free_obj,
                           zend_object_clone_obj_t clone_obj, zend_object_get_debug_info_t debug_info) {
     std::memcpy(&handlers, zend_get_std_object_handlers(), sizeof handlers);

@@ -136,6 +136,30 @@ namespace Sluice {
         /** @return bool whether the shared table still holds this lease */
         public function isHeld(): bool {}
 
+        /**
+         * Marks a provider request (an HTTP call to an AI provider) as started
+         * under this lease, with the longest it may take. Should this process
+         * die before requestFinished() (SIGKILL, OOM, request_terminate_timeout),
+         * the provider keeps serving the orphaned request, so the slot drains:
+         * it stays taken until the request's start + `$maxSeconds`, then is
+         * reclaimed (as `reclaimed_dead`). A later call replaces the deadline.
+         * The TTL is not changed and still reclaims the lease regardless;
+         * release() and Sluice\reset() still free it at once.
+         *
+         * @param int $maxSeconds 1 to 86400: the request's timeout
+         * @return bool false if the lease is not held any more
+         * @throws \ValueError for `$maxSeconds` out of range
+         */
+        public function requestStarted(int $maxSeconds): bool {}
+
+        /**
+         * Marks the provider request as answered (or failed): should this
+         * process die now, its slot is reclaimed at once again.
+         *
+         * @return bool false if the lease is not held any more
+         */
+        public function requestFinished(): bool {}
+
         /** @return list<string> the keys this lease holds a slot on */
         public function keys(): array {}
     }
@@ -167,10 +191,16 @@ namespace Sluice {
      *         acquired: int, throttled: int, released: int, reclaimed_dead: int,
      *         reclaimed_expired: int,
      *         holders: list<array{token: string, pid: int, label: string, age_ms: int,
-     *         ttl_left_ms: int, waiting: bool}>}>
+     *         ttl_left_ms: int, waiting: bool, request_open: bool, drain_left_ms: int,
+     *         owner_dead: bool}>}>
      *         `limit` is the limit the last acquirer asked for; `holders` lists the
      *         holders first, then the processes waiting in acquire() (`waiting` true);
      *         `ttl_left_ms` is negative for a lease past its TTL not yet reclaimed.
+     *         `request_open`: a provider request marked started (Lease::requestStarted())
+     *         has not finished and its deadline lies ahead; `drain_left_ms`: the ms
+     *         to that deadline (0 when none), the longest the slot stays taken
+     *         after its owner died; `owner_dead`: the owning process is gone (the
+     *         slot drains, or waits for the next acquire or sweep() to reclaim it).
      * @throws SegmentException when the shared segment cannot be used
      */
     function status(): array {}
@@ -215,6 +245,22 @@ namespace Sluice {
      * @throws \ValueError for a malformed token or a TTL below 1
      */
     function renew(string $token, int $ttl): bool {}
+
+    /**
+     * Lease::requestStarted() by token, from any process.
+     *
+     * @return bool false if the lease is not held any more
+     * @throws \ValueError for a malformed token or `$maxSeconds` out of 1 to 86400
+     */
+    function request_started(string $token, int $maxSeconds): bool {}
+
+    /**
+     * Lease::requestFinished() by token, from any process.
+     *
+     * @return bool false if the lease is not held any more
+     * @throws \ValueError for a malformed token
+     */
+    function request_finished(string $token): bool {}
 
     /**
      * Drops every lease of `$key` (operator action; their holders' Lease objects

@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 0c2760db9b60fe4ee96c547453dd6a564d20e547 */
+ * Stub hash: fa7e87d77db70dbe61eb6da73ea349639f11a8ac */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_status, 0, 0, IS_ARRAY, 0)
 ZEND_END_ARG_INFO()
@@ -18,6 +18,13 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_renew, 0, 2, _IS_BOOL, 0)
 	ZEND_ARG_TYPE_INFO(0, token, IS_STRING, 0)
 	ZEND_ARG_TYPE_INFO(0, ttl, IS_LONG, 0)
 ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_request_started, 0, 2, _IS_BOOL, 0)
+	ZEND_ARG_TYPE_INFO(0, token, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, maxSeconds, IS_LONG, 0)
+ZEND_END_ARG_INFO()
+
+#define arginfo_Sluice_request_finished arginfo_Sluice_release
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_reset, 0, 1, IS_LONG, 0)
 	ZEND_ARG_TYPE_INFO(0, key, IS_STRING, 0)
@@ -67,6 +74,12 @@ ZEND_END_ARG_INFO()
 
 #define arginfo_class_Sluice_Lease_isHeld arginfo_class_Sluice_Lease_release
 
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_Sluice_Lease_requestStarted, 0, 1, _IS_BOOL, 0)
+	ZEND_ARG_TYPE_INFO(0, maxSeconds, IS_LONG, 0)
+ZEND_END_ARG_INFO()
+
+#define arginfo_class_Sluice_Lease_requestFinished arginfo_class_Sluice_Lease_release
+
 #define arginfo_class_Sluice_Lease_keys arginfo_Sluice_status
 
 
@@ -75,6 +88,8 @@ ZEND_FUNCTION(Sluice_segment_info);
 ZEND_FUNCTION(Sluice_segment_path);
 ZEND_FUNCTION(Sluice_release);
 ZEND_FUNCTION(Sluice_renew);
+ZEND_FUNCTION(Sluice_request_started);
+ZEND_FUNCTION(Sluice_request_finished);
 ZEND_FUNCTION(Sluice_reset);
 ZEND_FUNCTION(Sluice_sweep);
 ZEND_FUNCTION(Sluice_recreate_segment);
@@ -90,6 +105,8 @@ ZEND_METHOD(Sluice_Lease, token);
 ZEND_METHOD(Sluice_Lease, release);
 ZEND_METHOD(Sluice_Lease, renew);
 ZEND_METHOD(Sluice_Lease, isHeld);
+ZEND_METHOD(Sluice_Lease, requestStarted);
+ZEND_METHOD(Sluice_Lease, requestFinished);
 ZEND_METHOD(Sluice_Lease, keys);
 
 
@@ -99,6 +116,8 @@ static const zend_function_entry ext_functions[] = {
 	ZEND_NS_FALIAS("Sluice", segment_path, Sluice_segment_path, arginfo_Sluice_segment_path)
 	ZEND_NS_FALIAS("Sluice", release, Sluice_release, arginfo_Sluice_release)
 	ZEND_NS_FALIAS("Sluice", renew, Sluice_renew, arginfo_Sluice_renew)
+	ZEND_NS_FALIAS("Sluice", request_started, Sluice_request_started, arginfo_Sluice_request_started)
+	ZEND_NS_FALIAS("Sluice", request_finished, Sluice_request_finished, arginfo_Sluice_request_finished)
 	ZEND_NS_FALIAS("Sluice", reset, Sluice_reset, arginfo_Sluice_reset)
 	ZEND_NS_FALIAS("Sluice", sweep, Sluice_sweep, arginfo_Sluice_sweep)
 	ZEND_NS_FALIAS("Sluice", recreate_segment, Sluice_recreate_segment, arginfo_Sluice_recreate_segment)
@@ -124,6 +143,8 @@ static const zend_function_entry class_Sluice_Lease_methods[] = {
 	ZEND_ME(Sluice_Lease, release, arginfo_class_Sluice_Lease_release, ZEND_ACC_PUBLIC)
 	ZEND_ME(Sluice_Lease, renew, arginfo_class_Sluice_Lease_renew, ZEND_ACC_PUBLIC)
 	ZEND_ME(Sluice_Lease, isHeld, arginfo_class_Sluice_Lease_isHeld, ZEND_ACC_PUBLIC)
+	ZEND_ME(Sluice_Lease, requestStarted, arginfo_class_Sluice_Lease_requestStarted, ZEND_ACC_PUBLIC)
+	ZEND_ME(Sluice_Lease, requestFinished, arginfo_class_Sluice_Lease_requestFinished, ZEND_ACC_PUBLIC)
 	ZEND_ME(Sluice_Lease, keys, arginfo_class_Sluice_Lease_keys, ZEND_ACC_PUBLIC)
 	ZEND_FE_END
 };

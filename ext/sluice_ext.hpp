@@ -70,6 +70,10 @@ extern zend_class_entry* capacity_exception_ce;
 // CapacityException, anything else -> Sluice\Exception). Never lets it escape.
 void throw_current_as_php(uint32_t arg_num) noexcept;
 
+// A number of seconds from 1 to `max`, or false after a ValueError naming
+// argument `arg_num`.
+bool check_seconds(zend_long value, zend_long max, uint32_t arg_num);
+
 inline std::string_view view(const zend_string* s) {
     return s ? std::string_view(ZSTR_VAL(s), ZSTR_LEN(s)) : std::string_view();
 }

@@ -137,7 +137,8 @@ final class ApiTest extends SluiceTestCase
             'reclaimed_dead', 'reclaimed_expired', 'holders'], array_keys($entry));
         self::assertCount(1, $entry['holders']);
         $h = $entry['holders'][0];
-        self::assertSame(['token', 'pid', 'label', 'age_ms', 'ttl_left_ms', 'waiting'], array_keys($h));
+        self::assertSame(['token', 'pid', 'label', 'age_ms', 'ttl_left_ms', 'waiting', 'request_open', 'drain_left_ms',
+            'owner_dead'], array_keys($h));
         self::assertSame($lease->token(), $h['token']);
         self::assertSame(getmypid(), $h['pid']);
         self::assertSame('flow step 7', $h['label']);
@@ -146,6 +147,9 @@ final class ApiTest extends SluiceTestCase
         self::assertGreaterThan(115000, $h['ttl_left_ms']);
         self::assertLessThanOrEqual(120000, $h['ttl_left_ms']);
         self::assertFalse($h['waiting']);
+        self::assertFalse($h['request_open']);
+        self::assertSame(0, $h['drain_left_ms']);
+        self::assertFalse($h['owner_dead']);
     }
 
     public function testLongLabelsAreTruncated(): void

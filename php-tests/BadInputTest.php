@@ -194,6 +194,32 @@ final class BadInputTest extends SluiceTestCase
         self::assertThrowsWith(\TypeError::class, 'must be of type ?string', fn () => \Sluice\segment_path([]));
     }
 
+    public function testRequestMarksWithBadArguments(): void
+    {
+        $lease = (new Limiter([self::key('drain-bad') => 1]))->tryAcquire();
+        foreach ([0, -1, 86401, PHP_INT_MAX] as $bad) {
+            self::assertThrowsWith(\ValueError::class,
+                'Sluice\Lease::requestStarted(): Argument #1 ($maxSeconds) must be between 1 and 86400 seconds',
+                fn () => $lease->requestStarted($bad));
+            self::assertThrowsWith(\ValueError::class,
+                'Sluice\request_started(): Argument #2 ($maxSeconds) must be between 1 and 86400 seconds',
+                fn () => \Sluice\request_started($lease->token(), $bad));
+        }
+        foreach (['', 'abc', strtoupper($lease->token()), $lease->token() . '0'] as $bad) {
+            self::assertThrowsWith(\ValueError::class,
+                'Sluice\request_started(): Argument #1 ($token) must be a lease token (40 lowercase hex characters)',
+                fn () => \Sluice\request_started($bad, 5));
+            self::assertThrowsWith(\ValueError::class,
+                'Sluice\request_finished(): Argument #1 ($token) must be a lease token',
+                fn () => \Sluice\request_finished($bad));
+        }
+        self::assertThrowsWith(\TypeError::class, 'must be of type int', fn () => $lease->requestStarted('soon'));
+        self::assertThrowsWith(\ArgumentCountError::class, 'expects exactly 0 arguments', fn () => $lease->requestFinished(1));
+        self::assertFalse(self::statusOf($lease->keys()[0])['holders'][0]['request_open'], 'nothing was marked');
+        self::assertTrue($lease->requestStarted(86400));
+        self::assertTrue($lease->isHeld());
+    }
+
     public function testTestingHookWithoutArguments(): void
     {
         self::assertThrowsWith(\ArgumentCountError::class, 'expects exactly 0 arguments',
