@@ -9,6 +9,11 @@
 // server counted.
 declare(strict_types=1);
 
+// The max-overlap witness the tests use (php-tests/Support/Overlap.php).
+require dirname(__DIR__) . '/php-tests/Support/Overlap.php';
+
+use Sluice\Tests\Support\Overlap;
+
 $url = rtrim(getenv('DEMO_URL') ?: 'http://127.0.0.1:8093', '/');
 $limit = (int) (getenv('DEMO_LIMIT') ?: 3);
 $clients = (int) (getenv('DEMO_CLIENTS') ?: 12);
@@ -117,17 +122,7 @@ function count_running(CurlMultiHandle $m): int
 
 // ---- summary ----
 $s = Sluice\status()[$key];
-$events = [];
-foreach ($intervals as [$a, $b]) {
-    $events[] = [$a, 1];
-    $events[] = [$b, -1];
-}
-usort($events, fn($x, $y) => $x[0] <=> $y[0] ?: $x[1] <=> $y[1]);
-$open = $overlap = 0;
-foreach ($events as [, $d]) {
-    $open += $d;
-    $overlap = max($overlap, $open);
-}
+$overlap = Overlap::max($intervals);
 $errors = array_sum(array_filter($seen, fn($k) => $k >= 500, ARRAY_FILTER_USE_KEY));
 $other = array_sum(array_filter($seen, fn($k) => !in_array($k, [200, 429], true) && $k < 500, ARRAY_FILTER_USE_KEY));
 $ok = $overlap <= $limit && $s['peak'] <= $limit && $s['active'] === 0

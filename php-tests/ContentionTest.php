@@ -40,26 +40,6 @@ final class ContentionTest extends SluiceTestCase
         echo json_encode(['intervals' => $intervals, 'throttles' => $throttles]), "\n";
         PHP;
 
-    /** The largest number of intervals that overlap at one instant. */
-    private static function maxOverlap(array $intervals): int
-    {
-        $events = [];
-        $backwards = array_filter($intervals, fn (array $i) => $i[0] > $i[1]);
-        self::assertSame([], $backwards, 'every interval ends after it starts');
-        foreach ($intervals as [$from, $to]) {
-            $events[] = [$from, 1];
-            $events[] = [$to, -1];
-        }
-        // Ends before starts at the same instant: touching is not overlapping.
-        usort($events, fn (array $a, array $b) => $a[0] <=> $b[0] ?: $a[1] <=> $b[1]);
-        $now = $max = 0;
-        foreach ($events as [, $delta]) {
-            $now += $delta;
-            $max = max($max, $now);
-        }
-        return $max;
-    }
-
     /** @return array<string, array{string}> */
     public static function modes(): array
     {

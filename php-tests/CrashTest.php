@@ -18,12 +18,7 @@ final class CrashTest extends SluiceTestCase
     {
         $key = self::key('crash-kill');
         $limiter = new Limiter([$key => 1]);
-        $child = Child::start(<<<'PHP'
-            $lease = (new Sluice\Limiter([$key => 1]))->tryAcquire('victim');
-            echo "held\n";
-            sleep(60);
-            PHP, ['key' => $key]);
-        $child->expectLine('held');
+        $child = self::holdInChild([$key => 1], 'victim');
         self::assertNull($limiter->tryAcquire(), 'the child holds the only slot');
         self::assertSame($child->pid, self::statusOf($key)['holders'][0]['pid']);
 
@@ -46,13 +41,7 @@ final class CrashTest extends SluiceTestCase
     public function testSweepReclaimsLeasesOfKilledProcesses(): void
     {
         $key = self::key('crash-sweep');
-        $child = Child::start(<<<'PHP'
-            $limiter = new Sluice\Limiter([$key => 5]);
-            $a = $limiter->tryAcquire(); $b = $limiter->tryAcquire();
-            echo "held\n";
-            sleep(60);
-            PHP, ['key' => $key]);
-        $child->expectLine('held');
+        $child = self::holdInChild([$key => 5], '', 2);
         $child->kill(9);
         $child->wait();
         self::assertSame(2, self::statusOf($key)['active'], 'nobody has looked yet');

@@ -70,12 +70,7 @@ final class WaitTest extends SluiceTestCase
     public function testWaiterTimesOutWithNullWhenNobodyReleases(): void
     {
         $key = self::key('wait-timeout');
-        $child = Child::start(<<<'PHP'
-            $lease = (new Sluice\Limiter([$key => 1]))->tryAcquire();
-            echo "held\n";
-            sleep(30);
-            PHP, ['key' => $key]);
-        $child->expectLine('held');
+        $child = self::holdInChild([$key => 1]);
         $limiter = new Limiter([$key => 1]);
         $t = hrtime(true);
         $lease = $limiter->acquire(500);
@@ -105,12 +100,7 @@ final class WaitTest extends SluiceTestCase
     public function testWaiterGetsTheSlotOfAHolderThatDies(): void
     {
         $key = self::key('wait-dead');
-        $child = Child::start(<<<'PHP'
-            $lease = (new Sluice\Limiter([$key => 1]))->tryAcquire();
-            echo "held\n";
-            sleep(30);
-            PHP, ['key' => $key]);
-        $child->expectLine('held');
+        $child = self::holdInChild([$key => 1]);
         $pid = $child->pid;
         // Kill it from a helper process while we wait (it stays a zombie of ours
         // until Child reaps it): dead owners wake nobody, so the waiter must

@@ -33,6 +33,41 @@ abstract class SluiceTestCase extends TestCase
         return $s;
     }
 
+    /**
+     * Starts a child that takes $leases leases of $limits with tryAcquire($label),
+     * prints "held" and keeps them (sleeping) until it is killed; returns once
+     * it holds them (fails if a tryAcquire is refused).
+     *
+     * @param array<string,int> $limits
+     * @param array<string,string|int> $ini
+     */
+    protected static function holdInChild(array $limits, string $label = '', int $leases = 1, array $ini = []): Child
+    {
+        $child = Child::start(<<<'PHP'
+            $limiter = new Sluice\Limiter($limits);
+            $held = [];
+            for ($i = 0; $i < $leases; $i++) {
+                $held[] = $limiter->tryAcquire($label) ?? exit("refused\n");
+            }
+            echo "held\n";
+            sleep(60);
+            PHP, ['limits' => $limits, 'label' => $label, 'leases' => $leases], $ini);
+        $child->expectLine('held');
+        return $child;
+    }
+
+    /**
+     * The most hold intervals open at one instant: the witness Overlap, which
+     * the FPM suite and the demo use too. Every interval must end after it starts.
+     *
+     * @param list<array{0:int,1:int}> $intervals
+     */
+    protected static function maxOverlap(array $intervals): int
+    {
+        self::assertSame([], Overlap::backwards($intervals), 'every interval ends after it starts');
+        return Overlap::max($intervals);
+    }
+
     /** Polls $condition every 10 ms until it returns true or $timeout seconds pass. */
     protected static function eventually(callable $condition, float $timeout = 5.0, string $what = 'condition'): void
     {

@@ -39,17 +39,12 @@ function alive(int $pid): bool
     return $state !== 'Z' && $state !== 'X';
 }
 
-function segment_file(): string
-{
-    return '/dev/shm/sluice.v1.' . ini_get('sluice.segment');
-}
-
 function file_owner(): ?array
 {
     clearstatcache();
-    $st = @stat(segment_file());
+    $st = @stat(Sluice\segment_path());
     return $st === false ? null : ['uid' => $st['uid'], 'gid' => $st['gid'],
-        'mode' => sprintf('0%o', $st['mode'] & 0777), 'path' => segment_file()];
+        'mode' => sprintf('0%o', $st['mode'] & 0777), 'path' => Sluice\segment_path()];
 }
 
 function command(array $argv): void

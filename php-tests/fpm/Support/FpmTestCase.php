@@ -4,6 +4,7 @@ declare(strict_types=1);
 namespace Sluice\FpmTests;
 
 use PHPUnit\Framework\TestCase;
+use Sluice\Tests\Support\Overlap;
 
 /**
  * Helpers of the FPM suite: unique keys, the server-side view (status() from
@@ -43,25 +44,15 @@ abstract class FpmTestCase extends TestCase
     }
 
     /**
-     * The most intervals open at one instant. Intervals are [start, end] in ns;
-     * an end at the same instant as a start closes first.
+     * The most hold intervals open at one instant: the witness Overlap, which
+     * the extension's suite and the demo use too.
      *
      * @param list<array{0:int,1:int}> $intervals
      */
     protected static function maxOverlap(array $intervals): int
     {
-        $events = [];
-        foreach ($intervals as [$a, $b]) {
-            $events[] = [$a, 1];
-            $events[] = [$b, -1];
-        }
-        usort($events, fn($x, $y) => $x[0] <=> $y[0] ?: $x[1] <=> $y[1]);
-        $open = $max = 0;
-        foreach ($events as [, $d]) {
-            $open += $d;
-            $max = max($max, $open);
-        }
-        return $max;
+        self::assertSame([], Overlap::backwards($intervals), 'every interval ends after it starts');
+        return Overlap::max($intervals);
     }
 
     /** @return list<array{0:int,1:int}> the hold intervals of the granted responses */

@@ -4,6 +4,7 @@ declare(strict_types=1);
 namespace Sluice\FpmTests;
 
 use RuntimeException;
+use Sluice\Tests\Support\Segments;
 
 /**
  * Drives tools/stack for the FPM suite: its own state dir and ports (so it
@@ -35,7 +36,6 @@ final class Stack
     private static ?array $running = null;
     private static bool $up = false;
     private static ?string $docroot = null;
-    private static ?string $ext = null;
 
     public static function root(): string
     {
@@ -43,37 +43,18 @@ final class Stack
     }
 
     /**
-     * A private snapshot of the built extension (new inode under the stack's
-     * dir, world-readable for the users the tests run it as). The build
-     * rewrites ext-build/modules/sluice.so in place, and a process that has a
-     * rewritten .so mapped crashes at its next call into it: a rebuild during
-     * a run must not take FPM down.
+     * The extension FPM and the suite's CLI processes load: the snapshot
+     * tools/run-fpm-tests took for this run (SLUICE_EXT; see
+     * tools/stack.d/sluice.bash), so that every process of the run, across FPM
+     * restarts, loads the build PHPUnit itself loaded.
      */
     public static function ext(): string
     {
-        if (self::$ext !== null) {
-            return self::$ext;
+        $ext = getenv('SLUICE_EXT');
+        if ($ext === false || $ext === '' || !is_file($ext)) {
+            throw new RuntimeException('SLUICE_EXT names no extension: run the suite with tools/run-fpm-tests');
         }
-        $src = getenv('SLUICE_EXT') ?: self::root() . '/ext-build/modules/sluice.so';
-        if (!is_file($src)) {
-            throw new RuntimeException("the extension $src does not exist; run tools/build-ext");
-        }
-        $dir = self::dir() . '-ext';
-        if (!is_dir($dir)) {
-            mkdir($dir, 0755, true);
-        }
-        chmod($dir, 0755);
-        $copy = $dir . '/sluice-' . substr(sha1_file($src), 0, 12) . '.so';
-        if (!is_file($copy)) {
-            foreach (glob("$dir/sluice-*.so") ?: [] as $old) {
-                unlink($old);  // snapshots of earlier builds
-            }
-            $tmp = "$copy.tmp" . getmypid();
-            if (!copy($src, $tmp) || !chmod($tmp, 0755) || !rename($tmp, $copy)) {
-                throw new RuntimeException("cannot copy $src to $copy");
-            }
-        }
-        return self::$ext = $copy;
+        return $ext;
     }
 
     public static function dir(): string
@@ -209,17 +190,12 @@ final class Stack
      */
     public static function removeSegment(string $name = self::SEGMENT): void
     {
-        foreach (['', '.lock'] as $suffix) {
-            $path = "/dev/shm/sluice.v1.$name$suffix";
-            if (file_exists($path)) {
-                unlink($path);
-            }
-        }
+        Segments::remove($name);
     }
 
     public static function segmentFile(string $name = self::SEGMENT): string
     {
-        return "/dev/shm/sluice.v1.$name";
+        return Segments::file($name);
     }
 
     /** @param list<string> $args */

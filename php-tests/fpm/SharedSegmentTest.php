@@ -3,6 +3,8 @@ declare(strict_types=1);
 
 namespace Sluice\FpmTests;
 
+use Sluice\Tests\Support\Segments;
+
 /**
  * FPM workers (www-data) and a root CLI process share one segment and one
  * limit with the documented settings (sluice.file_mode=0660,
@@ -10,7 +12,7 @@ namespace Sluice\FpmTests;
  * pitfall those settings avoid: with the default 0600 and no group, a root
  * CLI that creates the segment first locks the workers out, with a clear error.
  */
-final class SharedSegmentSpec extends FpmTestCase
+final class SharedSegmentTest extends FpmTestCase
 {
     /** A fresh FPM (no worker attached yet) and no segment. */
     private static function freshSegment(array $overrides = []): void
@@ -58,7 +60,7 @@ final class SharedSegmentSpec extends FpmTestCase
     {
         $key = self::key('shared');
         $cli = Cli::start(['hold', $key, '2', '2500', 'cli-holder']);
-        $granted = $cli->readLine(10);
+        $granted = $cli->readJson(10);
         self::assertSame('granted', $granted['result'] ?? null, json_encode($granted) . $cli->stderr());
 
         // A worker sees the root CLI's lease.
@@ -77,7 +79,7 @@ final class SharedSegmentSpec extends FpmTestCase
         self::assertGrantedOrThrottled($during, 2);
         self::assertSame([200 => 1, 429 => 7], self::byStatus($during), 'one slot left for the workers');
 
-        self::assertSame(0, $cli->wait(10), $cli->stderr());
+        self::assertSame(0, $cli->wait(10)->exitCode, $cli->stderr());
         $released = $cli->last();
         self::assertSame('released', $released['result']);
         self::assertTrue($released['released']);
@@ -123,7 +125,7 @@ final class SharedSegmentSpec extends FpmTestCase
             $r = Http::get('hold.php?key=lockout&limit=1&ms=0');
             self::assertSame(503, $r['status'], $r['raw']);
             self::assertSame('Sluice\SegmentException', $r['body']['class']);
-            self::assertStringContainsString('permission denied opening segment /sluice.v1.' . Stack::SEGMENT,
+            self::assertStringContainsString('permission denied opening segment ' . Segments::shmName(Stack::SEGMENT),
                 $r['body']['message']);
             self::assertStringContainsString('sluice.file_mode and sluice.group', $r['body']['message']);
             self::note('worker vs root-only segment: ' . $r['body']['message']);

@@ -3,13 +3,15 @@ declare(strict_types=1);
 
 namespace Sluice\FpmTests;
 
+use Sluice\Tests\Support\Segments;
+
 /**
  * A separate unprivileged user (created here, removed after), neither root
  * nor in sluice.group, cannot attach to the segment: it gets a clear
  * Sluice\SegmentException, and the segment, its counters and the stack are
  * untouched. Nor can it plant a segment of its own for the workers to use.
  */
-final class ForeignUserSpec extends FpmTestCase
+final class ForeignUserTest extends FpmTestCase
 {
     private static ?string $user = null;
     private static ?string $dir = null;
@@ -69,11 +71,11 @@ final class ForeignUserSpec extends FpmTestCase
             foreach ([['info'], ['try', $key, '2'], ['hold', $key, '2', '0', 'intruder'], ['sweep']] as $args) {
                 $cli = self::asForeignUser($args, $ini);
                 $what = 'as ' . self::$user . ': cli.php ' . implode(' ', $args) . ' ' . json_encode($ini);
-                self::assertSame(3, $cli->exitCode(), "$what: " . json_encode($cli->lines) . $cli->stderr());
+                self::assertSame(3, $cli->exitCode(), "$what: " . json_encode($cli->lines()) . $cli->stderr());
                 $err = $cli->last();
                 self::assertSame(self::$user, $err['user'], $what);
                 self::assertSame('Sluice\SegmentException', $err['class'], $what);
-                self::assertSame('sluice: permission denied opening segment /sluice.v1.' . Stack::SEGMENT
+                self::assertSame('sluice: permission denied opening segment ' . Segments::shmName(Stack::SEGMENT)
                     . ' (it belongs to another user; see sluice.file_mode and sluice.group)', $err['message'], $what);
                 self::assertStringNotContainsString('Segmentation', $cli->stderr(), $what);
             }
@@ -109,7 +111,7 @@ final class ForeignUserSpec extends FpmTestCase
             Stack::restartFpm();
             Stack::removeSegment();
             $planted = self::asForeignUser(['info'], ['sluice.file_mode' => '0666', 'sluice.group' => null]);
-            self::assertSame(0, $planted->exitCode(), json_encode($planted->lines) . $planted->stderr());
+            self::assertSame(0, $planted->exitCode(), json_encode($planted->lines()) . $planted->stderr());
             self::assertSame(0666, self::fileState()['mode']);
 
             $r = Http::get('hold.php?key=planted&limit=1&ms=0');
@@ -127,7 +129,7 @@ final class ForeignUserSpec extends FpmTestCase
             Stack::restartFpm();
             Stack::removeSegment();
             $planted = self::asForeignUser(['info'], ['sluice.file_mode' => '0660', 'sluice.group' => null]);
-            self::assertSame(0, $planted->exitCode(), json_encode($planted->lines) . $planted->stderr());
+            self::assertSame(0, $planted->exitCode(), json_encode($planted->lines()) . $planted->stderr());
             chmod(Stack::segmentFile(), 0660);  // (already 0660; readable by its group "users" only)
             $root = Cli::run(['try', 'planted', '1']);
             self::assertSame(3, $root->exitCode());

@@ -9,7 +9,7 @@ namespace Sluice\FpmTests;
  * process to lock gets EOWNERDEAD and repairs the table; the other workers
  * carry on, and the table is consistent.
  */
-final class CriticalSectionKillSpec extends FpmTestCase
+final class CriticalSectionKillTest extends FpmTestCase
 {
     public function testWorkerKilledInsideTheCriticalSectionOthersCarryOnAndTheTableIsRepaired(): void
     {
@@ -36,7 +36,7 @@ final class CriticalSectionKillSpec extends FpmTestCase
         // It holds the table lock: an acquire from a root CLI blocks.
         $blocked = Cli::run(['try', $key, '2'], [], 1.5);
         self::assertSame(124, $blocked->exitCode(), 'an acquire should block while the worker is parked: '
-            . json_encode($blocked->lines));
+            . json_encode($blocked->lines()));
 
         $fpmLog = Stack::logFile('php-fpm.log');
         clearstatcache();

@@ -9,7 +9,7 @@ namespace Sluice\FpmTests;
  * acquire reclaims the dead owner's slot), max_execution_time raises a fatal
  * error (RSHUTDOWN runs: the lease is released at request end).
  */
-final class WorkerDeathSpec extends FpmTestCase
+final class WorkerDeathTest extends FpmTestCase
 {
     public function testRequestTerminateTimeoutKillsTheHolderAndTheNextAcquireReclaimsAtOnce(): void
     {
@@ -31,11 +31,11 @@ final class WorkerDeathSpec extends FpmTestCase
             $response = $http->poll(0.002)[0] ?? null;
         }
         self::assertNotNull($response, 'the victim request did not end');
-        self::assertSame(0, $watcher->wait(15), $watcher->stderr());
-        $holder = $watcher->lines[0];
+        self::assertSame(0, $watcher->wait(15)->exitCode, $watcher->stderr());
+        $holder = $watcher->lines()[0];
         $freed = $watcher->last();
-        self::assertSame('holder', $holder['result'], json_encode($watcher->lines));
-        self::assertSame('freed', $freed['result'], json_encode($watcher->lines));
+        self::assertSame('holder', $holder['result'], json_encode($watcher->lines()));
+        self::assertSame('freed', $freed['result'], json_encode($watcher->lines()));
         $pid = $holder['holder_pid'];
 
         // The client saw the worker die under it (nginx: 502), about 2 s in.

@@ -8,7 +8,7 @@ namespace Sluice\FpmTests;
  * never more than the limit hold at once, and the rest are told "throttled"
  * (429 + JSON), never an error.
  */
-final class LimitUnderLoadSpec extends FpmTestCase
+final class LimitUnderLoadTest extends FpmTestCase
 {
     public function testTwentyFourClientsHoldingTwoHundredMsNeverExceedLimitTwo(): void
     {

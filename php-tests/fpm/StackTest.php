@@ -4,11 +4,11 @@ declare(strict_types=1);
 namespace Sluice\FpmTests;
 
 /**
- * tools/stack is what tests, the demo and (later) the WordPress stack build
- * on: `up` on a running stack changes nothing, `down` on a stopped one is no
+ * tools/stack is what the tests, the demo, the benchmarks and the WordPress
+ * test bed (tools/wp-stack) build on: `up` on a running stack changes nothing, `down` on a stopped one is no
  * error, and `status` reports the pids it tracks.
  */
-final class StackSpec extends FpmTestCase
+final class StackTest extends FpmTestCase
 {
     public function testUpOnARunningStackKeepsItsProcessesAndDownTwiceIsNoError(): void
     {

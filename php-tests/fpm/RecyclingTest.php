@@ -9,7 +9,7 @@ namespace Sluice\FpmTests;
  * a reload that outlasts process_control_timeout (workers SIGTERMed while
  * holding). Afterwards no lease is leaked: released, or reclaimable by sweep().
  */
-final class RecyclingSpec extends FpmTestCase
+final class RecyclingTest extends FpmTestCase
 {
     public function testWorkersRecycledByMaxRequestsLeakNothing(): void
     {

@@ -3,6 +3,8 @@ declare(strict_types=1);
 
 namespace Sluice\FpmTests;
 
+use Sluice\Tests\Support\Segments;
+
 /**
  * A pool's php_admin_value[sluice.*] is what its workers use. PHP-FPM applies
  * pool values in each worker after the master has loaded the extension, so
@@ -10,7 +12,7 @@ namespace Sluice\FpmTests;
  * that, ini_get() would show the pool's segment while the worker used the
  * master's, and pools meant to be apart would share limits.
  */
-final class PoolSettingsSpec extends FpmTestCase
+final class PoolSettingsTest extends FpmTestCase
 {
     private const POOL_SEGMENT = 'sluice-fpm-pool';
 
@@ -34,7 +36,7 @@ final class PoolSettingsSpec extends FpmTestCase
             $r = Http::get("status.php?key=$key");
             return ($r['body']['status'][$key]['active'] ?? 0) === 1 ? $r['body'] : null;
         }, 10.0, "a worker holding $key", $http);
-        self::assertSame('/sluice.v1.' . self::POOL_SEGMENT, $seen['info']['name']);
+        self::assertSame(Segments::shmName(self::POOL_SEGMENT), $seen['info']['name']);
         self::assertFileExists(Stack::segmentFile(self::POOL_SEGMENT));
         self::assertArrayNotHasKey($key, self::status(), "the php.ini segment (the CLI's) knows nothing of the pool's key");
         $done = $http->waitAll();
