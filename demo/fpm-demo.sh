@@ -26,9 +26,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 tools/build-ext >/dev/null
-. tools/stack.d/snapshot.bash
-snapshot_exit_message="fpm-demo: bringing the stack down"
-snapshot_take demo/fpm-www sluice-fpm-demo
+. tools/stack.d/sluice.bash
+stack_exit_message="fpm-demo: bringing the stack down"
+stack_snapshot_take demo/fpm-www sluice-fpm-demo
 ini=("sluice.segment=$segment" sluice.file_mode=0660 sluice.group=www-data)
 echo "fpm-demo: starting the stack (MariaDB, PHP-FPM with $work/sluice.so, nginx on $DEMO_URL)" >&2
 SLUICE_EXT=$work/sluice.so SLUICE_DOCROOT=$work/www SLUICE_FPM_WORKERS=$DEMO_WORKERS \
