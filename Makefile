@@ -13,7 +13,7 @@ demo: deps ext
 
 # The same story with plain `php` processes.
 demo-cli: deps ext
-	$(PHP_EXT) -d sluice.segment=demo-cli-$$$$ demo/contention.php; rc=$$?; rm -f /dev/shm/sluice.v1.demo-cli-*; exit $$rc
+	. tools/stack.d/sluice.bash; seg=demo-cli-$$$$; $(PHP_EXT) -d sluice.segment=$$seg demo/contention.php; rc=$$?; sluice_remove_segment $(EXT) $$seg; exit $$rc
 
 test: deps test-core test-sanitizers test-php test-fpm
 	@echo "make test: every suite passed"
