@@ -5,7 +5,7 @@ JOBS ?= 2
 EXT := $(CURDIR)/ext-build/modules/sluice.so
 PHP_EXT := php -d extension=$(EXT)
 
-.PHONY: demo demo-cli test deps core ext test-core test-sanitizers test-php test-fpm bench bench-core bench-php bench-fpm chaos clean
+.PHONY: demo demo-cli test deps phpstan core ext test-core test-sanitizers test-php test-fpm bench bench-core bench-php bench-fpm chaos clean
 
 # PHP-FPM behind nginx on loopback, HTTP clients contending, a holding worker killed half-way.
 demo: deps ext
@@ -15,7 +15,7 @@ demo: deps ext
 demo-cli: deps ext
 	. tools/stack.d/sluice.bash; seg=demo-cli-$$$$; $(PHP_EXT) -d sluice.segment=$$seg demo/contention.php; rc=$$?; sluice_remove_segment $(EXT) $$seg; exit $$rc
 
-test: deps test-core test-sanitizers test-php test-fpm
+test: deps phpstan test-core test-sanitizers test-php test-fpm
 	@echo "make test: every suite passed"
 
 deps:
@@ -39,6 +39,10 @@ test-sanitizers:
 	cmake -S . -B build-tsan -DSANITIZE=thread >/dev/null
 	cmake --build build-tsan -j$(JOBS)
 	cd build-tsan && SLUICE_STRESS_OPS=20000 ctest --output-on-failure -j1
+
+# Static analysis of wp-plugin/sluice (level 8) against the WordPress, Action Scheduler and extension APIs.
+phpstan:
+	tools/phpstan/run
 
 test-php: ext
 	tools/run-php-tests

@@ -33,7 +33,11 @@ use SluiceWP\Queue\ActionSchedulerQueue;
 use SluiceWP\Settings\AiWorkFilter;
 use SluiceWP\Settings\Config;
 
-/** The objects of this request, built on first use. */
+/**
+ * The objects of this request, built on first use.
+ *
+ * @return \stdClass&object{dataMachine: DataMachine, config: Config, backends: BackendChoice, eventLog: EventLog, gate: ?Gate}
+ */
 function sluice_services(): object
 {
     static $services = null;

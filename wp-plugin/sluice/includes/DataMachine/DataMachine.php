@@ -169,7 +169,11 @@ final class DataMachine implements WorkClassifier, Defaults
         return array_values(array_map(static fn ($mode) => sanitize_key((string) $mode), $modes));
     }
 
-    /** Applies one of Data Machine's own limiter filters with Sluice's neutraliser standing aside. */
+    /**
+     * Applies one of Data Machine's own limiter filters with Sluice's neutraliser standing aside.
+     *
+     * @param non-empty-string $filter
+     */
     private function readOwn(string $filter, int $value, string $provider): int
     {
         $this->readingDefaults = true;

@@ -30,6 +30,7 @@ final class ActionSchedulerQueue implements Queue
 
     public function pendingAction(int $id): ?QueuedAction
     {
+        /** @var \ActionScheduler_Store $store (the stubs leave store() untyped; it returns ActionScheduler_Store::instance()) */
         $store = \ActionScheduler::store();
         try {
             $status = $store->get_status((string) $id);

@@ -74,7 +74,11 @@ final class Config implements Limits
         return max($this->throttleDelay(), $max);
     }
 
-    /** Hooks an operator marked as AI work in the settings (besides Data Machine's AI steps). @return list<string> */
+    /**
+     * Hooks an operator marked as AI work in the settings (besides Data Machine's AI steps).
+     *
+     * @return list<string>
+     */
     public function aiHooks(): array
     {
         $hooks = $this->option('ai_hooks');
