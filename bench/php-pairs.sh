@@ -6,7 +6,7 @@
 # start: one already running in its state dir is used as it is and left up.
 #
 # Env: SLUICE_BENCH_PAIRS_STACK_DIR (/tmp/sluice-bench-pairs),
-#      SLUICE_BENCH_PAIRS_HTTP_PORT (8095), SLUICE_BENCH_PAIRS_DB_PORT (3313)
+#      SLUICE_BENCH_PAIRS_HTTP_PORT (8096), SLUICE_BENCH_PAIRS_DB_PORT (3314)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/stack.d/sluice.bash
@@ -24,8 +24,8 @@ trap 'exit 143' TERM
 
 if [ -z "${SLUICE_DB_HOST:-}" ]; then
   export SLUICE_STACK_DIR=${SLUICE_BENCH_PAIRS_STACK_DIR:-/tmp/sluice-bench-pairs}
-  export SLUICE_HTTP_PORT=${SLUICE_BENCH_PAIRS_HTTP_PORT:-8095}
-  export SLUICE_DB_PORT=${SLUICE_BENCH_PAIRS_DB_PORT:-3313}
+  export SLUICE_HTTP_PORT=${SLUICE_BENCH_PAIRS_HTTP_PORT:-8096}
+  export SLUICE_DB_PORT=${SLUICE_BENCH_PAIRS_DB_PORT:-3314}
   # status: 0 all running (someone's: use it), 3 none running (ours to start
   # and stop), 1 partly running (someone's, half up: leave it alone).
   rc=0

@@ -10,11 +10,12 @@
 # that has the earlier one loaded keeps it.
 #
 # Why a snapshot: tools/build-ext never rewrites sluice.so in place (it
-# unlinks the old file before make links a new one, so running processes keep
-# the inode they mapped), but several people and scripts build in this tree at
-# once, and a run that starts PHP processes over minutes (FPM restarts, CLI
-# children) must load the same build in every one of them, not whatever the
-# latest rebuild left in ext-build/. The copy is also readable by the users
+# unlinks the old file before make installs a new one, so running processes
+# keep the inode they mapped), but several people and scripts build in this
+# tree at once, and a run that starts PHP processes over minutes (FPM
+# restarts, CLI children) must load the same build in every one of them, not
+# whatever the latest rebuild left in ext-build/ (a layout bump would put them
+# on different segments; a failed rebuild leaves no sluice.so there at all). The copy is also readable by the users
 # the tests and FPM's pool run as (www-data, nobody), wherever the checkout is.
 sluice_snapshot_ext() {
   local dir=$1 src=${2:-ext-build/modules/sluice.so}
