@@ -8,8 +8,8 @@ use Sluice\Tests\Support\Segments;
 
 /**
  * Drives tools/stack for the FPM suite: its own state dir and ports (so it
- * never meets another stack on the machine), this suite's docroot, the built
- * extension, and per-test FPM settings. ensure() restarts FPM only when a test
+ * never meets another stack on the machine), this suite's docroot, the run's
+ * snapshot of the extension, and per-test FPM settings. ensure() restarts FPM only when a test
  * asks for settings other than the running ones; the bootstrap brings the
  * stack down when PHPUnit exits.
  */
