@@ -5,13 +5,18 @@ JOBS ?= 2
 EXT := $(CURDIR)/ext-build/modules/sluice.so
 PHP_EXT := php -d extension=$(EXT)
 
-.PHONY: demo demo-cli test deps phpstan core ext test-core test-sanitizers test-php test-fpm bench bench-core bench-php bench-fpm chaos clean
+.PHONY: demo demo-fpm demo-cli test deps phpstan core ext test-core test-sanitizers test-php test-fpm bench bench-core bench-php bench-fpm bench-gate bench-burnin chaos clean
 
-# PHP-FPM behind nginx on loopback, HTTP clients contending, a holding worker killed half-way.
+# The burn-in: Debian's WordPress + the Data Machine fixture + a fake provider that takes one request at a
+# time; three flows through 4 CLI queue runners, Data Machine's own limiter (Sluice off) then Sluice (on).
 demo: deps ext
+	demo/burn-in.sh
+
+# The extension alone under PHP-FPM behind nginx: HTTP clients contending, a holding worker killed half-way.
+demo-fpm: deps ext
 	demo/fpm-demo.sh
 
-# The same story with plain `php` processes.
+# The extension's story with plain `php` processes.
 demo-cli: deps ext
 	. tools/stack.d/sluice.bash; seg=demo-cli-$$$$; $(PHP_EXT) -d sluice.segment=$$seg demo/contention.php; rc=$$?; sluice_remove_segment $(EXT) $$seg; exit $$rc
 
@@ -50,7 +55,7 @@ test-php: ext
 test-fpm: ext
 	tools/run-fpm-tests
 
-bench: bench-core bench-php bench-fpm
+bench: bench-core bench-php bench-fpm bench-gate
 
 bench-core:
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSLUICE_BENCH=ON -DSLUICE_TESTS=OFF >/dev/null
@@ -62,6 +67,15 @@ bench-php: ext
 
 bench-fpm: ext
 	bench/fpm-gate.sh
+
+# The WordPress gate: its cost per action (admit, defer), SQL queries per AI action with and without Data
+# Machine's limiter, queries per deferral, makespan / ideal.
+bench-gate: deps ext
+	bench/gate.sh
+
+# The burn-in once with Sluice on; its last line is the machine-readable summary.
+bench-burnin: deps ext
+	bench/burnin.sh
 
 # The 10,000-kill chaos run reported in README (CI runs 300 through ctest).
 chaos: core

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# `make bench-burnin`: the burn-in (demo/burn-in.sh) once with Sluice on, on a
+# test bed of its own, with bench/gate-probe.php counting SQL queries per AI
+# action. Its LAST line:
+#   makespan_ratio=<makespan / ideal> failed=<n> processed=<n>/<N> max_in_flight=<n> limit=<n>
+#   deferrals=<n> queries_per_ai_action=<x> action_scheduler=<which, version>
+# (ideal = N items x service time / limit). Arguments go to demo/burn-in.php.
+# Env: SLUICE_ACTION_SCHEDULER_DIR, a real Action Scheduler (see tools/wordpress).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export SLUICE_BURNIN_STACK_DIR=${SLUICE_BENCH_BURNIN_STACK_DIR:-/tmp/sluice-bench-burnin}
+export SLUICE_BURNIN_HTTP_PORT=${SLUICE_BENCH_BURNIN_HTTP_PORT:-8100}
+export SLUICE_BURNIN_DB_PORT=${SLUICE_BENCH_BURNIN_DB_PORT:-3317}
+export SLUICE_BURNIN_PROVIDER_PORT=${SLUICE_BENCH_BURNIN_PROVIDER_PORT:-8101}
+export SLUICE_BURNIN_MU_PLUGIN=bench/gate-probe.php
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+set +e
+demo/burn-in.sh --modes=on --probe --summary "$@" 2>&1 | tee "$out"
+rc=${PIPESTATUS[0]}
+set -e
+# The summary stays the last line, after the bed's shutdown message.
+grep '^makespan_ratio=' "$out" | tail -n 1 || { echo "bench-burnin: no summary line" >&2; exit 1; }
+exit "$rc"

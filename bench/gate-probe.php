@@ -1,0 +1,111 @@
+<?php
+/**
+ * Plugin Name: Sluice bench probe (BENCH ONLY)
+ * Description: Must-use plugin that bench/gate.sh and `make bench-burnin` add to the test site (never shipped, never in the test suites). Per queued action it measures the time spent in the action_scheduler_before_execute listeners around Sluice's (Sluice listens at priority 1; this probe at 0 and 2), the time of Sluice's release listener (after_execute, priority 1) the same way, and the SQL queries ($wpdb->num_queries) from before_execute to the action's end (after_execute, execution_ignored or failed_execution). One JSON line per action goes to <dir>/samples-<pid>.jsonl, dir from the option sluice_bench_probe_dir (nothing is written while it is unset).
+ *
+ * The option sluice_bench_keep_dm_limiter (true) removes Sluice's neutraliser of Data Machine's limiter, so both limiters act at once.
+ */
+
+declare(strict_types=1);
+
+defined('ABSPATH') || exit;
+
+/** @return array<string, mixed> the action in flight: what the probe learned about it so far */
+function sluice_bench_probe(?array $set = null): array
+{
+    static $current = [];
+    if ($set !== null) {
+        $current = $set;
+    }
+    return $current;
+}
+
+add_action('action_scheduler_before_execute', static function ($actionId): void {
+    global $wpdb;
+    sluice_bench_probe(['id' => (int) $actionId, 'q0' => $wpdb->num_queries, 't0' => hrtime(true), 'decision' => null, 'step' => null, 'parked' => false]);
+}, 0, 1);
+add_action('action_scheduler_before_execute', static function ($actionId): void {
+    $t = hrtime(true);
+    $p = sluice_bench_probe();
+    if (($p['id'] ?? 0) === (int) $actionId) {
+        $p['gate_us'] = ($t - $p['t0']) / 1000;
+        sluice_bench_probe($p);
+    }
+}, 2, 1);
+
+add_action('sluice_gate_decision', static function (string $decision, int $actionId): void {
+    $p = sluice_bench_probe();
+    if (($p['id'] ?? 0) === $actionId) {
+        $p['decision'] = $decision;
+        sluice_bench_probe($p);
+    }
+}, 10, 2);
+add_action('datamachine_fixture_step_started', static function ($jobId, $flowStepId, $type): void {
+    $p = sluice_bench_probe();
+    if ($p !== []) {
+        $p['step'] = (string) $type;
+        sluice_bench_probe($p);
+    }
+}, 10, 3);
+add_action('datamachine_log', static function ($level, $message): void {
+    $p = sluice_bench_probe();
+    if ($p !== [] && $message === 'Pipeline AI step deferred by concurrency limit') {
+        $p['parked'] = true; // Data Machine's own limiter parked the step
+        sluice_bench_probe($p);
+    }
+}, 10, 2);
+
+// Sluice's release listener (priority 1 on each end hook) timed like the gate.
+add_action('action_scheduler_after_execute', static function (): void {
+    $p = sluice_bench_probe();
+    if ($p !== []) {
+        $p['r0'] = hrtime(true);
+        sluice_bench_probe($p);
+    }
+}, 0, 0);
+add_action('action_scheduler_after_execute', static function (): void {
+    $t = hrtime(true);
+    $p = sluice_bench_probe();
+    if (isset($p['r0'])) {
+        $p['release_us'] = ($t - $p['r0']) / 1000;
+        sluice_bench_probe($p);
+    }
+}, 2, 0);
+
+foreach (['action_scheduler_after_execute' => 'complete', 'action_scheduler_execution_ignored' => 'ignored', 'action_scheduler_failed_execution' => 'failed'] as $hook => $end) {
+    add_action($hook, static function ($actionId) use ($end): void {
+        global $wpdb;
+        $queries = $wpdb->num_queries;
+        $p = sluice_bench_probe();
+        if (($p['id'] ?? 0) !== (int) $actionId) {
+            return;
+        }
+        sluice_bench_probe([]);
+        $dir = get_option('sluice_bench_probe_dir');
+        if (!is_string($dir) || $dir === '' || !is_dir($dir)) {
+            return;
+        }
+        $action = ActionScheduler::store()->fetch_action((string) $actionId);
+        $row = [
+            'id' => (int) $actionId,
+            'hook' => $action->get_hook(),
+            'end' => $end,
+            'decision' => $p['decision'],
+            'step' => $p['step'],
+            'parked' => $p['parked'],
+            'queries' => $queries - $p['q0'],
+            'gate_us' => $p['gate_us'] ?? null,
+            'release_us' => $p['release_us'] ?? null,
+        ];
+        file_put_contents($dir . '/samples-' . getmypid() . '.jsonl', json_encode($row) . "\n", FILE_APPEND | LOCK_EX);
+    }, 1000, 1);
+}
+
+// Both limiters at once: Sluice's neutraliser of Data Machine's limiter (priority PHP_INT_MAX) goes.
+add_action('plugins_loaded', static function (): void {
+    if (get_option('sluice_bench_keep_dm_limiter')) {
+        foreach (['datamachine_pipeline_ai_concurrency_limit', 'datamachine_pipeline_ai_provider_concurrency_limit', 'datamachine_pipeline_ai_concurrency_lease_ttl'] as $filter) {
+            remove_all_filters($filter, PHP_INT_MAX);
+        }
+    }
+}, 21);

@@ -1,0 +1,240 @@
+<?php
+/**
+ * The burn-in: Data Machine's three-flow shape (the fixture: fetch -> ai ->
+ * publish, one job per item) run by N concurrent CLI queue runners (and a
+ * WP-Cron run through PHP-FPM now and then) against a fake provider that
+ * saturates above the limit, once per configuration. Used by
+ * demo/burn-in.php (`make demo`, `make bench-burnin`, bench/r5-load.sh) and
+ * bench/gate.php. Runs inside the test site's WordPress (php-tests/wp/bootstrap.php)
+ * and drives it through php-tests/wp/Support (Runner, Site, Provider).
+ */
+
+declare(strict_types=1);
+
+namespace Sluice\Demo;
+
+use Sluice\WpTests\Support\Provider;
+use Sluice\WpTests\Support\Runner;
+use Sluice\WpTests\Support\Site;
+
+final class BurnIn
+{
+    /** What every phase shares; a phase may override any of it. */
+    public const DEFAULTS = [
+        'flows' => 3,
+        'items' => 4,            // per flow
+        'runners' => 4,          // concurrent CLI queue runners
+        'latency_ms' => 1000,    // the provider's service time
+        'limit' => 1,            // what the provider takes (saturate_above) and Sluice's limit
+        'request_timeout' => 3,  // the fixture's AI request timeout (cURL 28 after it)
+        'retry_base_delay' => 1, // the fixture's JobRetryPolicy back-off base
+        'max_attempts' => 3,
+        'throttle_delay' => 1,   // Sluice's first deferral delay
+        'throttle_delay_max' => 2,
+        'cron_every' => 5.0,     // a WP-Cron run through PHP-FPM every so many seconds (0: none)
+        'batch_size' => 1,       // Data Machine's queue_tuning: actions per claim; runners + 1 concurrent batches
+        'timeout' => 100.0,
+        'live' => true,          // a live line every 0.5 s
+        'probe_dir' => null,     // bench/gate-probe.php's samples go there
+    ];
+
+    /**
+     * One configuration, from a clean site to every job finished.
+     *
+     * @param array<string, mixed> $phase DEFAULTS plus: sluice (bool), dm_limit (int|null: Data Machine's
+     *        pipeline_ai_concurrency_limit, null = its default), dm_throttle_delay (int|null), keep_dm_limiter (bool)
+     * @return array<string, mixed> the measured figures
+     */
+    public static function run(string $label, array $phase): array
+    {
+        $p = $phase + self::DEFAULTS;
+        Site::reset();
+        Provider::reset((int) $p['latency_ms'], (int) $p['limit']);
+        $dataMachine = ['queue_tuning' => ['batch_size' => (int) $p['batch_size'], 'concurrent_batches' => (int) $p['runners'] + 1]];
+        if (isset($p['dm_limit'])) {
+            $dataMachine['pipeline_ai_concurrency_limit'] = (int) $p['dm_limit'];
+        }
+        if (isset($p['dm_throttle_delay'])) {
+            $dataMachine['pipeline_ai_throttle_delay'] = (int) $p['dm_throttle_delay'];
+        }
+        $sluice = ['enabled' => (bool) $p['sluice']];
+        if ($p['sluice']) {
+            $sluice += ['site_limit' => (int) $p['limit'], 'throttle_delay' => (int) $p['throttle_delay'], 'throttle_delay_max' => (int) $p['throttle_delay_max']];
+        }
+        Site::configure($dataMachine, [
+            'request_timeout' => (float) $p['request_timeout'],
+            'retry_base_delay' => (int) $p['retry_base_delay'],
+            'max_attempts' => (int) $p['max_attempts'],
+        ], $sluice);
+        update_option('sluice_bench_keep_dm_limiter', !empty($p['keep_dm_limiter']), true);
+        update_option('sluice_bench_probe_dir', (string) ($p['probe_dir'] ?? ''), true);
+
+        $total = (int) $p['flows'] * (int) $p['items'];
+        $start = microtime(true);
+        for ($f = 1; $f <= (int) $p['flows']; $f++) {
+            datamachine_fixture_start_flow((string) $f, (int) $p['items']);
+        }
+        $cron = null;
+        $cronRuns = 0;
+        $lastCron = $start;
+        $lastLive = 0.0;
+        $timedOut = null;
+        $done = static function () use ($p, $label, $start, $total, &$cron, &$cronRuns, &$lastCron, &$lastLive): bool {
+            $now = microtime(true);
+            if ($p['cron_every'] > 0 && $now - $lastCron >= $p['cron_every'] && ($cron === null || !$cron->running())) {
+                $cron = Runner::wpCron(); // kept until the next one: a dropped Runner is killed
+                $cronRuns++;
+                $lastCron = $now;
+            }
+            // Finished: every job completed or failed, or nothing left queued that could move one (stranded jobs).
+            $finished = Site::unfinishedJobs() === 0 || self::queuedSteps() === 0;
+            if ($p['live'] && ($now - $lastLive >= 0.5 || $finished)) {
+                $lastLive = $now;
+                fwrite(STDOUT, self::liveLine($label, $now - $start, $total, (bool) $p['sluice'], (int) $p['limit'], $p['dm_limit'] ?? 3) . "\n");
+            }
+            return $finished;
+        };
+        try {
+            $makespan = Runner::until($done, (int) $p['runners'], (float) $p['timeout']);
+        } catch (\RuntimeException $e) {
+            $makespan = microtime(true) - $start;
+            $timedOut = $e->getMessage();
+        }
+        if ($cron !== null) {
+            $cron->wait(60.0);
+        }
+        $provider = Provider::stats();
+        $statuses = Site::jobStatuses();
+        $failed = 0;
+        foreach ($statuses as $status => $n) {
+            $failed += str_starts_with($status, 'failed') ? $n : 0;
+        }
+        $ideal = $total * ((int) $p['latency_ms'] / 1000) / (int) $p['limit'];
+        return [
+            'label' => $label,
+            'sluice' => (bool) $p['sluice'],
+            'limit' => $p['sluice'] ? (int) $p['limit'] : (int) ($p['dm_limit'] ?? 3),
+            'provider_limit' => (int) $p['limit'],
+            'items' => $total,
+            'runners' => (int) $p['runners'],
+            'makespan' => $makespan,
+            'ideal' => $ideal,
+            'timed_out' => $timedOut,
+            'jobs' => $statuses,
+            'completed' => $statuses['completed'] ?? 0,
+            'failed' => $failed,
+            'unfinished' => Site::unfinishedJobs(),
+            'stranded' => self::queuedSteps() === 0 ? Site::unfinishedJobs() : 0,
+            'processed' => Site::processedItems(),
+            'ai_request_failures' => self::dmLogCount("message IN ('Step failed, retry scheduled', 'Job failed after retries')"),
+            'sluice_deferrals' => count(Site::deferrals()),
+            'dm_deferrals' => self::dmLogCount("message = 'Pipeline AI step deferred by concurrency limit'"),
+            'provider' => $provider,
+            'max_in_flight' => (int) $provider['max_served_in_flight'],
+            'cron_runs' => $cronRuns,
+            'actions' => Site::actionStatuses('datamachine_execute_step'),
+        ];
+    }
+
+    /** Deferrals by whichever limiter acted. */
+    public static function deferrals(array $r): int
+    {
+        return $r['sluice_deferrals'] + $r['dm_deferrals'];
+    }
+
+    private static function liveLine(string $label, float $t, int $total, bool $sluice, int $limit, int $dmLimit): string
+    {
+        $statuses = Site::jobStatuses();
+        $failed = 0;
+        foreach ($statuses as $status => $n) {
+            $failed += str_starts_with($status, 'failed') ? $n : 0;
+        }
+        $stats = Provider::stats();
+        if ($sluice) {
+            $held = 0;
+            foreach (\Sluice\status() as $key) {
+                $held += $key['active'];
+            }
+            $slots = sprintf('Sluice slots held %d/%d', $held, $limit);
+            $deferred = count(Site::deferrals());
+        } else {
+            global $wpdb;
+            $rows = (int) $wpdb->get_var("SELECT COUNT(*) FROM {$wpdb->options} WHERE option_name LIKE 'datamachine\\_pipeline\\_ai\\_lease\\_%'");
+            $slots = sprintf('DM option leases %d/%d', $rows, $dmLimit);
+            $deferred = self::dmLogCount("message = 'Pipeline AI step deferred by concurrency limit'");
+        }
+        return sprintf(
+            '%-11s %5.1fs  done %3d/%d  failed %2d  deferred %4d  provider in flight %d (stalled %d)  %s',
+            $label, $t, $statuses['completed'] ?? 0, $total, $failed, $deferred,
+            (int) $stats['served_in_flight'], (int) $stats['stalled_open'], $slots,
+        );
+    }
+
+    /** Data Machine's step and resume actions that are pending or running: 0 means no job can move any more. */
+    private static function queuedSteps(): int
+    {
+        global $wpdb;
+        return (int) $wpdb->get_var("SELECT COUNT(*) FROM {$wpdb->prefix}actionscheduler_actions WHERE hook IN ('datamachine_execute_step', 'datamachine_resume_ai_step') AND status IN ('pending', 'in-progress')");
+    }
+
+    private static function dmLogCount(string $where): int
+    {
+        global $wpdb;
+        return (int) $wpdb->get_var("SELECT COUNT(*) FROM {$wpdb->prefix}datamachine_logs WHERE $where");
+    }
+
+    /**
+     * bench/gate-probe.php's samples of one phase.
+     *
+     * @return list<array<string, mixed>>
+     */
+    public static function samples(string $dir): array
+    {
+        $rows = [];
+        foreach (glob($dir . '/samples-*.jsonl') ?: [] as $file) {
+            foreach (file($file, FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES) ?: [] as $line) {
+                $row = json_decode($line, true);
+                if (is_array($row)) {
+                    $rows[] = $row;
+                }
+            }
+        }
+        return $rows;
+    }
+
+    /** An AI step's action: Sluice decided on it, the fixture ran an AI step in it, or it is Data Machine's resume. */
+    public static function isAi(array $s): bool
+    {
+        return in_array($s['decision'], ['admit', 'defer', 'copy_refused'], true) || $s['step'] === 'ai' || $s['hook'] === 'datamachine_resume_ai_step';
+    }
+
+    /** @param list<float|int> $xs */
+    public static function mean(array $xs): ?float
+    {
+        return $xs === [] ? null : array_sum($xs) / count($xs);
+    }
+
+    /** @param list<float|int> $xs */
+    public static function median(array $xs): ?float
+    {
+        if ($xs === []) {
+            return null;
+        }
+        sort($xs);
+        $n = count($xs);
+        return $n % 2 ? (float) $xs[intdiv($n, 2)] : ($xs[$n / 2 - 1] + $xs[$n / 2]) / 2;
+    }
+
+    /** A fresh, empty folder that queue runners of both users (root CLI, www-data FPM) can write. */
+    public static function probeDir(string $name): string
+    {
+        $dir = sys_get_temp_dir() . '/sluice-bench-probe-' . getmypid() . '-' . $name;
+        if (is_dir($dir)) {
+            array_map('unlink', glob($dir . '/*') ?: []);
+        } else {
+            mkdir($dir, 0777, true);
+        }
+        chmod($dir, 01777);
+        return $dir;
+    }
+}

@@ -1,0 +1,118 @@
+<?php
+/**
+ * The burn-in's driver (run by demo/burn-in.sh on a test bed that is up):
+ * each mode is one run of demo/burn-in-lib.php's BurnIn from a clean site,
+ * with a live line every 0.5 s, then a comparison table.
+ *
+ *   off  Sluice disabled: Data Machine's own option-lease limiter at its defaults (limit 3)
+ *   on   Sluice enabled (limit --limit), Data Machine's limiter neutralised as Sluice does it
+ *
+ * Options: --modes=off,on --flows=3 --items=4 (per flow) --runners=4 --latency-ms=1000
+ *   --limit=1 (Sluice's limit and what the provider takes) --request-timeout=3 --timeout=100
+ *   --cron-every=5 --quiet (no live lines)
+ *   --summary   last line: makespan_ratio=... failed=... (make bench-burnin's contract)
+ *   --probe     count SQL queries per AI action (bench/gate-probe.php must be a must-use plugin)
+ *   --r5        the R5 load report: items lost, jobs failed, provider max in flight
+ */
+
+declare(strict_types=1);
+
+require dirname(__DIR__) . '/php-tests/wp/bootstrap.php';
+require __DIR__ . '/burn-in-lib.php';
+
+use Sluice\Demo\BurnIn;
+
+$opt = getopt('', ['modes:', 'flows:', 'items:', 'runners:', 'latency-ms:', 'limit:', 'request-timeout:', 'timeout:', 'cron-every:', 'quiet', 'summary', 'probe', 'r5']);
+$modes = explode(',', (string) ($opt['modes'] ?? 'off,on'));
+$phase = [
+    'flows' => (int) ($opt['flows'] ?? 3),
+    'items' => (int) ($opt['items'] ?? 4),
+    'runners' => (int) ($opt['runners'] ?? 4),
+    'latency_ms' => (int) ($opt['latency-ms'] ?? 1000),
+    'limit' => (int) ($opt['limit'] ?? 1),
+    'request_timeout' => (float) ($opt['request-timeout'] ?? 3),
+    'timeout' => (float) ($opt['timeout'] ?? 100),
+    'cron_every' => (float) ($opt['cron-every'] ?? 5),
+    'live' => !isset($opt['quiet']),
+];
+$which = sluice_test_action_scheduler_which();
+$total = $phase['flows'] * $phase['items'];
+printf("burn-in: %d flows x %d items = %d jobs (fetch -> ai -> publish), %d concurrent CLI queue runners + WP-Cron through PHP-FPM every %ss\n",
+    $phase['flows'], $phase['items'], $total, $phase['runners'], $phase['cron_every']);
+printf("burn-in: fake provider: %d ms per answer, takes %d at once (more stall into cURL 28 after the fixture's %ss request timeout)\n",
+    $phase['latency_ms'], $phase['limit'], $phase['request_timeout']);
+printf("burn-in: Action Scheduler: %s; extension sluice %s\n\n", $which, phpversion('sluice') ?: 'not loaded');
+
+$results = [];
+foreach ($modes as $mode) {
+    $config = match ($mode) {
+        'off' => ['sluice' => false, 'dm_limit' => null],
+        'on' => ['sluice' => true],
+        default => throw new InvalidArgumentException("unknown mode $mode (off, on)"),
+    };
+    $label = $mode === 'off' ? 'sluice OFF' : 'sluice ON';
+    printf("== %s: %s\n", $label, $mode === 'off'
+        ? "Data Machine's own limiter at its defaults (limit 3, 10 s throttle delay)"
+        : "Sluice gates AI steps, limit {$phase['limit']}; Data Machine's limiter neutralised");
+    $probeDir = isset($opt['probe']) ? BurnIn::probeDir($mode) : null;
+    $r = BurnIn::run($label, $config + $phase + ['probe_dir' => $probeDir]);
+    if ($probeDir !== null) {
+        $ai = array_filter(BurnIn::samples($probeDir), [BurnIn::class, 'isAi']);
+        $r['queries_per_ai_action'] = BurnIn::mean(array_column(array_filter($ai, static fn ($s) => $s['end'] !== 'ignored' && !$s['parked']), 'queries'));
+    }
+    if ($r['timed_out'] !== null) {
+        printf("   (stopped: %s)\n", $r['timed_out']);
+    }
+    echo "\n";
+    $results[$mode] = $r;
+}
+
+$rows = [
+    ['makespan (s, until no job could move)', static fn ($r) => sprintf('%.1f', $r['makespan'])],
+    ['ideal: items x service time / limit (s)', static fn ($r) => sprintf('%.1f', $r['ideal'])],
+    ['makespan / ideal', static fn ($r) => sprintf('%.2f', $r['makespan'] / $r['ideal'])],
+    ['jobs completed', static fn ($r) => "{$r['completed']}/{$r['items']}"],
+    ['jobs failed', static fn ($r) => (string) $r['failed']],
+    ['jobs stranded (processing, nothing queued)', static fn ($r) => (string) $r['stranded']],
+    ['AI request failures (cURL 28 -> retry)', static fn ($r) => (string) $r['ai_request_failures']],
+    ['items processed', static fn ($r) => "{$r['processed']}/{$r['items']}"],
+    ['provider max in flight (served)', static fn ($r) => "{$r['max_in_flight']} (takes {$r['provider_limit']})"],
+    ['provider requests stalled', static fn ($r) => (string) $r['provider']['stalled']],
+    ['deferrals', static fn ($r) => (string) BurnIn::deferrals($r) . ($r['sluice'] ? ' (Sluice)' : " (Data Machine)")],
+    ['WP-Cron runs through PHP-FPM', static fn ($r) => (string) $r['cron_runs']],
+];
+if (isset($opt['probe'])) {
+    $rows[] = ['SQL queries per AI action', static fn ($r) => $r['queries_per_ai_action'] === null ? '-' : sprintf('%.1f', $r['queries_per_ai_action'])];
+}
+$width = max(array_map(static fn ($row) => strlen($row[0]), $rows));
+$header = sprintf("%-{$width}s", 'burn-in (' . $total . ' items)');
+foreach ($results as $mode => $r) {
+    $header .= sprintf('  %26s', $mode === 'off' ? "OFF: Data Machine limit {$r['limit']}" : "ON: Sluice limit {$r['limit']}");
+}
+echo $header, "\n", str_repeat('-', strlen($header)), "\n";
+foreach ($rows as [$name, $cell]) {
+    $line = sprintf("%-{$width}s", $name);
+    foreach ($results as $r) {
+        $line .= sprintf('  %26s', $cell($r));
+    }
+    echo $line, "\n";
+}
+echo "\nAction Scheduler: $which\n";
+
+if (isset($opt['r5'])) {
+    $r = end($results);
+    // Lost: a job neither completed nor failed, or an item that was never processed.
+    $lostJobs = $r['unfinished'];
+    $lostItems = $r['items'] - $r['processed'];
+    printf("r5: items=%d runners=%d jobs_completed=%d jobs_failed=%d jobs_unfinished=%d items_processed=%d items_lost=%d provider_max_in_flight=%d limit=%d deferrals=%d makespan=%.1fs ideal=%.1fs ai_actions=%s\n",
+        $r['items'], $r['runners'], $r['completed'], $r['failed'], $lostJobs, $r['processed'], max($lostJobs, $lostItems),
+        $r['max_in_flight'], $r['limit'], BurnIn::deferrals($r), $r['makespan'], $r['ideal'], json_encode($r['actions']));
+}
+if (isset($opt['summary'])) {
+    $r = $results['on'] ?? end($results);
+    printf("makespan_ratio=%.2f failed=%d processed=%d/%d max_in_flight=%d limit=%d deferrals=%d queries_per_ai_action=%s action_scheduler=%s\n",
+        $r['makespan'] / $r['ideal'], $r['failed'], $r['processed'], $r['items'], $r['max_in_flight'], $r['limit'], BurnIn::deferrals($r),
+        isset($r['queries_per_ai_action']) ? sprintf('%.1f', $r['queries_per_ai_action']) : 'n/a', $which);
+}
+$bad = array_filter($results, static fn ($r) => $r['sluice'] && ($r['failed'] > 0 || $r['processed'] < $r['items'] || $r['max_in_flight'] > $r['limit']));
+exit($bad === [] ? 0 : 1);
