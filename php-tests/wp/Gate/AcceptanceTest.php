@@ -88,9 +88,12 @@ final class AcceptanceTest extends GateTestCase
         self::sluice(['site_limit' => 1]);
         Site::configure([], ['fail_mode' => 'fatal']);
         datamachine_fixture_start_flow('6', 1);
-        $runner = Runner::cli();
-        $runner->wait();
-        self::assertStringContainsString('datamachine_fixture_no_such_function', $runner->output());
+        Runner::cli()->wait();
+        [$step] = Site::aiActions();
+        self::assertSame('failed', $step['status']);
+        global $wpdb;
+        $log = (string) $wpdb->get_var($wpdb->prepare("SELECT message FROM {$wpdb->prefix}actionscheduler_logs WHERE action_id = %d AND message LIKE 'unexpected shutdown%%'", $step['action_id']));
+        self::assertStringContainsString('Maximum execution time', $log, 'the fatal-error monitor saw the E_ERROR');
         self::assertSame(0, self::keyStatus(self::siteKey())->active, 'the fatal error did not keep the slot');
         // Then the next AI step is admitted at once.
         Site::configure([], []);
@@ -131,6 +134,7 @@ final class AcceptanceTest extends GateTestCase
         self::assertStringContainsString('cURL error 28', $engine['retry']['last_message']);
         self::assertSame(0, self::keyStatus(self::siteKey())->active, 'the slot went back when the failed step ended');
         $hog->wait(10);
+        Provider::reset(latencyMs: 300, saturateAbove: 1);
         Runner::until(static fn () => Site::unfinishedJobs() === 0, 2, 60);
         self::assertSame(['completed' => 1], Site::jobStatuses(), 'the retry ran through the gate and completed');
     }

@@ -48,7 +48,9 @@ final class Site
      */
     public static function configure(array $dataMachine, array $knobs, ?array $sluice = null): void
     {
-        update_option('datamachine_settings', $dataMachine + ['default_provider' => 'fake']);
+        // Runners in parallel, one action a claim, as a site tuned for several runners.
+        $tuning = ['queue_tuning' => ['concurrent_batches' => 10, 'batch_size' => 1]];
+        update_option('datamachine_settings', $dataMachine + ['default_provider' => 'fake'] + $tuning);
         update_option('datamachine_fixture_knobs', $knobs);
         if ($sluice !== null) {
             update_option('sluice_settings', $sluice);
