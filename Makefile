@@ -5,7 +5,7 @@ JOBS ?= 2
 EXT := $(CURDIR)/ext-build/modules/sluice.so
 PHP_EXT := php -d extension=$(EXT)
 
-.PHONY: demo demo-fpm demo-cli test deps phpstan core ext test-core test-sanitizers test-php test-fpm bench bench-core bench-php bench-fpm bench-gate bench-burnin chaos clean
+.PHONY: demo demo-fpm demo-cli test deps phpstan core ext test-core test-sanitizers test-php test-fpm test-plugin bench bench-core bench-php bench-fpm bench-gate bench-burnin chaos clean
 
 # The burn-in: Debian's WordPress + the Data Machine fixture + a fake provider that takes one request at a
 # time; three flows through 4 CLI queue runners, Data Machine's own limiter (Sluice off) then Sluice (on).
@@ -20,7 +20,7 @@ demo-fpm: deps ext
 demo-cli: deps ext
 	. tools/stack.d/sluice.bash; seg=demo-cli-$$$$; $(PHP_EXT) -d sluice.segment=$$seg demo/contention.php; rc=$$?; sluice_remove_segment $(EXT) $$seg; exit $$rc
 
-test: deps phpstan test-core test-sanitizers test-php test-fpm
+test: deps phpstan test-core test-sanitizers test-php test-fpm test-plugin
 	@echo "make test: every suite passed"
 
 deps:
@@ -54,6 +54,11 @@ test-php: ext
 
 test-fpm: ext
 	tools/run-fpm-tests
+
+# The WordPress plugin's suites on a real WordPress (stack up, tests, stack down); honours
+# SLUICE_ACTION_SCHEDULER_DIR (a real Action Scheduler) and prints which Action Scheduler ran.
+test-plugin: deps ext
+	tools/run-plugin-tests
 
 bench: bench-core bench-php bench-fpm bench-gate
 
