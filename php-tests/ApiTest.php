@@ -192,7 +192,7 @@ final class ApiTest extends SluiceTestCase
         $info = \Sluice\segment_info();
         self::assertSame(['name', 'generation', 'size_bytes', 'max_keys', 'slots_per_key', 'max_leases',
             'key_count', 'leases_in_use', 'repairs'], array_keys($info));
-        self::assertSame('/sluice.v' . \Sluice\LAYOUT_VERSION . '.' . Segments::main(), $info['name']);
+        self::assertSame(Segments::shmName(Segments::main()), $info['name']);
         self::assertGreaterThanOrEqual(1, $info['generation']);
         self::assertSame(256, $info['max_keys']);
         self::assertSame(64, $info['slots_per_key']);
@@ -395,8 +395,7 @@ final class ApiTest extends SluiceTestCase
             PHP);
         [$before, $after] = $r->json();
         self::assertStringContainsString('Sluice support => enabled', $before);
-        self::assertStringContainsString('Shared memory name => /sluice.v' . \Sluice\LAYOUT_VERSION . '.' . Segments::main(),
-            $before);
+        self::assertStringContainsString('Shared memory name => ' . Segments::shmName(Segments::main()), $before);
         self::assertStringContainsString('Attached in this process => no', $before);
         self::assertStringContainsString('sluice.max_leases => 4096 => 4096', $before);
         self::assertStringContainsString('sluice.test_hooks => 1 => 1', $before);

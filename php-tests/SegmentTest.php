@@ -23,7 +23,7 @@ final class SegmentTest extends SluiceTestCase
     protected function tearDown(): void
     {
         foreach ($this->segments as $name) {
-            self::removeSegment($name);
+            Segments::remove($name);
         }
         foreach ($this->fifos as $path) {
             @unlink($path);
@@ -41,16 +41,6 @@ final class SegmentTest extends SluiceTestCase
     private function segment(string $purpose): string
     {
         return $this->segments[] = Segments::fresh($purpose);
-    }
-
-    /** Unlinks a segment and its init lock (their paths from the extension: they carry the layout version). */
-    private static function removeSegment(string $name): void
-    {
-        foreach ([\Sluice\segment_path($name), \Sluice\segment_path($name) . '.lock'] as $path) {
-            if (file_exists($path)) {
-                unlink($path);
-            }
-        }
     }
 
     /** Child code that reports the class and message of what $call throws, then proves it is alive. */
@@ -354,7 +344,7 @@ final class SegmentTest extends SluiceTestCase
                 array_column(Sluice\status()['u']['holders'] ?? [], 'pid')]), "\n";
             PHP, ['fifo' => $fifo], ['sluice.segment' => $segment]);
         $old->expectLine('held');
-        self::removeSegment($segment);
+        Segments::remove($segment);
         $newcomer = Child::start(<<<'PHP'
             $lease = (new Sluice\Limiter(['u' => 1]))->tryAcquire();
             echo $lease ? "held " . getmypid() . "\n" : "refused\n";
