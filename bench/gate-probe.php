@@ -28,7 +28,9 @@ add_action('action_scheduler_before_execute', static function ($actionId): void 
     $t = hrtime(true);
     $p = sluice_bench_probe();
     if (($p['id'] ?? 0) === (int) $actionId) {
+        global $wpdb;
         $p['gate_us'] = ($t - $p['t0']) / 1000;
+        $p['gate_queries'] = $wpdb->num_queries - $p['q0'];
         sluice_bench_probe($p);
     }
 }, 2, 1);
@@ -76,6 +78,7 @@ foreach (['action_scheduler_after_execute' => 'complete', 'action_scheduler_exec
     add_action($hook, static function ($actionId) use ($end): void {
         global $wpdb;
         $queries = $wpdb->num_queries;
+        $t = hrtime(true);
         $p = sluice_bench_probe();
         if (($p['id'] ?? 0) !== (int) $actionId) {
             return;
@@ -95,7 +98,9 @@ foreach (['action_scheduler_after_execute' => 'complete', 'action_scheduler_exec
             'parked' => $p['parked'],
             'queries' => $queries - $p['q0'],
             'gate_us' => $p['gate_us'] ?? null,
+            'gate_queries' => $p['gate_queries'] ?? null,
             'release_us' => $p['release_us'] ?? null,
+            'action_us' => ($t - $p['t0']) / 1000,
         ];
         file_put_contents($dir . '/samples-' . getmypid() . '.jsonl', json_encode($row) . "\n", FILE_APPEND | LOCK_EX);
     }, 1000, 1);

@@ -34,7 +34,8 @@ final class BurnIn
         'cron_every' => 5.0,     // a WP-Cron run through PHP-FPM every so many seconds (0: none)
         'batch_size' => 1,       // Data Machine's queue_tuning: actions per claim; runners + 1 concurrent batches
         'timeout' => 100.0,
-        'live' => true,          // a live line every 0.5 s
+        'live' => true,          // a live line every live_every seconds
+        'live_every' => 0.5,
         'probe_dir' => null,     // bench/gate-probe.php's samples go there
     ];
 
@@ -88,7 +89,7 @@ final class BurnIn
             }
             // Finished: every job completed or failed, or nothing left queued that could move one (stranded jobs).
             $finished = Site::unfinishedJobs() === 0 || self::queuedSteps() === 0;
-            if ($p['live'] && ($now - $lastLive >= 0.5 || $finished)) {
+            if ($p['live'] && ($now - $lastLive >= $p['live_every'] || $finished)) {
                 $lastLive = $now;
                 fwrite(STDOUT, self::liveLine($label, $now - $start, $total, (bool) $p['sluice'], (int) $p['limit'], $p['dm_limit'] ?? 3) . "\n");
             }

@@ -9,7 +9,8 @@
  *
  * Options: --modes=off,on --flows=3 --items=4 (per flow) --runners=4 --latency-ms=1000
  *   --limit=1 (Sluice's limit and what the provider takes) --request-timeout=3 --timeout=100
- *   --cron-every=5 --quiet (no live lines)
+ *   --cron-every=5 --throttle-delay=1 --throttle-delay-max=2 (Sluice's deferral delays)
+ *   --live-every=0.5 --quiet (no live lines)
  *   --summary   last line: makespan_ratio=... failed=... (make bench-burnin's contract)
  *   --probe     count SQL queries per AI action (bench/gate-probe.php must be a must-use plugin)
  *   --r5        the R5 load report: items lost, jobs failed, provider max in flight
@@ -22,7 +23,7 @@ require __DIR__ . '/burn-in-lib.php';
 
 use Sluice\Demo\BurnIn;
 
-$opt = getopt('', ['modes:', 'flows:', 'items:', 'runners:', 'latency-ms:', 'limit:', 'request-timeout:', 'timeout:', 'cron-every:', 'quiet', 'summary', 'probe', 'r5']);
+$opt = getopt('', ['modes:', 'flows:', 'items:', 'runners:', 'latency-ms:', 'limit:', 'request-timeout:', 'timeout:', 'cron-every:', 'throttle-delay:', 'throttle-delay-max:', 'live-every:', 'quiet', 'summary', 'probe', 'r5']);
 $modes = explode(',', (string) ($opt['modes'] ?? 'off,on'));
 $phase = [
     'flows' => (int) ($opt['flows'] ?? 3),
@@ -34,6 +35,9 @@ $phase = [
     'timeout' => (float) ($opt['timeout'] ?? 100),
     'cron_every' => (float) ($opt['cron-every'] ?? 5),
     'live' => !isset($opt['quiet']),
+    'live_every' => (float) ($opt['live-every'] ?? 0.5),
+    'throttle_delay' => (int) ($opt['throttle-delay'] ?? 1),
+    'throttle_delay_max' => (int) ($opt['throttle-delay-max'] ?? 2),
 ];
 $which = sluice_test_action_scheduler_which();
 $total = $phase['flows'] * $phase['items'];

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `make bench-gate`: the WordPress gate measured in one run, on a test bed of
+# its own (demo/burn-in.sh's, with bench/gate-probe.php as a must-use plugin):
+# the gate's time per action for admit and defer (the before_execute listeners
+# around Sluice's), SQL queries per AI action with Sluice alone and with Data
+# Machine's limiter also active, queries per deferral, makespan / ideal, and
+# their ratios. Arguments go to bench/gate.php (--items=8 --runners=4 ...).
+# Env: SLUICE_ACTION_SCHEDULER_DIR, a real Action Scheduler (see tools/wordpress).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export SLUICE_BURNIN_STACK_DIR=${SLUICE_BENCH_GATE_STACK_DIR:-/tmp/sluice-bench-gate}
+export SLUICE_BURNIN_HTTP_PORT=${SLUICE_BENCH_GATE_HTTP_PORT:-8102}
+export SLUICE_BURNIN_DB_PORT=${SLUICE_BENCH_GATE_DB_PORT:-3318}
+export SLUICE_BURNIN_PROVIDER_PORT=${SLUICE_BENCH_GATE_PROVIDER_PORT:-8103}
+export SLUICE_BURNIN_MU_PLUGIN=bench/gate-probe.php
+export SLUICE_BURNIN_DRIVER=bench/gate.php
+exec demo/burn-in.sh "$@"
