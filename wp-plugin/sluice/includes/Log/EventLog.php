@@ -39,6 +39,9 @@ final class EventLog implements ThrottleLog
             'attempt' => $event->attempt,
         ], ['%s', '%s', '%d', '%d', '%s', '%d', '%s', '%s', '%s', '%s', '%d', '%d', '%d', '%d']);
         $id = (int) $wpdb->insert_id;
+        if ($id === 0) {
+            error_log('Sluice: could not write a deferral to the event log: ' . $wpdb->last_error);
+        }
         if ($id > 0 && $id % self::PRUNE_EVERY === 0) {
             $this->prune($id);
         }
