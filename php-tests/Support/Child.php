@@ -43,6 +43,18 @@ final class Child extends Process
      */
     public static function start(string $code, array $vars = [], array $ini = []): self
     {
+        return new self(array_merge(self::phpCommand($ini), ['-r', self::withVariables($code, $vars)]));
+    }
+
+    /**
+     * $code preceded by one assignment per entry of $vars ($vars['key'] => $key,
+     * var_export()ed), so tests never splice values into code. The plugin's
+     * suite (php-tests/wp) starts its children with this too.
+     *
+     * @param array<string,mixed> $vars
+     */
+    public static function withVariables(string $code, array $vars): string
+    {
         $prelude = '';
         foreach ($vars as $name => $value) {
             if (!preg_match('/^[a-zA-Z_][a-zA-Z0-9_]*$/', $name)) {
@@ -50,7 +62,7 @@ final class Child extends Process
             }
             $prelude .= '$' . $name . ' = ' . var_export($value, true) . ";\n";
         }
-        return new self(array_merge(self::phpCommand($ini), ['-r', $prelude . $code]));
+        return $prelude . $code;
     }
 
     /** Starts a child and waits for it to end (see Process::wait()). */

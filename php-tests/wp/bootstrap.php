@@ -5,19 +5,16 @@
 // which loads the extension with the stack's segment.
 declare(strict_types=1);
 
-$wpDir = getenv('SLUICE_WP_DIR');
-if ($wpDir === false || !is_file($wpDir . '/wp-load.php')) {
-    fwrite(STDERR, "php-tests/wp: SLUICE_WP_DIR must name the test site (run tools/run-plugin-tests)\n");
-    exit(2);
-}
-$_SERVER['HTTP_HOST'] = '127.0.0.1';
-require $wpDir . '/wp-load.php';
+require __DIR__ . '/load-wordpress.php';
 
+// This suite's support, and the extension suite's (one process helper, one eventually()).
 spl_autoload_register(static function (string $class): void {
-    if (str_starts_with($class, 'Sluice\\WpTests\\')) {
-        $file = __DIR__ . '/' . str_replace('\\', '/', substr($class, strlen('Sluice\\WpTests\\'))) . '.php';
-        if (is_file($file)) {
-            require $file;
+    foreach (['Sluice\\WpTests\\' => __DIR__, 'Sluice\\Tests\\Support\\' => dirname(__DIR__) . '/Support'] as $prefix => $dir) {
+        if (str_starts_with($class, $prefix)) {
+            $file = $dir . '/' . str_replace('\\', '/', substr($class, strlen($prefix))) . '.php';
+            if (is_file($file)) {
+                require $file;
+            }
         }
     }
 });

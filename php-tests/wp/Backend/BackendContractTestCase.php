@@ -3,7 +3,7 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Backend;
 
-use PHPUnit\Framework\TestCase;
+use Sluice\Tests\Support\SluiceTestCase;
 use Sluice\WpTests\Support\Runner;
 use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\Holder;
@@ -18,20 +18,14 @@ use SluiceWP\Backend\Refusal;
  * process. Tests keep every Lease in a variable while it should be held: a
  * backend may release a lease whose object is dropped (the native one does).
  */
-abstract class BackendContractTestCase extends TestCase
+abstract class BackendContractTestCase extends SluiceTestCase
 {
     abstract protected function backend(): Backend;
 
     /** PHP code that leaves the same kind of Backend in $backend, for child processes. */
     abstract protected function childBackendCode(): string;
 
-    /** A key no other test uses. */
-    protected static function key(string $prefix = 'contract'): string
-    {
-        return 'test/' . $prefix . ':' . bin2hex(random_bytes(6));
-    }
-
-    private function statusOf(string $key): KeyStatus
+    private function keyStatus(string $key): KeyStatus
     {
         $keys = $this->backend()->operatorView()->keys();
         self::assertArrayHasKey($key, $keys);
@@ -68,7 +62,7 @@ abstract class BackendContractTestCase extends TestCase
         $refused = $b->tryAcquire([$site => 3, $provider => 1], 60, 'b');
         self::assertInstanceOf(Refusal::class, $refused);
         self::assertSame($provider, $refused->key);
-        self::assertSame(1, $this->statusOf($site)->active, 'a refused request takes nothing');
+        self::assertSame(1, $this->keyStatus($site)->active, 'a refused request takes nothing');
     }
 
     public function testReleaseAndRenewAnswerWhetherTheLeaseWasHeld(): void
@@ -92,7 +86,7 @@ abstract class BackendContractTestCase extends TestCase
         $lease = $b->tryAcquire([$key => 2], 60, 'action 7 / job 3 / fake');
         self::assertInstanceOf(Lease::class, $lease);
         $b->requestStarted($lease, 30);
-        $status = $this->statusOf($key);
+        $status = $this->keyStatus($key);
         self::assertSame([$key, 2, 1], [$status->key, $status->limit, $status->active]);
         self::assertGreaterThanOrEqual(1, $status->acquired);
         self::assertCount(1, $status->holders);
@@ -116,7 +110,7 @@ abstract class BackendContractTestCase extends TestCase
         self::assertTrue($view->releaseToken($a->token));
         self::assertFalse($view->releaseToken($a->token));
         self::assertSame(2, $view->reset($key));
-        self::assertSame(0, $this->statusOf($key)->active);
+        self::assertSame(0, $this->keyStatus($key)->active);
         self::assertFalse($b->release($others[0]), 'a reset lease is no longer held');
         self::assertSame(0, $view->sweep(), 'nothing dead or expired to sweep');
     }

@@ -3,7 +3,7 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Gate;
 
-use PHPUnit\Framework\TestCase;
+use Sluice\Tests\Support\SluiceTestCase;
 use Sluice\WpTests\Support\Provider;
 use Sluice\WpTests\Support\Site;
 use Sluice\WpTests\Support\Runner;
@@ -16,7 +16,7 @@ use SluiceWP\Backend\NativeBackend;
  * the fake provider answering in 300 ms and never saturating; it ends by
  * checking that Sluice's own code logged no PHP error, warning or notice.
  */
-abstract class GateTestCase extends TestCase
+abstract class GateTestCase extends SluiceTestCase
 {
     protected function setUp(): void
     {
@@ -75,17 +75,5 @@ abstract class GateTestCase extends TestCase
     protected static function keyStatus(string $key): ?KeyStatus
     {
         return (new NativeBackend())->operatorView()->keys()[$key] ?? null;
-    }
-
-    /** Polls until $condition holds, or fails after $timeout seconds. */
-    protected static function eventually(callable $condition, float $timeout, string $what): void
-    {
-        $deadline = microtime(true) + $timeout;
-        while (!$condition()) {
-            if (microtime(true) > $deadline) {
-                self::fail("timed out after {$timeout}s waiting for $what");
-            }
-            usleep(50000);
-        }
     }
 }

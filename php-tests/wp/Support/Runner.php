@@ -4,6 +4,7 @@ declare(strict_types=1);
 namespace Sluice\WpTests\Support;
 
 use RuntimeException;
+use Sluice\Tests\Support\Child;
 
 /**
  * A process of its own for the plugin's tests: a queue runner as production
@@ -38,14 +39,7 @@ final class Runner
      */
     public static function php(string $code, array $vars = []): self
     {
-        $prelude = '';
-        foreach ($vars as $name => $value) {
-            if (!preg_match('/^[a-zA-Z_][a-zA-Z0-9_]*$/', $name)) {
-                throw new \InvalidArgumentException("bad variable name $name");
-            }
-            $prelude .= '$' . $name . ' = ' . var_export($value, true) . ";\n";
-        }
-        return new self('exec ' . escapeshellarg(PHP_BINARY) . ' -r ' . escapeshellarg($prelude . $code));
+        return new self('exec ' . escapeshellarg(PHP_BINARY) . ' -r ' . escapeshellarg(Child::withVariables($code, $vars)));
     }
 
     /** Waits until the output has the line $line (the process announces a state). */
@@ -139,13 +133,15 @@ final class Runner
 
     /**
      * Keeps $count CLI runners going (a finished one is replaced, as cron
-     * ticks would) until $done returns true or $timeoutSeconds pass.
-     * Returns the seconds it took; throws on timeout or on a runner that
-     * exited non-zero.
+     * ticks would) until $done returns true or $timeoutSeconds pass; with
+     * $wpCron, a WP-Cron run through PHP-FPM joins them every second, as a
+     * site's system cron would. Returns the seconds it took; throws on
+     * timeout or on a runner that exited non-zero.
      */
-    public static function until(callable $done, int $count = 3, float $timeoutSeconds = 120.0, string $context = 'WP CLI'): float
+    public static function until(callable $done, int $count = 3, float $timeoutSeconds = 120.0, string $context = 'WP CLI', bool $wpCron = false): float
     {
         $start = microtime(true);
+        $nextCron = $start;
         /** @var list<self> $runners */
         $runners = [];
         try {
@@ -163,6 +159,10 @@ final class Runner
                 }
                 while (count($runners) < $count) {
                     $runners[] = self::cli($context);
+                }
+                if ($wpCron && microtime(true) >= $nextCron) {
+                    $runners[] = self::wpCron();
+                    $nextCron = microtime(true) + 1.0;
                 }
                 usleep(100000);
             }

@@ -61,9 +61,18 @@ final class Site
     public static function jobStatuses(): array
     {
         global $wpdb;
-        $rows = $wpdb->get_results("SELECT status, COUNT(*) AS n FROM {$wpdb->prefix}datamachine_jobs GROUP BY status", ARRAY_A);
+        return self::countsByStatus("SELECT status, COUNT(*) AS n FROM {$wpdb->prefix}datamachine_jobs GROUP BY status");
+    }
+
+    /**
+     * @param string $sql a query selecting `status` and a count `n`
+     * @return array<string, int> status => count
+     */
+    private static function countsByStatus(string $sql): array
+    {
+        global $wpdb;
         $out = [];
-        foreach ($rows as $row) {
+        foreach ($wpdb->get_results($sql, ARRAY_A) as $row) {
             $out[(string) $row['status']] = (int) $row['n'];
         }
         return $out;
@@ -85,15 +94,10 @@ final class Site
     public static function actionStatuses(string $hook): array
     {
         global $wpdb;
-        $rows = $wpdb->get_results($wpdb->prepare(
+        return self::countsByStatus($wpdb->prepare(
             "SELECT status, COUNT(*) AS n FROM {$wpdb->prefix}actionscheduler_actions WHERE hook = %s GROUP BY status",
             $hook,
-        ), ARRAY_A);
-        $out = [];
-        foreach ($rows as $row) {
-            $out[(string) $row['status']] = (int) $row['n'];
-        }
-        return $out;
+        ));
     }
 
     /**

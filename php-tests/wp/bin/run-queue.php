@@ -5,11 +5,5 @@
 // Usage: php run-queue.php [context] (default "WP CLI"); env SLUICE_WP_DIR.
 declare(strict_types=1);
 
-$wpDir = getenv('SLUICE_WP_DIR');
-if ($wpDir === false || !is_file($wpDir . '/wp-load.php')) {
-    fwrite(STDERR, "run-queue.php: SLUICE_WP_DIR must name the test site's WordPress root\n");
-    exit(2);
-}
-$_SERVER['HTTP_HOST'] = '127.0.0.1';
-require $wpDir . '/wp-load.php';
+require dirname(__DIR__) . '/load-wordpress.php';
 do_action('action_scheduler_run_queue', $argv[1] ?? 'WP CLI');

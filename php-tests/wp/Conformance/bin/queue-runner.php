@@ -8,13 +8,7 @@
 
 declare(strict_types=1);
 
-$wpDir = getenv('SLUICE_WP_DIR');
-if ($wpDir === false || !is_file($wpDir . '/wp-load.php')) {
-    fwrite(STDERR, "queue-runner.php: SLUICE_WP_DIR must name the test site's WordPress root\n");
-    exit(2);
-}
-$_SERVER['HTTP_HOST'] = '127.0.0.1';
-require $wpDir . '/wp-load.php';
+require dirname(__DIR__, 2) . '/load-wordpress.php';
 require dirname(__DIR__) . '/runner-fixtures.php';
 
 echo 'Action Scheduler: ', function_exists('sluice_test_action_scheduler_which') ? sluice_test_action_scheduler_which() : 'not loaded', "\n";
