@@ -11,13 +11,28 @@ namespace SluiceWP\Log;
 
 final class Schema
 {
-    public const VERSION = '1';
+    /** 2: the database backend's lease tables (sluice_lease_keys, sluice_lease_slots). */
+    public const VERSION = '2';
     public const VERSION_OPTION = 'sluice_db_version';
 
     public static function eventsTable(): string
     {
         global $wpdb;
         return $wpdb->prefix . 'sluice_events';
+    }
+
+    /** The database backend's keys (limit, counters), network-wide: leases are shared by every blog. */
+    public static function leaseKeysTable(): string
+    {
+        global $wpdb;
+        return $wpdb->base_prefix . 'sluice_lease_keys';
+    }
+
+    /** The database backend's slots: one row per slot of a key, taken by a lease token or free (''). */
+    public static function leaseSlotsTable(): string
+    {
+        global $wpdb;
+        return $wpdb->base_prefix . 'sluice_lease_slots';
     }
 
     /** Creates or upgrades the tables when the stored version is not this one. */
@@ -49,6 +64,35 @@ final class Schema
   PRIMARY KEY  (id),
   KEY work_key (work_key),
   KEY created_at (created_at)
+) {$charset};");
+        $keys = self::leaseKeysTable();
+        dbDelta("CREATE TABLE {$keys} (
+  lease_key varbinary(64) NOT NULL,
+  limit_n int(10) unsigned NOT NULL DEFAULT 0,
+  peak int(10) unsigned NOT NULL DEFAULT 0,
+  acquired bigint(20) unsigned NOT NULL DEFAULT 0,
+  throttled bigint(20) unsigned NOT NULL DEFAULT 0,
+  released bigint(20) unsigned NOT NULL DEFAULT 0,
+  reclaimed_dead bigint(20) unsigned NOT NULL DEFAULT 0,
+  reclaimed_expired bigint(20) unsigned NOT NULL DEFAULT 0,
+  PRIMARY KEY  (lease_key)
+) {$charset};");
+        $slots = self::leaseSlotsTable();
+        dbDelta("CREATE TABLE {$slots} (
+  lease_key varbinary(64) NOT NULL,
+  slot int(10) unsigned NOT NULL,
+  token char(32) NOT NULL DEFAULT '',
+  host varchar(64) NOT NULL DEFAULT '',
+  host_id char(16) NOT NULL DEFAULT '',
+  pid int(10) unsigned NOT NULL DEFAULT 0,
+  start_time bigint(20) unsigned NOT NULL DEFAULT 0,
+  label varchar(96) NOT NULL DEFAULT '',
+  acquired_ms bigint(20) NOT NULL DEFAULT 0,
+  expires_ms bigint(20) NOT NULL DEFAULT 0,
+  request_until_ms bigint(20) NOT NULL DEFAULT 0,
+  gen bigint(20) unsigned NOT NULL DEFAULT 0,
+  PRIMARY KEY  (lease_key,slot),
+  KEY token (token)
 ) {$charset};");
         update_option(self::VERSION_OPTION, self::VERSION, true);
     }
