@@ -8,10 +8,7 @@
 # Env: SLUICE_ACTION_SCHEDULER_DIR, a real Action Scheduler (see tools/wordpress).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export SLUICE_BURNIN_STACK_DIR=${SLUICE_BENCH_BURNIN_STACK_DIR:-/tmp/sluice-bench-burnin}
-export SLUICE_BURNIN_HTTP_PORT=${SLUICE_BENCH_BURNIN_HTTP_PORT:-8100}
-export SLUICE_BURNIN_DB_PORT=${SLUICE_BENCH_BURNIN_DB_PORT:-3317}
-export SLUICE_BURNIN_PROVIDER_PORT=${SLUICE_BENCH_BURNIN_PROVIDER_PORT:-8101}
+export SLUICE_BURNIN_BED=bench-burnin
 export SLUICE_BURNIN_MU_PLUGIN=bench/gate-probe.php
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT

@@ -8,10 +8,7 @@
 # Env: SLUICE_ACTION_SCHEDULER_DIR, a real Action Scheduler (see tools/wordpress).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export SLUICE_BURNIN_STACK_DIR=${SLUICE_BENCH_GATE_STACK_DIR:-/tmp/sluice-bench-gate}
-export SLUICE_BURNIN_HTTP_PORT=${SLUICE_BENCH_GATE_HTTP_PORT:-8102}
-export SLUICE_BURNIN_DB_PORT=${SLUICE_BENCH_GATE_DB_PORT:-3318}
-export SLUICE_BURNIN_PROVIDER_PORT=${SLUICE_BENCH_GATE_PROVIDER_PORT:-8103}
+export SLUICE_BURNIN_BED=bench-gate
 export SLUICE_BURNIN_MU_PLUGIN=bench/gate-probe.php
 export SLUICE_BURNIN_DRIVER=bench/gate.php
 exec demo/burn-in.sh "$@"

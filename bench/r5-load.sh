@@ -9,10 +9,7 @@
 # Env: SLUICE_ACTION_SCHEDULER_DIR, a real Action Scheduler (see tools/wordpress).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export SLUICE_BURNIN_STACK_DIR=${SLUICE_R5_STACK_DIR:-/tmp/sluice-r5-load}
-export SLUICE_BURNIN_HTTP_PORT=${SLUICE_R5_HTTP_PORT:-8104}
-export SLUICE_BURNIN_DB_PORT=${SLUICE_R5_DB_PORT:-3319}
-export SLUICE_BURNIN_PROVIDER_PORT=${SLUICE_R5_PROVIDER_PORT:-8105}
+export SLUICE_BURNIN_BED=r5-load
 export SLUICE_FPM_WORKERS=${SLUICE_FPM_WORKERS:-4}
 exec demo/burn-in.sh --modes=on --flows=3 --items=100 --runners=8 --latency-ms=300 --limit=2 \
   --request-timeout=5 --throttle-delay=1 --throttle-delay-max=30 --cron-every=10 --live-every=5 --timeout=1200 --r5 "$@"

@@ -8,20 +8,30 @@
 # runs as www-data). Arguments go to the driver, demo/burn-in.php
 # (e.g. --items=4 --runners=4 --modes=off,on --summary).
 #
-# Env: SLUICE_BURNIN_STACK_DIR [/tmp/sluice-demo], SLUICE_BURNIN_HTTP_PORT [8095],
-#      SLUICE_BURNIN_DB_PORT [3313], SLUICE_BURNIN_PROVIDER_PORT [8097],
-#      SLUICE_BURNIN_MU_PLUGIN  an extra must-use plugin file (bench/gate-probe.php for the benches)
-#      SLUICE_BURNIN_DRIVER     the PHP driver [demo/burn-in.php] (bench/gate.php uses this bed too)
+# Env: SLUICE_BURNIN_BED       which bed: demo (/tmp/sluice-demo, nginx 8095, MariaDB 3313, provider 8097),
+#                               bench-burnin (8100, 3317, 8101), bench-gate (8102, 3318, 8103),
+#                               r5-load (8104, 3319, 8105); each its own state dir /tmp/sluice-<bed>
+#      SLUICE_BURNIN_STACK_DIR, SLUICE_BURNIN_HTTP_PORT, SLUICE_BURNIN_DB_PORT, SLUICE_BURNIN_PROVIDER_PORT
+#                               override the bed's
+#      SLUICE_BURNIN_MU_PLUGIN  an extra must-use plugin, relative to the repository (bench/gate-probe.php)
+#      SLUICE_BURNIN_DRIVER     the PHP driver, relative to the repository [demo/burn-in.php] (bench/gate.php)
 #      SLUICE_ACTION_SCHEDULER_DIR  a real Action Scheduler (see tools/wordpress)
 #      SLUICE_BURNIN_KEEP=1     leave the bed up afterwards (tools/wp-stack down with the same env stops it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-root=$PWD
 
-export SLUICE_STACK_DIR=${SLUICE_BURNIN_STACK_DIR:-/tmp/sluice-demo}
-export SLUICE_HTTP_PORT=${SLUICE_BURNIN_HTTP_PORT:-8095}
-export SLUICE_DB_PORT=${SLUICE_BURNIN_DB_PORT:-3313}
-export SLUICE_PROVIDER_PORT=${SLUICE_BURNIN_PROVIDER_PORT:-8097}
+bed=${SLUICE_BURNIN_BED:-demo}
+case $bed in
+  demo)         ports=(8095 3313 8097) ;;
+  bench-burnin) ports=(8100 3317 8101) ;;
+  bench-gate)   ports=(8102 3318 8103) ;;
+  r5-load)      ports=(8104 3319 8105) ;;
+  *) echo "burn-in: unknown SLUICE_BURNIN_BED=$bed" >&2; exit 2 ;;
+esac
+export SLUICE_STACK_DIR=${SLUICE_BURNIN_STACK_DIR:-/tmp/sluice-$bed}
+export SLUICE_HTTP_PORT=${SLUICE_BURNIN_HTTP_PORT:-${ports[0]}}
+export SLUICE_DB_PORT=${SLUICE_BURNIN_DB_PORT:-${ports[1]}}
+export SLUICE_PROVIDER_PORT=${SLUICE_BURNIN_PROVIDER_PORT:-${ports[2]}}
 export SLUICE_SEGMENT=sluice-burnin-$(basename "$SLUICE_STACK_DIR")
 driver=${SLUICE_BURNIN_DRIVER:-demo/burn-in.php}
 
@@ -30,28 +40,39 @@ if [ "$(id -u)" -ne 0 ]; then
   exit 1
 fi
 
-# The site's must-use plugins: the test bed's (Action Scheduler loader, loopback
-# access to the fake provider) and the bench probe if asked.
-# Not the test suites' hooks mu-plugin: its recorders write an option on every
-# gate decision, which would show in the gate's measured cost.
+src=$SLUICE_STACK_DIR-src
 mu=$SLUICE_STACK_DIR-mu-plugins
 bed_down() {
   [ -z "${SLUICE_BURNIN_KEEP:-}" ] || return 0
   echo "burn-in: bringing the test bed down" >&2
   tools/wp-stack down >/dev/null 2>&1 || true
-  rm -rf "$mu"
+  rm -rf "$mu" "$src"
 }
 tools/wp-stack down >/dev/null 2>&1 || true
-rm -rf "$SLUICE_STACK_DIR" "$SLUICE_STACK_DIR-wp" "$mu"
+rm -rf "$SLUICE_STACK_DIR" "$SLUICE_STACK_DIR-wp" "$mu" "$src"
 trap bed_down EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# A snapshot of the PHP code the run loads (the plugin, the fixture, the test
+# bed's support and Action Scheduler, the drivers): others may edit this tree
+# while a run of minutes starts hundreds of PHP processes, and every one of
+# them must load the same state of it (tools/wp-stack snapshots the extension).
+mkdir -p "$src"
+rsync -a --relative wp-plugin/sluice php-tests/wp demo bench "$src/"
+chmod -R a+rX "$src"
+export SLUICE_WP_PLUGINS="$src/wp-plugin/sluice $src/php-tests/wp/fixtures/datamachine-fixture"
+
+# The site's must-use plugins: the test bed's (Action Scheduler loader, loopback
+# access to the fake provider) and the bench probe if asked.
+# Not the test suites' hooks mu-plugin: its recorders write an option on every
+# gate decision, which would show in the gate's measured cost.
 mkdir -p "$mu"
-for f in "$root"/php-tests/wp/mu-plugins/*.php; do
+for f in "$src"/php-tests/wp/mu-plugins/*.php; do
   [ "$(basename "$f")" = sluice-test-hooks.php ] || ln -s "$f" "$mu/"
 done
 if [ -n "${SLUICE_BURNIN_MU_PLUGIN:-}" ]; then
-  ln -s "$(cd "$(dirname "$SLUICE_BURNIN_MU_PLUGIN")" && pwd -P)/$(basename "$SLUICE_BURNIN_MU_PLUGIN")" "$mu/"
+  ln -s "$src/$SLUICE_BURNIN_MU_PLUGIN" "$mu/"
 fi
 export SLUICE_WP_MU_PLUGINS=$mu
 
@@ -60,4 +81,4 @@ env_file=$(tools/wp-stack up 2>"$SLUICE_STACK_DIR.up.log") || { cat "$SLUICE_STA
 rm -f "$SLUICE_STACK_DIR.up.log"
 # shellcheck source=/dev/null
 . "$env_file"
-php "$driver" "$@"
+php "$src/$driver" "$@"
