@@ -1,0 +1,466 @@
+<?php
+/**
+ * Leases in the site's MySQL/MariaDB database, through $wpdb: for sites
+ * without the extension, and for clusters whose web and queue hosts share one
+ * database (one limit for all of them, which per-host shared memory cannot give).
+ *
+ * Two tables (Log\Schema): sluice_lease_keys holds a key's limit and
+ * counters, sluice_lease_slots one row per slot of a key, free (token '') or
+ * taken by a lease. A key never has more than `limit` slot rows in 1..limit,
+ * so the primary key itself bounds what is granted; a lease takes one free
+ * slot row on every key in ONE multi-table UPDATE that matches only if every
+ * chosen row is still free, and bumps the keys' counters in the same
+ * statement: all keys or none, no lock held across anything (InnoDB row locks
+ * last that one statement). An uncontended acquire + release is 3 queries:
+ * read the keys' slots, claim, release.
+ *
+ * Owners are host + pid + process start time (LocalProcess). A lease whose
+ * owner is on this host and dead is reclaimed by the next acquire that needs
+ * its slot, unless a provider request of it is open: then it drains until the
+ * request's deadline (requestStarted), as on the native backend. A lease of
+ * another host comes back only by its TTL. Times are the database's clock
+ * (UTC milliseconds), so hosts whose clocks differ agree on every expiry.
+ *
+ * Leases this process took are released when its request ends (as the
+ * extension does at request shutdown); a Lease object that is dropped is not.
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Backend;
+
+use SluiceWP\Log\Schema;
+
+final class DatabaseBackend implements Backend, OperatorView
+{
+    public const MAX_KEYS = 4;
+    public const MAX_KEY_BYTES = 64;
+    /** The largest limit: a key has one row per slot. */
+    public const MAX_LIMIT = 1024;
+    public const MAX_LABEL_BYTES = 96;
+    public const MAX_TTL_SECONDS = 365 * 86400;
+    public const MAX_REQUEST_SECONDS = 86400;
+    /** What a ttl of 0 means (as sluice.default_ttl for the extension). */
+    public const DEFAULT_TTL_SECONDS = 600;
+    /** Claims lost to a concurrent acquirer before this one gives up (a refusal). */
+    private const ATTEMPTS = 3;
+    /** The database's clock in UTC milliseconds (constant within one statement). */
+    private const NOW_MS = "(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000)";
+
+    /** @var array<string, true> tokens this process took and has not released: released when the request ends */
+    private array $held = [];
+    private bool $releaseAtShutdown = false;
+
+    public function name(): string
+    {
+        return 'database';
+    }
+
+    public function unavailableReason(): ?string
+    {
+        global $wpdb;
+        if (!$wpdb instanceof \wpdb) {
+            return 'WordPress\'s database connection ($wpdb) is not there';
+        }
+        if ((defined('DB_ENGINE') && constant('DB_ENGINE') === 'sqlite') || (defined('DATABASE_TYPE') && constant('DATABASE_TYPE') === 'sqlite')) {
+            return 'the database backend needs MySQL or MariaDB, and this site runs on SQLite (load the sluice extension instead)';
+        }
+        if (version_compare((string) get_option(Schema::VERSION_OPTION, '0'), '2', '<')) {
+            return 'the lease tables are not created yet (deactivate and activate the Sluice plugin)';
+        }
+        return null;
+    }
+
+    public function tryAcquire(array $limits, int $ttl, string $label): Lease|Refusal
+    {
+        self::checkLimits($limits);
+        $ttlMs = self::ttlSeconds($ttl) * 1000;
+        $label = self::label($label);
+        $me = LocalProcess::current();
+        $token = bin2hex(random_bytes(16));
+        for ($attempt = 0; $attempt < self::ATTEMPTS; $attempt++) {
+            $keys = $this->readKeys(array_keys($limits), $limits);
+            $claims = [];
+            foreach ($limits as $key => $limit) {
+                $key = (string) $key;
+                $slot = $this->pickSlot($keys, $key, $limit, $me);
+                if ($slot === null) {
+                    $this->countThrottled($key);
+                    return new Refusal($key, $limit, $keys[$key]->taken());
+                }
+                $claims[$key] = [$slot, $keys[$key]->taken() + 1];
+            }
+            if ($this->claim($token, $claims, $limits, $ttlMs, $label, $me)) {
+                $this->remember($token);
+                return new Lease($token, $limits);
+            }
+            // A concurrent acquirer took a chosen slot first (or a deadlock rolled the claim back): read again.
+        }
+        $first = (string) array_key_first($limits);
+        $this->countThrottled($first);
+        return new Refusal($first, $limits[$first], $limits[$first]);
+    }
+
+    public function release(Lease $lease): bool
+    {
+        return $this->releaseToken($lease->token);
+    }
+
+    public function renew(Lease $lease, int $ttl): bool
+    {
+        $ttlMs = self::ttlSeconds($ttl) * 1000;
+        return $this->updateHeld($lease->token, 'expires_ms = ' . self::NOW_MS . ' + ' . $ttlMs);
+    }
+
+    public function requestStarted(Lease $lease, int $maxSeconds): bool
+    {
+        if ($maxSeconds < 1 || $maxSeconds > self::MAX_REQUEST_SECONDS) {
+            throw new \ValueError('a provider request may be open 1 to ' . self::MAX_REQUEST_SECONDS . " seconds, not $maxSeconds");
+        }
+        return $this->updateHeld($lease->token, 'request_until_ms = ' . self::NOW_MS . ' + ' . ($maxSeconds * 1000));
+    }
+
+    public function requestFinished(Lease $lease): bool
+    {
+        return $this->updateHeld($lease->token, 'request_until_ms = 0');
+    }
+
+    public function operatorView(): OperatorView
+    {
+        return $this;
+    }
+
+    public function keys(): array
+    {
+        global $wpdb;
+        [$keysTable, $slotsTable] = self::tables();
+        $rows = $wpdb->get_results(
+            'SELECT k.lease_key, k.limit_n, k.peak, k.acquired, k.throttled, k.released, k.reclaimed_dead, k.reclaimed_expired,'
+            . ' s.slot, s.token, s.host, s.pid, s.label, s.acquired_ms, s.expires_ms, s.request_until_ms, ' . self::NOW_MS . ' AS now_ms'
+            . " FROM {$keysTable} k LEFT JOIN {$slotsTable} s ON s.lease_key = k.lease_key AND s.token <> ''"
+            . ' ORDER BY k.lease_key, s.slot',
+            ARRAY_A,
+        );
+        /** @var array<string, array{row: array<string, mixed>, holders: list<Holder>}> $byKey */
+        $byKey = [];
+        foreach (is_array($rows) ? $rows : [] as $row) {
+            $key = (string) $row['lease_key'];
+            $byKey[$key] ??= ['row' => $row, 'holders' => []];
+            if ($row['token'] === null) {
+                continue;
+            }
+            $now = (int) $row['now_ms'];
+            $requestUntil = (int) $row['request_until_ms'];
+            $byKey[$key]['holders'][] = new Holder(
+                (string) $row['token'],
+                (int) $row['pid'],
+                (string) $row['label'],
+                max(0, $now - (int) $row['acquired_ms']),
+                max(0, (int) $row['expires_ms'] - $now),
+                $requestUntil > 0,
+                max(0, $requestUntil - $now),
+            );
+        }
+        $keys = [];
+        foreach ($byKey as $key => ['row' => $row, 'holders' => $holders]) {
+            $keys[$key] = new KeyStatus(
+                $key,
+                (int) $row['limit_n'],
+                count($holders),
+                (int) $row['peak'],
+                (int) $row['acquired'],
+                (int) $row['throttled'],
+                (int) $row['released'],
+                (int) $row['reclaimed_dead'],
+                (int) $row['reclaimed_expired'],
+                $holders,
+            );
+        }
+        return $keys;
+    }
+
+    public function releaseToken(string $token): bool
+    {
+        if (!self::isToken($token)) {
+            return false;
+        }
+        unset($this->held[$token]);
+        [$keysTable, $slotsTable] = self::tables();
+        return $this->write(
+            "UPDATE {$slotsTable} s, {$keysTable} k SET " . self::freeing('s') . ', k.released = k.released + 1'
+            . " WHERE s.token = '{$token}' AND k.lease_key = s.lease_key",
+        ) > 0;
+    }
+
+    public function reset(string $key): int
+    {
+        global $wpdb;
+        [, $slotsTable] = self::tables();
+        // The whole lease goes, on every key it holds (as the native reset drops lease records).
+        $tokens = $wpdb->get_col("SELECT DISTINCT token FROM {$slotsTable} WHERE lease_key = " . self::bytes($key) . " AND token <> ''");
+        $tokens = array_values(array_filter(array_map('strval', $tokens), [self::class, 'isToken']));
+        if ($tokens === []) {
+            return 0;
+        }
+        $this->write("UPDATE {$slotsTable} s SET " . self::freeing('s') . " WHERE s.token IN ('" . implode("','", $tokens) . "')");
+        $left = $wpdb->get_col("SELECT DISTINCT token FROM {$slotsTable} WHERE token IN ('" . implode("','", $tokens) . "')");
+        return count($tokens) - count($left);
+    }
+
+    public function sweep(): int
+    {
+        global $wpdb;
+        [, $slotsTable] = self::tables();
+        $rows = $wpdb->get_results(
+            'SELECT token, host_id, pid, start_time, expires_ms, request_until_ms, ' . self::NOW_MS . " AS now_ms FROM {$slotsTable} WHERE token <> ''",
+            ARRAY_A,
+        );
+        $me = LocalProcess::current();
+        $swept = 0;
+        $seen = [];
+        foreach (is_array($rows) ? $rows : [] as $row) {
+            $slot = DatabaseSlot::fromDb($row);
+            if (isset($seen[$slot->token])) {
+                continue;
+            }
+            $seen[$slot->token] = true;
+            $why = $slot->reclaimable((int) $row['now_ms'], $me);
+            if ($why !== null && $this->reclaim($slot->token, $why)) {
+                $swept++;
+            }
+        }
+        return $swept;
+    }
+
+    /**
+     * The slot rows of the keys (one query); keys seen for the first time, or
+     * whose limit grew, get their rows first.
+     *
+     * @param list<string|int>  $names
+     * @param array<string,int> $limits
+     * @return array<string, DatabaseSlots>
+     */
+    private function readKeys(array $names, array $limits): array
+    {
+        global $wpdb;
+        [$keysTable, $slotsTable] = self::tables();
+        $in = implode(',', array_map(static fn ($k): string => self::bytes((string) $k), $names));
+        $rows = $wpdb->get_results(
+            'SELECT k.lease_key, s.slot, s.token, s.host_id, s.pid, s.start_time, s.expires_ms, s.request_until_ms, ' . self::NOW_MS . ' AS now_ms'
+            . " FROM {$keysTable} k LEFT JOIN {$slotsTable} s ON s.lease_key = k.lease_key WHERE k.lease_key IN ({$in})",
+            ARRAY_A,
+        );
+        $keys = [];
+        foreach ($names as $name) {
+            $keys[(string) $name] = new DatabaseSlots();
+        }
+        foreach (is_array($rows) ? $rows : [] as $row) {
+            $key = $keys[(string) $row['lease_key']] ?? null;
+            if ($key === null) {
+                continue;
+            }
+            $key->known = true;
+            $key->nowMs = (int) $row['now_ms'];
+            if ($row['slot'] !== null) {
+                $key->slots[(int) $row['slot']] = DatabaseSlot::fromDb($row);
+            }
+        }
+        $newKeys = [];
+        $newSlots = [];
+        foreach ($keys as $name => $key) {
+            if (!$key->known) {
+                $newKeys[] = '(' . self::bytes($name) . ', ' . $limits[$name] . ')';
+            }
+            for ($slot = 1; $slot <= $limits[$name]; $slot++) {
+                if (!isset($key->slots[$slot])) {
+                    $newSlots[] = '(' . self::bytes($name) . ', ' . $slot . ')';
+                    $key->slots[$slot] = DatabaseSlot::free($slot);
+                }
+            }
+        }
+        if ($newKeys !== []) {
+            $this->write("INSERT IGNORE INTO {$keysTable} (lease_key, limit_n) VALUES " . implode(', ', $newKeys));
+        }
+        if ($newSlots !== []) {
+            $this->write("INSERT IGNORE INTO {$slotsTable} (lease_key, slot) VALUES " . implode(', ', $newSlots));
+        }
+        return $keys;
+    }
+
+    /**
+     * A free slot of the key within 1..limit, or null when the key is full.
+     * Only when it looks full are its holders checked: those dead on this
+     * host (and not draining) or expired are reclaimed first.
+     *
+     * @param array<string, DatabaseSlots> $keys
+     */
+    private function pickSlot(array $keys, string $key, int $limit, LocalProcess $me): ?int
+    {
+        $slots = $keys[$key];
+        $free = $slots->freeWithin($limit);
+        if ($free !== [] && $slots->taken() < $limit) {
+            return $free[array_rand($free)];
+        }
+        foreach ($slots->slots as $row) {
+            if ($row->token === '') {
+                continue;
+            }
+            $token = $row->token; // freeToken() clears $row itself
+            $why = $row->reclaimable($slots->nowMs, $me);
+            if ($why !== null && $this->reclaim($token, $why)) {
+                foreach ($keys as $other) {
+                    $other->freeToken($token);
+                }
+            }
+        }
+        $free = $slots->freeWithin($limit);
+        return $free !== [] && $slots->taken() < $limit ? $free[array_rand($free)] : null;
+    }
+
+    /**
+     * Takes the chosen slot of every key in one statement, which matches only
+     * if every one of them is still free; bumps the keys' counters with it.
+     *
+     * @param array<string, array{int, int}> $claims key => [slot, active once granted]
+     * @param array<string, int>             $limits
+     */
+    private function claim(string $token, array $claims, array $limits, int $ttlMs, string $label, LocalProcess $me): bool
+    {
+        global $wpdb;
+        [$keysTable, $slotsTable] = self::tables();
+        ksort($claims, SORT_STRING); // one row order for every acquirer
+        $from = $set = $where = [];
+        $i = 0;
+        foreach ($claims as $key => [$slot, $active]) {
+            $s = 's' . $i;
+            $k = 'k' . $i;
+            $i++;
+            $from[] = "{$slotsTable} {$s}, {$keysTable} {$k}";
+            $set[] = "{$s}.token = '{$token}', {$s}.host = " . self::bytes($me->host) . ", {$s}.host_id = '{$me->hostId}',"
+                . " {$s}.pid = {$me->pid}, {$s}.start_time = {$me->startTime}, {$s}.label = CONVERT(" . self::bytes($label) . ' USING utf8mb4),'
+                . " {$s}.acquired_ms = " . self::NOW_MS . ", {$s}.expires_ms = " . self::NOW_MS . " + {$ttlMs},"
+                . " {$s}.request_until_ms = 0, {$s}.gen = {$s}.gen + 1,"
+                . " {$k}.acquired = {$k}.acquired + 1, {$k}.limit_n = " . $limits[$key] . ", {$k}.peak = GREATEST({$k}.peak, {$active})";
+            $where[] = "{$s}.lease_key = " . self::bytes($key) . " AND {$s}.slot = {$slot} AND {$s}.token = ''"
+                . " AND {$k}.lease_key = {$s}.lease_key";
+        }
+        $suppress = $wpdb->suppress_errors(true);
+        $changed = $wpdb->query('UPDATE ' . implode(', ', $from) . ' SET ' . implode(', ', $set) . ' WHERE ' . implode(' AND ', $where));
+        $wpdb->suppress_errors($suppress);
+        return $changed === 2 * count($claims);
+    }
+
+    /** Frees every slot of a lease whose owner died (not draining) or whose TTL ran out; false if it was gone. */
+    private function reclaim(string $token, string $why): bool
+    {
+        [$keysTable, $slotsTable] = self::tables();
+        $counter = $why === 'expired' ? 'reclaimed_expired' : 'reclaimed_dead';
+        // Re-checked by the statement itself: still this lease, still past its TTL / past any open request's deadline.
+        $still = $why === 'expired' ? 's.expires_ms <= ' . self::NOW_MS : 's.request_until_ms <= ' . self::NOW_MS;
+        return $this->write(
+            "UPDATE {$slotsTable} s, {$keysTable} k SET " . self::freeing('s') . ", k.{$counter} = k.{$counter} + 1"
+            . " WHERE s.token = '{$token}' AND {$still} AND k.lease_key = s.lease_key",
+        ) > 0;
+    }
+
+    private function updateHeld(string $token, string $assignment): bool
+    {
+        if (!self::isToken($token)) {
+            return false;
+        }
+        [, $slotsTable] = self::tables();
+        // gen changes on every call, so a write that sets the same values still counts as a change.
+        return $this->write("UPDATE {$slotsTable} SET {$assignment}, gen = gen + 1 WHERE token = '{$token}'") > 0;
+    }
+
+    private function countThrottled(string $key): void
+    {
+        [$keysTable] = self::tables();
+        $this->write("UPDATE {$keysTable} SET throttled = throttled + 1 WHERE lease_key = " . self::bytes($key));
+    }
+
+    /** Runs a write; a deadlock or lock wait timeout is retried (the statement was rolled back). Rows changed, or -1. */
+    private function write(string $sql): int
+    {
+        global $wpdb;
+        for ($attempt = 0; $attempt < self::ATTEMPTS; $attempt++) {
+            $suppress = $wpdb->suppress_errors(true);
+            $changed = $wpdb->query($sql);
+            $wpdb->suppress_errors($suppress);
+            if ($changed !== false) {
+                return (int) $changed;
+            }
+            if (!preg_match('/deadlock|lock wait timeout/i', (string) $wpdb->last_error)) {
+                break;
+            }
+        }
+        return -1;
+    }
+
+    private function remember(string $token): void
+    {
+        $this->held[$token] = true;
+        if (!$this->releaseAtShutdown) {
+            $this->releaseAtShutdown = true;
+            register_shutdown_function(function (): void {
+                foreach (array_keys($this->held) as $token) {
+                    $this->releaseToken($token);
+                }
+            });
+        }
+    }
+
+    private static function freeing(string $s): string
+    {
+        return "{$s}.token = '', {$s}.request_until_ms = 0, {$s}.gen = {$s}.gen + 1";
+    }
+
+    /** @return array{string, string} the keys table and the slots table */
+    private static function tables(): array
+    {
+        return [Schema::leaseKeysTable(), Schema::leaseSlotsTable()];
+    }
+
+    /** Bytes as an SQL hex literal: exact, and the query stays ASCII (wpdb then checks nothing more). */
+    private static function bytes(string $bytes): string
+    {
+        return $bytes === '' ? "''" : 'X\'' . bin2hex($bytes) . '\'';
+    }
+
+    private static function isToken(string $token): bool
+    {
+        return strlen($token) === 32 && ctype_xdigit($token) && strtolower($token) === $token;
+    }
+
+    /** @param array<mixed> $limits */
+    private static function checkLimits(array $limits): void
+    {
+        if ($limits === [] || count($limits) > self::MAX_KEYS) {
+            throw new \ValueError('a lease takes 1 to ' . self::MAX_KEYS . ' keys, ' . count($limits) . ' given');
+        }
+        foreach ($limits as $key => $limit) {
+            $key = (string) $key;
+            if ($key === '' || strlen($key) > self::MAX_KEY_BYTES) {
+                throw new \ValueError('a key is 1 to ' . self::MAX_KEY_BYTES . " bytes, \"{$key}\" is not");
+            }
+            if (!is_int($limit) || $limit < 1 || $limit > self::MAX_LIMIT) {
+                throw new \ValueError('a limit is 1 to ' . self::MAX_LIMIT . ", not " . var_export($limit, true) . " for key \"{$key}\"");
+            }
+        }
+    }
+
+    private static function ttlSeconds(int $ttl): int
+    {
+        if ($ttl < 0 || $ttl > self::MAX_TTL_SECONDS) {
+            throw new \ValueError('a ttl is 0 (the default, ' . self::DEFAULT_TTL_SECONDS . ' s) to ' . self::MAX_TTL_SECONDS . " seconds, not {$ttl}");
+        }
+        return $ttl === 0 ? self::DEFAULT_TTL_SECONDS : $ttl;
+    }
+
+    /** At most MAX_LABEL_BYTES of valid UTF-8. */
+    private static function label(string $label): string
+    {
+        $label = mb_scrub($label, 'UTF-8');
+        return strlen($label) <= self::MAX_LABEL_BYTES ? $label : mb_strcut($label, 0, self::MAX_LABEL_BYTES, 'UTF-8');
+    }
+}

@@ -1,0 +1,62 @@
+<?php
+/**
+ * One slot row of the database backend, as an acquire or a sweep read it.
+ *
+ * @internal DatabaseBackend's
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Backend;
+
+final class DatabaseSlot
+{
+    public function __construct(
+        public readonly int $slot,
+        public string $token,
+        public readonly string $hostId,
+        public readonly int $pid,
+        public readonly int $startTime,
+        public readonly int $expiresMs,
+        public readonly int $requestUntilMs,
+    ) {
+    }
+
+    /** @param array<string, mixed> $row */
+    public static function fromDb(array $row): self
+    {
+        return new self(
+            (int) ($row['slot'] ?? 0),
+            (string) $row['token'],
+            (string) $row['host_id'],
+            (int) $row['pid'],
+            (int) $row['start_time'],
+            (int) $row['expires_ms'],
+            (int) $row['request_until_ms'],
+        );
+    }
+
+    public static function free(int $slot): self
+    {
+        return new self($slot, '', '', 0, 0, 0, 0);
+    }
+
+    /**
+     * Why this lease may be taken back now: 'expired' (its TTL ran out, even
+     * with a request open), 'dead' (its owner is on this host and gone, and no
+     * provider request of it can still be running), or null.
+     */
+    public function reclaimable(int $nowMs, LocalProcess $me): ?string
+    {
+        if ($this->token === '') {
+            return null;
+        }
+        if ($this->expiresMs <= $nowMs) {
+            return 'expired';
+        }
+        if ($this->requestUntilMs <= $nowMs && $me->ownerIsDead($this->hostId, $this->pid, $this->startTime)) {
+            return 'dead';
+        }
+        return null;
+    }
+}

@@ -1,0 +1,52 @@
+<?php
+/**
+ * The slot rows of one key, as an acquire read them.
+ *
+ * @internal DatabaseBackend's
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Backend;
+
+final class DatabaseSlots
+{
+    /** The key has a row in the keys table. */
+    public bool $known = false;
+    /** The database's clock when they were read (UTC ms). */
+    public int $nowMs = 0;
+    /** @var array<int, DatabaseSlot> by slot number */
+    public array $slots = [];
+
+    /** Slots taken by a lease (any slot number: a limit may have shrunk since). */
+    public function taken(): int
+    {
+        $taken = 0;
+        foreach ($this->slots as $slot) {
+            $taken += $slot->token !== '' ? 1 : 0;
+        }
+        return $taken;
+    }
+
+    /** @return list<int> free slot numbers within 1..$limit */
+    public function freeWithin(int $limit): array
+    {
+        $free = [];
+        foreach ($this->slots as $number => $slot) {
+            if ($slot->token === '' && $number >= 1 && $number <= $limit) {
+                $free[] = $number;
+            }
+        }
+        return $free;
+    }
+
+    /** A lease was reclaimed: its slot here (if any) is free. */
+    public function freeToken(string $token): void
+    {
+        foreach ($this->slots as $slot) {
+            if ($slot->token === $token) {
+                $slot->token = '';
+            }
+        }
+    }
+}
