@@ -150,3 +150,19 @@ add_action('admin_notices', static function (): void {
         );
     }
 });
+
+// Lifecycle (tables on every blog of a network, and on blogs created later), translations, the REST
+// routes and `wp sluice` (includes/Lifecycle, Status, Rest, Cli; uninstall.php removes everything).
+register_activation_hook(__FILE__, [SluiceWP\Lifecycle\Network::class, 'activate']);
+add_action('wp_initialize_site', static function (WP_Site $site): void {
+    SluiceWP\Lifecycle\Network::siteCreated($site, plugin_basename(__FILE__));
+}, 900);
+add_filter('wpmu_drop_tables', [SluiceWP\Lifecycle\Network::class, 'dropTables'], 10, 2);
+add_action('init', static function (): void {
+    load_plugin_textdomain('sluice', false, dirname(plugin_basename(__FILE__)) . '/languages');
+});
+add_action('rest_api_init', [SluiceWP\Rest\StatusRoutes::class, 'register']);
+if (defined('WP_CLI') && WP_CLI) {
+    WP_CLI::add_command('sluice', SluiceWP\Cli\SluiceCommand::class);
+    WP_CLI::add_command('sluice config', SluiceWP\Cli\ConfigCommand::class);
+}

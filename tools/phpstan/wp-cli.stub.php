@@ -1,0 +1,36 @@
+<?php
+// The WP-CLI API the plugin's `wp sluice` commands call (includes/Cli), for
+// PHPStan only: Packagist has no php-stubs/wp-cli-stubs in this registry copy,
+// and WP-CLI itself (tools/wp-cli) is installed only for the tests. Signatures
+// as in wp-cli/wp-cli 2.11.
+
+namespace {
+class WP_CLI
+{
+    /** @param callable|class-string|object $callable @param array<string, mixed> $args */
+    public static function add_command(string $name, $callable, array $args = []): bool {}
+    public static function line(string $message = ''): void {}
+    public static function log(string $message): void {}
+    public static function success(string $message): void {}
+    public static function warning(string $message): void {}
+    /** @param string|\WP_Error|\Exception|\Throwable $message */
+    public static function error($message, bool|int $exit = true): never {}
+    /** @param array<string, mixed> $assoc_args */
+    public static function confirm(string $question, array $assoc_args = []): void {}
+    public static function halt(int $return_code): never {}
+}
+
+class Spyc
+{
+    /** @param array<mixed> $array */
+    public static function YAMLDump(array $array, int|false $indent = false, int|false $wordwrap = false, bool $no_opening_dashes = false): string {}
+}
+}
+
+namespace WP_CLI\Utils {
+/**
+ * @param array<mixed>              $items
+ * @param array<string>|string      $fields
+ */
+function format_items(string $format, array $items, array|string $fields): void {}
+}

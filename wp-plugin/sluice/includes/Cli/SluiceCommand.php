@@ -1,0 +1,219 @@
+<?php
+/**
+ * `wp sluice`: what Sluice holds on this site, and the operator's repairs.
+ * Registered only when WP-CLI runs (sluice.php). On a network, --url picks
+ * the blog; every command works on that blog's keys (and host-wide ones).
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Cli;
+
+use SluiceWP\Backend\Lease;
+use SluiceWP\Status\SiteKeys;
+use SluiceWP\Status\SiteStatus;
+use WP_CLI;
+
+final class SluiceCommand
+{
+    /**
+     * Shows this site's keys: limit, active, peak, counters, holders (and the waiting line, where the store has one).
+     *
+     * ## OPTIONS
+     *
+     * [--format=<format>]
+     * : table (readable), json (the same data as GET /wp-json/sluice/v1/status) or yaml.
+     * ---
+     * default: table
+     * options:
+     *   - table
+     *   - json
+     *   - yaml
+     * ---
+     *
+     * ## EXAMPLES
+     *
+     *     wp sluice status
+     *     wp sluice status --format=json
+     *
+     * @param list<string>          $args
+     * @param array<string, string> $assoc
+     */
+    public function status(array $args, array $assoc): void
+    {
+        $report = SiteStatus::fromServices()->report();
+        $format = $assoc['format'] ?? 'table';
+        if ($format === 'json') {
+            WP_CLI::line((string) wp_json_encode($report, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES));
+            return;
+        }
+        if ($format === 'yaml') {
+            WP_CLI::line(Output::yaml($report));
+            return;
+        }
+        if ($format !== 'table') {
+            WP_CLI::error(sprintf(__('Unknown format "%s": use table, json or yaml.', 'sluice'), $format));
+        }
+        Output::statusTable($report);
+    }
+
+    /**
+     * Releases a lease by its token (a holder that is stuck).
+     *
+     * ## OPTIONS
+     *
+     * <token>
+     * : The lease's token, as `wp sluice status` shows it.
+     *
+     * @param list<string>          $args
+     * @param array<string, string> $assoc
+     */
+    public function release(array $args, array $assoc): void
+    {
+        $token = trim($args[0] ?? '');
+        if ($token === '') {
+            WP_CLI::error(__('Give the token of the lease to release (wp sluice status shows them).', 'sluice'));
+        }
+        if (!SiteStatus::fromServices()->release($token)) {
+            WP_CLI::error(sprintf(
+                /* translators: %s: a lease token */
+                __('No lease with token %s is held on this site (already released, reclaimed or reset, or another site\'s).', 'sluice'),
+                $token,
+            ));
+        }
+        WP_CLI::success(sprintf(__('Released lease %s.', 'sluice'), $token));
+    }
+
+    /**
+     * Drops every lease of one of this site's keys.
+     *
+     * ## OPTIONS
+     *
+     * <key>
+     * : The key's full name, or its short form on this site: site, provider:<slug>.
+     *
+     * [--yes]
+     * : Do not ask for confirmation.
+     *
+     * @param list<string>          $args
+     * @param array<string, string> $assoc
+     */
+    public function reset(array $args, array $assoc): void
+    {
+        $name = trim($args[0] ?? '');
+        $key = SiteKeys::resolve($name);
+        $status = SiteStatus::fromServices();
+        $known = array_column($status->report()['keys'], 'key');
+        if ($name === '' || !in_array($key, $known, true)) {
+            WP_CLI::error(sprintf(
+                /* translators: 1: the key given, 2: the site's keys */
+                __('No key "%1$s" on this site. Keys: %2$s.', 'sluice'),
+                $name,
+                $known === [] ? __('none yet', 'sluice') : implode(', ', $known),
+            ));
+        }
+        WP_CLI::confirm(sprintf(__('Drop every lease of %s? The work holding them keeps running past the limit.', 'sluice'), $key), $assoc);
+        $dropped = $status->reset($key) ?? WP_CLI::error(sprintf(__('No key "%s" on this site.', 'sluice'), $key));
+        WP_CLI::success(sprintf(
+            /* translators: 1: key name, 2: how many leases */
+            _n('Reset %1$s: %2$d lease dropped.', 'Reset %1$s: %2$d leases dropped.', $dropped, 'sluice'),
+            $key,
+            $dropped,
+        ));
+    }
+
+    /**
+     * Reclaims every lease whose holder died or whose time ran out, now.
+     *
+     * @param list<string>          $args
+     * @param array<string, string> $assoc
+     */
+    public function sweep(array $args, array $assoc): void
+    {
+        $backend = Output::backendOrExit();
+        $swept = $backend->operatorView()->sweep();
+        WP_CLI::success(sprintf(
+            /* translators: %d: how many leases */
+            _n('Swept %d dead or expired lease.', 'Swept %d dead or expired leases.', $swept, 'sluice'),
+            $swept,
+        ));
+    }
+
+    /**
+     * Measures one acquire+release pair on this host's backend.
+     *
+     * ## OPTIONS
+     *
+     * [--pairs=<n>]
+     * : How many pairs to time.
+     * ---
+     * default: 1000
+     * ---
+     *
+     * [--format=<format>]
+     * : table or json.
+     * ---
+     * default: table
+     * options:
+     *   - table
+     *   - json
+     * ---
+     *
+     * @param list<string>          $args
+     * @param array<string, string> $assoc
+     */
+    public function bench(array $args, array $assoc): void
+    {
+        global $wpdb;
+        $pairs = (string) ($assoc['pairs'] ?? '1000');
+        if (preg_match('/^\d{1,7}$/', $pairs) !== 1 || (int) $pairs < 1) {
+            WP_CLI::error(sprintf(__('--pairs must be an integer from 1 to 9999999; got "%s".', 'sluice'), $pairs));
+        }
+        $pairs = (int) $pairs;
+        $backend = Output::backendOrExit();
+        $key = SiteKeys::prefix() . 'bench';
+        $limits = [$key => 1];
+        $pair = static function () use ($backend, $limits, $key): int {
+            $start = hrtime(true);
+            $lease = $backend->tryAcquire($limits, 60, 'wp sluice bench');
+            if (!$lease instanceof Lease) {
+                WP_CLI::error(sprintf(__('The bench key %s is taken (another bench runs?).', 'sluice'), $key));
+            }
+            $backend->release($lease);
+            return hrtime(true) - $start;
+        };
+        for ($i = 0; $i < min(50, $pairs); $i++) {
+            $pair(); // warm-up: first connection, limiter objects, caches
+        }
+        $queriesBefore = (int) $wpdb->num_queries;
+        $times = [];
+        for ($i = 0; $i < $pairs; $i++) {
+            $times[] = $pair();
+        }
+        $queries = ((int) $wpdb->num_queries - $queriesBefore) / $pairs;
+        $backend->operatorView()->reset($key);
+        sort($times);
+        $result = [
+            'backend' => $backend->name(),
+            'pairs' => $pairs,
+            'median_ns' => $times[intdiv($pairs, 2)],
+            'p90_ns' => $times[min($pairs - 1, intdiv($pairs * 9, 10))],
+            'mean_ns' => (int) round(array_sum($times) / $pairs),
+            'queries_per_pair' => round($queries, 2),
+        ];
+        if (($assoc['format'] ?? 'table') === 'json') {
+            WP_CLI::line((string) wp_json_encode($result));
+            return;
+        }
+        WP_CLI::line(sprintf(
+            /* translators: 1: backend, 2: median ns, 3: median µs, 4: p90 µs, 5: pairs, 6: queries per pair */
+            __('%1$s backend: median %2$d ns (%3$.2f µs) per acquire+release pair, p90 %4$.2f µs, over %5$d pairs; %6$s SQL queries per pair.', 'sluice'),
+            $result['backend'],
+            $result['median_ns'],
+            $result['median_ns'] / 1000,
+            $result['p90_ns'] / 1000,
+            $pairs,
+            (string) $result['queries_per_pair'],
+        ));
+    }
+}

@@ -1,0 +1,78 @@
+<?php
+/**
+ * Activation on a single site and on a network: every blog gets Sluice's
+ * tables (Log\Schema) when the plugin is network-activated, and so does every
+ * blog created later; a deleted blog's tables go with it.
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Lifecycle;
+
+use SluiceWP\Log\Schema;
+use WP_Site;
+
+final class Network
+{
+    /** The activation hook: $networkWide is true for a network activation. */
+    public static function activate(bool $networkWide = false): void
+    {
+        if (!is_multisite() || !$networkWide) {
+            Schema::ensure();
+            return;
+        }
+        foreach (get_sites(['fields' => 'ids', 'number' => 0]) as $blogId) {
+            self::inBlog((int) $blogId, [Schema::class, 'ensure']);
+        }
+    }
+
+    /** wp_initialize_site: a blog created on a network where Sluice is network-active gets its tables. */
+    public static function siteCreated(WP_Site $site, string $pluginBasename): void
+    {
+        if (!function_exists('is_plugin_active_for_network')) {
+            require_once ABSPATH . 'wp-admin/includes/plugin.php';
+        }
+        if (is_plugin_active_for_network($pluginBasename)) {
+            self::inBlog((int) $site->blog_id, [Schema::class, 'ensure']);
+        }
+    }
+
+    /**
+     * wpmu_drop_tables: the tables WordPress drops with a deleted blog include Sluice's.
+     *
+     * @param array<string> $tables
+     * @return array<string>
+     */
+    public static function dropTables(array $tables, int $blogId): array
+    {
+        return array_values(array_unique(array_merge($tables, self::tablesOf($blogId))));
+    }
+
+    /**
+     * Sluice's tables of a blog ({blog prefix}sluice_*), as they exist now.
+     *
+     * @return list<string>
+     */
+    public static function tablesOf(int $blogId): array
+    {
+        global $wpdb;
+        $like = $wpdb->esc_like($wpdb->get_blog_prefix($blogId) . 'sluice_') . '%';
+        $tables = $wpdb->get_col($wpdb->prepare('SHOW TABLES LIKE %s', $like));
+        return array_values(array_map('strval', is_array($tables) ? $tables : []));
+    }
+
+    /** @param callable(): void $work */
+    public static function inBlog(int $blogId, callable $work): void
+    {
+        if (!is_multisite()) {
+            $work();
+            return;
+        }
+        switch_to_blog($blogId);
+        try {
+            $work();
+        } finally {
+            restore_current_blog();
+        }
+    }
+}

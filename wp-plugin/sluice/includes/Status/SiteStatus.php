@@ -1,0 +1,190 @@
+<?php
+/**
+ * What Sluice holds for one blog, as plain data: the one builder behind
+ * `wp sluice status --format=json`, GET /wp-json/sluice/v1/status and the
+ * status pages (the network page calls network(), which switches to each
+ * blog). Also the blog-scoped operator actions (release a token, reset a
+ * key), so an administrator of one blog never touches another blog's leases.
+ *
+ * Shape of report():
+ *   blog_id, url, enabled, backend (name or null), backend_unavailable
+ *   (reason or null), key_prefix, site_limit,
+ *   keys: list of {key, scope, limit, active, peak, acquired, throttled,
+ *         released, reclaimed_dead, reclaimed_expired, ...whatever else the
+ *         store's KeyStatus carries (snake_case), holders: list of {token,
+ *         pid, label, age_ms, ttl_left_ms, request_open, drain_left_ms, ...}}
+ *   line: the waiting line's queues for this blog's keys, present only when
+ *         the store has a waiting line.
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Status;
+
+use SluiceWP\Backend\Backend;
+use SluiceWP\Backend\BackendChoice;
+use SluiceWP\Backend\KeyStatus;
+use SluiceWP\Settings\Config;
+
+final class SiteStatus
+{
+    public function __construct(
+        private readonly BackendChoice $backends,
+        private readonly Config $config,
+    ) {
+    }
+
+    /** The builder of this request's services. */
+    public static function fromServices(): self
+    {
+        $services = sluice_services();
+        return new self($services->backends, $services->config);
+    }
+
+    /** @return array<string, mixed> the current blog's report */
+    public function report(): array
+    {
+        $backend = $this->backends->backend();
+        $report = [
+            'blog_id' => get_current_blog_id(),
+            'url' => home_url('/'),
+            'enabled' => $this->config->enabled(),
+            'backend' => $backend?->name(),
+            'backend_unavailable' => $this->backends->unavailableReason(),
+            'key_prefix' => SiteKeys::prefix(),
+            'site_limit' => $this->config->siteLimit(),
+            'keys' => [],
+        ];
+        if ($backend === null) {
+            return $report;
+        }
+        foreach ($this->keysOfBlog($backend) as $status) {
+            $row = ['key' => $status->key, 'scope' => SiteKeys::scope($status->key)] + self::plain($status);
+            $row['holders'] = array_map(static fn (object $h): array => self::plain($h), $status->holders);
+            $report['keys'][] = $row;
+        }
+        $line = $this->line($backend);
+        if ($line !== null) {
+            $report['line'] = $line;
+        }
+        return $report;
+    }
+
+    /**
+     * Every blog's report, by blog id (one blog on a single site).
+     *
+     * @return array<int, array<string, mixed>>
+     */
+    public function network(): array
+    {
+        if (!is_multisite()) {
+            return [get_current_blog_id() => $this->report()];
+        }
+        $reports = [];
+        foreach (get_sites(['fields' => 'ids', 'number' => 0]) as $blogId) {
+            switch_to_blog((int) $blogId);
+            try {
+                $reports[(int) $blogId] = $this->report();
+            } finally {
+                restore_current_blog();
+            }
+        }
+        return $reports;
+    }
+
+    /** Releases a lease of this blog's keys by its token; false when no such lease is held. */
+    public function release(string $token): bool
+    {
+        $backend = $this->backends->backend();
+        if ($backend === null) {
+            return false;
+        }
+        foreach ($this->keysOfBlog($backend) as $status) {
+            foreach ($status->holders as $holder) {
+                if (hash_equals($holder->token, $token)) {
+                    return $backend->operatorView()->releaseToken($token);
+                }
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Drops every lease of one of this blog's keys (full name or short form:
+     * "site", "provider:openai"). Null when the blog has no such key.
+     */
+    public function reset(string $name): ?int
+    {
+        $backend = $this->backends->backend();
+        $key = SiteKeys::resolve($name);
+        if ($backend === null || !isset($this->keysOfBlog($backend)[$key])) {
+            return null;
+        }
+        return $backend->operatorView()->reset($key);
+    }
+
+    /** @return array<string, KeyStatus> this blog's keys and the host-wide ones */
+    private function keysOfBlog(Backend $backend): array
+    {
+        return array_filter(
+            $backend->operatorView()->keys(),
+            static fn (KeyStatus $status): bool => SiteKeys::scope($status->key) !== null,
+        );
+    }
+
+    /**
+     * The waiting line's queues on this blog's keys, where the store has a line.
+     *
+     * @return list<array<string, mixed>>|null
+     */
+    private function line(Backend $backend): ?array
+    {
+        $store = $backend->operatorView();
+        $lineInterface = 'SluiceWP\\Backend\\WaitingLine';
+        foreach ([$store, $backend] as $candidate) {
+            if (interface_exists($lineInterface) && $candidate instanceof $lineInterface && method_exists($candidate, 'line')) {
+                if (method_exists($candidate, 'lineAvailable') && !$candidate->lineAvailable()) {
+                    return null; // the store has a line, this build of it does not (yet)
+                }
+                $queues = [];
+                foreach ((array) $candidate->line() as $queue) {
+                    $keys = is_object($queue) && property_exists($queue, 'keys') && is_array($queue->keys) ? array_keys($queue->keys) : [];
+                    foreach ($keys as $key) {
+                        if (SiteKeys::scope((string) $key) !== null) {
+                            $queues[] = self::plain($queue);
+                            break;
+                        }
+                    }
+                }
+                return $queues;
+            }
+        }
+        return null;
+    }
+
+    /**
+     * An operator value object as plain data: its public properties in
+     * snake_case, nested objects and lists likewise.
+     *
+     * @return array<string, mixed>
+     */
+    private static function plain(object $value): array
+    {
+        $out = [];
+        foreach (get_object_vars($value) as $name => $field) {
+            $out[strtolower((string) preg_replace('/(?<!^)[A-Z]/', '_$0', (string) $name))] = self::plainValue($field);
+        }
+        return $out;
+    }
+
+    private static function plainValue(mixed $value): mixed
+    {
+        if (is_object($value)) {
+            return self::plain($value);
+        }
+        if (is_array($value)) {
+            return array_map(static fn (mixed $v): mixed => self::plainValue($v), $value);
+        }
+        return $value;
+    }
+}

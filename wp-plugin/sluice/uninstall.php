@@ -1,0 +1,14 @@
+<?php
+/**
+ * Runs when the plugin is deleted from wp-admin (or `wp plugin uninstall`):
+ * removes Sluice's tables, options, events and leases on every blog
+ * (Lifecycle\Uninstaller says exactly what).
+ */
+
+declare(strict_types=1);
+
+defined('WP_UNINSTALL_PLUGIN') || exit;
+
+require_once __DIR__ . '/includes/autoload.php';
+
+SluiceWP\Lifecycle\Uninstaller::run();
