@@ -47,7 +47,7 @@ function sluice_services(): object
         $services = (object) [
             'dataMachine' => $dataMachine,
             'config' => $config,
-            'backends' => new BackendChoice(),
+            'backends' => new BackendChoice($config->backend()),
             'eventLog' => new EventLog(),
             'gate' => null,
         ];
@@ -133,7 +133,7 @@ add_action('plugins_loaded', static function (): void {
     add_action('sluice_action_deferred', [$services->dataMachine, 'logDeferral'], 10, 1);
 }, 20);
 
-// An operator must know when AI work runs ungated.
+// An operator must know when AI work runs ungated, and which store limits it.
 add_action('admin_notices', static function (): void {
     if (!current_user_can('manage_options')) {
         return;
@@ -143,10 +143,16 @@ add_action('admin_notices', static function (): void {
         printf(
             '<div class="notice notice-warning"><p>%s</p></div>',
             esc_html(sprintf(
-                /* translators: %s: why no lease store can be used */
-                __('Sluice is not limiting AI work: %s', 'sluice'),
+                /* translators: 1: the lease store setting (auto, native, database), 2: why that store cannot be used */
+                __('Sluice is not limiting AI work: no lease store is usable (backend setting: %1$s): %2$s', 'sluice'),
+                sluice_services()->backends->preference(),
                 $reason,
             )),
+        );
+    } elseif (sluice_services()->backends->fellBackToDatabase()) {
+        printf(
+            '<div class="notice notice-info"><p>%s</p></div>',
+            esc_html__('Sluice limits AI work through the database backend: the sluice PHP extension is not loaded in this PHP. Leases live in the site\'s database (3 queries per AI step, one limit for every host that shares the database); load the extension for host-local leases at a fraction of the cost, or set the backend to "database" to keep this store and hide this notice.', 'sluice'),
         );
     }
 });

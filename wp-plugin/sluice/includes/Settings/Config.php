@@ -30,6 +30,13 @@ final class Config implements Limits
         return (bool) apply_filters('sluice_enabled', (bool) ($this->option('enabled') ?? true));
     }
 
+    /** Which lease store (Backend\BackendChoice): auto (the extension when loaded, else the database), native or database. */
+    public function backend(): string
+    {
+        $choice = $this->option('backend');
+        return is_string($choice) && in_array($choice, ['auto', 'native', 'database'], true) ? $choice : 'auto';
+    }
+
     public function siteLimit(): int
     {
         $default = $this->intOption('site_limit') ?? $this->defaults->siteLimit() ?? 1;
