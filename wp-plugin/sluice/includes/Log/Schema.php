@@ -11,8 +11,8 @@ namespace SluiceWP\Log;
 
 final class Schema
 {
-    /** 2: the database backend's lease tables (sluice_lease_keys, sluice_lease_slots). */
-    public const VERSION = '2';
+    /** 2: the database backend's lease tables (sluice_lease_keys, sluice_lease_slots); 3: the status chart's per-minute samples (sluice_samples). */
+    public const VERSION = '3';
     public const VERSION_OPTION = 'sluice_db_version';
 
     public static function eventsTable(): string
@@ -33,6 +33,13 @@ final class Schema
     {
         global $wpdb;
         return $wpdb->base_prefix . 'sluice_lease_slots';
+    }
+
+    /** The status chart's samples: one row per minute, the newest 120 kept (Admin\MinuteSamples). */
+    public static function samplesTable(): string
+    {
+        global $wpdb;
+        return $wpdb->prefix . 'sluice_samples';
     }
 
     /** Creates or upgrades the tables when the stored version is not this one. */
@@ -93,6 +100,15 @@ final class Schema
   gen bigint(20) unsigned NOT NULL DEFAULT 0,
   PRIMARY KEY  (lease_key,slot),
   KEY token (token)
+) {$charset};");
+        $samples = self::samplesTable();
+        dbDelta("CREATE TABLE {$samples} (
+  minute_at datetime NOT NULL,
+  slot_limit int(11) NOT NULL DEFAULT 0,
+  slots_in_use int(11) NOT NULL DEFAULT 0,
+  deferred int(11) NOT NULL DEFAULT 0,
+  completed int(11) NOT NULL DEFAULT 0,
+  PRIMARY KEY  (minute_at)
 ) {$charset};");
         update_option(self::VERSION_OPTION, self::VERSION, true);
     }
