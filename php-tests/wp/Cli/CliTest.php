@@ -1,0 +1,228 @@
+<?php
+declare(strict_types=1);
+
+namespace Sluice\WpTests\Cli;
+
+use Sluice\WpTests\Gate\GateTestCase;
+use Sluice\WpTests\Support\Runner;
+use SluiceWP\Backend\Lease;
+use SluiceWP\Backend\NativeBackend;
+use SluiceWP\Settings\Config;
+
+/**
+ * `wp sluice ...` as operators run it: the real WP-CLI binary (Composer's
+ * wp-cli/wp-cli 2.11, tools/wp-cli) in its own process against the test
+ * site, sharing the segment with this process; output and exit codes checked,
+ * bad input answered with a non-zero exit and a message that names the problem.
+ */
+final class CliTest extends GateTestCase
+{
+    private const HOST_WIDE = 'sluice/provider:cli-test';
+    private const OTHER_SITE = 'sluice/0000000000/99/site';
+
+    public function testStatusJsonShowsThisSitesKeysCountersAndHoldersButNoOtherSitesKeys(): void
+    {
+        $backend = new NativeBackend();
+        $lease = $backend->tryAcquire([self::siteKey() => 2, self::HOST_WIDE => 3], 600, 'cli test holder');
+        $other = $backend->tryAcquire([self::OTHER_SITE => 1], 600, 'another site');
+        self::assertInstanceOf(Lease::class, $lease);
+        self::assertInstanceOf(Lease::class, $other);
+
+        $cli = WpCli::sluice(['status', '--format=json']);
+        self::assertSame(0, $cli->exitCode, (string) $cli);
+        $report = $cli->json();
+        self::assertSame(get_current_blog_id(), $report['blog_id']);
+        self::assertSame('native', $report['backend']);
+        self::assertNull($report['backend_unavailable']);
+        self::assertTrue($report['enabled']);
+        $keys = array_column($report['keys'], null, 'key');
+        self::assertArrayHasKey(self::siteKey(), $keys);
+        self::assertArrayHasKey(self::HOST_WIDE, $keys, 'host-wide provider keys are every site\'s');
+        self::assertArrayNotHasKey(self::OTHER_SITE, $keys, 'another site\'s key stays out of this site\'s status');
+        $site = $keys[self::siteKey()];
+        self::assertSame('site', $site['scope']);
+        self::assertSame('host', $keys[self::HOST_WIDE]['scope']);
+        self::assertSame(2, $site['limit']);
+        self::assertSame(1, $site['active']);
+        self::assertGreaterThanOrEqual(1, $site['peak']);
+        self::assertGreaterThanOrEqual(1, $site['acquired']);
+        foreach (['throttled', 'released', 'reclaimed_dead', 'reclaimed_expired'] as $counter) {
+            self::assertIsInt($site[$counter], $counter);
+        }
+        self::assertCount(1, $site['holders']);
+        $holder = $site['holders'][0];
+        self::assertSame($lease->token, $holder['token']);
+        self::assertSame(getmypid(), $holder['pid']);
+        self::assertSame('cli test holder', $holder['label']);
+        self::assertFalse($holder['request_open']);
+        self::assertGreaterThan(0, $holder['ttl_left_ms']);
+        $backend->release($other);
+    }
+
+    public function testStatusTableAndYaml(): void
+    {
+        $lease = self::holdSiteSlot(2);
+
+        $table = WpCli::sluice(['status']);
+        self::assertSame(0, $table->exitCode, (string) $table);
+        self::assertStringContainsString('backend native', $table->stdout);
+        self::assertStringContainsString(self::siteKey(), $table->stdout);
+        self::assertStringContainsString('Holders:', $table->stdout);
+        self::assertStringContainsString($lease->token, $table->stdout);
+
+        $yaml = WpCli::sluice(['status', '--format=yaml']);
+        self::assertSame(0, $yaml->exitCode, (string) $yaml);
+        self::assertStringContainsString('key: ' . self::siteKey(), $yaml->stdout);
+        self::assertStringContainsString('token: ' . $lease->token, $yaml->stdout);
+
+        $bad = WpCli::sluice(['status', '--format=xml']);
+        self::assertNotSame(0, $bad->exitCode, (string) $bad);
+        self::assertStringContainsString('format', $bad->stderr);
+    }
+
+    public function testReleaseFreesTheLeaseOnceAndRefusesUnknownOrOtherSitesTokens(): void
+    {
+        $lease = self::holdSiteSlot();
+        $foreign = (new NativeBackend())->tryAcquire([self::OTHER_SITE => 1], 600, 'another site');
+        self::assertInstanceOf(Lease::class, $foreign);
+
+        $released = WpCli::sluice(['release', $lease->token]);
+        self::assertSame(0, $released->exitCode, (string) $released);
+        self::assertStringContainsString('Released lease ' . $lease->token, $released->stdout);
+        self::assertSame(0, self::keyStatus(self::siteKey())?->active, 'the slot is free again');
+
+        $again = WpCli::sluice(['release', $lease->token]);
+        self::assertSame(1, $again->exitCode, (string) $again);
+        self::assertStringContainsString('No lease with token ' . $lease->token, $again->stderr);
+
+        $unknown = WpCli::sluice(['release', 'not-a-token']);
+        self::assertSame(1, $unknown->exitCode, (string) $unknown);
+        self::assertStringContainsString('No lease with token not-a-token', $unknown->stderr);
+
+        $other = WpCli::sluice(['release', $foreign->token]);
+        self::assertSame(1, $other->exitCode, 'another site\'s lease is not this site\'s to release: ' . $other);
+        self::assertSame(1, self::keyStatus(self::OTHER_SITE)?->active);
+        (new NativeBackend())->release($foreign);
+
+        $missing = WpCli::sluice(['release']);
+        self::assertNotSame(0, $missing->exitCode, (string) $missing);
+    }
+
+    public function testResetAsksFirstThenDropsEveryLeaseOfTheKey(): void
+    {
+        $first = self::holdSiteSlot(2);
+        $second = self::holdSiteSlot(2);
+
+        $declined = WpCli::sluice(['reset', 'site'], "n\n");
+        self::assertSame(0, $declined->exitCode, (string) $declined);
+        self::assertSame(2, self::keyStatus(self::siteKey())?->active, 'answering no keeps the leases');
+
+        $reset = WpCli::sluice(['reset', 'site', '--yes']);
+        self::assertSame(0, $reset->exitCode, (string) $reset);
+        self::assertStringContainsString('Reset ' . self::siteKey() . ': 2 leases dropped.', $reset->stdout);
+        self::assertSame(0, self::keyStatus(self::siteKey())?->active);
+
+        $byFullName = WpCli::sluice(['reset', self::siteKey(), '--yes']);
+        self::assertSame(0, $byFullName->exitCode, (string) $byFullName);
+        self::assertStringContainsString('0 leases dropped', $byFullName->stdout);
+
+        $unknown = WpCli::sluice(['reset', 'provider:nobody', '--yes']);
+        self::assertSame(1, $unknown->exitCode, (string) $unknown);
+        self::assertStringContainsString('No key "provider:nobody" on this site', $unknown->stderr);
+        self::assertStringContainsString(self::siteKey(), $unknown->stderr, 'the error lists the site\'s keys');
+        unset($first, $second);
+    }
+
+    public function testSweepReclaimsAKilledHoldersLease(): void
+    {
+        $holder = Runner::php('$l = new Sluice\Limiter([$key => 1], 600); $lease = $l->tryAcquire("doomed"); echo $lease ? "held\n" : "refused\n"; sleep(60);', ['key' => self::siteKey()]);
+        $holder->expectLine('held');
+        $holder->kill();
+        $holder->wait();
+
+        $sweep = WpCli::sluice(['sweep']);
+        self::assertSame(0, $sweep->exitCode, (string) $sweep);
+        self::assertStringContainsString('Swept 1 dead or expired lease.', $sweep->stdout);
+        self::assertSame(0, self::keyStatus(self::siteKey())?->active);
+    }
+
+    public function testConfigSetStoresValidValuesAndRefusesBadOnesWithTheReason(): void
+    {
+        $set = WpCli::sluice(['config', 'set', 'site_limit', '3']);
+        self::assertSame(0, $set->exitCode, (string) $set);
+        self::assertStringContainsString('Set site_limit to 3.', $set->stdout);
+        self::assertSame(3, self::stored()['site_limit'] ?? null);
+        $get = WpCli::sluice(['config', 'get', 'site_limit']);
+        self::assertSame(0, $get->exitCode, (string) $get);
+        self::assertSame('3', trim($get->stdout));
+
+        $refused = [
+            ['site_limit', '0', 'site_limit'],
+            ['site_limit', 'three', 'three'],
+            ['lease_ttl', '5', 'lease_ttl'],
+            ['backend', 'redis', 'backend'],
+            ['enabled', 'maybe', 'enabled'],
+            ['provider_limits', 'openai=x', 'openai'],
+            ['ai_hooks', 'bad hook!', 'ai_hooks'],
+            ['no_such_setting', '1', 'Unknown setting "no_such_setting"'],
+        ];
+        foreach ($refused as [$name, $value, $named]) {
+            $bad = WpCli::sluice(['config', 'set', $name, $value]);
+            self::assertSame(1, $bad->exitCode, "config set $name $value must fail: $bad");
+            self::assertStringContainsString('Error: ', $bad->stderr);
+            self::assertStringContainsString($named, $bad->stderr, "the message names the problem: $bad");
+        }
+        self::assertSame(['site_limit' => 3], self::stored(), 'refused values change nothing');
+
+        foreach ([['backend', 'database'], ['enabled', 'false'], ['provider_limits', 'openai=2,anthropic=1'], ['ai_hooks', 'my_summarise,my_translate'], ['lease_ttl', '900']] as [$name, $value]) {
+            $ok = WpCli::sluice(['config', 'set', $name, $value]);
+            self::assertSame(0, $ok->exitCode, (string) $ok);
+        }
+        $stored = self::stored();
+        self::assertSame('database', $stored['backend']);
+        self::assertFalse($stored['enabled']);
+        self::assertSame(['openai' => 2, 'anthropic' => 1], $stored['provider_limits']);
+        self::assertSame(['my_summarise', 'my_translate'], $stored['ai_hooks']);
+        self::assertSame(900, $stored['lease_ttl']);
+
+        $all = WpCli::sluice(['config', 'get', '--format=json']);
+        self::assertSame(0, $all->exitCode, (string) $all);
+        $settings = $all->json();
+        self::assertSame(3, $settings['site_limit']['value']);
+        self::assertFalse($settings['enabled']['value']);
+        self::assertSame(['my_summarise', 'my_translate'], $settings['ai_hooks']['stored']);
+
+        $unknown = WpCli::sluice(['config', 'get', 'nope']);
+        self::assertSame(1, $unknown->exitCode, (string) $unknown);
+        self::assertStringContainsString('Unknown setting "nope"', $unknown->stderr);
+    }
+
+    public function testBenchTimesAcquireReleasePairsOnTheBackend(): void
+    {
+        $json = WpCli::sluice(['bench', '--pairs=300', '--format=json']);
+        self::assertSame(0, $json->exitCode, (string) $json);
+        $result = $json->json();
+        self::assertSame('native', $result['backend']);
+        self::assertSame(300, $result['pairs']);
+        self::assertGreaterThan(0, $result['median_ns']);
+        self::assertLessThan(1_000_000, $result['median_ns'], 'a native pair takes microseconds, not milliseconds');
+        self::assertEquals(0, $result['queries_per_pair'], 'the native backend runs no SQL');
+
+        $table = WpCli::sluice(['bench', '--pairs=100']);
+        self::assertSame(0, $table->exitCode, (string) $table);
+        self::assertMatchesRegularExpression('/native backend: median \d+ ns \([\d.]+ µs\) per acquire\+release pair.*over 100 pairs; 0 SQL queries per pair/', $table->stdout);
+
+        $bad = WpCli::sluice(['bench', '--pairs=0']);
+        self::assertSame(1, $bad->exitCode, (string) $bad);
+        self::assertStringContainsString('--pairs must be', $bad->stderr);
+    }
+
+    /** @return array<string, mixed> the option as stored now (other processes wrote it) */
+    private static function stored(): array
+    {
+        wp_cache_delete('alloptions', 'options');
+        wp_cache_delete(Config::OPTION, 'options');
+        $settings = get_option(Config::OPTION, []);
+        return is_array($settings) ? $settings : [];
+    }
+}
