@@ -1,0 +1,150 @@
+<?php
+declare(strict_types=1);
+
+namespace Sluice\WpTests\Rest;
+
+use RuntimeException;
+use Sluice\WpTests\Cli\WpCli;
+use Sluice\WpTests\Gate\GateTestCase;
+use Sluice\WpTests\Support\Site;
+use SluiceWP\Backend\NativeBackend;
+use WP_Application_Passwords;
+
+/**
+ * The REST routes over real HTTP (curl to the stack's nginx + PHP-FPM; plain
+ * permalinks, so ?rest_route=): 401 for anonymous callers, 403 for a
+ * logged-in subscriber, 200 for an administrator. Callers authenticate with
+ * application passwords (turned on over HTTP by the test-only mu-plugin
+ * sluice-test-rest.php).
+ */
+final class RestTest extends GateTestCase
+{
+    /** @var array<string, array{0: string, 1: string}> role => [login, application password] */
+    private static array $callers = [];
+
+    public static function setUpBeforeClass(): void
+    {
+        parent::setUpBeforeClass();
+        $subscriber = get_user_by('login', 'sluice_rest_subscriber');
+        $subscriberId = $subscriber ? $subscriber->ID : wp_insert_user([
+            'user_login' => 'sluice_rest_subscriber',
+            'user_pass' => wp_generate_password(24),
+            'user_email' => 'subscriber@example.org',
+            'role' => 'subscriber',
+        ]);
+        if (is_wp_error($subscriberId)) {
+            throw new RuntimeException($subscriberId->get_error_message());
+        }
+        $admin = get_user_by('login', 'admin');
+        self::assertNotFalse($admin, 'the test site has its admin user');
+        self::assertTrue(user_can($admin, 'manage_options'));
+        self::assertFalse(user_can((int) $subscriberId, 'manage_options'));
+        foreach (['administrator' => $admin->ID, 'subscriber' => (int) $subscriberId] as $role => $userId) {
+            $created = WP_Application_Passwords::create_new_application_password($userId, ['name' => 'sluice-rest-test-' . uniqid()]);
+            if (is_wp_error($created)) {
+                throw new RuntimeException($created->get_error_message());
+            }
+            self::$callers[$role] = [(string) get_userdata($userId)->user_login, (string) $created[0]];
+        }
+    }
+
+    public function testStatusAnswersOnlyAdministrators(): void
+    {
+        [$code, $body] = self::http('GET', '/sluice/v1/status');
+        self::assertSame(401, $code, 'anonymous: ' . json_encode($body));
+        self::assertSame('rest_forbidden', $body['code'] ?? null);
+
+        [$code, $body] = self::http('GET', '/sluice/v1/status', 'subscriber');
+        self::assertSame(403, $code, 'subscriber: ' . json_encode($body));
+        self::assertSame('rest_forbidden', $body['code'] ?? null);
+
+        [$code, $body] = self::http('GET', '/sluice/v1/status', 'administrator');
+        self::assertSame(200, $code, 'administrator: ' . json_encode($body));
+        self::assertSame(get_current_blog_id(), $body['blog_id']);
+        self::assertSame('native', $body['backend']);
+    }
+
+    public function testStatusIsWhatTheCliPrintsAsJson(): void
+    {
+        $lease = self::holdSiteSlot(2);
+        [$code, $rest] = self::http('GET', '/sluice/v1/status', 'administrator');
+        self::assertSame(200, $code);
+        $cli = WpCli::sluice(['status', '--format=json']);
+        self::assertSame(0, $cli->exitCode, (string) $cli);
+
+        $tokens = array_column(array_merge(...array_column($rest['keys'], 'holders')), 'token');
+        self::assertContains($lease->token, $tokens);
+        // The same builder answers both; only the clocks moved between the two calls.
+        self::assertSame(self::withoutClocks($cli->json()), self::withoutClocks($rest));
+    }
+
+    public function testReleaseNeedsAnAdministratorAndFreesTheLease(): void
+    {
+        $lease = self::holdSiteSlot();
+
+        [$code] = self::http('POST', '/sluice/v1/release', null, ['token' => $lease->token]);
+        self::assertSame(401, $code);
+        [$code] = self::http('POST', '/sluice/v1/release', 'subscriber', ['token' => $lease->token]);
+        self::assertSame(403, $code);
+        self::assertSame(1, self::keyStatus(self::siteKey())?->active, 'refused callers released nothing');
+
+        [$code, $body] = self::http('POST', '/sluice/v1/release', 'administrator', ['token' => $lease->token]);
+        self::assertSame(200, $code, json_encode($body) ?: '');
+        self::assertSame(['released' => true, 'token' => $lease->token], $body);
+        self::assertSame(0, self::keyStatus(self::siteKey())?->active, 'the slot is free');
+        self::assertFalse((new NativeBackend())->release($lease), 'the lease is no longer held');
+
+        [$code, $body] = self::http('POST', '/sluice/v1/release', 'administrator', ['token' => $lease->token]);
+        self::assertSame(404, $code);
+        self::assertSame('sluice_not_held', $body['code'] ?? null);
+
+        [$code, $body] = self::http('POST', '/sluice/v1/release', 'administrator', []);
+        self::assertSame(400, $code, 'a release without a token is refused: ' . json_encode($body));
+    }
+
+    /**
+     * One request to the stack's nginx.
+     *
+     * @param array<string, mixed>|null $json
+     * @return array{0: int, 1: array<mixed>}
+     */
+    private static function http(string $method, string $route, ?string $as = null, ?array $json = null): array
+    {
+        $command = ['curl', '-s', '--max-time', '30', '-X', $method, '-w', "\n%{http_code}"];
+        if ($as !== null) {
+            $command[] = '-u';
+            $command[] = self::$callers[$as][0] . ':' . self::$callers[$as][1];
+        }
+        if ($json !== null) {
+            array_push($command, '-H', 'Content-Type: application/json', '--data', (string) json_encode((object) $json));
+        }
+        $command[] = Site::url() . '/?rest_route=' . $route;
+        $process = proc_open($command, [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
+        self::assertIsResource($process);
+        $out = (string) stream_get_contents($pipes[1]);
+        $err = (string) stream_get_contents($pipes[2]);
+        proc_close($process);
+        $cut = strrpos($out, "\n");
+        self::assertNotFalse($cut, "curl answered nothing: $err");
+        $body = json_decode(substr($out, 0, $cut), true);
+        return [(int) substr($out, $cut + 1), is_array($body) ? $body : ['raw' => substr($out, 0, $cut)]];
+    }
+
+    /**
+     * The report without what a clock changes between two reads (ages, time left).
+     *
+     * @param array<mixed> $data
+     * @return array<mixed>
+     */
+    private static function withoutClocks(array $data): array
+    {
+        foreach ($data as $name => $value) {
+            if (is_string($name) && str_ends_with($name, '_ms')) {
+                unset($data[$name]);
+            } elseif (is_array($value)) {
+                $data[$name] = self::withoutClocks($value);
+            }
+        }
+        return $data;
+    }
+}
