@@ -37,14 +37,15 @@
     series.forEach(function (s) {
       (data[s] || []).forEach(function (v) { max = Math.max(max, v); });
     });
-    max = Math.ceil(max * 1.1);
+    // An even top, so the middle grid line is a whole number too.
+    max = Math.max(2, Math.ceil(max * 1.1));
+    max += max % 2;
     var x = function (i) { return L + (n > 1 ? i * (W - L - R) / (n - 1) : 0); };
     var y = function (v) { return T + (H - T - B) * (1 - v / max); };
     var svg = el('svg', { viewBox: '0 0 ' + W + ' ' + H, role: 'img', 'class': 'sluice-chart-svg', preserveAspectRatio: 'xMidYMid meet' });
     svg.appendChild(el('title', {}, cfg.i18n.slots + ', ' + cfg.i18n.deferred + ', ' + cfg.i18n.completed + ' ' + cfg.i18n.perMinute));
     // Grid and axes.
-    [0, 0.5, 1].forEach(function (f) {
-      var v = Math.round(max * f);
+    [0, max / 2, max].forEach(function (v) {
       svg.appendChild(el('line', { x1: L, x2: W - R, y1: y(v), y2: y(v), 'class': 'sluice-grid-line' }));
       svg.appendChild(el('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end', 'class': 'sluice-axis' }, String(v)));
     });

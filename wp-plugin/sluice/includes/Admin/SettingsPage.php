@@ -174,9 +174,9 @@ final class SettingsPage
         $stored = $this->stored('backend');
         $current = is_string($stored) && in_array($stored, SettingsSanitizer::BACKENDS, true) ? $stored : 'auto';
         $labels = [
-            'auto' => __('Automatic (native when the extension is loaded, else database)', 'sluice'),
-            'native' => __('Native (the sluice PHP extension, shared memory of this host)', 'sluice'),
-            'database' => __('Database (a lease table: for hosts without the extension, or several hosts)', 'sluice'),
+            'auto' => __('Automatic', 'sluice'),
+            'native' => __('Native (PHP extension)', 'sluice'),
+            'database' => __('Database (lease table)', 'sluice'),
         ];
         echo '<select id="sluice_backend" name="' . esc_attr($this->name('backend')) . '">';
         foreach ($labels as $value => $label) {
@@ -184,10 +184,13 @@ final class SettingsPage
         }
         echo '</select>';
         $inUse = $this->source->backendName();
-        $this->help($inUse !== null
-            /* translators: %s: backend name */
-            ? sprintf(__('In use now: %s.', 'sluice'), $inUse)
-            : __('In use now: none (see the status page).', 'sluice'));
+        $this->help(
+            __('Automatic: native when the sluice extension is loaded (shared memory of this host), else the database backend (a lease table, for hosts without the extension or several hosts).', 'sluice')
+            . ' ' . ($inUse !== null
+                /* translators: %s: backend name */
+                ? sprintf(__('In use now: %s.', 'sluice'), $inUse)
+                : __('In use now: none (see the status page).', 'sluice')),
+        );
     }
 
     public function field_ai_hooks(): void

@@ -138,12 +138,11 @@ final class StatusSections
         $woken = is_int($wakes) ? esc_html((string) $wakes) : '&mdash;';
         $cells = [
             [__('Acquired', 'sluice'), esc_html((string) ($site->acquired ?? 0))],
-            [__('Deferred', 'sluice'), esc_html((string) $deferrals['total'])
-                . ' <span class="sluice-muted">' . esc_html(sprintf(
-                    /* translators: %d: deferrals in the last hour */
-                    __('(%d in the last hour)', 'sluice'),
-                    $deferrals['last_hour'],
-                )) . '</span>'],
+            [sprintf(
+                /* translators: %d: deferrals in the last hour */
+                __('Deferred (%d in the last hour)', 'sluice'),
+                $deferrals['last_hour'],
+            ), esc_html((string) $deferrals['total'])],
             [__('Woken', 'sluice'), $woken],
             [__('Released', 'sluice'), esc_html((string) ($site->released ?? 0))],
             [__('Reclaimed: dead holder', 'sluice'), esc_html((string) ($site->reclaimedDead ?? 0))],

@@ -18,6 +18,7 @@ use SluiceWP\Gate\KeyNames;
 use SluiceWP\Log\EventLog;
 use SluiceWP\Log\Schema;
 use SluiceWP\Settings\Config;
+use SluiceWP\Status\SiteKeys;
 
 final class StatusSource
 {
@@ -32,11 +33,8 @@ final class StatusSource
     /** This request's services (sluice.php), scoped to the current blog. */
     public static function fromServices(): self
     {
-        global $wpdb;
         $services = sluice_services();
-        // The gate's key namespace (sluice_gate()): the install (database host, name, base prefix), then the blog.
-        $install = substr(md5(DB_HOST . '|' . DB_NAME . '|' . $wpdb->base_prefix), 0, 10);
-        return new self($services->backends, $services->config, $services->eventLog, new KeyNames($install . '/' . get_current_blog_id()));
+        return new self($services->backends, $services->config, $services->eventLog, SiteKeys::names());
     }
 
     public function backendName(): ?string
@@ -87,9 +85,7 @@ final class StatusSource
 
     public function isOurs(string $key): bool
     {
-        $site = $this->keyNames->site();
-        $prefix = substr($site, 0, -strlen('site'));
-        return str_starts_with($key, $prefix) || str_starts_with($key, 'sluice/provider:');
+        return SiteKeys::scope($key) !== null;
     }
 
     /** The key holding $token among this site's keys, or null. */

@@ -1,0 +1,97 @@
+<?php
+declare(strict_types=1);
+
+namespace Sluice\WpTests\Admin;
+
+use SluiceWP\Admin\MinuteSamples;
+
+/**
+ * Who may see and use the admin pages: manage_options and the right nonce,
+ * POST for the repairs; everyone else gets 403 (405 for a GET repair).
+ */
+final class AccessTest extends AdminTestCase
+{
+    public function testAUserWithoutManageOptionsIsRefusedEverywhere(): void
+    {
+        $lease = self::holdLabelled('action 1 / job 1 / step s-ai / fake');
+        $editor = self::editor();
+        foreach (['/wp-admin/admin.php?page=sluice', '/wp-admin/admin.php?page=sluice-settings'] as $page) {
+            $response = $editor->get($page);
+            self::assertSame(403, $response['status'], $page);
+            self::assertStringContainsString('not allowed', $response['body'], $page);
+        }
+        $ajax = $editor->get('/wp-admin/admin-ajax.php?action=sluice_status&_ajax_nonce=x');
+        self::assertSame(403, $ajax['status']);
+        self::assertStringNotContainsString('sections', $ajax['body']);
+        $release = $editor->post('/wp-admin/admin-post.php', ['action' => 'sluice_release_lease', 'token' => $lease->token, '_wpnonce' => 'x']);
+        self::assertSame(403, $release['status']);
+        self::assertStringContainsString('not allowed', $release['body']);
+        $reset = $editor->post('/wp-admin/admin-post.php', ['action' => 'sluice_reset_key', 'key' => self::siteKey(), '_wpnonce' => 'x']);
+        self::assertSame(403, $reset['status']);
+        $options = $editor->post('/wp-admin/options.php', ['option_page' => 'sluice', 'action' => 'update', '_wpnonce' => 'x', 'sluice_settings[site_limit]' => '9']);
+        self::assertSame(403, $options['status']);
+        self::assertTrue(self::isHeld($lease->token), 'the lease is still held');
+        self::assertFalse(is_array(get_option('sluice_settings')) && isset(get_option('sluice_settings')['site_limit']));
+    }
+
+    public function testAnAdministratorNeedsTheNonceAndAPost(): void
+    {
+        $lease = self::holdLabelled('action 2 / job 2 / step s-ai / fake');
+        $admin = AdminHttp::admin();
+        $release = $admin->post('/wp-admin/admin-post.php', ['action' => 'sluice_release_lease', 'token' => $lease->token, '_wpnonce' => 'not-a-nonce']);
+        self::assertSame(403, $release['status'], 'a bad nonce is refused');
+        $reset = $admin->post('/wp-admin/admin-post.php', ['action' => 'sluice_reset_key', 'key' => self::siteKey()]);
+        self::assertSame(403, $reset['status'], 'a missing nonce is refused');
+        $get = $admin->get('/wp-admin/admin-post.php?action=sluice_release_lease&token=' . $lease->token);
+        self::assertSame(405, $get['status'], 'a GET is refused');
+        $ajax = $admin->get('/wp-admin/admin-ajax.php?action=sluice_status&_ajax_nonce=not-a-nonce');
+        self::assertSame(403, $ajax['status']);
+        $options = $admin->post('/wp-admin/options.php', ['option_page' => 'sluice', 'action' => 'update', '_wpnonce' => 'x', 'sluice_settings[site_limit]' => '9']);
+        self::assertSame(403, $options['status']);
+        self::assertTrue(self::isHeld($lease->token), 'the lease is still held');
+    }
+
+    public function testReleaseResetAndTheLiveRefreshWorkWithTheirNonces(): void
+    {
+        $first = self::holdLabelled('action 3 / job 3 / step s-ai / fake');
+        $admin = AdminHttp::admin();
+        $page = $admin->get('/wp-admin/admin.php?page=sluice');
+        self::assertSame(200, $page['status']);
+        $release = $admin->post('/wp-admin/admin-post.php', self::formFields($page['body'], $first->token));
+        self::assertSame(303, $release['status']);
+        self::assertStringContainsString('sluice_notice=released', $release['location']);
+        self::assertFalse(self::isHeld($first->token), 'the lease was released');
+        self::assertStringContainsString('Lease released', $admin->get('/wp-admin/admin.php?page=sluice&sluice_notice=released')['body']);
+
+        $second = self::holdLabelled('action 4 / job 4 / step s-ai / fake');
+        $page = $admin->get('/wp-admin/admin.php?page=sluice');
+        $reset = $admin->post('/wp-admin/admin-post.php', self::formFields($page['body'], 'sluice_reset_key'));
+        self::assertSame(303, $reset['status']);
+        self::assertFalse(self::isHeld($second->token), 'the key was reset');
+        self::assertSame(0, self::keyStatus(self::siteKey())?->active);
+
+        // Another site's key cannot be reset from this one.
+        $other = $admin->post('/wp-admin/admin-post.php', ['key' => 'sluice/0000000000/9/site'] + self::formFields($page['body'], 'sluice_reset_key'));
+        self::assertSame(404, $other['status']);
+
+        self::assertSame(1, preg_match('/sluiceStatus = \{.*?"nonce":"([0-9a-f]+)"/s', $page['body'], $m), 'the page hands its script a nonce');
+        $ajax = $admin->get('/wp-admin/admin-ajax.php?action=sluice_status&_ajax_nonce=' . $m[1]);
+        self::assertSame(200, $ajax['status']);
+        $body = json_decode($ajax['body'], true);
+        self::assertTrue($body['success'] ?? false, $ajax['body']);
+        self::assertSame(['backend', 'keys', 'holders', 'line', 'counters', 'events'], array_keys($body['data']['sections']));
+        self::assertCount(60, $body['data']['chart']['minutes']);
+    }
+
+    public function testSamplesCountDeferralsAndReleasesOfTheCurrentMinute(): void
+    {
+        do_action('sluice_action_deferred', ['active' => 3, 'limit' => 3]);
+        do_action('sluice_action_deferred', ['active' => 2, 'limit' => 3]);
+        do_action('sluice_lease_released', 42);
+        $series = (new MinuteSamples())->series(60, 3);
+        self::assertSame(2, array_sum($series['deferred']));
+        self::assertSame(1, array_sum($series['completed']));
+        self::assertSame(3, max($series['slots']), 'the full key\'s active count is the minute\'s slots in use');
+        self::assertSame(3, end($series['limit']));
+    }
+}

@@ -1,0 +1,93 @@
+<?php
+declare(strict_types=1);
+
+namespace Sluice\WpTests\Admin;
+
+use RuntimeException;
+use Sluice\WpTests\Support\Site;
+
+/**
+ * A wp-admin session over plain HTTP (curl, a cookie jar of its own): logs a
+ * user in through wp-login.php, then GETs and POSTs without following
+ * redirects, so tests see the status code WordPress answered.
+ */
+final class AdminHttp
+{
+    private string $jar;
+
+    private function __construct()
+    {
+        $this->jar = (string) tempnam(sys_get_temp_dir(), 'sluice-admin-jar-');
+    }
+
+    public function __destruct()
+    {
+        @unlink($this->jar);
+    }
+
+    public static function loggedIn(string $user, string $password): self
+    {
+        $session = new self();
+        file_put_contents($session->jar, "127.0.0.1\tFALSE\t/\tFALSE\t0\twordpress_test_cookie\tWP%20Cookie%20check\n");
+        $response = $session->post('/wp-login.php', ['log' => $user, 'pwd' => $password, 'wp-submit' => 'Log In', 'testcookie' => '1']);
+        if ($response['status'] !== 302) {
+            throw new RuntimeException("could not log in as $user (HTTP {$response['status']})");
+        }
+        return $session;
+    }
+
+    /** The test site's administrator (tools/wordpress wrote the password next to the site). */
+    public static function admin(): self
+    {
+        return self::loggedIn('admin', self::adminPassword());
+    }
+
+    public static function adminPassword(): string
+    {
+        return trim((string) file_get_contents(getenv('SLUICE_WP_DIR') . '/.admin-password'));
+    }
+
+    /** @return array{status: int, body: string, location: string} */
+    public function get(string $path): array
+    {
+        return $this->request($path, null);
+    }
+
+    /**
+     * @param array<string, string> $fields
+     * @return array{status: int, body: string, location: string}
+     */
+    public function post(string $path, array $fields): array
+    {
+        return $this->request($path, $fields);
+    }
+
+    /**
+     * @param array<string, string>|null $fields
+     * @return array{status: int, body: string, location: string}
+     */
+    private function request(string $path, ?array $fields): array
+    {
+        $curl = curl_init(Site::url() . $path);
+        curl_setopt_array($curl, [
+            CURLOPT_RETURNTRANSFER => true,
+            CURLOPT_FOLLOWLOCATION => false,
+            CURLOPT_COOKIEFILE => $this->jar,
+            CURLOPT_COOKIEJAR => $this->jar,
+            CURLOPT_TIMEOUT => 60,
+        ]);
+        if ($fields !== null) {
+            curl_setopt($curl, CURLOPT_POST, true);
+            curl_setopt($curl, CURLOPT_POSTFIELDS, http_build_query($fields));
+        }
+        $body = curl_exec($curl);
+        if (!is_string($body)) {
+            throw new RuntimeException("GET/POST $path failed: " . curl_error($curl));
+        }
+        $status = (int) curl_getinfo($curl, CURLINFO_RESPONSE_CODE);
+        $location = (string) (curl_getinfo($curl, CURLINFO_REDIRECT_URL) ?: '');
+        curl_close($curl);
+        // Cookies reach the jar when the handle closes; the next request reads them.
+        return ['status' => $status, 'body' => $body, 'location' => $location];
+    }
+}
