@@ -4,15 +4,16 @@
  * without the extension, and for clusters whose web and queue hosts share one
  * database (one limit for all of them, which per-host shared memory cannot give).
  *
- * Two tables (Log\Schema): sluice_lease_keys holds a key's limit and
- * counters, sluice_lease_slots one row per slot of a key, free (token '') or
- * taken by a lease. A key never has more than `limit` slot rows in 1..limit,
- * so the primary key itself bounds what is granted; a lease takes one free
- * slot row on every key in ONE multi-table UPDATE that matches only if every
- * chosen row is still free, and bumps the keys' counters in the same
- * statement: all keys or none, no lock held across anything (InnoDB row locks
- * last that one statement). An uncontended acquire + release is 3 queries:
- * read the keys' slots, claim, release.
+ * Two tables (Log\Schema): sluice_lease_slots has one row per slot of a key,
+ * free (token '') or taken by a lease, with the slot's counters;
+ * sluice_lease_keys a key's limit and refusals. A key never has more than
+ * `limit` slot rows in 1..limit, so the primary key itself bounds what is
+ * granted; a lease takes one free slot row on every key in ONE UPDATE (one
+ * row per key, a multi-table UPDATE for several keys) that matches only if
+ * every chosen row is still free, and counts the grant on those rows: all
+ * keys or none, no lock held across anything (InnoDB's row locks last that
+ * one statement). An uncontended acquire + release is 3 queries: read the
+ * keys' slots, claim, release.
  *
  * Owners are host + pid + process start time (LocalProcess). A lease whose
  * owner is on this host and dead is reclaimed by the next acquire that needs
@@ -46,6 +47,8 @@ final class DatabaseBackend implements Backend, OperatorView
     private const ATTEMPTS = 3;
     /** The database's clock in UTC milliseconds (constant within one statement). */
     private const NOW_MS = "(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000)";
+    /** What gives a slot back. */
+    private const FREEING = "token = '', request_until_ms = 0, gen = gen + 1";
 
     /** @var array<string, true> tokens this process took and has not released: released when the request ends */
     private array $held = [];
@@ -65,7 +68,7 @@ final class DatabaseBackend implements Backend, OperatorView
         if ((defined('DB_ENGINE') && constant('DB_ENGINE') === 'sqlite') || (defined('DATABASE_TYPE') && constant('DATABASE_TYPE') === 'sqlite')) {
             return 'the database backend needs MySQL or MariaDB, and this site runs on SQLite (load the sluice extension instead)';
         }
-        if (version_compare((string) get_option(Schema::VERSION_OPTION, '0'), '2', '<')) {
+        if (version_compare((string) get_option(Schema::VERSION_OPTION, '0'), '4', '<')) {
             return 'the lease tables are not created yet (deactivate and activate the Sluice plugin)';
         }
         return null;
@@ -85,7 +88,7 @@ final class DatabaseBackend implements Backend, OperatorView
                 $key = (string) $key;
                 $slot = $this->pickSlot($keys, $key, $limit, $me);
                 if ($slot === null) {
-                    $this->countThrottled($key);
+                    $this->countThrottled($key, $limit);
                     return new Refusal($key, $limit, $keys[$key]->taken());
                 }
                 $claims[$key] = [$slot, $keys[$key]->taken() + 1];
@@ -97,7 +100,7 @@ final class DatabaseBackend implements Backend, OperatorView
             // A concurrent acquirer took a chosen slot first (or a deadlock rolled the claim back): read again.
         }
         $first = (string) array_key_first($limits);
-        $this->countThrottled($first);
+        $this->countThrottled($first, $limits[$first]);
         return new Refusal($first, $limits[$first], $limits[$first]);
     }
 
@@ -135,45 +138,57 @@ final class DatabaseBackend implements Backend, OperatorView
         global $wpdb;
         [$keysTable, $slotsTable] = self::tables();
         $rows = $wpdb->get_results(
-            'SELECT k.lease_key, k.limit_n, k.peak, k.acquired, k.throttled, k.released, k.reclaimed_dead, k.reclaimed_expired,'
-            . ' s.slot, s.token, s.host, s.pid, s.label, s.acquired_ms, s.expires_ms, s.request_until_ms, ' . self::NOW_MS . ' AS now_ms'
-            . " FROM {$keysTable} k LEFT JOIN {$slotsTable} s ON s.lease_key = k.lease_key AND s.token <> ''"
-            . ' ORDER BY k.lease_key, s.slot',
+            'SELECT k.lease_key, k.limit_n AS key_limit, k.throttled, s.slot, s.token, s.host, s.pid, s.label, s.acquired_ms, s.expires_ms,'
+            . ' s.request_until_ms, s.limit_n, s.peak, s.acquired, s.released, s.reclaimed_dead, s.reclaimed_expired, ' . self::NOW_MS . ' AS now_ms'
+            . " FROM {$keysTable} k LEFT JOIN {$slotsTable} s ON s.lease_key = k.lease_key ORDER BY k.lease_key, s.slot",
             ARRAY_A,
         );
-        /** @var array<string, array{row: array<string, mixed>, holders: list<Holder>}> $byKey */
+        /** @var array<string, array{limit: int, lastGrantMs: int, throttled: int, peak: int, acquired: int, released: int, dead: int, expired: int, holders: list<Holder>}> $byKey */
         $byKey = [];
         foreach (is_array($rows) ? $rows : [] as $row) {
             $key = (string) $row['lease_key'];
-            $byKey[$key] ??= ['row' => $row, 'holders' => []];
-            if ($row['token'] === null) {
-                continue;
+            $k = $byKey[$key] ?? ['limit' => (int) $row['key_limit'], 'lastGrantMs' => -1, 'throttled' => (int) $row['throttled'],
+                'peak' => 0, 'acquired' => 0, 'released' => 0, 'dead' => 0, 'expired' => 0, 'holders' => []];
+            if ($row['slot'] !== null) {
+                // The limit is the one the latest grant was taken under (the key row's until a first grant).
+                if ((int) $row['acquired'] > 0 && (int) $row['acquired_ms'] > $k['lastGrantMs']) {
+                    $k['lastGrantMs'] = (int) $row['acquired_ms'];
+                    $k['limit'] = (int) $row['limit_n'];
+                }
+                $k['peak'] = max($k['peak'], (int) $row['peak']);
+                $k['acquired'] += (int) $row['acquired'];
+                $k['released'] += (int) $row['released'];
+                $k['dead'] += (int) $row['reclaimed_dead'];
+                $k['expired'] += (int) $row['reclaimed_expired'];
+                if ((string) $row['token'] !== '') {
+                    $now = (int) $row['now_ms'];
+                    $requestUntil = (int) $row['request_until_ms'];
+                    $k['holders'][] = new Holder(
+                        (string) $row['token'],
+                        (int) $row['pid'],
+                        (string) $row['label'],
+                        max(0, $now - (int) $row['acquired_ms']),
+                        max(0, (int) $row['expires_ms'] - $now),
+                        $requestUntil > 0,
+                        max(0, $requestUntil - $now),
+                    );
+                }
             }
-            $now = (int) $row['now_ms'];
-            $requestUntil = (int) $row['request_until_ms'];
-            $byKey[$key]['holders'][] = new Holder(
-                (string) $row['token'],
-                (int) $row['pid'],
-                (string) $row['label'],
-                max(0, $now - (int) $row['acquired_ms']),
-                max(0, (int) $row['expires_ms'] - $now),
-                $requestUntil > 0,
-                max(0, $requestUntil - $now),
-            );
+            $byKey[$key] = $k;
         }
         $keys = [];
-        foreach ($byKey as $key => ['row' => $row, 'holders' => $holders]) {
-            $keys[$key] = new KeyStatus(
-                $key,
-                (int) $row['limit_n'],
-                count($holders),
-                (int) $row['peak'],
-                (int) $row['acquired'],
-                (int) $row['throttled'],
-                (int) $row['released'],
-                (int) $row['reclaimed_dead'],
-                (int) $row['reclaimed_expired'],
-                $holders,
+        foreach ($byKey as $key => $k) {
+            $keys[(string) $key] = new KeyStatus(
+                (string) $key,
+                $k['limit'],
+                count($k['holders']),
+                $k['peak'],
+                $k['acquired'],
+                $k['throttled'],
+                $k['released'],
+                $k['dead'],
+                $k['expired'],
+                $k['holders'],
             );
         }
         return $keys;
@@ -185,11 +200,8 @@ final class DatabaseBackend implements Backend, OperatorView
             return false;
         }
         unset($this->held[$token]);
-        [$keysTable, $slotsTable] = self::tables();
-        return $this->write(
-            "UPDATE {$slotsTable} s, {$keysTable} k SET " . self::freeing('s') . ', k.released = k.released + 1'
-            . " WHERE s.token = '{$token}' AND k.lease_key = s.lease_key",
-        ) > 0;
+        [, $slotsTable] = self::tables();
+        return $this->write("UPDATE {$slotsTable} SET " . self::FREEING . ", released = released + 1 WHERE token = '{$token}'") > 0;
     }
 
     public function reset(string $key): int
@@ -202,7 +214,7 @@ final class DatabaseBackend implements Backend, OperatorView
         if ($tokens === []) {
             return 0;
         }
-        $this->write("UPDATE {$slotsTable} s SET " . self::freeing('s') . " WHERE s.token IN ('" . implode("','", $tokens) . "')");
+        $this->write("UPDATE {$slotsTable} SET " . self::FREEING . " WHERE token IN ('" . implode("','", $tokens) . "')");
         $left = $wpdb->get_col("SELECT DISTINCT token FROM {$slotsTable} WHERE token IN ('" . implode("','", $tokens) . "')");
         return count($tokens) - count($left);
     }
@@ -246,8 +258,8 @@ final class DatabaseBackend implements Backend, OperatorView
         [$keysTable, $slotsTable] = self::tables();
         $in = implode(',', array_map(static fn ($k): string => self::bytes((string) $k), $names));
         $rows = $wpdb->get_results(
-            'SELECT k.lease_key, s.slot, s.token, s.host_id, s.pid, s.start_time, s.expires_ms, s.request_until_ms, ' . self::NOW_MS . ' AS now_ms'
-            . " FROM {$keysTable} k LEFT JOIN {$slotsTable} s ON s.lease_key = k.lease_key WHERE k.lease_key IN ({$in})",
+            'SELECT lease_key, slot, token, host_id, pid, start_time, expires_ms, request_until_ms, ' . self::NOW_MS . ' AS now_ms'
+            . " FROM {$slotsTable} WHERE lease_key IN ({$in})",
             ARRAY_A,
         );
         $keys = [];
@@ -261,9 +273,7 @@ final class DatabaseBackend implements Backend, OperatorView
             }
             $key->known = true;
             $key->nowMs = (int) $row['now_ms'];
-            if ($row['slot'] !== null) {
-                $key->slots[(int) $row['slot']] = DatabaseSlot::fromDb($row);
-            }
+            $key->slots[(int) $row['slot']] = DatabaseSlot::fromDb($row);
         }
         $newKeys = [];
         $newSlots = [];
@@ -319,7 +329,7 @@ final class DatabaseBackend implements Backend, OperatorView
 
     /**
      * Takes the chosen slot of every key in one statement, which matches only
-     * if every one of them is still free; bumps the keys' counters with it.
+     * if every one of them is still free, and counts the grant on them.
      *
      * @param array<string, array{int, int}> $claims key => [slot, active once granted]
      * @param array<string, int>             $limits
@@ -327,40 +337,34 @@ final class DatabaseBackend implements Backend, OperatorView
     private function claim(string $token, array $claims, array $limits, int $ttlMs, string $label, LocalProcess $me): bool
     {
         global $wpdb;
-        [$keysTable, $slotsTable] = self::tables();
+        [, $slotsTable] = self::tables();
         ksort($claims, SORT_STRING); // one row order for every acquirer
         $from = $set = $where = [];
         $i = 0;
         foreach ($claims as $key => [$slot, $active]) {
-            $s = 's' . $i;
-            $k = 'k' . $i;
-            $i++;
-            $from[] = "{$slotsTable} {$s}, {$keysTable} {$k}";
+            $s = 's' . $i++;
+            $from[] = "{$slotsTable} {$s}";
             $set[] = "{$s}.token = '{$token}', {$s}.host = " . self::bytes($me->host) . ", {$s}.host_id = '{$me->hostId}',"
                 . " {$s}.pid = {$me->pid}, {$s}.start_time = {$me->startTime}, {$s}.label = CONVERT(" . self::bytes($label) . ' USING utf8mb4),'
                 . " {$s}.acquired_ms = " . self::NOW_MS . ", {$s}.expires_ms = " . self::NOW_MS . " + {$ttlMs},"
-                . " {$s}.request_until_ms = 0, {$s}.gen = {$s}.gen + 1,"
-                . " {$k}.acquired = {$k}.acquired + 1, {$k}.limit_n = " . $limits[$key] . ", {$k}.peak = GREATEST({$k}.peak, {$active})";
-            $where[] = "{$s}.lease_key = " . self::bytes($key) . " AND {$s}.slot = {$slot} AND {$s}.token = ''"
-                . " AND {$k}.lease_key = {$s}.lease_key";
+                . " {$s}.request_until_ms = 0, {$s}.gen = {$s}.gen + 1, {$s}.limit_n = {$limits[$key]},"
+                . " {$s}.peak = GREATEST({$s}.peak, {$active}), {$s}.acquired = {$s}.acquired + 1";
+            $where[] = "{$s}.lease_key = " . self::bytes($key) . " AND {$s}.slot = {$slot} AND {$s}.token = ''";
         }
         $suppress = $wpdb->suppress_errors(true);
         $changed = $wpdb->query('UPDATE ' . implode(', ', $from) . ' SET ' . implode(', ', $set) . ' WHERE ' . implode(' AND ', $where));
         $wpdb->suppress_errors($suppress);
-        return $changed === 2 * count($claims);
+        return $changed === count($claims);
     }
 
     /** Frees every slot of a lease whose owner died (not draining) or whose TTL ran out; false if it was gone. */
     private function reclaim(string $token, string $why): bool
     {
-        [$keysTable, $slotsTable] = self::tables();
+        [, $slotsTable] = self::tables();
         $counter = $why === 'expired' ? 'reclaimed_expired' : 'reclaimed_dead';
         // Re-checked by the statement itself: still this lease, still past its TTL / past any open request's deadline.
-        $still = $why === 'expired' ? 's.expires_ms <= ' . self::NOW_MS : 's.request_until_ms <= ' . self::NOW_MS;
-        return $this->write(
-            "UPDATE {$slotsTable} s, {$keysTable} k SET " . self::freeing('s') . ", k.{$counter} = k.{$counter} + 1"
-            . " WHERE s.token = '{$token}' AND {$still} AND k.lease_key = s.lease_key",
-        ) > 0;
+        $still = $why === 'expired' ? 'expires_ms <= ' . self::NOW_MS : 'request_until_ms <= ' . self::NOW_MS;
+        return $this->write("UPDATE {$slotsTable} SET " . self::FREEING . ", {$counter} = {$counter} + 1 WHERE token = '{$token}' AND {$still}") > 0;
     }
 
     private function updateHeld(string $token, string $assignment): bool
@@ -373,10 +377,10 @@ final class DatabaseBackend implements Backend, OperatorView
         return $this->write("UPDATE {$slotsTable} SET {$assignment}, gen = gen + 1 WHERE token = '{$token}'") > 0;
     }
 
-    private function countThrottled(string $key): void
+    private function countThrottled(string $key, int $limit): void
     {
         [$keysTable] = self::tables();
-        $this->write("UPDATE {$keysTable} SET throttled = throttled + 1 WHERE lease_key = " . self::bytes($key));
+        $this->write("UPDATE {$keysTable} SET throttled = throttled + 1, limit_n = {$limit} WHERE lease_key = " . self::bytes($key));
     }
 
     /** Runs a write; a deadlock or lock wait timeout is retried (the statement was rolled back). Rows changed, or -1. */
@@ -410,10 +414,6 @@ final class DatabaseBackend implements Backend, OperatorView
         }
     }
 
-    private static function freeing(string $s): string
-    {
-        return "{$s}.token = '', {$s}.request_until_ms = 0, {$s}.gen = {$s}.gen + 1";
-    }
 
     /** @return array{string, string} the keys table and the slots table */
     private static function tables(): array

@@ -11,8 +11,12 @@ namespace SluiceWP\Log;
 
 final class Schema
 {
-    /** 2: the database backend's lease tables (sluice_lease_keys, sluice_lease_slots); 3: the status chart's per-minute samples (sluice_samples). */
-    public const VERSION = '3';
+    /**
+     * 2: the database backend's lease tables (sluice_lease_keys, sluice_lease_slots); 3: the status chart's
+     * per-minute samples (sluice_samples); 4: the lease counters move to the slot rows (a grant or a release
+     * then writes one row per key; the keys table keeps the limit and the refusals).
+     */
+    public const VERSION = '4';
     public const VERSION_OPTION = 'sluice_db_version';
 
     public static function eventsTable(): string
@@ -21,14 +25,14 @@ final class Schema
         return $wpdb->prefix . 'sluice_events';
     }
 
-    /** The database backend's keys (limit, counters), network-wide: leases are shared by every blog. */
+    /** The database backend's keys (limit, refusals), network-wide: leases are shared by every blog. */
     public static function leaseKeysTable(): string
     {
         global $wpdb;
         return $wpdb->base_prefix . 'sluice_lease_keys';
     }
 
-    /** The database backend's slots: one row per slot of a key, taken by a lease token or free (''). */
+    /** The database backend's slots: one row per slot of a key, taken by a lease token or free (''), with its counters. */
     public static function leaseSlotsTable(): string
     {
         global $wpdb;
@@ -76,12 +80,7 @@ final class Schema
         dbDelta("CREATE TABLE {$keys} (
   lease_key varbinary(64) NOT NULL,
   limit_n int(10) unsigned NOT NULL DEFAULT 0,
-  peak int(10) unsigned NOT NULL DEFAULT 0,
-  acquired bigint(20) unsigned NOT NULL DEFAULT 0,
   throttled bigint(20) unsigned NOT NULL DEFAULT 0,
-  released bigint(20) unsigned NOT NULL DEFAULT 0,
-  reclaimed_dead bigint(20) unsigned NOT NULL DEFAULT 0,
-  reclaimed_expired bigint(20) unsigned NOT NULL DEFAULT 0,
   PRIMARY KEY  (lease_key)
 ) {$charset};");
         $slots = self::leaseSlotsTable();
@@ -98,6 +97,12 @@ final class Schema
   expires_ms bigint(20) NOT NULL DEFAULT 0,
   request_until_ms bigint(20) NOT NULL DEFAULT 0,
   gen bigint(20) unsigned NOT NULL DEFAULT 0,
+  limit_n int(10) unsigned NOT NULL DEFAULT 0,
+  peak int(10) unsigned NOT NULL DEFAULT 0,
+  acquired bigint(20) unsigned NOT NULL DEFAULT 0,
+  released bigint(20) unsigned NOT NULL DEFAULT 0,
+  reclaimed_dead bigint(20) unsigned NOT NULL DEFAULT 0,
+  reclaimed_expired bigint(20) unsigned NOT NULL DEFAULT 0,
   PRIMARY KEY  (lease_key,slot),
   KEY token (token)
 ) {$charset};");
