@@ -5,7 +5,7 @@ JOBS ?= 2
 EXT := $(CURDIR)/ext-build/modules/sluice.so
 PHP_EXT := php -d extension=$(EXT)
 
-.PHONY: demo demo-fpm demo-cli test deps phpstan core ext test-core test-sanitizers test-php test-fpm test-plugin bench bench-core bench-php bench-fpm bench-gate bench-burnin chaos clean
+.PHONY: demo demo-fpm demo-cli test deps phpstan core ext test-core test-sanitizers test-php test-fpm test-plugin bench bench-core bench-php bench-fpm bench-gate bench-db bench-burnin chaos clean
 
 # The burn-in: Debian's WordPress + the Data Machine fixture + a fake provider that takes one request at a
 # time; three flows through 4 CLI queue runners, Data Machine's own limiter (Sluice off) then Sluice (on).
@@ -60,7 +60,7 @@ test-fpm: ext
 test-plugin: deps ext
 	tools/run-plugin-tests
 
-bench: bench-core bench-php bench-fpm bench-gate
+bench: bench-core bench-php bench-fpm bench-gate bench-db
 
 bench-core:
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSLUICE_BENCH=ON -DSLUICE_TESTS=OFF >/dev/null
@@ -77,6 +77,11 @@ bench-fpm: ext
 # Machine's limiter, queries per deferral, makespan / ideal.
 bench-gate: deps ext
 	bench/gate.sh
+
+# The database backend's acquire + release pair (time, SQL queries) against Data Machine's option lease,
+# MariaDB GET_LOCK + RELEASE_LOCK and the native backend, with ratios, in one run on a bed of its own.
+bench-db: deps ext
+	bench/db-backend.sh
 
 # The burn-in once with Sluice on; its last line is the machine-readable summary.
 bench-burnin: deps ext
