@@ -36,9 +36,12 @@ TEST(SegmentNames, PathCarriesTheLayoutVersion) {
     EXPECT_THROW(check_segment_name(std::string(kMaxSegmentNameBytes + 1, 'n')), InvalidArgument);
 }
 
-TEST(SegmentSize, DefaultCapacityFitsInOneMebibyte) {
-    SegmentGeometry g{256, 64, 4096};
-    EXPECT_LE(g.total_size(), size_t(1) << 20);
+TEST(SegmentSize, DefaultCapacityFitsInFiveMebibytes) {
+    SegmentOptions o;
+    SegmentGeometry g{o.max_keys, o.slots_per_key, o.max_leases, o.max_tickets};
+    EXPECT_LE(g.total_size(), size_t(5) << 20);
+    SegmentGeometry leases_only{256, 64, 4096, 1};
+    EXPECT_LE(leases_only.total_size(), size_t(1) << 20);
 }
 
 TEST_F(TableTest, SecondAttachSeesSameTable) {
@@ -118,7 +121,7 @@ TEST(SegmentCreation, CreatorThatDiedBeforeTheMagicIsRedone) {
     ::close(fd);
     auto s = Segment::attach(o);
     EXPECT_EQ(s->header()->magic.load(), kMagic);
-    EXPECT_EQ(s->size(), SegmentGeometry({256, 64, 4096}).total_size());
+    EXPECT_EQ(s->size(), SegmentGeometry({256, 64, 4096, 16384}).total_size());
     LeaseTable t(*s);
     uint32_t k = t.resolve_key("k"), limit = 1;
     EXPECT_TRUE(t.try_acquire({&k, &limit, 1, kMinute, ""}).acquired);

@@ -58,7 +58,10 @@ void load_config(Config& config) {
         uint32_t* field;
     } counts[] = {{"sluice.max_keys", &o.max_keys},
                   {"sluice.max_slots_per_key", &o.slots_per_key},
-                  {"sluice.max_leases", &o.max_leases}};
+                  {"sluice.max_leases", &o.max_leases},
+                  {"sluice.max_tickets", &o.max_tickets},
+                  {"sluice.aging_seconds", &o.aging_seconds},
+                  {"sluice.reservation_ms", &o.reservation_ms}};
     for (const Count& c : counts) {
         unsigned long long v;
         std::string text = ini_text(c.name);
@@ -132,7 +135,8 @@ void load_config(Config& config) {
 bool same_settings(const Config& a, const Config& b) {
     const sluice::SegmentOptions &x = a.options, &y = b.options;
     return x.name == y.name && x.max_keys == y.max_keys && x.slots_per_key == y.slots_per_key &&
-           x.max_leases == y.max_leases && x.mode == y.mode && x.group == y.group &&
+           x.max_leases == y.max_leases && x.max_tickets == y.max_tickets && x.aging_seconds == y.aging_seconds &&
+           x.reservation_ms == y.reservation_ms && x.mode == y.mode && x.group == y.group &&
            a.default_ttl == b.default_ttl && a.test_hooks == b.test_hooks && a.error == b.error;
 }
 
@@ -184,6 +188,9 @@ PHP_INI_BEGIN()
     PHP_INI_ENTRY("sluice.max_keys", "256", PHP_INI_SYSTEM, nullptr)
     PHP_INI_ENTRY("sluice.max_slots_per_key", "64", PHP_INI_SYSTEM, nullptr)
     PHP_INI_ENTRY("sluice.max_leases", "4096", PHP_INI_SYSTEM, nullptr)
+    PHP_INI_ENTRY("sluice.max_tickets", "16384", PHP_INI_SYSTEM, nullptr)
+    PHP_INI_ENTRY("sluice.aging_seconds", "90", PHP_INI_SYSTEM, nullptr)
+    PHP_INI_ENTRY("sluice.reservation_ms", "10000", PHP_INI_SYSTEM, nullptr)
     PHP_INI_ENTRY("sluice.default_ttl", "600", PHP_INI_SYSTEM, nullptr)
     PHP_INI_ENTRY("sluice.file_mode", "0600", PHP_INI_SYSTEM, nullptr)
     PHP_INI_ENTRY("sluice.group", "", PHP_INI_SYSTEM, nullptr)

@@ -8,6 +8,8 @@
 
 #include <unistd.h>
 
+#include <vector>
+
 
 #include "sluice/clock.hpp"
 #include "sluice/errors.hpp"
@@ -20,7 +22,7 @@ using namespace sluice_ext;
 namespace {
 
 void add_segment_info(zval* rv, const sluice::SegmentInfo& i) {
-    array_init_size(rv, 9);
+    array_init_size(rv, 11);
     add_assoc_stringl(rv, "name", i.shm_name.data(), i.shm_name.size());
     add_assoc_long(rv, "generation", zend_long(i.generation));
     add_assoc_long(rv, "size_bytes", zend_long(i.size_bytes));
@@ -30,6 +32,8 @@ void add_segment_info(zval* rv, const sluice::SegmentInfo& i) {
     add_assoc_long(rv, "key_count", i.key_count);
     add_assoc_long(rv, "leases_in_use", i.leases_in_use);
     add_assoc_long(rv, "repairs", zend_long(i.repairs));
+    add_assoc_long(rv, "max_tickets", i.max_tickets);
+    add_assoc_long(rv, "tickets_in_use", i.tickets_in_use);
 }
 
 // A parsed token, or a ValueError for argument `arg_num`.
@@ -86,7 +90,7 @@ ZEND_FUNCTION(Sluice_status) {
         array_init_size(return_value, uint32_t(snap.keys.size()));
         for (const sluice::KeyInfo& k : snap.keys) {
             zval entry, holders;
-            array_init_size(&entry, 10);
+            array_init_size(&entry, 16);
             add_assoc_long(&entry, "limit", k.limit);
             add_assoc_long(&entry, "active", k.active);
             add_assoc_long(&entry, "peak", k.peak);
@@ -96,10 +100,16 @@ ZEND_FUNCTION(Sluice_status) {
             add_assoc_long(&entry, "released", zend_long(k.released));
             add_assoc_long(&entry, "reclaimed_dead", zend_long(k.reclaimed_dead));
             add_assoc_long(&entry, "reclaimed_expired", zend_long(k.reclaimed_expired));
+            add_assoc_long(&entry, "mean_hold_ms", zend_long(k.mean_hold_ns / sluice::kNsPerMs));
+            add_assoc_long(&entry, "queued", k.queued);
+            add_assoc_long(&entry, "reserved", k.reserved);
+            add_assoc_long(&entry, "wakes_sent", zend_long(k.wakes_sent));
+            add_assoc_long(&entry, "wakes_lapsed", zend_long(k.wakes_lapsed));
+            add_assoc_long(&entry, "wakes_missed", zend_long(k.wakes_missed));
             array_init_size(&holders, uint32_t(k.holders.size()));
             for (const sluice::HolderInfo& h : k.holders) {
                 zval holder;
-                array_init_size(&holder, 9);
+                array_init_size(&holder, 11);
                 add_assoc_stringl(&holder, "token", h.token.data(), h.token.size());
                 add_assoc_long(&holder, "pid", h.pid);
                 add_assoc_stringl(&holder, "label", h.label.data(), h.label.size());
@@ -112,6 +122,8 @@ ZEND_FUNCTION(Sluice_status) {
                 add_assoc_long(&holder, "drain_left_ms",
                                request_open ? zend_long((h.request_open_until_ns - snap.now_ns) / sluice::kNsPerMs) : 0);
                 add_assoc_bool(&holder, "owner_dead", h.owner_dead);
+                add_assoc_long(&holder, "ref", zend_long(h.ref));
+                add_assoc_bool(&holder, "reservation", h.reservation);
                 add_next_index_zval(&holders, &holder);
             }
             add_assoc_zval(&entry, "holders", &holders);
@@ -240,6 +252,134 @@ ZEND_FUNCTION(Sluice_recreate_segment) {
         c.recreate();
         RETURN_LONG(zend_long(c.generation()));
     } catch (...) {
+        throw_current_as_php(0);
+        RETURN_THROWS();
+    }
+}
+
+namespace {
+
+constexpr zend_long kMaxTake = 4096;
+
+bool check_take(zend_long max) {
+    if (max >= 1 && max <= kMaxTake) return true;
+    zend_argument_value_error(1, "must be between 1 and " ZEND_LONG_FMT ", " ZEND_LONG_FMT " given", kMaxTake, max);
+    return false;
+}
+
+}  // namespace
+
+ZEND_FUNCTION(Sluice_ticket_set_ref) {
+    zend_string* ticket;
+    zend_long ref;
+    ZEND_PARSE_PARAMETERS_START(2, 2)
+        Z_PARAM_STR(ticket)
+        Z_PARAM_LONG(ref)
+    ZEND_PARSE_PARAMETERS_END();
+    if (ref < 1) {
+        zend_argument_value_error(2, "must be an action id of at least 1, " ZEND_LONG_FMT " given", ref);
+        RETURN_THROWS();
+    }
+    on_table(return_value, 1, [&](sluice::LeaseTable& table) { return table.ticket_set_ref(view(ticket), ref); });
+}
+
+ZEND_FUNCTION(Sluice_ticket_cancel) {
+    zend_string* ticket;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_STR(ticket)
+    ZEND_PARSE_PARAMETERS_END();
+    on_table(return_value, 1, [&](sluice::LeaseTable& table) { return table.ticket_cancel(view(ticket)); });
+}
+
+ZEND_FUNCTION(Sluice_wake_missed) {
+    zend_string* ticket;
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_STR(ticket)
+    ZEND_PARSE_PARAMETERS_END();
+    on_table(return_value, 1, [&](sluice::LeaseTable& table) { return table.wake_missed(view(ticket)); });
+}
+
+ZEND_FUNCTION(Sluice_take_wakes) {
+    zend_long max = 64;
+    ZEND_PARSE_PARAMETERS_START(0, 1)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_LONG(max)
+    ZEND_PARSE_PARAMETERS_END();
+    if (!check_take(max)) RETURN_THROWS();
+    try {
+        std::vector<sluice::WakeInfo> wakes = connection().table().take_wakes(size_t(max));
+        array_init_size(return_value, uint32_t(wakes.size()));
+        for (const sluice::WakeInfo& w : wakes) {
+            zval entry;
+            array_init_size(&entry, 3);
+            add_assoc_stringl(&entry, "ticket", w.ticket.data(), w.ticket.size());
+            add_assoc_long(&entry, "ref", zend_long(w.ref));
+            add_assoc_long(&entry, "reserved_left_ms", zend_long(w.reserved_left_ns / sluice::kNsPerMs));
+            add_next_index_zval(return_value, &entry);
+        }
+    } catch (...) {
+        throw_current_as_php(0);
+        RETURN_THROWS();
+    }
+}
+
+ZEND_FUNCTION(Sluice_take_stranded) {
+    zend_long max = 64;
+    ZEND_PARSE_PARAMETERS_START(0, 1)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_LONG(max)
+    ZEND_PARSE_PARAMETERS_END();
+    if (!check_take(max)) RETURN_THROWS();
+    try {
+        std::vector<sluice::StrandedInfo> stranded = connection().table().take_stranded(size_t(max));
+        array_init_size(return_value, uint32_t(stranded.size()));
+        for (const sluice::StrandedInfo& s : stranded) {
+            zval entry;
+            array_init_size(&entry, 3);
+            add_assoc_long(&entry, "ref", zend_long(s.ref));
+            add_assoc_stringl(&entry, "label", s.label.data(), s.label.size());
+            add_assoc_long(&entry, "pid", s.pid);
+            add_next_index_zval(return_value, &entry);
+        }
+    } catch (...) {
+        throw_current_as_php(0);
+        RETURN_THROWS();
+    }
+}
+
+ZEND_FUNCTION(Sluice_line) {
+    ZEND_PARSE_PARAMETERS_NONE();
+    try {
+        std::vector<sluice::LineQueueInfo> queues = connection().table().line();
+        array_init_size(return_value, uint32_t(queues.size()));
+        for (const sluice::LineQueueInfo& q : queues) {
+            zval entry, keys, tickets;
+            array_init_size(&entry, 4);
+            add_assoc_stringl(&entry, "tenant", q.tenant.data(), q.tenant.size());
+            add_assoc_long(&entry, "weight", q.weight);
+            array_init_size(&keys, uint32_t(q.keys.size()));
+            for (const auto& k : q.keys) add_assoc_long_ex(&keys, k.first.data(), k.first.size(), k.second);
+            add_assoc_zval(&entry, "keys", &keys);
+            array_init_size(&tickets, uint32_t(q.tickets.size()));
+            for (const sluice::LineTicketInfo& t : q.tickets) {
+                zval ticket;
+                array_init_size(&ticket, 8);
+                add_assoc_stringl(&ticket, "ticket", t.ticket.data(), t.ticket.size());
+                add_assoc_long(&ticket, "ref", zend_long(t.ref));
+                add_assoc_string(&ticket, "state", t.reserved ? "reserved" : "waiting");
+                add_assoc_long(&ticket, "age_ms", zend_long(t.age_ns / sluice::kNsPerMs));
+                add_assoc_long(&ticket, "first_deferred_at", zend_long(t.first_deferred_unix));
+                add_assoc_long(&ticket, "reserved_left_ms", zend_long(t.reserved_left_ns / sluice::kNsPerMs));
+                add_assoc_double(&ticket, "effective_weight", t.effective_weight);
+                add_assoc_bool(&ticket, "lapsed", t.lapsed);
+                add_next_index_zval(&tickets, &ticket);
+            }
+            add_assoc_zval(&entry, "tickets", &tickets);
+            add_next_index_zval(return_value, &entry);
+        }
+    } catch (...) {
+        zval_ptr_dtor(return_value);
+        ZVAL_NULL(return_value);
         throw_current_as_php(0);
         RETURN_THROWS();
     }

@@ -350,3 +350,76 @@ ZEND_METHOD(Sluice_Limiter, ttl) {
     if (!o) RETURN_THROWS();
     RETURN_LONG(o->ttl_seconds);
 }
+
+ZEND_METHOD(Sluice_Limiter, tryAcquireFor) {
+    zend_long ref;
+    zend_string* label = nullptr;
+    ZEND_PARSE_PARAMETERS_START(1, 2)
+        Z_PARAM_LONG(ref)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_STR(label)
+    ZEND_PARSE_PARAMETERS_END();
+
+    if (ref < 1) {
+        zend_argument_value_error(1, "must be an action id of at least 1, " ZEND_LONG_FMT " given", ref);
+        RETURN_THROWS();
+    }
+    LimiterObject* o = constructed(ZEND_THIS);
+    if (!o) RETURN_THROWS();
+    try {
+        sluice::LeaseTable& table = current_table(o);
+        sluice::SlotRequest request = request_of(o, label);
+        request.ref = int64_t(ref);
+        finish_acquire(o, table.try_acquire_for(request), o->mapping_id, return_value);
+    } catch (...) {
+        throw_current_as_php(0);
+        RETURN_THROWS();
+    }
+}
+
+ZEND_METHOD(Sluice_Limiter, enqueue) {
+    zend_long ref, weight = 1, first_deferred_at = 0;
+    zend_string* tenant;
+    ZEND_PARSE_PARAMETERS_START(2, 4)
+        Z_PARAM_LONG(ref)
+        Z_PARAM_STR(tenant)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_LONG(weight)
+        Z_PARAM_LONG(first_deferred_at)
+    ZEND_PARSE_PARAMETERS_END();
+
+    if (ref < 1) {
+        zend_argument_value_error(1, "must be an action id of at least 1, " ZEND_LONG_FMT " given", ref);
+        RETURN_THROWS();
+    }
+    if (ZSTR_LEN(tenant) > sluice::kMaxTenantBytes) {
+        zend_argument_value_error(2, "must be at most %zu bytes, %zu given", sluice::kMaxTenantBytes,
+                                  ZSTR_LEN(tenant));
+        RETURN_THROWS();
+    }
+    if (weight < 1 || weight > zend_long(sluice::kMaxWeight)) {
+        zend_argument_value_error(3, "must be between 1 and %u, " ZEND_LONG_FMT " given", sluice::kMaxWeight, weight);
+        RETURN_THROWS();
+    }
+    if (first_deferred_at < 0) {
+        zend_argument_value_error(4, "must be unix seconds or 0 (now), " ZEND_LONG_FMT " given", first_deferred_at);
+        RETURN_THROWS();
+    }
+    LimiterObject* o = constructed(ZEND_THIS);
+    if (!o) RETURN_THROWS();
+    try {
+        sluice::LeaseTable& table = current_table(o);
+        sluice::EnqueueResult r = table.enqueue(sluice::LineRequest{o->key_index, o->limits, o->count, int64_t(ref),
+                                                                    view(tenant), uint32_t(weight),
+                                                                    int64_t(first_deferred_at)});
+        array_init_size(return_value, 5);
+        add_assoc_stringl(return_value, "ticket", r.ticket.data(), r.ticket.size());
+        add_assoc_bool(return_value, "new", r.created);
+        add_assoc_long(return_value, "ahead", zend_long(r.ahead));
+        add_assoc_long(return_value, "limit", zend_long(r.limit));
+        add_assoc_long(return_value, "mean_hold_ms", zend_long(r.mean_hold_ns / sluice::kNsPerMs));
+    } catch (...) {
+        throw_current_as_php(0);
+        RETURN_THROWS();
+    }
+}

@@ -89,6 +89,51 @@ namespace Sluice {
          */
         public function lastRefusal(): ?array {}
 
+        /**
+         * tryAcquire() for Action Scheduler action `$ref` (the waiting line). If a
+         * ticket of this key set has ref `$ref` and holds a reservation (a slot a
+         * hand-off kept for it), the reservation becomes the caller's lease (TTL
+         * the limiter's, label as given) and the ticket leaves the line; if its
+         * ticket is waiting, acquires as usual and on success the ticket leaves
+         * the line (refused, a lapsed ticket becomes eligible for a hand-off
+         * again: its action showed up); with no ticket, exactly tryAcquire().
+         * The lease remembers `$ref`: should its holder die, take_stranded()
+         * reports it.
+         *
+         * @param int $ref the action id, at least 1
+         * @return Lease|null null when no slot (lastRefusal() tells which key)
+         * @throws \ValueError for `$ref` below 1
+         * @throws CapacityException when every lease record of the segment is taken
+         * @throws SegmentException when the shared segment cannot be used
+         */
+        public function tryAcquireFor(int $ref, string $label = ''): ?Lease {}
+
+        /**
+         * Puts action `$ref` in this key set's waiting line under `$tenant`, or
+         * finds its ticket if one already has this ref (then weight and tenant
+         * stay as they were, and a lapsed ticket is eligible for a hand-off
+         * again). When a slot of these keys frees, the line hands it to the
+         * next ticket whose keys all have room, in weighted fair order across
+         * tenants (a ticket's weight rises with its wait and reaches 100 after
+         * `sluice.aging_seconds`), reserves it for `sluice.reservation_ms` and
+         * pushes a wake (take_wakes()).
+         *
+         * @param int $ref the action id (its current Action Scheduler copy), at least 1
+         * @param string $tenant who the work is for (e.g. the flow id), up to 64 bytes
+         * @param int $weight 1 to 100
+         * @param int $firstDeferredAt unix seconds of the work's first deferral; 0 = now
+         * @return array{ticket: string, new: bool, ahead: int, limit: int, mean_hold_ms: int}
+         *         `ticket`: 32 hex characters; `ahead`: tickets ahead of it in
+         *         service order competing for these keys (an estimate); `limit`:
+         *         the smallest limit of the keys; `mean_hold_ms`: the largest mean
+         *         hold time of the keys (0 if unknown)
+         * @throws \ValueError for `$ref` below 1, a tenant over 64 bytes, a weight outside 1..100
+         *         or a negative `$firstDeferredAt`
+         * @throws CapacityException when the line is full (`sluice.max_tickets`)
+         * @throws SegmentException when the shared segment cannot be used
+         */
+        public function enqueue(int $ref, string $tenant, int $weight = 1, int $firstDeferredAt = 0): array {}
+
         /** @return array<string,int> the keys and limits given to the constructor */
         public function limits(): array {}
 
@@ -189,10 +234,17 @@ namespace Sluice {
      *
      * @return array<string, array{limit: int, active: int, peak: int, waiters: int,
      *         acquired: int, throttled: int, released: int, reclaimed_dead: int,
-     *         reclaimed_expired: int,
+     *         reclaimed_expired: int, mean_hold_ms: int, queued: int, reserved: int,
+     *         wakes_sent: int, wakes_lapsed: int, wakes_missed: int,
      *         holders: list<array{token: string, pid: int, label: string, age_ms: int,
      *         ttl_left_ms: int, waiting: bool, request_open: bool, drain_left_ms: int,
-     *         owner_dead: bool}>}>
+     *         owner_dead: bool, ref: int, reservation: bool}>}>
+     *         `mean_hold_ms`: exponentially weighted mean of hold times (released
+     *         leases only; 0 unknown); `queued`: waiting tickets whose key set has
+     *         this key; `reserved`: reservations on it (holders with `reservation`
+     *         true, pid 0); `wakes_sent`: hand-offs, `wakes_lapsed`: reservations
+     *         that ran out unclaimed, `wakes_missed`: reported by wake_missed().
+     *         A holder's `ref` is the action it acquired for (0: none).
      *         `limit` is the limit the last acquirer asked for; `holders` lists the
      *         holders first, then the processes waiting in acquire() (`waiting` true);
      *         `ttl_left_ms` is negative for a lease past its TTL not yet reclaimed.
@@ -210,7 +262,7 @@ namespace Sluice {
      *
      * @return array{name: string, generation: int, size_bytes: int, max_keys: int,
      *         slots_per_key: int, max_leases: int, key_count: int, leases_in_use: int,
-     *         repairs: int}
+     *         repairs: int, max_tickets: int, tickets_in_use: int}
      *         `name` is the POSIX shm name; `repairs` counts recoveries after a
      *         process died inside the critical section.
      * @throws SegmentException when the shared segment cannot be used
@@ -286,14 +338,78 @@ namespace Sluice {
      * @return int the new generation
      */
     function recreate_segment(): int {}
+
+    /**
+     * The ticket's action moved to a new Action Scheduler copy.
+     *
+     * @param string $ticket a ticket from Limiter::enqueue()
+     * @param int $ref the new copy's action id, at least 1
+     * @return bool false if no such ticket (it left the line)
+     * @throws \ValueError for a malformed ticket or `$ref` below 1
+     */
+    function ticket_set_ref(string $ticket, int $ref): bool {}
+
+    /**
+     * Takes the ticket out of the line. Its reservation, if any, is released
+     * and handed on to the next ticket.
+     *
+     * @return bool false if no such ticket
+     * @throws \ValueError for a malformed ticket
+     */
+    function ticket_cancel(string $ticket): bool {}
+
+    /**
+     * Pops up to `$max` hand-offs: each ticket whose reservation is still held
+     * and the ref of its action, to pull forward. Wakes of tickets that were
+     * claimed, cancelled or lapsed since are skipped.
+     *
+     * @param int $max 1 to 4096
+     * @return list<array{ticket: string, ref: int, reserved_left_ms: int}>
+     * @throws \ValueError for `$max` out of range
+     */
+    function take_wakes(int $max = 64): array {}
+
+    /**
+     * The plugin could not pull the woken ticket's copy forward: counted as
+     * `wakes_missed` on its keys. The reservation lapses by itself.
+     *
+     * @return bool false if no such ticket
+     * @throws \ValueError for a malformed ticket
+     */
+    function wake_missed(string $ticket): bool {}
+
+    /**
+     * Pops up to `$max` stranded actions: leases acquired with
+     * Limiter::tryAcquireFor() whose holder died (reclaimed, after any drain).
+     *
+     * @param int $max 1 to 4096
+     * @return list<array{ref: int, label: string, pid: int}>
+     * @throws \ValueError for `$max` out of range
+     */
+    function take_stranded(int $max = 64): array {}
+
+    /**
+     * The whole waiting line in service order: one entry per queue (tenant,
+     * weight, key set), the queue served next first, its tickets FIFO.
+     *
+     * @return list<array{tenant: string, weight: int, keys: array<string,int>,
+     *         tickets: list<array{ticket: string, ref: int, state: string, age_ms: int,
+     *         first_deferred_at: int, reserved_left_ms: int, effective_weight: float,
+     *         lapsed: bool}>}>
+     *         `state` is 'waiting' or 'reserved'; `age_ms` counts from the first
+     *         deferral; `lapsed`: its reservation ran out and it waits for its
+     *         action or a re-enqueue before it is handed a slot again
+     */
+    function line(): array {}
 }
 
 namespace Sluice\Testing {
 
     /**
      * Fault injection for crash tests, available only with sluice.test_hooks=1:
-     * the next acquire of this process stops forever inside the critical
-     * section (holding the segment's mutex), so a test can SIGKILL it there.
+     * the next acquire (or Limiter::enqueue() of a new ticket, or request mark)
+     * of this process stops forever inside the critical section (holding the
+     * segment's mutex), so a test can SIGKILL it there.
      *
      * @throws \Sluice\Exception when sluice.test_hooks is off
      */

@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: fa7e87d77db70dbe61eb6da73ea349639f11a8ac */
+ * Stub hash: 103cb49aafbbdfdee4631aa54391d035ee772fa5 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_status, 0, 0, IS_ARRAY, 0)
 ZEND_END_ARG_INFO()
@@ -35,6 +35,25 @@ ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_recreate_segment, 0, 0, IS_LONG, 0)
 ZEND_END_ARG_INFO()
 
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_ticket_set_ref, 0, 2, _IS_BOOL, 0)
+	ZEND_ARG_TYPE_INFO(0, ticket, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, ref, IS_LONG, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_ticket_cancel, 0, 1, _IS_BOOL, 0)
+	ZEND_ARG_TYPE_INFO(0, ticket, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_take_wakes, 0, 0, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, max, IS_LONG, 0, "64")
+ZEND_END_ARG_INFO()
+
+#define arginfo_Sluice_wake_missed arginfo_Sluice_ticket_cancel
+
+#define arginfo_Sluice_take_stranded arginfo_Sluice_take_wakes
+
+#define arginfo_Sluice_line arginfo_Sluice_status
+
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_Testing_park_next_acquire_in_critical_section, 0, 0, IS_VOID, 0)
 ZEND_END_ARG_INFO()
 
@@ -53,6 +72,18 @@ ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(arginfo_class_Sluice_Limiter_acquire, 0, 
 ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_Sluice_Limiter_lastRefusal, 0, 0, IS_ARRAY, 1)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(arginfo_class_Sluice_Limiter_tryAcquireFor, 0, 1, Sluice\\Lease, 1)
+	ZEND_ARG_TYPE_INFO(0, ref, IS_LONG, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, label, IS_STRING, 0, "\'\'")
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_Sluice_Limiter_enqueue, 0, 2, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, ref, IS_LONG, 0)
+	ZEND_ARG_TYPE_INFO(0, tenant, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, weight, IS_LONG, 0, "1")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, firstDeferredAt, IS_LONG, 0, "0")
 ZEND_END_ARG_INFO()
 
 #define arginfo_class_Sluice_Limiter_limits arginfo_Sluice_status
@@ -93,11 +124,19 @@ ZEND_FUNCTION(Sluice_request_finished);
 ZEND_FUNCTION(Sluice_reset);
 ZEND_FUNCTION(Sluice_sweep);
 ZEND_FUNCTION(Sluice_recreate_segment);
+ZEND_FUNCTION(Sluice_ticket_set_ref);
+ZEND_FUNCTION(Sluice_ticket_cancel);
+ZEND_FUNCTION(Sluice_take_wakes);
+ZEND_FUNCTION(Sluice_wake_missed);
+ZEND_FUNCTION(Sluice_take_stranded);
+ZEND_FUNCTION(Sluice_line);
 ZEND_FUNCTION(Sluice_Testing_park_next_acquire_in_critical_section);
 ZEND_METHOD(Sluice_Limiter, __construct);
 ZEND_METHOD(Sluice_Limiter, tryAcquire);
 ZEND_METHOD(Sluice_Limiter, acquire);
 ZEND_METHOD(Sluice_Limiter, lastRefusal);
+ZEND_METHOD(Sluice_Limiter, tryAcquireFor);
+ZEND_METHOD(Sluice_Limiter, enqueue);
 ZEND_METHOD(Sluice_Limiter, limits);
 ZEND_METHOD(Sluice_Limiter, ttl);
 ZEND_METHOD(Sluice_Lease, __construct);
@@ -121,6 +160,12 @@ static const zend_function_entry ext_functions[] = {
 	ZEND_NS_FALIAS("Sluice", reset, Sluice_reset, arginfo_Sluice_reset)
 	ZEND_NS_FALIAS("Sluice", sweep, Sluice_sweep, arginfo_Sluice_sweep)
 	ZEND_NS_FALIAS("Sluice", recreate_segment, Sluice_recreate_segment, arginfo_Sluice_recreate_segment)
+	ZEND_NS_FALIAS("Sluice", ticket_set_ref, Sluice_ticket_set_ref, arginfo_Sluice_ticket_set_ref)
+	ZEND_NS_FALIAS("Sluice", ticket_cancel, Sluice_ticket_cancel, arginfo_Sluice_ticket_cancel)
+	ZEND_NS_FALIAS("Sluice", take_wakes, Sluice_take_wakes, arginfo_Sluice_take_wakes)
+	ZEND_NS_FALIAS("Sluice", wake_missed, Sluice_wake_missed, arginfo_Sluice_wake_missed)
+	ZEND_NS_FALIAS("Sluice", take_stranded, Sluice_take_stranded, arginfo_Sluice_take_stranded)
+	ZEND_NS_FALIAS("Sluice", line, Sluice_line, arginfo_Sluice_line)
 	ZEND_NS_FALIAS("Sluice\\Testing", park_next_acquire_in_critical_section, Sluice_Testing_park_next_acquire_in_critical_section, arginfo_Sluice_Testing_park_next_acquire_in_critical_section)
 	ZEND_FE_END
 };
@@ -131,6 +176,8 @@ static const zend_function_entry class_Sluice_Limiter_methods[] = {
 	ZEND_ME(Sluice_Limiter, tryAcquire, arginfo_class_Sluice_Limiter_tryAcquire, ZEND_ACC_PUBLIC)
 	ZEND_ME(Sluice_Limiter, acquire, arginfo_class_Sluice_Limiter_acquire, ZEND_ACC_PUBLIC)
 	ZEND_ME(Sluice_Limiter, lastRefusal, arginfo_class_Sluice_Limiter_lastRefusal, ZEND_ACC_PUBLIC)
+	ZEND_ME(Sluice_Limiter, tryAcquireFor, arginfo_class_Sluice_Limiter_tryAcquireFor, ZEND_ACC_PUBLIC)
+	ZEND_ME(Sluice_Limiter, enqueue, arginfo_class_Sluice_Limiter_enqueue, ZEND_ACC_PUBLIC)
 	ZEND_ME(Sluice_Limiter, limits, arginfo_class_Sluice_Limiter_limits, ZEND_ACC_PUBLIC)
 	ZEND_ME(Sluice_Limiter, ttl, arginfo_class_Sluice_Limiter_ttl, ZEND_ACC_PUBLIC)
 	ZEND_FE_END

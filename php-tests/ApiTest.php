@@ -134,11 +134,12 @@ final class ApiTest extends SluiceTestCase
         self::assertArrayHasKey($key, $status);
         $entry = $status[$key];
         self::assertSame(['limit', 'active', 'peak', 'waiters', 'acquired', 'throttled', 'released',
-            'reclaimed_dead', 'reclaimed_expired', 'holders'], array_keys($entry));
+            'reclaimed_dead', 'reclaimed_expired', 'mean_hold_ms', 'queued', 'reserved', 'wakes_sent', 'wakes_lapsed',
+            'wakes_missed', 'holders'], array_keys($entry));
         self::assertCount(1, $entry['holders']);
         $h = $entry['holders'][0];
         self::assertSame(['token', 'pid', 'label', 'age_ms', 'ttl_left_ms', 'waiting', 'request_open', 'drain_left_ms',
-            'owner_dead'], array_keys($h));
+            'owner_dead', 'ref', 'reservation'], array_keys($h));
         self::assertSame($lease->token(), $h['token']);
         self::assertSame(getmypid(), $h['pid']);
         self::assertSame('flow step 7', $h['label']);
@@ -191,7 +192,7 @@ final class ApiTest extends SluiceTestCase
         $lease = (new Limiter([$key => 1]))->tryAcquire();
         $info = \Sluice\segment_info();
         self::assertSame(['name', 'generation', 'size_bytes', 'max_keys', 'slots_per_key', 'max_leases',
-            'key_count', 'leases_in_use', 'repairs'], array_keys($info));
+            'key_count', 'leases_in_use', 'repairs', 'max_tickets', 'tickets_in_use'], array_keys($info));
         self::assertSame(Segments::shmName(Segments::main()), $info['name']);
         self::assertGreaterThanOrEqual(1, $info['generation']);
         self::assertSame(256, $info['max_keys']);

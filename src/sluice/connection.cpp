@@ -13,7 +13,10 @@ void Connection::rebind(std::unique_ptr<Segment> (*open)(const SegmentOptions&))
     table_.reset();
     segment_.reset();
     segment_ = open(options_);
-    table_ = std::make_unique<LeaseTable>(*segment_);
+    LinePolicy policy;
+    policy.aging_ns = int64_t(options_.aging_seconds) * kNsPerSecond;
+    policy.reservation_ns = int64_t(options_.reservation_ms) * kNsPerMs;
+    table_ = std::make_unique<LeaseTable>(*segment_, policy);
     ++mapping_id_;
     next_link_check_ns_ = coarse_monotonic_ns() + kNsPerSecond;
 }

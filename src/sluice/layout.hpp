@@ -13,7 +13,9 @@
 namespace sluice {
 
 inline constexpr uint64_t kMagic = 0x31454349554c53ULL;  // "SLUICE1"
-inline constexpr uint32_t kLayoutVersion = 2;  // 2: LeaseRecord::request_open_until_ns
+// 2: LeaseRecord::request_open_until_ns; 3: the waiting line (tickets, queues,
+// wake and stranded rings), LeaseRecord::ref/ticket, KeyRecord line counters.
+inline constexpr uint32_t kLayoutVersion = 3;
 inline constexpr size_t kMaxKeyBytes = 64;
 inline constexpr size_t kMaxLabelBytes = 96;
 inline constexpr size_t kMaxKeysPerLease = 4;
@@ -21,6 +23,16 @@ inline constexpr uint32_t kNoLease = 0xffffffffu;
 // The most key records, slots per key and lease records a segment can have:
 // key slots and lease records name each other by 16-bit index.
 inline constexpr uint32_t kMaxCapacity = 65535;
+// Tickets and queues name each other by 32-bit index.
+inline constexpr uint32_t kMaxTicketCapacity = 1u << 20;
+inline constexpr uint32_t kNoTicket = 0xffffffffu;
+inline constexpr size_t kMaxTenantBytes = 64;
+inline constexpr uint32_t kMaxWeight = 100;
+// Bounded rings: hand-offs waiting for a WordPress process to pull their copy
+// forward, and actions whose holder died (stranded work). When full, the
+// oldest entry is overwritten (a lost wake only means the reservation lapses).
+inline constexpr uint32_t kWakeRingSize = 1024;
+inline constexpr uint32_t kStrandedRingSize = 256;
 
 // Written once by the creator; `magic` last, so a reader that sees the magic
 // sees a fully initialised segment (the creator may have died before it).
@@ -41,6 +53,22 @@ struct alignas(64) SegmentHeader {
     uint32_t free_lease_head;  // singly linked through LeaseRecord::next_free
     uint32_t leases_in_use;
     uint64_t repairs;          // EOWNERDEAD recoveries since creation
+    // The waiting line. Ticket records are the truth; queues, their lists,
+    // the ref hash and every count below are derived (rebuilt by repair).
+    uint32_t max_tickets;      // ticket records; as many queue records
+    uint32_t ref_buckets;      // power of two >= max_tickets
+    uint32_t free_ticket_head; // singly linked through TicketRecord::next
+    uint32_t tickets_in_use;
+    uint32_t tickets_ready;    // waiting, not lapsed: can be handed a slot
+    uint32_t free_queue_head;  // singly linked through QueueRecord::next
+    uint32_t queue_head;       // queues in use, doubly linked
+    uint32_t queues_in_use;
+    uint32_t handoff_pending;  // a slot freed while tickets were ready
+    uint32_t reserved1;
+    double virtual_time;       // WFQ system virtual time
+    uint64_t ticket_seq;       // FIFO order within a queue
+    uint64_t wake_head, wake_tail;          // pushes and pops of the wake ring
+    uint64_t stranded_head, stranded_tail;  // the same for the stranded ring
     alignas(64) pthread_mutex_t mutex;  // robust, process-shared
 };
 
@@ -58,6 +86,12 @@ struct KeyRecord {
     uint64_t released;
     uint64_t reclaimed_dead;
     uint64_t reclaimed_expired;
+    double mean_hold_ns;       // EWMA of hold times, updated on release; 0: unknown
+    uint32_t queued;           // waiting tickets whose key set has this key
+    uint32_t reserved2;
+    uint64_t wakes_sent;       // hand-offs to a ticket with this key
+    uint64_t wakes_lapsed;     // reservations that ran out unclaimed
+    uint64_t wakes_missed;     // the plugin could not pull the copy forward
 };
 
 // Waiting records park a process inside acquire(): visible, and reclaimable
@@ -83,6 +117,60 @@ struct LeaseRecord {
     int64_t request_open_until_ns;
     uint16_t keys[kMaxKeysPerLease];
     char label[kMaxLabelBytes];
+    int64_t ref;               // the holder's action (stranded work); 0: none
+    // A reservation: the slot a hand-off keeps for this ticket until it is
+    // claimed or its expiry (the window) passes. No live owner (pid 0).
+    uint32_t ticket;           // kNoTicket for an ordinary lease
+    uint32_t reserved0;
+};
+
+enum class TicketState : uint32_t { Free = 0, Waiting = 1, Reserved = 2 };
+
+// One deferred action in the line.
+struct TicketRecord {
+    uint64_t token[2];         // [0]: 32 random bits, [1]: 64
+    TicketState state;         // the commit point of enqueue and removal
+    uint32_t queue;
+    uint32_t prev, next;       // the queue's FIFO (next: the free list when Free)
+    uint32_t hash_next;        // the ref hash chain
+    uint32_t lease;            // Reserved: its reservation lease record
+    uint32_t lapsed;           // its reservation ran out: no hand-off until claim or re-enqueue
+    uint32_t reserved0;
+    int64_t ref;               // the plugin's reference (its Action Scheduler copy)
+    int64_t first_deferred_ns; // CLOCK_MONOTONIC of the first deferral (aging)
+    int64_t first_deferred_unix;
+    uint64_t seq;              // enqueue order (repair rebuilds the FIFOs from it)
+};
+
+// One FIFO per (tenant, weight, key set). Its fields are written before the
+// first ticket that names it commits, and never change while tickets do.
+struct QueueRecord {
+    uint32_t in_use;
+    uint32_t weight;           // 1..kMaxWeight
+    uint32_t head, tail;       // tickets, kNoTicket when empty
+    uint32_t count;            // tickets in it (waiting or reserved)
+    uint32_t ready;            // waiting and not lapsed
+    uint32_t prev, next;       // the in-use list (next: the free list)
+    uint32_t key_count;
+    uint32_t tenant_len;
+    uint16_t keys[kMaxKeysPerLease];   // ascending
+    uint32_t limits[kMaxKeysPerLease];
+    double vtime;              // virtual finish time of its last service
+    char tenant[kMaxTenantBytes];
+};
+
+struct WakeEntry {
+    uint32_t ticket;
+    uint32_t reserved0;
+    uint64_t token[2];
+};
+
+struct StrandedEntry {
+    int64_t ref;
+    int32_t pid;
+    uint16_t label_len;
+    uint16_t reserved0;
+    char label[kMaxLabelBytes];
 };
 
 // Where each region starts, computed from the capacities alone so that a reader
@@ -91,14 +179,27 @@ struct SegmentGeometry {
     uint32_t max_keys;
     uint32_t slots_per_key;
     uint32_t max_leases;
+    uint32_t max_tickets;
 
+    static uint32_t ref_buckets_for(uint32_t tickets) {
+        uint32_t n = 1;
+        while (n < tickets) n <<= 1;
+        return n;
+    }
     static constexpr size_t align_up(size_t n, size_t a) { return (n + a - 1) / a * a; }
     size_t key_stride() const {
         return align_up(sizeof(KeyRecord) + sizeof(uint16_t) * slots_per_key, 64);
     }
     size_t keys_offset() const { return align_up(sizeof(SegmentHeader), 64); }
     size_t leases_offset() const { return keys_offset() + key_stride() * max_keys; }
-    size_t total_size() const { return leases_offset() + sizeof(LeaseRecord) * max_leases; }
+    size_t tickets_offset() const { return align_up(leases_offset() + sizeof(LeaseRecord) * max_leases, 64); }
+    size_t queues_offset() const { return align_up(tickets_offset() + sizeof(TicketRecord) * max_tickets, 64); }
+    size_t buckets_offset() const { return align_up(queues_offset() + sizeof(QueueRecord) * max_tickets, 64); }
+    size_t wakes_offset() const {
+        return align_up(buckets_offset() + sizeof(uint32_t) * ref_buckets_for(max_tickets), 64);
+    }
+    size_t stranded_offset() const { return align_up(wakes_offset() + sizeof(WakeEntry) * kWakeRingSize, 64); }
+    size_t total_size() const { return stranded_offset() + sizeof(StrandedEntry) * kStrandedRingSize; }
 };
 
 }  // namespace sluice

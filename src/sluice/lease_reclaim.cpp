@@ -27,6 +27,8 @@ LeaseTable::OwnerCheck LeaseTable::check_owner(LeaseRecord* rec, int64_t now) {
     // still be running, and freeing the slot now would let the next request
     // past the provider's limit. No liveness check needed either way.
     if (rec->request_open_until_ns > now) return OwnerCheck::Keep;
+    // A reservation has no owner: only its window (the expiry) ends it.
+    if (rec->ticket != kNoTicket) return OwnerCheck::Keep;
     const bool verify = now - rec->owner_verified_at_ns >= kOwnerReverifyNs;
     switch (owner_liveness(rec->pid, rec->start_time, rec->pid_namespace, verify)) {
         case Liveness::Dead: return OwnerCheck::Dead;
@@ -77,7 +79,9 @@ SweepResult LeaseTable::sweep() {
     SweepResult result;
     {
         TableLock lock(*this);
-        result = sweep_locked(monotonic_ns(), wake);
+        const int64_t now = monotonic_ns();
+        result = sweep_locked(now, wake);
+        finish_locked(now, wake);
     }
     wake.wake(segment_);
     return result;
@@ -98,6 +102,7 @@ uint32_t LeaseTable::reset(std::string_view name) {
             }
             break;
         }
+        finish_locked(monotonic_ns(), wake);
     }
     wake.wake(segment_);
     return dropped;
@@ -123,13 +128,20 @@ void LeaseTable::repair_locked() noexcept {
         bool keep = (rec->state == LeaseState::Held || rec->state == LeaseState::Waiting) &&
                     rec->key_count >= 1 && rec->key_count <= kMaxKeysPerLease &&
                     (rec->state == LeaseState::Held || rec->key_count == 1);
+        // A reservation whose ticket does not name it back: the hand-off died
+        // before the ticket committed to it, or after the ticket left.
+        if (keep && rec->ticket != kNoTicket)
+            keep = rec->state == LeaseState::Held && rec->ticket < h->max_tickets &&
+                   ticket(rec->ticket)->state == TicketState::Reserved && ticket(rec->ticket)->lease == i;
         for (uint16_t j = 0; keep && j < rec->key_count; ++j)
             keep = rec->keys[j] < h->key_count &&
                    (rec->state == LeaseState::Waiting || key(rec->keys[j])->active < h->slots_per_key);
         OwnerCheck c = keep ? check_owner(rec, now) : OwnerCheck::Dead;
         if (keep && c != OwnerCheck::Keep) {
-            for (uint16_t j = 0; j < rec->key_count && rec->state == LeaseState::Held; ++j)
+            for (uint16_t j = 0; j < rec->key_count && rec->state == LeaseState::Held && rec->ticket == kNoTicket; ++j)
                 ++(c == OwnerCheck::Dead ? key(rec->keys[j])->reclaimed_dead : key(rec->keys[j])->reclaimed_expired);
+            if (c == OwnerCheck::Dead && rec->state == LeaseState::Held && rec->ticket == kNoTicket && rec->ref != 0)
+                push_stranded(rec);
             keep = false;
         }
         if (!keep) {
@@ -149,6 +161,7 @@ void LeaseTable::repair_locked() noexcept {
         key(k)->peak = std::max(key(k)->peak, key(k)->active);
         key(k)->wait_seq.fetch_add(1, std::memory_order_release);
     }
+    repair_line_locked();
     ++h->repairs;
 }
 

@@ -18,7 +18,9 @@ HolderInfo describe(uint32_t index, const LeaseRecord* rec) {
                       rec->request_open_until_ns,
                       false,
                       rec->start_time,
-                      rec->pid_namespace};
+                      rec->pid_namespace,
+                      rec->ref,
+                      rec->ticket != kNoTicket};
 }
 }  // namespace
 
@@ -33,7 +35,9 @@ SegmentInfo LeaseTable::info() const {
                        h->slots_per_key,
                        h->max_leases,
                        h->key_count,
-                       h->leases_in_use};
+                       h->leases_in_use,
+                       h->max_tickets,
+                       h->tickets_in_use};
 }
 
 Snapshot LeaseTable::snapshot() {
@@ -41,8 +45,8 @@ Snapshot LeaseTable::snapshot() {
     // After the lock is released: kill() and /proc reads must not hold up acquirers.
     for (KeyInfo& k : snap.keys)
         for (HolderInfo& holder : k.holders)
-            holder.owner_dead =
-                owner_liveness(holder.pid, holder.start_time, holder.pid_namespace, true) == Liveness::Dead;
+            holder.owner_dead = !holder.reservation &&
+                                owner_liveness(holder.pid, holder.start_time, holder.pid_namespace, true) == Liveness::Dead;
     return snap;
 }
 
@@ -56,9 +60,13 @@ Snapshot LeaseTable::snapshot_records() {
     for (uint32_t i = 0; i < h->key_count; ++i) {
         const KeyRecord* k = key(i);
         KeyInfo info{std::string(k->key, k->key_len), k->limit, k->active, k->peak, k->waiters,
-                     k->acquired, k->throttled, k->released, k->reclaimed_dead, k->reclaimed_expired, {}};
+                     k->acquired, k->throttled, k->released, k->reclaimed_dead, k->reclaimed_expired, {},
+                     int64_t(k->mean_hold_ns), k->queued, 0, k->wakes_sent, k->wakes_lapsed, k->wakes_missed};
         const uint16_t* slots = segment_.key_slots(const_cast<KeyRecord*>(k));
-        for (uint32_t s = 0; s < k->active; ++s) info.holders.push_back(describe(slots[s], lease(slots[s])));
+        for (uint32_t s = 0; s < k->active; ++s) {
+            info.holders.push_back(describe(slots[s], lease(slots[s])));
+            if (lease(slots[s])->ticket != kNoTicket) ++info.reserved;
+        }
         snap.keys.push_back(std::move(info));
     }
     if (h->leases_in_use > 0) {

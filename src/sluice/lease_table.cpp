@@ -25,6 +25,8 @@ constexpr int64_t kWaiterRecheckNs = 100 * kNsPerMs;
 // stores left it), so a signal fence, not a hardware fence, is enough.
 inline void commit_barrier() { std::atomic_signal_fence(std::memory_order_seq_cst); }
 
+#define UNEXPECTED_RESERVATION(x) __builtin_expect(!!(x), 0)
+
 }  // namespace
 
 void check_key(std::string_view name) {
@@ -81,7 +83,9 @@ AcquireResult LeaseTable::try_acquire(const SlotRequest& request) {
     {
         const Token token = random_token();  // outside the lock: keeps the hold short
         TableLock lock(*this);
-        result = try_acquire_locked(request, token, coarse_monotonic_ns(), true, wake);
+        const int64_t now = coarse_monotonic_ns();
+        result = try_acquire_locked(request, token, now, true, wake);
+        finish_locked(now, wake);
     }
     wake.wake(segment_);
     return result;
@@ -91,7 +95,17 @@ AcquireResult LeaseTable::try_acquire_locked(const SlotRequest& r, const Token& 
                                              bool count_throttle, WakeList& wake) {
     for (size_t i = 0; i < r.count; ++i) {
         KeyRecord* k = key(r.keys[i]);
-        if (k->active >= r.limits[i]) reclaim_key(r.keys[i], now, wake);
+        if (k->active >= r.limits[i]) {
+            reclaim_key(r.keys[i], now, wake);
+            // A slot freed here goes to the line first: a newcomer never takes
+            // a slot from a ticket that waits for it. The hand-off may fill
+            // keys already checked, so look at every key again.
+            if (segment_.header()->handoff_pending) {
+                hand_off_locked(now, wake);
+                i = size_t(-1);
+                continue;
+            }
+        }
         if (k->active >= r.limits[i]) {
             if (count_throttle) ++k->throttled;
             return AcquireResult{false, {}, Refusal{r.keys[i], r.limits[i], k->active}};
@@ -101,6 +115,7 @@ AcquireResult LeaseTable::try_acquire_locked(const SlotRequest& r, const Token& 
     LeaseRecord* rec = lease(index);
     fill_owner(rec, token, now, r.ttl_ns, r.label);
     rec->key_count = uint16_t(r.count);
+    rec->ref = r.ref;
     for (size_t i = 0; i < r.count; ++i) rec->keys[i] = uint16_t(r.keys[i]);
     commit_barrier();
     rec->state = LeaseState::Held;  // the commit point: repair trusts Held records
@@ -143,6 +158,8 @@ void LeaseTable::fill_owner(LeaseRecord* rec, const Token& token, int64_t now, i
     rec->expires_at_ns = add_saturating(now, ttl_ns);
     rec->owner_verified_at_ns = now;
     rec->request_open_until_ns = 0;
+    rec->ref = 0;
+    rec->ticket = kNoTicket;
     size_t n = std::min(label.size(), kMaxLabelBytes);
     // Cut before a UTF-8 character that would not fit whole (at most 3 bytes
     // back), so status() never hands PHP a malformed string (json_encode fails).
@@ -164,6 +181,7 @@ bool LeaseTable::release(uint32_t index, const Token& token) {
         TableLock lock(*this);
         if (!holds(index, token)) return false;
         free_lease(index, FreeReason::Released, wake);
+        finish_locked(coarse_monotonic_ns(), wake);
     }
     wake.wake(segment_);
     return true;
@@ -204,6 +222,14 @@ bool LeaseTable::set_request_deadline(uint32_t index, const Token& token, int64_
 void LeaseTable::free_lease(uint32_t index, FreeReason reason, WakeList& wake) {
     SegmentHeader* h = segment_.header();
     LeaseRecord* rec = lease(index);
+    const bool reservation = rec->ticket != kNoTicket;
+    if (UNEXPECTED_RESERVATION(reservation)) {
+        lapse_reservation(index, reason);
+        reason = FreeReason::Reservation;  // not a holder's: no holder counters
+    } else if (reason == FreeReason::Dead && rec->ref != 0) {
+        push_stranded(rec);
+    }
+    const int64_t held_ns = reason == FreeReason::Released ? coarse_monotonic_ns() - rec->acquired_at_ns : 0;
     for (uint16_t i = 0; i < rec->key_count; ++i) {
         KeyRecord* k = key(rec->keys[i]);
         uint16_t* slots = segment_.key_slots(k);
@@ -214,16 +240,23 @@ void LeaseTable::free_lease(uint32_t index, FreeReason reason, WakeList& wake) {
             }
         }
         switch (reason) {
-            case FreeReason::Released: ++k->released; break;
+            case FreeReason::Released:
+                ++k->released;
+                // EWMA, alpha 0.2; the first hold seeds it.
+                k->mean_hold_ns = k->mean_hold_ns > 0 ? k->mean_hold_ns + 0.2 * (double(held_ns) - k->mean_hold_ns)
+                                                      : double(std::max<int64_t>(held_ns, 1));
+                break;
             case FreeReason::Dead: ++k->reclaimed_dead; break;
             case FreeReason::Expired: ++k->reclaimed_expired; break;
             case FreeReason::Reset: break;
+            case FreeReason::Reservation: break;
         }
         k->wait_seq.fetch_add(1, std::memory_order_release);
         if (k->waiters) wake.add(rec->keys[i], h->key_count);
     }
     push_free(index);
     --h->leases_in_use;
+    if (h->tickets_ready) h->handoff_pending = 1;
 }
 
 void LeaseTable::push_free(uint32_t index) {
@@ -232,6 +265,7 @@ void LeaseTable::push_free(uint32_t index) {
     commit_barrier();
     rec->state = LeaseState::Free;
     rec->token[0] = rec->token[1] = 0;
+    rec->ticket = kNoTicket;
     rec->next_free = h->free_lease_head;
     h->free_lease_head = index;
 }
@@ -300,6 +334,7 @@ AcquireResult LeaseTable::acquire(const SlotRequest& request, int64_t timeout_ns
             const int64_t now = monotonic_ns();
             const bool last_try = now >= deadline;
             result = try_acquire_locked(request, token, now, last_try, wake);
+            finish_locked(now, wake);
             if (!result.acquired && !last_try) {
                 blocked = key(result.refusal.key_index);
                 // Waiters that died in here wake nobody and nothing else looks

@@ -39,6 +39,62 @@ struct SlotRequest {
     size_t count;            // 1..kMaxKeysPerLease, no duplicates
     int64_t ttl_ns;          // > 0
     std::string_view label;  // truncated to kMaxLabelBytes
+    int64_t ref = 0;         // the holder's action, reported if it dies (take_stranded); 0: none
+};
+
+// How this process runs the line's hand-offs (not part of the segment).
+struct LinePolicy {
+    int64_t aging_ns = 90 * int64_t(1000000000);        // weight reaches kMaxWeight after this wait
+    int64_t reservation_ns = 10 * int64_t(1000000000);  // a hand-off keeps the slot this long
+};
+
+// enqueue(): one deferred action of a key set.
+struct LineRequest {
+    const uint32_t* keys;    // resolved key indices, as in SlotRequest
+    const uint32_t* limits;
+    size_t count;
+    int64_t ref;             // >= 1
+    std::string_view tenant; // up to kMaxTenantBytes
+    uint32_t weight;         // 1..kMaxWeight
+    int64_t first_deferred_unix;  // unix seconds; 0: now
+};
+
+struct EnqueueResult {
+    std::string ticket;      // 32 hex characters
+    bool created;            // false: a ticket of this key set already had the ref
+    uint32_t ahead;          // tickets served before it that compete for its keys (estimate)
+    uint32_t limit;          // the smallest limit of its keys
+    int64_t mean_hold_ns;    // the largest mean hold of its keys; 0: unknown
+};
+
+struct WakeInfo {
+    std::string ticket;
+    int64_t ref;
+    int64_t reserved_left_ns;
+};
+
+struct StrandedInfo {
+    int64_t ref;
+    std::string label;
+    int32_t pid;
+};
+
+struct LineTicketInfo {
+    std::string ticket;
+    int64_t ref;
+    bool reserved;
+    bool lapsed;
+    int64_t age_ns;              // since its first deferral
+    int64_t first_deferred_unix;
+    int64_t reserved_left_ns;    // 0 unless reserved
+    double effective_weight;
+};
+
+struct LineQueueInfo {
+    std::string tenant;
+    uint32_t weight;
+    std::vector<std::pair<std::string, uint32_t>> keys;  // name, limit
+    std::vector<LineTicketInfo> tickets;                 // FIFO
 };
 
 struct HolderInfo {
@@ -51,6 +107,8 @@ struct HolderInfo {
     int64_t request_open_until_ns;  // 0: no provider request open (see mark_request_started)
     bool owner_dead;    // the owning process is gone (its slot drains or awaits reclaim)
     uint64_t start_time, pid_namespace;  // the owner's identity beside its pid (see owner.hpp)
+    int64_t ref;        // the holder's action (SlotRequest::ref)
+    bool reservation;   // a slot a hand-off keeps for a ticket (no owner)
 };
 
 struct KeyInfo {
@@ -58,12 +116,16 @@ struct KeyInfo {
     uint32_t limit, active, peak, waiters;
     uint64_t acquired, throttled, released, reclaimed_dead, reclaimed_expired;
     std::vector<HolderInfo> holders;  // holders first, then waiters
+    int64_t mean_hold_ns;             // 0: unknown
+    uint32_t queued, reserved;
+    uint64_t wakes_sent, wakes_lapsed, wakes_missed;
 };
 
 struct SegmentInfo {
     std::string shm_name;
     uint64_t generation, size_bytes, repairs;
     uint32_t max_keys, slots_per_key, max_leases, key_count, leases_in_use;
+    uint32_t max_tickets, tickets_in_use;
 };
 
 struct Snapshot {
@@ -89,7 +151,9 @@ class WakeList;
 
 class LeaseTable {
 public:
-    explicit LeaseTable(const Segment& segment) : segment_(segment) {}
+    explicit LeaseTable(const Segment& segment, LinePolicy policy = {}) : segment_(segment), policy_(policy) {}
+    void set_line_policy(LinePolicy policy) { policy_ = policy; }
+    const LinePolicy& line_policy() const { return policy_; }
 
     // Index of the record for `key`, created on first use. Throws
     // InvalidArgument for an empty, oversized or NUL-containing key and
@@ -119,6 +183,30 @@ public:
     bool mark_request_started(uint32_t lease_index, const Token& token, int64_t max_seconds);
     // The request answered: a dead holder's slot is reclaimed at once again.
     bool mark_request_finished(uint32_t lease_index, const Token& token);
+
+    // ---- The waiting line (waiting_line.cpp) ----
+
+    // try_acquire for action `request.ref`: a live (or not yet reclaimed)
+    // reservation of its ticket becomes its lease; a waiting ticket acquires
+    // as usual and leaves the line when granted (when refused, a lapsed
+    // ticket may be handed a slot again); with no ticket, try_acquire.
+    AcquireResult try_acquire_for(const SlotRequest& request);
+
+    // Puts action `ref` in the line of its key set, or finds its ticket (a
+    // lapsed one becomes eligible again). CapacityError when full.
+    EnqueueResult enqueue(const LineRequest& request);
+
+    // By ticket text (InvalidArgument when malformed); false: no such ticket.
+    bool ticket_set_ref(std::string_view ticket, int64_t ref);
+    bool ticket_cancel(std::string_view ticket);
+    bool wake_missed(std::string_view ticket);
+
+    // Pops up to `max` wakes (skipping those whose reservation is gone) and stranded actions.
+    std::vector<WakeInfo> take_wakes(size_t max);
+    std::vector<StrandedInfo> take_stranded(size_t max);
+
+    // Every queue in service order (the next one served first), tickets FIFO.
+    std::vector<LineQueueInfo> line();
 
     // Drops every lease of `key`; returns how many. Unknown key: 0.
     uint32_t reset(std::string_view key);
@@ -154,7 +242,9 @@ private:
     // record stood for (slots, waiter count) and keeps leases_in_use.
     void push_free(uint32_t index);
 
-    enum class FreeReason { Released, Dead, Expired, Reset };
+    // Reservation: a reservation given back by its ticket's cancel (no
+    // counters); every other reason lapses a reservation back to waiting.
+    enum class FreeReason { Released, Dead, Expired, Reset, Reservation };
     void free_lease(uint32_t lease_index, FreeReason reason, WakeList& wake);
     WaiterHandle register_waiter(uint32_t key_index, const Token& token, int64_t now, int64_t deadline,
                                  std::string_view label, WakeList& wake);
@@ -180,8 +270,37 @@ private:
 
     // After EOWNERDEAD: rebuilds every derived structure from the lease records.
     void repair_locked() noexcept;
+    void repair_line_locked() noexcept;
+
+    // The line's internals (waiting_line.cpp).
+    TicketRecord* ticket(uint32_t index) const { return segment_.ticket(index); }
+    QueueRecord* queue(uint32_t index) const { return segment_.queue(index); }
+    // Runs the hand-off when a slot freed while tickets were ready.
+    void finish_locked(int64_t now, WakeList& wake) {
+        if (segment_.header()->handoff_pending) hand_off_locked(now, wake);
+    }
+    void hand_off_locked(int64_t now, WakeList& wake);
+    bool reserve_locked(uint32_t queue_index, uint32_t ticket_index, double finish, double start, int64_t now,
+                        WakeList& wake);
+    // The reservation of a lease freed for `reason`: its ticket waits again (lapsed).
+    void lapse_reservation(uint32_t lease_index, FreeReason reason);
+    uint32_t find_ticket(int64_t ref, const uint16_t* sorted_keys, uint32_t count) const;
+    uint32_t parse_ticket(std::string_view text) const;  // kNoTicket when it names no live ticket
+    void remove_ticket(uint32_t index);
+    void make_ready(uint32_t index);
+    void hash_insert(uint32_t index);
+    void hash_remove(uint32_t index);
+    void free_queue(uint32_t index);
+    void push_stranded(const LeaseRecord* rec);
+    // Turns ticket `t`'s reservation into the caller's lease.
+    AcquireResult convert_reservation(uint32_t t, const SlotRequest& request, const Token& token, int64_t now);
+    double effective_weight(uint32_t weight, int64_t waited_ns) const;
+    // The first ticket of the queue that can be handed a slot; kNoTicket if none.
+    uint32_t first_ready(const QueueRecord* q) const;
+    bool has_room(const QueueRecord* q) const;
 
     const Segment& segment_;
+    LinePolicy policy_;
 };
 
 }  // namespace sluice

@@ -115,8 +115,10 @@ SegmentGeometry validate_header(const SegmentHeader* h, size_t mapped_size, cons
         throw SegmentError("sluice: segment " + shm + " has layout " + std::to_string(h->layout_version) +
                            " with a " + std::to_string(h->mutex_size) + "-byte mutex; this build needs layout " +
                            std::to_string(kLayoutVersion) + " with " + std::to_string(sizeof(pthread_mutex_t)));
-    SegmentGeometry g{h->max_keys, h->slots_per_key, h->max_leases};
+    SegmentGeometry g{h->max_keys, h->slots_per_key, h->max_leases, h->max_tickets};
     if (!valid_capacity(g.max_keys) || !valid_capacity(g.slots_per_key) || !valid_capacity(g.max_leases) ||
+        h->max_tickets < 1 || h->max_tickets > kMaxTicketCapacity ||
+        h->ref_buckets != SegmentGeometry::ref_buckets_for(h->max_tickets) ||
         h->total_size != g.total_size() || mapped_size < g.total_size() || h->key_count > g.max_keys ||
         h->leases_in_use > g.max_leases)
         throw SegmentError("sluice: segment " + shm + " has a corrupt header (sizes do not add up); "
@@ -134,10 +136,23 @@ void initialise(char* base, const SegmentGeometry& g, uint64_t generation) {
     h->max_leases = g.max_leases;
     h->total_size = g.total_size();
     h->generation = generation;
+    h->max_tickets = g.max_tickets;
+    h->ref_buckets = SegmentGeometry::ref_buckets_for(g.max_tickets);
     robust_mutex_init(&h->mutex);
     auto* leases = reinterpret_cast<LeaseRecord*>(base + g.leases_offset());
     for (uint32_t i = 0; i < g.max_leases; ++i) leases[i].next_free = i + 1 < g.max_leases ? i + 1 : kNoLease;
     h->free_lease_head = 0;
+    auto* tickets = reinterpret_cast<TicketRecord*>(base + g.tickets_offset());
+    auto* queues = reinterpret_cast<QueueRecord*>(base + g.queues_offset());
+    for (uint32_t i = 0; i < g.max_tickets; ++i) {
+        tickets[i].next = i + 1 < g.max_tickets ? i + 1 : kNoTicket;
+        queues[i].next = i + 1 < g.max_tickets ? i + 1 : kNoTicket;
+    }
+    auto* buckets = reinterpret_cast<uint32_t*>(base + g.buckets_offset());
+    for (uint32_t i = 0; i < h->ref_buckets; ++i) buckets[i] = kNoTicket;
+    h->free_ticket_head = 0;
+    h->free_queue_head = 0;
+    h->queue_head = kNoTicket;
     // Published last: a reader that sees the magic sees everything above.
     h->magic.store(kMagic, std::memory_order_release);
 }
@@ -146,7 +161,7 @@ void initialise(char* base, const SegmentGeometry& g, uint64_t generation) {
 // The caller holds the init lock, so nobody else is writing it.
 bip::mapped_region reserve_and_initialise(bip::shared_memory_object& object, const SegmentOptions& options,
                                           const std::string& shm, uint64_t generation) {
-    SegmentGeometry g{options.max_keys, options.slots_per_key, options.max_leases};
+    SegmentGeometry g{options.max_keys, options.slots_per_key, options.max_leases, options.max_tickets};
     // posix_fallocate, not ftruncate: on a full tmpfs ftruncate succeeds and
     // the first touch of a missing page kills the process with SIGBUS.
     int rc = ::posix_fallocate(object.get_mapping_handle().handle, 0, off_t(g.total_size()));
@@ -219,6 +234,12 @@ void validate_options(const SegmentOptions& o) {
     for (const auto& c : capacities)
         if (!valid_capacity(c.value))
             throw InvalidArgument(std::string(c.setting) + " must be 1 to " + std::to_string(kMaxCapacity));
+    if (o.max_tickets < 1 || o.max_tickets > kMaxTicketCapacity)
+        throw InvalidArgument("sluice.max_tickets must be 1 to " + std::to_string(kMaxTicketCapacity));
+    if (o.aging_seconds < 1 || o.aging_seconds > 86400)
+        throw InvalidArgument("sluice.aging_seconds must be 1 to 86400");
+    if (o.reservation_ms < 1 || o.reservation_ms > 3600000)
+        throw InvalidArgument("sluice.reservation_ms must be 1 to 3600000");
     if ((o.mode & ~mode_t(0777)) != 0 || (o.mode & 0600) != 0600)
         throw InvalidArgument("sluice.file_mode must be an octal mode like 0600 or 0660 that lets the owner read and write");
 }
@@ -234,7 +255,7 @@ Segment::Segment(bip::shared_memory_object shm, bip::mapped_region region, std::
       region_(std::move(region)),
       name_(std::move(name)),
       header_(static_cast<SegmentHeader*>(region_.get_address())),
-      geometry_{header_->max_keys, header_->slots_per_key, header_->max_leases} {}
+      geometry_{header_->max_keys, header_->slots_per_key, header_->max_leases, header_->max_tickets} {}
 
 std::unique_ptr<Segment> Segment::adopt_if_initialised(bip::shared_memory_object& object, const std::string& shm) {
     bip::offset_t size = 0;

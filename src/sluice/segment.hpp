@@ -22,6 +22,10 @@ struct SegmentOptions {
     uint32_t max_keys = 256;
     uint32_t slots_per_key = 64;
     uint32_t max_leases = 4096;
+    uint32_t max_tickets = 16384;   // the waiting line's capacity (as many queues)
+    // Not part of the segment: how this process runs the line's hand-offs.
+    uint32_t aging_seconds = 90;    // a ticket's weight reaches kMaxWeight after this wait
+    uint32_t reservation_ms = 10000;  // how long a hand-off keeps the slot for its ticket
     mode_t mode = 0600;
     std::optional<gid_t> group;   // shared trust group, e.g. www-data's
 };
@@ -75,6 +79,19 @@ public:
     }
     LeaseRecord* lease(uint32_t index) const {
         return reinterpret_cast<LeaseRecord*>(base() + geometry_.leases_offset()) + index;
+    }
+    TicketRecord* ticket(uint32_t index) const {
+        return reinterpret_cast<TicketRecord*>(base() + geometry_.tickets_offset()) + index;
+    }
+    QueueRecord* queue(uint32_t index) const {
+        return reinterpret_cast<QueueRecord*>(base() + geometry_.queues_offset()) + index;
+    }
+    uint32_t* ref_buckets() const { return reinterpret_cast<uint32_t*>(base() + geometry_.buckets_offset()); }
+    WakeEntry* wake_entry(uint64_t n) const {
+        return reinterpret_cast<WakeEntry*>(base() + geometry_.wakes_offset()) + n % kWakeRingSize;
+    }
+    StrandedEntry* stranded_entry(uint64_t n) const {
+        return reinterpret_cast<StrandedEntry*>(base() + geometry_.stranded_offset()) + n % kStrandedRingSize;
     }
 
 private:
