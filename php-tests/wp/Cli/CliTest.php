@@ -83,7 +83,8 @@ final class CliTest extends GateTestCase
     public function testReleaseFreesTheLeaseOnceAndRefusesUnknownOrOtherSitesTokens(): void
     {
         $lease = self::holdSiteSlot();
-        $foreign = (new NativeBackend())->tryAcquire([self::OTHER_SITE => 1], 600, 'another site');
+        // Another site's lease, on its site key and a host-wide provider key this site sees too.
+        $foreign = (new NativeBackend())->tryAcquire([self::OTHER_SITE => 1, self::HOST_WIDE => 3], 600, 'another site');
         self::assertInstanceOf(Lease::class, $foreign);
 
         $released = WpCli::sluice(['release', $lease->token]);

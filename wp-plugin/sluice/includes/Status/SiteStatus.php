@@ -92,21 +92,30 @@ final class SiteStatus
         return $reports;
     }
 
-    /** Releases a lease of this blog's keys by its token; false when no such lease is held. */
+    /**
+     * Releases a lease of this blog by its token; false when no such lease is
+     * held. A lease that also holds a key of another blog or install (e.g.
+     * blog 2's site key plus a host-wide provider key) is that blog's: it is
+     * not released from here.
+     */
     public function release(string $token): bool
     {
         $backend = $this->backends->backend();
         if ($backend === null) {
             return false;
         }
-        foreach ($this->keysOfBlog($backend) as $status) {
+        $found = false;
+        foreach ($backend->operatorView()->keys() as $status) {
             foreach ($status->holders as $holder) {
                 if (hash_equals($holder->token, $token)) {
-                    return $backend->operatorView()->releaseToken($token);
+                    if (SiteKeys::scope($status->key) === null) {
+                        return false;
+                    }
+                    $found = true;
                 }
             }
         }
-        return false;
+        return $found && $backend->operatorView()->releaseToken($token);
     }
 
     /**

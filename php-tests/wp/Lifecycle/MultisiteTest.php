@@ -1,0 +1,246 @@
+<?php
+declare(strict_types=1);
+
+namespace Sluice\WpTests\Lifecycle;
+
+use RuntimeException;
+use Sluice\WpTests\Cli\WpCli;
+use Sluice\WpTests\Gate\GateTestCase;
+use Sluice\WpTests\Support\Runner;
+use SluiceWP\Backend\Lease;
+use SluiceWP\Backend\NativeBackend;
+use SluiceWP\Log\Schema;
+use wpdb;
+
+/**
+ * Sluice on a network: a second WordPress (tools/wordpress, Debian's 6.1.9,
+ * its own folder and database on the stack's MariaDB) turned into a
+ * subdirectory network the way wp-admin/network.php does it
+ * (bin/make-network.php). Every step runs in processes of that site (PHP and
+ * the real `wp --url=...`), sharing the segment with this process:
+ * network activation creates every blog's tables, a blog created later gets
+ * them, key names are per blog (host-wide provider keys shared), status and
+ * release are scoped to the blog, the per-blog builder covers every blog,
+ * deleting a blog drops its tables, and the network uninstall leaves nothing.
+ * The tests build on each other, in order.
+ */
+final class MultisiteTest extends GateTestCase
+{
+    private const DOMAIN = 'sluice-network.test';
+    private const HOST_WIDE = 'sluice/provider:ms-shared';
+
+    private static string $dir = '';
+    private static string $database = '';
+    private static ?wpdb $db = null;
+
+    public static function setUpBeforeClass(): void
+    {
+        parent::setUpBeforeClass();
+        $root = dirname(__DIR__, 3);
+        self::$dir = rtrim((string) getenv('SLUICE_WP_DIR'), '/') . '-network';
+        self::$database = DB_NAME . '_network';
+        self::shell(['rm', '-rf', self::$dir]);
+        global $wpdb;
+        $wpdb->query('DROP DATABASE IF EXISTS `' . self::$database . '`');
+        self::assertNotFalse($wpdb->query('CREATE DATABASE `' . self::$database . '` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci'), $wpdb->last_error);
+        [$host, $port] = explode(':', DB_HOST) + [1 => '3306'];
+        $env = [
+            'SLUICE_WP_DIR=' . self::$dir,
+            'SLUICE_DB_NAME=' . self::$database,
+            'SLUICE_DB_PORT=' . $port,
+            'SLUICE_DB_USER=' . DB_USER,
+            'SLUICE_DB_PASSWORD=' . DB_PASSWORD,
+            // Only the fixture is activated by the install; Sluice is linked below, activated network-wide by the tests.
+            'SLUICE_WP_PLUGINS=' . $root . '/php-tests/wp/fixtures/datamachine-fixture',
+        ];
+        self::shell(array_merge(['env'], $env, [$root . '/tools/wordpress', 'prepare']));
+        symlink($root . '/wp-plugin/sluice', self::$dir . '/wp-content/plugins/sluice');
+        self::shell(array_merge(['env'], $env, [$root . '/tools/wordpress', 'install']));
+        self::shell([PHP_BINARY, __DIR__ . '/bin/make-network.php', self::$dir, self::DOMAIN]);
+        self::$db = new wpdb(DB_USER, DB_PASSWORD, self::$database, DB_HOST);
+    }
+
+    public static function tearDownAfterClass(): void
+    {
+        global $wpdb;
+        $wpdb->query('DROP DATABASE IF EXISTS `' . self::$database . '`');
+        self::shell(['rm', '-rf', self::$dir]);
+        parent::tearDownAfterClass();
+    }
+
+    public function testNetworkActivationCreatesEveryBlogsTablesAndBlogsCreatedLaterGetThem(): void
+    {
+        $two = self::inNetwork('echo "RESULT:", json_encode(wp_insert_site(["domain" => $domain, "path" => "/two/", "title" => "Two", "user_id" => 1])), "\n";');
+        self::assertSame(2, $two, 'blog 2 exists before Sluice is activated');
+        self::assertSame([], self::tables('wp\_2\_sluice\_%'), 'no Sluice tables before activation');
+
+        $active = self::inNetwork('$r = activate_plugin("sluice/sluice.php", "", true); echo "RESULT:", json_encode(is_wp_error($r) ? $r->get_error_message() : is_plugin_active_for_network("sluice/sluice.php")), "\n";');
+        self::assertTrue($active, 'network activation');
+        $main = self::tables('wp\_sluice\_%');
+        $blog2 = self::tables('wp\_2\_sluice\_%');
+        self::assertContains('wp_sluice_events', $main);
+        self::assertContains('wp_2_sluice_events', $blog2, 'the activation made blog 2\'s tables');
+        foreach ($blog2 as $table) {
+            self::assertContains('wp_' . substr($table, strlen('wp_2_')), $main, 'every per-blog table exists on the main blog too');
+        }
+        self::assertSame(Schema::VERSION, self::option('wp_2_options', Schema::VERSION_OPTION));
+        self::assertSame(Schema::VERSION, self::option('wp_options', Schema::VERSION_OPTION));
+
+        $three = self::inNetwork('echo "RESULT:", json_encode(wp_insert_site(["domain" => $domain, "path" => "/three/", "title" => "Three", "user_id" => 1])), "\n";');
+        self::assertSame(3, $three);
+        self::assertSame(array_map(static fn (string $t): string => 'wp_3_' . substr($t, strlen('wp_2_')), $blog2), self::tables('wp\_3\_sluice\_%'), 'a blog created later has the same tables');
+        self::assertSame(Schema::VERSION, self::option('wp_3_options', Schema::VERSION_OPTION));
+    }
+
+    /** @depends testNetworkActivationCreatesEveryBlogsTablesAndBlogsCreatedLaterGetThem */
+    public function testKeysStatusAndReleaseArePerBlogAndHostWideProviderKeysAreShared(): void
+    {
+        $two = self::status('two');
+        $three = self::status('three');
+        self::assertStringEndsWith('/2/', $two['key_prefix']);
+        self::assertStringEndsWith('/3/', $three['key_prefix']);
+        self::assertSame(substr($two['key_prefix'], 0, -3), substr($three['key_prefix'], 0, -3), 'one install, two blogs');
+        self::assertNotSame(substr($two['key_prefix'], 0, -3), substr(self::siteKey(), 0, strlen($two['key_prefix']) - 3), 'another install than the main test site');
+
+        $backend = new NativeBackend();
+        $lease = $backend->tryAcquire([$two['key_prefix'] . 'site' => 1, self::HOST_WIDE => 2], 600, 'blog two holder');
+        self::assertInstanceOf(Lease::class, $lease);
+
+        $keysOfTwo = array_column(self::status('two')['keys'], null, 'key');
+        $keysOfThree = array_column(self::status('three')['keys'], null, 'key');
+        self::assertSame($lease->token, $keysOfTwo[$two['key_prefix'] . 'site']['holders'][0]['token'] ?? null);
+        self::assertArrayNotHasKey($two['key_prefix'] . 'site', $keysOfThree, 'blog 3 does not see blog 2\'s site key');
+        self::assertSame(1, $keysOfThree[self::HOST_WIDE]['active'] ?? null, 'every blog sees a host-wide provider key');
+
+        $foreign = WpCli::run(['--url=http://' . self::DOMAIN . '/three/', 'sluice', 'release', $lease->token], null, self::$dir);
+        self::assertSame(1, $foreign->exitCode, 'blog 3 may not release blog 2\'s lease: ' . $foreign);
+        self::assertSame(1, self::keyStatus($two['key_prefix'] . 'site')?->active);
+        $own = WpCli::run(['--url=http://' . self::DOMAIN . '/two/', 'sluice', 'release', $lease->token], null, self::$dir);
+        self::assertSame(0, $own->exitCode, (string) $own);
+        self::assertSame(0, self::keyStatus($two['key_prefix'] . 'site')?->active);
+
+        // The gate's key names on blog 2: per blog, unless the provider key is made host-wide.
+        $names = self::inNetwork('
+            $config = sluice_services()->config;
+            $names = SluiceWP\Status\SiteKeys::names();
+            $local = $names->provider("openai", $config->providerKeyIsHostWide("openai"));
+            add_filter("sluice_provider_key_host_wide", "__return_true");
+            echo "RESULT:", json_encode([$names->site(), $local, $names->provider("openai", $config->providerKeyIsHostWide("openai"))]), "\n";', [], '/two/');
+        self::assertSame([$two['key_prefix'] . 'site', $two['key_prefix'] . 'provider:openai', 'sluice/provider:openai'], $names);
+
+        // The builder the network status page uses: one report per blog, each with its own keys.
+        $held = $backend->tryAcquire([$three['key_prefix'] . 'site' => 1], 600, 'blog three holder');
+        self::assertInstanceOf(Lease::class, $held);
+        $network = self::inNetwork('
+            $reports = SluiceWP\Status\SiteStatus::fromServices()->network();
+            echo "RESULT:", json_encode(array_map(static fn (array $r): array => [$r["blog_id"], $r["key_prefix"], array_column($r["keys"], "active", "key")], $reports)), "\n";');
+        self::assertSame(['1', '2', '3'], array_map('strval', array_keys($network)));
+        foreach ($network as $blogId => [$reportedId, $prefix, $active]) {
+            self::assertSame((int) $blogId, $reportedId);
+            self::assertStringEndsWith('/' . $blogId . '/', $prefix);
+            foreach (array_keys($active) as $key) {
+                self::assertTrue(str_starts_with($key, $prefix) || str_starts_with($key, 'sluice/provider:'), "blog $blogId shows only its own and host-wide keys, not $key");
+            }
+        }
+        self::assertSame(1, $network[3][2][$three['key_prefix'] . 'site'] ?? null);
+        self::assertArrayNotHasKey($three['key_prefix'] . 'site', $network[2][2]);
+        $backend->release($held);
+    }
+
+    /** @depends testKeysStatusAndReleaseArePerBlogAndHostWideProviderKeysAreShared */
+    public function testDeletingABlogDropsItsTables(): void
+    {
+        self::assertNotSame([], self::tables('wp\_3\_sluice\_%'));
+        $deleted = self::inNetwork('require_once ABSPATH . "wp-admin/includes/ms.php"; $r = wp_delete_site(3); echo "RESULT:", json_encode(!is_wp_error($r)), "\n";');
+        self::assertTrue($deleted);
+        self::assertSame([], self::tables('wp\_3\_sluice\_%'));
+        self::assertNotSame([], self::tables('wp\_2\_sluice\_%'), 'other blogs keep theirs');
+    }
+
+    /** @depends testDeletingABlogDropsItsTables */
+    public function testNetworkUninstallLeavesNothingBehind(): void
+    {
+        self::inNetwork('
+            update_option("sluice_settings", ["site_limit" => 2]);
+            update_site_option("sluice_network_probe", 1);
+            switch_to_blog(2);
+            update_option("sluice_settings", ["site_limit" => 3]);
+            set_transient("sluice_probe", 1, 600);
+            wp_schedule_single_event(time() + 3600, "sluice_uninstall_probe");
+            restore_current_blog();
+            echo "RESULT:", json_encode(true), "\n";');
+        $uninstalled = self::inNetwork('
+            deactivate_plugins("sluice/sluice.php", false, true);
+            $r = uninstall_plugin("sluice/sluice.php");
+            echo "RESULT:", json_encode([is_plugin_active_for_network("sluice/sluice.php"), is_wp_error($r) ? $r->get_error_message() : true]), "\n";');
+        self::assertSame([false, true], $uninstalled);
+        self::assertSame([], self::tables('%sluice%'), 'no table of Sluice on any blog, nor the network-wide ones');
+        foreach (['wp_options', 'wp_2_options'] as $options) {
+            self::assertSame([], self::$db?->get_col("SELECT option_name FROM {$options} WHERE option_name LIKE '%sluice%' AND option_name NOT LIKE 'sluice\\_test\\_%'"), "$options has no Sluice option left");
+            $cron = (string) self::option($options, 'cron');
+            self::assertStringNotContainsString('sluice_', $cron, "$options has no Sluice cron event left");
+        }
+        self::assertSame([], self::$db?->get_col("SELECT meta_key FROM wp_sitemeta WHERE meta_key LIKE '%sluice%'"));
+        $log = (string) @file_get_contents(self::$dir . '/debug.log');
+        $ours = array_filter(explode("\n", $log), static fn (string $l): bool => str_contains($l, 'sluice/') || str_contains($l, 'Sluice:'));
+        self::assertSame([], array_values($ours), 'Sluice logged nothing on the network site');
+    }
+
+    /** @return array<string, mixed> `wp sluice status --format=json` on a blog of the network */
+    private static function status(string $path): array
+    {
+        $cli = WpCli::run(['--url=http://' . self::DOMAIN . '/' . $path . '/', 'sluice', 'status', '--format=json'], null, self::$dir);
+        self::assertSame(0, $cli->exitCode, (string) $cli);
+        return $cli->json();
+    }
+
+    /**
+     * Runs PHP in a process of the network site (blog at $path) and returns
+     * what it printed after "RESULT:", JSON-decoded.
+     *
+     * @param array<string, mixed> $vars
+     */
+    private static function inNetwork(string $code, array $vars = [], string $path = '/'): mixed
+    {
+        $prelude = '$_SERVER["HTTP_HOST"] = $domain; $_SERVER["SERVER_NAME"] = $domain; $_SERVER["REQUEST_URI"] = $path;
+            require $wpDir . "/wp-load.php"; require_once ABSPATH . "wp-admin/includes/plugin.php"; add_filter("pre_wp_mail", "__return_false");';
+        $runner = Runner::php($prelude . $code, $vars + ['wpDir' => self::$dir, 'domain' => self::DOMAIN, 'path' => $path]);
+        $exit = $runner->wait();
+        $output = $runner->output();
+        self::assertSame(0, $exit, $output);
+        foreach (explode("\n", $output) as $line) {
+            if (str_starts_with($line, 'RESULT:')) {
+                return json_decode(substr($line, strlen('RESULT:')), true);
+            }
+        }
+        throw new RuntimeException("no RESULT line from the network site's process:\n$output");
+    }
+
+    /** @return list<string> tables of the network's database matching a LIKE pattern, sorted */
+    private static function tables(string $like): array
+    {
+        $tables = self::$db?->get_col(self::$db->prepare('SHOW TABLES LIKE %s', $like)) ?? [];
+        sort($tables);
+        return array_values($tables);
+    }
+
+    private static function option(string $table, string $name): ?string
+    {
+        $value = self::$db?->get_var(self::$db->prepare("SELECT option_value FROM {$table} WHERE option_name = %s", $name));
+        return $value === null ? null : (string) $value;
+    }
+
+    /** @param list<string> $command */
+    private static function shell(array $command): void
+    {
+        $process = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['redirect', 1]], $pipes);
+        if (!is_resource($process)) {
+            throw new RuntimeException('cannot start ' . implode(' ', $command));
+        }
+        $output = (string) stream_get_contents($pipes[1]);
+        $exit = proc_close($process);
+        if ($exit !== 0) {
+            throw new RuntimeException(implode(' ', $command) . " exited $exit:\n$output");
+        }
+    }
+}
