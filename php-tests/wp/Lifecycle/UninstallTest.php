@@ -1,0 +1,98 @@
+<?php
+declare(strict_types=1);
+
+namespace Sluice\WpTests\Lifecycle;
+
+use Sluice\WpTests\Cli\WpCli;
+use Sluice\WpTests\Gate\GateTestCase;
+use Sluice\WpTests\Support\Runner;
+use SluiceWP\Log\Schema;
+
+/**
+ * The plugin's real uninstall on the test site: used first (settings through
+ * `wp sluice config set`, an event row, a transient, a WP-Cron event, a held
+ * lease), then deactivated and uninstalled by WordPress's own
+ * uninstall_plugin() in a process of the site (which runs uninstall.php), and
+ * nothing of Sluice is left: options, tables, cron events, leases. Then it is
+ * activated again, so the suites after this one find it as before.
+ */
+final class UninstallTest extends GateTestCase
+{
+    private const PLUGIN = 'sluice/sluice.php';
+
+    public function testUninstallRemovesEverythingAndTheSiteCanActivateItAgain(): void
+    {
+        global $wpdb;
+        $tablesBefore = self::sluiceTables();
+        self::assertContains($wpdb->prefix . 'sluice_events', $tablesBefore);
+
+        $set = WpCli::sluice(['config', 'set', 'site_limit', '2']);
+        self::assertSame(0, $set->exitCode, (string) $set);
+        $wpdb->insert(Schema::eventsTable(), ['created_at' => gmdate('Y-m-d H:i:s'), 'event' => 'deferred', 'provider' => 'openai']);
+        $lease = self::holdSiteSlot(2);
+        $used = Runner::php('require $loader;
+            set_transient("sluice_uninstall_probe", 1, 600);
+            wp_schedule_single_event(time() + 3600, "sluice_uninstall_probe");
+            echo "used\n";', ['loader' => dirname(__DIR__) . '/load-wordpress.php']);
+        self::assertSame(0, $used->wait(), $used->output());
+        self::assertNotSame([], self::sluiceOptions(), 'the site has Sluice options before');
+        self::assertContains('sluice_uninstall_probe', self::sluiceCronHooks());
+
+        $uninstall = Runner::php('require $loader; require_once ABSPATH . "wp-admin/includes/plugin.php";
+            deactivate_plugins($sluicePlugin);
+            $result = uninstall_plugin($sluicePlugin);
+            echo is_plugin_active($sluicePlugin) ? "still active\n" : "uninstalled\n";', ['loader' => dirname(__DIR__) . '/load-wordpress.php', 'sluicePlugin' => self::PLUGIN]);
+        self::assertSame(0, $uninstall->wait(), $uninstall->output());
+        $uninstall->expectLine('uninstalled');
+
+        self::assertSame([], self::sluiceOptions(), 'no option of Sluice is left');
+        self::assertSame([], self::sluiceTables(), 'no table of Sluice is left');
+        self::assertSame([], self::sluiceCronHooks(), 'no WP-Cron event of Sluice is left');
+        self::assertSame(0, self::keyStatus(self::siteKey())?->active ?? 0, 'the site\'s leases were dropped');
+        unset($lease);
+
+        $activate = Runner::php('require $loader; require_once ABSPATH . "wp-admin/includes/plugin.php";
+            $error = activate_plugin($sluicePlugin);
+            echo is_wp_error($error) ? $error->get_error_message() . "\n" : "activated\n";', ['loader' => dirname(__DIR__) . '/load-wordpress.php', 'sluicePlugin' => self::PLUGIN]);
+        self::assertSame(0, $activate->wait(), $activate->output());
+        $activate->expectLine('activated');
+        self::assertSame($tablesBefore, self::sluiceTables(), 'activation made the tables again');
+        self::assertSame(Schema::VERSION, $wpdb->get_var($wpdb->prepare("SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", Schema::VERSION_OPTION)));
+        $status = WpCli::sluice(['status', '--format=json']);
+        self::assertSame(0, $status->exitCode, 'the commands are back: ' . $status);
+        wp_cache_flush();
+    }
+
+    /** @return list<string> */
+    private static function sluiceTables(): array
+    {
+        global $wpdb;
+        $tables = $wpdb->get_col($wpdb->prepare('SHOW TABLES LIKE %s', $wpdb->esc_like($wpdb->prefix . 'sluice_') . '%'));
+        sort($tables);
+        return $tables;
+    }
+
+    /** @return list<string> Sluice's options and transients (the test hooks' own sluice_test_* rows aside) */
+    private static function sluiceOptions(): array
+    {
+        global $wpdb;
+        return $wpdb->get_col("SELECT option_name FROM {$wpdb->options} WHERE option_name LIKE '%sluice%' AND option_name NOT LIKE 'sluice\\_test\\_%' ORDER BY option_name");
+    }
+
+    /** @return list<string> hooks of the site's WP-Cron events that belong to Sluice */
+    private static function sluiceCronHooks(): array
+    {
+        global $wpdb;
+        $cron = maybe_unserialize((string) $wpdb->get_var("SELECT option_value FROM {$wpdb->options} WHERE option_name = 'cron'"));
+        $hooks = [];
+        foreach (is_array($cron) ? $cron : [] as $events) {
+            foreach (is_array($events) ? array_keys($events) : [] as $hook) {
+                if (str_starts_with((string) $hook, 'sluice')) {
+                    $hooks[] = (string) $hook;
+                }
+            }
+        }
+        sort($hooks);
+        return array_values(array_unique($hooks));
+    }
+}
