@@ -140,9 +140,12 @@
         setUpdated(cfg.i18n.failed + ' ' + error.message, true);
         root.setAttribute('data-sluice-state', 'failed');
       })
-      .then(function () {
-        timer = window.setTimeout(refresh, cfg.refreshMs);
-      });
+      .then(schedule);
+  }
+
+  // Every few seconds while the tab is visible; a hidden tab stops polling until it shows again.
+  function schedule() {
+    timer = document.hidden ? null : window.setTimeout(refresh, cfg.refreshMs);
   }
 
   // A confirm() before destructive buttons (reset key).
@@ -162,5 +165,5 @@
   var initial = document.getElementById('sluice-chart-data');
   drawChart(initial ? JSON.parse(initial.textContent) : null);
   root.setAttribute('data-sluice-state', 'ready');
-  timer = window.setTimeout(refresh, cfg.refreshMs);
+  schedule();
 }());
