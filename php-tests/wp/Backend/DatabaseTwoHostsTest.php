@@ -22,7 +22,7 @@ final class DatabaseTwoHostsTest extends SluiceTestCase
     private const HOLD_MS = 150;
 
     private string $dir = '';
-    /** @var list<TwoHostsService> */
+    /** @var list<DatabaseProcess> */
     private array $services = [];
     private string $probe = '';
     private mixed $settings = null;
@@ -43,7 +43,7 @@ final class DatabaseTwoHostsTest extends SluiceTestCase
     protected function tearDown(): void
     {
         foreach (array_reverse($this->services) as $service) {
-            $service->kill(15);
+            $service->stop(15);
         }
         $this->services = [];
         @unlink($this->probe);
@@ -147,7 +147,7 @@ final class DatabaseTwoHostsTest extends SluiceTestCase
             '',
         ]));
         $fpm = 'php-fpm' . PHP_MAJOR_VERSION . '.' . PHP_MINOR_VERSION;
-        $this->services[] = $service = TwoHostsService::start(sprintf(
+        $this->services[] = $service = DatabaseProcess::start(sprintf(
             'exec unshare --ipc --mount --propagation private sh -c %s',
             escapeshellarg(sprintf('mount -t tmpfs -o mode=1777 tmpfs /dev/shm && exec %s -F -y %s -c %s',
                 escapeshellarg((string) (trim((string) shell_exec('command -v ' . $fpm . ' || echo /usr/sbin/' . $fpm)))),
@@ -170,7 +170,7 @@ final class DatabaseTwoHostsTest extends SluiceTestCase
         file_put_contents("$n/nginx.conf", "user www-data;\nworker_processes 2;\ndaemon off;\npid $n/nginx.pid;\nerror_log $n/error.log;\n"
             . "events { worker_connections 256; }\nhttp { access_log off; client_body_temp_path $n/tmp; proxy_temp_path $n/tmp;"
             . " fastcgi_temp_path $n/tmp; uwsgi_temp_path $n/tmp; scgi_temp_path $n/tmp;\n{$servers}}\n");
-        $this->services[] = $nginx = TwoHostsService::start('exec nginx -c ' . escapeshellarg("$n/nginx.conf") . ' -p ' . escapeshellarg($n));
+        $this->services[] = $nginx = DatabaseProcess::start('exec nginx -c ' . escapeshellarg("$n/nginx.conf") . ' -p ' . escapeshellarg($n));
         self::eventually(static function () use ($ports): bool {
             foreach ($ports as $port) {
                 $socket = @fsockopen('127.0.0.1', $port, $errno, $error, 0.2);
@@ -200,54 +200,5 @@ final class DatabaseTwoHostsTest extends SluiceTestCase
             $out .= "\n--- $log\n" . substr((string) @file_get_contents((string) $log), -2000);
         }
         return $out;
-    }
-}
-
-/** A daemon of this test (an FPM master, nginx) in the foreground: its output in a file, stopped by signal. */
-final class TwoHostsService
-{
-    /** @var resource */
-    private $process;
-
-    private function __construct(private readonly string $outFile, string $command)
-    {
-        $process = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => ['file', $outFile, 'w'], 2 => ['file', $outFile, 'a']], $pipes);
-        if (!is_resource($process)) {
-            throw new \RuntimeException("cannot start $command");
-        }
-        $this->process = $process;
-    }
-
-    public static function start(string $command): self
-    {
-        return new self((string) tempnam(sys_get_temp_dir(), 'sluice-two-hosts-'), $command);
-    }
-
-    public function running(): bool
-    {
-        return proc_get_status($this->process)['running'];
-    }
-
-    public function output(): string
-    {
-        return (string) @file_get_contents($this->outFile);
-    }
-
-    /** Signals it, waits up to 10 s, then SIGKILLs it. */
-    public function kill(int $signal): void
-    {
-        $pid = (int) proc_get_status($this->process)['pid'];
-        if ($this->running()) {
-            posix_kill($pid, $signal);
-        }
-        $deadline = microtime(true) + 10;
-        while ($this->running() && microtime(true) < $deadline) {
-            usleep(20000);
-        }
-        if ($this->running()) {
-            posix_kill($pid, 9);
-        }
-        proc_close($this->process);
-        @unlink($this->outFile);
     }
 }
