@@ -9,6 +9,7 @@
 #include <atomic>
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "sluice/clock.hpp"
 #include "sluice/lease_table.hpp"
@@ -65,6 +66,41 @@ void BM_TryAcquireReleaseTwoKeys(benchmark::State& state) {
     Segment::remove(o.name);
 }
 BENCHMARK(BM_TryAcquireReleaseTwoKeys);
+
+// A release that hands the freed slot to the waiting line: the next ticket is
+// picked (weighted fair order across 8 tenants' queues), reserved and woken.
+// Timed: the release alone, with state.range(0) tickets waiting. Untimed: the
+// woken ticket claims its reservation and a new ticket joins, so the line
+// keeps its length.
+void BM_ReleaseWithHandOff(benchmark::State& state) {
+    const int waiting = int(state.range(0));
+    SegmentOptions o = bench_options();
+    Segment::remove(o.name);
+    auto segment = Segment::attach(o);
+    LeaseTable table(*segment);
+    uint32_t key = table.resolve_key("site"), limit = 1;
+    SlotRequest r{&key, &limit, 1, kTtl, "bench"};
+    AcquireResult holder = table.try_acquire(r);
+    int64_t next_ref = 1;
+    auto join = [&] {
+        const std::string tenant = "flow-" + std::to_string(next_ref % 8);
+        table.enqueue(LineRequest{&key, &limit, 1, next_ref++, tenant, uint32_t(1 + next_ref % 3), 0});
+    };
+    for (int i = 0; i < waiting; ++i) join();
+    for (auto _ : state) {
+        table.release(holder.grant.lease_index, holder.grant.token);
+        state.PauseTiming();
+        std::vector<WakeInfo> wakes = table.take_wakes(1);
+        SlotRequest claim = r;
+        claim.ref = wakes.at(0).ref;
+        holder = table.try_acquire_for(claim);
+        if (!holder.acquired) state.SkipWithError("the woken ticket could not claim its slot");
+        join();
+        state.ResumeTiming();
+    }
+    Segment::remove(o.name);
+}
+BENCHMARK(BM_ReleaseWithHandOff)->Arg(10)->Arg(1000)->Arg(10000);
 
 // N processes, each doing `kPairs` attempts (acquire, release when granted)
 // on one key with limit 3. Reports attempts per second across all of them.
