@@ -58,11 +58,15 @@ final class StatusSections
         if ($keys === []) {
             return $this->empty(__('No key yet: the first AI step creates this site\'s key.', 'sluice'));
         }
-        $head = [__('Key', 'sluice'), __('Limit', 'sluice'), __('Active', 'sluice'), __('Peak', 'sluice'), __('Mean hold', 'sluice'), ''];
+        $head = [__('Key', 'sluice'), __('Limit', 'sluice'), __('Active', 'sluice'), __('Peak', 'sluice'), __('Mean hold', 'sluice'), __('Waiting / reserved', 'sluice'), ''];
         $rows = [];
         foreach ($keys as $key => $status) {
             // Newer stores report a mean hold time and wake-ups; read them where the KeyStatus has them.
-            $holdMs = (int) (get_object_vars($status)['meanHoldMs'] ?? 0);
+            $vars = get_object_vars($status);
+            $holdMs = (int) ($vars['meanHoldMs'] ?? 0);
+            $line = is_int($vars['queued'] ?? null) && is_int($vars['reserved'] ?? null)
+                ? esc_html($vars['queued'] . ' / ' . $vars['reserved'])
+                : '&mdash;';
             $hold = $holdMs > 0 ? $this->duration($holdMs) : '<span title="' . esc_attr__('Not known yet', 'sluice') . '">&mdash;</span>';
             $rows[] = [
                 '<code title="' . esc_attr($key) . '">' . esc_html($this->shortKey($key)) . '</code>',
@@ -70,6 +74,7 @@ final class StatusSections
                 '<strong>' . esc_html((string) $status->active) . '</strong>',
                 esc_html((string) $status->peak),
                 $hold,
+                $line,
                 $this->postButton('sluice_reset_key', ['key' => $key], __('Reset key', 'sluice'), __('Drop every lease of this key now?', 'sluice')),
             ];
         }
@@ -85,13 +90,17 @@ final class StatusSections
         foreach ($keys as $key => $status) {
             foreach ($status->holders as $holder) {
                 $label = HolderLabel::parse($holder->label);
-                $request = $holder->requestOpen
+                // Stores with a waiting line mark slots reserved for a woken step (read where Holder has it).
+                $reserved = (get_object_vars($holder)['reservation'] ?? false) === true;
+                $request = $reserved
+                    ? esc_html__('reserved for a woken step', 'sluice')
+                    : ($holder->requestOpen
                     ? sprintf(
                         /* translators: %s: how long the slot stays taken if the holder dies */
                         esc_html__('open (drains %s if the holder dies)', 'sluice'),
                         $this->duration($holder->drainLeftMs),
                     )
-                    : esc_html__('none open', 'sluice');
+                    : esc_html__('none open', 'sluice'));
                 $rows[] = [
                     '<code title="' . esc_attr($key) . '">' . esc_html($this->shortKey($key)) . '</code>',
                     $label->isGate() ? esc_html((string) $label->actionId) : esc_html($label->raw),
