@@ -5,6 +5,7 @@ namespace Sluice\WpTests\Backend;
 
 use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\DatabaseBackend;
+use SluiceWP\Backend\DatabaseBackendException;
 use SluiceWP\Backend\Lease;
 use SluiceWP\Backend\Refusal;
 
@@ -81,6 +82,37 @@ final class DatabaseBackendTest extends BackendContractTestCase
         self::assertMatchesRegularExpression('/^[0-9a-f]{32}$/', $leases[0]->token);
         foreach ($leases as $lease) {
             self::assertTrue($b->release($lease));
+        }
+    }
+
+    public function testHoldersNameTheirHost(): void
+    {
+        $b = $this->backend();
+        $key = self::key();
+        $lease = $this->lease($b->tryAcquire([$key => 1], 60, 'here'));
+        self::assertSame((string) gethostname(), $b->operatorView()->keys()[$key]->holders[0]->host);
+        $b->release($lease);
+    }
+
+    /** A store that cannot reach its tables must say so (the gate then runs the work ungated), not refuse: a refusal would defer forever. */
+    public function testATableItCannotReadThrowsInsteadOfRefusing(): void
+    {
+        global $wpdb;
+        $b = $this->backend();
+        $lease = $this->lease($b->tryAcquire([self::key() => 1], 60, 'before'));
+        $slots = \SluiceWP\Log\Schema::leaseSlotsTable();
+        $wpdb->query("RENAME TABLE {$slots} TO {$slots}_away");
+        try {
+            try {
+                $b->tryAcquire([self::key() => 1], 60, 'no table');
+                self::fail('tryAcquire without its table returned');
+            } catch (DatabaseBackendException $e) {
+                self::assertStringContainsString('could not read', $e->getMessage());
+            }
+            $this->expectException(DatabaseBackendException::class);
+            $b->release($lease);
+        } finally {
+            $wpdb->query("RENAME TABLE {$slots}_away TO {$slots}");
         }
     }
 

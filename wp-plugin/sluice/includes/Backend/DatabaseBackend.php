@@ -24,6 +24,8 @@
  *
  * Leases this process took are released when its request ends (as the
  * extension does at request shutdown); a Lease object that is dropped is not.
+ * A table it cannot read or write throws DatabaseBackendException (the gate
+ * then lets the work run ungated), never a refusal.
  */
 
 declare(strict_types=1);
@@ -135,17 +137,15 @@ final class DatabaseBackend implements Backend, OperatorView
 
     public function keys(): array
     {
-        global $wpdb;
         [$keysTable, $slotsTable] = self::tables();
-        $rows = $wpdb->get_results(
+        $rows = $this->read(
             'SELECT k.lease_key, k.limit_n AS key_limit, k.throttled, s.slot, s.token, s.host, s.pid, s.label, s.acquired_ms, s.expires_ms,'
             . ' s.request_until_ms, s.limit_n, s.peak, s.acquired, s.released, s.reclaimed_dead, s.reclaimed_expired, ' . self::NOW_MS . ' AS now_ms'
             . " FROM {$keysTable} k LEFT JOIN {$slotsTable} s ON s.lease_key = k.lease_key ORDER BY k.lease_key, s.slot",
-            ARRAY_A,
         );
         /** @var array<string, array{limit: int, lastGrantMs: int, throttled: int, peak: int, acquired: int, released: int, dead: int, expired: int, holders: list<Holder>}> $byKey */
         $byKey = [];
-        foreach (is_array($rows) ? $rows : [] as $row) {
+        foreach ($rows as $row) {
             $key = (string) $row['lease_key'];
             $k = $byKey[$key] ?? ['limit' => (int) $row['key_limit'], 'lastGrantMs' => -1, 'throttled' => (int) $row['throttled'],
                 'peak' => 0, 'acquired' => 0, 'released' => 0, 'dead' => 0, 'expired' => 0, 'holders' => []];
@@ -171,6 +171,7 @@ final class DatabaseBackend implements Backend, OperatorView
                         max(0, (int) $row['expires_ms'] - $now),
                         $requestUntil > 0,
                         max(0, $requestUntil - $now),
+                        host: (string) $row['host'],
                     );
                 }
             }
@@ -206,31 +207,28 @@ final class DatabaseBackend implements Backend, OperatorView
 
     public function reset(string $key): int
     {
-        global $wpdb;
         [, $slotsTable] = self::tables();
         // The whole lease goes, on every key it holds (as the native reset drops lease records).
-        $tokens = $wpdb->get_col("SELECT DISTINCT token FROM {$slotsTable} WHERE lease_key = " . self::bytes($key) . " AND token <> ''");
+        $tokens = array_column($this->read("SELECT DISTINCT token FROM {$slotsTable} WHERE lease_key = " . self::bytes($key) . " AND token <> ''"), 'token');
         $tokens = array_values(array_filter(array_map('strval', $tokens), [self::class, 'isToken']));
         if ($tokens === []) {
             return 0;
         }
         $this->write("UPDATE {$slotsTable} SET " . self::FREEING . " WHERE token IN ('" . implode("','", $tokens) . "')");
-        $left = $wpdb->get_col("SELECT DISTINCT token FROM {$slotsTable} WHERE token IN ('" . implode("','", $tokens) . "')");
+        $left = $this->read("SELECT DISTINCT token FROM {$slotsTable} WHERE token IN ('" . implode("','", $tokens) . "')");
         return count($tokens) - count($left);
     }
 
     public function sweep(): int
     {
-        global $wpdb;
         [, $slotsTable] = self::tables();
-        $rows = $wpdb->get_results(
+        $rows = $this->read(
             'SELECT token, host_id, pid, start_time, expires_ms, request_until_ms, ' . self::NOW_MS . " AS now_ms FROM {$slotsTable} WHERE token <> ''",
-            ARRAY_A,
         );
         $me = LocalProcess::current();
         $swept = 0;
         $seen = [];
-        foreach (is_array($rows) ? $rows : [] as $row) {
+        foreach ($rows as $row) {
             $slot = DatabaseSlot::fromDb($row);
             if (isset($seen[$slot->token])) {
                 continue;
@@ -254,19 +252,17 @@ final class DatabaseBackend implements Backend, OperatorView
      */
     private function readKeys(array $names, array $limits): array
     {
-        global $wpdb;
         [$keysTable, $slotsTable] = self::tables();
         $in = implode(',', array_map(static fn ($k): string => self::bytes((string) $k), $names));
-        $rows = $wpdb->get_results(
+        $rows = $this->read(
             'SELECT lease_key, slot, token, host_id, pid, start_time, expires_ms, request_until_ms, ' . self::NOW_MS . ' AS now_ms'
             . " FROM {$slotsTable} WHERE lease_key IN ({$in})",
-            ARRAY_A,
         );
         $keys = [];
         foreach ($names as $name) {
             $keys[(string) $name] = new DatabaseSlots();
         }
-        foreach (is_array($rows) ? $rows : [] as $row) {
+        foreach ($rows as $row) {
             $key = $keys[(string) $row['lease_key']] ?? null;
             if ($key === null) {
                 continue;
@@ -354,7 +350,10 @@ final class DatabaseBackend implements Backend, OperatorView
         $suppress = $wpdb->suppress_errors(true);
         $changed = $wpdb->query('UPDATE ' . implode(', ', $from) . ' SET ' . implode(', ', $set) . ' WHERE ' . implode(' AND ', $where));
         $wpdb->suppress_errors($suppress);
-        return $changed === count($claims);
+        if ($changed === false && !self::isLockConflict((string) $wpdb->last_error)) {
+            throw new DatabaseBackendException('Sluice\'s database backend could not claim slots: ' . $wpdb->last_error);
+        }
+        return $changed === count($claims); // false or 0: a concurrent acquirer (or a deadlock) got there first
     }
 
     /** Frees every slot of a lease whose owner died (not draining) or whose TTL ran out; false if it was gone. */
@@ -383,10 +382,16 @@ final class DatabaseBackend implements Backend, OperatorView
         $this->write("UPDATE {$keysTable} SET throttled = throttled + 1, limit_n = {$limit} WHERE lease_key = " . self::bytes($key));
     }
 
-    /** Runs a write; a deadlock or lock wait timeout is retried (the statement was rolled back). Rows changed, or -1. */
+    /**
+     * Runs a write; one rolled back by a deadlock or a lock wait timeout is
+     * tried again. Rows changed.
+     *
+     * @throws DatabaseBackendException when it cannot be written
+     */
     private function write(string $sql): int
     {
         global $wpdb;
+        $error = '';
         for ($attempt = 0; $attempt < self::ATTEMPTS; $attempt++) {
             $suppress = $wpdb->suppress_errors(true);
             $changed = $wpdb->query($sql);
@@ -394,11 +399,33 @@ final class DatabaseBackend implements Backend, OperatorView
             if ($changed !== false) {
                 return (int) $changed;
             }
-            if (!preg_match('/deadlock|lock wait timeout/i', (string) $wpdb->last_error)) {
+            $error = (string) $wpdb->last_error;
+            if (!self::isLockConflict($error)) {
                 break;
             }
         }
-        return -1;
+        throw new DatabaseBackendException('Sluice\'s database backend could not write its tables: ' . $error);
+    }
+
+    /**
+     * @return list<array<string, mixed>>
+     * @throws DatabaseBackendException when it cannot be read
+     */
+    private function read(string $sql): array
+    {
+        global $wpdb;
+        $suppress = $wpdb->suppress_errors(true);
+        $rows = $wpdb->get_results($sql, ARRAY_A);
+        $wpdb->suppress_errors($suppress);
+        if (!is_array($rows) || $wpdb->last_error !== '') {
+            throw new DatabaseBackendException('Sluice\'s database backend could not read its tables: ' . $wpdb->last_error);
+        }
+        return array_values($rows);
+    }
+
+    private static function isLockConflict(string $error): bool
+    {
+        return (bool) preg_match('/deadlock|lock wait timeout/i', $error);
     }
 
     private function remember(string $token): void
@@ -408,7 +435,11 @@ final class DatabaseBackend implements Backend, OperatorView
             $this->releaseAtShutdown = true;
             register_shutdown_function(function (): void {
                 foreach (array_keys($this->held) as $token) {
-                    $this->releaseToken($token);
+                    try {
+                        $this->releaseToken($token);
+                    } catch (DatabaseBackendException $e) {
+                        error_log('Sluice: a lease could not be released at request end (its TTL will free it): ' . $e->getMessage());
+                    }
                 }
             });
         }

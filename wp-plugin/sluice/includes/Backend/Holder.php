@@ -9,6 +9,9 @@ namespace SluiceWP\Backend;
 
 final class Holder
 {
+    /** The host of the holder's process: this host's name unless the store says otherwise (the database backend's holders may be anywhere). */
+    public readonly string $host;
+
     public function __construct(
         public readonly string $token,
         public readonly int $pid,
@@ -18,6 +21,8 @@ final class Holder
         /** A provider request is open: if the holder dies, the slot drains for drainLeftMs. */
         public readonly bool $requestOpen,
         public readonly int $drainLeftMs,
+        string $host = '',
     ) {
+        $this->host = $host !== '' ? $host : (string) gethostname();
     }
 }
