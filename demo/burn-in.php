@@ -108,7 +108,7 @@ if (isset($opt['r5'])) {
     // Lost: a job neither completed nor failed, or an item that was never processed.
     $lostJobs = $r['unfinished'];
     $lostItems = $r['items'] - $r['processed'];
-    printf("r5: items=%d runners=%d jobs_completed=%d jobs_failed=%d jobs_unfinished=%d items_processed=%d items_lost=%d provider_max_in_flight=%d limit=%d deferrals=%d makespan=%.1fs ideal=%.1fs ai_actions=%s\n",
+    printf("r5: items=%d runners=%d jobs_completed=%d jobs_failed=%d jobs_unfinished=%d items_processed=%d items_lost=%d provider_max_in_flight=%d limit=%d deferrals=%d makespan=%.1fs ideal=%.1fs step_actions=%s\n",
         $r['items'], $r['runners'], $r['completed'], $r['failed'], $lostJobs, $r['processed'], max($lostJobs, $lostItems),
         $r['max_in_flight'], $r['limit'], BurnIn::deferrals($r), $r['makespan'], $r['ideal'], json_encode($r['actions']));
 }

@@ -76,6 +76,7 @@ if [ -n "${SLUICE_BURNIN_MU_PLUGIN:-}" ]; then
 fi
 export SLUICE_WP_MU_PLUGINS=$mu
 
+tools/build-ext >/dev/null
 echo "burn-in: starting the test bed in $SLUICE_STACK_DIR (nginx :$SLUICE_HTTP_PORT, MariaDB :$SLUICE_DB_PORT, provider :$SLUICE_PROVIDER_PORT)" >&2
 env_file=$(tools/wp-stack up 2>"$SLUICE_STACK_DIR.up.log") || { cat "$SLUICE_STACK_DIR.up.log" >&2; exit 1; }
 rm -f "$SLUICE_STACK_DIR.up.log"
