@@ -83,6 +83,7 @@ final class DatabaseBackend implements Backend, OperatorView
         $label = self::label($label);
         $me = LocalProcess::current();
         $token = bin2hex(random_bytes(16));
+        $keys = [];
         for ($attempt = 0; $attempt < self::ATTEMPTS; $attempt++) {
             $keys = $this->readKeys(array_keys($limits), $limits);
             $claims = [];
@@ -101,9 +102,10 @@ final class DatabaseBackend implements Backend, OperatorView
             }
             // A concurrent acquirer took a chosen slot first (or a deadlock rolled the claim back): read again.
         }
+        // Lost every race: each time, the slots we saw free were taken before our claim (a key churning at its limit).
         $first = (string) array_key_first($limits);
         $this->countThrottled($first, $limits[$first]);
-        return new Refusal($first, $limits[$first], $limits[$first]);
+        return new Refusal($first, $limits[$first], max($keys[$first]->taken(), $limits[$first]));
     }
 
     public function release(Lease $lease): bool
