@@ -24,9 +24,13 @@ require_once __DIR__ . '/includes/autoload.php';
 
 use SluiceWP\Backend\BackendChoice;
 use SluiceWP\DataMachine\DataMachine;
+use SluiceWP\Backend\WaitingLine;
+use SluiceWP\Gate\Deferral;
 use SluiceWP\Gate\Gate;
+use SluiceWP\Gate\Handoffs;
 use SluiceWP\Gate\HeldLeases;
 use SluiceWP\Gate\KeyNames;
+use SluiceWP\Gate\QueuedAction;
 use SluiceWP\Log\EventLog;
 use SluiceWP\Log\Schema;
 use SluiceWP\Queue\ActionSchedulerQueue;
@@ -66,14 +70,19 @@ function sluice_gate(): ?Gate
         }
         global $wpdb;
         $install = substr(md5(DB_HOST . '|' . DB_NAME . '|' . $wpdb->base_prefix), 0, 10);
+        $queue = new ActionSchedulerQueue();
+        $line = $backend instanceof WaitingLine && $backend->lineAvailable() ? $backend : null;
         $services->gate = new Gate(
-            new ActionSchedulerQueue(),
+            $queue,
             new AiWorkFilter($services->dataMachine, $services->config),
             $backend,
             $services->config,
             new KeyNames($install . '/' . get_current_blog_id()),
-            $services->eventLog,
             new HeldLeases($backend),
+            new Deferral($queue, $services->config, $services->eventLog, $line),
+            new Handoffs($queue, $line, $backend, $services->eventLog, static fn (QueuedAction $action): bool =>
+                (bool) apply_filters('sluice_requeue_stranded', false, $action->hook, $action->args, $action->group)),
+            $line,
         );
     }
     return $services->gate;
@@ -81,6 +90,27 @@ function sluice_gate(): ?Gate
 
 register_activation_hook(__FILE__, [Schema::class, 'ensure']);
 add_action('plugins_loaded', [Schema::class, 'ensure']);
+
+// The sweep: on every queue run, and from WP-Cron every minute, so a crashed holder's slot is handed on
+// within seconds even when nobody else asks for one.
+add_action('action_scheduler_before_process_queue', static function (): void {
+    sluice_gate()?->sweep();
+});
+add_filter('cron_schedules', static function (array $schedules): array {
+    $schedules['sluice_minute'] ??= ['interval' => 60, 'display' => __('Every minute (Sluice)', 'sluice')];
+    return $schedules;
+});
+add_action('sluice_sweep', static function (): void {
+    sluice_gate()?->sweep();
+});
+register_deactivation_hook(__FILE__, static function (): void {
+    wp_clear_scheduled_hook('sluice_sweep');
+});
+add_action('init', static function (): void {
+    if (!wp_next_scheduled('sluice_sweep')) {
+        wp_schedule_event(time() + 60, 'sluice_minute', 'sluice_sweep');
+    }
+});
 
 // The gate, on Action Scheduler's hooks: before AS's own status check ...
 add_action('action_scheduler_before_execute', static function ($actionId): void {

@@ -59,7 +59,7 @@ abstract class GateTestCase extends SluiceTestCase
         update_option('sluice_settings', $settings);
     }
 
-    /** Switches of the test hooks mu-plugin. @param array<string, bool> $knobs */
+    /** Switches of the test hooks mu-plugin. @param array<string, mixed> $knobs */
     protected static function testKnobs(array $knobs): void
     {
         update_option('sluice_test_knobs', $knobs);

@@ -33,9 +33,17 @@ final class Site
             delete_option($option);
         }
         wp_cache_flush();
+        // The segment outlives the tables: empty its waiting line and its keys too.
+        foreach (\Sluice\line() as $queue) {
+            foreach ($queue['tickets'] as $ticket) {
+                \Sluice\ticket_cancel((string) $ticket['ticket']);
+            }
+        }
         foreach (array_keys(\Sluice\status()) as $key) {
             \Sluice\reset((string) $key);
         }
+        \Sluice\take_wakes(4096);
+        \Sluice\take_stranded(4096);
         self::configure(['default_provider' => 'fake'], []);
     }
 
@@ -121,6 +129,29 @@ final class Site
         wp_cache_delete('alloptions', 'options');
         $rows = get_option($option, []);
         return is_array($rows) ? array_values($rows) : [];
+    }
+
+    /**
+     * The AI steps that ran, in the order they started: job, flow, when the AI
+     * work started and finished (microtime), as the fixture records them.
+     *
+     * @return list<array{job: int, flow: string, started: float, finished: float}>
+     */
+    public static function aiRuns(): array
+    {
+        global $wpdb;
+        $runs = [];
+        foreach ($wpdb->get_results("SELECT job_id, flow_id, engine_data FROM {$wpdb->prefix}datamachine_jobs", ARRAY_A) as $row) {
+            $engine = json_decode((string) $row['engine_data'], true);
+            foreach ($engine['step_results'] ?? [] as $result) {
+                if (isset($result['started_at'])) {
+                    $runs[] = ['job' => (int) $row['job_id'], 'flow' => (string) $row['flow_id'],
+                        'started' => (float) $result['started_at'], 'finished' => (float) $result['finished_at']];
+                }
+            }
+        }
+        usort($runs, static fn (array $a, array $b): int => $a['started'] <=> $b['started']);
+        return $runs;
     }
 
     /** @return list<array<string, mixed>> Sluice's deferral events, oldest first */

@@ -6,7 +6,7 @@
 
 declare(strict_types=1);
 
-/** @return array<string, bool> */
+/** @return array<string, mixed> */
 function sluice_test_knobs(): array
 {
     $knobs = get_option('sluice_test_knobs', []);
@@ -66,3 +66,27 @@ add_filter('sluice_backend', static function ($backend) {
         public function operatorView(): \SluiceWP\Backend\OperatorView { throw new RuntimeException('broken'); }
     };
 });
+
+// Weights per tenant for the waiting line's fairness tests: knobs['weights'] = [tenant => weight].
+add_filter('sluice_ticket_weight', static function (int $weight, string $tenant): int {
+    return (int) (sluice_test_knobs()['weights'][$tenant] ?? $weight);
+}, 10, 2);
+
+// Data Machine's steps are safe to run again in these tests when knobs['requeue_stranded'] says so.
+add_filter('sluice_requeue_stranded', static function (bool $requeue, string $hook): bool {
+    return $requeue || (!empty(sluice_test_knobs()['requeue_stranded']) && $hook === 'datamachine_execute_step');
+}, 10, 2);
+
+// A task that counts its runs in a table of its own (atomic), for tests that race two ways of running it.
+add_action('sluice_test_counted_task', static function ($n): void {
+    global $wpdb;
+    $wpdb->query($wpdb->prepare("INSERT INTO {$wpdb->prefix}sluice_test_runs (n, runs) VALUES (%d, 1) ON DUPLICATE KEY UPDATE runs = runs + 1", (int) $n));
+});
+
+/** Creates (empty) the table sluice_test_counted_task writes. */
+function sluice_test_reset_runs(): void
+{
+    global $wpdb;
+    $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}sluice_test_runs (n INT NOT NULL PRIMARY KEY, runs INT NOT NULL)");
+    $wpdb->query("TRUNCATE TABLE {$wpdb->prefix}sluice_test_runs");
+}

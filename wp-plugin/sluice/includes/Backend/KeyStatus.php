@@ -21,6 +21,15 @@ final class KeyStatus
         public readonly int $reclaimedDead,
         public readonly int $reclaimedExpired,
         public readonly array $holders,
+        /** Exponentially weighted mean of hold times (0 until something was released; 0 where the store keeps none). */
+        public readonly int $meanHoldMs = 0,
+        /** Tickets of the waiting line that wait for this key, and slots reserved for woken tickets. */
+        public readonly int $queued = 0,
+        public readonly int $reserved = 0,
+        /** Hand-offs to a ticket; reservations that lapsed; copies that could not be pulled forward. */
+        public readonly int $wakesSent = 0,
+        public readonly int $wakesLapsed = 0,
+        public readonly int $wakesMissed = 0,
     ) {
     }
 }

@@ -10,9 +10,9 @@ declare(strict_types=1);
 
 namespace SluiceWP\Backend;
 
-final class NativeBackend implements Backend, OperatorView
+final class NativeBackend implements Backend, OperatorView, WaitingLine
 {
-    /** @var array<string, \Sluice\Limiter> one limiter per (limits, ttl), reused across actions */
+    /** @var array<string, \Sluice\Limiter> see limiter() */
     private array $limiters = [];
 
     public function name(): string
@@ -35,9 +35,90 @@ final class NativeBackend implements Backend, OperatorView
 
     public function tryAcquire(array $limits, int $ttl, string $label): Lease|Refusal
     {
-        $id = serialize([$limits, $ttl]);
-        $limiter = $this->limiters[$id] ??= new \Sluice\Limiter($limits, $ttl);
-        $lease = $limiter->tryAcquire($label);
+        $limiter = $this->limiter($limits, $ttl);
+        return $this->granted($limiter, $limits, $limiter->tryAcquire($label));
+    }
+
+    /** The extension keeps a waiting line from this release on (an older build defers on a timer). */
+    public function lineAvailable(): bool
+    {
+        return function_exists('Sluice\\take_wakes');
+    }
+
+    public function tryAcquireFor(array $limits, int $ttl, string $label, int $ref): Lease|Refusal
+    {
+        $limiter = $this->limiter($limits, $ttl);
+        return $this->granted($limiter, $limits, $limiter->tryAcquireFor($ref, $label));
+    }
+
+    public function enqueue(array $limits, int $ref, string $tenant, int $weight, int $firstDeferredAt): Ticket
+    {
+        try {
+            $t = $this->limiter($limits, 0)->enqueue($ref, $tenant, $weight, $firstDeferredAt);
+        } catch (\Sluice\CapacityException $e) {
+            throw new LineFullException($e->getMessage(), 0, $e);
+        }
+        return new Ticket((string) $t['ticket'], (bool) $t['new'], (int) $t['ahead'], (int) $t['limit'], (int) $t['mean_hold_ms']);
+    }
+
+    public function moveTicket(string $ticket, int $ref): bool
+    {
+        return \Sluice\ticket_set_ref($ticket, $ref);
+    }
+
+    public function cancelTicket(string $ticket): bool
+    {
+        return \Sluice\ticket_cancel($ticket);
+    }
+
+    public function takeWakes(int $max): array
+    {
+        return array_values(array_map(
+            static fn (array $w): Wake => new Wake((string) $w['ticket'], (int) $w['ref'], (int) $w['reserved_left_ms']),
+            \Sluice\take_wakes($max),
+        ));
+    }
+
+    public function wakeMissed(string $ticket): bool
+    {
+        return \Sluice\wake_missed($ticket);
+    }
+
+    public function takeStranded(int $max): array
+    {
+        return array_values(array_map(
+            static fn (array $s): StrandedLease => new StrandedLease((int) $s['ref'], (string) $s['label'], (int) $s['pid']),
+            \Sluice\take_stranded($max),
+        ));
+    }
+
+    public function line(): array
+    {
+        $queues = [];
+        foreach (\Sluice\line() as $q) {
+            $tickets = [];
+            foreach ($q['tickets'] as $t) {
+                $tickets[] = new TicketStatus((string) $t['ticket'], (int) $t['ref'], (string) $t['state'], (int) $t['age_ms'],
+                    (int) $t['first_deferred_at'], (int) $t['reserved_left_ms'], (int) $t['effective_weight']);
+            }
+            $queues[] = new QueueStatus((string) $q['tenant'], (int) $q['weight'], array_map('intval', $q['keys']), $tickets);
+        }
+        return $queues;
+    }
+
+    /**
+     * One limiter per (limits, ttl), reused across actions of this process.
+     *
+     * @param array<string,int> $limits
+     */
+    private function limiter(array $limits, int $ttl): \Sluice\Limiter
+    {
+        return $this->limiters[serialize([$limits, $ttl])] ??= new \Sluice\Limiter($limits, $ttl);
+    }
+
+    /** @param array<string,int> $limits */
+    private function granted(\Sluice\Limiter $limiter, array $limits, ?\Sluice\Lease $lease): Lease|Refusal
+    {
         if ($lease === null) {
             $why = $limiter->lastRefusal() ?? ['key' => '', 'limit' => 0, 'active' => 0];
             return new Refusal((string) $why['key'], (int) $why['limit'], (int) $why['active']);
@@ -87,6 +168,8 @@ final class NativeBackend implements Backend, OperatorView
                     (int) $h['ttl_left_ms'],
                     (bool) $h['request_open'],
                     (int) $h['drain_left_ms'],
+                    (int) ($h['ref'] ?? 0),            // extension builds before the waiting line lack these
+                    (bool) ($h['reservation'] ?? false),
                 );
             }
             $keys[(string) $key] = new KeyStatus(
@@ -100,6 +183,12 @@ final class NativeBackend implements Backend, OperatorView
                 (int) $row['reclaimed_dead'],
                 (int) $row['reclaimed_expired'],
                 $holders,
+                (int) ($row['mean_hold_ms'] ?? 0),
+                (int) ($row['queued'] ?? 0),
+                (int) ($row['reserved'] ?? 0),
+                (int) ($row['wakes_sent'] ?? 0),
+                (int) ($row['wakes_lapsed'] ?? 0),
+                (int) ($row['wakes_missed'] ?? 0),
             );
         }
         return $keys;

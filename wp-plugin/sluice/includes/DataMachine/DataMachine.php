@@ -62,7 +62,8 @@ final class DataMachine implements WorkClassifier, Defaults
         if (!is_array($step) || ($step['step_type'] ?? '') !== 'ai') {
             return null;
         }
-        return new AiWork($action, $this->providerOf($engine, $step), $jobId, $flowStepId);
+        $flowId = (string) ($step['flow_id'] ?? '');
+        return new AiWork($action, $this->providerOf($engine, $step), $jobId, $flowStepId, $flowId !== '' ? 'flow:' . $flowId : '');
     }
 
     public function siteLimit(): ?int

@@ -16,7 +16,16 @@ final class AiWork
         public readonly string $provider,
         public readonly ?int $jobId = null,
         public readonly ?string $flowStepId = null,
+        /** Whose work it is, for fair turns in the waiting line and the tenant cap (Data Machine: the flow). */
+        public readonly string $tenant = '',
+        /** Its share of turns against other tenants, 1..100 (10 = everyone equal). */
+        public readonly int $weight = 10,
     ) {
+    }
+
+    public function withTenant(string $tenant, int $weight): self
+    {
+        return new self($this->action, $this->provider, $this->jobId, $this->flowStepId, $tenant, max(1, min(100, $weight)));
     }
 
     /** What operators read in the holders list. */

@@ -1,10 +1,12 @@
 <?php
 /**
  * The admission decision for one queued action: pass (not AI work), admit
- * (a lease is taken and held while the action runs) or defer (no slot: an
- * identical copy runs later, this one is cancelled; nothing fails, no retry
- * attempt is used, no item is marked processed). It knows the queue, the
- * work's meaning and the store only through their interfaces.
+ * (a lease is taken and held while the action runs; a woken action takes the
+ * slot reserved for it) or defer (no slot: it waits in line as an identical
+ * copy, this one is cancelled; nothing fails, no retry attempt is used, no
+ * item is marked processed). After every release it hands freed slots on
+ * (Handoffs). It knows the queue, the work's meaning and the store only
+ * through their interfaces.
  */
 
 declare(strict_types=1);
@@ -13,6 +15,7 @@ namespace SluiceWP\Gate;
 
 use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\Refusal;
+use SluiceWP\Backend\WaitingLine;
 
 final class Gate
 {
@@ -24,8 +27,11 @@ final class Gate
         private readonly Backend $backend,
         private readonly Limits $limits,
         private readonly KeyNames $keys,
-        private readonly ThrottleLog $log,
         private readonly HeldLeases $held,
+        private readonly Deferral $deferral,
+        private readonly Handoffs $handoffs,
+        /** The backend's waiting line, when it keeps one. */
+        private readonly ?WaitingLine $line,
     ) {
     }
 
@@ -43,7 +49,11 @@ final class Gate
      */
     public function actionEnded(int $actionId): bool
     {
-        return $this->guarded("releasing the lease of action $actionId", fn () => $this->held->release($actionId)) === true;
+        $released = $this->guarded("releasing the lease of action $actionId", fn () => $this->held->release($actionId)) === true;
+        if ($released) {
+            $this->guarded('waking the next ticket', fn () => $this->handoffs->wake());
+        }
+        return $released;
     }
 
     /**
@@ -54,7 +64,17 @@ final class Gate
      */
     public function requestEnded(): array
     {
-        return $this->guarded('releasing leases at request end', fn () => $this->held->releaseAll()) ?? [];
+        $released = $this->guarded('releasing leases at request end', fn () => $this->held->releaseAll()) ?? [];
+        if ($released !== []) {
+            $this->guarded('waking the next ticket', fn () => $this->handoffs->wake());
+        }
+        return $released;
+    }
+
+    /** On every queue run and from WP-Cron: dead and expired leases reclaimed, their slots handed on. */
+    public function sweep(): void
+    {
+        $this->guarded('sweeping', fn () => $this->handoffs->sweep());
     }
 
     /**
@@ -105,26 +125,16 @@ final class Gate
             return Decision::Pass;
         }
         $limits = $this->keys->limitsFor($work, $this->limits);
-        $result = $this->backend->tryAcquire($limits, $this->limits->leaseTtl(), $work->label());
+        $ttl = $this->limits->leaseTtl();
+        // A woken copy takes the slot reserved for its ticket; anything else queues behind the line.
+        $result = $this->line !== null
+            ? $this->line->tryAcquireFor($limits, $ttl, $work->label(), $actionId)
+            : $this->backend->tryAcquire($limits, $ttl, $work->label());
         if ($result instanceof Refusal) {
-            return $this->defer($work, $result);
+            return $this->deferral->defer($work, $result, $limits);
         }
         $this->held->hold($actionId, $result);
         return Decision::Admit;
-    }
-
-    private function defer(AiWork $work, Refusal $refusal): Decision
-    {
-        $action = $work->action;
-        $attempt = $this->log->deferralsOf($action->workKey()) + 1;
-        $delay = DeferralDelay::seconds($attempt, $this->limits->throttleDelay(), $this->limits->throttleDelayMax());
-        // The copy first: if the queue refuses it, the original still runs and nothing is lost.
-        $copyId = $this->queue->scheduleCopy($action, $delay);
-        if ($copyId > 0) {
-            $this->queue->cancel($action->id);
-        }
-        $this->log->deferred(new ThrottleEvent($work, $refusal->key, $refusal->limit, $refusal->active, $delay, $attempt, $copyId));
-        return $copyId > 0 ? Decision::Defer : Decision::CopyRefused;
     }
 
     /**

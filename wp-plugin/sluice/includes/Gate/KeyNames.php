@@ -24,8 +24,20 @@ final class KeyNames
 
     public function provider(string $provider, bool $hostWide): string
     {
-        $slug = substr((string) preg_replace('/[^a-z0-9_.-]/', '-', strtolower($provider)), 0, 32);
+        $slug = self::slug($provider);
         return $hostWide ? 'sluice/provider:' . $slug : 'sluice/' . $this->siteNamespace . '/provider:' . $slug;
+    }
+
+    public function tenant(string $tenant): string
+    {
+        return 'sluice/' . $this->siteNamespace . '/tenant:' . self::slug($tenant);
+    }
+
+    /** A name part the core accepts (keys are at most 64 bytes); long names keep a hash so they stay apart. */
+    private static function slug(string $name): string
+    {
+        $slug = (string) preg_replace('/[^a-z0-9_.-]/', '-', strtolower($name));
+        return strlen($slug) <= 32 ? $slug : substr($slug, 0, 23) . '~' . substr(md5($name), 0, 8);
     }
 
     /** @return array<string,int> key => limit for one call to Backend::tryAcquire */
@@ -36,6 +48,12 @@ final class KeyNames
             $providerLimit = $limits->providerLimit($work->provider);
             if ($providerLimit > 0) {
                 $keys[$this->provider($work->provider, $limits->providerKeyIsHostWide($work->provider))] = $providerLimit;
+            }
+        }
+        if ($work->tenant !== '') {
+            $tenantLimit = $limits->tenantLimit($work->tenant);
+            if ($tenantLimit > 0) {
+                $keys[$this->tenant($work->tenant)] = $tenantLimit;
             }
         }
         return $keys;

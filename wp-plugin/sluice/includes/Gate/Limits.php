@@ -16,6 +16,9 @@ interface Limits
     /** Requests at once to this provider (0 = no provider limit). */
     public function providerLimit(string $provider): int;
 
+    /** AI steps of one tenant (a flow) at once (0 = no tenant cap). */
+    public function tenantLimit(string $tenant): int;
+
     /** True when the provider's key is shared by every site of the host (one API account). */
     public function providerKeyIsHostWide(string $provider): bool;
 

@@ -23,4 +23,16 @@ interface Queue
 
     /** Cancels the action with exactly this id (the queue then ignores it instead of running it). */
     public function cancel(int $id): void;
+
+    /**
+     * Makes a queued copy due now, only if it is still pending, unclaimed and
+     * due later (so it can never run twice). True when it is due now.
+     */
+    public function pullForward(int $id): bool;
+
+    /** The action in any status (null when missing), e.g. one whose runner died. */
+    public function action(int $id): ?QueuedAction;
+
+    /** Marks an action failed with a message, only if it is still in progress; true when it was. */
+    public function failInProgress(int $id, string $message): bool;
 }

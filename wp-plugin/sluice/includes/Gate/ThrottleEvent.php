@@ -8,6 +8,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Gate;
 
+use SluiceWP\Backend\Ticket;
+
 final class ThrottleEvent
 {
     public const REASON = 'ai_concurrency_limit';
@@ -23,10 +25,12 @@ final class ThrottleEvent
         public readonly int $attempt,
         /** Id of the copy that will run instead (0: the queue refused the copy and the original ran ungated). */
         public readonly int $copyId,
+        /** Its place in the waiting line (null without one, or when the line was full). */
+        public readonly ?Ticket $ticket = null,
     ) {
     }
 
-    /** @return array<string, int|string|null> */
+    /** @return array<string, int|float|string|null> */
     public function context(): array
     {
         return [
@@ -41,6 +45,8 @@ final class ThrottleEvent
             'attempt' => $this->attempt,
             'action_id' => $this->work->action->id,
             'copy_action_id' => $this->copyId,
+            'tickets_ahead' => $this->ticket?->ahead,
+            'estimated_wait_seconds' => $this->ticket !== null ? round($this->ticket->estimatedWaitSeconds(), 1) : null,
         ];
     }
 }

@@ -8,9 +8,14 @@ declare(strict_types=1);
 
 namespace SluiceWP\Gate;
 
+use SluiceWP\Backend\StrandedLease;
+
 interface ThrottleLog
 {
     public function deferred(ThrottleEvent $event): void;
+
+    /** A lease was reclaimed because its holder died; $copyId > 0 when its action runs again. */
+    public function stranded(StrandedLease $lease, ?QueuedAction $action, int $copyId): void;
 
     /** How often this work (QueuedAction::workKey()) was deferred before. */
     public function deferralsOf(string $workKey): int;

@@ -1,16 +1,20 @@
 <?php
 /**
- * Sluice's throttle event log: one row per deferral in {prefix}sluice_events,
- * newest kept (filter sluice_event_log_max_rows, default 10,000; older rows are
- * pruned as new ones arrive). Each deferral is also announced on the action
+ * Sluice's event log: one row per deferral, and per action whose runner died
+ * holding a slot ("stranded"), in {prefix}sluice_events, newest kept (filter
+ * sluice_event_log_max_rows, default 10,000; older rows are pruned as new ones
+ * arrive). Each deferral is also announced on the action
  * `sluice_action_deferred` (context array, event), which Data Machine's
- * adapter turns into a row of Data Machine's own log.
+ * adapter turns into a row of Data Machine's own log; each stranded action on
+ * `sluice_action_stranded` (action id, id of the copy that runs again or 0, label).
  */
 
 declare(strict_types=1);
 
 namespace SluiceWP\Log;
 
+use SluiceWP\Backend\StrandedLease;
+use SluiceWP\Gate\QueuedAction;
 use SluiceWP\Gate\ThrottleEvent;
 use SluiceWP\Gate\ThrottleLog;
 
@@ -46,6 +50,24 @@ final class EventLog implements ThrottleLog
             $this->prune($id);
         }
         do_action('sluice_action_deferred', $event->context(), $event);
+    }
+
+    public function stranded(StrandedLease $lease, ?QueuedAction $action, int $copyId): void
+    {
+        global $wpdb;
+        $jobId = preg_match('/\bjob (\d+)/', $lease->label, $m) === 1 ? (int) $m[1] : null;
+        $step = preg_match('/\bstep ([^ \/]+)/', $lease->label, $m) === 1 ? $m[1] : null;
+        $wpdb->insert(Schema::eventsTable(), [
+            'created_at' => gmdate('Y-m-d H:i:s'),
+            'event' => 'stranded',
+            'action_id' => $lease->ref,
+            'copy_action_id' => $copyId,
+            'work_key' => $action?->workKey() ?? '',
+            'job_id' => $jobId,
+            'flow_step_id' => $step,
+            'reason' => $copyId > 0 ? 'runner_died_requeued' : 'runner_died',
+        ], ['%s', '%s', '%d', '%d', '%s', '%d', '%s', '%s']);
+        do_action('sluice_action_stranded', $lease->ref, $copyId, $lease->label);
     }
 
     public function deferralsOf(string $workKey): int

@@ -30,17 +30,12 @@ final class ActionSchedulerQueue implements Queue
 
     public function pendingAction(int $id): ?QueuedAction
     {
-        /** @var \ActionScheduler_Store $store (the stubs leave store() untyped; it returns ActionScheduler_Store::instance()) */
-        $store = \ActionScheduler::store();
-        try {
-            $status = $store->get_status((string) $id);
-        } catch (\Throwable) {
-            return null; // missing (DB store throws)
-        }
-        if ($status !== \ActionScheduler_Store::STATUS_PENDING) {
-            return null;
-        }
-        $action = $store->fetch_action((string) $id);
+        return $this->status($id) === \ActionScheduler_Store::STATUS_PENDING ? $this->action($id) : null;
+    }
+
+    public function action(int $id): ?QueuedAction
+    {
+        $action = self::store()->fetch_action((string) $id);
         if ($action instanceof \ActionScheduler_NullAction) {
             return null;
         }
@@ -69,7 +64,74 @@ final class ActionSchedulerQueue implements Queue
 
     public function cancel(int $id): void
     {
-        \ActionScheduler::store()->cancel_action((string) $id);
+        self::store()->cancel_action((string) $id);
+    }
+
+    /**
+     * Action Scheduler has no API that moves a pending action's date (its
+     * maintainers advise cancel + reschedule, which can run a copy twice if a
+     * runner already claimed it). On the DB store one guarded UPDATE does it:
+     * only a row that is still pending, unclaimed and due later changes, so a
+     * claimed copy is never touched and nothing runs twice. Other stores keep
+     * the timed delay (false).
+     */
+    public function pullForward(int $id): bool
+    {
+        if (!self::store() instanceof \ActionScheduler_DBStore) {
+            return false;
+        }
+        global $wpdb;
+        $table = $wpdb->prefix . 'actionscheduler_actions';
+        $now = as_get_datetime_object();
+        $gmt = $now->format('Y-m-d H:i:s');
+        $updated = $wpdb->query($wpdb->prepare(
+            "UPDATE {$table} SET scheduled_date_gmt = %s, scheduled_date_local = %s, schedule = %s
+             WHERE action_id = %d AND status = %s AND claim_id = 0 AND scheduled_date_gmt > %s",
+            $gmt,
+            current_time('mysql'),
+            serialize(new \ActionScheduler_SimpleSchedule($now)),
+            $id,
+            \ActionScheduler_Store::STATUS_PENDING,
+            $gmt,
+        ));
+        if ($updated === 1) {
+            return true;
+        }
+        // Already due and still waiting for a runner counts as pulled forward.
+        return (bool) $wpdb->get_var($wpdb->prepare(
+            "SELECT 1 FROM {$table} WHERE action_id = %d AND status = %s AND claim_id = 0 AND scheduled_date_gmt <= %s",
+            $id,
+            \ActionScheduler_Store::STATUS_PENDING,
+            $gmt,
+        ));
+    }
+
+    public function failInProgress(int $id, string $message): bool
+    {
+        if ($this->status($id) !== \ActionScheduler_Store::STATUS_RUNNING) {
+            return false;
+        }
+        self::store()->mark_failure((string) $id);
+        \ActionScheduler_Logger::instance()->log((string) $id, $message);
+        return true;
+    }
+
+    /** The action's status, or null when it is missing (the DB store throws; the hybrid store returns null). */
+    private function status(int $id): ?string
+    {
+        try {
+            $status = self::store()->get_status((string) $id);
+        } catch (\Throwable) {
+            return null;
+        }
+        return is_string($status) ? $status : null;
+    }
+
+    private static function store(): \ActionScheduler_Store
+    {
+        /** @var \ActionScheduler_Store $store (the stubs leave store() untyped; it returns ActionScheduler_Store::instance()) */
+        $store = \ActionScheduler::store();
+        return $store;
     }
 
     /** Which Action Scheduler serves this site, with its version, for status and reports. */

@@ -5,7 +5,8 @@
  * filters), else Sluice's own; then Sluice's filters have the last word.
  *
  * Filters: sluice_enabled, sluice_pipeline_ai_concurrency (1),
- * sluice_provider_ai_concurrency (0 = none), sluice_provider_key_host_wide
+ * sluice_provider_ai_concurrency (0 = none), sluice_tenant_ai_concurrency
+ * (0 = none), sluice_provider_key_host_wide
  * (false), sluice_throttle_delay (10 s), sluice_throttle_delay_max (300 s),
  * sluice_request_timeout (300 s), sluice_lease_ttl (600 s, never below the
  * request timeout + 60 s).
@@ -49,6 +50,11 @@ final class Config implements Limits
         $own = is_array($configured) && isset($configured[$provider]) ? (int) $configured[$provider] : null;
         $default = $own ?? $this->defaults->providerLimit($provider) ?? 0;
         return max(0, (int) apply_filters('sluice_provider_ai_concurrency', $default, $provider));
+    }
+
+    public function tenantLimit(string $tenant): int
+    {
+        return max(0, (int) apply_filters('sluice_tenant_ai_concurrency', $this->intOption('tenant_limit') ?? 0, $tenant));
     }
 
     public function providerKeyIsHostWide(string $provider): bool

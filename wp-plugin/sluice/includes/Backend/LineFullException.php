@@ -1,0 +1,10 @@
+<?php
+/** The waiting line holds as many tickets as it can: the gate falls back to a timed deferral. */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Backend;
+
+final class LineFullException extends \RuntimeException
+{
+}

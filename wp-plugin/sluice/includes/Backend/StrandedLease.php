@@ -1,0 +1,16 @@
+<?php
+/** A lease reclaimed because its holder died, with the id of the action it was running. */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Backend;
+
+final class StrandedLease
+{
+    public function __construct(
+        public readonly int $ref,
+        public readonly string $label,
+        public readonly int $pid,
+    ) {
+    }
+}

@@ -1,0 +1,61 @@
+<?php
+/**
+ * The waiting line of a lease store: deferred actions wait in it as tickets,
+ * one line per key set, shared by every process that uses the store. When a
+ * slot frees, the store itself picks the next ticket whose keys all have
+ * room (weighted fair across tenants, with aging), reserves the slot for it
+ * and queues a wake; the gate pulls that ticket's queued copy forward, and
+ * admits it through the reservation when it runs.
+ *
+ * A store that has no line (the gate then defers on a timer) does not
+ * implement this interface.
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Backend;
+
+interface WaitingLine
+{
+    /** False when this store cannot keep a line here after all (e.g. an older extension build). */
+    public function lineAvailable(): bool;
+
+    /**
+     * tryAcquire() for queued action $ref: if its ticket holds a live
+     * reservation, the reservation becomes this lease; if its ticket waits,
+     * acquire as usual (on success the ticket leaves the line); without a
+     * ticket, exactly tryAcquire(). The lease remembers $ref, so a holder that
+     * dies leaves its action's id behind (takeStranded()).
+     *
+     * @param array<string,int> $limits
+     */
+    public function tryAcquireFor(array $limits, int $ttl, string $label, int $ref): Lease|Refusal;
+
+    /**
+     * Puts action $ref in the line of its key set, or finds the ticket that
+     * already carries $ref.
+     *
+     * @param array<string,int> $limits
+     * @param int               $firstDeferredAt unix seconds of the work's first deferral (0 = now)
+     * @throws LineFullException when the line holds as many tickets as it can
+     */
+    public function enqueue(array $limits, int $ref, string $tenant, int $weight, int $firstDeferredAt): Ticket;
+
+    /** The ticket's action moved to a new queued copy; false when the ticket is gone. */
+    public function moveTicket(string $ticket, int $ref): bool;
+
+    /** The ticket leaves the line (a reservation it held goes to the next ticket). */
+    public function cancelTicket(string $ticket): bool;
+
+    /** @return list<Wake> hand-offs whose queued copies must be pulled forward now */
+    public function takeWakes(int $max): array;
+
+    /** A wake's copy could not be pulled forward (counted; its reservation lapses by itself). */
+    public function wakeMissed(string $ticket): bool;
+
+    /** @return list<StrandedLease> leases reclaimed because their holder died, with their action ids */
+    public function takeStranded(int $max): array;
+
+    /** @return list<QueueStatus> the whole line, in service order */
+    public function line(): array;
+}

@@ -1,0 +1,73 @@
+<?php
+/**
+ * Defers one piece of AI work that found no slot: it takes (or keeps) a
+ * ticket in the store's waiting line, schedules an identical copy for when
+ * its turn is estimated to come, moves the ticket to the copy, and cancels
+ * the original by its exact id. With a waiting line the copy is normally
+ * pulled forward the moment a slot is reserved for it (see Handoffs): the
+ * delay is then only the fallback for a lost wake. Without a line (or with a
+ * full one) the delay grows with Sluice's own deferral count for the work.
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Gate;
+
+use SluiceWP\Backend\LineFullException;
+use SluiceWP\Backend\Refusal;
+use SluiceWP\Backend\Ticket;
+use SluiceWP\Backend\WaitingLine;
+
+final class Deferral
+{
+    public function __construct(
+        private readonly Queue $queue,
+        private readonly Limits $limits,
+        private readonly ThrottleLog $log,
+        private readonly ?WaitingLine $line,
+    ) {
+    }
+
+    /** @param array<string,int> $keyLimits the keys the work asked for */
+    public function defer(AiWork $work, Refusal $refusal, array $keyLimits): Decision
+    {
+        $action = $work->action;
+        $attempt = $this->log->deferralsOf($action->workKey()) + 1;
+        $ticket = $this->takeTicket($work, $keyLimits);
+        $delay = $this->delay($ticket, $attempt);
+        // The copy first: if the queue refuses it, the original still runs and nothing is lost.
+        $copyId = $this->queue->scheduleCopy($action, $delay);
+        if ($copyId > 0) {
+            $ticket !== null && $this->line?->moveTicket($ticket->token, $copyId);
+            $this->queue->cancel($action->id);
+        } elseif ($ticket !== null) {
+            $this->line?->cancelTicket($ticket->token); // the original runs now: it needs no place in line
+        }
+        $this->log->deferred(new ThrottleEvent($work, $refusal->key, $refusal->limit, $refusal->active, $delay, $attempt, $copyId, $ticket));
+        return $copyId > 0 ? Decision::Defer : Decision::CopyRefused;
+    }
+
+    /** @param array<string,int> $keyLimits */
+    private function takeTicket(AiWork $work, array $keyLimits): ?Ticket
+    {
+        if ($this->line === null) {
+            return null;
+        }
+        try {
+            return $this->line->enqueue($keyLimits, $work->action->id, $work->tenant !== '' ? $work->tenant : 'default', $work->weight, 0);
+        } catch (LineFullException $e) {
+            error_log('Sluice: the waiting line is full, deferring on a timer instead: ' . $e->getMessage());
+            return null;
+        }
+    }
+
+    /** Seconds until the copy runs if no wake pulls it forward first. */
+    private function delay(?Ticket $ticket, int $attempt): int
+    {
+        $max = $this->limits->throttleDelayMax();
+        if ($ticket !== null && $ticket->meanHoldMs > 0) {
+            return DeferralDelay::forWait($ticket->estimatedWaitSeconds(), $attempt, $max);
+        }
+        return DeferralDelay::seconds($attempt, $this->limits->throttleDelay(), $max);
+    }
+}

@@ -1,0 +1,85 @@
+<?php
+/**
+ * What happens after slots free: the store has already reserved each freed
+ * slot for the next ticket of its waiting line and queued a wake; this pulls
+ * those tickets' queued copies forward so a runner takes them now, and tells
+ * the store about copies it could not move (their reservations then lapse to
+ * the next ticket). The sweep also reclaims dead or expired leases (which
+ * hands their slots on) and deals with work whose runner died.
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Gate;
+
+use SluiceWP\Backend\Backend;
+use SluiceWP\Backend\WaitingLine;
+
+final class Handoffs
+{
+    private const BATCH = 32;
+
+    /**
+     * @param \Closure(QueuedAction): bool $mayRequeue whether a stranded action may run again
+     */
+    public function __construct(
+        private readonly Queue $queue,
+        private readonly ?WaitingLine $line,
+        private readonly Backend $backend,
+        private readonly ThrottleLog $log,
+        private readonly \Closure $mayRequeue,
+    ) {
+    }
+
+    /** Pulls forward the copies of the tickets that slots were reserved for. Returns how many moved. */
+    public function wake(): int
+    {
+        if ($this->line === null) {
+            return 0;
+        }
+        $moved = 0;
+        foreach ($this->line->takeWakes(self::BATCH) as $wake) {
+            if ($this->queue->pullForward($wake->ref)) {
+                $moved++;
+            } else {
+                $this->line->wakeMissed($wake->ticket);
+            }
+        }
+        return $moved;
+    }
+
+    /**
+     * Runs on every queue run and from WP-Cron: a crashed holder's slot is
+     * handed on within seconds even when nobody else asks for it.
+     */
+    public function sweep(): void
+    {
+        $this->backend->operatorView()->sweep();
+        $this->wake();
+        $this->rescueStranded();
+    }
+
+    /**
+     * Work whose runner died stays in progress in the queue until its failure
+     * period (an hour under Data Machine), then fails and never runs again.
+     * Each is recorded; where a filter says the hook is safe to run again, it
+     * is marked failed with a clear message and an identical copy runs now.
+     */
+    private function rescueStranded(): void
+    {
+        if ($this->line === null) {
+            return;
+        }
+        foreach ($this->line->takeStranded(self::BATCH) as $stranded) {
+            $action = $this->queue->action($stranded->ref);
+            $copyId = 0;
+            if ($action !== null && ($this->mayRequeue)($action)) {
+                $message = sprintf('Sluice: the runner of this action (pid %d) died while it ran; an identical action runs again', $stranded->pid);
+                if ($this->queue->failInProgress($action->id, $message)) {
+                    $copyId = $this->queue->scheduleCopy($action, 0);
+                }
+            }
+            $this->log->stranded($stranded, $action, $copyId);
+        }
+    }
+}
