@@ -1,0 +1,24 @@
+<?php
+declare(strict_types=1);
+
+namespace Sluice\WpTests\Backend;
+
+use SluiceWP\Backend\Backend;
+use SluiceWP\Backend\NativeBackend;
+
+require_once __DIR__ . '/WaitingLineContractTestCase.php';
+
+/** The native backend's waiting line (the extension's, in the shared segment) against the waiting line contract. */
+final class NativeWaitingLineTest extends WaitingLineContractTestCase
+{
+    protected function store(): Backend
+    {
+        return new NativeBackend();
+    }
+
+    protected function childStoreCode(): string
+    {
+        return 'require ' . var_export(dirname(__DIR__, 3) . '/wp-plugin/sluice/includes/autoload.php', true) . ';
+            $backend = new SluiceWP\Backend\NativeBackend();';
+    }
+}
