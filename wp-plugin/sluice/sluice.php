@@ -71,7 +71,7 @@ function sluice_gate(): ?Gate
         global $wpdb;
         $install = substr(md5(DB_HOST . '|' . DB_NAME . '|' . $wpdb->base_prefix), 0, 10);
         $queue = new ActionSchedulerQueue();
-        $line = $backend instanceof WaitingLine && $backend->lineAvailable() ? $backend : null;
+        $line = $backend instanceof WaitingLine && $backend->lineAvailable() && $services->config->waitingLine() ? $backend : null;
         $services->gate = new Gate(
             $queue,
             new AiWorkFilter($services->dataMachine, $services->config),

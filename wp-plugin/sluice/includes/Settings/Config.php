@@ -9,7 +9,7 @@
  * (0 = none), sluice_provider_key_host_wide
  * (false), sluice_throttle_delay (10 s), sluice_throttle_delay_max (300 s),
  * sluice_request_timeout (300 s), sluice_lease_ttl (600 s, never below the
- * request timeout + 60 s).
+ * request timeout + 60 s), sluice_waiting_line (true).
  */
 
 declare(strict_types=1);
@@ -36,6 +36,15 @@ final class Config implements Limits
     {
         $choice = $this->option('backend');
         return is_string($choice) && in_array($choice, ['auto', 'native', 'database'], true) ? $choice : 'auto';
+    }
+
+    /**
+     * Whether deferred work waits in the store's line (woken when a slot frees)
+     * rather than on a timer alone: setting `waiting_line`, filter `sluice_waiting_line`.
+     */
+    public function waitingLine(): bool
+    {
+        return (bool) apply_filters('sluice_waiting_line', (bool) ($this->option('waiting_line') ?? true));
     }
 
     public function siteLimit(): int
