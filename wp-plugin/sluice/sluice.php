@@ -68,8 +68,6 @@ function sluice_gate(): ?Gate
         if ($backend === null || !$services->config->enabled() || !ActionSchedulerQueue::isAvailable()) {
             return null;
         }
-        global $wpdb;
-        $install = substr(md5(DB_HOST . '|' . DB_NAME . '|' . $wpdb->base_prefix), 0, 10);
         $queue = new ActionSchedulerQueue();
         $line = $backend instanceof WaitingLine && $backend->lineAvailable() && $services->config->waitingLine() ? $backend : null;
         $services->gate = new Gate(
@@ -77,7 +75,7 @@ function sluice_gate(): ?Gate
             new AiWorkFilter($services->dataMachine, $services->config),
             $backend,
             $services->config,
-            new KeyNames($install . '/' . get_current_blog_id()),
+            SluiceWP\Status\SiteKeys::names(), // sluice/<install>/<blog_id>/..., as status, CLI and REST name them
             new HeldLeases($backend),
             new Deferral($queue, $services->config, $services->eventLog, $line),
             new Handoffs($queue, $line, $backend, $services->eventLog, static fn (QueuedAction $action): bool =>
