@@ -218,6 +218,37 @@ final class CliTest extends GateTestCase
         self::assertStringContainsString('--pairs must be', $bad->stderr);
     }
 
+    public function testStatusAndBenchOnTheDatabaseBackend(): void
+    {
+        $set = WpCli::sluice(['config', 'set', 'backend', 'database']);
+        self::assertSame(0, $set->exitCode, (string) $set);
+        $backend = new \SluiceWP\Backend\DatabaseBackend();
+        $lease = $backend->tryAcquire([self::siteKey() => 2], 600, 'database holder');
+        self::assertInstanceOf(Lease::class, $lease);
+        try {
+            $status = WpCli::sluice(['status', '--format=json']);
+            self::assertSame(0, $status->exitCode, (string) $status);
+            $report = $status->json();
+            self::assertSame('database', $report['backend']);
+            $keys = array_column($report['keys'], null, 'key');
+            self::assertSame(1, $keys[self::siteKey()]['active'] ?? null, (string) $status);
+            self::assertSame($lease->token, $keys[self::siteKey()]['holders'][0]['token'] ?? null);
+
+            $released = WpCli::sluice(['release', $lease->token]);
+            self::assertSame(0, $released->exitCode, (string) $released);
+            self::assertFalse($backend->release($lease), 'the CLI released it in the database');
+
+            $bench = WpCli::sluice(['bench', '--pairs=50', '--format=json']);
+            self::assertSame(0, $bench->exitCode, (string) $bench);
+            $result = $bench->json();
+            self::assertSame('database', $result['backend']);
+            self::assertGreaterThan(0, $result['queries_per_pair'], 'the database backend runs SQL for each pair');
+            self::assertGreaterThan(0, $result['median_ns']);
+        } finally {
+            $backend->release($lease);
+        }
+    }
+
     /** @return array<string, mixed> the option as stored now (other processes wrote it) */
     private static function stored(): array
     {

@@ -68,7 +68,8 @@ final class SchemaUpgradeTest extends GateTestCase
     }
 
     /**
-     * The site's Sluice tables ({prefix}sluice_*, the network-wide ones included) with their columns and indexes.
+     * The site's Sluice tables ({prefix}sluice_*, the network-wide ones included; not the sluice_test_* tables
+     * of other tests) with their columns and indexes.
      *
      * @return array<string, array{columns: list<array<string, mixed>>, indexes: list<string>}>
      */
@@ -76,6 +77,8 @@ final class SchemaUpgradeTest extends GateTestCase
     {
         global $wpdb;
         $tables = $wpdb->get_col($wpdb->prepare('SHOW TABLES LIKE %s', $wpdb->esc_like($wpdb->prefix . 'sluice_') . '%'));
+        // Tables other tests make for themselves (sluice_test_*) are not the plugin's.
+        $tables = array_filter($tables, static fn (string $t): bool => !str_starts_with($t, $wpdb->prefix . 'sluice_test_'));
         sort($tables);
         $schema = [];
         foreach ($tables as $table) {
