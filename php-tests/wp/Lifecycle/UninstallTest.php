@@ -11,8 +11,9 @@ use SluiceWP\Log\Schema;
 /**
  * The plugin's real uninstall on the test site: used first (settings through
  * `wp sluice config set`, an event row, a transient, a WP-Cron event, a held
- * lease), then deactivated and uninstalled by WordPress's own
- * uninstall_plugin() in a process of the site (which runs uninstall.php), and
+ * lease), then deactivated (its WP-Cron events go, its data stays) and
+ * uninstalled by WordPress's own uninstall_plugin() in a process of the site
+ * (which runs uninstall.php), and
  * nothing of Sluice is left: options, tables, cron events, leases. Then it is
  * activated again, so the suites after this one find it as before.
  */
@@ -38,8 +39,15 @@ final class UninstallTest extends GateTestCase
         self::assertNotSame([], self::sluiceOptions(), 'the site has Sluice options before');
         self::assertContains('sluice_uninstall_probe', self::sluiceCronHooks());
 
-        $uninstall = Runner::php('require $loader; require_once ABSPATH . "wp-admin/includes/plugin.php";
+        $deactivate = Runner::php('require $loader; require_once ABSPATH . "wp-admin/includes/plugin.php";
             deactivate_plugins($sluicePlugin);
+            echo is_plugin_active($sluicePlugin) ? "still active\n" : "deactivated\n";', ['loader' => dirname(__DIR__) . '/load-wordpress.php', 'sluicePlugin' => self::PLUGIN]);
+        self::assertSame(0, $deactivate->wait(), $deactivate->output());
+        $deactivate->expectLine('deactivated');
+        self::assertSame([], self::sluiceCronHooks(), 'deactivation takes every WP-Cron event of Sluice off');
+        self::assertNotSame([], self::sluiceTables(), 'deactivation keeps the data');
+
+        $uninstall = Runner::php('require $loader; require_once ABSPATH . "wp-admin/includes/plugin.php";
             $result = uninstall_plugin($sluicePlugin);
             echo is_plugin_active($sluicePlugin) ? "still active\n" : "uninstalled\n";', ['loader' => dirname(__DIR__) . '/load-wordpress.php', 'sluicePlugin' => self::PLUGIN]);
         self::assertSame(0, $uninstall->wait(), $uninstall->output());

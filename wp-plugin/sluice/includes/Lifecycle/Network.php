@@ -2,7 +2,8 @@
 /**
  * Activation on a single site and on a network: every blog gets Sluice's
  * tables (Log\Schema) when the plugin is network-activated, and so does every
- * blog created later; a deleted blog's tables go with it.
+ * blog created later; a deleted blog's tables go with it; deactivation takes
+ * the plugin's WP-Cron events off every blog it was active on.
  */
 
 declare(strict_types=1);
@@ -23,6 +24,22 @@ final class Network
         }
         foreach (get_sites(['fields' => 'ids', 'number' => 0]) as $blogId) {
             self::inBlog((int) $blogId, [Schema::class, 'ensure']);
+        }
+    }
+
+    /**
+     * The deactivation hook: the plugin's WP-Cron events (hooks sluice_*) go,
+     * on every blog for a network deactivation; they are scheduled again on
+     * the first request after the next activation.
+     */
+    public static function deactivate(bool $networkWide = false): void
+    {
+        if (!is_multisite() || !$networkWide) {
+            Uninstaller::clearCron();
+            return;
+        }
+        foreach (get_sites(['fields' => 'ids', 'number' => 0]) as $blogId) {
+            self::inBlog((int) $blogId, [Uninstaller::class, 'clearCron']);
         }
     }
 

@@ -59,11 +59,17 @@ final class Uninstaller
         wp_cache_delete('notoptions', 'options');
     }
 
-    private static function unscheduleEvents(): void
+    /** Unschedules every WP-Cron event of the current blog whose hook starts with sluice_. */
+    public static function clearCron(): void
     {
         foreach (array_keys(self::cronHooks()) as $hook) {
             wp_unschedule_hook($hook);
         }
+    }
+
+    private static function unscheduleEvents(): void
+    {
+        self::clearCron();
         global $wpdb;
         $actions = $wpdb->prefix . 'actionscheduler_actions';
         if (!function_exists('as_unschedule_all_actions') || $wpdb->get_var($wpdb->prepare('SHOW TABLES LIKE %s', $actions)) !== $actions) {
