@@ -188,6 +188,7 @@ add_action('admin_notices', static function (): void {
 // Lifecycle (tables on every blog of a network, and on blogs created later), translations, the REST
 // routes and `wp sluice` (includes/Lifecycle, Status, Rest, Cli; uninstall.php removes everything).
 register_activation_hook(__FILE__, [SluiceWP\Lifecycle\Network::class, 'activate']);
+register_deactivation_hook(__FILE__, [SluiceWP\Lifecycle\Network::class, 'deactivate']);
 add_action('wp_initialize_site', static function (WP_Site $site): void {
     SluiceWP\Lifecycle\Network::siteCreated($site, plugin_basename(__FILE__));
 }, 900);
