@@ -81,7 +81,7 @@ SweepResult LeaseTable::sweep() {
         TableLock lock(*this);
         const int64_t now = monotonic_ns();
         result = sweep_locked(now, wake);
-        finish_locked(now, wake);
+        finish_locked(wake);
     }
     wake.wake(segment_);
     return result;
@@ -102,7 +102,7 @@ uint32_t LeaseTable::reset(std::string_view name) {
             }
             break;
         }
-        finish_locked(monotonic_ns(), wake);
+        finish_locked(wake);
     }
     wake.wake(segment_);
     return dropped;

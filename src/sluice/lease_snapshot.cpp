@@ -61,7 +61,7 @@ Snapshot LeaseTable::snapshot_records() {
         const KeyRecord* k = key(i);
         KeyInfo info{std::string(k->key, k->key_len), k->limit, k->active, k->peak, k->waiters,
                      k->acquired, k->throttled, k->released, k->reclaimed_dead, k->reclaimed_expired, {},
-                     int64_t(k->mean_hold_ns), k->queued, 0, k->wakes_sent, k->wakes_lapsed, k->wakes_missed};
+                     k->mean_hold_ns, k->queued, 0, k->wakes_sent, k->wakes_lapsed, k->wakes_missed};
         const uint16_t* slots = segment_.key_slots(const_cast<KeyRecord*>(k));
         for (uint32_t s = 0; s < k->active; ++s) {
             info.holders.push_back(describe(slots[s], lease(slots[s])));

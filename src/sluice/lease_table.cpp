@@ -85,7 +85,7 @@ AcquireResult LeaseTable::try_acquire(const SlotRequest& request) {
         TableLock lock(*this);
         const int64_t now = coarse_monotonic_ns();
         result = try_acquire_locked(request, token, now, true, wake);
-        finish_locked(now, wake);
+        finish_locked(wake);
     }
     wake.wake(segment_);
     return result;
@@ -158,8 +158,7 @@ void LeaseTable::fill_owner(LeaseRecord* rec, const Token& token, int64_t now, i
     rec->expires_at_ns = add_saturating(now, ttl_ns);
     rec->owner_verified_at_ns = now;
     rec->request_open_until_ns = 0;
-    rec->ref = 0;
-    rec->ticket = kNoTicket;
+    rec->ticket = kNoTicket;  // the caller sets ref
     size_t n = std::min(label.size(), kMaxLabelBytes);
     // Cut before a UTF-8 character that would not fit whole (at most 3 bytes
     // back), so status() never hands PHP a malformed string (json_encode fails).
@@ -181,7 +180,7 @@ bool LeaseTable::release(uint32_t index, const Token& token) {
         TableLock lock(*this);
         if (!holds(index, token)) return false;
         free_lease(index, FreeReason::Released, wake);
-        finish_locked(coarse_monotonic_ns(), wake);
+        finish_locked(wake);
     }
     wake.wake(segment_);
     return true;
@@ -242,9 +241,10 @@ void LeaseTable::free_lease(uint32_t index, FreeReason reason, WakeList& wake) {
         switch (reason) {
             case FreeReason::Released:
                 ++k->released;
-                // EWMA, alpha 0.2; the first hold seeds it.
-                k->mean_hold_ns = k->mean_hold_ns > 0 ? k->mean_hold_ns + 0.2 * (double(held_ns) - k->mean_hold_ns)
-                                                      : double(std::max<int64_t>(held_ns, 1));
+                // EWMA with alpha 1/4 (a shift, on the hot path), in integers; the
+                // first hold seeds it; never 0 (unknown) once known.
+                k->mean_hold_ns = k->mean_hold_ns > 0 ? (k->mean_hold_ns + ((held_ns - k->mean_hold_ns) >> 2)) | 1
+                                                      : held_ns | 1;
                 break;
             case FreeReason::Dead: ++k->reclaimed_dead; break;
             case FreeReason::Expired: ++k->reclaimed_expired; break;
@@ -256,7 +256,7 @@ void LeaseTable::free_lease(uint32_t index, FreeReason reason, WakeList& wake) {
     }
     push_free(index);
     --h->leases_in_use;
-    if (h->tickets_ready) h->handoff_pending = 1;
+    if (__builtin_expect(h->tickets_ready != 0, 0)) h->handoff_pending = 1;
 }
 
 void LeaseTable::push_free(uint32_t index) {
@@ -265,7 +265,6 @@ void LeaseTable::push_free(uint32_t index) {
     commit_barrier();
     rec->state = LeaseState::Free;
     rec->token[0] = rec->token[1] = 0;
-    rec->ticket = kNoTicket;
     rec->next_free = h->free_lease_head;
     h->free_lease_head = index;
 }
@@ -279,6 +278,7 @@ LeaseTable::WaiterHandle LeaseTable::register_waiter(uint32_t key_index, const T
     fill_owner(rec, token, now, add_saturating(deadline - now, kNsPerSecond), label);
     rec->key_count = 1;
     rec->keys[0] = uint16_t(key_index);
+    rec->ref = 0;
     commit_barrier();
     rec->state = LeaseState::Waiting;
     ++key(key_index)->waiters;
@@ -334,7 +334,7 @@ AcquireResult LeaseTable::acquire(const SlotRequest& request, int64_t timeout_ns
             const int64_t now = monotonic_ns();
             const bool last_try = now >= deadline;
             result = try_acquire_locked(request, token, now, last_try, wake);
-            finish_locked(now, wake);
+            finish_locked(wake);
             if (!result.acquired && !last_try) {
                 blocked = key(result.refusal.key_index);
                 // Waiters that died in here wake nobody and nothing else looks

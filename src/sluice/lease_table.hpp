@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sluice/clock.hpp"
 #include "sluice/layout.hpp"
 #include "sluice/segment.hpp"
 #include "sluice/token.hpp"
@@ -276,8 +277,8 @@ private:
     TicketRecord* ticket(uint32_t index) const { return segment_.ticket(index); }
     QueueRecord* queue(uint32_t index) const { return segment_.queue(index); }
     // Runs the hand-off when a slot freed while tickets were ready.
-    void finish_locked(int64_t now, WakeList& wake) {
-        if (segment_.header()->handoff_pending) hand_off_locked(now, wake);
+    void finish_locked(WakeList& wake) {
+        if (__builtin_expect(segment_.header()->handoff_pending != 0, 0)) hand_off_locked(monotonic_ns(), wake);
     }
     void hand_off_locked(int64_t now, WakeList& wake);
     bool reserve_locked(uint32_t queue_index, uint32_t ticket_index, double finish, double start, int64_t now,

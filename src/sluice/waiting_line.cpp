@@ -383,19 +383,24 @@ AcquireResult LeaseTable::try_acquire_for(const SlotRequest& request) {
         TableLock lock(*this);
         const int64_t now = monotonic_ns();
         const uint32_t ti = find_ticket(request.ref, s.keys, s.count);
-        const LeaseRecord* reservation =
-            ti != kNoTicket && ticket(ti)->state == TicketState::Reserved ? lease(ticket(ti)->lease) : nullptr;
-        if (reservation && reservation->state == LeaseState::Held && reservation->ticket == ti) {
+        // Its reservation, when the ticket holds one (repair keeps the two naming each other).
+        auto reserved = [&] {
+            if (ticket(ti)->state != TicketState::Reserved || ticket(ti)->lease >= segment_.header()->max_leases)
+                return false;
+            const LeaseRecord* rec = lease(ticket(ti)->lease);
+            return rec->state == LeaseState::Held && rec->ticket == ti;
+        };
+        if (ti != kNoTicket && reserved()) {
             // Its reservation, even one past its window that nobody reclaimed yet.
             result = convert_reservation(ti, request, token, now);
         } else {
             result = try_acquire_locked(request, token, now, true, wake);
             if (ti != kNoTicket) {
                 TicketRecord* t = ticket(ti);
-                if (t->state == TicketState::Reserved && !result.acquired) {
+                if (reserved() && !result.acquired) {
                     // The hand-off run by that acquire picked this very ticket.
                     result = convert_reservation(ti, request, token, now);
-                } else if (t->state == TicketState::Reserved) {
+                } else if (reserved()) {
                     const uint32_t li = t->lease;
                     remove_ticket(ti);
                     free_lease(li, FreeReason::Reservation, wake);
@@ -406,7 +411,7 @@ AcquireResult LeaseTable::try_acquire_for(const SlotRequest& request) {
                 }
             }
         }
-        finish_locked(now, wake);
+        finish_locked(wake);
     }
     wake.wake(segment_);
     return result;
@@ -498,7 +503,7 @@ EnqueueResult LeaseTable::enqueue(const LineRequest& r) {
         } else {
             make_ready(ti);  // re-confirmed: a lapsed ticket may be handed a slot again
         }
-        finish_locked(now, wake);
+        finish_locked(wake);
 
         const TicketRecord* t = ticket(ti);
         const QueueRecord* q = queue(t->queue);
@@ -506,7 +511,7 @@ EnqueueResult LeaseTable::enqueue(const LineRequest& r) {
         out.limit = UINT32_MAX;
         for (uint32_t i = 0; i < s.count; ++i) {
             out.limit = std::min(out.limit, s.limits[i]);
-            out.mean_hold_ns = std::max(out.mean_hold_ns, int64_t(key(s.keys[i])->mean_hold_ns));
+            out.mean_hold_ns = std::max(out.mean_hold_ns, key(s.keys[i])->mean_hold_ns);
         }
         out.ahead = 0;
         if (t->state == TicketState::Waiting) {
@@ -561,7 +566,7 @@ bool LeaseTable::ticket_cancel(std::string_view text) {
         remove_ticket(ti);
         if (reserved && lease(li)->state == LeaseState::Held && lease(li)->ticket == ti)
             free_lease(li, FreeReason::Reservation, wake);  // handed on to the next ticket below
-        finish_locked(monotonic_ns(), wake);
+        finish_locked(wake);
     }
     wake.wake(segment_);
     return true;
