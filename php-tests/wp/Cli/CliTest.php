@@ -59,6 +59,34 @@ final class CliTest extends GateTestCase
         $backend->release($other);
     }
 
+    public function testStatusShowsTheWaitingLineOfThisSiteOnly(): void
+    {
+        $backend = new NativeBackend();
+        self::assertTrue($backend->lineAvailable(), 'this build of the extension has the waiting line');
+        $held = self::holdSiteSlot();
+        $ours = $backend->enqueue([self::siteKey() => 1], 4242, 'flow-a', 1, 0);
+        $theirs = $backend->enqueue([self::OTHER_SITE => 1], 4343, 'flow-b', 1, 0);
+        try {
+            $cli = WpCli::sluice(['status', '--format=json']);
+            self::assertSame(0, $cli->exitCode, (string) $cli);
+            $report = $cli->json();
+            self::assertArrayHasKey('line', $report, 'the store has a waiting line');
+            $refs = [];
+            foreach ($report['line'] as $queue) {
+                self::assertArrayHasKey(self::siteKey(), $queue['keys'], 'only queues on this site\'s keys');
+                $refs = array_merge($refs, array_column($queue['tickets'], 'ref'));
+            }
+            self::assertSame([4242], $refs);
+
+            $table = WpCli::sluice(['status']);
+            self::assertStringContainsString('Waiting line: 1 deferred actions in 1 queues.', $table->stdout);
+        } finally {
+            $backend->cancelTicket($ours->token);
+            $backend->cancelTicket($theirs->token);
+            unset($held);
+        }
+    }
+
     public function testStatusTableAndYaml(): void
     {
         $lease = self::holdSiteSlot(2);
