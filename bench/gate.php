@@ -4,12 +4,14 @@
  * as a must-use plugin): the same fixture pipeline run three ways, each from a
  * clean site, then the gate's figures and their ratios from the probe's samples.
  *
- *   sluice  Sluice on (limit 1); Data Machine's limiter neutralised, as Sluice does it
+ *   sluice  Sluice on (limit 1), its waiting line on (Sluice's default delays); Data Machine's limiter
+ *           neutralised, as Sluice does it
+ *   timer   the same with the waiting line off: deferrals wait on their timer alone (1 s, at most 2 s)
  *   both    Sluice on (limit 1) and Data Machine's limiter active too (its default limit 3; the probe
  *           removes Sluice's neutraliser), so each AI step pays both limiters
  *   dm      Sluice off; Data Machine's limiter alone at limit 1 (1 s throttle delay): it parks and resumes
  *
- * Options: --flows=3 --items=8 (per flow) --runners=4 --latency-ms=500 --modes=sluice,both,dm
+ * Options: --flows=3 --items=8 (per flow) --runners=4 --latency-ms=500 --modes=sluice,timer,both,dm
  */
 
 declare(strict_types=1);
@@ -26,7 +28,7 @@ $base = [
     'runners' => (int) ($opt['runners'] ?? 4),
     'latency_ms' => (int) ($opt['latency-ms'] ?? 500),
     'limit' => 1,
-    'cron_every' => 0,
+    'wp_cron' => false,
     'live' => false,
     'timeout' => 120,
 ];
@@ -36,10 +38,11 @@ printf("bench-gate: %d flows x %d items, %d CLI queue runners, provider %d ms, l
 
 $phases = [
     'sluice' => ['sluice' => true],
+    'timer' => ['sluice' => true, 'waiting_line' => false, 'throttle_delay' => 1, 'throttle_delay_max' => 2],
     'both' => ['sluice' => true, 'keep_dm_limiter' => true],
     'dm' => ['sluice' => false, 'dm_limit' => 1, 'dm_throttle_delay' => 1],
 ];
-$wanted = explode(',', (string) ($opt['modes'] ?? 'sluice,both,dm'));
+$wanted = explode(',', (string) ($opt['modes'] ?? 'sluice,timer,both,dm'));
 $m = [];
 foreach (array_intersect_key($phases, array_flip($wanted)) as $name => $config) {
     $dir = BurnIn::probeDir($name);
@@ -121,13 +124,16 @@ if ($s !== null) {
     printf("  gate admit / AI action wall time              %s\n", $f($ratio($s['admit_us'], $s['action_ms'] === null ? null : $s['action_ms'] * 1000), '%.5f'));
     printf("  queries per deferral / per AI action          %s\n", $f($ratio($s['q_deferral'], $s['q_ai']), '%.2f'));
 }
-foreach (['both' => 'Sluice + Data Machine', 'dm' => 'Data Machine alone'] as $other => $what) {
+foreach (['timer' => 'Sluice, line off', 'both' => 'Sluice + Data Machine', 'dm' => 'Data Machine alone'] as $other => $what) {
     if ($s !== null && isset($m[$other])) {
         printf("  queries per AI action, %-22s / Sluice alone  %s\n", $what, $f($ratio($m[$other]['q_ai'], $s['q_ai']), '%.2f'));
         printf("  queries per AI item,   %-22s / Sluice alone  %s\n", $what, $f($ratio($m[$other]['q_item'], $s['q_item']), '%.2f'));
         printf("  makespan / ideal,      %-22s / Sluice alone  %s\n", $what, $f($ratio($m[$other]['ratio'], $s['ratio']), '%.2f'));
+        printf("  deferrals,             %-22s / Sluice alone  %s\n", $what, $f($ratio((float) BurnIn::deferrals($m[$other]['r']), (float) BurnIn::deferrals($s['r'])), '%.2f'));
     }
 }
-printf("\ngate_admit_us=%s gate_defer_us=%s queries_per_ai_action=%s queries_per_ai_action_with_dm_limiter=%s queries_per_deferral=%s makespan_ratio=%s action_scheduler=%s\n",
+printf("\ngate_admit_us=%s gate_defer_us=%s queries_per_ai_action=%s queries_per_ai_action_with_dm_limiter=%s queries_per_deferral=%s makespan_ratio=%s makespan_ratio_line_off=%s deferrals_per_item=%s deferrals_per_item_line_off=%s action_scheduler=%s\n",
     $f($s['admit_us'] ?? null), $f($s['defer_us'] ?? null), $f($s['q_ai'] ?? null), $f($m['both']['q_ai'] ?? null),
-    $f($s['q_deferral'] ?? null), $f($s['ratio'] ?? null, '%.2f'), $which);
+    $f($s['q_deferral'] ?? null), $f($s['ratio'] ?? null, '%.2f'), $f($m['timer']['ratio'] ?? null, '%.2f'),
+    $f(isset($s) ? BurnIn::deferrals($s['r']) / $s['r']['items'] : null, '%.2f'),
+    $f(isset($m['timer']) ? BurnIn::deferrals($m['timer']['r']) / $m['timer']['r']['items'] : null, '%.2f'), $which);

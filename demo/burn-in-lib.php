@@ -1,8 +1,8 @@
 <?php
 /**
  * The burn-in: Data Machine's three-flow shape (the fixture: fetch -> ai ->
- * publish, one job per item) run by N concurrent CLI queue runners (and a
- * WP-Cron run through PHP-FPM now and then) against a fake provider that
+ * publish, one job per item) run by N concurrent queue runners (CLI, with
+ * WP-Cron runs through PHP-FPM joining them every second) against a fake provider that
  * saturates above the limit, once per configuration. Used by
  * demo/burn-in.php (`make demo`, `make bench-burnin`, bench/r5-load.sh) and
  * bench/gate.php. Runs inside the test site's WordPress (php-tests/wp/bootstrap.php)
@@ -29,9 +29,10 @@ final class BurnIn
         'request_timeout' => 3,  // the fixture's AI request timeout (cURL 28 after it)
         'retry_base_delay' => 1, // the fixture's JobRetryPolicy back-off base
         'max_attempts' => 3,
-        'throttle_delay' => 1,   // Sluice's first deferral delay
-        'throttle_delay_max' => 2,
-        'cron_every' => 5.0,     // a WP-Cron run through PHP-FPM every so many seconds (0: none)
+        'throttle_delay' => null,     // Sluice's deferral delays (null: Sluice's defaults, 10 s and 300 s)
+        'throttle_delay_max' => null,
+        'wp_cron' => true,       // a WP-Cron run through PHP-FPM joins the runners every second (Runner::until)
+        'waiting_line' => true,  // Sluice's waiting line (false: deferrals wait on their timer alone)
         'batch_size' => 1,       // Data Machine's queue_tuning: actions per claim; runners + 1 concurrent batches
         'timeout' => 100.0,
         'live' => true,          // a live line every live_every seconds
@@ -60,7 +61,8 @@ final class BurnIn
         }
         $sluice = ['enabled' => (bool) $p['sluice']];
         if ($p['sluice']) {
-            $sluice += ['site_limit' => (int) $p['limit'], 'throttle_delay' => (int) $p['throttle_delay'], 'throttle_delay_max' => (int) $p['throttle_delay_max']];
+            $sluice += ['site_limit' => (int) $p['limit'], 'waiting_line' => (bool) $p['waiting_line']];
+            $sluice += array_filter(['throttle_delay' => $p['throttle_delay'], 'throttle_delay_max' => $p['throttle_delay_max']], 'is_int');
         }
         Site::configure($dataMachine, [
             'request_timeout' => (float) $p['request_timeout'],
@@ -75,18 +77,10 @@ final class BurnIn
         for ($f = 1; $f <= (int) $p['flows']; $f++) {
             datamachine_fixture_start_flow((string) $f, (int) $p['items']);
         }
-        $cron = null;
-        $cronRuns = 0;
-        $lastCron = $start;
         $lastLive = 0.0;
         $timedOut = null;
-        $done = static function () use ($p, $label, $start, $total, &$cron, &$cronRuns, &$lastCron, &$lastLive): bool {
+        $done = static function () use ($p, $label, $start, $total, &$lastLive): bool {
             $now = microtime(true);
-            if ($p['cron_every'] > 0 && $now - $lastCron >= $p['cron_every'] && ($cron === null || !$cron->running())) {
-                $cron = Runner::wpCron(); // kept until the next one: a dropped Runner is killed
-                $cronRuns++;
-                $lastCron = $now;
-            }
             // Finished: every job completed or failed, or nothing left queued that could move one (stranded jobs).
             $finished = Site::unfinishedJobs() === 0 || self::queuedSteps() === 0;
             if ($p['live'] && ($now - $lastLive >= $p['live_every'] || $finished)) {
@@ -96,13 +90,10 @@ final class BurnIn
             return $finished;
         };
         try {
-            $makespan = Runner::until($done, (int) $p['runners'], (float) $p['timeout']);
+            $makespan = Runner::until($done, (int) $p['runners'], (float) $p['timeout'], 'WP CLI', (bool) $p['wp_cron']);
         } catch (\RuntimeException $e) {
             $makespan = microtime(true) - $start;
             $timedOut = $e->getMessage();
-        }
-        if ($cron !== null) {
-            $cron->wait(60.0);
         }
         $provider = Provider::stats();
         $statuses = Site::jobStatuses();
@@ -132,7 +123,7 @@ final class BurnIn
             'dm_deferrals' => self::dmLogCount("message = 'Pipeline AI step deferred by concurrency limit'"),
             'provider' => $provider,
             'max_in_flight' => (int) $provider['max_served_in_flight'],
-            'cron_runs' => $cronRuns,
+            'waiting_line' => (bool) $p['waiting_line'],
             'actions' => Site::actionStatuses('datamachine_execute_step'),
         ];
     }

@@ -6,10 +6,12 @@
  *
  *   off  Sluice disabled: Data Machine's own option-lease limiter at its defaults (limit 3)
  *   on   Sluice enabled (limit --limit), Data Machine's limiter neutralised as Sluice does it
+ *   timer  the same with Sluice's waiting line off: deferrals wait on their timer alone
  *
  * Options: --modes=off,on --flows=3 --items=4 (per flow) --runners=4 --latency-ms=1000
  *   --limit=1 (Sluice's limit and what the provider takes) --request-timeout=3 --timeout=100
- *   --cron-every=5 --throttle-delay=1 --throttle-delay-max=2 (Sluice's deferral delays)
+ *   --no-wp-cron (CLI runners only) --throttle-delay=N --throttle-delay-max=N (Sluice's deferral delays:
+ *   its defaults for on, 1 and 2 s for timer)
  *   --live-every=0.5 --quiet (no live lines)
  *   --summary   last line: makespan_ratio=... failed=... (make bench-burnin's contract)
  *   --probe     count SQL queries per AI action (bench/gate-probe.php must be a must-use plugin)
@@ -23,7 +25,7 @@ require __DIR__ . '/burn-in-lib.php';
 
 use Sluice\Demo\BurnIn;
 
-$opt = getopt('', ['modes:', 'flows:', 'items:', 'runners:', 'latency-ms:', 'limit:', 'request-timeout:', 'timeout:', 'cron-every:', 'throttle-delay:', 'throttle-delay-max:', 'live-every:', 'quiet', 'summary', 'probe', 'r5']);
+$opt = getopt('', ['modes:', 'flows:', 'items:', 'runners:', 'latency-ms:', 'limit:', 'request-timeout:', 'timeout:', 'no-wp-cron', 'throttle-delay:', 'throttle-delay-max:', 'live-every:', 'quiet', 'summary', 'probe', 'r5']);
 $modes = explode(',', (string) ($opt['modes'] ?? 'off,on'));
 $phase = [
     'flows' => (int) ($opt['flows'] ?? 3),
@@ -33,16 +35,20 @@ $phase = [
     'limit' => (int) ($opt['limit'] ?? 1),
     'request_timeout' => (float) ($opt['request-timeout'] ?? 3),
     'timeout' => (float) ($opt['timeout'] ?? 100),
-    'cron_every' => (float) ($opt['cron-every'] ?? 5),
+    'wp_cron' => !isset($opt['no-wp-cron']),
     'live' => !isset($opt['quiet']),
     'live_every' => (float) ($opt['live-every'] ?? 0.5),
-    'throttle_delay' => (int) ($opt['throttle-delay'] ?? 1),
-    'throttle_delay_max' => (int) ($opt['throttle-delay-max'] ?? 2),
+];
+// Sluice's deferral delays: its defaults (10 s, at most 300 s) while the waiting line wakes deferred work; a
+// short timer (1 s, at most 2 s) when deferrals wait on their timer alone.
+$delays = static fn (int $delay, int $max) => [
+    'throttle_delay' => isset($opt['throttle-delay']) ? (int) $opt['throttle-delay'] : $delay,
+    'throttle_delay_max' => isset($opt['throttle-delay-max']) ? (int) $opt['throttle-delay-max'] : $max,
 ];
 $which = sluice_test_action_scheduler_which();
 $total = $phase['flows'] * $phase['items'];
-printf("burn-in: %d flows x %d items = %d jobs (fetch -> ai -> publish), %d concurrent CLI queue runners + WP-Cron through PHP-FPM every %ss\n",
-    $phase['flows'], $phase['items'], $total, $phase['runners'], $phase['cron_every']);
+printf("burn-in: %d flows x %d items = %d jobs (fetch -> ai -> publish), %d concurrent queue runners (CLI%s)\n",
+    $phase['flows'], $phase['items'], $total, $phase['runners'], $phase['wp_cron'] ? '; WP-Cron through PHP-FPM joins every second' : '');
 printf("burn-in: fake provider: %d ms per answer, takes %d at once (more stall into cURL 28 after the fixture's %ss request timeout)\n",
     $phase['latency_ms'], $phase['limit'], $phase['request_timeout']);
 printf("burn-in: Action Scheduler: %s; extension sluice %s\n\n", $which, phpversion('sluice') ?: 'not loaded');
@@ -51,13 +57,16 @@ $results = [];
 foreach ($modes as $mode) {
     $config = match ($mode) {
         'off' => ['sluice' => false, 'dm_limit' => null],
-        'on' => ['sluice' => true],
-        default => throw new InvalidArgumentException("unknown mode $mode (off, on)"),
+        'on' => ['sluice' => true] + array_filter($delays(0, 0)),
+        'timer' => ['sluice' => true, 'waiting_line' => false] + $delays(1, 2),
+        default => throw new InvalidArgumentException("unknown mode $mode (off, on, timer)"),
     };
-    $label = $mode === 'off' ? 'sluice OFF' : 'sluice ON';
-    printf("== %s: %s\n", $label, $mode === 'off'
-        ? "Data Machine's own limiter at its defaults (limit 3, 10 s throttle delay)"
-        : "Sluice gates AI steps, limit {$phase['limit']}; Data Machine's limiter neutralised");
+    $label = ['off' => 'sluice OFF', 'on' => 'sluice ON', 'timer' => 'ON, timer'][$mode];
+    printf("== %s: %s\n", $label, match ($mode) {
+        'off' => "Data Machine's own limiter at its defaults (limit 3, 10 s throttle delay)",
+        'on' => "Sluice gates AI steps, limit {$phase['limit']}, waiting line on; Data Machine's limiter neutralised",
+        'timer' => "Sluice gates AI steps, limit {$phase['limit']}, waiting line off (deferrals wait on a 1-2 s timer)",
+    });
     $probeDir = isset($opt['probe']) ? BurnIn::probeDir($mode) : null;
     $r = BurnIn::run($label, $config + $phase + ['probe_dir' => $probeDir]);
     if ($probeDir !== null) {
@@ -83,7 +92,6 @@ $rows = [
     ['provider max in flight (served)', static fn ($r) => "{$r['max_in_flight']} (takes {$r['provider_limit']})"],
     ['provider requests stalled', static fn ($r) => (string) $r['provider']['stalled']],
     ['deferrals', static fn ($r) => (string) BurnIn::deferrals($r) . ($r['sluice'] ? ' (Sluice)' : " (Data Machine)")],
-    ['WP-Cron runs through PHP-FPM', static fn ($r) => (string) $r['cron_runs']],
 ];
 if (isset($opt['probe'])) {
     $rows[] = ['SQL queries per AI action', static fn ($r) => $r['queries_per_ai_action'] === null ? '-' : sprintf('%.1f', $r['queries_per_ai_action'])];
@@ -91,7 +99,11 @@ if (isset($opt['probe'])) {
 $width = max(array_map(static fn ($row) => strlen($row[0]), $rows));
 $header = sprintf("%-{$width}s", 'burn-in (' . $total . ' items)');
 foreach ($results as $mode => $r) {
-    $header .= sprintf('  %26s', $mode === 'off' ? "OFF: Data Machine limit {$r['limit']}" : "ON: Sluice limit {$r['limit']}");
+    $header .= sprintf('  %26s', match ($mode) {
+        'off' => "OFF: Data Machine limit {$r['limit']}",
+        'on' => "ON: Sluice limit {$r['limit']}",
+        'timer' => "ON, line off: limit {$r['limit']}",
+    });
 }
 echo $header, "\n", str_repeat('-', strlen($header)), "\n";
 foreach ($rows as [$name, $cell]) {
