@@ -34,8 +34,10 @@ namespace SluiceWP\Backend;
 
 use SluiceWP\Log\Schema;
 
-final class DatabaseBackend implements Backend, OperatorView
+final class DatabaseBackend implements Backend, OperatorView, WaitingLine
 {
+    use DatabaseLine;
+
     public const MAX_KEYS = 4;
     public const MAX_KEY_BYTES = 64;
     /** The largest limit: a key has one row per slot. */
@@ -49,8 +51,10 @@ final class DatabaseBackend implements Backend, OperatorView
     private const ATTEMPTS = 3;
     /** The database's clock in UTC milliseconds (constant within one statement). */
     private const NOW_MS = "(TIMESTAMPDIFF(MICROSECOND, '1970-01-01 00:00:00', UTC_TIMESTAMP(6)) DIV 1000)";
+    /** The waiting line's virtual-time unit: a ticket of weight w advances its queue by SCALE / w. */
+    private const SCALE = 1e6;
     /** What gives a slot back. */
-    private const FREEING = "token = '', request_until_ms = 0, gen = gen + 1";
+    private const FREEING = "token = '', request_until_ms = 0, ref = 0, reserved = 0, gen = gen + 1";
 
     /** @var array<string, true> tokens this process took and has not released: released when the request ends */
     private array $held = [];
@@ -78,6 +82,17 @@ final class DatabaseBackend implements Backend, OperatorView
 
     public function tryAcquire(array $limits, int $ttl, string $label): Lease|Refusal
     {
+        return $this->acquire($limits, $ttl, $label, 0);
+    }
+
+    /**
+     * tryAcquire(), and for queued action $ref (> 0): its ticket's reservation
+     * becomes the lease; else a grant removes its ticket from the line.
+     *
+     * @param array<string,int> $limits
+     */
+    private function acquire(array $limits, int $ttl, string $label, int $ref): Lease|Refusal
+    {
         self::checkLimits($limits);
         $ttlMs = self::ttlSeconds($ttl) * 1000;
         $label = self::label($label);
@@ -86,17 +101,34 @@ final class DatabaseBackend implements Backend, OperatorView
         $keys = [];
         for ($attempt = 0; $attempt < self::ATTEMPTS; $attempt++) {
             $keys = $this->readKeys(array_keys($limits), $limits);
+            $lined = $ref > 0 && self::anyWaiting($keys);
+            if ($lined) {
+                $reservation = self::reservationOf($keys, $ref);
+                if ($reservation !== null) {
+                    if ($this->convertReservation($reservation, $token, $limits, $ttlMs, $label, $me, $ref)) {
+                        $this->remember($token);
+                        return new Lease($token, $limits);
+                    }
+                    continue; // it lapsed or was cancelled meanwhile: read again
+                }
+            }
             $claims = [];
             foreach ($limits as $key => $limit) {
                 $key = (string) $key;
                 $slot = $this->pickSlot($keys, $key, $limit, $me);
                 if ($slot === null) {
                     $this->countThrottled($key, $limit);
+                    if ($lined) {
+                        $this->ticketShowedUp($ref);
+                    }
                     return new Refusal($key, $limit, $keys[$key]->taken());
                 }
                 $claims[$key] = [$slot, $keys[$key]->taken() + 1];
             }
-            if ($this->claim($token, $claims, $limits, $ttlMs, $label, $me)) {
+            if ($this->claim($token, $claims, $limits, $ttlMs, $label, $me, $ref)) {
+                if ($lined) {
+                    $this->ticketServed($ref);
+                }
                 $this->remember($token);
                 return new Lease($token, $limits);
             }
@@ -110,7 +142,7 @@ final class DatabaseBackend implements Backend, OperatorView
 
     public function release(Lease $lease): bool
     {
-        return $this->releaseToken($lease->token);
+        return $this->freeToken($lease->token, array_map('strval', array_keys($lease->limits)), $lease->limits);
     }
 
     public function renew(Lease $lease, int $ttl): bool
@@ -142,7 +174,7 @@ final class DatabaseBackend implements Backend, OperatorView
         [$keysTable, $slotsTable] = self::tables();
         $rows = $this->read(
             'SELECT k.lease_key, k.limit_n AS key_limit, k.throttled, s.slot, s.token, s.host, s.pid, s.label, s.acquired_ms, s.expires_ms,'
-            . ' s.request_until_ms, s.limit_n, s.peak, s.acquired, s.released, s.reclaimed_dead, s.reclaimed_expired, ' . self::NOW_MS . ' AS now_ms'
+            . ' s.request_until_ms, s.ref, s.reserved, s.limit_n, s.peak, s.acquired, s.released, s.reclaimed_dead, s.reclaimed_expired, ' . self::NOW_MS . ' AS now_ms'
             . " FROM {$keysTable} k LEFT JOIN {$slotsTable} s ON s.lease_key = k.lease_key ORDER BY k.lease_key, s.slot",
         );
         /** @var array<string, array{limit: int, lastGrantMs: int, throttled: int, peak: int, acquired: int, released: int, dead: int, expired: int, holders: list<Holder>}> $byKey */
@@ -173,6 +205,8 @@ final class DatabaseBackend implements Backend, OperatorView
                         max(0, (int) $row['expires_ms'] - $now),
                         $requestUntil > 0,
                         max(0, $requestUntil - $now),
+                        (int) $row['ref'],
+                        (bool) (int) $row['reserved'],
                         host: (string) $row['host'],
                     );
                 }
@@ -202,9 +236,36 @@ final class DatabaseBackend implements Backend, OperatorView
         if (!self::isToken($token)) {
             return false;
         }
+        return $this->freeToken($token, null, []);
+    }
+
+    /**
+     * Gives a lease's slots back in ONE statement, which also tells whether
+     * tickets wait for one of its keys (their key rows then count the hit, and
+     * the rows changed exceed the lease's keys): only then is the slot handed on.
+     *
+     * @param list<string>|null $keys  the lease's keys (null: read them first)
+     * @param array<string,int> $limits
+     */
+    private function freeToken(string $token, ?array $keys, array $limits): bool
+    {
         unset($this->held[$token]);
-        [, $slotsTable] = self::tables();
-        return $this->write("UPDATE {$slotsTable} SET " . self::FREEING . ", released = released + 1 WHERE token = '{$token}'") > 0;
+        [$keysTable, $slotsTable] = self::tables();
+        if ($keys === null) {
+            $keys = array_values(array_map('strval', array_column($this->read("SELECT lease_key FROM {$slotsTable} WHERE token = '{$token}'"), 'lease_key')));
+            if ($keys === []) {
+                return false;
+            }
+        }
+        $changed = $this->write(
+            "UPDATE {$slotsTable} s LEFT JOIN {$keysTable} k ON k.lease_key = s.lease_key"
+            . " SET s.token = '', s.request_until_ms = 0, s.ref = 0, s.reserved = 0, s.gen = s.gen + 1, s.released = s.released + 1,"
+            . " k.line_hits = k.line_hits + (k.waiting > 0) WHERE s.token = '{$token}'",
+        );
+        if ($changed > count($keys)) {
+            $this->handOff($keys, $limits);
+        }
+        return $changed > 0;
     }
 
     public function reset(string $key): int
@@ -216,8 +277,18 @@ final class DatabaseBackend implements Backend, OperatorView
         if ($tokens === []) {
             return 0;
         }
-        $this->write("UPDATE {$slotsTable} SET " . self::FREEING . " WHERE token IN ('" . implode("','", $tokens) . "')");
-        $left = $this->read("SELECT DISTINCT token FROM {$slotsTable} WHERE token IN ('" . implode("','", $tokens) . "')");
+        $in = "'" . implode("','", $tokens) . "'";
+        $rows = $this->read("SELECT lease_key, token, reserved FROM {$slotsTable} WHERE token IN ({$in})");
+        $this->write("UPDATE {$slotsTable} SET " . self::FREEING . " WHERE token IN ({$in})");
+        $left = $this->read("SELECT DISTINCT token FROM {$slotsTable} WHERE token IN ({$in})");
+        $reservations = [];
+        foreach ($rows as $row) {
+            if ((int) $row['reserved'] === 1) {
+                $reservations[(string) $row['token']] = true;
+            }
+        }
+        $this->reservationsGone(array_keys($reservations), false);
+        $this->handOff(array_values(array_unique(array_map('strval', array_column($rows, 'lease_key')))), []);
         return count($tokens) - count($left);
     }
 
@@ -225,7 +296,7 @@ final class DatabaseBackend implements Backend, OperatorView
     {
         [, $slotsTable] = self::tables();
         $rows = $this->read(
-            'SELECT token, host_id, pid, start_time, expires_ms, request_until_ms, ' . self::NOW_MS . " AS now_ms FROM {$slotsTable} WHERE token <> ''",
+            'SELECT lease_key, token, host_id, pid, start_time, expires_ms, request_until_ms, ref, reserved, label, ' . self::NOW_MS . " AS now_ms FROM {$slotsTable} WHERE token <> ''",
         );
         $me = LocalProcess::current();
         $swept = 0;
@@ -237,10 +308,11 @@ final class DatabaseBackend implements Backend, OperatorView
             }
             $seen[$slot->token] = true;
             $why = $slot->reclaimable((int) $row['now_ms'], $me);
-            if ($why !== null && $this->reclaim($slot->token, $why)) {
+            if ($why !== null && $this->reclaim($slot, $why)) {
                 $swept++;
             }
         }
+        $this->handOffWaiting();
         return $swept;
     }
 
@@ -257,8 +329,9 @@ final class DatabaseBackend implements Backend, OperatorView
         [$keysTable, $slotsTable] = self::tables();
         $in = implode(',', array_map(static fn ($k): string => self::bytes((string) $k), $names));
         $rows = $this->read(
-            'SELECT lease_key, slot, token, host_id, pid, start_time, expires_ms, request_until_ms, ' . self::NOW_MS . ' AS now_ms'
-            . " FROM {$slotsTable} WHERE lease_key IN ({$in})",
+            'SELECT s.lease_key, s.slot, s.token, s.host_id, s.pid, s.start_time, s.expires_ms, s.request_until_ms, s.ref, s.reserved, s.label,'
+            . ' k.waiting, ' . self::NOW_MS . ' AS now_ms'
+            . " FROM {$slotsTable} s LEFT JOIN {$keysTable} k ON k.lease_key = s.lease_key WHERE s.lease_key IN ({$in})",
         );
         $keys = [];
         foreach ($names as $name) {
@@ -270,16 +343,17 @@ final class DatabaseBackend implements Backend, OperatorView
                 continue;
             }
             $key->known = true;
+            $key->waiting = (int) ($row['waiting'] ?? 0) > 0;
             $key->nowMs = (int) $row['now_ms'];
             $key->slots[(int) $row['slot']] = DatabaseSlot::fromDb($row);
         }
         $newKeys = [];
         $newSlots = [];
         foreach ($keys as $name => $key) {
-            if (!$key->known) {
+            if (!$key->known && isset($limits[$name])) {
                 $newKeys[] = '(' . self::bytes($name) . ', ' . $limits[$name] . ')';
             }
-            for ($slot = 1; $slot <= $limits[$name]; $slot++) {
+            for ($slot = 1; $slot <= ($limits[$name] ?? 0); $slot++) {
                 if (!isset($key->slots[$slot])) {
                     $newSlots[] = '(' . self::bytes($name) . ', ' . $slot . ')';
                     $key->slots[$slot] = DatabaseSlot::free($slot);
@@ -315,7 +389,7 @@ final class DatabaseBackend implements Backend, OperatorView
             }
             $token = $row->token; // freeToken() clears $row itself
             $why = $row->reclaimable($slots->nowMs, $me);
-            if ($why !== null && $this->reclaim($token, $why)) {
+            if ($why !== null && $this->reclaim($row, $why)) {
                 foreach ($keys as $other) {
                     $other->freeToken($token);
                 }
@@ -332,7 +406,7 @@ final class DatabaseBackend implements Backend, OperatorView
      * @param array<string, array{int, int}> $claims key => [slot, active once granted]
      * @param array<string, int>             $limits
      */
-    private function claim(string $token, array $claims, array $limits, int $ttlMs, string $label, LocalProcess $me): bool
+    private function claim(string $token, array $claims, array $limits, int $ttlMs, string $label, LocalProcess $me, int $ref = 0): bool
     {
         global $wpdb;
         [, $slotsTable] = self::tables();
@@ -345,7 +419,7 @@ final class DatabaseBackend implements Backend, OperatorView
             $set[] = "{$s}.token = '{$token}', {$s}.host = " . self::bytes($me->host) . ", {$s}.host_id = '{$me->hostId}',"
                 . " {$s}.pid = {$me->pid}, {$s}.start_time = {$me->startTime}, {$s}.label = CONVERT(" . self::bytes($label) . ' USING utf8mb4),'
                 . " {$s}.acquired_ms = " . self::NOW_MS . ", {$s}.expires_ms = " . self::NOW_MS . " + {$ttlMs},"
-                . " {$s}.request_until_ms = 0, {$s}.gen = {$s}.gen + 1, {$s}.limit_n = {$limits[$key]},"
+                . " {$s}.request_until_ms = 0, {$s}.ref = {$ref}, {$s}.reserved = 0, {$s}.gen = {$s}.gen + 1, {$s}.limit_n = {$limits[$key]},"
                 . " {$s}.peak = GREATEST({$s}.peak, {$active}), {$s}.acquired = {$s}.acquired + 1";
             $where[] = "{$s}.lease_key = " . self::bytes($key) . " AND {$s}.slot = {$slot} AND {$s}.token = ''";
         }
@@ -358,14 +432,30 @@ final class DatabaseBackend implements Backend, OperatorView
         return $changed === count($claims); // false or 0: a concurrent acquirer (or a deadlock) got there first
     }
 
-    /** Frees every slot of a lease whose owner died (not draining) or whose TTL ran out; false if it was gone. */
-    private function reclaim(string $token, string $why): bool
+    /**
+     * Frees every slot of a lease whose owner died (not draining) or whose TTL
+     * ran out; false if it was gone. A dead holder's action id is kept for
+     * takeStranded(); a lapsed reservation's ticket waits again; the slots go
+     * to the next ticket of the line.
+     */
+    private function reclaim(DatabaseSlot $lease, string $why): bool
     {
+        $token = $lease->token;
         [, $slotsTable] = self::tables();
         $counter = $why === 'expired' ? 'reclaimed_expired' : 'reclaimed_dead';
         // Re-checked by the statement itself: still this lease, still past its TTL / past any open request's deadline.
         $still = $why === 'expired' ? 'expires_ms <= ' . self::NOW_MS : 'request_until_ms <= ' . self::NOW_MS;
-        return $this->write("UPDATE {$slotsTable} SET " . self::FREEING . ", {$counter} = {$counter} + 1 WHERE token = '{$token}' AND {$still}") > 0;
+        $keys = array_values(array_map('strval', array_column($this->read("SELECT lease_key FROM {$slotsTable} WHERE token = '{$token}'"), 'lease_key')));
+        if ($this->write("UPDATE {$slotsTable} SET " . self::FREEING . ", {$counter} = {$counter} + 1 WHERE token = '{$token}' AND {$still}") === 0) {
+            return false;
+        }
+        if ($lease->reserved) {
+            $this->reservationsGone([$token], true);
+        } elseif ($why === 'dead' && $lease->ref > 0) {
+            $this->strand($lease);
+        }
+        $this->handOff($keys, []);
+        return true;
     }
 
     private function updateHeld(string $token, string $assignment): bool

@@ -19,6 +19,12 @@ final class DatabaseSlot
         public readonly int $startTime,
         public readonly int $expiresMs,
         public readonly int $requestUntilMs,
+        /** The queued action the lease runs (0 when unknown); a reservation's is its ticket's. */
+        public readonly int $ref = 0,
+        /** A slot reserved for a woken ticket (token = the ticket's): no owner, it lapses by its expiry. */
+        public readonly bool $reserved = false,
+        public readonly string $label = '',
+        public readonly string $leaseKey = '',
     ) {
     }
 
@@ -33,6 +39,10 @@ final class DatabaseSlot
             (int) $row['start_time'],
             (int) $row['expires_ms'],
             (int) $row['request_until_ms'],
+            (int) ($row['ref'] ?? 0),
+            (bool) (int) ($row['reserved'] ?? 0),
+            (string) ($row['label'] ?? ''),
+            (string) ($row['lease_key'] ?? ''),
         );
     }
 
@@ -43,8 +53,9 @@ final class DatabaseSlot
 
     /**
      * Why this lease may be taken back now: 'expired' (its TTL ran out, even
-     * with a request open), 'dead' (its owner is on this host and gone, and no
-     * provider request of it can still be running), or null.
+     * with a request open; a reservation past its window), 'dead' (its owner
+     * is on this host and gone, and no provider request of it can still be
+     * running), or null.
      */
     public function reclaimable(int $nowMs, LocalProcess $me): ?string
     {
@@ -54,7 +65,7 @@ final class DatabaseSlot
         if ($this->expiresMs <= $nowMs) {
             return 'expired';
         }
-        if ($this->requestUntilMs <= $nowMs && $me->ownerIsDead($this->hostId, $this->pid, $this->startTime)) {
+        if (!$this->reserved && $this->requestUntilMs <= $nowMs && $me->ownerIsDead($this->hostId, $this->pid, $this->startTime)) {
             return 'dead';
         }
         return null;

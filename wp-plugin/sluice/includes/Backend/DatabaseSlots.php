@@ -13,6 +13,8 @@ final class DatabaseSlots
 {
     /** The key has a row in the keys table. */
     public bool $known = false;
+    /** Tickets of the waiting line may wait for the key (its keys row says so). */
+    public bool $waiting = false;
     /** The database's clock when they were read (UTC ms). */
     public int $nowMs = 0;
     /** @var array<int, DatabaseSlot> by slot number */
@@ -38,6 +40,16 @@ final class DatabaseSlots
             }
         }
         return $free;
+    }
+
+    /** Room for one more lease under $limit: the number of a free slot within 1..$limit, or null. */
+    public function room(int $limit): ?int
+    {
+        if ($this->taken() >= $limit) {
+            return null;
+        }
+        $free = $this->freeWithin($limit);
+        return $free === [] ? null : $free[0];
     }
 
     /** A lease was reclaimed: its slot here (if any) is free. */

@@ -14,9 +14,11 @@ final class Schema
     /**
      * 2: the database backend's lease tables (sluice_lease_keys, sluice_lease_slots); 3: the status chart's
      * per-minute samples (sluice_samples); 4: the lease counters move to the slot rows (a grant or a release
-     * then writes one row per key; the keys table keeps the limit and the refusals).
+     * then writes one row per key; the keys table keeps the limit and the refusals); 5: the database backend's
+     * waiting line (sluice_line_tickets, sluice_line_wakes, sluice_line_stranded; a slot row remembers its
+     * action id and whether it is a reservation; a key row whether tickets wait for it).
      */
-    public const VERSION = '4';
+    public const VERSION = '5';
     public const VERSION_OPTION = 'sluice_db_version';
 
     public static function eventsTable(): string
@@ -37,6 +39,27 @@ final class Schema
     {
         global $wpdb;
         return $wpdb->base_prefix . 'sluice_lease_slots';
+    }
+
+    /** The database backend's waiting line: one row per ticket (network-wide, like the leases). */
+    public static function lineTicketsTable(): string
+    {
+        global $wpdb;
+        return $wpdb->base_prefix . 'sluice_line_tickets';
+    }
+
+    /** The database backend's wakes: hand-offs whose queued copies must be pulled forward (each taken once). */
+    public static function lineWakesTable(): string
+    {
+        global $wpdb;
+        return $wpdb->base_prefix . 'sluice_line_wakes';
+    }
+
+    /** The database backend's stranded leases: reclaimed from a dead holder, with its action id (each taken once). */
+    public static function lineStrandedTable(): string
+    {
+        global $wpdb;
+        return $wpdb->base_prefix . 'sluice_line_stranded';
     }
 
     /** The status chart's samples: one row per minute, the newest 120 kept (Admin\MinuteSamples). */
@@ -81,6 +104,8 @@ final class Schema
   lease_key varbinary(64) NOT NULL,
   limit_n int(10) unsigned NOT NULL DEFAULT 0,
   throttled bigint(20) unsigned NOT NULL DEFAULT 0,
+  waiting tinyint(3) unsigned NOT NULL DEFAULT 0,
+  line_hits bigint(20) unsigned NOT NULL DEFAULT 0,
   PRIMARY KEY  (lease_key)
 ) {$charset};");
         $slots = self::leaseSlotsTable();
@@ -103,8 +128,53 @@ final class Schema
   released bigint(20) unsigned NOT NULL DEFAULT 0,
   reclaimed_dead bigint(20) unsigned NOT NULL DEFAULT 0,
   reclaimed_expired bigint(20) unsigned NOT NULL DEFAULT 0,
+  ref bigint(20) unsigned NOT NULL DEFAULT 0,
+  reserved tinyint(3) unsigned NOT NULL DEFAULT 0,
   PRIMARY KEY  (lease_key,slot),
   KEY token (token)
+) {$charset};");
+        $tickets = self::lineTicketsTable();
+        dbDelta("CREATE TABLE {$tickets} (
+  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  ticket char(32) NOT NULL,
+  ref bigint(20) unsigned NOT NULL DEFAULT 0,
+  tenant varchar(64) NOT NULL DEFAULT '',
+  weight int(10) unsigned NOT NULL DEFAULT 1,
+  key_set varbinary(300) NOT NULL DEFAULT '',
+  k1 varbinary(64) NOT NULL DEFAULT '',
+  k2 varbinary(64) NOT NULL DEFAULT '',
+  k3 varbinary(64) NOT NULL DEFAULT '',
+  k4 varbinary(64) NOT NULL DEFAULT '',
+  key_limits varchar(600) NOT NULL DEFAULT '',
+  state varchar(8) NOT NULL DEFAULT 'waiting',
+  lapsed tinyint(3) unsigned NOT NULL DEFAULT 0,
+  start_tag double NOT NULL DEFAULT 0,
+  first_deferred_ms bigint(20) NOT NULL DEFAULT 0,
+  enqueued_ms bigint(20) NOT NULL DEFAULT 0,
+  gen bigint(20) unsigned NOT NULL DEFAULT 0,
+  PRIMARY KEY  (id),
+  UNIQUE KEY ticket (ticket),
+  KEY ref (ref),
+  KEY start_tag (state,start_tag),
+  KEY k1 (k1),
+  KEY k2 (k2),
+  KEY k3 (k3),
+  KEY k4 (k4)
+) {$charset};");
+        $wakes = self::lineWakesTable();
+        dbDelta("CREATE TABLE {$wakes} (
+  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  ticket char(32) NOT NULL,
+  PRIMARY KEY  (id)
+) {$charset};");
+        $stranded = self::lineStrandedTable();
+        dbDelta("CREATE TABLE {$stranded} (
+  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  ref bigint(20) unsigned NOT NULL DEFAULT 0,
+  label varchar(96) NOT NULL DEFAULT '',
+  pid int(10) unsigned NOT NULL DEFAULT 0,
+  host varchar(64) NOT NULL DEFAULT '',
+  PRIMARY KEY  (id)
 ) {$charset};");
         $samples = self::samplesTable();
         dbDelta("CREATE TABLE {$samples} (
