@@ -129,6 +129,7 @@ static PHP_MINFO_FUNCTION(sluice) {
                                 " slots per key, " + std::to_string(i.max_leases) + " leases");
             row("Keys in use", std::to_string(i.key_count));
             row("Leases in use", std::to_string(i.leases_in_use));
+            row("Waiting line", std::to_string(i.tickets_in_use) + " of " + std::to_string(i.max_tickets) + " tickets");
             row("Size", std::to_string(i.size_bytes) + " bytes");
             row("Repairs after crashes", std::to_string(i.repairs));
         }
