@@ -144,6 +144,16 @@ final class MultisiteTest extends GateTestCase
         }
         self::assertSame(1, $network[3][2][$three['key_prefix'] . 'site'] ?? null);
         self::assertArrayNotHasKey($three['key_prefix'] . 'site', $network[2][2]);
+        $cli = WpCli::run(['--url=http://' . self::DOMAIN . '/', 'sluice', 'status', '--network', '--format=json'], null, self::$dir);
+        self::assertSame(0, $cli->exitCode, (string) $cli);
+        $reports = $cli->json();
+        self::assertSame(['1', '2', '3'], array_map('strval', array_keys($reports)), 'wp sluice status --network: every blog');
+        self::assertSame([$three['key_prefix'] . 'site'], array_values(array_filter(array_column($reports[3]['keys'], 'key'), static fn (string $k): bool => !str_starts_with($k, 'sluice/provider:'))));
+        $table = WpCli::run(['--url=http://' . self::DOMAIN . '/', 'sluice', 'status', '--network'], null, self::$dir);
+        self::assertSame(0, $table->exitCode, (string) $table);
+        foreach ([1, 2, 3] as $blogId) {
+            self::assertStringContainsString("Blog $blogId, backend native", $table->stdout);
+        }
         $backend->release($held);
     }
 

@@ -31,30 +31,37 @@ final class SluiceCommand
      *   - yaml
      * ---
      *
+     * [--network]
+     * : On a network, every blog (json and yaml: the reports by blog id).
+     *
      * ## EXAMPLES
      *
      *     wp sluice status
      *     wp sluice status --format=json
+     *     wp sluice status --network --url=example.org
      *
      * @param list<string>          $args
      * @param array<string, string> $assoc
      */
     public function status(array $args, array $assoc): void
     {
-        $report = SiteStatus::fromServices()->report();
+        $network = isset($assoc['network']);
         $format = $assoc['format'] ?? 'table';
-        if ($format === 'json') {
-            WP_CLI::line((string) wp_json_encode($report, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES));
-            return;
-        }
-        if ($format === 'yaml') {
-            WP_CLI::line(Output::yaml($report));
+        $status = SiteStatus::fromServices();
+        if ($format === 'json' || $format === 'yaml') {
+            $report = $network ? $status->network() : $status->report();
+            WP_CLI::line($format === 'json' ? (string) wp_json_encode($report, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES) : Output::yaml($report));
             return;
         }
         if ($format !== 'table') {
             WP_CLI::error(sprintf(__('Unknown format "%s": use table, json or yaml.', 'sluice'), $format));
         }
-        Output::statusTable($report);
+        foreach (array_values($network ? $status->network() : [$status->report()]) as $i => $blog) {
+            if ($i > 0) {
+                WP_CLI::line('');
+            }
+            Output::statusTable($blog);
+        }
     }
 
     /**
