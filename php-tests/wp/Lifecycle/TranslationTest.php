@@ -46,11 +46,8 @@ final class TranslationTest extends GateTestCase
     public function testThePluginLoadsItsTextDomainFromItsLanguagesFolderOnInit(): void
     {
         $mo = dirname(__DIR__, 3) . '/wp-plugin/sluice/languages/sluice-xx_XX.mo';
-        $po = tempnam(sys_get_temp_dir(), 'sluice-po-');
-        file_put_contents($po, "msgid \"\"\nmsgstr \"Content-Type: text/plain; charset=UTF-8\\n\"\n\nmsgid \"Released lease %s.\"\nmsgstr \"Lease %s freigegeben (xx).\"\n");
         try {
-            exec('msgfmt -o ' . escapeshellarg($mo) . ' ' . escapeshellarg($po) . ' 2>&1', $output, $exit);
-            self::assertSame(0, $exit, 'msgfmt: ' . implode("\n", $output));
+            file_put_contents($mo, self::mo(['' => "Content-Type: text/plain; charset=UTF-8\n", 'Released lease %s.' => 'Lease %s freigegeben (xx).']));
             // The locale filter is in place before WordPress loads (a pre-initialised hook), so init sees xx_XX.
             $child = Runner::php('$wp_filter = ["locale" => [10 => [["function" => static fn () => "xx_XX", "accepted_args" => 1]]]];
                 require $loader;
@@ -60,8 +57,30 @@ final class TranslationTest extends GateTestCase
             self::assertSame([true, true, 'Lease %s freigegeben (xx).'], json_decode($lines[0] ?? 'null', true), $child->output());
         } finally {
             @unlink($mo);
-            @unlink($po);
         }
+    }
+
+    /**
+     * A gettext MO file (what msgfmt writes) holding these translations.
+     *
+     * @param array<string, string> $messages original => translation
+     */
+    private static function mo(array $messages): string
+    {
+        ksort($messages, SORT_STRING);
+        $count = count($messages);
+        $originalsAt = 28;
+        $translationsAt = $originalsAt + 8 * $count;
+        $stringsAt = $translationsAt + 8 * $count;
+        $tables = ['', ''];
+        $strings = '';
+        foreach ([array_keys($messages), array_values($messages)] as $t => $list) {
+            foreach ($list as $string) {
+                $tables[$t] .= pack('VV', strlen($string), $stringsAt + strlen($strings));
+                $strings .= $string . "\0";
+            }
+        }
+        return pack('V7', 0x950412de, 0, $count, $originalsAt, $translationsAt, 0, $stringsAt) . $tables[0] . $tables[1] . $strings;
     }
 
     /**
