@@ -5,6 +5,8 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -544,6 +546,85 @@ TEST_F(LineTest, RepairKeepsReservationsAndTheirTickets) {
     EXPECT_TRUE(take_for({site}, {3}, 1).acquired);
     ASSERT_TRUE(release(h3));
     EXPECT_EQ(wake_refs(), std::vector<int64_t>{3});
+}
+
+// A process editing the line (enqueue, claim, cancel, release, hand-offs,
+// lapses) is SIGKILLed at random moments, some of them inside the critical
+// section: after each kill the next lock repairs what it left, and the line,
+// its reservations and the keys' counts agree with the records.
+TEST_F(LineTest, KillsAtRandomMomentsNeverLeaveAnInconsistentLine) {
+    table->set_line_policy(LinePolicy{kMinute, 5 * kNsPerMs});
+    uint32_t site = table->resolve_key("site"), prov = table->resolve_key("provider:a");
+    const char* env = std::getenv("SLUICE_STRESS_OPS");
+    const int kills = env && std::atoi(env) < 100000 ? 20 : 60;  // fewer under the sanitizers
+    uint64_t repairs = 0;
+    for (int round = 0; round < kills; ++round) {
+        Signal started;
+        pid_t child = spawn([&] {
+            table->set_line_policy(LinePolicy{kMinute, 5 * kNsPerMs});
+            started.notify();
+            unsigned seed = unsigned(::getpid());
+            for (int64_t i = 0;; ++i) {
+                const int64_t ref = rand_r(&seed) % 40 + 1;
+                const std::string tenant = "t" + std::to_string(ref % 3);
+                switch (rand_r(&seed) % 6) {
+                    case 0: enqueue({site}, {2}, ref, tenant, uint32_t(1 + ref % 5)); break;
+                    case 1: enqueue({site, prov}, {2, 1}, ref, tenant); break;
+                    case 2: {
+                        AcquireResult a = take_for({site}, {2}, ref);
+                        if (a.acquired && rand_r(&seed) % 2) table->release(a.grant.lease_index, a.grant.token);
+                        break;
+                    }
+                    case 3:
+                        for (const WakeInfo& w : table->take_wakes(4)) {
+                            if (rand_r(&seed) % 3 == 0) {
+                                table->ticket_cancel(w.ticket);
+                            } else {
+                                AcquireResult a = take_for({site, prov}, {2, 1}, w.ref);
+                                if (a.acquired) table->release(a.grant.lease_index, a.grant.token);
+                            }
+                        }
+                        break;
+                    case 4: {
+                        AcquireResult a = take(site, 2);
+                        if (a.acquired) table->release(a.grant.lease_index, a.grant.token);
+                        break;
+                    }
+                    default: table->sweep(); break;
+                }
+            }
+            return true;
+        });
+        started.wait();
+        ::usleep(useconds_t(1000 + (round * 7919) % 4000));
+        ::kill(child, SIGKILL);
+        wait_exit_code(child);
+        const uint64_t before = segment->header()->repairs;
+        table->sweep();  // takes the lock: repairs if the child died holding it
+        repairs += segment->header()->repairs - before;
+        expect_consistent_line();
+        const SegmentHeader* h = segment->header();
+        for (uint32_t ti = 0; ti < h->max_tickets; ++ti) {
+            const TicketRecord* t = segment->ticket(ti);
+            if (t->state != TicketState::Reserved) continue;
+            ASSERT_LT(t->lease, h->max_leases);
+            EXPECT_EQ(segment->lease(t->lease)->state, LeaseState::Held) << "ticket " << ti;
+            EXPECT_EQ(segment->lease(t->lease)->ticket, ti) << "ticket " << ti;
+        }
+        uint32_t reserved_site = 0;
+        for (uint32_t li = 0; li < h->max_leases; ++li) {
+            const LeaseRecord* l = segment->lease(li);
+            if (l->state != LeaseState::Held || l->ticket == kNoTicket) continue;
+            EXPECT_EQ(segment->ticket(l->ticket)->state, TicketState::Reserved) << "lease " << li;
+            EXPECT_EQ(segment->ticket(l->ticket)->lease, li) << "lease " << li;
+            for (uint16_t j = 0; j < l->key_count; ++j) reserved_site += l->keys[j] == site;
+        }
+        EXPECT_EQ(key_info("site").reserved, reserved_site);
+        EXPECT_LE(key_info("site").active, 2u);
+        EXPECT_LE(key_info("provider:a").active, 1u);
+        if (HasFailure()) break;
+    }
+    std::printf("line chaos: %d kills, %llu inside the critical section\n", kills, (unsigned long long)repairs);
 }
 
 }  // namespace
