@@ -4,11 +4,21 @@ declare(strict_types=1);
 namespace Sluice\WpTests\Backend;
 
 use SluiceWP\Backend\Backend;
+use Sluice\WpTests\Support\Runner;
 use SluiceWP\Backend\DatabaseBackend;
+use SluiceWP\Backend\Lease;
+use SluiceWP\Backend\LineFullException;
+use SluiceWP\Backend\Refusal;
+use SluiceWP\Backend\Wake;
 
 require_once __DIR__ . '/WaitingLineContractTestCase.php';
 
-/** The database backend's waiting line (tables beside its leases, shared by every host of the database) against the waiting line contract. */
+/**
+ * The database backend's waiting line (tables beside its leases, shared by
+ * every host of the database) against the waiting line contract, plus what
+ * only it promises: its query budget, lapses, its fair order, its capacity,
+ * wakes taken once by concurrent sessions.
+ */
 final class DatabaseWaitingLineTest extends WaitingLineContractTestCase
 {
     protected function store(): Backend
@@ -20,5 +30,253 @@ final class DatabaseWaitingLineTest extends WaitingLineContractTestCase
     {
         return 'require ' . var_export(dirname(__DIR__) . '/load-wordpress.php', true) . ';
             $backend = new SluiceWP\Backend\DatabaseBackend();';
+    }
+
+    private static function ref(): int
+    {
+        return random_int(1_000_000, 2_000_000_000);
+    }
+
+    /** Queries $work sends through $wpdb. */
+    private static function queries(callable $work): int
+    {
+        global $wpdb;
+        $before = $wpdb->num_queries;
+        $work();
+        return $wpdb->num_queries - $before;
+    }
+
+    private function lease(Lease|Refusal $result): Lease
+    {
+        self::assertInstanceOf(Lease::class, $result);
+        return $result;
+    }
+
+    /** @return list<Wake> */
+    private function wakesFor(int ...$refs): array
+    {
+        return array_values(array_filter($this->store()->takeWakes(64), static fn (Wake $w) => in_array($w->ref, $refs, true)));
+    }
+
+    /**
+     * The line costs the lease pair nothing while no ticket waits; what a
+     * deferral, a hand-off, a woken copy's acquire and a pair beside a waiting
+     * ticket cost is measured and bounded here (and printed).
+     */
+    public function testQueryBudget(): void
+    {
+        $b = new DatabaseBackend();
+        [$site, $provider] = [self::key('site'), self::key('provider')];
+        $limits = [$site => 2, $provider => 1];
+        $b->release($this->lease($b->tryAcquireFor($limits, 60, 'warm-up', self::ref())));
+        $pair = self::queries(function () use ($b, $limits): void {
+            self::assertTrue($b->release($this->lease($b->tryAcquireFor($limits, 60, 'pair', self::ref()))));
+        });
+        self::assertLessThanOrEqual(3, $pair, 'an uncontended tryAcquireFor + release pair while no ticket waits');
+
+        // A deferral, as the gate makes it: refused, a ticket, the ticket moved to the copy.
+        $holder = $this->lease($b->tryAcquire($limits, 60, 'holder'));
+        [$ref, $copy] = [self::ref(), self::ref()];
+        $deferral = self::queries(function () use ($b, $limits, $ref, $copy): void {
+            self::assertInstanceOf(Refusal::class, $b->tryAcquireFor($limits, 60, 'deferred', $ref));
+            $ticket = $b->enqueue($limits, $ref, 'tenant-q', 10, 0);
+            self::assertTrue($b->moveTicket($ticket->token, $copy));
+        });
+        // A pair on the site key beside it (the provider key stays full): the release looks for a ticket to hand on to.
+        $site2 = [$site => 2];
+        $besidePair = self::queries(function () use ($b, $site2): void {
+            self::assertTrue($b->release($this->lease($b->tryAcquireFor($site2, 60, 'beside', self::ref()))));
+        });
+        // The holder's release hands its slots to the ticket; the woken copy takes them.
+        $handOff = self::queries(function () use ($b, $holder): void {
+            self::assertTrue($b->release($holder));
+        });
+        $wake = self::queries(function () use ($copy): void {
+            self::assertCount(1, $this->wakesFor($copy));
+        });
+        $woken = null;
+        $take = self::queries(function () use ($b, $limits, $copy, &$woken): void {
+            $woken = $this->lease($b->tryAcquireFor($limits, 60, 'woken', $copy));
+        });
+        self::assertInstanceOf(Lease::class, $woken);
+        $b->release($woken);
+        fwrite(STDERR, sprintf(
+            "database line queries: pair with no ticket %d, deferral %d, pair beside a waiting ticket %d, release with hand-off %d, take wake %d, woken acquire %d\n",
+            $pair, $deferral, $besidePair, $handOff, $wake, $take,
+        ));
+        self::assertLessThanOrEqual(12, $deferral);
+        self::assertLessThanOrEqual(9, $besidePair);
+        self::assertLessThanOrEqual(8, $handOff);
+        self::assertLessThanOrEqual(2, $wake);
+        self::assertLessThanOrEqual(3, $take);
+    }
+
+    public function testALapsedReservationGoesToTheNextTicket(): void
+    {
+        $b = new DatabaseBackend();
+        $key = self::key('lapse');
+        $window = static fn (): int => 1;
+        add_filter('sluice_reservation_seconds', $window);
+        try {
+            $holder = $this->lease($b->tryAcquire([$key => 1], 60, 'holder'));
+            [$first, $second] = [self::ref(), self::ref()];
+            $b->enqueue([$key => 1], $first, 'tenant-l', 10, 0);
+            $b->enqueue([$key => 1], $second, 'tenant-l', 10, 0);
+            $b->release($holder);
+            self::assertSame([$first], array_map(static fn (Wake $w) => $w->ref, $this->wakesFor($first, $second)));
+            usleep(1_100_000); // the first copy never comes
+            $b->operatorView()->sweep();
+            self::assertSame([$second], array_map(static fn (Wake $w) => $w->ref, $this->wakesFor($first, $second)), 'the lapsed slot went to the next ticket');
+            self::assertInstanceOf(Refusal::class, $b->tryAcquireFor([$key => 1], 60, 'late first copy', $first), 'the slot is the second ticket\'s now');
+            $lease = $this->lease($b->tryAcquireFor([$key => 1], 60, 'second copy', $second));
+            $b->release($lease);
+            self::assertSame([$first], array_map(static fn (Wake $w) => $w->ref, $this->wakesFor($first, $second)), 'the first ticket showed up again, so it is handed the next slot');
+            $b->release($this->lease($b->tryAcquireFor([$key => 1], 60, 'first copy', $first)));
+            self::assertSame([], array_filter($b->line(), static fn ($q) => isset($q->keys[$key])));
+        } finally {
+            remove_filter('sluice_reservation_seconds', $window);
+        }
+    }
+
+    /**
+     * Serves the line of one key to its end, one slot at a time, as woken
+     * copies would: the order the refs were served in.
+     *
+     * @return list<int>
+     */
+    private function serve(DatabaseBackend $b, string $key, Lease $holder, int $count): array
+    {
+        $order = [];
+        for ($i = 0; $i < $count; $i++) {
+            $b->release($holder);
+            $wakes = $b->takeWakes(64);
+            self::assertNotSame([], $wakes);
+            $order[] = $wakes[0]->ref;
+            $holder = $this->lease($b->tryAcquireFor([$key => 1], 60, 'served', $wakes[0]->ref));
+        }
+        $b->release($holder);
+        return $order;
+    }
+
+    public function testTenantsTakeTurnsByWeight(): void
+    {
+        $b = new DatabaseBackend();
+        $key = self::key('fair');
+        $holder = $this->lease($b->tryAcquire([$key => 1], 60, 'holder'));
+        $big = $small = [];
+        for ($i = 0; $i < 6; $i++) {
+            $big[] = $ref = self::ref();
+            $b->enqueue([$key => 1], $ref, 'big', 10, 0);
+        }
+        for ($i = 0; $i < 2; $i++) {
+            $small[] = $ref = self::ref();
+            $b->enqueue([$key => 1], $ref, 'small', 10, 0);
+        }
+        $order = $this->serve($b, $key, $holder, 8);
+        $tenant = array_map(static fn (int $r): string => in_array($r, $big, true) ? 'B' : 'S', $order);
+        self::assertSame('BSBSBBBB', implode('', $tenant), 'equal weights take turns; the small flow is not stuck behind the big one');
+
+        // Weight 30 against weight 10: three to one while both wait.
+        $holder = $this->lease($b->tryAcquire([$key => 1], 60, 'holder'));
+        $heavy = [];
+        for ($i = 0; $i < 6; $i++) {
+            $b->enqueue([$key => 1], self::ref(), 'light', 10, 0);
+        }
+        for ($i = 0; $i < 6; $i++) {
+            $heavy[] = $ref = self::ref();
+            $b->enqueue([$key => 1], $ref, 'heavy', 30, 0);
+        }
+        $order = $this->serve($b, $key, $holder, 12);
+        $firstEight = array_slice(array_map(static fn (int $r): string => in_array($r, $heavy, true) ? 'H' : 'L', $order), 0, 8);
+        self::assertSame(6, count(array_filter($firstEight, static fn (string $t) => $t === 'H')), 'the heavier tenant took 3 of every 4 slots');
+    }
+
+    public function testAgingLiftsALongWaitingTicket(): void
+    {
+        $b = new DatabaseBackend();
+        $key = self::key('aging');
+        $holder = $this->lease($b->tryAcquire([$key => 1], 60, 'holder'));
+        $heavy = [];
+        for ($i = 0; $i < 3; $i++) {
+            $heavy[] = $ref = self::ref();
+            $b->enqueue([$key => 1], $ref, 'heavy', 100, 0);
+        }
+        // Weight 1, first deferred 10 minutes ago: aged to the full weight, and queued first.
+        $old = self::ref();
+        $b->enqueue([$key => 1], $old, 'patient', 1, time() - 600);
+        $queues = array_values(array_filter($b->line(), static fn ($q) => isset($q->keys[$key])));
+        $patient = array_values(array_filter($queues, static fn ($q) => $q->tenant === 'patient'))[0];
+        self::assertSame(100, $patient->tickets[0]->effectiveWeight, 'a ticket waiting longer than the aging period counts at weight 100');
+        $order = $this->serve($b, $key, $holder, 4);
+        self::assertLessThanOrEqual(1, array_search($old, $order, true), 'the aged ticket was served first or second, not last');
+    }
+
+    public function testAFullLineRefusesNewTickets(): void
+    {
+        $b = new DatabaseBackend();
+        $key = self::key('full');
+        $holder = $this->lease($b->tryAcquire([$key => 1], 60, 'holder'));
+        global $wpdb;
+        $capacity = (int) $wpdb->get_var('SELECT COUNT(*) FROM ' . \SluiceWP\Log\Schema::lineTicketsTable()) + 1;
+        $cap = static fn (): int => $capacity;
+        add_filter('sluice_line_capacity', $cap);
+        try {
+            $ticket = $b->enqueue([$key => 1], self::ref(), 'tenant-f', 10, 0);
+            $again = $b->enqueue([$key => 1], self::ref(), 'tenant-f', 10, 0);
+            self::fail('a ticket past the capacity was taken: ' . $again->token);
+        } catch (LineFullException $e) {
+            self::assertStringContainsString('sluice_line_capacity', $e->getMessage());
+        } finally {
+            remove_filter('sluice_line_capacity', $cap);
+        }
+        self::assertTrue($b->cancelTicket($ticket->token));
+        $b->release($holder);
+    }
+
+    /** Two sessions taking wakes at once never both take one. */
+    public function testConcurrentSessionsTakeEachWakeOnce(): void
+    {
+        $b = new DatabaseBackend();
+        $key = self::key('wakes');
+        $holders = [];
+        for ($i = 0; $i < 40; $i++) {
+            $holders[] = $this->lease($b->tryAcquire([$key => 40], 600, 'holder'));
+        }
+        $refs = [];
+        for ($i = 0; $i < 40; $i++) {
+            $refs[] = $ref = self::ref();
+            $b->enqueue([$key => 40], $ref, 'tenant-w', 10, 0);
+        }
+        $code = $this->childStoreCode() . '
+            $deadline = microtime(true) + 3;
+            $got = [];
+            while (microtime(true) < $deadline) {
+                foreach ($backend->takeWakes(3) as $w) { if (in_array($w->ref, $refs, true)) { $got[] = $w->ref; } }
+            }
+            echo json_encode($got), "\n";';
+        $children = [Runner::php($code, ['refs' => $refs]), Runner::php($code, ['refs' => $refs])];
+        usleep(300_000);
+        foreach ($holders as $holder) {
+            $b->release($holder); // each hands its slot to the next ticket
+        }
+        $all = [];
+        foreach ($children as $child) {
+            $child->wait(30);
+            $lines = array_values(array_filter(explode("\n", $child->output()), static fn (string $l) => str_starts_with($l, '[')));
+            self::assertNotSame([], $lines, 'a child answered: ' . $child->output());
+            $all = array_merge($all, (array) json_decode(end($lines), true));
+        }
+        sort($all);
+        $expected = $refs;
+        sort($expected);
+        self::assertSame($expected, $all, 'every wake was taken, and by one session only');
+        $b->operatorView()->reset($key);
+        foreach ($b->line() as $q) {
+            if (isset($q->keys[$key])) {
+                foreach ($q->tickets as $t) {
+                    $b->cancelTicket($t->ticket);
+                }
+            }
+        }
     }
 }

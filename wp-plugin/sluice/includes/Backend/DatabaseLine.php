@@ -261,13 +261,14 @@ trait DatabaseLine
         if ($keys === []) {
             return 0;
         }
+        // Read without the lock: the reservation's UPDATE re-checks every slot it takes.
+        $slots = $this->readKeys($keys, $limits);
+        $flagged = array_keys(array_filter($slots, static fn (DatabaseSlots $s): bool => $s->waiting && $s->freeWithin(PHP_INT_MAX) !== []));
+        if ($flagged === []) {
+            return 0;
+        }
         $this->lineLock();
         try {
-            $slots = $this->readKeys($keys, $limits);
-            $flagged = array_keys(array_filter($slots, static fn (DatabaseSlots $s): bool => $s->waiting && $s->freeWithin(PHP_INT_MAX) !== []));
-            if ($flagged === []) {
-                return 0;
-            }
             $tickets = Schema::lineTicketsTable();
             $in = implode(',', array_map(static fn ($k): string => self::bytes((string) $k), $flagged));
             $rows = $this->read(
@@ -439,14 +440,14 @@ trait DatabaseLine
         return true;
     }
 
-    /** A grant to queued action $ref: its ticket leaves the line (a reservation it held elsewhere goes on). */
+    /**
+     * A grant to queued action $ref: its ticket (and any wake of it) leaves the
+     * line in one statement; a reservation it held on other keys lapses by its
+     * expiry and goes to the next ticket.
+     */
     private function ticketServed(int $ref): void
     {
-        $tickets = Schema::lineTicketsTable();
-        $rows = $this->read("SELECT ticket, state, key_limits FROM {$tickets} WHERE ref = {$ref}");
-        foreach ($rows as $row) {
-            $this->cancelTicket((string) $row['ticket']);
-        }
+        $this->write('DELETE t, w FROM ' . Schema::lineTicketsTable() . ' t LEFT JOIN ' . Schema::lineWakesTable() . " w ON w.ticket = t.ticket WHERE t.ref = {$ref}");
     }
 
     /** Queued action $ref showed up and was refused: a lapsed ticket of it may be handed a slot again. */
