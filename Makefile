@@ -8,7 +8,8 @@ PHP_EXT := php -d extension=$(EXT)
 .PHONY: demo demo-fpm demo-cli test deps phpstan core ext test-core test-sanitizers test-php test-fpm test-plugin bench bench-core bench-php bench-fpm bench-gate bench-db bench-burnin chaos clean
 
 # The burn-in: Debian's WordPress + the Data Machine fixture + a fake provider that takes one request at a
-# time; three flows through 4 CLI queue runners, Data Machine's own limiter (Sluice off) then Sluice (on).
+# time; three flows through 4 queue runners (CLI, WP-Cron through PHP-FPM joining), Data Machine's own limiter
+# (Sluice off) then Sluice (on).
 demo: deps ext
 	demo/burn-in.sh
 
@@ -74,7 +75,7 @@ bench-fpm: ext
 	bench/fpm-gate.sh
 
 # The WordPress gate: its cost per action (admit, defer), SQL queries per AI action with and without Data
-# Machine's limiter, queries per deferral, makespan / ideal.
+# Machine's limiter, queries per deferral, makespan / ideal, the waiting line against the timer alone.
 bench-gate: deps ext
 	bench/gate.sh
 
