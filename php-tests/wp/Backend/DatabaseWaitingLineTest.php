@@ -279,4 +279,38 @@ final class DatabaseWaitingLineTest extends WaitingLineContractTestCase
             }
         }
     }
+
+    public function testADeadHoldersSlotGoesToTheNextTicketAndLeavesItsActionId(): void
+    {
+        $b = new DatabaseBackend();
+        $key = self::key('dead');
+        $ref = self::ref();
+        $child = Runner::php($this->childStoreCode() . '
+            $lease = $backend->tryAcquireFor([$key => 1], 600, "doomed", $ref);
+            echo $lease instanceof SluiceWP\Backend\Lease ? "held\n" : "refused\n";
+            sleep(60);', ['key' => $key, 'ref' => $ref]);
+        $child->expectLine('held');
+        $waiting = self::ref();
+        $b->enqueue([$key => 1], $waiting, 'tenant-d', 10, 0);
+        $child->kill(9);
+        $b->operatorView()->sweep();
+        self::assertSame([$waiting], array_map(static fn (Wake $w) => $w->ref, $this->wakesFor($waiting)), 'the reclaimed slot went to the ticket');
+        self::assertCount(1, array_filter($b->takeStranded(64), static fn ($s) => $s->ref === $ref));
+        $b->release($this->lease($b->tryAcquireFor([$key => 1], 60, 'woken', $waiting)));
+    }
+
+    public function testAnExpiredLeaseReclaimedByANewcomerGoesToTheLineFirst(): void
+    {
+        $b = new DatabaseBackend();
+        $key = self::key('expired');
+        $holder = $this->lease($b->tryAcquire([$key => 1], 1, 'short ttl'));
+        $waiting = self::ref();
+        $b->enqueue([$key => 1], $waiting, 'tenant-e', 10, 0);
+        usleep(1_100_000);
+        self::assertInstanceOf(Refusal::class, $b->tryAcquire([$key => 1], 60, 'newcomer'), 'the expired slot was handed to the waiting ticket, not to the newcomer');
+        self::assertSame([$waiting], array_map(static fn (Wake $w) => $w->ref, $this->wakesFor($waiting)));
+        self::assertFalse($b->release($holder), 'the expired lease is gone');
+        $b->release($this->lease($b->tryAcquireFor([$key => 1], 60, 'woken', $waiting)));
+        self::assertSame(1, $b->operatorView()->keys()[$key]->reclaimedExpired);
+    }
 }
