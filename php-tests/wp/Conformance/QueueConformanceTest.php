@@ -53,6 +53,9 @@ final class QueueConformanceTest extends TestCase
         foreach (['actionscheduler_actions', 'actionscheduler_logs', 'actionscheduler_claims'] as $table) {
             $wpdb->query("TRUNCATE TABLE {$wpdb->prefix}{$table}");
         }
+        // Action Scheduler's own batch sizes: other suites tune the queue through the Data Machine
+        // fixture's settings (one action a claim), and several tests here need two actions in one claim.
+        delete_option('datamachine_settings');
         foreach (['before_execute' => 2, 'execution_ignored' => 2, 'begin_execute' => 2, 'after_execute' => 3,
                   'failed_execution' => 3, 'failed_validation' => 3, 'canceled_action' => 1, 'failed_action' => 2,
                   'unexpected_shutdown' => 2, 'completed_action' => 1] as $event => $accepted) {

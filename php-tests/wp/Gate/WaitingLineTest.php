@@ -123,11 +123,11 @@ final class WaitingLineTest extends GateTestCase
             }
             echo "done\n";', ['ids' => $ids]);
         global $wpdb;
-        $ran = static fn (): int => (int) $wpdb->get_var("SELECT COUNT(*) FROM {$wpdb->prefix}sluice_test_runs");
+        $ran = static fn (): int => (int) $wpdb->get_var("SELECT COUNT(*) FROM {$wpdb->prefix}counted_task_runs");
         Runner::until(static fn () => $ran() === 150, 3, 60);
         $puller->wait(30);
         self::assertStringContainsString('done', $puller->output());
-        self::assertSame('150', (string) $wpdb->get_var("SELECT SUM(runs) FROM {$wpdb->prefix}sluice_test_runs"), 'no action ran twice');
+        self::assertSame('150', (string) $wpdb->get_var("SELECT SUM(runs) FROM {$wpdb->prefix}counted_task_runs"), 'no action ran twice');
         self::assertSame(['complete' => 150], Site::actionStatuses('sluice_test_counted_task'));
     }
 

@@ -80,13 +80,13 @@ add_filter('sluice_requeue_stranded', static function (bool $requeue, string $ho
 // A task that counts its runs in a table of its own (atomic), for tests that race two ways of running it.
 add_action('sluice_test_counted_task', static function ($n): void {
     global $wpdb;
-    $wpdb->query($wpdb->prepare("INSERT INTO {$wpdb->prefix}sluice_test_runs (n, runs) VALUES (%d, 1) ON DUPLICATE KEY UPDATE runs = runs + 1", (int) $n));
+    $wpdb->query($wpdb->prepare("INSERT INTO {$wpdb->prefix}counted_task_runs (n, runs) VALUES (%d, 1) ON DUPLICATE KEY UPDATE runs = runs + 1", (int) $n));
 });
 
 /** Creates (empty) the table sluice_test_counted_task writes. */
 function sluice_test_reset_runs(): void
 {
     global $wpdb;
-    $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}sluice_test_runs (n INT NOT NULL PRIMARY KEY, runs INT NOT NULL)");
-    $wpdb->query("TRUNCATE TABLE {$wpdb->prefix}sluice_test_runs");
+    $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}counted_task_runs (n INT NOT NULL PRIMARY KEY, runs INT NOT NULL)");
+    $wpdb->query("TRUNCATE TABLE {$wpdb->prefix}counted_task_runs");
 }
