@@ -124,6 +124,10 @@ final class DatabaseWaitingLineTest extends WaitingLineContractTestCase
             $b->enqueue([$key => 1], $second, 'tenant-l', 10, 0);
             $b->release($holder);
             self::assertSame([$first], array_map(static fn (Wake $w) => $w->ref, $this->wakesFor($first, $second)));
+            $status = $b->operatorView()->keys()[$key];
+            self::assertSame([1, 1, 1], [$status->active, $status->reserved, $status->queued], 'operators see the reservation and the ticket still waiting');
+            self::assertTrue($status->holders[0]->reservation);
+            self::assertSame($first, $status->holders[0]->ref);
             usleep(1_100_000); // the first copy never comes
             $b->operatorView()->sweep();
             self::assertSame([$second], array_map(static fn (Wake $w) => $w->ref, $this->wakesFor($first, $second)), 'the lapsed slot went to the next ticket');

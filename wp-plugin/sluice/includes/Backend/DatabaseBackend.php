@@ -26,6 +26,10 @@
  * extension does at request shutdown); a Lease object that is dropped is not.
  * A table it cannot read or write throws DatabaseBackendException (the gate
  * then lets the work run ungated), never a refusal.
+ *
+ * It keeps the waiting line too (DatabaseLine): tickets, reservations and
+ * wakes in tables beside the leases, so every host of the database shares
+ * one line. While no ticket waits for its keys, a pair still costs 3 queries.
  */
 
 declare(strict_types=1);
@@ -213,6 +217,18 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine
             }
             $byKey[$key] = $k;
         }
+        // Tickets waiting for each key (the line's tables exist from schema 5 on).
+        $queued = [];
+        if ($this->lineAvailable()) {
+            $tickets = Schema::lineTicketsTable();
+            $parts = [];
+            foreach (['k1', 'k2', 'k3', 'k4'] as $col) {
+                $parts[] = "SELECT {$col} AS lease_key FROM {$tickets} WHERE state = 'waiting' AND {$col} <> ''";
+            }
+            foreach ($this->read('SELECT lease_key, COUNT(*) AS n FROM (' . implode(' UNION ALL ', $parts) . ') q GROUP BY lease_key') as $row) {
+                $queued[(string) $row['lease_key']] = (int) $row['n'];
+            }
+        }
         $keys = [];
         foreach ($byKey as $key => $k) {
             $keys[(string) $key] = new KeyStatus(
@@ -226,6 +242,9 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine
                 $k['dead'],
                 $k['expired'],
                 $k['holders'],
+                0,
+                $queued[(string) $key] ?? 0,
+                count(array_filter($k['holders'], static fn (Holder $h): bool => $h->reservation)),
             );
         }
         return $keys;
