@@ -41,8 +41,10 @@ final class Handoffs
         foreach ($this->line->takeWakes(self::BATCH) as $wake) {
             if ($this->queue->pullForward($wake->ref)) {
                 $moved++;
+            } elseif ($this->queue->isGone($wake->ref)) {
+                $this->line->cancelTicket($wake->ticket); // its action will never come: the slot goes on
             } else {
-                $this->line->wakeMissed($wake->ticket);
+                $this->line->wakeMissed($wake->ticket); // claimed already: it takes its reservation when it runs
             }
         }
         return $moved;
@@ -57,6 +59,30 @@ final class Handoffs
         $this->backend->operatorView()->sweep();
         $this->wake();
         $this->rescueStranded();
+        $this->dropTicketsOfGoneActions();
+    }
+
+    /**
+     * A ticket whose action was deleted or ran some other way would wait
+     * forever and fill the line. Tickets that waited past any timer
+     * (an hour) are checked, a few per sweep.
+     */
+    private function dropTicketsOfGoneActions(): void
+    {
+        if ($this->line === null) {
+            return;
+        }
+        $checked = 0;
+        foreach ($this->line->line() as $queue) {
+            foreach ($queue->tickets as $ticket) {
+                if ($ticket->ageMs < 3_600_000 || $checked++ >= self::BATCH) {
+                    continue;
+                }
+                if ($this->queue->isGone($ticket->ref)) {
+                    $this->line->cancelTicket($ticket->ticket);
+                }
+            }
+        }
     }
 
     /**

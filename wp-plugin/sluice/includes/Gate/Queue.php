@@ -30,6 +30,9 @@ interface Queue
      */
     public function pullForward(int $id): bool;
 
+    /** True when the action will never run (missing, completed, failed or cancelled). */
+    public function isGone(int $id): bool;
+
     /** The action in any status (null when missing), e.g. one whose runner died. */
     public function action(int $id): ?QueuedAction;
 

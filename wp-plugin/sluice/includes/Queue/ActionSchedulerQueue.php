@@ -106,6 +106,16 @@ final class ActionSchedulerQueue implements Queue
         ));
     }
 
+    public function isGone(int $id): bool
+    {
+        $status = $this->status($id);
+        return $status === null || in_array($status, [
+            \ActionScheduler_Store::STATUS_COMPLETE,
+            \ActionScheduler_Store::STATUS_FAILED,
+            \ActionScheduler_Store::STATUS_CANCELED,
+        ], true);
+    }
+
     public function failInProgress(int $id, string $message): bool
     {
         if ($this->status($id) !== \ActionScheduler_Store::STATUS_RUNNING) {
