@@ -125,6 +125,8 @@ final class BurnIn
             'max_in_flight' => (int) $provider['max_served_in_flight'],
             'waiting_line' => (bool) $p['waiting_line'],
             'actions' => Site::actionStatuses('datamachine_execute_step'),
+            'handoffs_ms' => self::handoffDelaysMs(Site::aiRuns(), (int) $p['limit']),
+            'wakes_sent' => $p['sluice'] ? self::lineNow()['wakes_sent'] : 0,
         ];
     }
 
@@ -143,11 +145,9 @@ final class BurnIn
         }
         $stats = Provider::stats();
         if ($sluice) {
-            $held = 0;
-            foreach (\Sluice\status() as $key) {
-                $held += $key['active'];
-            }
-            $slots = sprintf('Sluice slots held %d/%d', $held, $limit);
+            $line = self::lineNow();
+            $slots = sprintf('Sluice slots held %d/%d  line: waiting %d, reserved %d, hand-offs %d',
+                $line['held'], $limit, $line['waiting'], $line['reserved'], $line['wakes_sent']);
             $deferred = count(Site::deferrals());
         } else {
             global $wpdb;
@@ -160,6 +160,49 @@ final class BurnIn
             $label, $t, $statuses['completed'] ?? 0, $total, $failed, $deferred,
             (int) $stats['served_in_flight'], (int) $stats['stalled_open'], $slots,
         );
+    }
+
+    /**
+     * The segment's waiting line now, over this site's keys: slots held, tickets waiting (not yet served),
+     * slots reserved for a woken ticket, and hand-offs (wakes sent) so far.
+     *
+     * @return array{held: int, waiting: int, reserved: int, wakes_sent: int}
+     */
+    public static function lineNow(): array
+    {
+        $now = ['held' => 0, 'waiting' => 0, 'reserved' => 0, 'wakes_sent' => 0];
+        foreach (\Sluice\status() as $key) {
+            $now['held'] += (int) $key['active'];
+            $now['reserved'] += (int) ($key['reserved'] ?? 0);
+            $now['wakes_sent'] += (int) ($key['wakes_sent'] ?? 0);
+        }
+        foreach (\Sluice\line() as $queue) {
+            foreach ($queue['tickets'] as $ticket) {
+                $now['waiting'] += ($ticket['state'] ?? 'waiting') === 'waiting' ? 1 : 0;
+            }
+        }
+        return $now;
+    }
+
+    /**
+     * Hand-off delays (ms) from Site::aiRuns(): for each AI step that had to wait for a slot (the
+     * (limit+1)-th to start and later), the time from the end that freed its slot (the (i-limit)-th end,
+     * ends in order) to its start. At limit 1: one step's end to the next one's start.
+     *
+     * @param list<array{started: float, finished: float}> $runs in start order
+     * @return list<float>
+     */
+    public static function handoffDelaysMs(array $runs, int $limit): array
+    {
+        $ends = array_column($runs, 'finished');
+        sort($ends);
+        $delays = [];
+        foreach (array_values($runs) as $i => $run) {
+            if ($i >= $limit) {
+                $delays[] = max(0.0, ($run['started'] - $ends[$i - $limit]) * 1000);
+            }
+        }
+        return $delays;
     }
 
     /** Data Machine's step and resume actions that are pending or running: 0 means no job can move any more. */
@@ -209,12 +252,24 @@ final class BurnIn
     /** @param list<float|int> $xs */
     public static function median(array $xs): ?float
     {
+        return self::percentile($xs, 50);
+    }
+
+    /**
+     * The p-th percentile, linear between the closest ranks (p 50 is the median).
+     *
+     * @param list<float|int> $xs
+     */
+    public static function percentile(array $xs, float $p): ?float
+    {
         if ($xs === []) {
             return null;
         }
         sort($xs);
-        $n = count($xs);
-        return $n % 2 ? (float) $xs[intdiv($n, 2)] : ($xs[$n / 2 - 1] + $xs[$n / 2]) / 2;
+        $rank = ($p / 100) * (count($xs) - 1);
+        $lo = (int) floor($rank);
+        $hi = (int) ceil($rank);
+        return (float) $xs[$lo] + ($rank - $lo) * ($xs[$hi] - $xs[$lo]);
     }
 
     /** A fresh, empty folder that queue runners of both users (root CLI, www-data FPM) can write. */

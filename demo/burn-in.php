@@ -2,18 +2,19 @@
 /**
  * The burn-in's driver (run by demo/burn-in.sh on a test bed that is up):
  * each mode is one run of demo/burn-in-lib.php's BurnIn from a clean site,
- * with a live line every 0.5 s, then a comparison table.
+ * with a live line every 0.5 s (Sluice's: slots held, tickets waiting,
+ * reservations, hand-offs), then a comparison table of the three.
  *
- *   off  Sluice disabled: Data Machine's own option-lease limiter at its defaults (limit 3)
- *   on   Sluice enabled (limit --limit), Data Machine's limiter neutralised as Sluice does it
- *   timer  the same with Sluice's waiting line off: deferrals wait on their timer alone
+ *   off    Sluice off: Data Machine's own option-lease limiter at its defaults (limit 3)
+ *   timer  Sluice with a fixed delay: its waiting line off, deferrals wait on their timer alone (1-2 s)
+ *   on     Sluice with its waiting line (limit --limit): each freed slot is handed to the next deferred step
  *
- * Options: --modes=off,on --flows=3 --items=4 (per flow) --runners=4 --latency-ms=1000
+ * Options: --modes=off,timer,on --flows=3 --items=4 (per flow) --runners=4 --latency-ms=1000
  *   --limit=1 (Sluice's limit and what the provider takes) --request-timeout=3 --timeout=100
  *   --no-wp-cron (CLI runners only) --throttle-delay=N --throttle-delay-max=N (Sluice's deferral delays:
  *   its defaults for on, 1 and 2 s for timer)
  *   --live-every=0.5 --quiet (no live lines)
- *   --summary   last line: makespan_ratio=... failed=... (make bench-burnin's contract)
+ *   --summary   last line: makespan_ratio=... failed=... handoff_ms_median=... (make bench-burnin's contract)
  *   --probe     count SQL queries per AI action (bench/gate-probe.php must be a must-use plugin)
  *   --r5        the R5 load report: items lost, jobs failed, provider max in flight
  */
@@ -26,7 +27,7 @@ require __DIR__ . '/burn-in-lib.php';
 use Sluice\Demo\BurnIn;
 
 $opt = getopt('', ['modes:', 'flows:', 'items:', 'runners:', 'latency-ms:', 'limit:', 'request-timeout:', 'timeout:', 'no-wp-cron', 'throttle-delay:', 'throttle-delay-max:', 'live-every:', 'quiet', 'summary', 'probe', 'r5']);
-$modes = explode(',', (string) ($opt['modes'] ?? 'off,on'));
+$modes = explode(',', (string) ($opt['modes'] ?? 'off,timer,on'));
 $phase = [
     'flows' => (int) ($opt['flows'] ?? 3),
     'items' => (int) ($opt['items'] ?? 4),
@@ -61,11 +62,11 @@ foreach ($modes as $mode) {
         'timer' => ['sluice' => true, 'waiting_line' => false] + $delays(1, 2),
         default => throw new InvalidArgumentException("unknown mode $mode (off, on, timer)"),
     };
-    $label = ['off' => 'sluice OFF', 'on' => 'sluice ON', 'timer' => 'ON, timer'][$mode];
+    $label = ['off' => 'sluice OFF', 'on' => 'line', 'timer' => 'fixed dly'][$mode];
     printf("== %s: %s\n", $label, match ($mode) {
-        'off' => "Data Machine's own limiter at its defaults (limit 3, 10 s throttle delay)",
-        'on' => "Sluice gates AI steps, limit {$phase['limit']}, waiting line on; Data Machine's limiter neutralised",
-        'timer' => "Sluice gates AI steps, limit {$phase['limit']}, waiting line off (deferrals wait on a 1-2 s timer)",
+        'off' => "Sluice off: Data Machine's own limiter at its defaults (limit 3, 10 s throttle delay)",
+        'on' => "Sluice, waiting line: limit {$phase['limit']}, each freed slot handed to the next deferred step; Data Machine's limiter neutralised",
+        'timer' => "Sluice, fixed delay: limit {$phase['limit']}, waiting line off (deferrals wait on a 1-2 s timer)",
     });
     $probeDir = isset($opt['probe']) ? BurnIn::probeDir($mode) : null;
     $r = BurnIn::run($label, $config + $phase + ['probe_dir' => $probeDir]);
@@ -92,6 +93,8 @@ $rows = [
     ['provider max in flight (served)', static fn ($r) => "{$r['max_in_flight']} (takes {$r['provider_limit']})"],
     ['provider requests stalled', static fn ($r) => (string) $r['provider']['stalled']],
     ['deferrals', static fn ($r) => (string) BurnIn::deferrals($r) . ($r['sluice'] ? ' (Sluice)' : " (Data Machine)")],
+    ['hand-offs (wakes sent)', static fn ($r) => $r['sluice'] ? (string) $r['wakes_sent'] : '-'],
+    ['hand-off delay, end -> next start (ms, median)', static fn ($r) => ($x = BurnIn::median($r['handoffs_ms'])) === null ? '-' : sprintf('%.0f', $x)],
 ];
 if (isset($opt['probe'])) {
     $rows[] = ['SQL queries per AI action', static fn ($r) => $r['queries_per_ai_action'] === null ? '-' : sprintf('%.1f', $r['queries_per_ai_action'])];
@@ -100,9 +103,9 @@ $width = max(array_map(static fn ($row) => strlen($row[0]), $rows));
 $header = sprintf("%-{$width}s", 'burn-in (' . $total . ' items)');
 foreach ($results as $mode => $r) {
     $header .= sprintf('  %26s', match ($mode) {
-        'off' => "OFF: Data Machine limit {$r['limit']}",
-        'on' => "ON: Sluice limit {$r['limit']}",
-        'timer' => "ON, line off: limit {$r['limit']}",
+        'off' => "Sluice off (DM limit {$r['limit']})",
+        'on' => "waiting line (limit {$r['limit']})",
+        'timer' => "fixed delay (limit {$r['limit']})",
     });
 }
 echo $header, "\n", str_repeat('-', strlen($header)), "\n";
@@ -126,9 +129,11 @@ if (isset($opt['r5'])) {
 }
 if (isset($opt['summary'])) {
     $r = $results['on'] ?? end($results);
-    printf("makespan_ratio=%.2f failed=%d processed=%d/%d max_in_flight=%d limit=%d deferrals=%d queries_per_ai_action=%s action_scheduler=%s\n",
+    $handoff = BurnIn::median($r['handoffs_ms']);
+    printf("makespan_ratio=%.2f failed=%d processed=%d/%d max_in_flight=%d limit=%d deferrals=%d queries_per_ai_action=%s handoff_ms_median=%s action_scheduler=%s\n",
         $r['makespan'] / $r['ideal'], $r['failed'], $r['processed'], $r['items'], $r['max_in_flight'], $r['limit'], BurnIn::deferrals($r),
-        isset($r['queries_per_ai_action']) ? sprintf('%.1f', $r['queries_per_ai_action']) : 'n/a', $which);
+        isset($r['queries_per_ai_action']) ? sprintf('%.1f', $r['queries_per_ai_action']) : 'n/a',
+        $handoff === null ? 'n/a' : sprintf('%.0f', $handoff), $which);
 }
 $bad = array_filter($results, static fn ($r) => $r['sluice'] && ($r['failed'] > 0 || $r['processed'] < $r['items'] || $r['max_in_flight'] > $r['limit']));
 exit($bad === [] ? 0 : 1);
