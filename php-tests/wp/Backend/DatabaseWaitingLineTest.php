@@ -317,4 +317,25 @@ final class DatabaseWaitingLineTest extends WaitingLineContractTestCase
         $b->release($this->lease($b->tryAcquireFor([$key => 1], 60, 'woken', $waiting)));
         self::assertSame(1, $b->operatorView()->keys()[$key]->reclaimedExpired);
     }
+
+    /** A slot free at enqueue time is reserved for the new ticket at once; moving the ticket to its copy wakes the copy. */
+    public function testATicketReservedBeforeItsCopyExistsWakesTheCopy(): void
+    {
+        $b = new DatabaseBackend();
+        $key = self::key('early');
+        $holder = $this->lease($b->tryAcquire([$key => 1], 60, 'holder'));
+        $other = self::ref();
+        $b->enqueue([$key => 1], $other, 'tenant-x', 10, 0); // the key has a line from now on
+        $b->release($holder); // hands the slot to that ticket
+        self::assertCount(1, $this->wakesFor($other));
+        $lease = $this->lease($b->tryAcquireFor([$key => 1], 60, 'woken', $other));
+        $b->release($lease); // the slot is free, the line empty (the key's flag clears on this hand-off)
+        [$ref, $copy] = [self::ref(), self::ref()];
+        // A refusal raced with that release: the ticket comes in while the slot is free.
+        $ticket = $b->enqueue([$key => 1], $ref, 'tenant-x', 10, 0);
+        self::assertSame([$ref], array_map(static fn (Wake $w) => $w->ref, $this->wakesFor($ref)), 'the free slot was reserved for the new ticket at once');
+        self::assertTrue($b->moveTicket($ticket->token, $copy));
+        self::assertSame([$copy], array_map(static fn (Wake $w) => $w->ref, $this->wakesFor($copy)), 'the copy is woken too');
+        $b->release($this->lease($b->tryAcquireFor([$key => 1], 60, 'the copy', $copy)));
+    }
 }

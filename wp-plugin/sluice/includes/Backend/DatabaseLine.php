@@ -133,10 +133,15 @@ trait DatabaseLine
         }
         [, $slotsTable] = self::tables();
         $tickets = Schema::lineTicketsTable();
-        return $this->write(
+        $changed = $this->write(
             "UPDATE {$tickets} t LEFT JOIN {$slotsTable} s ON s.token = t.ticket AND s.reserved = 1"
-            . " SET t.ref = {$ref}, t.gen = t.gen + 1, s.ref = {$ref} WHERE t.ticket = '{$ticket}'",
-        ) > 0;
+            . " SET t.ref = {$ref}, t.gen = t.gen + 1, s.ref = {$ref}, s.gen = s.gen + 1 WHERE t.ticket = '{$ticket}'",
+        );
+        if ($changed > 1) {
+            // Reserved already (a wake may have named the old copy, which is gone now): wake the new copy too.
+            $this->write('INSERT INTO ' . Schema::lineWakesTable() . " (ticket) VALUES ('{$ticket}')");
+        }
+        return $changed > 0;
     }
 
     public function cancelTicket(string $ticket): bool
