@@ -338,4 +338,28 @@ final class DatabaseWaitingLineTest extends WaitingLineContractTestCase
         self::assertSame([$copy], array_map(static fn (Wake $w) => $w->ref, $this->wakesFor($copy)), 'the copy is woken too');
         $b->release($this->lease($b->tryAcquireFor([$key => 1], 60, 'the copy', $copy)));
     }
+
+    /**
+     * The line lives in the database, not in a process: a holder in another
+     * session (another host, as far as the tables can tell) hands its slot to
+     * a ticket of this one, and the wake and the reservation are found here.
+     */
+    public function testAnotherSessionsReleaseWakesATicketOfThisOne(): void
+    {
+        $b = new DatabaseBackend();
+        $key = self::key('remote');
+        $child = Runner::php($this->childStoreCode() . '
+            $lease = $backend->tryAcquire([$key => 1], 60, "holder elsewhere");
+            echo $lease instanceof SluiceWP\Backend\Lease ? "held\n" : "refused\n";
+            usleep(800000);
+            echo $backend->release($lease) ? "released\n" : "lost\n";', ['key' => $key]);
+        $child->expectLine('held');
+        $ref = self::ref();
+        self::assertInstanceOf(Refusal::class, $b->tryAcquireFor([$key => 1], 60, 'here', $ref));
+        $b->enqueue([$key => 1], $ref, 'tenant-r', 10, 0);
+        $child->expectLine('released');
+        $child->wait(30);
+        self::assertSame([$ref], array_map(static fn (Wake $w) => $w->ref, $this->wakesFor($ref)), 'the other session handed its slot to this ticket');
+        $b->release($this->lease($b->tryAcquireFor([$key => 1], 60, 'woken here', $ref)));
+    }
 }
