@@ -137,6 +137,8 @@ final class DatabaseWaitingLineTest extends WaitingLineContractTestCase
             self::assertSame([$first], array_map(static fn (Wake $w) => $w->ref, $this->wakesFor($first, $second)), 'the first ticket showed up again, so it is handed the next slot');
             $b->release($this->lease($b->tryAcquireFor([$key => 1], 60, 'first copy', $first)));
             self::assertSame([], array_filter($b->line(), static fn ($q) => isset($q->keys[$key])));
+            $status = $b->operatorView()->keys()[$key];
+            self::assertSame([3, 1, 0], [$status->wakesSent, $status->wakesLapsed, $status->wakesMissed], 'three hand-offs, one lapsed');
         } finally {
             remove_filter('sluice_reservation_seconds', $window);
         }

@@ -65,6 +65,7 @@ final class DatabaseLineGateTest extends GateTestCase
         $status = (new DatabaseBackend())->operatorView()->keys()[self::siteKey()] ?? null;
         self::assertNotNull($status, 'the leases went through the database');
         self::assertSame(0, $status->active, 'every slot was given back (no reservation left)');
+        self::assertGreaterThanOrEqual(3, $status->wakesSent, 'slots were handed on by wakes');
         self::assertSame([], (new DatabaseBackend())->line(), 'the line is empty');
         self::assertSame(0, self::keyStatus(self::siteKey())?->acquired ?? 0, 'the extension\'s segment saw none of it');
     }

@@ -178,15 +178,15 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine
         [$keysTable, $slotsTable] = self::tables();
         $rows = $this->read(
             'SELECT k.lease_key, k.limit_n AS key_limit, k.throttled, s.slot, s.token, s.host, s.pid, s.label, s.acquired_ms, s.expires_ms,'
-            . ' s.request_until_ms, s.ref, s.reserved, s.limit_n, s.peak, s.acquired, s.released, s.reclaimed_dead, s.reclaimed_expired, ' . self::NOW_MS . ' AS now_ms'
+            . ' s.request_until_ms, s.ref, s.reserved, s.wakes_sent, s.wakes_lapsed, s.wakes_missed, s.limit_n, s.peak, s.acquired, s.released, s.reclaimed_dead, s.reclaimed_expired, ' . self::NOW_MS . ' AS now_ms'
             . " FROM {$keysTable} k LEFT JOIN {$slotsTable} s ON s.lease_key = k.lease_key ORDER BY k.lease_key, s.slot",
         );
-        /** @var array<string, array{limit: int, lastGrantMs: int, throttled: int, peak: int, acquired: int, released: int, dead: int, expired: int, holders: list<Holder>}> $byKey */
+        /** @var array<string, array{limit: int, lastGrantMs: int, throttled: int, peak: int, acquired: int, released: int, dead: int, expired: int, sent: int, lapsed: int, missed: int, holders: list<Holder>}> $byKey */
         $byKey = [];
         foreach ($rows as $row) {
             $key = (string) $row['lease_key'];
             $k = $byKey[$key] ?? ['limit' => (int) $row['key_limit'], 'lastGrantMs' => -1, 'throttled' => (int) $row['throttled'],
-                'peak' => 0, 'acquired' => 0, 'released' => 0, 'dead' => 0, 'expired' => 0, 'holders' => []];
+                'peak' => 0, 'acquired' => 0, 'released' => 0, 'dead' => 0, 'expired' => 0, 'sent' => 0, 'lapsed' => 0, 'missed' => 0, 'holders' => []];
             if ($row['slot'] !== null) {
                 // The limit is the one the latest grant was taken under (the key row's until a first grant).
                 if ((int) $row['acquired'] > 0 && (int) $row['acquired_ms'] > $k['lastGrantMs']) {
@@ -198,6 +198,9 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine
                 $k['released'] += (int) $row['released'];
                 $k['dead'] += (int) $row['reclaimed_dead'];
                 $k['expired'] += (int) $row['reclaimed_expired'];
+                $k['sent'] += (int) $row['wakes_sent'];
+                $k['lapsed'] += (int) $row['wakes_lapsed'];
+                $k['missed'] += (int) $row['wakes_missed'];
                 if ((string) $row['token'] !== '') {
                     $now = (int) $row['now_ms'];
                     $requestUntil = (int) $row['request_until_ms'];
@@ -245,6 +248,9 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine
                 0,
                 $queued[(string) $key] ?? 0,
                 count(array_filter($k['holders'], static fn (Holder $h): bool => $h->reservation)),
+                $k['sent'],
+                $k['lapsed'],
+                $k['missed'],
             );
         }
         return $keys;
@@ -462,10 +468,12 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine
         $token = $lease->token;
         [, $slotsTable] = self::tables();
         $counter = $why === 'expired' ? 'reclaimed_expired' : 'reclaimed_dead';
+        // A reservation past its window lapsed (counted before FREEING clears `reserved`: MySQL assigns left to right).
+        $lapsed = $why === 'expired' ? 'wakes_lapsed = wakes_lapsed + reserved, ' : '';
         // Re-checked by the statement itself: still this lease, still past its TTL / past any open request's deadline.
         $still = $why === 'expired' ? 'expires_ms <= ' . self::NOW_MS : 'request_until_ms <= ' . self::NOW_MS;
         $keys = array_values(array_map('strval', array_column($this->read("SELECT lease_key FROM {$slotsTable} WHERE token = '{$token}'"), 'lease_key')));
-        if ($this->write("UPDATE {$slotsTable} SET " . self::FREEING . ", {$counter} = {$counter} + 1 WHERE token = '{$token}' AND {$still}") === 0) {
+        if ($this->write("UPDATE {$slotsTable} SET {$lapsed}" . self::FREEING . ", {$counter} = {$counter} + 1 WHERE token = '{$token}' AND {$still}") === 0) {
             return false;
         }
         if ($lease->reserved) {

@@ -48,7 +48,7 @@ trait DatabaseLine
 
     public function lineAvailable(): bool
     {
-        return $this->unavailableReason() === null && version_compare((string) get_option(Schema::VERSION_OPTION, '0'), '5', '>=');
+        return $this->unavailableReason() === null && version_compare((string) get_option(Schema::VERSION_OPTION, '0'), '6', '>=');
     }
 
     public function tryAcquireFor(array $limits, int $ttl, string $label, int $ref): Lease|Refusal
@@ -202,8 +202,9 @@ trait DatabaseLine
         if (!self::isToken($ticket)) {
             return false;
         }
-        // Nothing to undo: the reservation lapses by its expiry and goes to the next ticket.
-        return $this->write('UPDATE ' . Schema::lineTicketsTable() . " SET gen = gen + 1 WHERE ticket = '{$ticket}' AND state = 'reserved'") > 0;
+        // Counted; nothing to undo: the reservation lapses by its expiry and goes to the next ticket.
+        [, $slotsTable] = self::tables();
+        return $this->write("UPDATE {$slotsTable} SET wakes_missed = wakes_missed + 1, gen = gen + 1 WHERE token = '{$ticket}' AND reserved = 1") > 0;
     }
 
     public function takeStranded(int $max): array
@@ -374,7 +375,7 @@ trait DatabaseLine
             $from[] = "{$slotsTable} {$s}";
             $set[] = "{$s}.token = '{$ticket}', {$s}.host = '', {$s}.host_id = '', {$s}.pid = 0, {$s}.start_time = 0, {$s}.label = 'reserved for a woken ticket',"
                 . " {$s}.acquired_ms = " . self::NOW_MS . ", {$s}.expires_ms = " . self::NOW_MS . " + {$ms}, {$s}.request_until_ms = 0,"
-                . " {$s}.ref = {$ref}, {$s}.reserved = 1, {$s}.gen = {$s}.gen + 1";
+                . " {$s}.ref = {$ref}, {$s}.reserved = 1, {$s}.gen = {$s}.gen + 1, {$s}.wakes_sent = {$s}.wakes_sent + 1";
             $where[] = "{$s}.lease_key = " . self::bytes($key) . " AND {$s}.slot = {$slot} AND {$s}.token = ''";
         }
         if ($this->write('UPDATE ' . implode(', ', $from) . ' SET ' . implode(', ', $set) . ' WHERE ' . implode(' AND ', $where)) !== count($claims) + 1) {

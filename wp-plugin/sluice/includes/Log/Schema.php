@@ -16,9 +16,10 @@ final class Schema
      * per-minute samples (sluice_samples); 4: the lease counters move to the slot rows (a grant or a release
      * then writes one row per key; the keys table keeps the limit and the refusals); 5: the database backend's
      * waiting line (sluice_line_tickets, sluice_line_wakes, sluice_line_stranded; a slot row remembers its
-     * action id and whether it is a reservation; a key row whether tickets wait for it).
+     * action id and whether it is a reservation; a key row whether tickets wait for it); 6: the line's hand-off
+     * counters on the slot rows (wakes sent, reservations lapsed, copies that could not be pulled forward).
      */
-    public const VERSION = '5';
+    public const VERSION = '6';
     public const VERSION_OPTION = 'sluice_db_version';
 
     public static function eventsTable(): string
@@ -130,6 +131,9 @@ final class Schema
   reclaimed_expired bigint(20) unsigned NOT NULL DEFAULT 0,
   ref bigint(20) unsigned NOT NULL DEFAULT 0,
   reserved tinyint(3) unsigned NOT NULL DEFAULT 0,
+  wakes_sent bigint(20) unsigned NOT NULL DEFAULT 0,
+  wakes_lapsed bigint(20) unsigned NOT NULL DEFAULT 0,
+  wakes_missed bigint(20) unsigned NOT NULL DEFAULT 0,
   PRIMARY KEY  (lease_key,slot),
   KEY token (token)
 ) {$charset};");
