@@ -5,11 +5,11 @@ JOBS ?= 2
 EXT := $(CURDIR)/ext-build/modules/sluice.so
 PHP_EXT := php -d extension=$(EXT)
 
-.PHONY: demo demo-fpm demo-cli test deps phpstan core ext test-core test-sanitizers test-php test-fpm test-plugin bench bench-core bench-php bench-fpm bench-gate bench-db bench-burnin chaos clean
+.PHONY: demo demo-fpm demo-cli test deps phpstan core ext test-core test-sanitizers test-php test-fpm test-plugin bench bench-core bench-php bench-fpm bench-gate bench-db bench-burnin bench-line chaos clean
 
 # The burn-in: Debian's WordPress + the Data Machine fixture + a fake provider that takes one request at a
-# time; three flows through 4 queue runners (CLI, WP-Cron through PHP-FPM joining), Data Machine's own limiter
-# (Sluice off) then Sluice (on).
+# time; three flows through 4 queue runners (CLI, WP-Cron through PHP-FPM joining), three runs: Data Machine's
+# own limiter (Sluice off), Sluice with a fixed delay (waiting line off), Sluice with its waiting line.
 demo: deps ext
 	demo/burn-in.sh
 
@@ -61,7 +61,7 @@ test-fpm: ext
 test-plugin: deps ext
 	tools/run-plugin-tests
 
-bench: bench-core bench-php bench-fpm bench-gate bench-db
+bench: bench-core bench-php bench-fpm bench-gate bench-db bench-line
 
 bench-core:
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSLUICE_BENCH=ON -DSLUICE_TESTS=OFF >/dev/null
@@ -84,9 +84,16 @@ bench-gate: deps ext
 bench-db: deps ext
 	bench/db-backend.sh
 
-# The burn-in once with Sluice on; its last line is the machine-readable summary.
+# The burn-in once with Sluice on; its last line is the machine-readable summary (with handoff_ms_median,
+# one AI step's end to the next one's start at limit 1).
 bench-burnin: deps ext
 	bench/burnin.sh
+
+# The waiting line against the fixed delay in one run: makespan / ideal at 3 x 4 items (limit 1) and 3 x 10
+# (limit 2) with 2 s calls, hand-off delay (median, p90), SQL queries per deferral and per wake, Action
+# Scheduler rows per deferred item; prints which Action Scheduler ran.
+bench-line: deps ext
+	bench/line.sh
 
 # The 10,000-kill chaos run reported in README (CI runs 300 through ctest).
 chaos: core

@@ -1,7 +1,7 @@
 <?php
 /**
  * Plugin Name: Sluice bench probe (BENCH ONLY)
- * Description: Must-use plugin that bench/gate.sh and `make bench-burnin` add to the test site (never shipped, never in the test suites). Per queued action it measures the time spent in the action_scheduler_before_execute listeners around Sluice's (Sluice listens at priority 1; this probe at 0 and 2), the time of Sluice's release listener (after_execute, priority 1) the same way, and the SQL queries ($wpdb->num_queries) from before_execute to the action's end (after_execute, execution_ignored or failed_execution). One JSON line per action goes to <dir>/samples-<pid>.jsonl, dir from the option sluice_bench_probe_dir (nothing is written while it is unset).
+ * Description: Must-use plugin that bench/gate.sh, bench/line.sh and `make bench-burnin` add to the test site (never shipped, never in the test suites). Per queued action it measures the time spent in the action_scheduler_before_execute listeners around Sluice's (Sluice listens at priority 1; this probe at 0 and 2), the time of Sluice's release listener (after_execute, priority 1) the same way, the SQL queries ($wpdb->num_queries) from before_execute to the action's end (after_execute, execution_ignored or failed_execution), and the queries of the release and the hand-off it makes (Handoffs::wake(), run inside Sluice's release listener right after the release: from after_execute priority 0 to the first listener of sluice_lease_released, which Sluice fires once the wake is done), with the number of wakes among them (each wake pulls its ticket's copy forward with one UPDATE of the copy's scheduled date). One JSON line per action goes to <dir>/samples-<pid>.jsonl, dir from the option sluice_bench_probe_dir (nothing is written while it is unset).
  *
  * The option sluice_bench_keep_dm_limiter (true) removes Sluice's neutraliser of Data Machine's limiter, so both limiters act at once.
  */
@@ -57,14 +57,27 @@ add_action('datamachine_log', static function ($level, $message): void {
     }
 }, 10, 2);
 
-// Sluice's release listener (priority 1 on each end hook) timed like the gate.
+// Sluice's release listener (priority 1 on each end hook) timed like the gate; the queries of the release
+// and its hand-off counted from here to the first listener of sluice_lease_released (after the wake).
 add_action('action_scheduler_after_execute', static function (): void {
+    global $wpdb;
     $p = sluice_bench_probe();
     if ($p !== []) {
         $p['r0'] = hrtime(true);
+        $p['rq0'] = $wpdb->num_queries;
         sluice_bench_probe($p);
+        sluice_bench_probe_wakes('open');
     }
 }, 0, 0);
+add_action('sluice_lease_released', static function (): void {
+    global $wpdb;
+    $p = sluice_bench_probe();
+    if (isset($p['rq0']) && !isset($p['release_queries'])) {
+        $p['release_queries'] = $wpdb->num_queries - $p['rq0'];
+        $p['wakes'] = sluice_bench_probe_wakes();
+        sluice_bench_probe($p);
+    }
+}, PHP_INT_MIN, 0);
 add_action('action_scheduler_after_execute', static function (): void {
     $t = hrtime(true);
     $p = sluice_bench_probe();
@@ -72,7 +85,30 @@ add_action('action_scheduler_after_execute', static function (): void {
         $p['release_us'] = ($t - $p['r0']) / 1000;
         sluice_bench_probe($p);
     }
+    sluice_bench_probe_wakes('close');
 }, 2, 0);
+
+/**
+ * The wakes (pull-forward UPDATEs of Action Scheduler's copies) counted while Sluice's release listener
+ * runs: 'open' starts the count at 0, 'close' stops it, 'seen' adds one while open, 'read' returns it.
+ */
+function sluice_bench_probe_wakes(string $op = 'read'): int
+{
+    static $count = null;
+    match ($op) {
+        'open' => $count = 0,
+        'close' => $count = null,
+        'seen' => $count !== null && $count++,
+        default => null,
+    };
+    return (int) $count;
+}
+add_filter('query', static function ($query) {
+    if (is_string($query) && preg_match('/^\s*UPDATE\s+\S*actionscheduler_actions\s+SET\s+scheduled_date_gmt\b/i', $query)) {
+        sluice_bench_probe_wakes('seen');
+    }
+    return $query;
+}, PHP_INT_MAX);
 
 foreach (['action_scheduler_after_execute' => 'complete', 'action_scheduler_execution_ignored' => 'ignored', 'action_scheduler_failed_execution' => 'failed'] as $hook => $end) {
     add_action($hook, static function ($actionId) use ($end): void {
@@ -100,6 +136,8 @@ foreach (['action_scheduler_after_execute' => 'complete', 'action_scheduler_exec
             'gate_us' => $p['gate_us'] ?? null,
             'gate_queries' => $p['gate_queries'] ?? null,
             'release_us' => $p['release_us'] ?? null,
+            'release_queries' => $p['release_queries'] ?? null,
+            'wakes' => $p['wakes'] ?? null,
             'action_us' => ($t - $p['t0']) / 1000,
         ];
         file_put_contents($dir . '/samples-' . getmypid() . '.jsonl', json_encode($row) . "\n", FILE_APPEND | LOCK_EX);

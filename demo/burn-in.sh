@@ -10,11 +10,12 @@
 #
 # Env: SLUICE_BURNIN_BED       which bed: demo (/tmp/sluice-demo, nginx 8095, MariaDB 3313, provider 8097),
 #                               bench-burnin (8100, 3317, 8101), bench-gate (8102, 3318, 8103),
-#                               r5-load (8104, 3319, 8105); each its own state dir /tmp/sluice-<bed>
+#                               r5-load (8104, 3319, 8105), bench-line (8106, 3320, 8107);
+#                               each its own state dir /tmp/sluice-<bed>
 #      SLUICE_BURNIN_STACK_DIR, SLUICE_BURNIN_HTTP_PORT, SLUICE_BURNIN_DB_PORT, SLUICE_BURNIN_PROVIDER_PORT
 #                               override the bed's
 #      SLUICE_BURNIN_MU_PLUGIN  an extra must-use plugin, relative to the repository (bench/gate-probe.php)
-#      SLUICE_BURNIN_DRIVER     the PHP driver, relative to the repository [demo/burn-in.php] (bench/gate.php)
+#      SLUICE_BURNIN_DRIVER     the PHP driver, relative to the repository [demo/burn-in.php] (bench/gate.php, bench/line.php)
 #      SLUICE_ACTION_SCHEDULER_DIR  a real Action Scheduler (see tools/wordpress)
 #      SLUICE_BURNIN_KEEP=1     leave the bed up afterwards (tools/wp-stack down with the same env stops it)
 set -euo pipefail
@@ -26,6 +27,7 @@ case $bed in
   bench-burnin) ports=(8100 3317 8101) ;;
   bench-gate)   ports=(8102 3318 8103) ;;
   r5-load)      ports=(8104 3319 8105) ;;
+  bench-line)   ports=(8106 3320 8107) ;;
   *) echo "burn-in: unknown SLUICE_BURNIN_BED=$bed" >&2; exit 2 ;;
 esac
 export SLUICE_STACK_DIR=${SLUICE_BURNIN_STACK_DIR:-/tmp/sluice-$bed}
