@@ -3,7 +3,8 @@
 # test bed of its own, with bench/gate-probe.php counting SQL queries per AI
 # action. Its LAST line:
 #   makespan_ratio=<makespan / ideal> failed=<n> processed=<n>/<N> max_in_flight=<n> limit=<n>
-#   deferrals=<n> queries_per_ai_action=<x> action_scheduler=<which, version>
+#   deferrals=<n> queries_per_ai_action=<x> handoff_ms_median=<median ms from one AI step's end to the next
+#   one's start, limit 1, from Site::aiRuns()> action_scheduler=<which, version>
 # (ideal = N items x service time / limit). Arguments go to demo/burn-in.php.
 # Env: SLUICE_ACTION_SCHEDULER_DIR, a real Action Scheduler (see tools/wordpress).
 set -euo pipefail
