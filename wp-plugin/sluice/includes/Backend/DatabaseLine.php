@@ -376,7 +376,7 @@ trait DatabaseLine
             $set[] = "{$s}.token = '{$ticket}', {$s}.host = '', {$s}.host_id = '', {$s}.pid = 0, {$s}.start_time = 0, {$s}.label = 'reserved for a woken ticket',"
                 . " {$s}.acquired_ms = " . self::NOW_MS . ", {$s}.expires_ms = " . self::NOW_MS . " + {$ms}, {$s}.request_until_ms = 0,"
                 . " {$s}.ref = {$ref}, {$s}.reserved = 1, {$s}.gen = {$s}.gen + 1, {$s}.wakes_sent = {$s}.wakes_sent + 1";
-            $where[] = "{$s}.lease_key = " . self::bytes($key) . " AND {$s}.slot = {$slot} AND {$s}.token = ''";
+            $where[] = "{$s}.lease_key = " . self::bytes((string) $key) . " AND {$s}.slot = {$slot} AND {$s}.token = ''";
         }
         if ($this->write('UPDATE ' . implode(', ', $from) . ' SET ' . implode(', ', $set) . ' WHERE ' . implode(' AND ', $where)) !== count($claims) + 1) {
             return false;
