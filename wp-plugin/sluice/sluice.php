@@ -202,7 +202,8 @@ if (defined('WP_CLI') && WP_CLI) {
     WP_CLI::add_command('sluice config', SluiceWP\Cli\ConfigCommand::class);
 }
 
-// wp-admin (includes/Admin/): Sluice > Status and Sluice > Settings, the status page's live refresh
+// wp-admin (includes/Admin/): Sluice > Status and Sluice > Settings (Network Admin > Sluice: every blog's status,
+// read-only), the status page's live refresh
 // (admin-ajax sluice_status) and repairs (admin-post, POST only), and the per-minute samples its chart
 // reads: one upsert per deferral and per released lease (nothing on the admit path), and WP-Cron's minute.
 add_filter('cron_schedules', [SluiceWP\Admin\MinuteSamples::class, 'addSchedule']);
@@ -213,7 +214,8 @@ add_action('sluice_lease_released', [SluiceWP\Admin\MinuteSamples::class, 'onRel
 if (is_admin()) {
     add_action('admin_menu', static fn () => SluiceWP\Admin\AdminMenu::add(__FILE__, sluice_services(), SluiceWP\Admin\StatusSource::fromServices()));
     add_action('admin_init', [SluiceWP\Admin\SettingsPage::class, 'registerSetting']);
+    add_action('network_admin_menu', static fn () => (new SluiceWP\Admin\NetworkStatusPage(__FILE__, SluiceWP\Status\SiteStatus::fromServices()))->addMenu());
     add_action('wp_ajax_' . SluiceWP\Admin\StatusAjax::ACTION, static fn () => (new SluiceWP\Admin\StatusAjax(SluiceWP\Admin\StatusSource::fromServices()))->handle());
-    add_action('admin_post_' . SluiceWP\Admin\LeaseActions::RELEASE, static fn () => (new SluiceWP\Admin\LeaseActions(SluiceWP\Admin\StatusSource::fromServices()))->release());
-    add_action('admin_post_' . SluiceWP\Admin\LeaseActions::RESET, static fn () => (new SluiceWP\Admin\LeaseActions(SluiceWP\Admin\StatusSource::fromServices()))->reset());
+    add_action('admin_post_' . SluiceWP\Admin\LeaseActions::RELEASE, static fn () => (new SluiceWP\Admin\LeaseActions(SluiceWP\Status\SiteStatus::fromServices()))->release());
+    add_action('admin_post_' . SluiceWP\Admin\LeaseActions::RESET, static fn () => (new SluiceWP\Admin\LeaseActions(SluiceWP\Status\SiteStatus::fromServices()))->reset());
 }

@@ -4,6 +4,8 @@ declare(strict_types=1);
 namespace Sluice\WpTests\Admin;
 
 use SluiceWP\Admin\MinuteSamples;
+use SluiceWP\Backend\Lease;
+use SluiceWP\Backend\NativeBackend;
 
 /**
  * Who may see and use the admin pages: manage_options and the right nonce,
@@ -11,6 +13,9 @@ use SluiceWP\Admin\MinuteSamples;
  */
 final class AccessTest extends AdminTestCase
 {
+    private const HOST_WIDE = 'sluice/provider:admin-test';
+    private const OTHER_SITE = 'sluice/0000000000/99/site';
+
     public function testAUserWithoutManageOptionsIsRefusedEverywhere(): void
     {
         $lease = self::holdLabelled('action 1 / job 1 / step s-ai / fake');
@@ -81,6 +86,43 @@ final class AccessTest extends AdminTestCase
         self::assertTrue($body['success'] ?? false, $ajax['body']);
         self::assertSame(['backend', 'keys', 'holders', 'line', 'counters', 'events'], array_keys($body['data']['sections']));
         self::assertCount(60, $body['data']['chart']['minutes']);
+    }
+
+    /**
+     * A lease of another site that also holds a host-wide provider key shows
+     * among this site's holders (the host-wide key is every site's), but it
+     * is that site's lease: its Release button here frees nothing, as
+     * `wp sluice release` and the REST release refuse it.
+     */
+    public function testReleaseRefusesALeaseThatHoldsAnotherSitesKey(): void
+    {
+        $foreign = (new NativeBackend())->tryAcquire([self::OTHER_SITE => 1, self::HOST_WIDE => 3], 600, 'action 9 / job 9 / step s-ai / other site');
+        self::assertInstanceOf(Lease::class, $foreign);
+        $own = self::holdLabelled('action 5 / job 5 / step s-ai / fake');
+        try {
+            $admin = AdminHttp::admin();
+            $page = $admin->get('/wp-admin/admin.php?page=sluice');
+            self::assertSame(200, $page['status']);
+            self::assertStringContainsString('data-token="' . $foreign->token . '"', $page['body'], 'the host-wide key shows the other site\'s holder');
+            self::assertStringNotContainsString(self::OTHER_SITE, $page['body'], 'but not the other site\'s key');
+
+            $release = $admin->post('/wp-admin/admin-post.php', self::formFields($page['body'], $foreign->token));
+            self::assertSame(303, $release['status']);
+            self::assertStringContainsString('sluice_notice=not_held', $release['location']);
+            self::assertSame(1, self::keyStatus(self::OTHER_SITE)?->active, 'another site\'s lease is not this site\'s to release');
+            self::assertSame(1, self::keyStatus(self::HOST_WIDE)?->active);
+            self::assertStringContainsString('another site', $admin->get('/wp-admin/admin.php?page=sluice&sluice_notice=not_held')['body']);
+
+            // The other site's key cannot be reset from here either; this site's own lease still can be released.
+            $reset = $admin->post('/wp-admin/admin-post.php', ['key' => self::OTHER_SITE] + self::formFields($page['body'], 'sluice_reset_key'));
+            self::assertSame(404, $reset['status']);
+            self::assertSame(1, self::keyStatus(self::OTHER_SITE)?->active);
+            $mine = $admin->post('/wp-admin/admin-post.php', self::formFields($page['body'], $own->token));
+            self::assertStringContainsString('sluice_notice=released', $mine['location']);
+            self::assertFalse(self::isHeld($own->token));
+        } finally {
+            (new NativeBackend())->release($foreign);
+        }
     }
 
     public function testSamplesCountDeferralsAndReleasesOfTheCurrentMinute(): void

@@ -35,11 +35,10 @@ abstract class GateTestCase extends SluiceTestCase
         return self::gateKeys()->site();
     }
 
+    /** The gate's key names on this blog: SiteKeys::names(), as the gate, status, CLI and REST name them. */
     protected static function gateKeys(): \SluiceWP\Gate\KeyNames
     {
-        global $wpdb;
-        $install = substr(md5(DB_HOST . '|' . DB_NAME . '|' . $wpdb->base_prefix), 0, 10);
-        return new \SluiceWP\Gate\KeyNames($install . '/' . get_current_blog_id());
+        return \SluiceWP\Status\SiteKeys::names();
     }
 
     /**

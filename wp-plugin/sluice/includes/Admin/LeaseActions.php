@@ -2,19 +2,23 @@
 /**
  * The status page's two repairs, through admin-post.php (POST only,
  * manage_options, a nonce each): release a stuck lease by its token, reset
- * a key. Only this site's keys (and host-wide provider keys) can be touched.
+ * a key, both through Status\SiteStatus (as `wp sluice release|reset` and the
+ * REST release): only this blog's keys (and host-wide provider keys) can be
+ * touched, and a lease that also holds another blog's key is that blog's.
  */
 
 declare(strict_types=1);
 
 namespace SluiceWP\Admin;
 
+use SluiceWP\Status\SiteStatus;
+
 final class LeaseActions
 {
     public const RELEASE = 'sluice_release_lease';
     public const RESET = 'sluice_reset_key';
 
-    public function __construct(private readonly StatusSource $source)
+    public function __construct(private readonly SiteStatus $status)
     {
     }
 
@@ -22,11 +26,7 @@ final class LeaseActions
     {
         $this->guard(self::RELEASE);
         $token = strtolower(sanitize_text_field(wp_unslash((string) ($_POST['token'] ?? ''))));
-        $released = false;
-        $view = $this->source->view();
-        if ($view !== null && preg_match('/^[0-9a-z_-]{1,128}$/', $token) === 1 && $this->source->keyOfToken($token) !== null) {
-            $released = $view->releaseToken($token);
-        }
+        $released = preg_match('/^[0-9a-z_-]{1,128}$/', $token) === 1 && $this->status->release($token);
         $this->back($released ? 'released' : 'not_held');
     }
 
@@ -34,11 +34,9 @@ final class LeaseActions
     {
         $this->guard(self::RESET);
         $key = sanitize_text_field(wp_unslash((string) ($_POST['key'] ?? '')));
-        $view = $this->source->view();
-        if ($view === null || !array_key_exists($key, $this->source->keys())) {
+        if ($key === '' || $this->status->reset($key) === null) {
             wp_die(esc_html__('No such key on this site.', 'sluice'), '', ['response' => 404]);
         }
-        $view->reset($key);
         $this->back('reset');
     }
 

@@ -183,7 +183,7 @@ final class SettingsPage
             printf('<option value="%s"%s>%s</option>', esc_attr($value), selected($current, $value, false), esc_html($label));
         }
         echo '</select>';
-        $inUse = $this->source->backendName();
+        $inUse = $this->source->status()->backendName();
         $this->help(
             __('Automatic: native when the sluice extension is loaded (shared memory of this host), else the database backend (a lease table, for hosts without the extension or several hosts).', 'sluice')
             . ' ' . ($inUse !== null

@@ -28,7 +28,7 @@ final class StatusAjax
         }
         nocache_headers();
         wp_send_json_success([
-            'sections' => (new StatusSections($this->source))->all(),
+            'sections' => (new StatusSections($this->source->status()->report(), $this->source))->all(),
             'chart' => $this->source->chart(),
             'at' => gmdate('H:i:s') . ' UTC',
         ]);

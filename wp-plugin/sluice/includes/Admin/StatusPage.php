@@ -76,7 +76,7 @@ final class StatusPage
         if (!current_user_can(self::CAPABILITY)) {
             wp_die(esc_html__('Sorry, you are not allowed to access this page.', 'sluice'), '', ['response' => 403]);
         }
-        $sections = (new StatusSections($this->source))->all();
+        $sections = (new StatusSections($this->source->status()->report(), $this->source))->all();
         $titles = [
             'backend' => __('Backend', 'sluice'),
             'keys' => __('Keys', 'sluice'),
@@ -119,7 +119,7 @@ final class StatusPage
         }
         $messages = [
             'released' => [__('Lease released: its slot is free.', 'sluice'), 'success'],
-            'not_held' => [__('That lease was no longer held (already released or reclaimed).', 'sluice'), 'warning'],
+            'not_held' => [__('No lease with this token is held on this site (already released, reclaimed or reset, or another site\'s).', 'sluice'), 'warning'],
             'reset' => [__('Key reset: every lease of it was dropped.', 'sluice'), 'success'],
         ];
         [$text, $type] = $messages[$code];

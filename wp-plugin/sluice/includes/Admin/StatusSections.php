@@ -1,118 +1,137 @@
 <?php
 /**
- * The status page's sections as HTML, escaped here and only here: the page
- * prints them once, the live refresh (StatusAjax) sends them again and the
- * script swaps them in. The release and reset buttons are POST forms to
- * admin-post.php with their nonces (LeaseActions checks them).
+ * The status sections as HTML, escaped here and only here, from one blog's
+ * report (Status\SiteStatus::report(), the builder behind `wp sluice status`
+ * and the REST status): the status page prints them once, the live refresh
+ * (StatusAjax) sends them again and the script swaps them in, and the
+ * network status page prints every blog's read-only. On a blog's own page
+ * the release and reset buttons are POST forms to admin-post.php with their
+ * nonces (LeaseActions checks them); the read-only sections have none.
  */
 
 declare(strict_types=1);
 
 namespace SluiceWP\Admin;
 
-use SluiceWP\Backend\KeyStatus;
-
 final class StatusSections
 {
     public const SECTIONS = ['backend', 'keys', 'holders', 'line', 'counters', 'events'];
 
-    public function __construct(private readonly StatusSource $source)
-    {
+    /**
+     * @param array<string, mixed> $report the blog's SiteStatus::report()
+     * @param StatusSource|null    $source the blog's event log and samples; null for read-only sections (no buttons, no event log)
+     */
+    public function __construct(
+        private readonly array $report,
+        private readonly ?StatusSource $source = null,
+    ) {
     }
 
     /** @return array<string, string> section id => HTML */
     public function all(): array
     {
-        $keys = $this->source->keys();
         return [
             'backend' => $this->backend(),
-            'keys' => $this->keys($keys),
-            'holders' => $this->holders($keys),
+            'keys' => $this->keys(),
+            'holders' => $this->holders(),
             'line' => $this->line(),
-            'counters' => $this->counters($keys),
+            'counters' => $this->counters(),
             'events' => $this->events(),
         ];
     }
 
-    private function backend(): string
+    public function backend(): string
     {
-        $name = $this->source->backendName();
-        $reason = $this->source->unavailableReason();
-        $gating = $this->source->gatingEnabled();
+        $name = $this->report['backend'] ?? null;
+        $reason = $this->report['backend_unavailable'] ?? null;
         $html = '<table class="sluice-facts"><tbody>';
-        $html .= $this->fact(__('Backend in use', 'sluice'), $name !== null ? esc_html($name) : '<strong>' . esc_html__('none', 'sluice') . '</strong>');
-        $health = $reason === null
+        $html .= $this->fact(__('Backend in use', 'sluice'), is_string($name) ? esc_html($name) : '<strong>' . esc_html__('none', 'sluice') . '</strong>');
+        $health = !is_string($reason)
             ? '<span class="sluice-ok">' . esc_html__('healthy', 'sluice') . '</span>'
             : '<span class="sluice-bad">' . esc_html($reason) . '</span>';
         $html .= $this->fact(__('Health', 'sluice'), $health);
-        $html .= $this->fact(__('Gating', 'sluice'), $gating
+        $html .= $this->fact(__('Gating', 'sluice'), ($this->report['enabled'] ?? false) === true
             ? '<span class="sluice-ok">' . esc_html__('on', 'sluice') . '</span>'
             : '<span class="sluice-bad">' . esc_html__('off: AI work runs ungated', 'sluice') . '</span>');
-        $html .= $this->fact(__('Site key', 'sluice'), '<code>' . esc_html($this->source->siteKey()) . '</code>');
+        $html .= $this->fact(__('Site limit', 'sluice'), esc_html((string) self::int($this->report, 'site_limit')));
+        $html .= $this->fact(__('Site key', 'sluice'), '<code>' . esc_html($this->siteKey()) . '</code>');
         return $html . '</tbody></table>';
     }
 
-    /** @param array<string, KeyStatus> $keys */
-    private function keys(array $keys): string
+    public function keys(): string
     {
+        $keys = $this->keyRows();
         if ($keys === []) {
             return $this->empty(__('No key yet: the first AI step creates this site\'s key.', 'sluice'));
         }
-        $head = [__('Key', 'sluice'), __('Limit', 'sluice'), __('Active', 'sluice'), __('Peak', 'sluice'), __('Mean hold', 'sluice'), __('Waiting / reserved', 'sluice'), ''];
+        $head = [__('Key', 'sluice'), __('Limit', 'sluice'), __('Active', 'sluice'), __('Peak', 'sluice'), __('Mean hold', 'sluice'), __('Waiting / reserved', 'sluice')];
+        if ($this->source !== null) {
+            $head[] = '';
+        }
         $rows = [];
         foreach ($keys as $key => $status) {
-            // Newer stores report a mean hold time and wake-ups; read them where the KeyStatus has them.
-            $vars = get_object_vars($status);
-            $holdMs = (int) ($vars['meanHoldMs'] ?? 0);
-            $line = is_int($vars['queued'] ?? null) && is_int($vars['reserved'] ?? null)
-                ? esc_html($vars['queued'] . ' / ' . $vars['reserved'])
+            // Stores report a mean hold time and the waiting line's counts where they keep them.
+            $holdMs = self::int($status, 'mean_hold_ms');
+            $line = is_int($status['queued'] ?? null) && is_int($status['reserved'] ?? null)
+                ? esc_html($status['queued'] . ' / ' . $status['reserved'])
                 : '&mdash;';
             $hold = $holdMs > 0 ? $this->duration($holdMs) : '<span title="' . esc_attr__('Not known yet', 'sluice') . '">&mdash;</span>';
-            $rows[] = [
+            $row = [
                 '<code title="' . esc_attr($key) . '">' . esc_html($this->shortKey($key)) . '</code>',
-                esc_html((string) $status->limit),
-                '<strong>' . esc_html((string) $status->active) . '</strong>',
-                esc_html((string) $status->peak),
+                esc_html((string) self::int($status, 'limit')),
+                '<strong>' . esc_html((string) self::int($status, 'active')) . '</strong>',
+                esc_html((string) self::int($status, 'peak')),
                 $hold,
                 $line,
-                $this->postButton('sluice_reset_key', ['key' => $key], __('Reset key', 'sluice'), __('Drop every lease of this key now?', 'sluice')),
             ];
+            if ($this->source !== null) {
+                $row[] = $this->postButton('sluice_reset_key', ['key' => $key], __('Reset key', 'sluice'), __('Drop every lease of this key now?', 'sluice'));
+            }
+            $rows[] = $row;
         }
         return $this->table($head, $rows, 'sluice-keys');
     }
 
-    /** @param array<string, KeyStatus> $keys */
-    private function holders(array $keys): string
+    public function holders(): string
     {
         $head = [__('Key', 'sluice'), __('Action', 'sluice'), __('Job', 'sluice'), __('Flow step', 'sluice'), __('Provider', 'sluice'),
-            __('Age', 'sluice'), __('TTL left', 'sluice'), __('PID', 'sluice'), __('Provider request', 'sluice'), ''];
+            __('Age', 'sluice'), __('TTL left', 'sluice'), __('PID', 'sluice'), __('Provider request', 'sluice')];
+        if ($this->source !== null) {
+            $head[] = '';
+        }
         $rows = [];
-        foreach ($keys as $key => $status) {
-            foreach ($status->holders as $holder) {
-                $label = HolderLabel::parse($holder->label);
-                // Stores with a waiting line mark slots reserved for a woken step (read where Holder has it).
-                $reserved = (get_object_vars($holder)['reservation'] ?? false) === true;
-                $request = $reserved
+        foreach ($this->keyRows() as $key => $status) {
+            foreach (is_array($status['holders'] ?? null) ? $status['holders'] : [] as $holder) {
+                if (!is_array($holder)) {
+                    continue;
+                }
+                $label = HolderLabel::parse(self::str($holder, 'label'));
+                $token = self::str($holder, 'token');
+                // Stores with a waiting line mark slots reserved for a woken step.
+                $request = ($holder['reservation'] ?? false) === true
                     ? esc_html__('reserved for a woken step', 'sluice')
-                    : ($holder->requestOpen
+                    : (($holder['request_open'] ?? false) === true
                     ? sprintf(
                         /* translators: %s: how long the slot stays taken if the holder dies */
                         esc_html__('open (drains %s if the holder dies)', 'sluice'),
-                        $this->duration($holder->drainLeftMs),
+                        $this->duration(self::int($holder, 'drain_left_ms')),
                     )
                     : esc_html__('none open', 'sluice'));
-                $rows[] = [
+                $row = [
                     '<code title="' . esc_attr($key) . '">' . esc_html($this->shortKey($key)) . '</code>',
                     $label->isGate() ? esc_html((string) $label->actionId) : esc_html($label->raw),
                     $label->jobId !== null ? esc_html((string) $label->jobId) : '&mdash;',
                     $label->step !== null ? '<code>' . esc_html($label->step) . '</code>' : '&mdash;',
                     $label->provider !== '' ? esc_html($label->provider) : '&mdash;',
-                    $this->duration($holder->ageMs),
-                    $this->duration($holder->ttlLeftMs),
-                    esc_html((string) $holder->pid),
+                    $this->duration(self::int($holder, 'age_ms')),
+                    $this->duration(self::int($holder, 'ttl_left_ms')),
+                    esc_html((string) self::int($holder, 'pid')),
                     $request,
-                    $this->postButton('sluice_release_lease', ['token' => $holder->token], __('Release', 'sluice'), '', ['data-token' => $holder->token]),
                 ];
+                if ($this->source !== null) {
+                    $row[] = $this->postButton('sluice_release_lease', ['token' => $token], __('Release', 'sluice'), '', ['data-token' => $token]);
+                }
+                $rows[] = $row;
             }
         }
         if ($rows === []) {
@@ -121,42 +140,67 @@ final class StatusSections
         return $this->table($head, $rows, 'sluice-holders');
     }
 
-    private function line(): string
+    /** One row per ticket of the blog's queues (the queue's tenant, weight and keys, then the ticket's fields). */
+    public function line(): string
     {
-        $line = $this->source->line();
-        if ($line === null) {
+        $queues = $this->report['line'] ?? null;
+        if (!is_array($queues)) {
             return $this->empty(__('The waiting line and reservations come with wake-on-release; until then a deferred step waits for its rescheduled time.', 'sluice'));
         }
-        if ($line === []) {
+        $entries = [];
+        foreach ($queues as $queue) {
+            if (!is_array($queue)) {
+                continue;
+            }
+            $tickets = is_array($queue['tickets'] ?? null) && $queue['tickets'] !== [] ? $queue['tickets'] : [[]];
+            unset($queue['tickets']);
+            $keys = is_array($queue['keys'] ?? null) ? array_keys($queue['keys']) : [];
+            $queue['keys'] = implode(', ', array_map(fn (int|string $key): string => $this->shortKey((string) $key), $keys));
+            foreach ($tickets as $ticket) {
+                $entries[] = $queue + (is_array($ticket) ? $ticket : []);
+            }
+        }
+        if ($entries === []) {
             return $this->empty(__('Nobody is waiting.', 'sluice'));
         }
-        $head = array_map('strval', array_keys($line[0]));
-        $rows = [];
-        foreach ($line as $entry) {
-            $rows[] = array_map(static fn ($v): string => esc_html($v === null ? '' : (is_bool($v) ? ($v ? 'yes' : 'no') : (string) $v)), array_values($entry));
+        $columns = [];
+        foreach ($entries as $entry) {
+            $columns += array_fill_keys(array_map('strval', array_keys($entry)), true);
         }
-        return $this->table(array_map(static fn (string $h): string => str_replace('_', ' ', $h), $head), $rows, 'sluice-line');
+        $rows = [];
+        foreach ($entries as $entry) {
+            $row = [];
+            foreach (array_keys($columns) as $column) {
+                $row[] = $this->lineCell($column, $entry[$column] ?? null);
+            }
+            $rows[] = $row;
+        }
+        return $this->table(array_map(static fn (string $h): string => str_replace('_', ' ', $h), array_keys($columns)), $rows, 'sluice-line');
     }
 
-    /** @param array<string, KeyStatus> $keys */
-    private function counters(array $keys): string
+    /** Counters of the site key; on a blog's own page the event log's deferrals too. */
+    public function counters(): string
     {
-        $site = $keys[$this->source->siteKey()] ?? null;
-        $deferrals = $this->source->deferrals();
-        $wakes = $site !== null ? (get_object_vars($site)['wakesSent'] ?? null) : null;
-        $woken = is_int($wakes) ? esc_html((string) $wakes) : '&mdash;';
-        $cells = [
-            [__('Acquired', 'sluice'), esc_html((string) ($site->acquired ?? 0))],
-            [sprintf(
+        $site = $this->keyRows()[$this->siteKey()] ?? [];
+        $wakes = $site['wakes_sent'] ?? null;
+        $cells = [[__('Acquired', 'sluice'), esc_html((string) self::int($site, 'acquired'))]];
+        if ($this->source !== null) {
+            $deferrals = $this->source->deferrals();
+            $cells[] = [sprintf(
                 /* translators: %d: deferrals in the last hour */
                 __('Deferred (%d in the last hour)', 'sluice'),
                 $deferrals['last_hour'],
-            ), esc_html((string) $deferrals['total'])],
-            [__('Woken', 'sluice'), $woken],
-            [__('Released', 'sluice'), esc_html((string) ($site->released ?? 0))],
-            [__('Reclaimed: dead holder', 'sluice'), esc_html((string) ($site->reclaimedDead ?? 0))],
-            [__('Reclaimed: expired', 'sluice'), esc_html((string) ($site->reclaimedExpired ?? 0))],
-        ];
+            ), esc_html((string) $deferrals['total'])];
+        } else {
+            $cells[] = [__('Refused (no free slot)', 'sluice'), esc_html((string) self::int($site, 'throttled'))];
+        }
+        array_push(
+            $cells,
+            [__('Woken', 'sluice'), is_int($wakes) ? esc_html((string) $wakes) : '&mdash;'],
+            [__('Released', 'sluice'), esc_html((string) self::int($site, 'released'))],
+            [__('Reclaimed: dead holder', 'sluice'), esc_html((string) self::int($site, 'reclaimed_dead'))],
+            [__('Reclaimed: expired', 'sluice'), esc_html((string) self::int($site, 'reclaimed_expired'))],
+        );
         $html = '<ul class="sluice-counters">';
         foreach ($cells as [$label, $value]) {
             $html .= '<li><span class="sluice-counter-value">' . $value . '</span><span class="sluice-counter-label">' . esc_html($label) . '</span></li>';
@@ -164,9 +208,9 @@ final class StatusSections
         return $html . '</ul>';
     }
 
-    private function events(): string
+    public function events(): string
     {
-        $events = $this->source->latestEvents(15);
+        $events = $this->source?->latestEvents(15) ?? [];
         if ($events === []) {
             return $this->empty(__('No AI step has been deferred yet.', 'sluice'));
         }
@@ -193,12 +237,64 @@ final class StatusSections
         return $this->table($head, $rows, 'sluice-events');
     }
 
-    /** "site" or "provider:fake" for this site's keys; host-wide keys keep their full name. */
+    /** The blog's site key ("sluice/<install>/<blog_id>/site"). */
+    public function siteKey(): string
+    {
+        return self::str($this->report, 'key_prefix') . 'site';
+    }
+
+    /**
+     * The report's keys by name, the site key first.
+     *
+     * @return array<string, array<string, mixed>>
+     */
+    private function keyRows(): array
+    {
+        $rows = [];
+        foreach (is_array($this->report['keys'] ?? null) ? $this->report['keys'] : [] as $row) {
+            if (is_array($row) && is_string($row['key'] ?? null)) {
+                $rows[$row['key']] = $row;
+            }
+        }
+        $site = $this->siteKey();
+        uksort($rows, static fn (string $a, string $b): int => [$a !== $site, $a] <=> [$b !== $site, $b]);
+        return $rows;
+    }
+
+    /** "site" or "provider:fake" for the blog's keys; host-wide keys keep their full name. */
     private function shortKey(string $key): string
     {
-        $site = $this->source->siteKey();
-        $prefix = substr($site, 0, -strlen('site'));
-        return str_starts_with($key, $prefix) ? substr($key, strlen($prefix)) : $key;
+        $prefix = self::str($this->report, 'key_prefix');
+        return $prefix !== '' && str_starts_with($key, $prefix) ? substr($key, strlen($prefix)) : $key;
+    }
+
+    /** A cell of the waiting line, escaped: durations in words, unix times as UTC dates. */
+    private function lineCell(string $column, mixed $value): string
+    {
+        if (is_int($value) && str_ends_with($column, '_ms')) {
+            return $this->duration($value);
+        }
+        if (is_int($value) && str_ends_with($column, '_at')) {
+            return $value > 0 ? esc_html(gmdate('Y-m-d H:i:s', $value)) : '&mdash;';
+        }
+        if (is_bool($value)) {
+            return esc_html($value ? __('yes', 'sluice') : __('no', 'sluice'));
+        }
+        return esc_html(is_scalar($value) ? (string) $value : ($value === null ? '' : (string) wp_json_encode($value)));
+    }
+
+    /** @param array<mixed> $row */
+    private static function int(array $row, string $field): int
+    {
+        $value = $row[$field] ?? 0;
+        return is_int($value) ? $value : (is_numeric($value) ? (int) $value : 0);
+    }
+
+    /** @param array<mixed> $row */
+    private static function str(array $row, string $field): string
+    {
+        $value = $row[$field] ?? '';
+        return is_scalar($value) ? (string) $value : '';
     }
 
     /** A duration in words, escaped. */

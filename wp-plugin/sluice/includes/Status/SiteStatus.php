@@ -41,6 +41,12 @@ final class SiteStatus
         return new self($services->backends, $services->config);
     }
 
+    /** The name of the backend in use ("native", "database"), or null when none is usable. */
+    public function backendName(): ?string
+    {
+        return $this->backends->backend()?->name();
+    }
+
     /** @return array<string, mixed> the current blog's report */
     public function report(): array
     {
@@ -71,17 +77,18 @@ final class SiteStatus
     }
 
     /**
-     * Every blog's report, by blog id (one blog on a single site).
+     * Every blog's report, by blog id (one blog on a single site); $number
+     * blogs from $offset on (by blog id) when $number is above 0.
      *
      * @return array<int, array<string, mixed>>
      */
-    public function network(): array
+    public function network(int $number = 0, int $offset = 0): array
     {
         if (!is_multisite()) {
             return [get_current_blog_id() => $this->report()];
         }
         $reports = [];
-        foreach (get_sites(['fields' => 'ids', 'number' => 0]) as $blogId) {
+        foreach (get_sites(['fields' => 'ids', 'number' => max(0, $number), 'offset' => max(0, $offset), 'orderby' => 'id', 'order' => 'ASC']) as $blogId) {
             switch_to_blog((int) $blogId);
             try {
                 $reports[(int) $blogId] = $this->report();
@@ -155,14 +162,14 @@ final class SiteStatus
                 if (method_exists($candidate, 'lineAvailable') && !$candidate->lineAvailable()) {
                     return null; // the store has a line, this build of it does not (yet)
                 }
+                // A queue is this blog's when every key of it is (its own or host-wide), as for release():
+                // a queue on another blog's site key and a host-wide provider key is that blog's.
                 $queues = [];
                 foreach ((array) $candidate->line() as $queue) {
                     $keys = is_object($queue) && property_exists($queue, 'keys') && is_array($queue->keys) ? array_keys($queue->keys) : [];
-                    foreach ($keys as $key) {
-                        if (SiteKeys::scope((string) $key) !== null) {
-                            $queues[] = self::plain($queue);
-                            break;
-                        }
+                    $ours = array_filter($keys, static fn (int|string $key): bool => SiteKeys::scope((string) $key) !== null);
+                    if ($keys !== [] && count($ours) === count($keys)) {
+                        $queues[] = self::plain($queue);
                     }
                 }
                 return $queues;
