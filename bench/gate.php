@@ -102,19 +102,8 @@ $rows = [
     ['SQL queries per AI item, all its actions', static fn ($x) => $f($x['q_item'])],
     ['deferrals (Sluice + Data Machine)', static fn ($x) => (string) BurnIn::deferrals($x['r'])],
 ];
-$width = max(array_map(static fn ($row) => strlen($row[0]), $rows));
-$line = sprintf("\n%-{$width}s", '');
-foreach ($m as $name => $x) {
-    $line .= sprintf('  %26s', $name);
-}
-echo $line, "\n", str_repeat('-', strlen($line) - 1), "\n";
-foreach ($rows as [$label, $cell]) {
-    $line = sprintf("%-{$width}s", $label);
-    foreach ($m as $x) {
-        $line .= sprintf('  %26s', $cell($x));
-    }
-    echo $line, "\n";
-}
+echo "\n";
+BurnIn::printTable('', $m, $rows);
 
 $ratio = static fn (?float $a, ?float $b) => $a === null || $b === null || $b == 0 ? null : $a / $b;
 $s = $m['sluice'] ?? null;

@@ -133,19 +133,8 @@ $rows = [
     ['AS action rows per deferred item', static fn ($x) => $f($per($x['rows']['deferred_actions'], $x['rows']['deferred_items']), '%.2f')],
     ['AS log rows per deferred item', static fn ($x) => $f($per($x['rows']['deferred_logs'], $x['rows']['deferred_items']), '%.2f')],
 ];
-$width = max(array_map(static fn ($row) => strlen($row[0]), $rows));
-$line = sprintf("\n%-{$width}s", '');
-foreach ($m as $name => $x) {
-    $line .= sprintf('  %24s', $name);
-}
-echo $line, "\n", str_repeat('-', strlen($line) - 1), "\n";
-foreach ($rows as [$label, $cell]) {
-    $line = sprintf("%-{$width}s", $label);
-    foreach ($m as $x) {
-        $line .= sprintf('  %24s', $cell($x));
-    }
-    echo $line, "\n";
-}
+echo "\n";
+BurnIn::printTable('', $m, $rows, 24);
 
 $ratio = static fn (?float $a, ?float $b) => $a === null || $b === null || $b == 0 ? null : $a / $b;
 echo "\nratios (same run), fixed delay / waiting line:\n";

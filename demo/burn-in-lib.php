@@ -243,6 +243,30 @@ final class BurnIn
         return in_array($s['decision'], ['admit', 'defer', 'copy_refused'], true) || $s['step'] === 'ai' || $s['hook'] === 'datamachine_resume_ai_step';
     }
 
+    /**
+     * Prints a table: a column per entry of $columns (header => what its cells read), a row per
+     * [label, cell], where cell(column value) is the text.
+     *
+     * @param array<string, mixed> $columns
+     * @param list<array{0: string, 1: callable(mixed): string}> $rows
+     */
+    public static function printTable(string $corner, array $columns, array $rows, int $cellWidth = 26): void
+    {
+        $width = max(strlen($corner), ...array_map(static fn (array $row) => strlen($row[0]), $rows));
+        $header = sprintf("%-{$width}s", $corner);
+        foreach (array_keys($columns) as $name) {
+            $header .= sprintf("  %{$cellWidth}s", $name);
+        }
+        echo $header, "\n", str_repeat('-', strlen($header)), "\n";
+        foreach ($rows as [$label, $cell]) {
+            $line = sprintf("%-{$width}s", $label);
+            foreach ($columns as $column) {
+                $line .= sprintf("  %{$cellWidth}s", $cell($column));
+            }
+            echo $line, "\n";
+        }
+    }
+
     /** @param list<float|int> $xs */
     public static function mean(array $xs): ?float
     {

@@ -99,23 +99,15 @@ $rows = [
 if (isset($opt['probe'])) {
     $rows[] = ['SQL queries per AI action', static fn ($r) => $r['queries_per_ai_action'] === null ? '-' : sprintf('%.1f', $r['queries_per_ai_action'])];
 }
-$width = max(array_map(static fn ($row) => strlen($row[0]), $rows));
-$header = sprintf("%-{$width}s", 'burn-in (' . $total . ' items)');
+$columns = [];
 foreach ($results as $mode => $r) {
-    $header .= sprintf('  %26s', match ($mode) {
+    $columns[match ($mode) {
         'off' => "Sluice off (DM limit {$r['limit']})",
         'on' => "waiting line (limit {$r['limit']})",
         'timer' => "fixed delay (limit {$r['limit']})",
-    });
+    }] = $r;
 }
-echo $header, "\n", str_repeat('-', strlen($header)), "\n";
-foreach ($rows as [$name, $cell]) {
-    $line = sprintf("%-{$width}s", $name);
-    foreach ($results as $r) {
-        $line .= sprintf('  %26s', $cell($r));
-    }
-    echo $line, "\n";
-}
+BurnIn::printTable('burn-in (' . $total . ' items)', $columns, $rows);
 echo "\nAction Scheduler: $which\n";
 
 if (isset($opt['r5'])) {
