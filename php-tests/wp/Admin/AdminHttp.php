@@ -15,7 +15,11 @@ final class AdminHttp
 {
     private string $jar;
 
-    private function __construct()
+    /**
+     * @param string $base the site's URL (the test site by default)
+     * @param string $host a host name to reach at 127.0.0.1 on $base's port, sent without the port (a network's domain)
+     */
+    private function __construct(private readonly string $base = '', private readonly string $host = '')
     {
         $this->jar = (string) tempnam(sys_get_temp_dir(), 'sluice-admin-jar-');
     }
@@ -27,8 +31,21 @@ final class AdminHttp
 
     public static function loggedIn(string $user, string $password): self
     {
-        $session = new self();
-        file_put_contents($session->jar, "127.0.0.1\tFALSE\t/\tFALSE\t0\twordpress_test_cookie\tWP%20Cookie%20check\n");
+        return self::logIn(new self(), '127.0.0.1', $user, $password);
+    }
+
+    /**
+     * A session on another WordPress served at 127.0.0.1:$port under the
+     * domain $host (e.g. a network whose blogs are paths of that domain).
+     */
+    public static function loggedInAt(string $host, int $port, string $user, string $password): self
+    {
+        return self::logIn(new self("http://$host:$port", $host), $host, $user, $password);
+    }
+
+    private static function logIn(self $session, string $cookieDomain, string $user, string $password): self
+    {
+        file_put_contents($session->jar, "$cookieDomain\tFALSE\t/\tFALSE\t0\twordpress_test_cookie\tWP%20Cookie%20check\n");
         $response = $session->post('/wp-login.php', ['log' => $user, 'pwd' => $password, 'wp-submit' => 'Log In', 'testcookie' => '1']);
         if ($response['status'] !== 302) {
             throw new RuntimeException("could not log in as $user (HTTP {$response['status']})");
@@ -68,7 +85,11 @@ final class AdminHttp
      */
     private function request(string $path, ?array $fields): array
     {
-        $curl = curl_init(Site::url() . $path);
+        $curl = curl_init(($this->base !== '' ? $this->base : Site::url()) . $path);
+        if ($this->host !== '') {
+            curl_setopt($curl, CURLOPT_RESOLVE, [$this->host . ':' . (int) parse_url($this->base, PHP_URL_PORT) . ':127.0.0.1']);
+            curl_setopt($curl, CURLOPT_HTTPHEADER, ['Host: ' . $this->host]);
+        }
         curl_setopt_array($curl, [
             CURLOPT_RETURNTRANSFER => true,
             CURLOPT_FOLLOWLOCATION => false,

@@ -4,6 +4,7 @@ declare(strict_types=1);
 namespace Sluice\WpTests\Lifecycle;
 
 use RuntimeException;
+use Sluice\WpTests\Admin\AdminHttp;
 use Sluice\WpTests\Cli\WpCli;
 use Sluice\WpTests\Gate\GateTestCase;
 use Sluice\WpTests\Support\Runner;
@@ -21,6 +22,9 @@ use wpdb;
  * network activation creates every blog's tables, a blog created later gets
  * them, key names are per blog (host-wide provider keys shared), status and
  * release are scoped to the blog, the per-blog builder covers every blog,
+ * the network status page shows every blog to network administrators only
+ * (in a process of the site, and over HTTP through `php -S`: the stack's
+ * nginx serves one single-site docroot),
  * deleting a blog drops its tables, and the network uninstall leaves nothing.
  * The tests build on each other, in order.
  */
@@ -157,6 +161,145 @@ final class MultisiteTest extends GateTestCase
         $backend->release($held);
     }
 
+    /**
+     * Network Admin > Sluice (Admin\NetworkStatusPage), rendered in a process
+     * of the network site (the stack's nginx serves one single-site docroot,
+     * not this subdirectory network): a network administrator sees every
+     * blog's keys, holders and a link to the blog's own status page, values
+     * escaped (a hostile holder label and site title); a blog's
+     * administrator without manage_network_options is refused with a 403.
+     *
+     * @depends testKeysStatusAndReleaseArePerBlogAndHostWideProviderKeysAreShared
+     */
+    public function testTheNetworkStatusPageShowsEveryBlogToNetworkAdministratorsOnly(): void
+    {
+        $prefixes = [1 => self::status('')['key_prefix'], 2 => self::status('two')['key_prefix'], 3 => self::status('three')['key_prefix']];
+        $hostile = '<img src=x onerror=alert(1)> & "quotes"';
+        $backend = new NativeBackend();
+        $leases = [
+            1 => $backend->tryAcquire([$prefixes[1] . 'provider:openai' => 2], 600, 'action 11 / job 1 / step main-ai / openai'),
+            2 => $backend->tryAcquire([$prefixes[2] . 'site' => 1, self::HOST_WIDE => 2], 600, $hostile),
+            3 => $backend->tryAcquire([$prefixes[3] . 'site' => 1], 600, 'action 33 / job 3 / step three-ai / fake'),
+        ];
+        foreach ($leases as $lease) {
+            self::assertInstanceOf(Lease::class, $lease);
+        }
+        try {
+            $pages = self::inNetwork('
+                switch_to_blog(3); update_option("blogname", "<script>alert(3)</script> Three"); restore_current_blog();
+                if (!is_super_admin(1)) { grant_super_admin(1); }
+                $blogAdmin = username_exists("blog-admin") ?: wp_insert_user(["user_login" => "blog-admin", "user_pass" => wp_generate_password(), "user_email" => "blog-admin@example.org", "role" => "administrator"]);
+                add_filter("wp_die_handler", static fn () => static function ($message, $title, $args): void {
+                    throw new RuntimeException("wp_die " . (is_array($args) ? ($args["response"] ?? "") : "") . ": " . (is_string($message) ? $message : ""));
+                });
+                $out = [];
+                foreach (["network_admin" => 1, "blog_admin" => (int) $blogAdmin] as $who => $user) {
+                    wp_set_current_user($user);
+                    $page = new SluiceWP\Admin\NetworkStatusPage(WP_PLUGIN_DIR . "/sluice/sluice.php", SluiceWP\Status\SiteStatus::fromServices());
+                    ob_start();
+                    try {
+                        $page->render();
+                        $out[$who] = ["can" => current_user_can("manage_network_options"), "html" => (string) ob_get_clean()];
+                    } catch (RuntimeException $e) {
+                        ob_end_clean();
+                        $out[$who] = ["can" => current_user_can("manage_network_options"), "died" => $e->getMessage()];
+                    }
+                }
+                echo "RESULT:", json_encode($out), "\n";');
+        } finally {
+            foreach ($leases as $lease) {
+                if ($lease instanceof Lease) {
+                    $backend->release($lease);
+                }
+            }
+        }
+
+        self::assertTrue($pages['network_admin']['can']);
+        $html = (string) ($pages['network_admin']['html'] ?? '');
+        self::assertStringContainsString('Sluice status of the network', $html, $pages['network_admin']['died'] ?? '');
+        $blogs = preg_split('/(?=<div class="sluice-section sluice-blog")/', $html) ?: [];
+        $byBlog = [];
+        foreach ($blogs as $part) {
+            if (preg_match('/^<div class="sluice-section sluice-blog" id="sluice-blog-(\d+)"/', $part, $m) === 1) {
+                $byBlog[(int) $m[1]] = $part;
+            }
+        }
+        self::assertSame([1, 2, 3], array_keys($byBlog), 'one section per blog');
+        foreach ($byBlog as $blogId => $part) {
+            self::assertStringContainsString($prefixes[$blogId] . 'site', $part, "blog $blogId's site key");
+            self::assertStringContainsString('/wp-admin/admin.php?page=sluice', $part, "blog $blogId links to its own status page");
+            foreach ($prefixes as $other => $prefix) {
+                if ($other !== $blogId) {
+                    self::assertStringNotContainsString('title="' . $prefix, $part, "blog $blogId lists no key of blog $other");
+                }
+            }
+            self::assertStringNotContainsString('<form', $part, 'read-only: no repair forms');
+        }
+        self::assertStringContainsString('title="' . $prefixes[1] . 'provider:openai"', $byBlog[1]);
+        self::assertStringContainsString('main-ai', $byBlog[1]);
+        self::assertStringContainsString('title="' . $prefixes[2] . 'site"', $byBlog[2]);
+        self::assertStringContainsString('three-ai', $byBlog[3]);
+        self::assertStringContainsString('/two/wp-admin/admin.php?page=sluice', $byBlog[2]);
+        self::assertStringContainsString('/three/wp-admin/admin.php?page=sluice', $byBlog[3]);
+        foreach ([1, 2, 3] as $blogId) {
+            self::assertStringContainsString('title="' . self::HOST_WIDE . '"', $byBlog[$blogId], "blog $blogId sees the host-wide key");
+        }
+        self::assertStringContainsString('&lt;img src=x onerror=alert(1)&gt; &amp; &quot;quotes&quot;', $byBlog[2], 'the hostile label, escaped');
+        self::assertStringContainsString('&lt;script&gt;alert(3)&lt;/script&gt; Three', $byBlog[3], 'the hostile site title, escaped');
+        self::assertStringNotContainsString('<img src=x', $html);
+        self::assertStringNotContainsString('<script>alert(3)', $html);
+
+        self::assertFalse($pages['blog_admin']['can'], 'a blog\'s administrator is no network administrator');
+        self::assertArrayNotHasKey('html', $pages['blog_admin']);
+        self::assertStringStartsWith('wp_die 403: ', $pages['blog_admin']['died']);
+        self::assertStringContainsString('not allowed', $pages['blog_admin']['died']);
+    }
+
+    /**
+     * The same page over HTTP, as wp-admin serves it: the network served by
+     * `php -S` with the subdirectory network's rewrites
+     * (Admin/bin/network-router.php), logged in through wp-login.php. The
+     * network administrator finds Sluice in the network admin menu and every
+     * blog on its page; a blog's administrator gets a 403 and no status.
+     *
+     * @depends testTheNetworkStatusPageShowsEveryBlogToNetworkAdministratorsOnly
+     */
+    public function testNetworkAdminSluiceOverHttp(): void
+    {
+        $prefix = self::status('two')['key_prefix'];
+        self::inNetwork('wp_set_password("blog-admin-pass", (int) username_exists("blog-admin")); echo "RESULT:", json_encode(true), "\n";');
+        $lease = (new NativeBackend())->tryAcquire([$prefix . 'site' => 1], 600, 'action 222 / job 2 / step two-ai / <b>fake</b>');
+        self::assertInstanceOf(Lease::class, $lease);
+        $server = self::serveNetwork();
+        try {
+            $admin = AdminHttp::loggedInAt(self::DOMAIN, $server['port'], 'admin', trim((string) file_get_contents(self::$dir . '/.admin-password')));
+            $page = $admin->get('/wp-admin/network/admin.php?page=sluice-network');
+            self::assertSame(200, $page['status'], $page['body']);
+            self::assertStringContainsString('admin.php?page=sluice-network', $page['body'], 'Sluice is in the network admin menu');
+            self::assertStringContainsString('Sluice status of the network', $page['body']);
+            foreach ([1, 2, 3] as $blogId) {
+                self::assertStringContainsString('data-sluice-blog="' . $blogId . '"', $page['body'], "blog $blogId has its section");
+            }
+            self::assertStringContainsString('title="' . $prefix . 'site"', $page['body']);
+            self::assertStringContainsString('&lt;b&gt;fake&lt;/b&gt;', $page['body'], 'the holder\'s provider, escaped');
+            self::assertStringNotContainsString('<b>fake</b>', $page['body']);
+            self::assertStringContainsString('/two/wp-admin/admin.php?page=sluice', $page['body']);
+            self::assertStringContainsString('assets/status.css', $page['body'], 'the page has its styles');
+            self::assertDoesNotMatchRegularExpression('/<b>(Notice|Warning|Deprecated|Fatal error)<\/b>:/', $page['body']);
+
+            $blogAdmin = AdminHttp::loggedInAt(self::DOMAIN, $server['port'], 'blog-admin', 'blog-admin-pass');
+            self::assertSame(200, $blogAdmin->get('/wp-admin/')['status'], 'the blog administrator is logged in');
+            $refused = $blogAdmin->get('/wp-admin/network/admin.php?page=sluice-network');
+            self::assertSame(403, $refused['status']);
+            self::assertStringNotContainsString($prefix . 'site', $refused['body']);
+            self::assertStringNotContainsString('Sluice status of the network', $refused['body']);
+        } finally {
+            (new NativeBackend())->release($lease);
+            proc_terminate($server['process']);
+            proc_close($server['process']);
+        }
+    }
+
     /** @depends testKeysStatusAndReleaseArePerBlogAndHostWideProviderKeysAreShared */
     public function testDeletingABlogDropsItsTables(): void
     {
@@ -194,6 +337,37 @@ final class MultisiteTest extends GateTestCase
         $log = (string) @file_get_contents(self::$dir . '/debug.log');
         $ours = array_filter(explode("\n", $log), static fn (string $l): bool => str_contains($l, 'sluice/') || str_contains($l, 'Sluice:'));
         self::assertSame([], array_values($ours), 'Sluice logged nothing on the network site');
+    }
+
+    /**
+     * The network site served by PHP's built-in server on a free port of
+     * 127.0.0.1 (same php.ini and segment as this process).
+     *
+     * @return array{process: resource, port: int}
+     */
+    private static function serveNetwork(): array
+    {
+        $probe = stream_socket_server('tcp://127.0.0.1:0');
+        self::assertNotFalse($probe);
+        $port = (int) substr(strrchr((string) stream_socket_get_name($probe, false), ':') ?: ':0', 1);
+        fclose($probe);
+        $log = self::$dir . '/php-server.log';
+        $process = proc_open(
+            [PHP_BINARY, '-S', '127.0.0.1:' . $port, '-t', self::$dir, dirname(__DIR__) . '/Admin/bin/network-router.php'],
+            [0 => ['file', '/dev/null', 'r'], 1 => ['file', $log, 'a'], 2 => ['file', $log, 'a']],
+            $pipes,
+        );
+        self::assertIsResource($process);
+        $deadline = microtime(true) + 10;
+        while (($socket = @fsockopen('127.0.0.1', $port, $errno, $error, 0.2)) === false) {
+            if (microtime(true) > $deadline) {
+                proc_terminate($process);
+                self::fail('php -S did not listen: ' . @file_get_contents($log));
+            }
+            usleep(50000);
+        }
+        fclose($socket);
+        return ['process' => $process, 'port' => $port];
     }
 
     /** @return array<string, mixed> `wp sluice status --format=json` on a blog of the network */
