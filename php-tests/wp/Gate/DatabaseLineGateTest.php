@@ -35,6 +35,7 @@ final class DatabaseLineGateTest extends GateTestCase
         foreach (['dl1', 'dl2', 'dl3'] as $flow) {
             datamachine_fixture_start_flow($flow, 2);
         }
+        $nativeBefore = self::keyStatus(self::siteKey())?->acquired ?? 0; // earlier tests used the extension's segment
         $start = microtime(true);
         Runner::until(static fn () => Site::processedItems() === 6, 3, 150);
         $elapsed = microtime(true) - $start;
@@ -67,6 +68,6 @@ final class DatabaseLineGateTest extends GateTestCase
         self::assertSame(0, $status->active, 'every slot was given back (no reservation left)');
         self::assertGreaterThanOrEqual(3, $status->wakesSent, 'slots were handed on by wakes');
         self::assertSame([], (new DatabaseBackend())->line(), 'the line is empty');
-        self::assertSame(0, self::keyStatus(self::siteKey())?->acquired ?? 0, 'the extension\'s segment saw none of it');
+        self::assertSame($nativeBefore, self::keyStatus(self::siteKey())?->acquired ?? 0, 'the extension\'s segment saw none of it');
     }
 }

@@ -23,7 +23,8 @@
  *
  * Fair order (a start-time fair queueing over the waiting tickets, computed
  * in PHP): a ticket's start tag is max(V, the finish tag of the last ticket
- * of its queue), V being the smallest start tag waiting in the whole line,
+ * of its queue), V being the smallest start tag waiting in the whole line
+ * (lapsed tickets left out),
  * and the finish tag is start + 1e6 / weight; a queue is (tenant, weight, key
  * set). The next ticket served is the one with the smallest
  * start + 1e6 / w_eff whose keys all have room, w_eff = w + (100 - w) *
@@ -81,7 +82,7 @@ trait DatabaseLine
             $queue = 'CAST(tenant AS BINARY) = ' . self::bytes($tenant) . " AND weight = {$weight} AND key_set = " . self::bytes($keySet);
             $row = $this->read(
                 "SELECT (SELECT COUNT(*) FROM {$tickets}) AS total,"
-                . " (SELECT MIN(start_tag) FROM {$tickets} WHERE state = 'waiting') AS v,"
+                . " (SELECT MIN(start_tag) FROM {$tickets} WHERE state = 'waiting' AND lapsed = 0) AS v,"
                 . " (SELECT MAX(start_tag + {$scale} / weight) FROM {$tickets} WHERE {$queue}) AS last_finish,"
                 . ' (SELECT COUNT(*) FROM ' . $tickets . ' WHERE key_set = ' . self::bytes($keySet) . ') AS in_set,'
                 . " e.ticket, e.lapsed, (SELECT COUNT(*) FROM {$tickets} x WHERE x.key_set = e.key_set AND x.id < e.id) AS ahead, "
