@@ -85,7 +85,7 @@ final class BurnIn
             $finished = Site::unfinishedJobs() === 0 || self::queuedSteps() === 0;
             if ($p['live'] && ($now - $lastLive >= $p['live_every'] || $finished)) {
                 $lastLive = $now;
-                fwrite(STDOUT, self::liveLine($label, $now - $start, $total, (bool) $p['sluice'], (int) $p['limit'], $p['dm_limit'] ?? 3) . "\n");
+                fwrite(STDOUT, self::liveLine($label, $now - $start, $total, (bool) $p['sluice'], (bool) $p['waiting_line'], (int) $p['limit'], $p['dm_limit'] ?? 3) . "\n");
             }
             return $finished;
         };
@@ -136,7 +136,7 @@ final class BurnIn
         return $r['sluice_deferrals'] + $r['dm_deferrals'];
     }
 
-    private static function liveLine(string $label, float $t, int $total, bool $sluice, int $limit, int $dmLimit): string
+    private static function liveLine(string $label, float $t, int $total, bool $sluice, bool $waitingLine, int $limit, int $dmLimit): string
     {
         $statuses = Site::jobStatuses();
         $failed = 0;
@@ -146,8 +146,9 @@ final class BurnIn
         $stats = Provider::stats();
         if ($sluice) {
             $line = self::lineNow();
-            $slots = sprintf('Sluice slots held %d/%d  line: waiting %d, reserved %d, hand-offs %d',
-                $line['held'], $limit, $line['waiting'], $line['reserved'], $line['wakes_sent']);
+            $slots = sprintf('Sluice slots held %d/%d  ', $line['held'], $limit) . ($waitingLine
+                ? sprintf('line: waiting %d, reserved %d, hand-offs %d', $line['waiting'], $line['reserved'], $line['wakes_sent'])
+                : 'line off (deferrals wait on their timer)');
             $deferred = count(Site::deferrals());
         } else {
             global $wpdb;

@@ -62,8 +62,8 @@ foreach ($modes as $mode) {
         'timer' => ['sluice' => true, 'waiting_line' => false] + $delays(1, 2),
         default => throw new InvalidArgumentException("unknown mode $mode (off, on, timer)"),
     };
-    $label = ['off' => 'sluice OFF', 'on' => 'line', 'timer' => 'fixed dly'][$mode];
-    printf("== %s: %s\n", $label, match ($mode) {
+    $label = ['off' => 'Sluice off', 'on' => 'line', 'timer' => 'fixed dly'][$mode];
+    printf("== %s\n", match ($mode) {
         'off' => "Sluice off: Data Machine's own limiter at its defaults (limit 3, 10 s throttle delay)",
         'on' => "Sluice, waiting line: limit {$phase['limit']}, each freed slot handed to the next deferred step; Data Machine's limiter neutralised",
         'timer' => "Sluice, fixed delay: limit {$phase['limit']}, waiting line off (deferrals wait on a 1-2 s timer)",
