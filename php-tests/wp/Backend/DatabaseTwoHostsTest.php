@@ -92,7 +92,8 @@ final class DatabaseTwoHostsTest extends SluiceTestCase
         for ($round = 0; $round < self::ROUNDS; $round++) {
             $multi = curl_multi_init();
             $handles = [];
-            foreach ($ports as $pool => $port) {
+            // Each pool sends first every other round, so both get their chances at the one slot.
+            foreach ($round % 2 === 1 ? array_reverse($ports, true) : $ports as $pool => $port) {
                 for ($i = 0; $i < self::WORKERS; $i++) {
                     $h = curl_init(sprintf('http://127.0.0.1:%d/sluice-two-hosts-probe.php?%s', $port, http_build_query(['key' => $key, 'limit' => 1, 'hold' => self::HOLD_MS])));
                     curl_setopt_array($h, [CURLOPT_RETURNTRANSFER => true, CURLOPT_TIMEOUT => 60]);

@@ -123,8 +123,9 @@ final class AcceptanceTest extends GateTestCase
     {
         self::sluice(['site_limit' => 1, 'throttle_delay' => 1]);
         Site::configure([], ['request_timeout' => 2, 'retry_base_delay' => 1]);
-        // Another client fills the provider (capacity 1) for 3 s: the step's request stalls into cURL 28.
-        Provider::reset(latencyMs: 3000, saturateAbove: 1);
+        // Another client fills the provider (capacity 1) for 6 s: the step's request stalls into cURL 28
+        // (even when a loaded machine is slow to start the runner).
+        Provider::reset(latencyMs: 6000, saturateAbove: 1);
         $hog = Runner::php('echo file_get_contents($url, false, stream_context_create(["http" => ["method" => "POST", "content" => "{}", "timeout" => 10]])) === false ? "x" : "ok";', ['url' => Provider::url() . '/v1/chat/completions']);
         usleep(200000);
         [$jobId] = datamachine_fixture_start_flow('9', 1);
@@ -134,7 +135,7 @@ final class AcceptanceTest extends GateTestCase
         self::assertSame('transport_connect_timeout', $engine['retry']['last_class']);
         self::assertStringContainsString('cURL error 28', $engine['retry']['last_message']);
         self::assertSame(0, self::keyStatus(self::siteKey())->active, 'the slot went back when the failed step ended');
-        $hog->wait(10);
+        $hog->wait(15);
         Provider::reset(latencyMs: 300, saturateAbove: 1);
         Runner::until(static fn () => Site::unfinishedJobs() === 0, 2, 60);
         self::assertSame(['completed' => 1], Site::jobStatuses(), 'the retry ran through the gate and completed');
