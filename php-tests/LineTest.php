@@ -215,7 +215,13 @@ final class LineTest extends SluiceTestCase
             echo json_encode([$roundRobin, $heavy, count($weighted) - $heavy]), "\n";
             PHP, ['key' => self::key('line-fair')], ['sluice.aging_seconds' => 86400]);
         [$roundRobin, $heavy, $light] = $r->json();
-        self::assertSame([1, 2, 3, 1, 2, 3, 1, 2, 3], $roundRobin, $r->describe());
+        // Round robin: each round serves every tenant once (ties within a round may fall either way,
+        // as the tickets' tiny differences in age decide them).
+        self::assertCount(9, $roundRobin, $r->describe());
+        foreach (array_chunk($roundRobin, 3) as $round) {
+            sort($round);
+            self::assertSame([1, 2, 3], $round, $r->describe());
+        }
         self::assertEqualsWithDelta(3.0, $heavy / max(1, $light), 0.3, "$heavy:$light");
 
         // Aging (the default 90 s): a weight-1 ticket first deferred 100 s ago beats fresh weight-100 ones.
