@@ -93,7 +93,7 @@ final class DatabaseGateTest extends GateTestCase
                     }
                 }
                 while (count($runners) < $count) {
-                    $runners[] = DatabaseProcess::start($command);
+                    $runners[] = Runner::shell($command);
                 }
                 usleep(100000);
             }

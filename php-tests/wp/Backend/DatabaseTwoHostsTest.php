@@ -3,6 +3,8 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Backend;
 
+use Sluice\WpTests\Support\Runner;
+
 use Sluice\Tests\Support\SluiceTestCase;
 
 /**
@@ -22,7 +24,7 @@ final class DatabaseTwoHostsTest extends SluiceTestCase
     private const HOLD_MS = 150;
 
     private string $dir = '';
-    /** @var list<DatabaseProcess> */
+    /** @var list<Runner> */
     private array $services = [];
     private string $probe = '';
     private mixed $settings = null;
@@ -43,7 +45,7 @@ final class DatabaseTwoHostsTest extends SluiceTestCase
     protected function tearDown(): void
     {
         foreach (array_reverse($this->services) as $service) {
-            $service->stop(15);
+            $service->kill(15);
         }
         $this->services = [];
         @unlink($this->probe);
@@ -148,7 +150,7 @@ final class DatabaseTwoHostsTest extends SluiceTestCase
             '',
         ]));
         $fpm = 'php-fpm' . PHP_MAJOR_VERSION . '.' . PHP_MINOR_VERSION;
-        $this->services[] = $service = DatabaseProcess::start(sprintf(
+        $this->services[] = $service = Runner::shell(sprintf(
             'exec unshare --ipc --mount --propagation private sh -c %s',
             escapeshellarg(sprintf('mount -t tmpfs -o mode=1777 tmpfs /dev/shm && exec %s -F -y %s -c %s',
                 escapeshellarg((string) (trim((string) shell_exec('command -v ' . $fpm . ' || echo /usr/sbin/' . $fpm)))),
@@ -171,7 +173,7 @@ final class DatabaseTwoHostsTest extends SluiceTestCase
         file_put_contents("$n/nginx.conf", "user www-data;\nworker_processes 2;\ndaemon off;\npid $n/nginx.pid;\nerror_log $n/error.log;\n"
             . "events { worker_connections 256; }\nhttp { access_log off; client_body_temp_path $n/tmp; proxy_temp_path $n/tmp;"
             . " fastcgi_temp_path $n/tmp; uwsgi_temp_path $n/tmp; scgi_temp_path $n/tmp;\n{$servers}}\n");
-        $this->services[] = $nginx = DatabaseProcess::start('exec nginx -c ' . escapeshellarg("$n/nginx.conf") . ' -p ' . escapeshellarg($n));
+        $this->services[] = $nginx = Runner::shell('exec nginx -c ' . escapeshellarg("$n/nginx.conf") . ' -p ' . escapeshellarg($n));
         self::eventually(static function () use ($ports): bool {
             foreach ($ports as $port) {
                 $socket = @fsockopen('127.0.0.1', $port, $errno, $error, 0.2);

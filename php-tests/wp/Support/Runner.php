@@ -30,6 +30,12 @@ final class Runner
         $this->process = $process;
     }
 
+    /** Any shell command line (e.g. a daemon in the foreground a test starts and stops). */
+    public static function shell(string $command): self
+    {
+        return new self($command);
+    }
+
     /**
      * `php -r $code` with the stack's php.ini (so the extension and its
      * segment are the workers'). Each entry of $vars becomes a variable of
@@ -109,12 +115,18 @@ final class Runner
         return (int) $this->exitCode;
     }
 
+    /** Signals it and waits for its end; one that ignores the signal 10 s is SIGKILLed. */
     public function kill(int $signal = 9): void
     {
         if ($this->running()) {
             posix_kill($this->pid(), $signal);
         }
+        $deadline = microtime(true) + 10;
         while ($this->running()) {
+            if ($signal !== 9 && microtime(true) > $deadline) {
+                posix_kill($this->pid(), 9);
+                $signal = 9;
+            }
             usleep(5000);
         }
     }
