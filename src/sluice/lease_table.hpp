@@ -291,6 +291,7 @@ private:
     void make_ready(uint32_t index);
     void hash_insert(uint32_t index);
     void hash_remove(uint32_t index);
+    void link_queue(uint32_t index);
     void free_queue(uint32_t index);
     void push_stranded(const LeaseRecord* rec);
     // Turns ticket `t`'s reservation into the caller's lease.

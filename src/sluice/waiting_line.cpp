@@ -298,6 +298,18 @@ void LeaseTable::hash_remove(uint32_t ti) {
     }
 }
 
+// The one place a queue joins the list of queues in use (enqueue, and the repair that rebuilds the list).
+void LeaseTable::link_queue(uint32_t qi) {
+    SegmentHeader* h = segment_.header();
+    QueueRecord* q = queue(qi);
+    q->in_use = 1;
+    q->prev = kNoTicket;
+    q->next = h->queue_head;
+    if (h->queue_head != kNoTicket) queue(h->queue_head)->prev = qi;
+    h->queue_head = qi;
+    ++h->queues_in_use;
+}
+
 void LeaseTable::free_queue(uint32_t qi) {
     SegmentHeader* h = segment_.header();
     QueueRecord* q = queue(qi);
@@ -459,12 +471,7 @@ EnqueueResult LeaseTable::enqueue(const LineRequest& r) {
                 q->tenant_len = uint32_t(r.tenant.size());
                 std::memcpy(q->tenant, r.tenant.data(), r.tenant.size());
                 q->vtime = h->virtual_time;
-                q->in_use = 1;
-                q->prev = kNoTicket;
-                q->next = h->queue_head;
-                if (h->queue_head != kNoTicket) queue(h->queue_head)->prev = qi;
-                h->queue_head = qi;
-                ++h->queues_in_use;
+                link_queue(qi);
             } else {
                 q = queue(qi);
                 std::memcpy(q->limits, s.limits, sizeof q->limits);  // the latest limits apply
@@ -762,12 +769,7 @@ void LeaseTable::repair_line_locked() noexcept {
     for (uint32_t qi = n; qi-- > 0;) {
         QueueRecord* q = queue(qi);
         if (q->count > 0) {
-            q->in_use = 1;
-            q->prev = kNoTicket;
-            q->next = h->queue_head;
-            if (h->queue_head != kNoTicket) queue(h->queue_head)->prev = qi;
-            h->queue_head = qi;
-            ++h->queues_in_use;
+            link_queue(qi);
         } else {
             q->in_use = 0;
             q->next = h->free_queue_head;
