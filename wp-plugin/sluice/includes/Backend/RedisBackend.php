@@ -1,0 +1,349 @@
+<?php
+/**
+ * Leases and the waiting line in Redis (phpredis), for sites whose web and
+ * queue hosts already share a Redis: one limit across every host, at one
+ * round trip per acquire and one per release.
+ *
+ * Every operation is one Lua script (RedisLua/, run by RedisScripts with
+ * EVALSHA), so Redis applies it atomically: an acquire takes one slot on
+ * every key or none; a release gives them back and hands them to the next
+ * ticket of the line in the same script. The records (RedisLua/common.lua
+ * lists them) carry one hash tag per install, so this works on a Redis
+ * Cluster too. Times are Redis's clock, so hosts whose clocks differ agree
+ * on every expiry.
+ *
+ * Owners are host + pid + process start time (LocalProcess), as on the
+ * database backend: a holder of this host that died is reclaimed by this
+ * host (the store hands its process ids to the acquire or sweep that checks
+ * them), after its open provider request's drain; a holder of another host
+ * comes back by its TTL. Leases this process took are released when its
+ * request ends. A Redis that is unreachable or fails throws
+ * RedisBackendException (the gate runs the work ungated and says so, or
+ * BackendChoice falls back as the setting redis_fallback says), never a
+ * refusal. A Redis that lost its records (RedisStore) holds admissions for
+ * the drain time.
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Backend;
+
+defined('ABSPATH') || exit;
+
+final class RedisBackend implements Backend, OperatorView, WaitingLine
+{
+    /** Redis 6.2 brought LPOP with a count (wakes and stranded records are popped in batches). */
+    private const MIN_REDIS_VERSION = '6.2.0';
+
+    private readonly RedisStore $store;
+    private readonly RedisLine $line;
+    private ?string $unavailable = null;
+    private bool $checked = false;
+    /** @var array<string, true> tokens this process took and has not released: released when the request ends */
+    private array $held = [];
+    private bool $releaseAtShutdown = false;
+
+    /**
+     * @param RedisConfig|null $config       null: SLUICE_REDIS and the filter sluice_redis (RedisConfig::fromSite())
+     * @param int              $drainSeconds how long admissions wait after Redis lost its records (the provider request timeout)
+     */
+    public function __construct(?RedisConfig $config = null, int $drainSeconds = 300)
+    {
+        try {
+            $config ??= RedisConfig::fromSite();
+        } catch (\InvalidArgumentException $e) {
+            $this->checked = true;
+            $this->unavailable = 'the Redis connection settings are wrong: ' . $e->getMessage();
+            $config = RedisConfig::fromArray([]);
+        }
+        $this->store = new RedisStore($config, max(0, $drainSeconds));
+        $this->line = new RedisLine($this->store);
+    }
+
+    public function name(): string
+    {
+        return 'redis';
+    }
+
+    /** Where this backend connects, for operators (no password). */
+    public function describe(): string
+    {
+        return $this->store->config->describe();
+    }
+
+    public function unavailableReason(): ?string
+    {
+        if (!$this->checked) {
+            $this->checked = true;
+            try {
+                $version = $this->store->serverVersion();
+                if (version_compare($version, self::MIN_REDIS_VERSION, '<')) {
+                    $this->unavailable = "Redis at {$this->describe()} is version {$version}; Sluice needs " . self::MIN_REDIS_VERSION . ' or later';
+                }
+            } catch (RedisBackendException $e) {
+                $this->unavailable = $e->getMessage();
+            }
+        }
+        return $this->unavailable;
+    }
+
+    public function tryAcquire(array $limits, int $ttl, string $label): Lease|Refusal
+    {
+        return $this->acquire($limits, $ttl, $label, 0);
+    }
+
+    public function lineAvailable(): bool
+    {
+        return $this->unavailableReason() === null;
+    }
+
+    public function tryAcquireFor(array $limits, int $ttl, string $label, int $ref): Lease|Refusal
+    {
+        return $this->acquire($limits, $ttl, $label, LeaseArguments::ref($ref));
+    }
+
+    /**
+     * One script: the action's reservation becomes the lease, or one slot of
+     * every key is taken, or none. When a key is full, the script names this
+     * host's holders of it: if one of them is dead, the script runs once
+     * more, freeing their slots first (that second round trip only then).
+     *
+     * @param array<string,int> $limits
+     */
+    private function acquire(array $limits, int $ttl, string $label, int $ref): Lease|Refusal
+    {
+        LeaseArguments::checkLimits($limits);
+        $ttlMs = LeaseArguments::ttlSeconds($ttl) * 1000;
+        $label = LeaseArguments::label($label);
+        $me = LocalProcess::current();
+        $token = bin2hex(random_bytes(16));
+        $pairs = [];
+        foreach ($limits as $key => $limit) {
+            array_push($pairs, (string) $key, $limit);
+        }
+        $dead = [];
+        for ($attempt = 0; ; $attempt++) {
+            $reply = $this->store->call('acquire', array_merge(
+                [$token, $ttlMs, $label, $me->host, $me->hostId, $me->pid, $me->startTime, $ref, intdiv(count($dead), 3)],
+                $dead,
+                $pairs,
+            ));
+            if (!is_array($reply) || !isset($reply[0])) {
+                throw new RedisBackendException('Sluice\'s Redis acquire script answered ' . var_export($reply, true));
+            }
+            if ($reply[0] === 'ok') {
+                $this->store->epochSeen((string) $reply[1]);
+                $this->remember($token);
+                return new Lease($token, $limits, ['epoch' => (string) $reply[1], 'label' => $label, 'ref' => $ref, 'ttlMs' => $ttlMs]);
+            }
+            if ($reply[0] === 'hold') {
+                // A store that lost its records: every slot counts as held until the forgotten holders drained.
+                return new Refusal((string) $reply[1], (int) $reply[2], (int) $reply[2]);
+            }
+            $dead = $attempt === 0 ? self::deadOwners($me, array_slice($reply, 4)) : [];
+            if ($dead === []) {
+                return new Refusal((string) $reply[1], (int) $reply[2], (int) $reply[3]);
+            }
+        }
+    }
+
+    public function release(Lease $lease): bool
+    {
+        return $this->releaseToken($lease->token);
+    }
+
+    public function renew(Lease $lease, int $ttl): bool
+    {
+        return $this->touch($lease, 'renew', LeaseArguments::ttlSeconds($ttl) * 1000);
+    }
+
+    public function requestStarted(Lease $lease, int $maxSeconds): bool
+    {
+        return $this->touch($lease, 'start', LeaseArguments::requestSeconds($maxSeconds) * 1000);
+    }
+
+    public function requestFinished(Lease $lease): bool
+    {
+        return $this->touch($lease, 'finish', 0);
+    }
+
+    /**
+     * Renews or marks a lease. One the store lost with its records (a new
+     * epoch) is entered again, since its holder (this process) still runs.
+     */
+    private function touch(Lease $lease, string $what, int $ms): bool
+    {
+        if (!LeaseArguments::isToken($lease->token)) {
+            return false;
+        }
+        $held = is_array($lease->handle) ? $lease->handle : [];
+        $me = LocalProcess::current();
+        return $this->store->call('touch', [
+            $lease->token, $what, $ms,
+            (string) ($held['epoch'] ?? ''),
+            implode("\n", array_map('strval', array_keys($lease->limits))), implode("\n", $lease->limits),
+            (string) ($held['label'] ?? ''), $me->host, $me->hostId, $me->pid, $me->startTime, (int) ($held['ref'] ?? 0),
+            max($ms, (int) ($held['ttlMs'] ?? LeaseArguments::DEFAULT_TTL_SECONDS * 1000)),
+        ]) === 1;
+    }
+
+    public function operatorView(): OperatorView
+    {
+        return $this;
+    }
+
+    public function keys(): array
+    {
+        $reply = $this->store->call('keys', []);
+        $now = (int) ($reply[0] ?? 0);
+        $keys = [];
+        foreach (array_slice(is_array($reply) ? $reply : [], 1) as [$key, $flat, $queued, $holderRows]) {
+            $c = self::hash($flat);
+            $holders = [];
+            foreach ($holderRows as $row) {
+                $h = self::hash($row);
+                $requestUntil = (int) ($h['req'] ?? 0);
+                $holders[] = new Holder(
+                    (string) $h['token'],
+                    (int) ($h['pid'] ?? 0),
+                    (string) ($h['label'] ?? ''),
+                    max(0, $now - (int) ($h['at'] ?? $now)),
+                    max(0, (int) ($h['exp'] ?? 0) - $now),
+                    $requestUntil > 0,
+                    max(0, $requestUntil - $now),
+                    (int) ($h['ref'] ?? 0),
+                    ($h['res'] ?? '0') === '1',
+                    host: (string) ($h['host'] ?? ''),
+                );
+            }
+            $keys[(string) $key] = new KeyStatus(
+                (string) $key,
+                (int) ($c['limit'] ?? 0),
+                count($holders),
+                (int) ($c['peak'] ?? 0),
+                (int) ($c['acquired'] ?? 0),
+                (int) ($c['throttled'] ?? 0),
+                (int) ($c['released'] ?? 0),
+                (int) ($c['reclaimed_dead'] ?? 0),
+                (int) ($c['reclaimed_expired'] ?? 0),
+                $holders,
+                (int) ($c['mean_hold_ms'] ?? 0),
+                (int) $queued,
+                count(array_filter($holders, static fn (Holder $h): bool => $h->reservation)),
+                (int) ($c['wakes_sent'] ?? 0),
+                (int) ($c['wakes_lapsed'] ?? 0),
+                (int) ($c['wakes_missed'] ?? 0),
+            );
+        }
+        ksort($keys, SORT_STRING);
+        return $keys;
+    }
+
+    public function releaseToken(string $token): bool
+    {
+        unset($this->held[$token]);
+        return LeaseArguments::isToken($token) && $this->store->call('release', [$token]) === 1;
+    }
+
+    public function reset(string $key): int
+    {
+        return (int) $this->store->call('reset', [$key]);
+    }
+
+    /** Expired leases and lapsed reservations in one script; this host's dead holders in a second one, if any. */
+    public function sweep(): int
+    {
+        $me = LocalProcess::current();
+        $reply = $this->store->call('sweep', [$me->hostId]);
+        $swept = (int) ($reply[0] ?? 0);
+        $dead = self::deadOwners($me, array_slice(is_array($reply) ? $reply : [], 1));
+        if ($dead !== []) {
+            $swept += (int) $this->store->call('reclaim', array_merge([$me->hostId, intdiv(count($dead), 3)], $dead));
+        }
+        return $swept;
+    }
+
+    public function enqueue(array $limits, int $ref, string $tenant, int $weight, int $firstDeferredAt): Ticket
+    {
+        return $this->line->enqueue($limits, $ref, $tenant, $weight, $firstDeferredAt);
+    }
+
+    public function moveTicket(string $ticket, int $ref): bool
+    {
+        return $this->line->moveTicket($ticket, $ref);
+    }
+
+    public function cancelTicket(string $ticket): bool
+    {
+        return $this->line->cancelTicket($ticket);
+    }
+
+    public function takeWakes(int $max): array
+    {
+        return $this->line->takeWakes($max);
+    }
+
+    public function wakeMissed(string $ticket): bool
+    {
+        return $this->line->wakeMissed($ticket);
+    }
+
+    public function takeStranded(int $max): array
+    {
+        return $this->line->takeStranded($max);
+    }
+
+    public function line(): array
+    {
+        return $this->line->line();
+    }
+
+    /**
+     * The triplets (token, pid, start time) of holders on this host whose process is gone.
+     *
+     * @param array<mixed> $holders flat triplets
+     * @return list<string|int>
+     */
+    private static function deadOwners(LocalProcess $me, array $holders): array
+    {
+        $dead = [];
+        foreach (array_chunk($holders, 3) as $h) {
+            if (count($h) === 3 && $me->ownerIsDead($me->hostId, (int) $h[1], (int) $h[2])) {
+                array_push($dead, (string) $h[0], (int) $h[1], (int) $h[2]);
+            }
+        }
+        return $dead;
+    }
+
+    /**
+     * A flat HGETALL reply as an array.
+     *
+     * @param array<mixed> $flat
+     * @return array<string, string>
+     */
+    public static function hash(array $flat): array
+    {
+        $out = [];
+        for ($i = 0; $i + 1 < count($flat); $i += 2) {
+            $out[(string) $flat[$i]] = (string) $flat[$i + 1];
+        }
+        return $out;
+    }
+
+    private function remember(string $token): void
+    {
+        $this->held[$token] = true;
+        if (!$this->releaseAtShutdown) {
+            $this->releaseAtShutdown = true;
+            register_shutdown_function(function (): void {
+                foreach (array_keys($this->held) as $token) {
+                    try {
+                        $this->releaseToken($token);
+                    } catch (RedisBackendException $e) {
+                        error_log('Sluice: a Redis lease could not be released at request end (its TTL will free it): ' . $e->getMessage());
+                    }
+                }
+            });
+        }
+    }
+}

@@ -1,0 +1,139 @@
+<?php
+/**
+ * The Redis backend's waiting line, in the same Redis as its leases, so
+ * every host shares one line. Each call is one script (RedisLua/): tickets
+ * are hashes indexed by key, by queue and by action id; wakes and stranded
+ * records are lists popped atomically, so each is taken by exactly one
+ * caller however many hosts take at once.
+ *
+ * The order is the database backend's (LineOrder): start-time fair queueing
+ * over the waiting tickets, a ticket's start tag being max(V, its queue's
+ * last finish tag), V the smallest start tag waiting (lapsed tickets left
+ * out), the finish tag start + 1e6 / weight, a queue being (tenant, weight,
+ * key set); aging lifts a long wait to weight 100. A hand-off runs inside
+ * every script that frees a slot (release, reclaim, lapse, reset, cancel,
+ * sweep) and reserves the slots of the next ticket whose keys all have room.
+ *
+ * @internal RedisBackend's
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Backend;
+
+defined('ABSPATH') || exit;
+
+final class RedisLine
+{
+    public function __construct(private readonly RedisStore $store)
+    {
+    }
+
+    /** @param array<string,int> $limits */
+    public function enqueue(array $limits, int $ref, string $tenant, int $weight, int $firstDeferredAt): Ticket
+    {
+        LeaseArguments::checkLimits($limits);
+        LeaseArguments::ref($ref);
+        LeaseArguments::weight($weight);
+        ksort($limits, SORT_STRING);
+        $pairs = [];
+        foreach ($limits as $key => $limit) {
+            array_push($pairs, (string) $key, $limit);
+        }
+        $capacity = LineOrder::capacity();
+        $reply = $this->store->call('enqueue', array_merge(
+            [$ref, LeaseArguments::tenant($tenant), $weight, max(0, $firstDeferredAt) * 1000, bin2hex(random_bytes(16)), $capacity],
+            $pairs,
+        ));
+        if (!is_array($reply) || ($reply[0] ?? '') !== 'ok') {
+            throw new LineFullException('the waiting line holds ' . (int) ($reply[1] ?? 0) . " tickets, as many as it may ({$capacity}; filter sluice_line_capacity)");
+        }
+        return new Ticket((string) $reply[1], (int) $reply[2] === 1, (int) $reply[3], min($limits), (int) $reply[4]);
+    }
+
+    public function moveTicket(string $ticket, int $ref): bool
+    {
+        return LeaseArguments::isToken($ticket) && $ref >= 1 && $this->store->call('move', [$ticket, $ref]) === 1;
+    }
+
+    public function cancelTicket(string $ticket): bool
+    {
+        return LeaseArguments::isToken($ticket) && $this->store->call('cancel', [$ticket]) === 1;
+    }
+
+    /** @return list<Wake> */
+    public function takeWakes(int $max): array
+    {
+        $reply = $this->store->call('wakes', [max(1, min($max, 1000))]);
+        $wakes = [];
+        foreach (array_chunk(is_array($reply) ? $reply : [], 3) as [$ticket, $ref, $leftMs]) {
+            $wakes[] = new Wake((string) $ticket, (int) $ref, (int) $leftMs);
+        }
+        return $wakes;
+    }
+
+    public function wakeMissed(string $ticket): bool
+    {
+        return LeaseArguments::isToken($ticket) && $this->store->call('missed', [$ticket]) === 1;
+    }
+
+    /** @return list<StrandedLease> */
+    public function takeStranded(int $max): array
+    {
+        $reply = $this->store->call('stranded', [max(1, min($max, 1000))]);
+        $stranded = [];
+        foreach (is_array($reply) ? $reply : [] as $record) {
+            [$ref, $pid, $label] = array_pad(explode("\n", (string) $record, 3), 3, '');
+            $stranded[] = new StrandedLease((int) $ref, $label, (int) $pid);
+        }
+        return $stranded;
+    }
+
+    /** @return list<QueueStatus> the whole line, queues in service order, each queue's tickets in its own order */
+    public function line(): array
+    {
+        $reply = $this->store->call('line', []);
+        $now = (int) ($reply[0] ?? 0);
+        $tickets = array_map([RedisBackend::class, 'hash'], array_slice(is_array($reply) ? $reply : [], 1));
+        usort($tickets, static fn (array $a, array $b): int => [(float) $a['start'], (int) $a['seq']] <=> [(float) $b['start'], (int) $b['seq']]);
+        $aging = LineOrder::agingMs();
+        /** @var array<string, array{score: float, tenant: string, weight: int, keys: array<string,int>, tickets: list<TicketStatus>}> $queues */
+        $queues = [];
+        foreach ($tickets as $t) {
+            $weight = (int) $t['weight'];
+            $waited = max(0, $now - (int) $t['first']);
+            $reserved = $t['state'] === 'reserved';
+            $id = (string) $t['queue'];
+            $queues[$id] ??= ['score' => INF, 'tenant' => (string) $t['tenant'], 'weight' => $weight,
+                'keys' => self::limits((string) $t['keys'], (string) $t['limits']), 'tickets' => []];
+            $score = $reserved ? -INF : LineOrder::score((float) $t['start'], $weight, $waited, $aging);
+            $queues[$id]['score'] = min($queues[$id]['score'], $score);
+            $queues[$id]['tickets'][] = new TicketStatus(
+                (string) $t['token'],
+                (int) $t['ref'],
+                $reserved ? 'reserved' : 'waiting',
+                $waited,
+                intdiv((int) $t['first'], 1000),
+                $reserved ? max(0, (int) $t['reserved_until'] - $now) : 0,
+                (int) round(LineOrder::effectiveWeight($weight, $waited, $aging)),
+            );
+        }
+        uasort($queues, static fn (array $a, array $b): int => $a['score'] <=> $b['score']);
+        return array_values(array_map(
+            static fn (array $q): QueueStatus => new QueueStatus($q['tenant'], $q['weight'], $q['keys'], $q['tickets']),
+            $queues,
+        ));
+    }
+
+    /** @return array<string,int> key => limit, from the newline-separated lists a ticket keeps */
+    private static function limits(string $keys, string $limits): array
+    {
+        $names = explode("\n", $keys);
+        $values = explode("\n", $limits);
+        $out = [];
+        foreach ($names as $i => $name) {
+            $out[$name] = (int) ($values[$i] ?? 0);
+        }
+        return $out;
+    }
+}

@@ -1,0 +1,16 @@
+-- reset: drops every lease of a key, each on every key it holds (a reservation's ticket waits again).
+-- ARGV[6]: key. Returns how many leases went.
+local freed, keys, seen = 0, {}, {}
+for _, t in ipairs(redis.call('SMEMBERS', kheld(ARGV[6]))) do
+  local rec = record(lkey(t))
+  if rec then
+    for _, k in ipairs(drop_lease(t, rec)) do
+      if not seen[k] then seen[k] = true keys[#keys + 1] = k end
+    end
+    if rec.res == '1' then reservation_gone(t, false) end
+    freed = freed + 1
+  end
+end
+redis.call('DEL', kheld(ARGV[6]))
+handoff(keys)
+return freed

@@ -1,0 +1,32 @@
+-- renew / requestStarted / requestFinished of a held lease.
+-- ARGV[6..]: token, what (renew | start | finish), ms (the new TTL, or the request's longest time),
+-- then the lease as its holder knows it: epoch, keys, limits (newline separated), label, host, host id,
+-- pid, start time, ref, ttl ms.
+-- A lease the store lost because the store itself was emptied (another epoch: a Redis restart without
+-- persistence) is entered again: its holder still runs and must count against the limit.
+-- Returns 1, or 0 when the lease is no longer held (released, reclaimed, reset).
+local t, what, ms = ARGV[6], ARGV[7], tonumber(ARGV[8])
+if redis.call('EXISTS', lkey(t)) == 0 then
+  if ARGV[9] == EPOCH or ARGV[10] == '' then return 0 end
+  local keys, lims = split(ARGV[10]), split(ARGV[11])
+  local hid, ttl = ARGV[14], tonumber(ARGV[18])
+  redis.call('HSET', lkey(t), 'keys', ARGV[10], 'limits', ARGV[11], 'label', ARGV[12], 'host', ARGV[13],
+    'hid', hid, 'pid', ARGV[15], 'st', ARGV[16], 'at', NOW, 'exp', NOW + ttl, 'req', 0, 'ref', ARGV[17], 'res', 0, 'ep', EPOCH)
+  redis.call('ZADD', P .. 'exp', NOW + ttl, t)
+  if hid ~= '' then redis.call('SADD', P .. 'host:' .. hid, t) end
+  for i, k in ipairs(keys) do
+    redis.call('SADD', kheld(k), t)
+    redis.call('SADD', P .. 'keys', k)
+    redis.call('HINCRBY', kstat(k), 'readmitted', 1)
+    if redis.call('HEXISTS', kstat(k), 'limit') == 0 then redis.call('HSET', kstat(k), 'limit', lims[i]) end
+  end
+end
+if what == 'renew' then
+  redis.call('HSET', lkey(t), 'exp', NOW + ms)
+  redis.call('ZADD', P .. 'exp', NOW + ms, t)
+elseif what == 'start' then
+  redis.call('HSET', lkey(t), 'req', NOW + ms)
+else
+  redis.call('HSET', lkey(t), 'req', 0)
+end
+return 1

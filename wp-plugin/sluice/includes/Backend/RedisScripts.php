@@ -1,0 +1,142 @@
+<?php
+/**
+ * The Redis backend's one way to Redis: each operation is one Lua script
+ * (RedisLua/<name>.lua behind RedisLua/common.lua), run atomically by Redis
+ * with EVALSHA. A script's SHA1 is computed here, so the first call of a
+ * process already sends EVALSHA; a Redis that answers NOSCRIPT (restarted,
+ * SCRIPT FLUSH, a failover to a replica that never saw it) is sent SCRIPT
+ * LOAD once and the call is repeated. One phpredis client per Redis per
+ * process; round trips are counted for `make bench-backends`.
+ *
+ * @internal RedisBackend's
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Backend;
+
+defined('ABSPATH') || exit;
+
+final class RedisScripts
+{
+    /** Requests sent to Redis by this process (connects, AUTH and SELECT not counted). */
+    public static int $roundTrips = 0;
+    /** @var array<string, \Redis> by RedisConfig::signature() */
+    private static array $clients = [];
+    /** @var array<string, array{string, string}> script name => [body, sha1] */
+    private static array $scripts = [];
+
+    public function __construct(private readonly RedisConfig $config)
+    {
+    }
+
+    /**
+     * Runs a script with KEYS[1] = the install's epoch key (which routes it to
+     * the install's slot on a Cluster) and these arguments.
+     *
+     * @param list<string|int> $argv
+     * @throws RedisBackendException when Redis cannot be reached or the script fails
+     */
+    public function run(string $name, array $argv): mixed
+    {
+        [$body, $sha] = self::script($name);
+        $redis = $this->client();
+        $keys = [$this->config->keyPrefix() . 'epoch'];
+        $args = array_merge($keys, array_map('strval', $argv));
+        try {
+            self::$roundTrips++;
+            $reply = $redis->evalSha($sha, $args, 1);
+            $error = $redis->getLastError();
+            if ($reply === false && $error !== null && str_starts_with($error, 'NOSCRIPT')) {
+                $redis->clearLastError();
+                self::$roundTrips += 2;
+                $redis->script('load', $body);
+                $reply = $redis->evalSha($sha, $args, 1);
+                $error = $redis->getLastError();
+            }
+        } catch (\RedisException $e) {
+            $this->forget();
+            throw new RedisBackendException("Sluice's Redis backend lost its connection to {$this->config->describe()}: " . $e->getMessage(), 0, $e);
+        }
+        if ($reply === false && $error !== null) {
+            $redis->clearLastError();
+            throw new RedisBackendException("Sluice's Redis script {$name} failed: {$error}");
+        }
+        return $reply;
+    }
+
+    /**
+     * The Redis server's version ("7.0.15"), which also proves it answers.
+     *
+     * @throws RedisBackendException when Redis cannot be reached
+     */
+    public function serverVersion(): string
+    {
+        try {
+            self::$roundTrips++;
+            $info = $this->client()->info('server');
+        } catch (\RedisException $e) {
+            $this->forget();
+            throw new RedisBackendException($e->getMessage(), 0, $e);
+        }
+        return is_array($info) ? (string) ($info['redis_version'] ?? '') : '';
+    }
+
+    /**
+     * The connected client for this configuration.
+     *
+     * @throws RedisBackendException when Redis cannot be reached, or refuses the password or database
+     */
+    private function client(): \Redis
+    {
+        $signature = $this->config->signature();
+        if (isset(self::$clients[$signature])) {
+            return self::$clients[$signature];
+        }
+        if (!class_exists(\Redis::class)) {
+            throw new RedisBackendException('the phpredis extension is not loaded in this PHP (Debian: apt install php-redis)');
+        }
+        $c = $this->config;
+        $redis = new \Redis();
+        $host = $c->socket !== '' ? $c->socket : ($c->tls ? 'tls://' : '') . $c->host;
+        $port = $c->socket !== '' ? 0 : $c->port;
+        // phpredis takes SSL context options as a 7th argument, and no null there.
+        $context = $c->tls && $c->tlsContext !== [] ? [['stream' => $c->tlsContext]] : [];
+        try {
+            $connected = $c->persistent
+                ? $redis->pconnect($host, $port, $c->timeout, 'sluice-' . $signature, 0, $c->readTimeout, ...$context)
+                : $redis->connect($host, $port, $c->timeout, null, 0, $c->readTimeout, ...$context);
+            if (!$connected) {
+                throw new \RedisException('connection refused');
+            }
+            if ($c->password !== '' && !$redis->auth($c->username !== '' ? [$c->username, $c->password] : $c->password)) {
+                throw new RedisBackendException("Redis at {$c->describe()} refused the password" . ($c->username !== '' ? " of user {$c->username}" : ''));
+            }
+            if ($c->database !== 0 && !$redis->select($c->database)) {
+                throw new RedisBackendException("Redis at {$c->describe()} refused database {$c->database}");
+            }
+        } catch (\RedisException $e) {
+            throw new RedisBackendException("Redis at {$c->describe()} is unreachable: " . $e->getMessage(), 0, $e);
+        }
+        return self::$clients[$signature] = $redis;
+    }
+
+    /** A broken connection is dropped: the next call connects again. */
+    private function forget(): void
+    {
+        unset(self::$clients[$this->config->signature()]);
+    }
+
+    /** @return array{string, string} the script with the common prelude, and its SHA1 */
+    private static function script(string $name): array
+    {
+        if (!isset(self::$scripts[$name])) {
+            if (preg_match('/^[a-z]+$/', $name) !== 1 || !is_file(__DIR__ . "/RedisLua/{$name}.lua")) {
+                throw new \LogicException("no Redis script named {$name}");
+            }
+            $body = (string) file_get_contents(__DIR__ . '/RedisLua/common.lua') . "\n" . (string) file_get_contents(__DIR__ . "/RedisLua/{$name}.lua");
+            self::$scripts[$name] = [$body, sha1($body)];
+        }
+        return self::$scripts[$name];
+    }
+}

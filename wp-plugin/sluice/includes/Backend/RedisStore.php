@@ -1,0 +1,78 @@
+<?php
+/**
+ * One install's Sluice records in Redis, and what every script is told
+ * besides its own arguments: the install's key prefix, the line's
+ * tunables, and how far an empty store may be trusted.
+ *
+ * A Redis restarted without persistence (or flushed) has forgotten every
+ * lease while their holders still run: trusting the empty store would let
+ * the provider see twice the limit. Each script therefore looks at the
+ * store's epoch (a random id written when the store is empty); when it has
+ * to write a new one and this install has used Redis before (its last
+ * epoch is kept in the site option sluice_redis_epoch, in the database
+ * every host shares), no admission is made for the drain time (the
+ * provider request timeout) and the holders that renew meanwhile enter
+ * their leases again. The install's very first use trusts the empty store.
+ *
+ * @internal RedisBackend's
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Backend;
+
+defined('ABSPATH') || exit;
+
+final class RedisStore
+{
+    /** The epoch of the store this install used last (a site option: one per network). */
+    public const EPOCH_OPTION = 'sluice_redis_epoch';
+
+    private readonly RedisScripts $scripts;
+    private ?string $prefix = null;
+
+    public function __construct(public readonly RedisConfig $config, private readonly int $drainSeconds)
+    {
+        $this->scripts = new RedisScripts($config);
+    }
+
+    /**
+     * Runs one of the backend's scripts.
+     *
+     * @param list<string|int> $args the script's own arguments (ARGV[6] on)
+     * @throws RedisBackendException
+     */
+    public function call(string $script, array $args): mixed
+    {
+        $this->prefix ??= $this->config->keyPrefix();
+        return $this->scripts->run($script, array_merge(
+            [$this->prefix, bin2hex(random_bytes(8)), $this->holdMs(), LineOrder::reservationMs(), LineOrder::agingMs()],
+            $args,
+        ));
+    }
+
+    /** The store answered with its epoch: remembered, so that losing it later is noticed. */
+    public function epochSeen(string $epoch): void
+    {
+        if (function_exists('get_site_option') && get_site_option(self::EPOCH_OPTION, '') !== $epoch) {
+            update_site_option(self::EPOCH_OPTION, $epoch);
+        }
+    }
+
+    /**
+     * The server's version; throws when it does not answer.
+     *
+     * @throws RedisBackendException
+     */
+    public function serverVersion(): string
+    {
+        return $this->scripts->serverVersion();
+    }
+
+    /** How long an empty store is distrusted: the drain time, unless this install never used Redis before. */
+    private function holdMs(): int
+    {
+        $known = !function_exists('get_site_option') || get_site_option(self::EPOCH_OPTION, '') !== '';
+        return $known ? $this->drainSeconds * 1000 : 0;
+    }
+}
