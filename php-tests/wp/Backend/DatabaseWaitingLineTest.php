@@ -4,10 +4,8 @@ declare(strict_types=1);
 namespace Sluice\WpTests\Backend;
 
 use SluiceWP\Backend\Backend;
-use Sluice\WpTests\Support\Runner;
 use SluiceWP\Backend\DatabaseBackend;
 use SluiceWP\Backend\Lease;
-use SluiceWP\Backend\LineFullException;
 use SluiceWP\Backend\Refusal;
 use SluiceWP\Backend\Wake;
 
@@ -15,12 +13,14 @@ require_once __DIR__ . '/WaitingLineContractTestCase.php';
 
 /**
  * The database backend's waiting line (tables beside its leases, shared by
- * every host of the database) against the waiting line contract, plus what
- * only it promises: its query budget, lapses, its fair order, its capacity,
- * wakes taken once by concurrent sessions.
+ * every host of the database) against the waiting line contract and the fair
+ * order (WaitingLineOrderTests: lapses, weights, aging, capacity, wakes taken
+ * once by concurrent sessions), plus what only it promises: its query budget.
  */
 final class DatabaseWaitingLineTest extends WaitingLineContractTestCase
 {
+    use WaitingLineOrderTests;
+
     protected function store(): Backend
     {
         return new DatabaseBackend();
@@ -109,259 +109,5 @@ final class DatabaseWaitingLineTest extends WaitingLineContractTestCase
         self::assertLessThanOrEqual(8, $handOff);
         self::assertLessThanOrEqual(2, $wake);
         self::assertLessThanOrEqual(3, $take);
-    }
-
-    public function testALapsedReservationGoesToTheNextTicket(): void
-    {
-        $b = new DatabaseBackend();
-        $key = self::key('lapse');
-        $window = static fn (): int => 1;
-        add_filter('sluice_reservation_seconds', $window);
-        try {
-            $holder = $this->lease($b->tryAcquire([$key => 1], 60, 'holder'));
-            [$first, $second] = [self::ref(), self::ref()];
-            $b->enqueue([$key => 1], $first, 'tenant-l', 10, 0);
-            $b->enqueue([$key => 1], $second, 'tenant-l', 10, 0);
-            $b->release($holder);
-            self::assertSame([$first], array_map(static fn (Wake $w) => $w->ref, $this->wakesFor($first, $second)));
-            $status = $b->operatorView()->keys()[$key];
-            self::assertSame([1, 1, 1], [$status->active, $status->reserved, $status->queued], 'operators see the reservation and the ticket still waiting');
-            self::assertTrue($status->holders[0]->reservation);
-            self::assertSame($first, $status->holders[0]->ref);
-            usleep(1_100_000); // the first copy never comes
-            $b->operatorView()->sweep();
-            self::assertSame([$second], array_map(static fn (Wake $w) => $w->ref, $this->wakesFor($first, $second)), 'the lapsed slot went to the next ticket');
-            self::assertInstanceOf(Refusal::class, $b->tryAcquireFor([$key => 1], 60, 'late first copy', $first), 'the slot is the second ticket\'s now');
-            $lease = $this->lease($b->tryAcquireFor([$key => 1], 60, 'second copy', $second));
-            $b->release($lease);
-            self::assertSame([$first], array_map(static fn (Wake $w) => $w->ref, $this->wakesFor($first, $second)), 'the first ticket showed up again, so it is handed the next slot');
-            $b->release($this->lease($b->tryAcquireFor([$key => 1], 60, 'first copy', $first)));
-            self::assertSame([], array_filter($b->line(), static fn ($q) => isset($q->keys[$key])));
-            $status = $b->operatorView()->keys()[$key];
-            self::assertSame([3, 1, 0], [$status->wakesSent, $status->wakesLapsed, $status->wakesMissed], 'three hand-offs, one lapsed');
-        } finally {
-            remove_filter('sluice_reservation_seconds', $window);
-        }
-    }
-
-    /**
-     * Serves the line of one key to its end, one slot at a time, as woken
-     * copies would: the order the refs were served in.
-     *
-     * @return list<int>
-     */
-    private function serve(DatabaseBackend $b, string $key, Lease $holder, int $count): array
-    {
-        $order = [];
-        for ($i = 0; $i < $count; $i++) {
-            $b->release($holder);
-            $wakes = $b->takeWakes(64);
-            self::assertNotSame([], $wakes);
-            $order[] = $wakes[0]->ref;
-            $holder = $this->lease($b->tryAcquireFor([$key => 1], 60, 'served', $wakes[0]->ref));
-        }
-        $b->release($holder);
-        return $order;
-    }
-
-    public function testTenantsTakeTurnsByWeight(): void
-    {
-        $b = new DatabaseBackend();
-        $key = self::key('fair');
-        $holder = $this->lease($b->tryAcquire([$key => 1], 60, 'holder'));
-        $big = $small = [];
-        for ($i = 0; $i < 6; $i++) {
-            $big[] = $ref = self::ref();
-            $b->enqueue([$key => 1], $ref, 'big', 10, 0);
-        }
-        for ($i = 0; $i < 2; $i++) {
-            $small[] = $ref = self::ref();
-            $b->enqueue([$key => 1], $ref, 'small', 10, 0);
-        }
-        $order = $this->serve($b, $key, $holder, 8);
-        $tenant = array_map(static fn (int $r): string => in_array($r, $big, true) ? 'B' : 'S', $order);
-        self::assertSame('BSBSBBBB', implode('', $tenant), 'equal weights take turns; the small flow is not stuck behind the big one');
-
-        // Weight 30 against weight 10: three to one while both wait.
-        $holder = $this->lease($b->tryAcquire([$key => 1], 60, 'holder'));
-        $heavy = [];
-        for ($i = 0; $i < 6; $i++) {
-            $b->enqueue([$key => 1], self::ref(), 'light', 10, 0);
-        }
-        for ($i = 0; $i < 6; $i++) {
-            $heavy[] = $ref = self::ref();
-            $b->enqueue([$key => 1], $ref, 'heavy', 30, 0);
-        }
-        $order = $this->serve($b, $key, $holder, 12);
-        $firstEight = array_slice(array_map(static fn (int $r): string => in_array($r, $heavy, true) ? 'H' : 'L', $order), 0, 8);
-        self::assertSame(6, count(array_filter($firstEight, static fn (string $t) => $t === 'H')), 'the heavier tenant took 3 of every 4 slots');
-    }
-
-    public function testAgingLiftsALongWaitingTicket(): void
-    {
-        $b = new DatabaseBackend();
-        $key = self::key('aging');
-        $holder = $this->lease($b->tryAcquire([$key => 1], 60, 'holder'));
-        $heavy = [];
-        for ($i = 0; $i < 3; $i++) {
-            $heavy[] = $ref = self::ref();
-            $b->enqueue([$key => 1], $ref, 'heavy', 100, 0);
-        }
-        // Weight 1, first deferred 10 minutes ago: aged to the full weight, and queued first.
-        $old = self::ref();
-        $b->enqueue([$key => 1], $old, 'patient', 1, time() - 600);
-        $queues = array_values(array_filter($b->line(), static fn ($q) => isset($q->keys[$key])));
-        $patient = array_values(array_filter($queues, static fn ($q) => $q->tenant === 'patient'))[0];
-        self::assertSame(100, $patient->tickets[0]->effectiveWeight, 'a ticket waiting longer than the aging period counts at weight 100');
-        $order = $this->serve($b, $key, $holder, 4);
-        self::assertLessThanOrEqual(1, array_search($old, $order, true), 'the aged ticket was served first or second, not last');
-    }
-
-    public function testAFullLineRefusesNewTickets(): void
-    {
-        $b = new DatabaseBackend();
-        $key = self::key('full');
-        $holder = $this->lease($b->tryAcquire([$key => 1], 60, 'holder'));
-        global $wpdb;
-        $capacity = (int) $wpdb->get_var('SELECT COUNT(*) FROM ' . \SluiceWP\Log\Schema::lineTicketsTable()) + 1;
-        $cap = static fn (): int => $capacity;
-        add_filter('sluice_line_capacity', $cap);
-        try {
-            $ticket = $b->enqueue([$key => 1], self::ref(), 'tenant-f', 10, 0);
-            $again = $b->enqueue([$key => 1], self::ref(), 'tenant-f', 10, 0);
-            self::fail('a ticket past the capacity was taken: ' . $again->token);
-        } catch (LineFullException $e) {
-            self::assertStringContainsString('sluice_line_capacity', $e->getMessage());
-        } finally {
-            remove_filter('sluice_line_capacity', $cap);
-        }
-        self::assertTrue($b->cancelTicket($ticket->token));
-        $b->release($holder);
-    }
-
-    /** Two sessions taking wakes at once never both take one. */
-    public function testConcurrentSessionsTakeEachWakeOnce(): void
-    {
-        $b = new DatabaseBackend();
-        $key = self::key('wakes');
-        $holders = [];
-        for ($i = 0; $i < 40; $i++) {
-            $holders[] = $this->lease($b->tryAcquire([$key => 40], 600, 'holder'));
-        }
-        $refs = [];
-        for ($i = 0; $i < 40; $i++) {
-            $refs[] = $ref = self::ref();
-            $b->enqueue([$key => 40], $ref, 'tenant-w', 10, 0);
-        }
-        $code = $this->childStoreCode() . '
-            $deadline = microtime(true) + 3;
-            $got = [];
-            while (microtime(true) < $deadline) {
-                foreach ($backend->takeWakes(3) as $w) { if (in_array($w->ref, $refs, true)) { $got[] = $w->ref; } }
-            }
-            echo json_encode($got), "\n";';
-        $children = [Runner::php($code, ['refs' => $refs]), Runner::php($code, ['refs' => $refs])];
-        usleep(300_000);
-        foreach ($holders as $holder) {
-            $b->release($holder); // each hands its slot to the next ticket
-        }
-        $all = [];
-        foreach ($children as $child) {
-            $child->wait(30);
-            $lines = array_values(array_filter(explode("\n", $child->output()), static fn (string $l) => str_starts_with($l, '[')));
-            self::assertNotSame([], $lines, 'a child answered: ' . $child->output());
-            $all = array_merge($all, (array) json_decode(end($lines), true));
-        }
-        sort($all);
-        $expected = $refs;
-        sort($expected);
-        self::assertSame($expected, $all, 'every wake was taken, and by one session only');
-        $b->operatorView()->reset($key);
-        foreach ($b->line() as $q) {
-            if (isset($q->keys[$key])) {
-                foreach ($q->tickets as $t) {
-                    $b->cancelTicket($t->ticket);
-                }
-            }
-        }
-    }
-
-    public function testADeadHoldersSlotGoesToTheNextTicketAndLeavesItsActionId(): void
-    {
-        $b = new DatabaseBackend();
-        $key = self::key('dead');
-        $ref = self::ref();
-        $child = Runner::php($this->childStoreCode() . '
-            $lease = $backend->tryAcquireFor([$key => 1], 600, "doomed", $ref);
-            echo $lease instanceof SluiceWP\Backend\Lease ? "held\n" : "refused\n";
-            sleep(60);', ['key' => $key, 'ref' => $ref]);
-        $child->expectLine('held');
-        $waiting = self::ref();
-        $b->enqueue([$key => 1], $waiting, 'tenant-d', 10, 0);
-        $child->kill(9);
-        $b->operatorView()->sweep();
-        self::assertSame([$waiting], array_map(static fn (Wake $w) => $w->ref, $this->wakesFor($waiting)), 'the reclaimed slot went to the ticket');
-        self::assertCount(1, array_filter($b->takeStranded(64), static fn ($s) => $s->ref === $ref));
-        $b->release($this->lease($b->tryAcquireFor([$key => 1], 60, 'woken', $waiting)));
-    }
-
-    public function testAnExpiredLeaseReclaimedByANewcomerGoesToTheLineFirst(): void
-    {
-        $b = new DatabaseBackend();
-        $key = self::key('expired');
-        $holder = $this->lease($b->tryAcquire([$key => 1], 1, 'short ttl'));
-        $waiting = self::ref();
-        $b->enqueue([$key => 1], $waiting, 'tenant-e', 10, 0);
-        usleep(1_100_000);
-        self::assertInstanceOf(Refusal::class, $b->tryAcquire([$key => 1], 60, 'newcomer'), 'the expired slot was handed to the waiting ticket, not to the newcomer');
-        self::assertSame([$waiting], array_map(static fn (Wake $w) => $w->ref, $this->wakesFor($waiting)));
-        self::assertFalse($b->release($holder), 'the expired lease is gone');
-        $b->release($this->lease($b->tryAcquireFor([$key => 1], 60, 'woken', $waiting)));
-        self::assertSame(1, $b->operatorView()->keys()[$key]->reclaimedExpired);
-    }
-
-    /** A slot free at enqueue time is reserved for the new ticket at once; moving the ticket to its copy wakes the copy. */
-    public function testATicketReservedBeforeItsCopyExistsWakesTheCopy(): void
-    {
-        $b = new DatabaseBackend();
-        $key = self::key('early');
-        $holder = $this->lease($b->tryAcquire([$key => 1], 60, 'holder'));
-        $other = self::ref();
-        $b->enqueue([$key => 1], $other, 'tenant-x', 10, 0); // the key has a line from now on
-        $b->release($holder); // hands the slot to that ticket
-        self::assertCount(1, $this->wakesFor($other));
-        $lease = $this->lease($b->tryAcquireFor([$key => 1], 60, 'woken', $other));
-        $b->release($lease); // the slot is free, the line empty (the key's flag clears on this hand-off)
-        [$ref, $copy] = [self::ref(), self::ref()];
-        // A refusal raced with that release: the ticket comes in while the slot is free.
-        $ticket = $b->enqueue([$key => 1], $ref, 'tenant-x', 10, 0);
-        self::assertSame([$ref], array_map(static fn (Wake $w) => $w->ref, $this->wakesFor($ref)), 'the free slot was reserved for the new ticket at once');
-        self::assertTrue($b->moveTicket($ticket->token, $copy));
-        self::assertSame([$copy], array_map(static fn (Wake $w) => $w->ref, $this->wakesFor($copy)), 'the copy is woken too');
-        $b->release($this->lease($b->tryAcquireFor([$key => 1], 60, 'the copy', $copy)));
-    }
-
-    /**
-     * The line lives in the database, not in a process: a holder in another
-     * session (another host, as far as the tables can tell) hands its slot to
-     * a ticket of this one, and the wake and the reservation are found here.
-     */
-    public function testAnotherSessionsReleaseWakesATicketOfThisOne(): void
-    {
-        $b = new DatabaseBackend();
-        $key = self::key('remote');
-        $child = Runner::php($this->childStoreCode() . '
-            $lease = $backend->tryAcquire([$key => 1], 60, "holder elsewhere");
-            echo $lease instanceof SluiceWP\Backend\Lease ? "held\n" : "refused\n";
-            usleep(800000);
-            echo $backend->release($lease) ? "released\n" : "lost\n";', ['key' => $key]);
-        $child->expectLine('held');
-        $ref = self::ref();
-        self::assertInstanceOf(Refusal::class, $b->tryAcquireFor([$key => 1], 60, 'here', $ref));
-        $b->enqueue([$key => 1], $ref, 'tenant-r', 10, 0);
-        $child->expectLine('released');
-        $child->wait(30);
-        self::assertSame([$ref], array_map(static fn (Wake $w) => $w->ref, $this->wakesFor($ref)), 'the other session handed its slot to this ticket');
-        $b->release($this->lease($b->tryAcquireFor([$key => 1], 60, 'woken here', $ref)));
     }
 }

@@ -122,7 +122,7 @@ final class RedisConfig
         $tag = $this->hashTag;
         if ($tag === '') {
             global $wpdb;
-            $base = isset($wpdb) && is_object($wpdb) ? (string) $wpdb->base_prefix : '';
+            $base = $wpdb instanceof \wpdb ? $wpdb->base_prefix : '';
             $tag = substr(md5((defined('DB_NAME') ? (string) constant('DB_NAME') : '') . '|' . $base), 0, 10);
         }
         return $this->prefix . '{' . $tag . '}:';

@@ -48,7 +48,7 @@ final class RedisLine
         if (!is_array($reply) || ($reply[0] ?? '') !== 'ok') {
             throw new LineFullException('the waiting line holds ' . (int) ($reply[1] ?? 0) . " tickets, as many as it may ({$capacity}; filter sluice_line_capacity)");
         }
-        return new Ticket((string) $reply[1], (int) $reply[2] === 1, (int) $reply[3], min($limits), (int) $reply[4]);
+        return new Ticket((string) $reply[1], (int) $reply[2] === 1, (int) $reply[3], (int) min([...array_values($limits), PHP_INT_MAX]), (int) $reply[4]);
     }
 
     public function moveTicket(string $ticket, int $ref): bool
