@@ -1,3 +1,4 @@
+#!/usr/bin/env bash
 # A throwaway Redis on loopback for the test bed (tools/wp-stack) and the
 # benchmarks: Debian's redis-server, in a folder of its own, on a port of its
 # own, without persistence (a restart empties it, as a Redis restart without
@@ -100,6 +101,6 @@ if [ "${BASH_SOURCE[0]}" = "$0" ]; then
     stop) redis_stop "$2" ;;
     restart) redis_restart "$2" "$3" ;;
     status) redis_owned_pid "$2" ;;
-    *) sed -n '8,11p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '9,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 fi

@@ -144,7 +144,13 @@ final class RedisConfig
     /** @return array<string, mixed> */
     private static function parseUrl(string $url): array
     {
-        $parts = parse_url($url);
+        if (str_starts_with(strtolower($url), 'unix://')) {
+            // parse_url() refuses a URL without a host: unix:///run/redis.sock?database=2
+            [$path, $queryString] = array_pad(explode('?', substr($url, 7), 2), 2, '');
+            $parts = ['scheme' => 'unix', 'path' => $path, 'query' => $queryString];
+        } else {
+            $parts = parse_url($url);
+        }
         $scheme = strtolower((string) ($parts['scheme'] ?? ''));
         if ($parts === false || !in_array($scheme, ['redis', 'rediss', 'unix'], true)) {
             throw new \InvalidArgumentException('SLUICE_REDIS is not a redis://, rediss:// or unix:// URL');

@@ -25,9 +25,11 @@ final class RedisScripts
     private static array $clients = [];
     /** @var array<string, array{string, string}> script name => [body, sha1] */
     private static array $scripts = [];
+    private readonly string $epochKey;
 
     public function __construct(private readonly RedisConfig $config)
     {
+        $this->epochKey = $config->keyPrefix() . 'epoch';
     }
 
     /**
@@ -40,27 +42,44 @@ final class RedisScripts
     public function run(string $name, array $argv): mixed
     {
         [$body, $sha] = self::script($name);
-        $redis = $this->client();
-        $keys = [$this->config->keyPrefix() . 'epoch'];
-        $args = array_merge($keys, array_map('strval', $argv));
-        try {
-            self::$roundTrips++;
-            $reply = $redis->evalSha($sha, $args, 1);
-            $error = $redis->getLastError();
-            if ($reply === false && $error !== null && str_starts_with($error, 'NOSCRIPT')) {
-                $redis->clearLastError();
-                self::$roundTrips += 2;
-                $redis->script('load', $body);
-                $reply = $redis->evalSha($sha, $args, 1);
-                $error = $redis->getLastError();
+        $args = array_merge([$this->epochKey], array_map('strval', $argv));
+        for ($attempt = 1; ; $attempt++) {
+            $redis = $this->client();
+            try {
+                $reply = $this->evalSha($redis, $sha, $body, $args);
+                break;
+            } catch (\RedisException $e) {
+                // A connection that broke since the last call (Redis restarted, an idle timeout): once more on a new one.
+                $this->forget();
+                if ($attempt >= 2) {
+                    throw new RedisBackendException("Sluice's Redis backend lost its connection to {$this->config->describe()}: " . $e->getMessage(), 0, $e);
+                }
             }
-        } catch (\RedisException $e) {
-            $this->forget();
-            throw new RedisBackendException("Sluice's Redis backend lost its connection to {$this->config->describe()}: " . $e->getMessage(), 0, $e);
         }
+        $error = $redis->getLastError();
         if ($reply === false && $error !== null) {
             $redis->clearLastError();
             throw new RedisBackendException("Sluice's Redis script {$name} failed: {$error}");
+        }
+        return $reply;
+    }
+
+    /**
+     * EVALSHA; a Redis that does not know the script (NOSCRIPT) loads it and is asked again.
+     *
+     * @param list<string> $args KEYS[1], then ARGV
+     * @throws \RedisException
+     */
+    private function evalSha(\Redis $redis, string $sha, string $body, array $args): mixed
+    {
+        self::$roundTrips++;
+        $reply = $redis->evalSha($sha, $args, 1);
+        $error = $redis->getLastError();
+        if ($reply === false && $error !== null && str_starts_with($error, 'NOSCRIPT')) {
+            $redis->clearLastError();
+            self::$roundTrips += 2;
+            $redis->script('load', $body);
+            $reply = $redis->evalSha($sha, $args, 1);
         }
         return $reply;
     }
