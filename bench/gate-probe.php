@@ -3,7 +3,10 @@
  * Plugin Name: Sluice bench probe (BENCH ONLY)
  * Description: Must-use plugin that bench/gate.sh, bench/line.sh and `make bench-burnin` add to the test site (never shipped, never in the test suites). Per queued action it measures the time spent in the action_scheduler_before_execute listeners around Sluice's (Sluice listens at priority 1; this probe at 0 and 2), the time of Sluice's release listener (after_execute, priority 1) the same way, the SQL queries ($wpdb->num_queries) from before_execute to the action's end (after_execute, execution_ignored or failed_execution), and the queries of the release and the hand-off it makes (Handoffs::wake(), run inside Sluice's release listener right after the release: from after_execute priority 0 to the first listener of sluice_lease_released, which Sluice fires once the wake is done), with the number of wakes among them (each wake pulls its ticket's copy forward with one UPDATE of the copy's scheduled date). One JSON line per action goes to <dir>/samples-<pid>.jsonl, dir from the option sluice_bench_probe_dir (nothing is written while it is unset).
  *
+ * Sluice's own queries are counted apart: every $wpdb query (the `query` filter) made while a file of the Sluice plugin is on the call stack, whatever table it reads (Action Scheduler's and Data Machine's included when Sluice calls them). Each action's sample carries them as sluice_queries; each queue run's sweep (Sluice's listener of action_scheduler_before_process_queue) writes one line {sluice_queries} to <dir>/sweeps-<pid>.jsonl.
+ *
  * The option sluice_bench_keep_dm_limiter (true) removes Sluice's neutraliser of Data Machine's limiter, so both limiters act at once.
+ * The hook bench_other_plugin_action does nothing: bench/gate.php schedules it as another plugin's work.
  */
 
 declare(strict_types=1);
@@ -20,9 +23,40 @@ function sluice_bench_probe(?array $set = null): array
     return $current;
 }
 
+/** Queries made so far in this process with a file of the Sluice plugin on the call stack ($count: one more). */
+function sluice_bench_probe_sluice_queries(bool $count = false): int
+{
+    static $n = 0;
+    return $count ? ++$n : $n;
+}
+add_filter('query', static function ($query) {
+    static $plugin = null;
+    $plugin ??= (string) realpath(WP_PLUGIN_DIR . '/sluice') . '/';
+    foreach (debug_backtrace(DEBUG_BACKTRACE_IGNORE_ARGS) as $frame) {
+        if (isset($frame['file']) && str_starts_with($frame['file'], $plugin)) {
+            sluice_bench_probe_sluice_queries(true);
+            break;
+        }
+    }
+    return $query;
+}, PHP_INT_MAX);
+add_action('bench_other_plugin_action', '__return_null');
+
+// Each queue run's sweep: Sluice's listener sits between these two.
+add_action('action_scheduler_before_process_queue', static function (): void {
+    $GLOBALS['sluice_bench_probe_sweep_q0'] = sluice_bench_probe_sluice_queries();
+}, PHP_INT_MIN, 0);
+add_action('action_scheduler_before_process_queue', static function (): void {
+    $dir = get_option('sluice_bench_probe_dir');
+    if (is_string($dir) && $dir !== '' && is_dir($dir) && isset($GLOBALS['sluice_bench_probe_sweep_q0'])) {
+        $row = ['sluice_queries' => sluice_bench_probe_sluice_queries() - $GLOBALS['sluice_bench_probe_sweep_q0']];
+        file_put_contents($dir . '/sweeps-' . getmypid() . '.jsonl', json_encode($row) . "\n", FILE_APPEND | LOCK_EX);
+    }
+}, PHP_INT_MAX, 0);
+
 add_action('action_scheduler_before_execute', static function ($actionId): void {
     global $wpdb;
-    sluice_bench_probe(['id' => (int) $actionId, 'q0' => $wpdb->num_queries, 't0' => hrtime(true), 'decision' => null, 'step' => null, 'parked' => false]);
+    sluice_bench_probe(['id' => (int) $actionId, 'q0' => $wpdb->num_queries, 'sq0' => sluice_bench_probe_sluice_queries(), 't0' => hrtime(true), 'decision' => null, 'step' => null, 'parked' => false]);
 }, 0, 1);
 add_action('action_scheduler_before_execute', static function ($actionId): void {
     $t = hrtime(true);
@@ -114,6 +148,7 @@ foreach (['action_scheduler_after_execute' => 'complete', 'action_scheduler_exec
     add_action($hook, static function ($actionId) use ($end): void {
         global $wpdb;
         $queries = $wpdb->num_queries;
+        $sluiceQueries = sluice_bench_probe_sluice_queries();
         $t = hrtime(true);
         $p = sluice_bench_probe();
         if (($p['id'] ?? 0) !== (int) $actionId) {
@@ -133,6 +168,7 @@ foreach (['action_scheduler_after_execute' => 'complete', 'action_scheduler_exec
             'step' => $p['step'],
             'parked' => $p['parked'],
             'queries' => $queries - $p['q0'],
+            'sluice_queries' => $sluiceQueries - $p['sq0'],
             'gate_us' => $p['gate_us'] ?? null,
             'gate_queries' => $p['gate_queries'] ?? null,
             'release_us' => $p['release_us'] ?? null,

@@ -10,8 +10,18 @@
  *   both    Sluice on (limit 1) and Data Machine's limiter active too (its default limit 3; the probe
  *           removes Sluice's neutraliser), so each AI step pays both limiters
  *   dm      Sluice off; Data Machine's limiter alone at limit 1 (1 s throttle delay): it parks and resumes
+ *   database  as sluice, on the database backend (setting backend = database); then idle queue runs (nothing
+ *           due, nothing to sweep) count what a queue run's sweep costs there
+ *   pass    another plugin's work: OTHER_ACTIONS actions of a hook that is not AI work, run by one queue
+ *           runner at Action Scheduler's default batch size (25), Sluice on
  *
- * Options: --flows=3 --items=8 (per flow) --runners=4 --latency-ms=500 --modes=sluice,timer,both,dm
+ * Sluice's own queries (bench/gate-probe.php: any query with a Sluice file on the call stack) end the output:
+ *   gate-queries pass=<per non-AI action> admit_native=<per admitted AI step> admit_database=<...>
+ *                defer_native=<per deferral> sweep_database=<per queue run with nothing to sweep>
+ * (an admitted step counts from before_execute to its release and hand-off; the per-minute chart sample,
+ * WP-Cron's once a minute, is not a step's).
+ *
+ * Options: --flows=3 --items=8 (per flow) --runners=4 --latency-ms=500 --modes=sluice,timer,both,dm,database,pass
  */
 
 declare(strict_types=1);
@@ -20,6 +30,49 @@ require dirname(__DIR__) . '/php-tests/wp/bootstrap.php';
 require dirname(__DIR__) . '/demo/burn-in-lib.php';
 
 use Sluice\Demo\BurnIn;
+use Sluice\WpTests\Support\Runner;
+use Sluice\WpTests\Support\Site;
+
+const OTHER_ACTIONS = 100;
+const IDLE_QUEUE_RUNS = 10;
+
+/** @return list<array<string, mixed>> one line per queue run's sweep */
+function sweeps(string $dir): array
+{
+    $rows = [];
+    foreach (glob($dir . '/sweeps-*.jsonl') ?: [] as $file) {
+        foreach (file($file, FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES) ?: [] as $line) {
+            $rows[] = (array) json_decode($line, true);
+        }
+    }
+    return $rows;
+}
+
+/** Queue runs with nothing due, one after another: each sweeps once. */
+function idleQueueRuns(string $dir): array
+{
+    update_option('sluice_bench_probe_dir', $dir, true);
+    for ($i = 0; $i < IDLE_QUEUE_RUNS; $i++) {
+        Runner::cli()->wait(60);
+    }
+    update_option('sluice_bench_probe_dir', '', true);
+    return sweeps($dir);
+}
+
+/** Another plugin's actions through the gate (they pass), at Action Scheduler's default batch size. */
+function otherPluginPhase(string $dir): array
+{
+    Site::reset();
+    Site::configure(['queue_tuning' => ['batch_size' => 25, 'concurrent_batches' => 2]], [], ['enabled' => true, 'site_limit' => 1]);
+    update_option('sluice_bench_probe_dir', $dir, true);
+    for ($i = 0; $i < OTHER_ACTIONS; $i++) {
+        as_schedule_single_action(time() - 1, 'bench_other_plugin_action', ['n' => $i], 'other-plugin');
+    }
+    $pending = static fn (): int => count(as_get_scheduled_actions(['hook' => 'bench_other_plugin_action', 'status' => 'pending', 'per_page' => -1], 'ids'));
+    Runner::until(static fn (): bool => $pending() === 0, 1, 120, 'WP CLI', false);
+    update_option('sluice_bench_probe_dir', '', true);
+    return BurnIn::samples($dir);
+}
 
 $opt = getopt('', ['flows:', 'items:', 'runners:', 'latency-ms:', 'modes:']);
 $base = [
@@ -41,9 +94,12 @@ $phases = [
     'timer' => ['sluice' => true, 'waiting_line' => false, 'throttle_delay' => 1, 'throttle_delay_max' => 2],
     'both' => ['sluice' => true, 'keep_dm_limiter' => true],
     'dm' => ['sluice' => false, 'dm_limit' => 1, 'dm_throttle_delay' => 1],
+    'database' => ['sluice' => true, 'backend' => 'database'],
 ];
-$wanted = explode(',', (string) ($opt['modes'] ?? 'sluice,timer,both,dm'));
+$wanted = explode(',', (string) ($opt['modes'] ?? 'sluice,timer,both,dm,database,pass'));
 $m = [];
+$idleSweeps = [];
+$otherPlugin = [];
 foreach (array_intersect_key($phases, array_flip($wanted)) as $name => $config) {
     $dir = BurnIn::probeDir($name);
     $r = BurnIn::run($name, $config + $base + ['probe_dir' => $dir]);
@@ -78,7 +134,17 @@ foreach (array_intersect_key($phases, array_flip($wanted)) as $name => $config) 
         'q_pass' => BurnIn::mean(array_column($passed, 'queries')),
         'q_item' => $r['processed'] > 0 ? array_sum(array_column($ai, 'queries')) / $r['processed'] : null,
         'ratio' => $r['makespan'] / $r['ideal'],
+        'sq_admit' => BurnIn::mean(array_column($admitted, 'sluice_queries')),
+        'sq_defer' => BurnIn::mean(array_column($deferred, 'sluice_queries')),
+        'sq_pass' => BurnIn::mean(array_column($passed, 'sluice_queries')),
+        'sq_sweep' => BurnIn::mean(array_column(sweeps($dir), 'sluice_queries')),
     ];
+    if ($name === 'database') {
+        $idleSweeps = idleQueueRuns(BurnIn::probeDir('database-idle'));
+    }
+}
+if (in_array('pass', $wanted, true)) {
+    $otherPlugin = array_values(array_filter(otherPluginPhase(BurnIn::probeDir('pass')), static fn ($s) => $s['hook'] === 'bench_other_plugin_action'));
 }
 
 $f = static fn (?float $x, string $fmt = '%.1f') => $x === null ? '-' : sprintf($fmt, $x);
@@ -101,6 +167,10 @@ $rows = [
     ['SQL queries per non-AI step', static fn ($x) => $f($x['q_pass'])],
     ['SQL queries per AI item, all its actions', static fn ($x) => $f($x['q_item'])],
     ['deferrals (Sluice + Data Machine)', static fn ($x) => (string) BurnIn::deferrals($x['r'])],
+    ['Sluice\'s queries per admitted AI step', static fn ($x) => $x['r']['sluice'] && $x['n_admit'] ? $f($x['sq_admit'], '%.2f') : '-'],
+    ['Sluice\'s queries per deferral', static fn ($x) => $x['r']['sluice'] && $x['n_defer'] ? $f($x['sq_defer'], '%.2f') : '-'],
+    ['Sluice\'s queries per non-AI Data Machine step', static fn ($x) => $x['r']['sluice'] ? $f($x['sq_pass'], '%.2f') : '-'],
+    ['Sluice\'s queries per queue run\'s sweep', static fn ($x) => $x['r']['sluice'] ? $f($x['sq_sweep'], '%.2f') : '-'],
 ];
 echo "\n";
 BurnIn::printTable('', $m, $rows);
@@ -126,3 +196,16 @@ printf("\ngate_admit_us=%s gate_defer_us=%s queries_per_ai_action=%s queries_per
     $f($s['q_deferral'] ?? null), $f($s['ratio'] ?? null, '%.2f'), $f($m['timer']['ratio'] ?? null, '%.2f'),
     $f(isset($s) ? BurnIn::deferrals($s['r']) / $s['r']['items'] : null, '%.2f'),
     $f(isset($m['timer']) ? BurnIn::deferrals($m['timer']['r']) / $m['timer']['r']['items'] : null, '%.2f'), $which);
+
+$g = static fn (?float $x) => $x === null ? '-' : sprintf('%.2f', $x);
+if ($otherPlugin !== []) {
+    printf("\nanother plugin's actions: %d passed, Sluice's queries per action %s (batches of 25, one runner)\n",
+        count($otherPlugin), $g(BurnIn::mean(array_column($otherPlugin, 'sluice_queries'))));
+}
+if ($idleSweeps !== []) {
+    printf("database backend, %d idle queue runs: Sluice's queries per sweep %s\n", count($idleSweeps), $g(BurnIn::mean(array_column($idleSweeps, 'sluice_queries'))));
+}
+printf("gate-queries pass=%s admit_native=%s admit_database=%s defer_native=%s sweep_database=%s\n",
+    $g($otherPlugin !== [] ? BurnIn::mean(array_column($otherPlugin, 'sluice_queries')) : null),
+    $g($m['sluice']['sq_admit'] ?? null), $g($m['database']['sq_admit'] ?? null), $g($m['sluice']['sq_defer'] ?? null),
+    $g($idleSweeps !== [] ? BurnIn::mean(array_column($idleSweeps, 'sluice_queries')) : null));

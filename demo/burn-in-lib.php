@@ -38,6 +38,7 @@ final class BurnIn
         'live' => true,          // a live line every live_every seconds
         'live_every' => 0.5,
         'probe_dir' => null,     // bench/gate-probe.php's samples go there
+        'backend' => null,       // Sluice's setting backend (null: its default, auto)
     ];
 
     /**
@@ -62,6 +63,7 @@ final class BurnIn
         $sluice = ['enabled' => (bool) $p['sluice']];
         if ($p['sluice']) {
             $sluice += ['site_limit' => (int) $p['limit'], 'waiting_line' => (bool) $p['waiting_line']];
+            $sluice += isset($p['backend']) ? ['backend' => (string) $p['backend']] : [];
             $sluice += array_filter(['throttle_delay' => $p['throttle_delay'], 'throttle_delay_max' => $p['throttle_delay_max']], 'is_int');
         }
         Site::configure($dataMachine, [
