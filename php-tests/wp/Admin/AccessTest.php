@@ -3,7 +3,9 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Admin;
 
-use SluiceWP\Admin\MinuteSamples;
+use SluiceWP\Log\EventLogSchema;
+use SluiceWP\Log\MinuteSamples;
+use SluiceWP\Log\MinuteSamplesSchema;
 use SluiceWP\Backend\Lease;
 use SluiceWP\Backend\NativeBackend;
 
@@ -125,15 +127,29 @@ final class AccessTest extends AdminTestCase
         }
     }
 
+    /**
+     * The chart: deferrals per minute from the event log, finished steps from the growth of the site key's
+     * release counter between two minute samples (nothing is written per step).
+     */
     public function testSamplesCountDeferralsAndReleasesOfTheCurrentMinute(): void
     {
-        do_action('sluice_action_deferred', ['active' => 3, 'limit' => 3]);
-        do_action('sluice_action_deferred', ['active' => 2, 'limit' => 3]);
-        do_action('sluice_lease_released', 42);
+        global $wpdb;
+        $samples = MinuteSamplesSchema::table();
+        $wpdb->query("TRUNCATE TABLE {$samples}");
+        $wpdb->query('TRUNCATE TABLE ' . EventLogSchema::table());
+        foreach ([3, 2] as $active) {
+            $wpdb->insert(EventLogSchema::table(), ['created_at' => gmdate('Y-m-d H:i:s'), 'event' => 'deferred', 'limit_n' => 3, 'active_n' => $active]);
+        }
+        $wpdb->insert($samples, ['minute_at' => gmdate('Y-m-d H:i:00', time() - 120), 'slot_limit' => 3, 'slots_in_use' => 1, 'released_total' => 40]);
+        (new MinuteSamples())->sample(1, 3, 42);
         $series = (new MinuteSamples())->series(60, 3);
         self::assertSame(2, array_sum($series['deferred']));
-        self::assertSame(1, array_sum($series['completed']));
-        self::assertSame(3, max($series['slots']), 'the full key\'s active count is the minute\'s slots in use');
+        self::assertSame(2, (int) end($series['completed']), 'two releases since the sample two minutes ago');
+        self::assertSame(0, $series['completed'][count($series['completed']) - 2], 'none in the minute without a sample');
+        self::assertSame(3, max($series['slots']), 'the full key\'s active count at a deferral is the minute\'s slots in use');
         self::assertSame(3, end($series['limit']));
+
+        (new MinuteSamples())->sample(0, 3, 5);
+        self::assertSame(5, (int) end((new MinuteSamples())->series(60, 3)['completed']), 'a counter that went back (a new segment) counts from 0');
     }
 }

@@ -6,7 +6,8 @@ namespace Sluice\WpTests\Admin;
 use Sluice\WpTests\Support\Provider;
 use Sluice\WpTests\Support\Runner;
 use Sluice\WpTests\Support\Site;
-use SluiceWP\Admin\MinuteSamples;
+use SluiceWP\Log\MinuteSamples;
+use SluiceWP\Plugin;
 
 /**
  * The admin pages in a real browser (headless Chromium through
@@ -84,8 +85,8 @@ final class BrowserTest extends AdminTestCase
     public function testAnAdministratorReadsTheStatusReleasesALeaseAndSavesSettings(): void
     {
         $this->burnIn();
-        \SluiceWP\Admin\StatusSource::fromServices()->sampleMinute();
-        $series = (new MinuteSamples())->series(60);
+        do_action(MinuteSamples::CRON_HOOK);
+        $series = Plugin::instance()->samples->series(60);
         self::assertGreaterThan(0, array_sum($series['deferred']), 'the burn-in left deferrals in the samples');
         self::assertGreaterThanOrEqual(self::FLOWS * self::ITEMS, array_sum($series['completed']), 'and finished AI steps');
 

@@ -3,10 +3,10 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Admin;
 
-use SluiceWP\Admin\SettingsSanitizer;
+use SluiceWP\Settings\Sanitizer as SettingsSanitizer;
 
 /**
- * The settings form's validation (SettingsSanitizer, the Settings API's
+ * The settings form's validation (Settings\Sanitizer, the Settings API's
  * sanitize callback), in this process: typed values stored, a bad value
  * reported with add_settings_error and the stored one kept.
  */

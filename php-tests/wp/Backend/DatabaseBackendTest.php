@@ -62,7 +62,7 @@ final class DatabaseBackendTest extends BackendContractTestCase
         $key = self::key('remote');
         $lease = $this->lease($b->tryAcquire([$key => 1], 2, 'remote'));
         // The holder becomes a process of another host that this host cannot see (pid 1 of it, say).
-        $wpdb->query($wpdb->prepare('UPDATE ' . \SluiceWP\Log\Schema::leaseSlotsTable() . " SET host_id = 'ffffffffffffffff', pid = 999999, start_time = 1 WHERE token = %s", $lease->token));
+        $wpdb->query($wpdb->prepare('UPDATE ' . \SluiceWP\Backend\DatabaseSchema::slotsTable() . " SET host_id = 'ffffffffffffffff', pid = 999999, start_time = 1 WHERE token = %s", $lease->token));
         self::assertInstanceOf(Refusal::class, $b->tryAcquire([$key => 1], 60, 'local'));
         self::assertSame(0, $b->operatorView()->sweep(), 'nothing this host can judge dead');
         usleep(2_100_000);
@@ -100,7 +100,7 @@ final class DatabaseBackendTest extends BackendContractTestCase
         global $wpdb;
         $b = $this->backend();
         $lease = $this->lease($b->tryAcquire([self::key() => 1], 60, 'before'));
-        $slots = \SluiceWP\Log\Schema::leaseSlotsTable();
+        $slots = \SluiceWP\Backend\DatabaseSchema::slotsTable();
         $wpdb->query("RENAME TABLE {$slots} TO {$slots}_away");
         try {
             try {

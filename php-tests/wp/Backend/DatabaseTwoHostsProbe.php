@@ -13,7 +13,7 @@ declare(strict_types=1);
 require __DIR__ . '/wp-load.php';
 
 header('Content-Type: application/json');
-$backend = sluice_services()->backends->backend();
+$backend = SluiceWP\Plugin::instance()->backends->backend();
 $answer = [
     'backend' => $backend?->name(),
     'ipc' => (string) @readlink('/proc/self/ns/ipc'),

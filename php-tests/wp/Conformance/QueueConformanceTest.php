@@ -1,7 +1,7 @@
 <?php
 /**
  * The queue conformance suite: pins, one test each, every Action Scheduler behaviour Sluice's gate relies on
- * (RESEARCH.md §2), with real queue runs, against whichever Action Scheduler the test site loaded (Composer's,
+ * (listed in ActionSchedulerQueue.php), with real queue runs, against whichever Action Scheduler the test site loaded (Composer's,
  * SLUICE_ACTION_SCHEDULER_DIR's, or the test-only stand-in; the suite prints which). It must pass against the
  * real Action Scheduler 3.9.3 and against the stand-in alike: a difference is a bug in the stand-in.
  *

@@ -14,7 +14,7 @@ final class DataMachineTest extends GateTestCase
     {
         Site::configure(['pipeline_ai_concurrency_limit' => 2, 'pipeline_ai_throttle_delay' => 7,
                          'pipeline_ai_provider_concurrency_limits' => ['fake' => 1]], []);
-        $config = sluice_services()->config;
+        $config = \SluiceWP\Plugin::instance()->config;
         self::assertSame(2, $config->siteLimit());
         self::assertSame(7, $config->throttleDelay());
         self::assertSame(1, $config->providerLimit('fake'));

@@ -7,7 +7,7 @@ use Sluice\WpTests\Support\Provider;
 use Sluice\WpTests\Support\Runner;
 use Sluice\WpTests\Support\Site;
 use SluiceWP\Backend\DatabaseBackend;
-use SluiceWP\Log\Schema;
+use SluiceWP\Backend\DatabaseLineSchema;
 
 /**
  * The waiting line of the database backend, end to end on the fixture
@@ -22,7 +22,7 @@ final class DatabaseLineGateTest extends GateTestCase
         parent::setUp();
         global $wpdb;
         (new DatabaseBackend())->operatorView()->reset(self::siteKey());
-        foreach ([Schema::lineTicketsTable(), Schema::lineWakesTable(), Schema::lineStrandedTable()] as $table) {
+        foreach ([DatabaseLineSchema::ticketsTable(), DatabaseLineSchema::wakesTable(), DatabaseLineSchema::strandedTable()] as $table) {
             $wpdb->query("DELETE FROM {$table}");
         }
     }

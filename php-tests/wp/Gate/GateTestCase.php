@@ -35,10 +35,10 @@ abstract class GateTestCase extends SluiceTestCase
         return self::gateKeys()->site();
     }
 
-    /** The gate's key names on this blog: SiteKeys::names(), as the gate, status, CLI and REST name them. */
+    /** The gate's key names on this blog, as the gate, status, CLI and REST name them. */
     protected static function gateKeys(): \SluiceWP\Gate\KeyNames
     {
-        return \SluiceWP\Status\SiteKeys::names();
+        return \SluiceWP\Gate\KeyNames::forBlog();
     }
 
     /**

@@ -8,7 +8,7 @@ use Sluice\WpTests\Support\Site;
 use SluiceWP\Gate\Decision;
 
 /**
- * Each point of Action Scheduler's contract (RESEARCH.md §2) that the gate
+ * Each point of Action Scheduler's contract (listed in ActionSchedulerQueue.php) that the gate
  * must handle, one test each, with real queue runs.
  */
 final class QueueContractTest extends GateTestCase
@@ -33,9 +33,9 @@ final class QueueContractTest extends GateTestCase
         $id = self::scheduleAiStep();
         \ActionScheduler::store()->cancel_action((string) $id);
         $acquiredBefore = self::keyStatus(self::siteKey())?->acquired ?? 0;
-        self::assertSame(Decision::Pass, sluice_gate()->beforeExecute($id));
+        self::assertSame(Decision::Pass, \SluiceWP\Plugin::instance()->gate()->beforeExecute($id));
         self::assertSame($acquiredBefore, self::keyStatus(self::siteKey())?->acquired ?? 0, 'no slot was taken');
-        self::assertSame(Decision::Pass, sluice_gate()->beforeExecute(987654321), 'a missing id (get_status throws) passes too');
+        self::assertSame(Decision::Pass, \SluiceWP\Plugin::instance()->gate()->beforeExecute(987654321), 'a missing id (get_status throws) passes too');
     }
 
     /** The copy is identical: hook, args, group, priority, and never unique (a unique copy is refused while the original is pending). */
@@ -165,7 +165,7 @@ final class QueueContractTest extends GateTestCase
         self::sluice(['site_limit' => 1]);
         $other = self::holdSiteSlot();
         $id = (int) as_schedule_single_action(time(), 'action_scheduler/migration_hook', [], 'action-scheduler-migration');
-        self::assertSame(Decision::Pass, sluice_gate()->beforeExecute($id));
+        self::assertSame(Decision::Pass, \SluiceWP\Plugin::instance()->gate()->beforeExecute($id));
         unset($other);
     }
 }

@@ -10,7 +10,7 @@ use Sluice\WpTests\Gate\GateTestCase;
 use Sluice\WpTests\Support\Runner;
 use SluiceWP\Backend\Lease;
 use SluiceWP\Backend\NativeBackend;
-use SluiceWP\Log\Schema;
+use SluiceWP\Log\EventLogSchema;
 use wpdb;
 
 /**
@@ -87,13 +87,14 @@ final class MultisiteTest extends GateTestCase
         foreach ($blog2 as $table) {
             self::assertContains('wp_' . substr($table, strlen('wp_2_')), $main, 'every per-blog table exists on the main blog too');
         }
-        self::assertSame(Schema::VERSION, self::option('wp_2_options', Schema::VERSION_OPTION));
-        self::assertSame(Schema::VERSION, self::option('wp_options', Schema::VERSION_OPTION));
+        $events = new EventLogSchema();
+        self::assertSame((string) $events->version(), self::option('wp_2_options', $events->optionName()));
+        self::assertSame((string) $events->version(), self::option('wp_options', $events->optionName()));
 
         $three = self::inNetwork('echo "RESULT:", json_encode(wp_insert_site(["domain" => $domain, "path" => "/three/", "title" => "Three", "user_id" => 1])), "\n";');
         self::assertSame(3, $three);
         self::assertSame(array_map(static fn (string $t): string => 'wp_3_' . substr($t, strlen('wp_2_')), $blog2), self::tables('wp\_3\_sluice\_%'), 'a blog created later has the same tables');
-        self::assertSame(Schema::VERSION, self::option('wp_3_options', Schema::VERSION_OPTION));
+        self::assertSame((string) $events->version(), self::option('wp_3_options', $events->optionName()));
     }
 
     /** @depends testNetworkActivationCreatesEveryBlogsTablesAndBlogsCreatedLaterGetThem */
@@ -125,8 +126,8 @@ final class MultisiteTest extends GateTestCase
 
         // The gate's key names on blog 2: per blog, unless the provider key is made host-wide.
         $names = self::inNetwork('
-            $config = sluice_services()->config;
-            $names = SluiceWP\Status\SiteKeys::names();
+            $config = SluiceWP\Plugin::instance()->config;
+            $names = SluiceWP\Gate\KeyNames::forBlog();
             $local = $names->provider("openai", $config->providerKeyIsHostWide("openai"));
             add_filter("sluice_provider_key_host_wide", "__return_true");
             echo "RESULT:", json_encode([$names->site(), $local, $names->provider("openai", $config->providerKeyIsHostWide("openai"))]), "\n";', [], '/two/');
@@ -136,7 +137,7 @@ final class MultisiteTest extends GateTestCase
         $held = $backend->tryAcquire([$three['key_prefix'] . 'site' => 1], 600, 'blog three holder');
         self::assertInstanceOf(Lease::class, $held);
         $network = self::inNetwork('
-            $reports = SluiceWP\Status\SiteStatus::fromServices()->network();
+            $reports = SluiceWP\Plugin::instance()->siteStatus()->network();
             echo "RESULT:", json_encode(array_map(static fn (array $r): array => [$r["blog_id"], $r["key_prefix"], array_column($r["keys"], "active", "key")], $reports)), "\n";');
         self::assertSame(['1', '2', '3'], array_map('strval', array_keys($network)));
         foreach ($network as $blogId => [$reportedId, $prefix, $active]) {
@@ -195,7 +196,7 @@ final class MultisiteTest extends GateTestCase
                 $out = [];
                 foreach (["network_admin" => 1, "blog_admin" => (int) $blogAdmin] as $who => $user) {
                     wp_set_current_user($user);
-                    $page = new SluiceWP\Admin\NetworkStatusPage(WP_PLUGIN_DIR . "/sluice/sluice.php", SluiceWP\Status\SiteStatus::fromServices());
+                    $page = new SluiceWP\Admin\NetworkStatusPage(WP_PLUGIN_DIR . "/sluice/sluice.php", SluiceWP\Plugin::instance()->siteStatus());
                     ob_start();
                     try {
                         $page->render();

@@ -5,13 +5,14 @@ namespace Sluice\WpTests\Lifecycle;
 
 use Sluice\WpTests\Cli\WpCli;
 use Sluice\WpTests\Gate\GateTestCase;
-use SluiceWP\Log\Schema;
+use SluiceWP\Plugin;
 
 /**
  * A site that ran an older Sluice gets today's tables on its next request,
- * without re-activation (Log\Schema::ensure on plugins_loaded), and keeps
- * its rows: the version-1 tables are made as they were, the stored version
- * set back to 1, then one `wp sluice status` (a request of the site) runs.
+ * without re-activation (each store's TableSchema::ensure on plugins_loaded),
+ * and keeps its rows: the first release's only table is made as it was, no
+ * store's version stored, then one `wp sluice status` (a request of the site)
+ * runs.
  */
 final class SchemaUpgradeTest extends GateTestCase
 {
@@ -55,13 +56,18 @@ final class SchemaUpgradeTest extends GateTestCase
         foreach ($old as $row) {
             self::assertSame(1, $wpdb->insert($events, $row), $wpdb->last_error);
         }
-        $wpdb->update($wpdb->options, ['option_value' => '1'], ['option_name' => Schema::VERSION_OPTION]);
+        foreach (Plugin::instance()->schemas() as $store) {
+            delete_option($store->optionName());
+        }
         self::assertSame([$events], array_keys(self::schema()), 'the site is back at version 1');
 
         $request = WpCli::sluice(['status', '--format=json']);
         self::assertSame(0, $request->exitCode, (string) $request);
 
-        self::assertSame(Schema::VERSION, $wpdb->get_var($wpdb->prepare("SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", Schema::VERSION_OPTION)));
+        foreach (Plugin::instance()->schemas() as $store) {
+            $stored = $wpdb->get_var($wpdb->prepare("SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", $store->optionName()));
+            self::assertSame((string) $store->version(), $stored, $store::class . ' stored its version');
+        }
         self::assertSame($current, self::schema(), 'the upgraded tables are exactly what a new install gets');
         $rows = $wpdb->get_results("SELECT created_at, event, action_id, work_key, job_id, flow_step_id, provider, reason, lease_key, limit_n, active_n, delay_s, attempt FROM {$events} ORDER BY id", ARRAY_A);
         self::assertSame(array_map(static fn (array $r): array => array_map('strval', $r), $old), $rows, 'the old rows survive the upgrade');

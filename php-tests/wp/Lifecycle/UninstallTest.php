@@ -6,7 +6,8 @@ namespace Sluice\WpTests\Lifecycle;
 use Sluice\WpTests\Cli\WpCli;
 use Sluice\WpTests\Gate\GateTestCase;
 use Sluice\WpTests\Support\Runner;
-use SluiceWP\Log\Schema;
+use SluiceWP\Log\EventLogSchema;
+use SluiceWP\Plugin;
 
 /**
  * The plugin's real uninstall on the test site: used first (settings through
@@ -29,7 +30,7 @@ final class UninstallTest extends GateTestCase
 
         $set = WpCli::sluice(['config', 'set', 'site_limit', '2']);
         self::assertSame(0, $set->exitCode, (string) $set);
-        $wpdb->insert(Schema::eventsTable(), ['created_at' => gmdate('Y-m-d H:i:s'), 'event' => 'deferred', 'provider' => 'openai']);
+        $wpdb->insert(EventLogSchema::table(), ['created_at' => gmdate('Y-m-d H:i:s'), 'event' => 'deferred', 'provider' => 'openai']);
         $lease = self::holdSiteSlot(2);
         $used = Runner::php('require $loader;
             set_transient("sluice_uninstall_probe", 1, 600);
@@ -65,7 +66,9 @@ final class UninstallTest extends GateTestCase
         self::assertSame(0, $activate->wait(), $activate->output());
         $activate->expectLine('activated');
         self::assertSame($tablesBefore, self::sluiceTables(), 'activation made the tables again');
-        self::assertSame(Schema::VERSION, $wpdb->get_var($wpdb->prepare("SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", Schema::VERSION_OPTION)));
+        foreach (Plugin::instance()->schemas() as $store) {
+            self::assertSame((string) $store->version(), $wpdb->get_var($wpdb->prepare("SELECT option_value FROM {$wpdb->options} WHERE option_name = %s", $store->optionName())), $store::class);
+        }
         $status = WpCli::sluice(['status', '--format=json']);
         self::assertSame(0, $status->exitCode, 'the commands are back: ' . $status);
         wp_cache_flush();

@@ -3,7 +3,7 @@
  * TEST-ONLY stand-in for Action Scheduler; never shipped.
  *
  * A compact, independent implementation of the public API of Action Scheduler 3.9.3 (class and function names,
- * hooks, DB tables and columns) reproducing the behaviours listed in RESEARCH.md §2, for CI hosts where the
+ * hooks, DB tables and columns) reproducing the behaviours a gate depends on (listed in the plugin's ActionSchedulerQueue.php and pinned by the conformance suite), for CI hosts where the
  * real Action Scheduler cannot be installed. It is loaded only by
  * php-tests/wp/mu-plugins/sluice-test-action-scheduler.php and never by the Sluice plugin. Any difference from
  * the real Action Scheduler is a bug in this stand-in: the queue conformance suite

@@ -6,6 +6,8 @@
 
 declare(strict_types=1);
 
+defined('ABSPATH') || exit;
+
 spl_autoload_register(static function (string $class): void {
     if (!str_starts_with($class, 'SluiceWP\\')) {
         return;

@@ -2,7 +2,7 @@
 /**
  * TEST-ONLY stand-in for Action Scheduler; never shipped.
  *
- * The queue runner, in the order RESEARCH.md §2 records for 3.9.3:
+ * The queue runner, in the order 3.9.3's ActionScheduler_Abstract_QueueRunner runs it:
  *  process_action: before_execute (before any status check) -> the single status re-read (not pending:
  *  execution_ignored, return) -> begin_execute -> fetch -> log_execution -> callback(array_values(args)) ->
  *  after_execute -> mark_complete; any Throwable -> mark_failure + failed_execution (a throw from a

@@ -3,7 +3,7 @@
  * TEST-ONLY stand-in for Action Scheduler; never shipped.
  *
  * The data store: ActionScheduler_Store (statuses, singleton) and ActionScheduler_DBStore on the real library's
- * tables. Behaviours a gate depends on (RESEARCH.md §2) are kept exactly:
+ * tables. Behaviours a gate depends on (pinned by the conformance suite) are kept exactly:
  * - args are JSON; longer than 191 bytes: md5 in `args`, full JSON in `extended_args`; longer than 8000: refused;
  * - a unique action is refused (0) while any pending or in-progress action has the same hook and group
  *   (the args are not compared);

@@ -4,7 +4,7 @@
  * without the extension, and for clusters whose web and queue hosts share one
  * database (one limit for all of them, which per-host shared memory cannot give).
  *
- * Two tables (Log\Schema): sluice_lease_slots has one row per slot of a key,
+ * Two tables (DatabaseSchema): sluice_lease_slots has one row per slot of a key,
  * free (token '') or taken by a lease, with the slot's counters;
  * sluice_lease_keys a key's limit and refusals. A key never has more than
  * `limit` slot rows in 1..limit, so the primary key itself bounds what is
@@ -36,7 +36,6 @@ declare(strict_types=1);
 
 namespace SluiceWP\Backend;
 
-use SluiceWP\Log\Schema;
 
 final class DatabaseBackend implements Backend, OperatorView, WaitingLine
 {
@@ -78,7 +77,7 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine
         if ((defined('DB_ENGINE') && constant('DB_ENGINE') === 'sqlite') || (defined('DATABASE_TYPE') && constant('DATABASE_TYPE') === 'sqlite')) {
             return 'the database backend needs MySQL or MariaDB, and this site runs on SQLite (load the sluice extension instead)';
         }
-        if (version_compare((string) get_option(Schema::VERSION_OPTION, '0'), '4', '<')) {
+        if (!(new DatabaseSchema())->isCurrent()) {
             return 'the lease tables are not created yet (deactivate and activate the Sluice plugin)';
         }
         return null;
@@ -220,10 +219,10 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine
             }
             $byKey[$key] = $k;
         }
-        // Tickets waiting for each key (the line's tables exist from schema 5 on).
+        // Tickets waiting for each key (once the line's tables exist).
         $queued = [];
         if ($this->lineAvailable()) {
-            $tickets = Schema::lineTicketsTable();
+            $tickets = DatabaseLineSchema::ticketsTable();
             $parts = [];
             foreach (['k1', 'k2', 'k3', 'k4'] as $col) {
                 $parts[] = "SELECT {$col} AS lease_key FROM {$tickets} WHERE state = 'waiting' AND {$col} <> ''";
@@ -568,7 +567,7 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine
     /** @return array{string, string} the keys table and the slots table */
     private static function tables(): array
     {
-        return [Schema::leaseKeysTable(), Schema::leaseSlotsTable()];
+        return [DatabaseSchema::keysTable(), DatabaseSchema::slotsTable()];
     }
 
     /** Bytes as an SQL hex literal: exact, and the query stays ASCII (wpdb then checks nothing more). */

@@ -3,7 +3,7 @@
  * The database backend's waiting line, on the same database as its leases,
  * so every host that shares the database shares one line.
  *
- * Tables (Log\Schema): sluice_line_tickets (one row per ticket: action id,
+ * Tables (DatabaseLineSchema): sluice_line_tickets (one row per ticket: action id,
  * tenant, weight, key set and limits, state 'waiting' or 'reserved', a start
  * tag for the fair order), sluice_line_wakes and sluice_line_stranded (rows
  * taken once each: DELETE ... RETURNING on MariaDB, row by row elsewhere).
@@ -39,7 +39,6 @@ declare(strict_types=1);
 
 namespace SluiceWP\Backend;
 
-use SluiceWP\Log\Schema;
 
 trait DatabaseLine
 {
@@ -49,7 +48,7 @@ trait DatabaseLine
 
     public function lineAvailable(): bool
     {
-        return $this->unavailableReason() === null && version_compare((string) get_option(Schema::VERSION_OPTION, '0'), '6', '>=');
+        return $this->unavailableReason() === null && (new DatabaseLineSchema())->isCurrent();
     }
 
     public function tryAcquireFor(array $limits, int $ttl, string $label, int $ref): Lease|Refusal
@@ -75,7 +74,7 @@ trait DatabaseLine
         $tenant = mb_strcut(mb_scrub($tenant, 'UTF-8'), 0, 64, 'UTF-8');
         $keySet = implode("\n", $names);
         $encoded = self::encodeLimits($limits);
-        $tickets = Schema::lineTicketsTable();
+        $tickets = DatabaseLineSchema::ticketsTable();
         $scale = self::SCALE;
         $this->lineLock();
         try {
@@ -133,14 +132,14 @@ trait DatabaseLine
             return false;
         }
         [, $slotsTable] = self::tables();
-        $tickets = Schema::lineTicketsTable();
+        $tickets = DatabaseLineSchema::ticketsTable();
         $changed = $this->write(
             "UPDATE {$tickets} t LEFT JOIN {$slotsTable} s ON s.token = t.ticket AND s.reserved = 1"
             . " SET t.ref = {$ref}, t.gen = t.gen + 1, s.ref = {$ref}, s.gen = s.gen + 1 WHERE t.ticket = '{$ticket}'",
         );
         if ($changed > 1) {
             // Reserved already (a wake may have named the old copy, which is gone now): wake the new copy too.
-            $this->write('INSERT INTO ' . Schema::lineWakesTable() . " (ticket) VALUES ('{$ticket}')");
+            $this->write('INSERT INTO ' . DatabaseLineSchema::wakesTable() . " (ticket) VALUES ('{$ticket}')");
         }
         return $changed > 0;
     }
@@ -150,14 +149,14 @@ trait DatabaseLine
         if (!self::isToken($ticket)) {
             return false;
         }
-        $tickets = Schema::lineTicketsTable();
+        $tickets = DatabaseLineSchema::ticketsTable();
         $this->lineLock();
         try {
             $rows = $this->read("SELECT state, key_limits FROM {$tickets} WHERE ticket = '{$ticket}'");
             if ($rows === [] || $this->write("DELETE FROM {$tickets} WHERE ticket = '{$ticket}'") === 0) {
                 return false;
             }
-            $this->write('DELETE FROM ' . Schema::lineWakesTable() . " WHERE ticket = '{$ticket}'");
+            $this->write('DELETE FROM ' . DatabaseLineSchema::wakesTable() . " WHERE ticket = '{$ticket}'");
             if ((string) $rows[0]['state'] === 'reserved') {
                 [, $slotsTable] = self::tables();
                 $this->write("UPDATE {$slotsTable} SET " . self::FREEING . " WHERE token = '{$ticket}' AND reserved = 1");
@@ -172,12 +171,12 @@ trait DatabaseLine
 
     public function takeWakes(int $max): array
     {
-        $taken = $this->takeRows(Schema::lineWakesTable(), 'ticket', $max);
+        $taken = $this->takeRows(DatabaseLineSchema::wakesTable(), 'ticket', $max);
         if ($taken === []) {
             return [];
         }
         [, $slotsTable] = self::tables();
-        $tickets = Schema::lineTicketsTable();
+        $tickets = DatabaseLineSchema::ticketsTable();
         $in = "'" . implode("','", array_filter(array_map(static fn (array $r): string => (string) $r['ticket'], $taken), [self::class, 'isToken'])) . "'";
         $rows = $this->read(
             'SELECT t.ticket, t.ref, MAX(s.expires_ms) - ' . self::NOW_MS . " AS left_ms FROM {$tickets} t"
@@ -212,14 +211,14 @@ trait DatabaseLine
     {
         return array_map(
             static fn (array $r): StrandedLease => new StrandedLease((int) $r['ref'], (string) $r['label'], (int) $r['pid']),
-            $this->takeRows(Schema::lineStrandedTable(), 'ref, label, pid', $max),
+            $this->takeRows(DatabaseLineSchema::strandedTable(), 'ref, label, pid', $max),
         );
     }
 
     public function line(): array
     {
         [, $slotsTable] = self::tables();
-        $tickets = Schema::lineTicketsTable();
+        $tickets = DatabaseLineSchema::ticketsTable();
         $rows = $this->read(
             'SELECT t.id, t.ticket, t.ref, t.tenant, t.weight, t.key_set, t.key_limits, t.state, t.start_tag, t.first_deferred_ms,'
             . " (SELECT MAX(s.expires_ms) FROM {$slotsTable} s WHERE s.token = t.ticket AND s.reserved = 1) AS reserved_until, "
@@ -276,7 +275,7 @@ trait DatabaseLine
         }
         $this->lineLock();
         try {
-            $tickets = Schema::lineTicketsTable();
+            $tickets = DatabaseLineSchema::ticketsTable();
             $in = implode(',', array_map(static fn ($k): string => self::bytes((string) $k), $flagged));
             $rows = $this->read(
                 "SELECT id, ticket, ref, weight, key_limits, state, lapsed, start_tag, first_deferred_ms, k1, k2, k3, k4 FROM {$tickets}"
@@ -364,7 +363,7 @@ trait DatabaseLine
     private function reserve(string $ticket, int $ref, array $claims): bool
     {
         [, $slotsTable] = self::tables();
-        $tickets = Schema::lineTicketsTable();
+        $tickets = DatabaseLineSchema::ticketsTable();
         $ms = self::reservationMs();
         ksort($claims, SORT_STRING);
         $from = ["{$tickets} t"];
@@ -382,7 +381,7 @@ trait DatabaseLine
         if ($this->write('UPDATE ' . implode(', ', $from) . ' SET ' . implode(', ', $set) . ' WHERE ' . implode(' AND ', $where)) !== count($claims) + 1) {
             return false;
         }
-        $this->write('INSERT INTO ' . Schema::lineWakesTable() . " (ticket) VALUES ('{$ticket}')");
+        $this->write('INSERT INTO ' . DatabaseLineSchema::wakesTable() . " (ticket) VALUES ('{$ticket}')");
         return true;
     }
 
@@ -443,7 +442,7 @@ trait DatabaseLine
         if ($changed === 0) {
             return false;
         }
-        $this->write('DELETE FROM ' . Schema::lineTicketsTable() . " WHERE ticket = '{$ticket}'");
+        $this->write('DELETE FROM ' . DatabaseLineSchema::ticketsTable() . " WHERE ticket = '{$ticket}'");
         return true;
     }
 
@@ -454,13 +453,13 @@ trait DatabaseLine
      */
     private function ticketServed(int $ref): void
     {
-        $this->write('DELETE t, w FROM ' . Schema::lineTicketsTable() . ' t LEFT JOIN ' . Schema::lineWakesTable() . " w ON w.ticket = t.ticket WHERE t.ref = {$ref}");
+        $this->write('DELETE t, w FROM ' . DatabaseLineSchema::ticketsTable() . ' t LEFT JOIN ' . DatabaseLineSchema::wakesTable() . " w ON w.ticket = t.ticket WHERE t.ref = {$ref}");
     }
 
     /** Queued action $ref showed up and was refused: a lapsed ticket of it may be handed a slot again. */
     private function ticketShowedUp(int $ref): void
     {
-        $this->write('UPDATE ' . Schema::lineTicketsTable() . " SET lapsed = 0, gen = gen + 1 WHERE ref = {$ref} AND state = 'waiting' AND lapsed = 1");
+        $this->write('UPDATE ' . DatabaseLineSchema::ticketsTable() . " SET lapsed = 0, gen = gen + 1 WHERE ref = {$ref} AND state = 'waiting' AND lapsed = 1");
     }
 
     /**
@@ -476,7 +475,7 @@ trait DatabaseLine
             return;
         }
         $this->write(
-            'UPDATE ' . Schema::lineTicketsTable() . " SET state = 'waiting', lapsed = " . ($lapsed ? 1 : 0) . ', gen = gen + 1'
+            'UPDATE ' . DatabaseLineSchema::ticketsTable() . " SET state = 'waiting', lapsed = " . ($lapsed ? 1 : 0) . ', gen = gen + 1'
             . " WHERE ticket IN ('" . implode("','", $tokens) . "') AND state = 'reserved'",
         );
     }
@@ -484,7 +483,7 @@ trait DatabaseLine
     private function strand(DatabaseSlot $lease): void
     {
         $this->write(
-            'INSERT INTO ' . Schema::lineStrandedTable() . ' (ref, label, pid, host) VALUES (' . $lease->ref . ', CONVERT(' . self::bytes($lease->label)
+            'INSERT INTO ' . DatabaseLineSchema::strandedTable() . ' (ref, label, pid, host) VALUES (' . $lease->ref . ', CONVERT(' . self::bytes($lease->label)
             . ' USING utf8mb4), ' . $lease->pid . ', ' . self::bytes((string) gethostname()) . ')',
         );
     }

@@ -39,10 +39,10 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine
         return $this->granted($limiter, $limits, $limiter->tryAcquire($label));
     }
 
-    /** The extension keeps a waiting line from this release on (an older build defers on a timer). */
+    /** The extension keeps the waiting line in its segment (it ships with this plugin). */
     public function lineAvailable(): bool
     {
-        return function_exists('Sluice\\take_wakes');
+        return true;
     }
 
     public function tryAcquireFor(array $limits, int $ttl, string $label, int $ref): Lease|Refusal
@@ -168,8 +168,8 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine
                     (int) $h['ttl_left_ms'],
                     (bool) $h['request_open'],
                     (int) $h['drain_left_ms'],
-                    (int) ($h['ref'] ?? 0),            // extension builds before the waiting line lack these
-                    (bool) ($h['reservation'] ?? false),
+                    (int) $h['ref'],
+                    (bool) $h['reservation'],
                 );
             }
             $keys[(string) $key] = new KeyStatus(
@@ -183,12 +183,12 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine
                 (int) $row['reclaimed_dead'],
                 (int) $row['reclaimed_expired'],
                 $holders,
-                (int) ($row['mean_hold_ms'] ?? 0),
-                (int) ($row['queued'] ?? 0),
-                (int) ($row['reserved'] ?? 0),
-                (int) ($row['wakes_sent'] ?? 0),
-                (int) ($row['wakes_lapsed'] ?? 0),
-                (int) ($row['wakes_missed'] ?? 0),
+                (int) $row['mean_hold_ms'],
+                (int) $row['queued'],
+                (int) $row['reserved'],
+                (int) $row['wakes_sent'],
+                (int) $row['wakes_lapsed'],
+                (int) $row['wakes_missed'],
             );
         }
         return $keys;

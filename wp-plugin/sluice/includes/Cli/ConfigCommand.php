@@ -2,7 +2,7 @@
 /**
  * `wp sluice config get|set`: Sluice's settings (option sluice_settings).
  * A value is checked by the settings page's own sanitizer
- * (Admin\SettingsSanitizer), so the command and the page accept and refuse
+ * (Settings\Sanitizer, against Settings\Fields), so the command and the page accept and refuse
  * the same values; the command only turns what was typed into the types the
  * sanitizer takes from code (true/false, provider=limit pairs, hook lists).
  */
@@ -11,12 +11,20 @@ declare(strict_types=1);
 
 namespace SluiceWP\Cli;
 
-use SluiceWP\Admin\SettingsSanitizer;
 use SluiceWP\Settings\Config;
+use SluiceWP\Settings\Field;
+use SluiceWP\Settings\Fields;
+use SluiceWP\Settings\Sanitizer;
 use WP_CLI;
+
+defined('ABSPATH') || exit;
 
 final class ConfigCommand
 {
+    public function __construct(private readonly Config $config)
+    {
+    }
+
     /**
      * Shows the settings: the value in effect (after Data Machine's defaults and Sluice's filters) and what is stored.
      *
@@ -40,7 +48,7 @@ final class ConfigCommand
      */
     public function get(array $args, array $assoc): void
     {
-        $rows = self::rows();
+        $rows = $this->rows();
         if (isset($args[0])) {
             if (!isset($rows[$args[0]])) {
                 self::fail(self::unknown($args[0]));
@@ -88,20 +96,17 @@ final class ConfigCommand
             self::fail(__('Usage: wp sluice config set <name> <value>.', 'sluice'));
         }
         [$name, $raw] = $args;
-        if (!in_array($name, SettingsSanitizer::FIELDS, true)) {
-            self::fail(self::unknown($name));
-        }
-        $stored = get_option(Config::OPTION, []);
-        $stored = is_array($stored) ? $stored : [];
+        $field = Fields::get($name) ?? self::fail(self::unknown($name));
+        $stored = Fields::stored();
         if (!function_exists('add_settings_error')) {
             require_once ABSPATH . 'wp-admin/includes/template.php'; // the sanitizer reports through it
         }
-        $sanitizer = new SettingsSanitizer();
-        $settings = $sanitizer->sanitize([$name => self::typed($name, $raw)] + $stored);
+        $sanitizer = new Sanitizer();
+        $settings = $sanitizer->sanitize([$name => self::typed($field, $raw)] + $stored);
         if ($sanitizer->errors() !== []) {
             self::fail($name . ': ' . $sanitizer->errors()[0]['message']);
         }
-        update_option(Config::OPTION, $settings);
+        update_option(Fields::OPTION, $settings);
         WP_CLI::success(sprintf(
             /* translators: 1: setting name, 2: its new value */
             __('Set %1$s to %2$s.', 'sluice'),
@@ -111,49 +116,40 @@ final class ConfigCommand
     }
 
     /** What was typed, as the type the sanitizer takes from code. */
-    private static function typed(string $name, string $raw): mixed
+    private static function typed(Field $field, string $raw): mixed
     {
         $text = trim($raw);
-        if ($name === 'enabled') {
+        $name = $field->name;
+        if ($field->type === Field::BOOL) {
             $bool = filter_var($text, FILTER_VALIDATE_BOOLEAN, FILTER_NULL_ON_FAILURE);
             if ($bool === null || $text === '') {
-                self::fail(sprintf(__('enabled: give true or false (also 1/0, yes/no, on/off), not "%s".', 'sluice'), $raw));
+                /* translators: 1: setting name, 2: what was typed */
+                self::fail(sprintf(__('%1$s: give true or false (also 1/0, yes/no, on/off), not "%2$s".', 'sluice'), $name, $raw));
             }
             return $bool;
         }
-        if (in_array($name, ['provider_limits', 'ai_hooks'], true) && str_starts_with($text, $name === 'ai_hooks' ? '[' : '{')) {
+        $isList = $field->type === Field::HOOKS;
+        if (($isList || $field->type === Field::PROVIDER_LIMITS) && str_starts_with($text, $isList ? '[' : '{')) {
             $decoded = json_decode($text, true);
             if (!is_array($decoded)) {
+                /* translators: 1: setting name, 2: what was typed */
                 self::fail(sprintf(__('%1$s: "%2$s" is not valid JSON.', 'sluice'), $name, $raw));
             }
             return $decoded;
         }
-        if ($name === 'provider_limits') {
+        if ($field->type === Field::PROVIDER_LIMITS) {
             return str_replace(',', "\n", $text); // the page's format: one provider = limit a line
         }
         return $text;
     }
 
     /** @return array<string, array{value: mixed, stored: mixed}> */
-    private static function rows(): array
+    private function rows(): array
     {
-        $config = sluice_services()->config;
-        $stored = get_option(Config::OPTION, []);
-        $stored = is_array($stored) ? $stored : [];
-        $effective = [
-            'enabled' => $config->enabled(),
-            'backend' => $stored['backend'] ?? 'auto',
-            'site_limit' => $config->siteLimit(),
-            'provider_limits' => $stored['provider_limits'] ?? [],
-            'tenant_limit' => $stored['tenant_limit'] ?? 0,
-            'throttle_delay' => $config->throttleDelay(),
-            'throttle_delay_max' => $config->throttleDelayMax(),
-            'lease_ttl' => $config->leaseTtl(),
-            'ai_hooks' => $config->aiHooks(),
-        ];
+        $stored = Fields::stored();
         $rows = [];
-        foreach (SettingsSanitizer::FIELDS as $name) {
-            $rows[$name] = ['value' => $effective[$name] ?? ($stored[$name] ?? null), 'stored' => $stored[$name] ?? null];
+        foreach ($this->config->effective() as $name => $value) {
+            $rows[$name] = ['value' => $value, 'stored' => $stored[$name] ?? null];
         }
         return $rows;
     }
@@ -172,7 +168,7 @@ final class ConfigCommand
             /* translators: 1: the unknown name, 2: the known names */
             __('Unknown setting "%1$s". Settings: %2$s.', 'sluice'),
             $name,
-            implode(', ', SettingsSanitizer::FIELDS),
+            implode(', ', Fields::names()),
         );
     }
 

@@ -5,29 +5,15 @@ declare(strict_types=1);
 
 namespace SluiceWP\Cli;
 
-use SluiceWP\Backend\Backend;
 use WP_CLI;
+
+defined('ABSPATH') || exit;
 
 final class Output
 {
     /** Key columns, in this order, where the report has them. */
     private const KEY_COLUMNS = ['key', 'limit', 'active', 'peak', 'queued', 'reserved', 'acquired', 'throttled', 'released', 'reclaimed_dead', 'reclaimed_expired'];
     private const HOLDER_COLUMNS = ['token', 'key', 'pid', 'label', 'age_ms', 'ttl_left_ms', 'request_open', 'drain_left_ms'];
-
-    /** The usable backend, or an error that says why there is none. */
-    public static function backendOrExit(): Backend
-    {
-        $backends = sluice_services()->backends;
-        $backend = $backends->backend();
-        if ($backend === null) {
-            WP_CLI::error(sprintf(
-                /* translators: %s: why no lease store can be used */
-                __('No lease store is usable: %s', 'sluice'),
-                (string) $backends->unavailableReason(),
-            ));
-        }
-        return $backend;
-    }
 
     /** @param array<string, mixed> $report SiteStatus::report() */
     public static function statusTable(array $report): void

@@ -1,7 +1,7 @@
 <?php
 /**
  * `wp sluice`: what Sluice holds on this site, and the operator's repairs.
- * Registered only when WP-CLI runs (sluice.php). On a network, --url picks
+ * Registered only when WP-CLI runs (Commands). On a network, --url picks
  * the blog; every command works on that blog's keys (and host-wide ones).
  */
 
@@ -9,13 +9,28 @@ declare(strict_types=1);
 
 namespace SluiceWP\Cli;
 
+use SluiceWP\Backend\Backend;
+use SluiceWP\Backend\BackendChoice;
 use SluiceWP\Backend\Lease;
-use SluiceWP\Status\SiteKeys;
+use SluiceWP\Gate\Gate;
+use SluiceWP\Gate\KeyNames;
+use SluiceWP\Settings\Config;
 use SluiceWP\Status\SiteStatus;
 use WP_CLI;
 
+defined('ABSPATH') || exit;
+
 final class SluiceCommand
 {
+    /** @param \Closure(): ?Gate $gate the gate (null while gating is off or no store is usable) */
+    public function __construct(
+        private readonly SiteStatus $status,
+        private readonly BackendChoice $backends,
+        private readonly Config $config,
+        private readonly \Closure $gate,
+    ) {
+    }
+
     /**
      * Shows this site's keys: limit, active, peak, counters, holders (and the waiting line, where the store has one).
      *
@@ -47,7 +62,7 @@ final class SluiceCommand
     {
         $network = isset($assoc['network']);
         $format = $assoc['format'] ?? 'table';
-        $status = SiteStatus::fromServices();
+        $status = $this->status;
         if ($format === 'json' || $format === 'yaml') {
             $report = $network ? $status->network() : $status->report();
             WP_CLI::line($format === 'json' ? (string) wp_json_encode($report, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES) : Output::yaml($report));
@@ -81,7 +96,7 @@ final class SluiceCommand
         if ($token === '') {
             WP_CLI::error(__('Give the token of the lease to release (wp sluice status shows them).', 'sluice'));
         }
-        if (!SiteStatus::fromServices()->release($token)) {
+        if (!$this->status->release($token)) {
             WP_CLI::error(sprintf(
                 /* translators: %s: a lease token */
                 __('No lease with token %s is held on this site (already released, reclaimed or reset, or another site\'s).', 'sluice'),
@@ -108,8 +123,8 @@ final class SluiceCommand
     public function reset(array $args, array $assoc): void
     {
         $name = trim($args[0] ?? '');
-        $key = SiteKeys::resolve($name);
-        $status = SiteStatus::fromServices();
+        $key = KeyNames::forBlog()->resolve($name);
+        $status = $this->status;
         $known = array_column($status->report()['keys'], 'key');
         if ($name === '' || !in_array($key, $known, true)) {
             WP_CLI::error(sprintf(
@@ -130,15 +145,23 @@ final class SluiceCommand
     }
 
     /**
-     * Reclaims every lease whose holder died or whose time ran out, now.
+     * Runs the sweep now, as every queue run and WP-Cron do: reclaims every lease whose holder died or whose
+     * time ran out (their slots go to the next deferred step), pulls woken copies forward, deals with work
+     * whose runner died and drops tickets of actions that are gone.
      *
      * @param list<string>          $args
      * @param array<string, string> $assoc
      */
     public function sweep(array $args, array $assoc): void
     {
-        $backend = Output::backendOrExit();
-        $swept = $backend->operatorView()->sweep();
+        $this->backendOrExit();
+        $gate = ($this->gate)();
+        if ($gate === null) {
+            WP_CLI::error($this->config->enabled()
+                ? __('Action Scheduler is not loaded: there is nothing to sweep for.', 'sluice')
+                : __('Gating is off (setting enabled): Sluice holds nothing to sweep.', 'sluice'));
+        }
+        $swept = $gate->sweep();
         WP_CLI::success(sprintf(
             /* translators: %d: how many leases */
             _n('Swept %d dead or expired lease.', 'Swept %d dead or expired leases.', $swept, 'sluice'),
@@ -177,8 +200,8 @@ final class SluiceCommand
             WP_CLI::error(sprintf(__('--pairs must be an integer from 1 to 9999999; got "%s".', 'sluice'), $pairs));
         }
         $pairs = (int) $pairs;
-        $backend = Output::backendOrExit();
-        $key = SiteKeys::prefix() . 'bench';
+        $backend = $this->backendOrExit();
+        $key = KeyNames::forBlog()->prefix() . 'bench';
         $limits = [$key => 1];
         $pair = static function () use ($backend, $limits, $key): int {
             $start = hrtime(true);
@@ -222,5 +245,19 @@ final class SluiceCommand
             $pairs,
             (string) $result['queries_per_pair'],
         ));
+    }
+
+    /** The usable backend, or an error that says why there is none. */
+    private function backendOrExit(): Backend
+    {
+        $backend = $this->backends->backend();
+        if ($backend === null) {
+            WP_CLI::error(sprintf(
+                /* translators: %s: why no lease store can be used */
+                __('No lease store is usable: %s', 'sluice'),
+                (string) $this->backends->unavailableReason(),
+            ));
+        }
+        return $backend;
     }
 }

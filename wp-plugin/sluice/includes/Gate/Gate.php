@@ -71,10 +71,14 @@ final class Gate
         return $released;
     }
 
-    /** On every queue run and from WP-Cron: dead and expired leases reclaimed, their slots handed on. */
-    public function sweep(): void
+    /**
+     * On every queue run, from WP-Cron and `wp sluice sweep`: dead and expired
+     * leases reclaimed, their slots handed on (Handoffs::sweep()). Returns how
+     * many leases were reclaimed.
+     */
+    public function sweep(): int
     {
-        $this->guarded('sweeping', fn () => $this->handoffs->sweep());
+        return $this->guarded('sweeping', fn (): int => $this->handoffs->sweep()) ?? 0;
     }
 
     /**

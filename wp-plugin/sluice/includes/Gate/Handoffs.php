@@ -52,14 +52,16 @@ final class Handoffs
 
     /**
      * Runs on every queue run and from WP-Cron: a crashed holder's slot is
-     * handed on within seconds even when nobody else asks for it.
+     * handed on within seconds even when nobody else asks for it. Returns how
+     * many leases were reclaimed.
      */
-    public function sweep(): void
+    public function sweep(): int
     {
-        $this->backend->operatorView()->sweep();
+        $reclaimed = $this->backend->operatorView()->sweep();
         $this->wake();
         $this->rescueStranded();
         $this->dropTicketsOfGoneActions();
+        return $reclaimed;
     }
 
     /**

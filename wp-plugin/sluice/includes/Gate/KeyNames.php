@@ -1,36 +1,82 @@
 <?php
 /**
- * Names the keys of a piece of AI work. Keys are namespaced per install and
- * per blog, so two sites on one host never share a limit by accident; a
- * provider key can be made host-wide for sites that share one API account.
- * The core caps a key at 64 bytes: names here stay well inside that.
+ * Builds and reads the lease store's key names; no other class spells them.
+ * Keys are namespaced per WordPress install and per blog
+ * ("sluice/<install>/<blog_id>/site", ".../provider:<slug>",
+ * ".../tenant:<slug>"), so two sites on one host, or two blogs of a network,
+ * never share a limit by accident; a provider key made host-wide (filter
+ * sluice_provider_key_host_wide) is "sluice/provider:<slug>" and every blog
+ * sees it. The core caps a key at 64 bytes: names here stay well inside that.
  */
 
 declare(strict_types=1);
 
 namespace SluiceWP\Gate;
 
+defined('ABSPATH') || exit;
+
 final class KeyNames
 {
+    private const ROOT = 'sluice/';
+    private const HOST_WIDE_PREFIX = self::ROOT . 'provider:';
+
     /** @param string $siteNamespace e.g. "a1b2c3d4e5/1": install id / blog id */
     public function __construct(private readonly string $siteNamespace)
     {
     }
 
+    /** The key names of a blog (the current one by default). */
+    public static function forBlog(?int $blogId = null): self
+    {
+        return new self(self::siteNamespace($blogId));
+    }
+
+    /** "a1b2c3d4e5/2": the install's id (database host, name and base prefix) and the blog's id. */
+    public static function siteNamespace(?int $blogId = null): string
+    {
+        global $wpdb;
+        $install = substr(md5(DB_HOST . '|' . DB_NAME . '|' . $wpdb->base_prefix), 0, 10);
+        return $install . '/' . ($blogId ?? get_current_blog_id());
+    }
+
+    /** Every key of the blog starts with this. */
+    public function prefix(): string
+    {
+        return self::ROOT . $this->siteNamespace . '/';
+    }
+
     public function site(): string
     {
-        return 'sluice/' . $this->siteNamespace . '/site';
+        return $this->prefix() . 'site';
     }
 
     public function provider(string $provider, bool $hostWide): string
     {
         $slug = self::slug($provider);
-        return $hostWide ? 'sluice/provider:' . $slug : 'sluice/' . $this->siteNamespace . '/provider:' . $slug;
+        return $hostWide ? self::HOST_WIDE_PREFIX . $slug : $this->prefix() . 'provider:' . $slug;
     }
 
     public function tenant(string $tenant): string
     {
-        return 'sluice/' . $this->siteNamespace . '/tenant:' . self::slug($tenant);
+        return $this->prefix() . 'tenant:' . self::slug($tenant);
+    }
+
+    /** "site", "provider", "tenant", ... for a key of the blog; "host" for a host-wide key; null for another blog's or install's key. */
+    public function scope(string $key): ?string
+    {
+        if (str_starts_with($key, self::HOST_WIDE_PREFIX)) {
+            return 'host';
+        }
+        if (!str_starts_with($key, $this->prefix())) {
+            return null;
+        }
+        return explode(':', substr($key, strlen($this->prefix())), 2)[0];
+    }
+
+    /** A key name an operator typed: the full name, or its short form within the blog ("site", "provider:openai"). */
+    public function resolve(string $name): string
+    {
+        return str_starts_with($name, self::ROOT) ? $name : $this->prefix() . $name;
     }
 
     /** A name part the core accepts (keys are at most 64 bytes); long names keep a hash so they stay apart. */

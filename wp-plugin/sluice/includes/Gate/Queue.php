@@ -2,7 +2,9 @@
 /**
  * What the gate needs from the queue that runs actions. Action Scheduler is
  * the one implementation (SluiceWP\Queue\ActionSchedulerQueue); everything
- * its contract demands of a gate (RESEARCH.md §2) lives there.
+ * its contract demands of a gate (when before_execute fires, what a missing
+ * id or a unique copy does, why the original is cancelled and not deleted)
+ * lives there.
  */
 
 declare(strict_types=1);

@@ -1,7 +1,7 @@
 <?php
 /**
  * Activation on a single site and on a network: every blog gets Sluice's
- * tables (Log\Schema) when the plugin is network-activated, and so does every
+ * tables (each store's TableSchema) when the plugin is network-activated, and so does every
  * blog created later; a deleted blog's tables go with it; deactivation takes
  * the plugin's WP-Cron events off every blog it was active on.
  */
@@ -10,20 +10,26 @@ declare(strict_types=1);
 
 namespace SluiceWP\Lifecycle;
 
-use SluiceWP\Log\Schema;
 use WP_Site;
+
+defined('ABSPATH') || exit;
 
 final class Network
 {
+    /** @param \Closure(): void $ensureTables creates or upgrades every store's tables on the current blog */
+    public function __construct(private readonly \Closure $ensureTables)
+    {
+    }
+
     /** The activation hook: $networkWide is true for a network activation. */
-    public static function activate(bool $networkWide = false): void
+    public function activate(bool $networkWide = false): void
     {
         if (!is_multisite() || !$networkWide) {
-            Schema::ensure();
+            ($this->ensureTables)();
             return;
         }
         foreach (get_sites(['fields' => 'ids', 'number' => 0]) as $blogId) {
-            self::inBlog((int) $blogId, [Schema::class, 'ensure']);
+            self::inBlog((int) $blogId, $this->ensureTables);
         }
     }
 
@@ -32,7 +38,7 @@ final class Network
      * on every blog for a network deactivation; they are scheduled again on
      * the first request after the next activation.
      */
-    public static function deactivate(bool $networkWide = false): void
+    public function deactivate(bool $networkWide = false): void
     {
         if (!is_multisite() || !$networkWide) {
             Uninstaller::clearCron();
@@ -44,13 +50,13 @@ final class Network
     }
 
     /** wp_initialize_site: a blog created on a network where Sluice is network-active gets its tables. */
-    public static function siteCreated(WP_Site $site, string $pluginBasename): void
+    public function siteCreated(WP_Site $site, string $pluginBasename): void
     {
         if (!function_exists('is_plugin_active_for_network')) {
             require_once ABSPATH . 'wp-admin/includes/plugin.php';
         }
         if (is_plugin_active_for_network($pluginBasename)) {
-            self::inBlog((int) $site->blog_id, [Schema::class, 'ensure']);
+            self::inBlog((int) $site->blog_id, $this->ensureTables);
         }
     }
 

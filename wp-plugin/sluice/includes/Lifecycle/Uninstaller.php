@@ -11,7 +11,11 @@ declare(strict_types=1);
 
 namespace SluiceWP\Lifecycle;
 
-use SluiceWP\Status\SiteKeys;
+use SluiceWP\Backend\NativeBackend;
+use SluiceWP\Gate\KeyNames;
+use SluiceWP\Queue\ActionSchedulerQueue;
+
+defined('ABSPATH') || exit;
 
 final class Uninstaller
 {
@@ -70,18 +74,7 @@ final class Uninstaller
     private static function unscheduleEvents(): void
     {
         self::clearCron();
-        global $wpdb;
-        $actions = $wpdb->prefix . 'actionscheduler_actions';
-        if (!function_exists('as_unschedule_all_actions') || $wpdb->get_var($wpdb->prepare('SHOW TABLES LIKE %s', $actions)) !== $actions) {
-            return;
-        }
-        $hooks = $wpdb->get_col($wpdb->prepare(
-            "SELECT DISTINCT hook FROM {$actions} WHERE status = 'pending' AND hook LIKE %s",
-            $wpdb->esc_like('sluice_') . '%',
-        ));
-        foreach (is_array($hooks) ? $hooks : [] as $hook) {
-            as_unschedule_all_actions((string) $hook);
-        }
+        ActionSchedulerQueue::unschedulePendingHooks('sluice_');
     }
 
     /** @return array<string, true> the blog's WP-Cron hooks whose name starts with sluice_ */
@@ -102,14 +95,16 @@ final class Uninstaller
     /** Drops the leases of the blog's own keys (never the host-wide ones other sites share). */
     private static function releaseKeys(int $blogId): void
     {
-        if (!function_exists('Sluice\\status')) {
+        $native = new NativeBackend();
+        if ($native->unavailableReason() !== null) {
             return;
         }
+        $names = KeyNames::forBlog($blogId);
         try {
-            foreach (array_keys(\Sluice\status()) as $key) {
-                $scope = SiteKeys::scope((string) $key, $blogId);
+            foreach (array_keys($native->keys()) as $key) {
+                $scope = $names->scope((string) $key);
                 if ($scope !== null && $scope !== 'host') {
-                    \Sluice\reset((string) $key);
+                    $native->reset((string) $key);
                 }
             }
         } catch (\Throwable $e) {

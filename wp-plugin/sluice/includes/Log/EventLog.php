@@ -18,6 +18,8 @@ use SluiceWP\Gate\QueuedAction;
 use SluiceWP\Gate\ThrottleEvent;
 use SluiceWP\Gate\ThrottleLog;
 
+defined('ABSPATH') || exit;
+
 final class EventLog implements ThrottleLog
 {
     private const PRUNE_EVERY = 100;
@@ -26,7 +28,7 @@ final class EventLog implements ThrottleLog
     {
         global $wpdb;
         $work = $event->work;
-        $wpdb->insert(Schema::eventsTable(), [
+        $wpdb->insert(EventLogSchema::table(), [
             'created_at' => gmdate('Y-m-d H:i:s'),
             'event' => 'deferred',
             'action_id' => $work->action->id,
@@ -57,7 +59,7 @@ final class EventLog implements ThrottleLog
         global $wpdb;
         $jobId = preg_match('/\bjob (\d+)/', $lease->label, $m) === 1 ? (int) $m[1] : null;
         $step = preg_match('/\bstep ([^ \/]+)/', $lease->label, $m) === 1 ? $m[1] : null;
-        $wpdb->insert(Schema::eventsTable(), [
+        $wpdb->insert(EventLogSchema::table(), [
             'created_at' => gmdate('Y-m-d H:i:s'),
             'event' => 'stranded',
             'action_id' => $lease->ref,
@@ -73,7 +75,7 @@ final class EventLog implements ThrottleLog
     public function deferralsOf(string $workKey): int
     {
         global $wpdb;
-        $table = Schema::eventsTable();
+        $table = EventLogSchema::table();
         return (int) $wpdb->get_var($wpdb->prepare(
             "SELECT COUNT(*) FROM {$table} WHERE work_key = %s AND event = 'deferred'",
             $workKey,
@@ -88,16 +90,38 @@ final class EventLog implements ThrottleLog
     public function latest(int $limit = 50): array
     {
         global $wpdb;
-        $table = Schema::eventsTable();
+        $table = EventLogSchema::table();
         $rows = $wpdb->get_results($wpdb->prepare("SELECT * FROM {$table} ORDER BY id DESC LIMIT %d", max(1, $limit)), ARRAY_A);
         return is_array($rows) ? array_values($rows) : [];
+    }
+
+    /** @return array{total: int, last_hour: int} deferrals in the log */
+    public function deferrals(): array
+    {
+        global $wpdb;
+        $table = EventLogSchema::table();
+        $row = $wpdb->get_row($wpdb->prepare(
+            "SELECT COUNT(*) AS total, COALESCE(SUM(created_at >= %s), 0) AS last_hour FROM {$table} WHERE event = %s",
+            gmdate('Y-m-d H:i:s', time() - 3600),
+            'deferred',
+        ), ARRAY_A);
+        return ['total' => (int) ($row['total'] ?? 0), 'last_hour' => (int) ($row['last_hour'] ?? 0)];
+    }
+
+    /** @return list<string> providers the log has seen (the settings page shows their default limits) */
+    public function providersSeen(): array
+    {
+        global $wpdb;
+        $table = EventLogSchema::table();
+        $providers = $wpdb->get_col($wpdb->prepare("SELECT DISTINCT provider FROM {$table} WHERE provider <> %s LIMIT 20", ''));
+        return array_values(array_map('strval', is_array($providers) ? $providers : []));
     }
 
     private function prune(int $newestId): void
     {
         global $wpdb;
         $keep = max(100, (int) apply_filters('sluice_event_log_max_rows', 10000));
-        $table = Schema::eventsTable();
+        $table = EventLogSchema::table();
         $wpdb->query($wpdb->prepare("DELETE FROM {$table} WHERE id <= %d", $newestId - $keep));
     }
 }

@@ -1,7 +1,8 @@
 <?php
 /**
  * The only code that calls Action Scheduler. What its contract demands of a
- * gate (RESEARCH.md §2) is kept here:
+ * gate, as Action Scheduler 3.9.3's runner and DB store behave (the queue
+ * conformance suite, php-tests/wp/Conformance, pins each point), is kept here:
  * - before_execute fires before AS's own status check, also for an action that
  *   was cancelled or completed after its claim: only a pending action is gated;
  * - get_status() throws for a missing id on the DB store (null on the hybrid
@@ -19,6 +20,8 @@ namespace SluiceWP\Queue;
 
 use SluiceWP\Gate\Queue;
 use SluiceWP\Gate\QueuedAction;
+
+defined('ABSPATH') || exit;
 
 final class ActionSchedulerQueue implements Queue
 {
@@ -142,6 +145,26 @@ final class ActionSchedulerQueue implements Queue
         /** @var \ActionScheduler_Store $store (the stubs leave store() untyped; it returns ActionScheduler_Store::instance()) */
         $store = \ActionScheduler::store();
         return $store;
+    }
+
+    /**
+     * Uninstall: every pending action of a hook that starts with $prefix is
+     * unscheduled (on the current blog's Action Scheduler tables).
+     */
+    public static function unschedulePendingHooks(string $prefix): void
+    {
+        global $wpdb;
+        $actions = $wpdb->prefix . 'actionscheduler_actions';
+        if (!function_exists('as_unschedule_all_actions') || $wpdb->get_var($wpdb->prepare('SHOW TABLES LIKE %s', $actions)) !== $actions) {
+            return;
+        }
+        $hooks = $wpdb->get_col($wpdb->prepare(
+            "SELECT DISTINCT hook FROM {$actions} WHERE status = 'pending' AND hook LIKE %s",
+            $wpdb->esc_like($prefix) . '%',
+        ));
+        foreach (is_array($hooks) ? $hooks : [] as $hook) {
+            as_unschedule_all_actions((string) $hook);
+        }
     }
 
     /** Which Action Scheduler serves this site, with its version, for status and reports. */

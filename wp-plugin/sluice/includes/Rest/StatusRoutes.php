@@ -15,20 +15,31 @@ use WP_REST_Request;
 use WP_REST_Response;
 use WP_REST_Server;
 
+defined('ABSPATH') || exit;
+
 final class StatusRoutes
 {
     public const NAMESPACE = 'sluice/v1';
 
-    public static function register(): void
+    public function __construct(private readonly SiteStatus $status)
+    {
+    }
+
+    public function init(): void
+    {
+        add_action('rest_api_init', [$this, 'register']);
+    }
+
+    public function register(): void
     {
         register_rest_route(self::NAMESPACE, '/status', [
             'methods' => WP_REST_Server::READABLE,
-            'callback' => [self::class, 'status'],
+            'callback' => [$this, 'status'],
             'permission_callback' => [self::class, 'allowed'],
         ]);
         register_rest_route(self::NAMESPACE, '/release', [
             'methods' => WP_REST_Server::CREATABLE,
-            'callback' => [self::class, 'release'],
+            'callback' => [$this, 'release'],
             'permission_callback' => [self::class, 'allowed'],
             'args' => [
                 'token' => [
@@ -47,16 +58,16 @@ final class StatusRoutes
         return current_user_can('manage_options');
     }
 
-    public static function status(): WP_REST_Response
+    public function status(): WP_REST_Response
     {
-        return new WP_REST_Response(SiteStatus::fromServices()->report(), 200);
+        return new WP_REST_Response($this->status->report(), 200);
     }
 
     /** @param WP_REST_Request<array<string, mixed>> $request */
-    public static function release(WP_REST_Request $request): WP_REST_Response|WP_Error
+    public function release(WP_REST_Request $request): WP_REST_Response|WP_Error
     {
         $token = (string) $request->get_param('token');
-        if (!SiteStatus::fromServices()->release($token)) {
+        if (!$this->status->release($token)) {
             return new WP_Error(
                 'sluice_not_held',
                 __('No lease with this token is held on this site (already released, reclaimed or reset, or another site\'s).', 'sluice'),

@@ -18,9 +18,11 @@ namespace SluiceWP\Settings;
 
 use SluiceWP\Gate\Limits;
 
+defined('ABSPATH') || exit;
+
 final class Config implements Limits
 {
-    public const OPTION = 'sluice_settings';
+    public const OPTION = Fields::OPTION;
 
     public function __construct(private readonly Defaults $defaults)
     {
@@ -28,14 +30,14 @@ final class Config implements Limits
 
     public function enabled(): bool
     {
-        return (bool) apply_filters('sluice_enabled', (bool) ($this->option('enabled') ?? true));
+        return (bool) apply_filters('sluice_enabled', (bool) ($this->option(Fields::ENABLED) ?? self::default(Fields::ENABLED)));
     }
 
     /** Which lease store (Backend\BackendChoice): auto (the extension when loaded, else the database), native or database. */
     public function backend(): string
     {
-        $choice = $this->option('backend');
-        return is_string($choice) && in_array($choice, ['auto', 'native', 'database'], true) ? $choice : 'auto';
+        $choice = $this->option(Fields::BACKEND);
+        return is_string($choice) && in_array($choice, Fields::BACKENDS, true) ? $choice : (string) self::default(Fields::BACKEND);
     }
 
     /**
@@ -44,18 +46,18 @@ final class Config implements Limits
      */
     public function waitingLine(): bool
     {
-        return (bool) apply_filters('sluice_waiting_line', (bool) ($this->option('waiting_line') ?? true));
+        return (bool) apply_filters('sluice_waiting_line', (bool) ($this->option(Fields::WAITING_LINE) ?? self::default(Fields::WAITING_LINE)));
     }
 
     public function siteLimit(): int
     {
-        $default = $this->intOption('site_limit') ?? $this->defaults->siteLimit() ?? 1;
+        $default = $this->intOption(Fields::SITE_LIMIT) ?? $this->defaults->siteLimit() ?? (int) self::default(Fields::SITE_LIMIT);
         return max(1, (int) apply_filters('sluice_pipeline_ai_concurrency', $default));
     }
 
     public function providerLimit(string $provider): int
     {
-        $configured = $this->option('provider_limits');
+        $configured = $this->option(Fields::PROVIDER_LIMITS);
         $own = is_array($configured) && isset($configured[$provider]) ? (int) $configured[$provider] : null;
         $default = $own ?? $this->defaults->providerLimit($provider) ?? 0;
         return max(0, (int) apply_filters('sluice_provider_ai_concurrency', $default, $provider));
@@ -63,7 +65,8 @@ final class Config implements Limits
 
     public function tenantLimit(string $tenant): int
     {
-        return max(0, (int) apply_filters('sluice_tenant_ai_concurrency', $this->intOption('tenant_limit') ?? 0, $tenant));
+        $default = $this->intOption(Fields::TENANT_LIMIT) ?? (int) self::default(Fields::TENANT_LIMIT);
+        return max(0, (int) apply_filters('sluice_tenant_ai_concurrency', $default, $tenant));
     }
 
     public function providerKeyIsHostWide(string $provider): bool
@@ -79,20 +82,20 @@ final class Config implements Limits
 
     public function leaseTtl(): int
     {
-        $ttl = (int) apply_filters('sluice_lease_ttl', $this->intOption('lease_ttl') ?? 600);
+        $ttl = (int) apply_filters('sluice_lease_ttl', $this->intOption(Fields::LEASE_TTL) ?? (int) self::default(Fields::LEASE_TTL));
         // A live step must never lose its slot between two renewals (each provider request renews).
         return max($ttl, $this->requestTimeout() + 60);
     }
 
     public function throttleDelay(): int
     {
-        $default = $this->intOption('throttle_delay') ?? $this->defaults->throttleDelay() ?? 10;
+        $default = $this->intOption(Fields::THROTTLE_DELAY) ?? $this->defaults->throttleDelay() ?? (int) self::default(Fields::THROTTLE_DELAY);
         return max(1, (int) apply_filters('sluice_throttle_delay', $default));
     }
 
     public function throttleDelayMax(): int
     {
-        $max = (int) apply_filters('sluice_throttle_delay_max', $this->intOption('throttle_delay_max') ?? 300);
+        $max = (int) apply_filters('sluice_throttle_delay_max', $this->intOption(Fields::THROTTLE_DELAY_MAX) ?? (int) self::default(Fields::THROTTLE_DELAY_MAX));
         return max($this->throttleDelay(), $max);
     }
 
@@ -103,14 +106,45 @@ final class Config implements Limits
      */
     public function aiHooks(): array
     {
-        $hooks = $this->option('ai_hooks');
+        $hooks = $this->option(Fields::AI_HOOKS);
         return is_array($hooks) ? array_values(array_filter(array_map('strval', $hooks))) : [];
+    }
+
+    /**
+     * Every setting in effect, by name (what `wp sluice config get` shows):
+     * the resolved value where Config resolves one, else what is stored, else
+     * the default.
+     *
+     * @return array<string, mixed>
+     */
+    public function effective(): array
+    {
+        $stored = Fields::stored();
+        $resolved = [
+            Fields::ENABLED => $this->enabled(),
+            Fields::BACKEND => $this->backend(),
+            Fields::SITE_LIMIT => $this->siteLimit(),
+            Fields::THROTTLE_DELAY => $this->throttleDelay(),
+            Fields::THROTTLE_DELAY_MAX => $this->throttleDelayMax(),
+            Fields::LEASE_TTL => $this->leaseTtl(),
+            Fields::AI_HOOKS => $this->aiHooks(),
+            Fields::WAITING_LINE => $this->waitingLine(),
+        ];
+        $values = [];
+        foreach (Fields::all() as $name => $field) {
+            $values[$name] = $resolved[$name] ?? $stored[$name] ?? $field->default;
+        }
+        return $values;
+    }
+
+    private static function default(string $name): mixed
+    {
+        return Fields::get($name)?->default;
     }
 
     private function option(string $name): mixed
     {
-        $settings = get_option(self::OPTION, []);
-        return is_array($settings) ? ($settings[$name] ?? null) : null;
+        return Fields::stored()[$name] ?? null;
     }
 
     private function intOption(string $name): ?int

@@ -24,7 +24,11 @@ namespace SluiceWP\Status;
 use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\BackendChoice;
 use SluiceWP\Backend\KeyStatus;
+use SluiceWP\Backend\WaitingLine;
+use SluiceWP\Gate\KeyNames;
 use SluiceWP\Settings\Config;
+
+defined('ABSPATH') || exit;
 
 final class SiteStatus
 {
@@ -32,13 +36,6 @@ final class SiteStatus
         private readonly BackendChoice $backends,
         private readonly Config $config,
     ) {
-    }
-
-    /** The builder of this request's services. */
-    public static function fromServices(): self
-    {
-        $services = sluice_services();
-        return new self($services->backends, $services->config);
     }
 
     /** The name of the backend in use ("native", "database"), or null when none is usable. */
@@ -57,15 +54,16 @@ final class SiteStatus
             'enabled' => $this->config->enabled(),
             'backend' => $backend?->name(),
             'backend_unavailable' => $this->backends->unavailableReason(),
-            'key_prefix' => SiteKeys::prefix(),
+            'key_prefix' => KeyNames::forBlog()->prefix(),
             'site_limit' => $this->config->siteLimit(),
             'keys' => [],
         ];
         if ($backend === null) {
             return $report;
         }
+        $names = KeyNames::forBlog();
         foreach ($this->keysOfBlog($backend) as $status) {
-            $row = ['key' => $status->key, 'scope' => SiteKeys::scope($status->key)] + self::plain($status);
+            $row = ['key' => $status->key, 'scope' => $names->scope($status->key)] + self::plain($status);
             $row['holders'] = array_map(static fn (object $h): array => self::plain($h), $status->holders);
             $report['keys'][] = $row;
         }
@@ -112,10 +110,11 @@ final class SiteStatus
             return false;
         }
         $found = false;
+        $names = KeyNames::forBlog();
         foreach ($backend->operatorView()->keys() as $status) {
             foreach ($status->holders as $holder) {
                 if (hash_equals($holder->token, $token)) {
-                    if (SiteKeys::scope($status->key) === null) {
+                    if ($names->scope($status->key) === null) {
                         return false;
                     }
                     $found = true;
@@ -132,19 +131,27 @@ final class SiteStatus
     public function reset(string $name): ?int
     {
         $backend = $this->backends->backend();
-        $key = SiteKeys::resolve($name);
+        $key = KeyNames::forBlog()->resolve($name);
         if ($backend === null || !isset($this->keysOfBlog($backend)[$key])) {
             return null;
         }
         return $backend->operatorView()->reset($key);
     }
 
+    /** The blog's site key as the store holds it (null before its first AI step, or without a usable store). */
+    public function siteKey(): ?KeyStatus
+    {
+        $backend = $this->backends->backend();
+        return $backend?->operatorView()->keys()[KeyNames::forBlog()->site()] ?? null;
+    }
+
     /** @return array<string, KeyStatus> this blog's keys and the host-wide ones */
     private function keysOfBlog(Backend $backend): array
     {
+        $names = KeyNames::forBlog();
         return array_filter(
             $backend->operatorView()->keys(),
-            static fn (KeyStatus $status): bool => SiteKeys::scope($status->key) !== null,
+            static fn (KeyStatus $status): bool => $names->scope($status->key) !== null,
         );
     }
 
@@ -155,27 +162,21 @@ final class SiteStatus
      */
     private function line(Backend $backend): ?array
     {
-        $store = $backend->operatorView();
-        $lineInterface = 'SluiceWP\\Backend\\WaitingLine';
-        foreach ([$store, $backend] as $candidate) {
-            if (interface_exists($lineInterface) && $candidate instanceof $lineInterface && method_exists($candidate, 'line')) {
-                if (method_exists($candidate, 'lineAvailable') && !$candidate->lineAvailable()) {
-                    return null; // the store has a line, this build of it does not (yet)
-                }
-                // A queue is this blog's when every key of it is (its own or host-wide), as for release():
-                // a queue on another blog's site key and a host-wide provider key is that blog's.
-                $queues = [];
-                foreach ((array) $candidate->line() as $queue) {
-                    $keys = is_object($queue) && property_exists($queue, 'keys') && is_array($queue->keys) ? array_keys($queue->keys) : [];
-                    $ours = array_filter($keys, static fn (int|string $key): bool => SiteKeys::scope((string) $key) !== null);
-                    if ($keys !== [] && count($ours) === count($keys)) {
-                        $queues[] = self::plain($queue);
-                    }
-                }
-                return $queues;
+        if (!$backend instanceof WaitingLine || !$backend->lineAvailable()) {
+            return null;
+        }
+        // A queue is this blog's when every key of it is (its own or host-wide), as for release():
+        // a queue on another blog's site key and a host-wide provider key is that blog's.
+        $names = KeyNames::forBlog();
+        $queues = [];
+        foreach ($backend->line() as $queue) {
+            $keys = array_keys($queue->keys);
+            $ours = array_filter($keys, static fn (int|string $key): bool => $names->scope((string) $key) !== null);
+            if ($keys !== [] && count($ours) === count($keys)) {
+                $queues[] = self::plain($queue);
             }
         }
-        return null;
+        return $queues;
     }
 
     /**

@@ -1,7 +1,7 @@
 <?php
 /**
  * Validates the option `sluice_settings` (sanitize callback of the Settings
- * API): from the settings form (strings, a marker field `_form`) or from
+ * API, and `wp sluice config set`) against Fields: from the settings form (strings, a marker field `_form`) or from
  * code (update_option with ints, bools and arrays), idempotent either way
  * (WordPress may run it twice on one save). A bad value is reported with
  * add_settings_error and the stored value of that field is kept; fields the
@@ -10,26 +10,13 @@
 
 declare(strict_types=1);
 
-namespace SluiceWP\Admin;
+namespace SluiceWP\Settings;
 
-use SluiceWP\Settings\Config;
+defined('ABSPATH') || exit;
 
-final class SettingsSanitizer
+final class Sanitizer
 {
     public const FORM_MARKER = '_form';
-    public const BACKENDS = ['auto', 'native', 'database'];
-    /** The fields the settings page manages. */
-    public const FIELDS = ['enabled', 'site_limit', 'provider_limits', 'tenant_limit', 'throttle_delay', 'throttle_delay_max', 'lease_ttl', 'backend', 'ai_hooks'];
-    /** Whole-number fields: [min, max]. */
-    private const RANGES = [
-        'site_limit' => [1, 1000],
-        'tenant_limit' => [0, 1000],
-        'throttle_delay' => [1, 3600],
-        'throttle_delay_max' => [1, 86400],
-        'lease_ttl' => [60, 86400],
-    ];
-    private const PROVIDER_LIMIT_MAX = 1000;
-    private const MAX_HOOKS = 100;
 
     /** @var list<array{code: string, message: string}> */
     private array $errors = [];
@@ -40,8 +27,8 @@ final class SettingsSanitizer
     public function sanitize(mixed $input): array
     {
         $this->errors = [];
-        $stored = get_option(Config::OPTION, []);
-        $old = is_array($stored) ? $stored : [];
+        $old = Fields::stored();
+        $fields = Fields::all();
         if (!is_array($input)) {
             $this->error('sluice_invalid', __('The settings could not be read; nothing was changed.', 'sluice'));
             return $old;
@@ -49,14 +36,14 @@ final class SettingsSanitizer
         $fromForm = array_key_exists(self::FORM_MARKER, $input);
         unset($input[self::FORM_MARKER]);
         // From the form: the page's fields replace theirs, every other setting stays. From code: what was passed.
-        $out = $fromForm ? array_diff_key($old, array_flip(self::FIELDS)) : array_diff_key($input, array_flip(self::FIELDS));
+        if ($fromForm) {
+            // The form carries only the page's fields: a setting it does not show keeps its stored value.
+            $fields = array_filter($fields, static fn (Field $field): bool => $field->onSettingsPage);
+            $input = array_intersect_key($input, $fields);
+        }
+        $out = $fromForm ? array_diff_key($old, $fields) : array_diff_key($input, $fields);
 
-        if ($fromForm || array_key_exists('enabled', $input)) {
-            $out['enabled'] = $fromForm ? !empty($input['enabled']) : (bool) $input['enabled'];
-        }
-        foreach (self::RANGES as $field => [$min, $max]) {
-            $this->number($field, $input, $old, $out, $min, $max);
-        }
+        $this->check($fields, [Field::BOOL, Field::INT], $input, $old, $fromForm, $out);
         if (isset($out['throttle_delay'], $out['throttle_delay_max']) && $out['throttle_delay_max'] < $out['throttle_delay']) {
             $this->error('sluice_throttle_delay_max', sprintf(
                 /* translators: 1: the maximum delay entered, 2: the throttle delay */
@@ -69,33 +56,9 @@ final class SettingsSanitizer
                 unset($out['throttle_delay_max']);
             }
         }
-        if (array_key_exists('provider_limits', $input)) {
-            $limits = $this->providerLimits($input['provider_limits']);
-            if ($limits === null) {
-                $this->keep('provider_limits', $old, $out);
-            } elseif ($limits !== []) {
-                $out['provider_limits'] = $limits;
-            }
-        }
-        if (array_key_exists('backend', $input)) {
-            $backend = is_string($input['backend']) ? sanitize_key($input['backend']) : '';
-            if (in_array($backend, self::BACKENDS, true)) {
-                $out['backend'] = $backend;
-            } else {
-                $this->error('sluice_backend', __('The backend must be auto, native or database; it was not changed.', 'sluice'));
-                $this->keep('backend', $old, $out);
-            }
-        }
-        if (array_key_exists('ai_hooks', $input)) {
-            $hooks = $this->hooks($input['ai_hooks']);
-            if ($hooks === null) {
-                $this->keep('ai_hooks', $old, $out);
-            } elseif ($hooks !== []) {
-                $out['ai_hooks'] = $hooks;
-            }
-        }
+        $this->check($fields, [Field::PROVIDER_LIMITS, Field::CHOICE, Field::HOOKS], $input, $old, $fromForm, $out);
         foreach ($this->errors as $error) {
-            add_settings_error(Config::OPTION, $error['code'], $error['message'], 'error');
+            add_settings_error(Fields::OPTION, $error['code'], $error['message'], 'error');
         }
         return $out;
     }
@@ -107,37 +70,138 @@ final class SettingsSanitizer
     }
 
     /**
+     * Checks the fields of these types, in Fields' order (the types in the order given).
+     *
+     * @param array<string, Field> $fields
+     * @param list<string>         $types
+     * @param array<mixed>         $input
+     * @param array<mixed>         $old
+     * @param array<mixed>         $out
+     */
+    private function check(array $fields, array $types, array $input, array $old, bool $fromForm, array &$out): void
+    {
+        foreach ($types as $type) {
+            foreach ($fields as $field) {
+                if ($field->type !== $type) {
+                    continue;
+                }
+                match ($type) {
+                    Field::BOOL => $this->bool($field, $input, $fromForm, $out),
+                    Field::INT => $this->number($field, $input, $old, $out),
+                    Field::CHOICE => $this->choice($field, $input, $old, $out),
+                    Field::PROVIDER_LIMITS => $this->providerLimits($field, $input, $old, $out),
+                    default => $this->hooks($field, $input, $old, $out),
+                };
+            }
+        }
+    }
+
+    /**
+     * From the form an unchecked box is absent: false. From code: what was passed.
+     *
+     * @param array<mixed> $input
+     * @param array<mixed> $out
+     */
+    private function bool(Field $field, array $input, bool $fromForm, array &$out): void
+    {
+        if ($fromForm || array_key_exists($field->name, $input)) {
+            $out[$field->name] = $fromForm ? !empty($input[$field->name]) : (bool) $input[$field->name];
+        }
+    }
+
+    /**
      * @param array<mixed> $input
      * @param array<mixed> $old
      * @param array<mixed> $out
      */
-    private function number(string $field, array $input, array $old, array &$out, int $min, int $max): void
+    private function choice(Field $field, array $input, array $old, array &$out): void
     {
-        if (!array_key_exists($field, $input)) {
+        if (!array_key_exists($field->name, $input)) {
             return;
         }
-        $raw = $input[$field];
+        $value = is_string($input[$field->name]) ? sanitize_key($input[$field->name]) : '';
+        if (array_key_exists($value, $field->choices)) {
+            $out[$field->name] = $value;
+            return;
+        }
+        $this->error('sluice_' . $field->name, sprintf(
+            /* translators: 1: the setting's name, 2: the values it takes */
+            __('%1$s must be %2$s; it was not changed.', 'sluice'),
+            $field->title,
+            implode(', ', array_keys($field->choices)),
+        ));
+        $this->keep($field->name, $old, $out);
+    }
+
+    /**
+     * @param array<mixed> $input
+     * @param array<mixed> $old
+     * @param array<mixed> $out
+     */
+    private function number(Field $field, array $input, array $old, array &$out): void
+    {
+        if (!array_key_exists($field->name, $input)) {
+            return;
+        }
+        [$min, $max] = [$field->min, $field->max];
+        $raw = $input[$field->name];
         $text = is_int($raw) ? (string) $raw : (is_string($raw) ? trim($raw) : null);
         if ($text === '' || $raw === null) {
             return; // empty: the default applies
         }
         if ($text !== null && preg_match('/^\d{1,9}$/', $text) === 1 && (int) $text >= $min && (int) $text <= $max) {
-            $out[$field] = (int) $text;
+            $out[$field->name] = (int) $text;
             return;
         }
-        $this->error('sluice_' . $field, sprintf(
+        $this->error('sluice_' . $field->name, sprintf(
             /* translators: 1: the field's name, 2: what was entered, 3: smallest allowed, 4: largest allowed */
             __('%1$s must be a whole number from %3$d to %4$d, not "%2$s"; the previous value was kept.', 'sluice'),
-            $this->label($field),
+            $field->title,
             is_scalar($raw) ? (string) $raw : gettype($raw),
             $min,
             $max,
         ));
-        $this->keep($field, $old, $out);
+        $this->keep($field->name, $old, $out);
+    }
+
+    /**
+     * @param array<mixed> $input
+     * @param array<mixed> $old
+     * @param array<mixed> $out
+     */
+    private function providerLimits(Field $field, array $input, array $old, array &$out): void
+    {
+        if (!array_key_exists($field->name, $input)) {
+            return;
+        }
+        $limits = $this->parseProviderLimits($input[$field->name], $field->max);
+        if ($limits === null) {
+            $this->keep($field->name, $old, $out);
+        } elseif ($limits !== []) {
+            $out[$field->name] = $limits;
+        }
+    }
+
+    /**
+     * @param array<mixed> $input
+     * @param array<mixed> $old
+     * @param array<mixed> $out
+     */
+    private function hooks(Field $field, array $input, array $old, array &$out): void
+    {
+        if (!array_key_exists($field->name, $input)) {
+            return;
+        }
+        $hooks = $this->parseHooks($input[$field->name], $field->max);
+        if ($hooks === null) {
+            $this->keep($field->name, $old, $out);
+        } elseif ($hooks !== []) {
+            $out[$field->name] = $hooks;
+        }
     }
 
     /** @return array<string, int>|null null when invalid (errors reported) */
-    private function providerLimits(mixed $raw): ?array
+    private function parseProviderLimits(mixed $raw, int $max): ?array
     {
         $pairs = [];
         if (is_array($raw)) {
@@ -177,13 +241,13 @@ final class SettingsSanitizer
                 ));
                 return null;
             }
-            if (preg_match('/^\d{1,9}$/', $limit) !== 1 || (int) $limit > self::PROVIDER_LIMIT_MAX) {
+            if (preg_match('/^\d{1,9}$/', $limit) !== 1 || (int) $limit > $max) {
                 $this->error('sluice_provider_limits', sprintf(
                     /* translators: 1: provider, 2: what was entered, 3: largest allowed */
                     __('The limit of provider %1$s must be a whole number from 0 (none) to %3$d, not "%2$s"; the previous provider limits were kept.', 'sluice'),
                     $slug,
                     $limit,
-                    self::PROVIDER_LIMIT_MAX,
+                    $max,
                 ));
                 return null;
             }
@@ -193,7 +257,7 @@ final class SettingsSanitizer
     }
 
     /** @return list<string>|null null when invalid (errors reported) */
-    private function hooks(mixed $raw): ?array
+    private function parseHooks(mixed $raw, int $max): ?array
     {
         if (is_string($raw)) {
             $raw = preg_split('/[\s,]+/', $raw) ?: [];
@@ -218,9 +282,9 @@ final class SettingsSanitizer
             }
             $hooks[$hook] = $hook;
         }
-        if (count($hooks) > self::MAX_HOOKS) {
+        if (count($hooks) > $max) {
             /* translators: %d: the most hooks allowed */
-            $this->error('sluice_ai_hooks', sprintf(__('At most %d AI hooks; the previous ones were kept.', 'sluice'), self::MAX_HOOKS));
+            $this->error('sluice_ai_hooks', sprintf(__('At most %d AI hooks; the previous ones were kept.', 'sluice'), $max));
             return null;
         }
         return array_values($hooks);
@@ -244,15 +308,4 @@ final class SettingsSanitizer
         $this->errors[] = ['code' => $code, 'message' => $message];
     }
 
-    private function label(string $field): string
-    {
-        return match ($field) {
-            'site_limit' => __('Site limit', 'sluice'),
-            'tenant_limit' => __('Tenant limit', 'sluice'),
-            'throttle_delay' => __('Throttle delay', 'sluice'),
-            'throttle_delay_max' => __('Maximum throttle delay', 'sluice'),
-            'lease_ttl' => __('Lease TTL', 'sluice'),
-            default => $field,
-        };
-    }
 }

@@ -1,0 +1,54 @@
+<?php
+/**
+ * wp-admin: Sluice > Status and Sluice > Settings (Network Admin > Sluice:
+ * every blog's status, read-only), the status page's live refresh
+ * (admin-ajax sluice_status) and repairs (admin-post, POST only), and the
+ * notice that tells an operator when AI work runs ungated or which store
+ * limits it.
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Admin;
+
+use SluiceWP\Plugin;
+use SluiceWP\Settings\NoDefaults;
+
+defined('ABSPATH') || exit;
+
+final class AdminHooks
+{
+    public function __construct(private readonly Plugin $plugin)
+    {
+    }
+
+    public function init(): void
+    {
+        add_action('admin_notices', [new BackendNotice($this->plugin->backends), 'render']);
+        if (!is_admin()) {
+            return;
+        }
+        add_action('admin_init', [SettingsPage::class, 'registerSetting']);
+        add_action('admin_menu', function (): void {
+            (new StatusPage($this->plugin->file, $this->source()))->addMenu();
+            $dataMachine = $this->plugin->dataMachine;
+            $active = $dataMachine->isActive();
+            (new SettingsPage(
+                $this->plugin->config,
+                $active ? $dataMachine : new NoDefaults(),
+                $active ? __('Data Machine', 'sluice') : '',
+                $this->plugin->eventLog,
+                fn (): ?string => $this->plugin->backends->backend()?->name(),
+            ))->addMenu();
+        });
+        add_action('network_admin_menu', fn () => (new NetworkStatusPage($this->plugin->file, $this->plugin->siteStatus()))->addMenu());
+        add_action('wp_ajax_' . StatusAjax::ACTION, fn () => (new StatusAjax($this->source()))->handle());
+        add_action('admin_post_' . LeaseActions::RELEASE, fn () => (new LeaseActions($this->plugin->siteStatus()))->release());
+        add_action('admin_post_' . LeaseActions::RESET, fn () => (new LeaseActions($this->plugin->siteStatus()))->reset());
+    }
+
+    private function source(): StatusSource
+    {
+        return new StatusSource($this->plugin->siteStatus(), $this->plugin->config, $this->plugin->eventLog, $this->plugin->samples);
+    }
+}

@@ -1,0 +1,45 @@
+<?php
+/**
+ * The admin notice that an operator must see: AI work runs ungated (no lease
+ * store is usable, and why), or "auto" fell back to the database backend,
+ * with what an AI step costs there.
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Admin;
+
+use SluiceWP\Backend\BackendChoice;
+
+defined('ABSPATH') || exit;
+
+final class BackendNotice
+{
+    public function __construct(private readonly BackendChoice $backends)
+    {
+    }
+
+    public function render(): void
+    {
+        if (!current_user_can('manage_options')) {
+            return;
+        }
+        $reason = $this->backends->unavailableReason();
+        if ($reason !== null) {
+            printf(
+                '<div class="notice notice-warning"><p>%s</p></div>',
+                esc_html(sprintf(
+                    /* translators: 1: the lease store setting (auto, native, database), 2: why that store cannot be used */
+                    __('Sluice is not limiting AI work: no lease store is usable (backend setting: %1$s): %2$s', 'sluice'),
+                    $this->backends->preference(),
+                    $reason,
+                )),
+            );
+        } elseif ($this->backends->fellBackToDatabase()) {
+            printf(
+                '<div class="notice notice-info"><p>%s</p></div>',
+                esc_html__('Sluice limits AI work through the database backend: the sluice PHP extension is not loaded in this PHP. Leases live in the site\'s database (3 queries per AI step, one limit for every host that shares the database); load the extension for host-local leases at a fraction of the cost, or set the backend to "database" to keep this store and hide this notice.', 'sluice'),
+            );
+        }
+    }
+}

@@ -1,0 +1,98 @@
+<?php
+/**
+ * The database backend's waiting line, network-wide like its leases:
+ * sluice_line_tickets (one row per ticket), sluice_line_wakes (hand-offs
+ * whose queued copies must be pulled forward) and sluice_line_stranded
+ * (leases reclaimed from a dead holder, with its action id); the rows of
+ * the last two are taken once each.
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Backend;
+
+use SluiceWP\Schema\TableSchema;
+
+defined('ABSPATH') || exit;
+
+final class DatabaseLineSchema extends TableSchema
+{
+    public function version(): int
+    {
+        return 1;
+    }
+
+    public function optionName(): string
+    {
+        return 'sluice_schema_database_line';
+    }
+
+    public static function ticketsTable(): string
+    {
+        global $wpdb;
+        return $wpdb->base_prefix . 'sluice_line_tickets';
+    }
+
+    public static function wakesTable(): string
+    {
+        global $wpdb;
+        return $wpdb->base_prefix . 'sluice_line_wakes';
+    }
+
+    public static function strandedTable(): string
+    {
+        global $wpdb;
+        return $wpdb->base_prefix . 'sluice_line_stranded';
+    }
+
+    public function tables(): array
+    {
+        return [self::ticketsTable(), self::wakesTable(), self::strandedTable()];
+    }
+
+    protected function definition(string $table, string $charsetCollate): string
+    {
+        return match ($table) {
+            self::ticketsTable() => "CREATE TABLE {$table} (
+  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  ticket char(32) NOT NULL,
+  ref bigint(20) unsigned NOT NULL DEFAULT 0,
+  tenant varchar(64) NOT NULL DEFAULT '',
+  weight int(10) unsigned NOT NULL DEFAULT 1,
+  key_set varbinary(300) NOT NULL DEFAULT '',
+  k1 varbinary(64) NOT NULL DEFAULT '',
+  k2 varbinary(64) NOT NULL DEFAULT '',
+  k3 varbinary(64) NOT NULL DEFAULT '',
+  k4 varbinary(64) NOT NULL DEFAULT '',
+  key_limits varchar(600) NOT NULL DEFAULT '',
+  state varchar(8) NOT NULL DEFAULT 'waiting',
+  lapsed tinyint(3) unsigned NOT NULL DEFAULT 0,
+  start_tag double NOT NULL DEFAULT 0,
+  first_deferred_ms bigint(20) NOT NULL DEFAULT 0,
+  enqueued_ms bigint(20) NOT NULL DEFAULT 0,
+  gen bigint(20) unsigned NOT NULL DEFAULT 0,
+  PRIMARY KEY  (id),
+  UNIQUE KEY ticket (ticket),
+  KEY ref (ref),
+  KEY start_tag (state,start_tag),
+  KEY k1 (k1),
+  KEY k2 (k2),
+  KEY k3 (k3),
+  KEY k4 (k4)
+) {$charsetCollate};",
+            self::wakesTable() => "CREATE TABLE {$table} (
+  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  ticket char(32) NOT NULL,
+  PRIMARY KEY  (id)
+) {$charsetCollate};",
+            default => "CREATE TABLE {$table} (
+  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
+  ref bigint(20) unsigned NOT NULL DEFAULT 0,
+  label varchar(96) NOT NULL DEFAULT '',
+  pid int(10) unsigned NOT NULL DEFAULT 0,
+  host varchar(64) NOT NULL DEFAULT '',
+  PRIMARY KEY  (id)
+) {$charsetCollate};",
+        };
+    }
+}

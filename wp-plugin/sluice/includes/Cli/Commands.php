@@ -1,0 +1,29 @@
+<?php
+/**
+ * `wp sluice` and `wp sluice config`, registered when WP-CLI runs, each
+ * command object built with what it needs.
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Cli;
+
+use SluiceWP\Gate\Gate;
+use SluiceWP\Plugin;
+use WP_CLI;
+
+defined('ABSPATH') || exit;
+
+final class Commands
+{
+    public function __construct(private readonly Plugin $plugin)
+    {
+    }
+
+    public function init(): void
+    {
+        $plugin = $this->plugin;
+        WP_CLI::add_command('sluice', new SluiceCommand($plugin->siteStatus(), $plugin->backends, $plugin->config, static fn (): ?Gate => $plugin->gate()));
+        WP_CLI::add_command('sluice config', new ConfigCommand($plugin->config));
+    }
+}

@@ -1,0 +1,136 @@
+<?php
+/**
+ * The plugin: builds this request's services once and lets each part
+ * register its own hooks (init()), as ActionScheduler::init() calls each of
+ * its parts'. sluice.php only loads this. The parts:
+ *   Lifecycle  activation, network blogs, tables, translations, the one-minute WP-Cron schedule
+ *   Queue      Action Scheduler's hooks, in front of the gate
+ *   Gate       request end, provider requests, the WP-Cron sweep
+ *   DataMachine  its limiter stands down, deferrals reach its log
+ *   Status     the chart's minute sample
+ *   Admin, Rest, Cli  what operators see and do
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP;
+
+use SluiceWP\Admin\AdminHooks;
+use SluiceWP\Backend\BackendChoice;
+use SluiceWP\Backend\DatabaseLineSchema;
+use SluiceWP\Backend\DatabaseSchema;
+use SluiceWP\Backend\WaitingLine;
+use SluiceWP\Cli\Commands;
+use SluiceWP\DataMachine\DataMachine;
+use SluiceWP\DataMachine\DataMachineHooks;
+use SluiceWP\Gate\Deferral;
+use SluiceWP\Gate\Gate;
+use SluiceWP\Gate\GateHooks;
+use SluiceWP\Gate\Handoffs;
+use SluiceWP\Gate\HeldLeases;
+use SluiceWP\Gate\KeyNames;
+use SluiceWP\Gate\QueuedAction;
+use SluiceWP\Lifecycle\Lifecycle;
+use SluiceWP\Log\EventLog;
+use SluiceWP\Log\EventLogSchema;
+use SluiceWP\Log\MinuteSamples;
+use SluiceWP\Log\MinuteSamplesSchema;
+use SluiceWP\Queue\ActionSchedulerHooks;
+use SluiceWP\Queue\ActionSchedulerQueue;
+use SluiceWP\Rest\StatusRoutes;
+use SluiceWP\Schema\TableSchema;
+use SluiceWP\Settings\AiWorkFilter;
+use SluiceWP\Settings\Config;
+use SluiceWP\Status\MinuteSampler;
+use SluiceWP\Status\SiteStatus;
+
+defined('ABSPATH') || exit;
+
+final class Plugin
+{
+    private static ?self $instance = null;
+
+    public readonly DataMachine $dataMachine;
+    public readonly Config $config;
+    public readonly BackendChoice $backends;
+    public readonly EventLog $eventLog;
+    public readonly MinuteSamples $samples;
+    private ?Gate $gate = null;
+
+    private function __construct(public readonly string $file)
+    {
+        $this->dataMachine = new DataMachine();
+        $this->config = new Config($this->dataMachine);
+        $this->backends = new BackendChoice($this->config->backend());
+        $this->eventLog = new EventLog();
+        $this->samples = new MinuteSamples();
+    }
+
+    /** Builds the plugin and registers every part's hooks (sluice.php, once per request). */
+    public static function load(string $file): self
+    {
+        if (self::$instance === null) {
+            self::$instance = new self($file);
+            self::$instance->init();
+        }
+        return self::$instance;
+    }
+
+    /** The plugin of this request (tests and benchmarks; the plugin's own classes get what they need passed in). */
+    public static function instance(): self
+    {
+        return self::$instance ?? throw new \LogicException('Sluice is not loaded (sluice.php loads it)');
+    }
+
+    private function init(): void
+    {
+        (new Lifecycle($this->file, $this->schemas()))->init();
+        (new ActionSchedulerHooks(fn (): ?Gate => $this->gate(), fn (): ?Gate => $this->gate))->init();
+        (new GateHooks(fn (): ?Gate => $this->gate(), fn (): ?Gate => $this->gate))->init();
+        (new DataMachineHooks($this->dataMachine, $this->config, $this->backends))->init();
+        (new MinuteSampler($this->siteStatus(), $this->config, $this->samples))->init();
+        (new StatusRoutes($this->siteStatus()))->init();
+        (new AdminHooks($this))->init();
+        if (defined('WP_CLI') && WP_CLI) {
+            (new Commands($this))->init();
+        }
+    }
+
+    /** @return list<TableSchema> every store's tables, each with its own version */
+    public function schemas(): array
+    {
+        return [new EventLogSchema(), new MinuteSamplesSchema(), new DatabaseSchema(), new DatabaseLineSchema()];
+    }
+
+    /** What Sluice holds for the current blog: the status page, REST and WP-CLI read it. */
+    public function siteStatus(): SiteStatus
+    {
+        return new SiteStatus($this->backends, $this->config);
+    }
+
+    /** The gate, or null while gating is off or no backend is usable (actions then run ungated). */
+    public function gate(): ?Gate
+    {
+        if ($this->gate !== null) {
+            return $this->gate;
+        }
+        $backend = $this->backends->backend();
+        if ($backend === null || !$this->config->enabled() || !ActionSchedulerQueue::isAvailable()) {
+            return null;
+        }
+        $queue = new ActionSchedulerQueue();
+        $line = $backend instanceof WaitingLine && $backend->lineAvailable() && $this->config->waitingLine() ? $backend : null;
+        return $this->gate = new Gate(
+            $queue,
+            new AiWorkFilter($this->dataMachine, $this->config),
+            $backend,
+            $this->config,
+            KeyNames::forBlog(), // sluice/<install>/<blog_id>/..., as status, CLI and REST name them
+            new HeldLeases($backend),
+            new Deferral($queue, $this->config, $this->eventLog, $line),
+            new Handoffs($queue, $line, $backend, $this->eventLog, static fn (QueuedAction $action): bool =>
+                (bool) apply_filters('sluice_requeue_stranded', false, $action->hook, $action->args, $action->group)),
+            $line,
+        );
+    }
+}

@@ -1,0 +1,108 @@
+<?php
+/**
+ * Every setting of the option `sluice_settings`, written once: name, type,
+ * range, default, title and help. The settings page draws its fields from
+ * here, the sanitizer checks against it, Config falls back to its defaults,
+ * `wp sluice config` lists and checks the same names, BackendChoice takes
+ * its choices, and readme.txt's list of settings matches it (a test compares
+ * them).
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Settings;
+
+defined('ABSPATH') || exit;
+
+final class Fields
+{
+    public const OPTION = 'sluice_settings';
+
+    public const ENABLED = 'enabled';
+    public const BACKEND = 'backend';
+    public const SITE_LIMIT = 'site_limit';
+    public const PROVIDER_LIMITS = 'provider_limits';
+    public const TENANT_LIMIT = 'tenant_limit';
+    public const THROTTLE_DELAY = 'throttle_delay';
+    public const THROTTLE_DELAY_MAX = 'throttle_delay_max';
+    public const LEASE_TTL = 'lease_ttl';
+    public const AI_HOOKS = 'ai_hooks';
+    public const WAITING_LINE = 'waiting_line';
+
+    /** The lease stores the setting `backend` chooses from (BackendChoice). */
+    public const BACKENDS = ['auto', 'native', 'database'];
+
+    /** @var array<string, Field>|null */
+    private static ?array $fields = null;
+
+    /**
+     * Every setting, in the settings page's order.
+     *
+     * @return array<string, Field>
+     */
+    public static function all(): array
+    {
+        if (self::$fields !== null) {
+            return self::$fields;
+        }
+        $fields = [
+            new Field(self::ENABLED, Field::BOOL, __('Gating', 'sluice'), true,
+                __('Off: AI steps run ungated (and Data Machine\'s own limiter applies again).', 'sluice')),
+            new Field(self::SITE_LIMIT, Field::INT, __('Site limit', 'sluice'), 1,
+                __('AI steps of this site at once.', 'sluice'), 1, 1000),
+            new Field(self::PROVIDER_LIMITS, Field::PROVIDER_LIMITS, __('Provider limits', 'sluice'), [],
+                __('Requests at once to one provider, one per line: provider = limit (0 = no provider limit).', 'sluice'), 0, 1000),
+            new Field(self::TENANT_LIMIT, Field::INT, __('Tenant limit', 'sluice'), 0,
+                __('AI steps at once per tenant (a Data Machine flow; 0 or empty = no tenant limit), taken in the same call as the site and provider keys.', 'sluice'), 0, 1000),
+            new Field(self::THROTTLE_DELAY, Field::INT, __('Throttle delay', 'sluice'), 10,
+                __('Seconds until a deferred step is tried again, the first time; it doubles with each deferral of the same step.', 'sluice'), 1, 3600, unit: ' s'),
+            new Field(self::THROTTLE_DELAY_MAX, Field::INT, __('Maximum throttle delay', 'sluice'), 300,
+                __('The longest delay, in seconds (never below the throttle delay).', 'sluice'), 1, 86400, unit: ' s'),
+            new Field(self::LEASE_TTL, Field::INT, __('Lease TTL', 'sluice'), 600,
+                __('Seconds a slot lives unless renewed (each provider request renews it); never below the request timeout + 60 s.', 'sluice'), 60, 86400, unit: ' s'),
+            new Field(self::BACKEND, Field::CHOICE, __('Backend', 'sluice'), 'auto',
+                __('Automatic: native when the sluice extension is loaded (shared memory of this host), else the database backend (a lease table, for hosts without the extension or several hosts).', 'sluice'),
+                choices: [
+                    'auto' => __('Automatic', 'sluice'),
+                    'native' => __('Native (PHP extension)', 'sluice'),
+                    'database' => __('Database (lease table)', 'sluice'),
+                ]),
+            new Field(self::WAITING_LINE, Field::BOOL, __('Waiting line', 'sluice'), true,
+                __('Deferred steps wait in the store\'s line and are woken when a slot frees; off: they wait on their timer alone.', 'sluice'),
+                onSettingsPage: false),
+            new Field(self::AI_HOOKS, Field::HOOKS, __('AI hooks', 'sluice'), [],
+                __('Action Scheduler hooks that call an AI provider, one per line, besides Data Machine\'s AI steps (recognised on their own).', 'sluice'), max: 100),
+        ];
+        $byName = [];
+        foreach ($fields as $field) {
+            $byName[$field->name] = $field;
+        }
+        // Kept once translations are loaded (init); before that each call builds them anew.
+        if (did_action('init') > 0) {
+            self::$fields = $byName;
+        }
+        return $byName;
+    }
+
+    /** @return list<string> the settings' names */
+    public static function names(): array
+    {
+        return array_keys(self::all());
+    }
+
+    public static function get(string $name): ?Field
+    {
+        return self::all()[$name] ?? null;
+    }
+
+    /**
+     * The stored option: what an operator set (empty when nothing).
+     *
+     * @return array<string, mixed>
+     */
+    public static function stored(): array
+    {
+        $settings = get_option(self::OPTION, []);
+        return is_array($settings) ? $settings : [];
+    }
+}
