@@ -22,6 +22,12 @@ require_once __DIR__ . '/BackendContractTestCase.php';
  */
 final class RedisBackendTest extends BackendContractTestCase
 {
+    protected function setUp(): void
+    {
+        parent::setUp();
+        RedisTestBed::trust();
+    }
+
     protected function backend(): Backend
     {
         return new RedisBackend();

@@ -9,6 +9,12 @@ use SluiceWP\Backend\RedisBackend;
 /** The Redis backend under real concurrency: php processes, each with its own Redis connection (LastSlotRaceTestCase). */
 final class RedisRaceTest extends LastSlotRaceTestCase
 {
+    protected function setUp(): void
+    {
+        parent::setUp();
+        RedisTestBed::trust();
+    }
+
     protected function backend(): Backend
     {
         return new RedisBackend();

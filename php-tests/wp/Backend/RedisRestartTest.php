@@ -21,9 +21,14 @@ final class RedisRestartTest extends SluiceTestCase
 {
     private const DRAIN = 2;
 
+    protected function setUp(): void
+    {
+        RedisTestBed::trust();
+    }
+
     protected function tearDown(): void
     {
-        RedisTestBed::endHold(); // the next tests find a trusted store
+        RedisTestBed::trust(); // the next tests find a trusted store
     }
 
     public function testAStoreThatLostItsRecordsAdmitsNothingForTheDrainTime(): void

@@ -43,9 +43,30 @@ final class RedisTestBed
         }
     }
 
-    /** The store's epoch hold ends now (a test that emptied Redis leaves a trusted store behind). */
-    public static function endHold(): void
+    /**
+     * The store is trusted from now on: its epoch exists and holds nothing back (a test that emptied Redis
+     * leaves it so; and a bed whose Redis started empty beside a database that remembers an earlier one
+     * would otherwise hold every admission for the drain time, as it should in production).
+     */
+    public static function trust(): void
     {
-        self::client()->hSet(self::prefix() . 'epoch', 'hold', '0');
+        $redis = self::client();
+        $epoch = self::prefix() . 'epoch';
+        $redis->hSetNx($epoch, 'id', 'test-bed-' . bin2hex(random_bytes(4)));
+        $redis->hSet($epoch, 'hold', '0');
+    }
+
+    /** Removes every record of the site's store but its epoch (so the store stays trusted): keys, leases, the line. */
+    public static function emptyStore(): void
+    {
+        $redis = self::client();
+        $prefix = self::prefix();
+        $cursor = null;
+        do {
+            $names = array_values(array_filter($redis->scan($cursor, $prefix . '*', 1000) ?: [], static fn (string $n): bool => $n !== $prefix . 'epoch'));
+            if ($names !== []) {
+                $redis->del($names);
+            }
+        } while ($cursor > 0);
     }
 }

@@ -21,6 +21,12 @@ final class RedisWaitingLineTest extends WaitingLineContractTestCase
 {
     use WaitingLineOrderTests;
 
+    protected function setUp(): void
+    {
+        parent::setUp();
+        RedisTestBed::trust();
+    }
+
     protected function store(): Backend
     {
         return new RedisBackend();

@@ -23,6 +23,8 @@ final class RedisScripts
     public static int $roundTrips = 0;
     /** @var array<string, \Redis> by RedisConfig::signature() */
     private static array $clients = [];
+    /** @var array<string, true> configurations this process has been connected with (it retries a broken connection) */
+    private static array $connectedOnce = [];
     /** @var array<string, array{string, string}> script name => [body, sha1] */
     private static array $scripts = [];
     private readonly string $epochKey;
@@ -43,17 +45,21 @@ final class RedisScripts
     {
         [$body, $sha] = self::script($name);
         $args = array_merge([$this->epochKey], array_map('strval', $argv));
-        for ($attempt = 1; ; $attempt++) {
-            $redis = $this->client();
+        $deadline = microtime(true) + max(1.0, $this->config->timeout);
+        while (true) {
             try {
+                $redis = $this->client();
                 $reply = $this->evalSha($redis, $sha, $body, $args);
                 break;
             } catch (\RedisException $e) {
-                // A connection that broke since the last call (Redis restarted, an idle timeout): once more on a new one.
+                // The connection broke (Redis restarted or failed over, an idle timeout): a process that was
+                // connected tries new connections for a moment, as a restart takes a fraction of a second.
+                $wasConnected = isset(self::$connectedOnce[$this->config->signature()]);
                 $this->forget();
-                if ($attempt >= 2) {
-                    throw new RedisBackendException("Sluice's Redis backend lost its connection to {$this->config->describe()}: " . $e->getMessage(), 0, $e);
+                if (!$wasConnected || microtime(true) >= $deadline) {
+                    throw new RedisBackendException("Sluice's Redis backend cannot reach {$this->config->describe()}: " . $e->getMessage(), 0, $e);
                 }
+                usleep(25_000);
             }
         }
         $error = $redis->getLastError();
@@ -96,7 +102,7 @@ final class RedisScripts
             $info = $this->client()->info('server');
         } catch (\RedisException $e) {
             $this->forget();
-            throw new RedisBackendException($e->getMessage(), 0, $e);
+            throw new RedisBackendException("Redis at {$this->config->describe()} is unreachable: " . $e->getMessage(), 0, $e);
         }
         return is_array($info) ? (string) ($info['redis_version'] ?? '') : '';
     }
@@ -104,7 +110,8 @@ final class RedisScripts
     /**
      * The connected client for this configuration.
      *
-     * @throws RedisBackendException when Redis cannot be reached, or refuses the password or database
+     * @throws \RedisException when Redis cannot be reached
+     * @throws RedisBackendException when it refuses the password or the database
      */
     private function client(): \Redis
     {
@@ -121,22 +128,19 @@ final class RedisScripts
         $port = $c->socket !== '' ? 0 : $c->port;
         // phpredis takes SSL context options as a 7th argument, and no null there.
         $context = $c->tls && $c->tlsContext !== [] ? [['stream' => $c->tlsContext]] : [];
-        try {
-            $connected = $c->persistent
-                ? $redis->pconnect($host, $port, $c->timeout, 'sluice-' . $signature, 0, $c->readTimeout, ...$context)
-                : $redis->connect($host, $port, $c->timeout, null, 0, $c->readTimeout, ...$context);
-            if (!$connected) {
-                throw new \RedisException('connection refused');
-            }
-            if ($c->password !== '' && !$redis->auth($c->username !== '' ? [$c->username, $c->password] : $c->password)) {
-                throw new RedisBackendException("Redis at {$c->describe()} refused the password" . ($c->username !== '' ? " of user {$c->username}" : ''));
-            }
-            if ($c->database !== 0 && !$redis->select($c->database)) {
-                throw new RedisBackendException("Redis at {$c->describe()} refused database {$c->database}");
-            }
-        } catch (\RedisException $e) {
-            throw new RedisBackendException("Redis at {$c->describe()} is unreachable: " . $e->getMessage(), 0, $e);
+        $connected = $c->persistent
+            ? $redis->pconnect($host, $port, $c->timeout, 'sluice-' . $signature, 0, $c->readTimeout, ...$context)
+            : $redis->connect($host, $port, $c->timeout, null, 0, $c->readTimeout, ...$context);
+        if (!$connected) {
+            throw new \RedisException('connection refused');
         }
+        if ($c->password !== '' && !$redis->auth($c->username !== '' ? [$c->username, $c->password] : $c->password)) {
+            throw new RedisBackendException("Redis at {$c->describe()} refused the password" . ($c->username !== '' ? " of user {$c->username}" : ''));
+        }
+        if ($c->database !== 0 && !$redis->select($c->database)) {
+            throw new RedisBackendException("Redis at {$c->describe()} refused database {$c->database}");
+        }
+        self::$connectedOnce[$signature] = true;
         return self::$clients[$signature] = $redis;
     }
 
