@@ -27,6 +27,12 @@ final class RedisGateTest extends GateTestCase
         RedisTestBed::emptyStore();
     }
 
+    protected function tearDown(): void
+    {
+        delete_option('sluice_test_knobs'); // the next tests gate on the backend their settings choose
+        parent::tearDown();
+    }
+
     public function testRunnersAndPhpFpmGateThroughRedis(): void
     {
         self::sluice(['site_limit' => 1, 'throttle_delay' => 1, 'throttle_delay_max' => 2]);

@@ -1,7 +1,7 @@
 <?php
 /**
- * Served by DatabaseTwoHostsTest's PHP-FPM pools (copied into the test
- * site's web root while it runs): loads WordPress, takes one slot of
+ * Served by the PHP-FPM pools of FpmPools (copied into the test site's web
+ * root while they run): loads WordPress, takes one slot of
  * ?key= (limit ?limit=) from the backend the plugin chose for this request
  * (the setting `backend`), holds it ?hold= ms, releases it, and answers
  * with the interval it held on the host's monotonic clock and the IPC
