@@ -18,6 +18,8 @@ require_once __DIR__ . '/BackendContractTestCase.php';
  */
 final class DatabaseBackendTest extends BackendContractTestCase
 {
+    use SharedStoreTests;
+
     protected function backend(): Backend
     {
         return new DatabaseBackend();
@@ -27,6 +29,13 @@ final class DatabaseBackendTest extends BackendContractTestCase
     {
         return 'require ' . var_export(dirname(__DIR__) . '/load-wordpress.php', true) . ';
             $backend = new SluiceWP\Backend\DatabaseBackend();';
+    }
+
+    protected function moveToAnotherHost(Lease $lease): void
+    {
+        global $wpdb;
+        // A process of another host that this host cannot see (pid 1 of it, say).
+        $wpdb->query($wpdb->prepare('UPDATE ' . \SluiceWP\Backend\DatabaseSchema::slotsTable() . " SET host_id = 'ffffffffffffffff', pid = 999999, start_time = 1 WHERE token = %s", $lease->token));
     }
 
     public function testAnUncontendedAcquireAndReleaseTakeAtMostThreeQueries(): void
@@ -39,59 +48,6 @@ final class DatabaseBackendTest extends BackendContractTestCase
         $lease = $this->lease($b->tryAcquire($limits, 60, 'pair'));
         self::assertTrue($b->release($lease));
         self::assertLessThanOrEqual(3, $wpdb->num_queries - $before, 'queries for one acquire + release pair');
-    }
-
-    public function testCountersAndPeak(): void
-    {
-        $b = $this->backend();
-        $key = self::key();
-        $one = $this->lease($b->tryAcquire([$key => 2], 60, 'one'));
-        $two = $this->lease($b->tryAcquire([$key => 2], 60, 'two'));
-        self::assertInstanceOf(Refusal::class, $b->tryAcquire([$key => 2], 60, 'three'));
-        $b->release($one);
-        $b->release($two);
-        $status = $b->operatorView()->keys()[$key];
-        self::assertSame([2, 0, 2, 2, 1, 2], [$status->limit, $status->active, $status->peak, $status->acquired, $status->throttled, $status->released]);
-    }
-
-    /** A lease of another host (or another pid namespace) is never judged dead here: only its TTL frees it. */
-    public function testALeaseOfAnotherHostComesBackOnlyByItsTtl(): void
-    {
-        global $wpdb;
-        $b = $this->backend();
-        $key = self::key('remote');
-        $lease = $this->lease($b->tryAcquire([$key => 1], 2, 'remote'));
-        // The holder becomes a process of another host that this host cannot see (pid 1 of it, say).
-        $wpdb->query($wpdb->prepare('UPDATE ' . \SluiceWP\Backend\DatabaseSchema::slotsTable() . " SET host_id = 'ffffffffffffffff', pid = 999999, start_time = 1 WHERE token = %s", $lease->token));
-        self::assertInstanceOf(Refusal::class, $b->tryAcquire([$key => 1], 60, 'local'));
-        self::assertSame(0, $b->operatorView()->sweep(), 'nothing this host can judge dead');
-        usleep(2_100_000);
-        self::assertInstanceOf(Lease::class, $b->tryAcquire([$key => 1], 60, 'after the ttl'));
-        self::assertSame(1, $b->operatorView()->keys()[$key]->reclaimedExpired);
-    }
-
-    public function testTheSameKeyTakenBySeveralLeasesKeepsTheirTokensApart(): void
-    {
-        $b = $this->backend();
-        $key = self::key();
-        $leases = [];
-        for ($i = 0; $i < 5; $i++) {
-            $leases[] = $this->lease($b->tryAcquire([$key => 5], 60, "l$i"));
-        }
-        self::assertCount(5, array_unique(array_map(static fn (Lease $l): string => $l->token, $leases)));
-        self::assertMatchesRegularExpression('/^[0-9a-f]{32}$/', $leases[0]->token);
-        foreach ($leases as $lease) {
-            self::assertTrue($b->release($lease));
-        }
-    }
-
-    public function testHoldersNameTheirHost(): void
-    {
-        $b = $this->backend();
-        $key = self::key();
-        $lease = $this->lease($b->tryAcquire([$key => 1], 60, 'here'));
-        self::assertSame((string) gethostname(), $b->operatorView()->keys()[$key]->holders[0]->host);
-        $b->release($lease);
     }
 
     /** A store that cannot reach its tables must say so (the gate then runs the work ungated), not refuse: a refusal would defer forever. */
