@@ -5,7 +5,7 @@ JOBS ?= 2
 EXT := $(CURDIR)/ext-build/modules/sluice.so
 PHP_EXT := php -d extension=$(EXT)
 
-.PHONY: demo demo-fpm demo-cli test deps phpstan core ext test-core test-sanitizers test-php test-fpm test-plugin bench bench-core bench-php bench-fpm bench-gate bench-db bench-burnin bench-line chaos clean
+.PHONY: demo demo-fpm demo-cli test deps phpstan core ext test-core test-sanitizers test-php test-fpm test-plugin bench bench-core bench-php bench-fpm bench-gate bench-db bench-backends bench-burnin bench-line chaos clean
 
 # The burn-in: Debian's WordPress + the Data Machine fixture + a fake provider that takes one request at a
 # time; three flows through 4 queue runners (CLI, WP-Cron through PHP-FPM joining), three runs: Data Machine's
@@ -61,7 +61,7 @@ test-fpm: ext
 test-plugin: deps ext
 	tools/run-plugin-tests
 
-bench: bench-core bench-php bench-fpm bench-gate bench-db bench-line
+bench: bench-core bench-php bench-fpm bench-gate bench-db bench-backends bench-line
 
 bench-core:
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSLUICE_BENCH=ON -DSLUICE_TESTS=OFF >/dev/null
@@ -83,6 +83,12 @@ bench-gate: deps ext
 # MariaDB GET_LOCK + RELEASE_LOCK and the native backend, with ratios, in one run on a bed of its own.
 bench-db: deps ext
 	bench/db-backend.sh
+
+# The three lease stores in one run: the pair and a release with hand-off on native, database and Redis (time,
+# SQL queries, Redis round trips), two PHP-FPM pools in separate IPC namespaces sharing one Redis, and a burn-in
+# whose Redis is killed and restarted empty in the middle; its last line is `backends native_us=...`.
+bench-backends: deps ext
+	bench/backends.sh
 
 # The burn-in once with Sluice on; its last line is the machine-readable summary (with handoff_ms_median,
 # one AI step's end to the next one's start at limit 1).

@@ -3,8 +3,10 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Backend;
 
+use Sluice\WpTests\Support\RedisTestBed;
 use Sluice\WpTests\Gate\GateTestCase;
 use Sluice\WpTests\Support\Provider;
+use Sluice\WpTests\Support\RedisRestartRun;
 use Sluice\WpTests\Support\Runner;
 use Sluice\WpTests\Support\Site;
 use SluiceWP\Backend\KeyStatus;
@@ -54,41 +56,23 @@ final class RedisGateTest extends GateTestCase
     }
 
     /**
-     * A burn-in (3 flows x 4 items, 4 runners and WP-Cron, limit 2, a provider
-     * that stalls any request above 2) whose Redis is SIGKILLed and started
-     * empty while AI steps hold slots: the store notices, holds admissions for
-     * the drain time (the request timeout, 3 s), the holders renew into the new
-     * store, and the provider never sees a third request.
+     * A burn-in (RedisRestartRun: 3 flows x 4 items, 4 runners and WP-Cron,
+     * limit 2, a provider that stalls any request above 2) whose Redis is
+     * SIGKILLed and started empty while AI steps hold slots: the store notices,
+     * holds admissions for the drain time (the request timeout, 3 s), the
+     * holders renew into the new store, and the provider never sees a third
+     * request.
      */
     public function testARedisRestartInTheMiddleOfABurnInNeverLetsTheProviderPastItsLimit(): void
     {
-        Site::configure([], ['request_timeout' => 3, 'retry_base_delay' => 1, 'max_attempts' => 2],
-            ['site_limit' => 2, 'throttle_delay' => 1, 'throttle_delay_max' => 2]);
-        self::testKnobs(['backend' => 'redis', 'request_timeout' => 3]);
-        Provider::reset(latencyMs: 1000, saturateAbove: 2);
-        for ($flow = 1; $flow <= 3; $flow++) {
-            datamachine_fixture_start_flow("restart$flow", 4);
-        }
-        $restartedAt = null;
-        $epochBefore = RedisTestBed::client()->hGet(RedisTestBed::prefix() . 'epoch', 'id');
-        $took = Runner::until(static function () use (&$restartedAt): bool {
-            if ($restartedAt === null && Provider::stats()['answered'] >= 3 && Provider::stats()['in_flight'] > 0) {
-                RedisTestBed::crashRestart(); // AI steps hold slots and have requests in flight right now
-                $restartedAt = microtime(true);
-            }
-            return Site::unfinishedJobs() === 0;
-        }, 4, 180.0, 'WP CLI', true);
-
-        $stats = Provider::stats();
-        $epochAfter = RedisTestBed::client()->hGet(RedisTestBed::prefix() . 'epoch', 'id');
-        fwrite(STDERR, sprintf("redis restart mid burn-in: 12 items in %.1f s, provider max in flight %d (limit 2), stalled %d, %d deferrals\n",
-            $took, $stats['max_in_flight'], $stats['stalled'], count(Site::deferrals())));
-        self::assertNotNull($restartedAt, 'Redis was restarted while work was in flight');
-        self::assertNotSame($epochBefore, $epochAfter, 'the store noticed it had been emptied (a new epoch)');
-        self::assertSame(['completed' => 12], Site::jobStatuses(), 'nothing failed');
-        self::assertSame(12, Site::processedItems(), 'nothing lost');
-        self::assertLessThanOrEqual(2, $stats['max_in_flight'], 'the provider never had more than the limit in flight');
-        self::assertSame(0, $stats['stalled']);
+        $r = RedisRestartRun::run(flows: 3, items: 4, limit: 2, latencyMs: 1000, requestTimeout: 3, runners: 4);
+        fwrite(STDERR, sprintf("redis restart mid burn-in: %d items in %.1f s, provider max in flight %d (limit 2), stalled %d, %d deferrals\n",
+            $r['items'], $r['took'], $r['max_in_flight'], $r['stalled'], $r['deferrals']));
+        self::assertTrue($r['restarted'], 'Redis was restarted while work was in flight');
+        self::assertTrue($r['epoch_changed'], 'the store noticed it had been emptied (a new epoch)');
+        self::assertSame([12, 0, 12], [$r['completed'], $r['failed'], $r['processed']], 'nothing failed, nothing lost');
+        self::assertLessThanOrEqual(2, $r['max_in_flight'], 'the provider never had more than the limit in flight');
+        self::assertSame(0, $r['stalled']);
     }
 
     private static function redisStatus(): ?KeyStatus

@@ -3,6 +3,7 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Backend;
 
+use Sluice\WpTests\Support\RedisTestBed;
 use Sluice\Tests\Support\SluiceTestCase;
 use Sluice\WpTests\Support\Runner;
 use SluiceWP\Backend\Lease;

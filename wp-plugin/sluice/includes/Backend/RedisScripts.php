@@ -45,22 +45,13 @@ final class RedisScripts
     {
         [$body, $sha] = self::script($name);
         $args = array_merge([$this->epochKey], array_map('strval', $argv));
-        $deadline = microtime(true) + max(1.0, $this->config->timeout);
-        while (true) {
-            try {
-                $redis = $this->client();
-                $reply = $this->evalSha($redis, $sha, $body, $args);
-                break;
-            } catch (\RedisException $e) {
-                // The connection broke (Redis restarted or failed over, an idle timeout): a process that was
-                // connected tries new connections for a moment, as a restart takes a fraction of a second.
-                $wasConnected = isset(self::$connectedOnce[$this->config->signature()]);
-                $this->forget();
-                if (!$wasConnected || microtime(true) >= $deadline) {
-                    throw new RedisBackendException("Sluice's Redis backend cannot reach {$this->config->describe()}: " . $e->getMessage(), 0, $e);
-                }
-                usleep(25_000);
-            }
+        // A process that was connected retries a broken connection for a moment (Redis restarted or failed over,
+        // an idle timeout): a restart takes a fraction of a second, and the work must not go ungated meanwhile.
+        $window = isset(self::$connectedOnce[$this->config->signature()]) ? max(1.0, $this->config->timeout) : 0.0;
+        try {
+            [$redis, $reply] = $this->retrying(fn (\Redis $redis): array => [$redis, $this->evalSha($redis, $sha, $body, $args)], $window);
+        } catch (\RedisException $e) {
+            throw new RedisBackendException("Sluice's Redis backend cannot reach {$this->config->describe()}: " . $e->getMessage(), 0, $e);
         }
         $error = $redis->getLastError();
         if ($reply === false && $error !== null) {
@@ -91,20 +82,53 @@ final class RedisScripts
     }
 
     /**
-     * The Redis server's version ("7.0.15"), which also proves it answers.
+     * The Redis server's version ("7.0.15"), which also proves it answers. A
+     * Redis that does not answer is tried again for up to the connect timeout
+     * (a process that starts while Redis restarts must not give up and run its
+     * work ungated); once that failed, processes of this host try only once
+     * for the next 10 s, so a Redis that is down costs one wait, not one per request.
      *
      * @throws RedisBackendException when Redis cannot be reached
      */
     public function serverVersion(): string
     {
+        $down = sys_get_temp_dir() . '/sluice-redis-down-' . $this->config->signature();
+        $recentlyDown = @filemtime($down) > time() - 10;
         try {
             self::$roundTrips++;
-            $info = $this->client()->info('server');
+            $info = $this->retrying(static fn (\Redis $redis): mixed => $redis->info('server'), $recentlyDown ? 0.0 : max(1.0, $this->config->timeout));
         } catch (\RedisException $e) {
-            $this->forget();
+            if (@touch($down)) {
+                @chmod($down, 0666);
+            }
             throw new RedisBackendException("Redis at {$this->config->describe()} is unreachable: " . $e->getMessage(), 0, $e);
         }
         return is_array($info) ? (string) ($info['redis_version'] ?? '') : '';
+    }
+
+    /**
+     * Calls $call with the connected client; a connection that fails or breaks is dropped and tried again
+     * every 25 ms for $window seconds.
+     *
+     * @template T
+     * @param callable(\Redis): T $call
+     * @return T
+     * @throws \RedisException when it still fails after the window
+     */
+    private function retrying(callable $call, float $window): mixed
+    {
+        $deadline = microtime(true) + $window;
+        while (true) {
+            try {
+                return $call($this->client());
+            } catch (\RedisException $e) {
+                $this->forget();
+                if (microtime(true) >= $deadline) {
+                    throw $e;
+                }
+                usleep(25_000);
+            }
+        }
     }
 
     /**

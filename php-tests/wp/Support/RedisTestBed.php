@@ -1,7 +1,7 @@
 <?php
 declare(strict_types=1);
 
-namespace Sluice\WpTests\Backend;
+namespace Sluice\WpTests\Support;
 
 use SluiceWP\Backend\RedisConfig;
 
