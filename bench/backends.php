@@ -146,12 +146,12 @@ printf("\nratios: database / redis pair %.1fx; redis / native pair %.0fx\n\n",
 // 3. Two PHP-FPM pools in IPC namespaces of their own, one key of limit LIMIT.
 $pools = new FpmPools(3);
 try {
-    delete_option('sluice_test_knobs');
+    update_option('sluice_settings', ['backend' => 'native']);
     $native = $pools->race("bench-backends/$run/pools-native", LIMIT, 8, 150);
-    update_option('sluice_test_knobs', ['backend' => 'redis']);
+    update_option('sluice_settings', ['backend' => 'redis']);
     $redis = $pools->race("bench-backends/$run/pools-redis", LIMIT, 8, 150);
 } finally {
-    delete_option('sluice_test_knobs');
+    delete_option('sluice_settings');
     $pools->stop();
 }
 printf("two PHP-FPM pools, separate IPC namespaces, 8 rounds x 3 requests per pool, key limit %d: native max overlap %d (%s), redis max overlap %d (%s; backends %s)\n",

@@ -63,7 +63,7 @@ final class SettingsValidationTest extends AdminTestCase
         $sanitizer = new SettingsSanitizer();
         $out = $sanitizer->sanitize(self::form([
             'enabled' => '1', 'site_limit' => 'two', 'tenant_limit' => '-1', 'throttle_delay' => '30', 'throttle_delay_max' => '5',
-            'lease_ttl' => '10', 'provider_limits' => 'openai: 2', 'backend' => 'redis', 'ai_hooks' => 'bad"hook',
+            'lease_ttl' => '10', 'provider_limits' => 'openai: 2', 'backend' => 'memcached', 'ai_hooks' => 'bad"hook',
         ]));
         self::assertSame(['sluice_site_limit', 'sluice_tenant_limit', 'sluice_lease_ttl', 'sluice_throttle_delay_max', 'sluice_provider_limits', 'sluice_backend', 'sluice_ai_hooks'], self::errorCodes());
         self::assertSame(2, $out['site_limit']);

@@ -15,8 +15,8 @@ use SluiceWP\Backend\RedisBackend;
 /**
  * The gate on the Redis backend, end to end on the fixture pipeline: CLI
  * queue runners and WP-Cron through PHP-FPM, every one of them taking its
- * slots in the test bed's Redis (the test knob `backend` hands the gate a
- * RedisBackend through Sluice's sluice_backend filter). Then the same while
+ * slots in the test bed's Redis (the setting `backend` = redis, SLUICE_REDIS
+ * from the test site's must-use plugin). Then the same while
  * Redis is crash-restarted in the middle of the run: the provider never has
  * more than the limit in flight, and nothing is lost.
  */
@@ -31,14 +31,14 @@ final class RedisGateTest extends GateTestCase
 
     protected function tearDown(): void
     {
-        delete_option('sluice_test_knobs'); // the next tests gate on the backend their settings choose
+        delete_option('sluice_test_knobs');
+        delete_option('sluice_settings'); // the next tests gate on the backend their own settings choose
         parent::tearDown();
     }
 
     public function testRunnersAndPhpFpmGateThroughRedis(): void
     {
-        self::sluice(['site_limit' => 1, 'throttle_delay' => 1, 'throttle_delay_max' => 2]);
-        self::testKnobs(['backend' => 'redis']);
+        self::sluice(['backend' => 'redis', 'site_limit' => 1, 'throttle_delay' => 1, 'throttle_delay_max' => 2]);
         Provider::reset(latencyMs: 600);
         datamachine_fixture_start_flow('r1', 2);
         datamachine_fixture_start_flow('r2', 2);

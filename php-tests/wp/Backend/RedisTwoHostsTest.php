@@ -21,24 +21,32 @@ final class RedisTwoHostsTest extends SluiceTestCase
     private const LIMIT = 2;
 
     private ?FpmPools $pools = null;
+    private mixed $settings = null;
 
     protected function setUp(): void
     {
         RedisTestBed::trust();
+        $this->settings = get_option('sluice_settings', []);
         $this->pools = new FpmPools(3);
     }
 
     protected function tearDown(): void
     {
         $this->pools?->stop();
-        delete_option('sluice_test_knobs');
+        update_option('sluice_settings', $this->settings);
+    }
+
+    /** Both pools read the setting `backend` (SLUICE_REDIS comes from the test site's must-use plugin). */
+    private function useBackend(string $backend): void
+    {
+        update_option('sluice_settings', array_merge(is_array($this->settings) ? $this->settings : [], ['backend' => $backend]));
     }
 
     public function testTwoPoolsInSeparateIpcNamespacesHoldOneLimitThroughRedis(): void
     {
-        delete_option('sluice_test_knobs');
+        $this->useBackend('native');
         $native = $this->pools?->race(self::key('two-hosts-native'), self::LIMIT, self::ROUNDS, self::HOLD_MS) ?? self::fail('no pools');
-        update_option('sluice_test_knobs', ['backend' => 'redis']);
+        $this->useBackend('redis');
         $redis = $this->pools->race(self::key('two-hosts-redis'), self::LIMIT, self::ROUNDS, self::HOLD_MS);
         fwrite(STDERR, sprintf(
             "two FPM pools in separate IPC namespaces (%s / %s), key limit %d, %d rounds x 3 requests per pool: native max overlap %d (%d granted), redis max overlap %d (%d granted: %d by pool a, %d by pool b)\n",

@@ -20,9 +20,9 @@ final class RedisRestartRun
     public static function run(int $flows = 3, int $items = 4, int $limit = 2, int $latencyMs = 1000, int $requestTimeout = 3, int $runners = 4): array
     {
         Site::configure([], ['request_timeout' => $requestTimeout, 'retry_base_delay' => 1, 'max_attempts' => 2],
-            ['site_limit' => $limit, 'throttle_delay' => 1, 'throttle_delay_max' => 2]);
-        // The gate's store is Redis; its drain after a restart is Sluice's provider request timeout.
-        update_option('sluice_test_knobs', ['backend' => 'redis', 'request_timeout' => $requestTimeout]);
+            ['backend' => 'redis', 'site_limit' => $limit, 'throttle_delay' => 1, 'throttle_delay_max' => 2]);
+        // The Redis backend's drain after a restart is Sluice's provider request timeout (filter sluice_request_timeout).
+        update_option('sluice_test_knobs', ['request_timeout' => $requestTimeout]);
         Provider::reset($latencyMs, $limit);
         for ($flow = 1; $flow <= $flows; $flow++) {
             datamachine_fixture_start_flow("restart$flow", $items);

@@ -12,16 +12,6 @@ if (!defined('SLUICE_REDIS') && getenv('SLUICE_REDIS_PORT') !== false) {
     define('SLUICE_REDIS', ['host' => '127.0.0.1', 'port' => (int) getenv('SLUICE_REDIS_PORT')]);
 }
 
-// knobs['backend'] = 'redis' (option sluice_test_knobs) gives the gate the Redis backend through Sluice's own
-// sluice_backend filter, with the drain time the plugin's settings give (the provider request timeout).
-add_filter('sluice_backend', static function ($backend) {
-    $knobs = get_option('sluice_test_knobs', []);
-    if (!is_array($knobs) || ($knobs['backend'] ?? '') !== 'redis') {
-        return $backend;
-    }
-    return new SluiceWP\Backend\RedisBackend(null, sluice_services()->config->requestTimeout());
-}, 5);
-
 // knobs['request_timeout'] = seconds: Sluice's provider request timeout (filter sluice_request_timeout), which is
 // also the Redis backend's drain time after its store was emptied.
 add_filter('sluice_request_timeout', static function ($timeout) {

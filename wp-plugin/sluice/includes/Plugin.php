@@ -61,7 +61,7 @@ final class Plugin
     {
         $this->dataMachine = new DataMachine();
         $this->config = new Config($this->dataMachine);
-        $this->backends = new BackendChoice($this->config->backend());
+        $this->backends = new BackendChoice($this->config->backend(), $this->config->redisFallback(), $this->config->requestTimeout());
         $this->eventLog = new EventLog();
         $this->samples = new MinuteSamples();
     }

@@ -1,8 +1,8 @@
 <?php
 /**
  * The admin notice that an operator must see: AI work runs ungated (no lease
- * store is usable, and why), or "auto" fell back to the database backend,
- * with what an AI step costs there.
+ * store is usable, and why), Redis is unreachable and its fallback serves, or
+ * "auto" fell back to the database backend, with what an AI step costs there.
  */
 
 declare(strict_types=1);
@@ -29,10 +29,19 @@ final class BackendNotice
             printf(
                 '<div class="notice notice-warning"><p>%s</p></div>',
                 esc_html(sprintf(
-                    /* translators: 1: the lease store setting (auto, native, database), 2: why that store cannot be used */
+                    /* translators: 1: the lease store setting (auto, native, database, redis), 2: why that store cannot be used */
                     __('Sluice is not limiting AI work: no lease store is usable (backend setting: %1$s): %2$s', 'sluice'),
                     $this->backends->preference(),
                     $reason,
+                )),
+            );
+        } elseif ($this->backends->redisUnreachable() !== null) {
+            printf(
+                '<div class="notice notice-warning"><p>%s</p></div>',
+                esc_html(sprintf(
+                    /* translators: %s: why Redis cannot be used */
+                    __('Sluice cannot use Redis (%s), so it limits AI work through the database backend, as the setting "When Redis is unreachable" says. That is a store apart: hosts that still reach Redis keep their slots there, each store granting the whole limit, until Redis answers again.', 'sluice'),
+                    (string) $this->backends->redisUnreachable(),
                 )),
             );
         } elseif ($this->backends->fellBackToDatabase()) {

@@ -50,6 +50,15 @@ final class StatusSections
             ? '<span class="sluice-ok">' . esc_html__('healthy', 'sluice') . '</span>'
             : '<span class="sluice-bad">' . esc_html($reason) . '</span>';
         $html .= $this->fact(__('Health', 'sluice'), $health);
+        $redis = $this->report['redis_unreachable'] ?? null;
+        if (is_string($redis)) {
+            $html .= $this->fact(__('Redis', 'sluice'), '<span class="sluice-bad">' . esc_html(sprintf(
+                /* translators: 1: why Redis cannot be used, 2: the store in use instead, or "none" */
+                __('unreachable (%1$s): serving from %2$s instead (setting "When Redis is unreachable")', 'sluice'),
+                $redis,
+                is_string($name) ? $name : __('none, AI work runs ungated', 'sluice'),
+            )) . '</span>');
+        }
         $html .= $this->fact(__('Gating', 'sluice'), ($this->report['enabled'] ?? false) === true
             ? '<span class="sluice-ok">' . esc_html__('on', 'sluice') . '</span>'
             : '<span class="sluice-bad">' . esc_html__('off: AI work runs ungated', 'sluice') . '</span>');

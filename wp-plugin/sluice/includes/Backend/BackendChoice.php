@@ -3,28 +3,41 @@
  * Picks the lease store for this request from the setting `backend`
  * (Settings\Config::backend()): "native" (the extension's shared segment),
  * "database" (DatabaseBackend: the site's database, one limit for every host
- * that shares it), or "auto": native when the extension is loaded, else
- * database. Auto never falls back to the database while the extension is
- * loaded but unusable: processes of one host would then split across two
- * stores, each with the whole limit. A site can hand in another store through
- * the filter `sluice_backend` (Backend|null $backend, string $preference).
+ * that shares it), "redis" (RedisBackend: the Redis of SLUICE_REDIS, one
+ * limit for every host that shares it), or "auto": native when the extension
+ * is loaded, else database. Auto never falls back to the database while the
+ * extension is loaded but unusable: processes of one host would then split
+ * across two stores, each with the whole limit. When Redis is unreachable,
+ * the setting `redis_fallback` decides: the database backend (a store apart,
+ * with its own slots, until Redis answers again), or none (AI work runs
+ * ungated); either way redisUnreachable() says why, for the admin notice and
+ * the status page. A site can hand in another store through the filter
+ * `sluice_backend` (Backend|null $backend, string $preference).
  */
 
 declare(strict_types=1);
 
 namespace SluiceWP\Backend;
 
+use SluiceWP\Settings\Fields;
+
 final class BackendChoice
 {
-    public const PREFERENCES = ['auto', 'native', 'database'];
-
     private ?Backend $backend = null;
     private ?string $unavailable = null;
+    private ?string $redisUnreachable = null;
     private bool $picked = false;
 
-    /** @param string $preference auto|native|database (anything else reads as auto) */
-    public function __construct(private readonly string $preference = 'auto')
-    {
+    /**
+     * @param string $preference    auto|native|database|redis (anything else reads as auto)
+     * @param string $redisFallback database|ungated: what to use when Redis is unreachable
+     * @param int    $drainSeconds  the provider request timeout: how long the Redis backend holds admissions after Redis lost its records
+     */
+    public function __construct(
+        private readonly string $preference = 'auto',
+        private readonly string $redisFallback = 'database',
+        private readonly int $drainSeconds = 300,
+    ) {
     }
 
     /** The backend to use, or null when none is usable (see unavailableReason()). */
@@ -37,6 +50,9 @@ final class BackendChoice
                 $this->unavailable = 'the sluice_backend filter returned no backend';
             } else {
                 $this->unavailable = $candidate->unavailableReason();
+                if ($this->unavailable !== null && $candidate instanceof RedisBackend) {
+                    $candidate = $this->withoutRedis($this->unavailable);
+                }
                 $this->backend = $this->unavailable === null ? $candidate : null;
             }
         }
@@ -50,10 +66,23 @@ final class BackendChoice
         return $this->unavailable;
     }
 
-    /** The setting as this choice read it: auto, native or database. */
+    /** Why the Redis backend could not be used in this request (its fallback then serves, or none); null when it is in use or not chosen. */
+    public function redisUnreachable(): ?string
+    {
+        $this->backend();
+        return $this->redisUnreachable;
+    }
+
+    /** The setting as this choice read it: auto, native, database or redis. */
     public function preference(): string
     {
-        return in_array($this->preference, self::PREFERENCES, true) ? $this->preference : 'auto';
+        return in_array($this->preference, Fields::BACKENDS, true) ? $this->preference : 'auto';
+    }
+
+    /** The setting redis_fallback as this choice read it: database or ungated. */
+    public function redisFallback(): string
+    {
+        return in_array($this->redisFallback, Fields::REDIS_FALLBACKS, true) ? $this->redisFallback : 'database';
     }
 
     /** True when "auto" chose the database because the extension is not loaded (the admin notice says so). */
@@ -67,7 +96,22 @@ final class BackendChoice
         return match ($this->preference()) {
             'native' => new NativeBackend(),
             'database' => new DatabaseBackend(),
+            'redis' => new RedisBackend(null, $this->drainSeconds),
             default => extension_loaded('sluice') ? new NativeBackend() : new DatabaseBackend(),
         };
+    }
+
+    /** Redis cannot be used: the fallback the setting names, or none (the reason says that AI work runs ungated). */
+    private function withoutRedis(string $why): ?Backend
+    {
+        $this->redisUnreachable = $why;
+        if ($this->redisFallback() === 'ungated') {
+            $this->unavailable = "Redis cannot be used ({$why}) and the setting redis_fallback is \"ungated\"";
+            return null;
+        }
+        $database = new DatabaseBackend();
+        $reason = $database->unavailableReason();
+        $this->unavailable = $reason === null ? null : "Redis cannot be used ({$why}), nor its fallback, the database backend: {$reason}";
+        return $database;
     }
 }

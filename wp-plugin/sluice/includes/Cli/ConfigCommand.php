@@ -76,10 +76,10 @@ final class ConfigCommand
      * ## OPTIONS
      *
      * <name>
-     * : enabled, backend, site_limit, provider_limits, tenant_limit, throttle_delay, throttle_delay_max, lease_ttl or ai_hooks.
+     * : enabled, backend, redis_fallback, site_limit, provider_limits, tenant_limit, throttle_delay, throttle_delay_max, lease_ttl or ai_hooks.
      *
      * <value>
-     * : enabled: true|false. backend: auto|native|database. Whole numbers within the settings page's ranges (site_limit >= 1, tenant_limit >= 0, throttle_delay >= 1, throttle_delay_max >= throttle_delay, lease_ttl >= 60; "" for the default). provider_limits: openai=2,anthropic=1 (or a JSON object; "" for none). ai_hooks: hook,hook (or a JSON list; "" for none).
+     * : enabled: true|false. backend: auto|native|database|redis. redis_fallback: database|ungated. Whole numbers within the settings page's ranges (site_limit >= 1, tenant_limit >= 0, throttle_delay >= 1, throttle_delay_max >= throttle_delay, lease_ttl >= 60; "" for the default). provider_limits: openai=2,anthropic=1 (or a JSON object; "" for none). ai_hooks: hook,hook (or a JSON list; "" for none).
      *
      * ## EXAMPLES
      *

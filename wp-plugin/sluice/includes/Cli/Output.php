@@ -28,6 +28,9 @@ final class Output
         ));
         if ($report['backend_unavailable'] !== null) {
             WP_CLI::warning(sprintf(__('Sluice is not limiting AI work: %s', 'sluice'), (string) $report['backend_unavailable']));
+        } elseif (($report['redis_unreachable'] ?? null) !== null) {
+            /* translators: 1: why Redis cannot be used, 2: the backend in use instead */
+            WP_CLI::warning(sprintf(__('Sluice cannot use Redis (%1$s): it limits AI work through the %2$s backend instead (setting redis_fallback).', 'sluice'), (string) $report['redis_unreachable'], (string) $report['backend']));
         }
         /** @var list<array<string, mixed>> $keys */
         $keys = $report['keys'];

@@ -12,6 +12,7 @@ namespace SluiceWP\Cli;
 use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\BackendChoice;
 use SluiceWP\Backend\Lease;
+use SluiceWP\Backend\RedisScripts;
 use SluiceWP\Gate\Gate;
 use SluiceWP\Gate\KeyNames;
 use SluiceWP\Settings\Config;
@@ -170,9 +171,20 @@ final class SluiceCommand
     }
 
     /**
-     * Measures one acquire+release pair on this host's backend.
+     * Measures one acquire+release pair on this host's backend (SQL queries and
+     * Redis round trips counted).
      *
      * ## OPTIONS
+     *
+     * [--backend=<backend>]
+     * : Another store than the site's (e.g. redis, to try it before switching the setting).
+     * ---
+     * options:
+     *   - auto
+     *   - native
+     *   - database
+     *   - redis
+     * ---
      *
      * [--pairs=<n>]
      * : How many pairs to time.
@@ -200,7 +212,7 @@ final class SluiceCommand
             WP_CLI::error(sprintf(__('--pairs must be an integer from 1 to 9999999; got "%s".', 'sluice'), $pairs));
         }
         $pairs = (int) $pairs;
-        $backend = $this->backendOrExit();
+        $backend = $this->backendOrExit(isset($assoc['backend']) ? new BackendChoice((string) $assoc['backend'], 'ungated', $this->config->requestTimeout()) : $this->backends);
         $key = KeyNames::forBlog()->prefix() . 'bench';
         $limits = [$key => 1];
         $pair = static function () use ($backend, $limits, $key): int {
@@ -216,11 +228,13 @@ final class SluiceCommand
             $pair(); // warm-up: first connection, limiter objects, caches
         }
         $queriesBefore = (int) $wpdb->num_queries;
+        $tripsBefore = RedisScripts::$roundTrips;
         $times = [];
         for ($i = 0; $i < $pairs; $i++) {
             $times[] = $pair();
         }
         $queries = ((int) $wpdb->num_queries - $queriesBefore) / $pairs;
+        $trips = (RedisScripts::$roundTrips - $tripsBefore) / $pairs;
         $backend->operatorView()->reset($key);
         sort($times);
         $result = [
@@ -230,6 +244,7 @@ final class SluiceCommand
             'p90_ns' => $times[min($pairs - 1, intdiv($pairs * 9, 10))],
             'mean_ns' => (int) round(array_sum($times) / $pairs),
             'queries_per_pair' => round($queries, 2),
+            'redis_round_trips_per_pair' => round($trips, 2),
         ];
         if (($assoc['format'] ?? 'table') === 'json') {
             WP_CLI::line((string) wp_json_encode($result));
@@ -244,18 +259,23 @@ final class SluiceCommand
             $result['p90_ns'] / 1000,
             $pairs,
             (string) $result['queries_per_pair'],
-        ));
+        ) . ($backend->name() === 'redis' ? ' ' . sprintf(
+            /* translators: %s: Redis round trips per pair */
+            __('%s Redis round trips per pair.', 'sluice'),
+            (string) $result['redis_round_trips_per_pair'],
+        ) : ''));
     }
 
-    /** The usable backend, or an error that says why there is none. */
-    private function backendOrExit(): Backend
+    /** The usable backend of a choice (the site's by default), or an error that says why there is none. */
+    private function backendOrExit(?BackendChoice $choice = null): Backend
     {
-        $backend = $this->backends->backend();
+        $choice ??= $this->backends;
+        $backend = $choice->backend();
         if ($backend === null) {
             WP_CLI::error(sprintf(
                 /* translators: %s: why no lease store can be used */
                 __('No lease store is usable: %s', 'sluice'),
-                (string) $this->backends->unavailableReason(),
+                (string) $choice->unavailableReason(),
             ));
         }
         return $backend;

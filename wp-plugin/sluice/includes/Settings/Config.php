@@ -33,11 +33,18 @@ final class Config implements Limits
         return (bool) apply_filters('sluice_enabled', (bool) ($this->option(Fields::ENABLED) ?? self::default(Fields::ENABLED)));
     }
 
-    /** Which lease store (Backend\BackendChoice): auto (the extension when loaded, else the database), native or database. */
+    /** Which lease store (Backend\BackendChoice): auto (the extension when loaded, else the database), native, database or redis. */
     public function backend(): string
     {
         $choice = $this->option(Fields::BACKEND);
         return is_string($choice) && in_array($choice, Fields::BACKENDS, true) ? $choice : (string) self::default(Fields::BACKEND);
+    }
+
+    /** With the Redis backend, what a process that cannot reach Redis uses: database, or ungated (none). */
+    public function redisFallback(): string
+    {
+        $choice = $this->option(Fields::REDIS_FALLBACK);
+        return is_string($choice) && in_array($choice, Fields::REDIS_FALLBACKS, true) ? $choice : (string) self::default(Fields::REDIS_FALLBACK);
     }
 
     /**
@@ -123,6 +130,7 @@ final class Config implements Limits
         $resolved = [
             Fields::ENABLED => $this->enabled(),
             Fields::BACKEND => $this->backend(),
+            Fields::REDIS_FALLBACK => $this->redisFallback(),
             Fields::SITE_LIMIT => $this->siteLimit(),
             Fields::THROTTLE_DELAY => $this->throttleDelay(),
             Fields::THROTTLE_DELAY_MAX => $this->throttleDelayMax(),

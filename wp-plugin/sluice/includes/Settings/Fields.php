@@ -28,9 +28,12 @@ final class Fields
     public const LEASE_TTL = 'lease_ttl';
     public const AI_HOOKS = 'ai_hooks';
     public const WAITING_LINE = 'waiting_line';
+    public const REDIS_FALLBACK = 'redis_fallback';
 
     /** The lease stores the setting `backend` chooses from (BackendChoice). */
-    public const BACKENDS = ['auto', 'native', 'database'];
+    public const BACKENDS = ['auto', 'native', 'database', 'redis'];
+    /** What the setting `redis_fallback` chooses from: the store used when Redis is unreachable, or none. */
+    public const REDIS_FALLBACKS = ['database', 'ungated'];
 
     /** @var array<string, Field>|null */
     private static ?array $fields = null;
@@ -61,11 +64,18 @@ final class Fields
             new Field(self::LEASE_TTL, Field::INT, __('Lease TTL', 'sluice'), 600,
                 __('Seconds a slot lives unless renewed (each provider request renews it); never below the request timeout + 60 s.', 'sluice'), 60, 86400, unit: ' s'),
             new Field(self::BACKEND, Field::CHOICE, __('Backend', 'sluice'), 'auto',
-                __('Automatic: native when the sluice extension is loaded (shared memory of this host), else the database backend (a lease table, for hosts without the extension or several hosts).', 'sluice'),
+                __('Automatic: native when the sluice extension is loaded (shared memory of this host), else the database backend (a lease table, for hosts without the extension or several hosts). Redis: one limit for every host that shares the Redis of SLUICE_REDIS in wp-config.php, at one round trip per acquire and per release.', 'sluice'),
                 choices: [
                     'auto' => __('Automatic', 'sluice'),
                     'native' => __('Native (PHP extension)', 'sluice'),
                     'database' => __('Database (lease table)', 'sluice'),
+                    'redis' => __('Redis (SLUICE_REDIS)', 'sluice'),
+                ]),
+            new Field(self::REDIS_FALLBACK, Field::CHOICE, __('When Redis is unreachable', 'sluice'), 'database',
+                __('With the Redis backend: what a process that cannot reach Redis does. Database: it limits AI work through the database backend (a store apart, with its own slots, until Redis answers again); ungated: AI work runs without a limit. Either way an admin notice and the status page say so.', 'sluice'),
+                choices: [
+                    'database' => __('Use the database backend', 'sluice'),
+                    'ungated' => __('Run AI work ungated', 'sluice'),
                 ]),
             new Field(self::WAITING_LINE, Field::BOOL, __('Waiting line', 'sluice'), true,
                 __('Deferred steps wait in the store\'s line and are woken when a slot frees; off: they wait on their timer alone.', 'sluice'),

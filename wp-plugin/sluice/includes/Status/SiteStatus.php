@@ -8,7 +8,8 @@
  *
  * Shape of report():
  *   blog_id, url, enabled, backend (name or null), backend_unavailable
- *   (reason or null), key_prefix, site_limit,
+ *   (reason or null), redis_unreachable (why the Redis backend could not be
+ *   used and its fallback serves, or null), key_prefix, site_limit,
  *   keys: list of {key, scope, limit, active, peak, acquired, throttled,
  *         released, reclaimed_dead, reclaimed_expired, ...whatever else the
  *         store's KeyStatus carries (snake_case), holders: list of {token,
@@ -54,6 +55,7 @@ final class SiteStatus
             'enabled' => $this->config->enabled(),
             'backend' => $backend?->name(),
             'backend_unavailable' => $this->backends->unavailableReason(),
+            'redis_unreachable' => $this->backends->redisUnreachable(),
             'key_prefix' => KeyNames::forBlog()->prefix(),
             'site_limit' => $this->config->siteLimit(),
             'keys' => [],
