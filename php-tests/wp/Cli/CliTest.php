@@ -189,7 +189,7 @@ final class CliTest extends GateTestCase
             ['site_limit', '0', 'site_limit'],
             ['site_limit', 'three', 'three'],
             ['lease_ttl', '5', 'lease_ttl'],
-            ['backend', 'redis', 'backend'],
+            ['backend', 'memcached', 'backend'],
             ['enabled', 'maybe', 'enabled'],
             ['provider_limits', 'openai=x', 'openai'],
             ['ai_hooks', 'bad hook!', 'ai_hooks'],
