@@ -5,8 +5,6 @@
 // which loads the extension with the stack's segment.
 declare(strict_types=1);
 
-require __DIR__ . '/load-wordpress.php';
-
 // This suite's support, and the extension suite's (one process helper, one eventually()).
 spl_autoload_register(static function (string $class): void {
     foreach (['Sluice\\WpTests\\' => __DIR__, 'Sluice\\Tests\\Support\\' => dirname(__DIR__) . '/Support'] as $prefix => $dir) {
@@ -19,6 +17,11 @@ spl_autoload_register(static function (string $class): void {
     }
 });
 
+// Action Scheduler's store state (migrated or hybrid) is set before this process loads WordPress.
+\Sluice\WpTests\Support\ActionSchedulerState::establish();
+require __DIR__ . '/load-wordpress.php';
+
 fwrite(STDERR, 'php-tests/wp: WordPress ' . get_bloginfo('version') . ', Action Scheduler: '
     . (function_exists('sluice_test_action_scheduler_which') ? sluice_test_action_scheduler_which() : 'not loaded')
+    . ', store state ' . \Sluice\WpTests\Support\ActionSchedulerState::describe()
     . ', extension sluice ' . (phpversion('sluice') ?: 'not loaded') . "\n");

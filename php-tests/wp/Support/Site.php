@@ -33,6 +33,7 @@ final class Site
             delete_option($option);
         }
         wp_cache_flush();
+        ActionSchedulerState::keep();
         // The segment outlives the tables: empty its waiting line and its keys too.
         foreach (\Sluice\line() as $queue) {
             foreach ($queue['tickets'] as $ticket) {

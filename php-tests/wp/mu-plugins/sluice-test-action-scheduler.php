@@ -8,9 +8,9 @@
  *              sluice_test_action_scheduler_which() says which one runs; every test run, demo and benchmark
  *              prints it. Never part of the Sluice plugin.
  *
- * The test site is also marked as having finished Action Scheduler's post-store migration (what the real
- * library records after its first queue run on a site with nothing to migrate), so every process, the first
- * included, uses the DB store like a production site does rather than the transitional hybrid store.
+ * It leaves Action Scheduler's store to Action Scheduler: a fresh site serves through the hybrid store until its
+ * migration action has run, and again after any plugin is deactivated. The suites choose the state they run in
+ * (php-tests/wp/Support/ActionSchedulerState.php, env SLUICE_ACTION_SCHEDULER_STATE = migrated | hybrid).
  */
 
 if ( ! defined( 'ABSPATH' ) || defined( 'SLUICE_TEST_ACTION_SCHEDULER_LOADER' ) ) {
@@ -82,9 +82,6 @@ function sluice_test_action_scheduler_which(): string {
 	// would then exist without wp_options, and WordPress would take the site for a broken one.
 	if ( function_exists( 'wp_installing' ) && wp_installing() ) {
 		return;
-	}
-	if ( function_exists( 'wp_installing' ) && is_blog_installed() && 'complete' !== get_option( 'action_scheduler_migration_status' ) ) {
-		update_option( 'action_scheduler_migration_status', 'complete' );
 	}
 	require_once sluice_test_action_scheduler_source()['file'];
 } )();

@@ -48,6 +48,7 @@ abstract class ActionScheduler {
 		self::$plugin_file = $plugin_file;
 		do_action( 'action_scheduler_pre_init' );
 		require_once dirname( __DIR__ ) . '/functions.php';
+		ActionScheduler_DataController::init(); // the DB store once migrated, else the hybrid store (classes/migration.php)
 
 		$parts = array( self::store(), self::logger(), self::runner(), new ActionScheduler_RecurringActionScheduler() );
 		$ready = static function () {

@@ -150,30 +150,6 @@ class ActionScheduler_Compatibility {
 }
 
 /**
- * The real library switches from its hybrid store to the DB store once the (post store) migration is complete.
- * The stand-in has only the DB store; this keeps the flag's API for code that reads it.
- */
-class ActionScheduler_DataController {
-
-	const DATASTORE_CLASS = 'ActionScheduler_DBStore';
-	const LOGGER_CLASS    = 'ActionScheduler_DBLogger';
-	const STATUS_FLAG     = 'action_scheduler_migration_status';
-	const STATUS_COMPLETE = 'complete';
-
-	public static function is_migration_complete() {
-		return get_option( self::STATUS_FLAG ) === self::STATUS_COMPLETE;
-	}
-
-	public static function mark_migration_complete() {
-		update_option( self::STATUS_FLAG, self::STATUS_COMPLETE );
-	}
-
-	public static function mark_migration_incomplete() {
-		delete_option( self::STATUS_FLAG );
-	}
-}
-
-/**
  * Creates or upgrades tables with dbDelta when the recorded schema version (option "schema-<class>", the
  * option the real library uses) is older than this one.
  */
