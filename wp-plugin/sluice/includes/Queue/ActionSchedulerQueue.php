@@ -73,40 +73,14 @@ final class ActionSchedulerQueue implements Queue
     /**
      * Action Scheduler has no API that moves a pending action's date (its
      * maintainers advise cancel + reschedule, which can run a copy twice if a
-     * runner already claimed it). On the DB store one guarded UPDATE does it:
-     * only a row that is still pending, unclaimed and due later changes, so a
-     * claimed copy is never touched and nothing runs twice. Other stores keep
-     * the timed delay (false).
+     * runner already claimed it). Where the store keeps its actions in its
+     * table (the DB store, and the hybrid store of the migration window), one
+     * guarded UPDATE does it (ActionsTable::pullForward). Any other store
+     * keeps the timed delay (false).
      */
     public function pullForward(int $id): bool
     {
-        if (!self::store() instanceof \ActionScheduler_DBStore) {
-            return false;
-        }
-        global $wpdb;
-        $table = $wpdb->prefix . 'actionscheduler_actions';
-        $now = as_get_datetime_object();
-        $gmt = $now->format('Y-m-d H:i:s');
-        $updated = $wpdb->query($wpdb->prepare(
-            "UPDATE {$table} SET scheduled_date_gmt = %s, scheduled_date_local = %s, schedule = %s
-             WHERE action_id = %d AND status = %s AND claim_id = 0 AND scheduled_date_gmt > %s",
-            $gmt,
-            current_time('mysql'),
-            serialize(new \ActionScheduler_SimpleSchedule($now)),
-            $id,
-            \ActionScheduler_Store::STATUS_PENDING,
-            $gmt,
-        ));
-        if ($updated === 1) {
-            return true;
-        }
-        // Already due and still waiting for a runner counts as pulled forward.
-        return (bool) $wpdb->get_var($wpdb->prepare(
-            "SELECT 1 FROM {$table} WHERE action_id = %d AND status = %s AND claim_id = 0 AND scheduled_date_gmt <= %s",
-            $id,
-            \ActionScheduler_Store::STATUS_PENDING,
-            $gmt,
-        ));
+        return ActionsTable::of(self::store())?->pullForward($id) ?? false;
     }
 
     public function isGone(int $id): bool
@@ -119,12 +93,19 @@ final class ActionSchedulerQueue implements Queue
         ], true);
     }
 
+    /**
+     * One guarded UPDATE (ActionsTable::failIfInProgress), never the store's
+     * mark_failure: that one is unconditional (it would overwrite an action
+     * that completed meanwhile) and throws when it changes no row (an action
+     * Action Scheduler's cleaner failed meanwhile). On a store without the
+     * table nothing is marked (false): the action is left to the store.
+     */
     public function failInProgress(int $id, string $message): bool
     {
-        if ($this->status($id) !== \ActionScheduler_Store::STATUS_RUNNING) {
+        $table = ActionsTable::of(self::store());
+        if ($table === null || !$table->failIfInProgress($id)) {
             return false;
         }
-        self::store()->mark_failure((string) $id);
         \ActionScheduler_Logger::instance()->log((string) $id, $message);
         return true;
     }
