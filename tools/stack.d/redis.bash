@@ -7,9 +7,11 @@
 # through the init system.
 #
 # Sourced (functions only; sourcing changes nothing) or run:
-#   tools/stack.d/redis.bash start|stop|restart|status DIR PORT
+#   tools/stack.d/redis.bash start|stop|restart|status DIR PORT [cluster]
 # `restart` is a crash-restart: SIGKILL, then a fresh empty server on the
 # same port (what the Redis-restart tests and bench-backends do mid-run).
+# `cluster`: a one-node Redis Cluster owning all 16384 slots (it refuses a
+# script that touches keys of two slots, as a real Cluster does).
 
 # redis_proc_start PID: field 22 of /proc/PID/stat (start time), or fails.
 redis_proc_start() {
@@ -36,9 +38,14 @@ redis_ping() {
   [ "$(redis-cli -h 127.0.0.1 -p "$1" --no-auth-warning ping 2>/dev/null)" = PONG ]
 }
 
-# redis_start DIR PORT: starts the server (idempotent); its socket is DIR/redis.sock.
+# redis_cluster_ok PORT: the node answers and its cluster state is ok.
+redis_cluster_ok() {
+  redis-cli -h 127.0.0.1 -p "$1" cluster info 2>/dev/null | grep -q '^cluster_state:ok'
+}
+
+# redis_start DIR PORT [cluster]: starts the server (idempotent); its socket is DIR/redis.sock.
 redis_start() {
-  local dir=$1 port=$2 pid i
+  local dir=$1 port=$2 mode=${3:-} pid i
   [[ $port =~ ^[0-9]+$ ]] || { echo "redis: the port must be a number, got '$port'" >&2; return 1; }
   command -v redis-server >/dev/null || { echo "redis: redis-server is not installed (run tools/install-deps)" >&2; return 1; }
   if pid=$(redis_owned_pid "$dir"); then return 0; fi
@@ -61,11 +68,23 @@ appendonly no
 logfile $dir/redis.log
 maxmemory-policy noeviction
 EOF
+  if [ "$mode" = cluster ]; then
+    rm -f "$dir/nodes.conf"
+    printf 'cluster-enabled yes\ncluster-config-file %s/nodes.conf\ncluster-announce-ip 127.0.0.1\n' "$dir" >>"$dir/redis.conf"
+  fi
   setsid redis-server "$dir/redis.conf" </dev/null >>"$dir/redis.log" 2>&1 9>&- &
   pid=$!
   printf '%s %s\n' "$pid" "$(redis_proc_start "$pid" || echo 0)" >"$dir/redis.owned"
   for ((i = 0; i < 100; i++)); do
-    if redis_ping "$port"; then return 0; fi
+    if redis_ping "$port"; then
+      [ "$mode" = cluster ] || return 0
+      redis-cli -h 127.0.0.1 -p "$port" cluster addslotsrange 0 16383 >/dev/null
+      for ((i = 0; i < 100; i++)); do
+        if redis_cluster_ok "$port"; then return 0; fi
+        sleep 0.05
+      done
+      break
+    fi
     if ! redis_owned_pid "$dir" >/dev/null; then break; fi
     sleep 0.05
   done
@@ -97,10 +116,10 @@ redis_restart() {
 if [ "${BASH_SOURCE[0]}" = "$0" ]; then
   set -euo pipefail
   case ${1:-} in
-    start) redis_start "$2" "$3" ;;
+    start) redis_start "$2" "$3" "${4:-}" ;;
     stop) redis_stop "$2" ;;
     restart) redis_restart "$2" "$3" ;;
     status) redis_owned_pid "$2" ;;
-    *) sed -n '9,12p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
+    *) sed -n '9,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2 ;;
   esac
 fi

@@ -16,6 +16,13 @@ final class RedisConfigTest extends TestCase
         self::assertStringStartsWith('tcp://redis.internal:6379 database 3, keys sluice:{', $c->describe());
     }
 
+    public function testAClusterBySeedNodes(): void
+    {
+        $c = RedisConfig::fromArray(['cluster' => '10.0.0.1:7000, 10.0.0.2:7000', 'tls' => true]);
+        self::assertSame(['10.0.0.1:7000', '10.0.0.2:7000'], $c->cluster);
+        self::assertStringStartsWith('cluster tls://10.0.0.1:7000,10.0.0.2:7000 database 0', $c->describe());
+    }
+
     /** @return array<string, array{string, array<string, mixed>}> */
     public static function urls(): array
     {
@@ -59,6 +66,8 @@ final class RedisConfigTest extends TestCase
             'relative socket' => [['socket' => 'redis.sock'], 'socket must be an absolute path'],
             'tls' => [['tls' => 'yes'], 'tls must be true, false or an array'],
             'timeout' => [['timeout' => 0], 'timeout must be a number of seconds'],
+            'cluster seed' => [['cluster' => ['10.0.0.1']], 'cluster must list seed nodes as "host:port"'],
+            'cluster database' => [['cluster' => ['10.0.0.1:7000'], 'database' => 2], 'a Redis Cluster has only database 0'],
         ];
     }
 

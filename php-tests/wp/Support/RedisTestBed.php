@@ -14,6 +14,9 @@ use SluiceWP\Backend\RedisConfig;
  */
 final class RedisTestBed
 {
+    /** The one-node Cluster of this process (cluster()), port and folder. */
+    private static ?int $clusterPort = null;
+
     public static function client(): \Redis
     {
         $redis = new \Redis();
@@ -32,14 +35,41 @@ final class RedisTestBed
         return RedisConfig::fromSite()->keyPrefix();
     }
 
+    /**
+     * A one-node Redis Cluster owning every slot, started once for this process
+     * (on a free port, in a folder of its own) and stopped when it ends; its port.
+     */
+    public static function cluster(): int
+    {
+        if (self::$clusterPort === null) {
+            $socket = stream_socket_server('tcp://127.0.0.1:0');
+            $port = (int) substr((string) strrchr((string) stream_socket_get_name($socket ?: throw new \RuntimeException('no free port'), false), ':'), 1);
+            fclose($socket);
+            $dir = sys_get_temp_dir() . '/sluice-redis-cluster-' . bin2hex(random_bytes(4));
+            self::redisBash('start', $dir, $port, 'cluster');
+            register_shutdown_function(static function () use ($dir): void {
+                self::redisBash('stop', $dir, 0);
+                exec('rm -rf ' . escapeshellarg($dir));
+            });
+            self::$clusterPort = $port;
+        }
+        return self::$clusterPort;
+    }
+
     /** Kills the server and starts an empty one on the same port; returns once it answers. */
     public static function crashRestart(): void
     {
+        self::redisBash('restart', (string) getenv('SLUICE_REDIS_DIR'), self::port());
+    }
+
+    /** tools/stack.d/redis.bash COMMAND DIR PORT [MODE]; throws with its output when it fails. */
+    private static function redisBash(string $command, string $dir, int $port, string $mode = ''): void
+    {
         $out = [];
-        exec(sprintf('%s restart %s %d 2>&1', escapeshellarg(dirname(__DIR__, 3) . '/tools/stack.d/redis.bash'),
-            escapeshellarg((string) getenv('SLUICE_REDIS_DIR')), self::port()), $out, $rc);
+        exec(sprintf('%s %s %s %d %s 2>&1', escapeshellarg(dirname(__DIR__, 3) . '/tools/stack.d/redis.bash'), $command,
+            escapeshellarg($dir), $port, escapeshellarg($mode)), $out, $rc);
         if ($rc !== 0) {
-            throw new \RuntimeException('the test bed\'s Redis did not restart: ' . implode("\n", $out));
+            throw new \RuntimeException("tools/stack.d/redis.bash $command $dir $port $mode failed: " . implode("\n", $out));
         }
     }
 

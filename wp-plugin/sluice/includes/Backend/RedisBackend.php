@@ -32,8 +32,8 @@ defined('ABSPATH') || exit;
 
 final class RedisBackend implements Backend, OperatorView, WaitingLine
 {
-    /** Redis 6.2 brought LPOP with a count (wakes and stranded records are popped in batches). */
-    private const MIN_REDIS_VERSION = '6.2.0';
+    /** Redis 7 runs scripts with a shebang (a Cluster then refuses keys of another slot); LPOP takes a count since 6.2. */
+    private const MIN_REDIS_VERSION = '7.0.0';
 
     private readonly RedisStore $store;
     private readonly RedisLine $line;

@@ -10,7 +10,8 @@
  *   define('SLUICE_REDIS', 'unix:///run/redis/redis.sock?database=2');
  *
  * Fields: host, port, socket (a Unix socket instead of host and port),
- * database, username and password (AUTH; username for Redis 6 ACLs), tls
+ * cluster (a Redis Cluster: its seed nodes, "host:port" each, instead of
+ * host and port), database, username and password (AUTH; username for Redis 6 ACLs), tls
  * (true, or an array of PHP SSL context options such as cafile, verify_peer),
  * prefix (of every key, default "sluice:"), hash_tag (default: one per
  * install, from the database name and table prefix), timeout and
@@ -30,13 +31,17 @@ defined('ABSPATH') || exit;
 
 final class RedisConfig
 {
-    private const FIELDS = ['host', 'port', 'socket', 'database', 'username', 'password', 'tls', 'prefix', 'hash_tag', 'timeout', 'read_timeout', 'persistent'];
+    private const FIELDS = ['host', 'port', 'socket', 'cluster', 'database', 'username', 'password', 'tls', 'prefix', 'hash_tag', 'timeout', 'read_timeout', 'persistent'];
 
-    /** @param array<string, mixed> $tlsContext PHP SSL context options (empty: the defaults, peer verified) */
+    /**
+     * @param list<string>         $cluster    a Cluster's seed nodes ("host:port"); empty for one server
+     * @param array<string, mixed> $tlsContext PHP SSL context options (empty: the defaults, peer verified)
+     */
     private function __construct(
         public readonly string $host,
         public readonly int $port,
         public readonly string $socket,
+        public readonly array $cluster,
         public readonly int $database,
         public readonly string $username,
         public readonly string $password,
@@ -88,6 +93,11 @@ final class RedisConfig
         if ($socket !== '' && $socket[0] !== '/') {
             throw new \InvalidArgumentException("the Redis socket must be an absolute path, not \"{$socket}\"");
         }
+        $cluster = $config['cluster'] ?? [];
+        $cluster = is_string($cluster) ? array_values(array_filter(array_map('trim', explode(',', $cluster)))) : $cluster;
+        if (!is_array($cluster) || array_filter($cluster, static fn ($seed): bool => !is_string($seed) || preg_match('/^[^\s:]+:\d{1,5}$/', $seed) !== 1) !== []) {
+            throw new \InvalidArgumentException('the Redis setting cluster must list seed nodes as "host:port"');
+        }
         $tls = $config['tls'] ?? false;
         if (!is_bool($tls) && !is_array($tls)) {
             throw new \InvalidArgumentException('the Redis setting tls must be true, false or an array of SSL context options');
@@ -99,11 +109,16 @@ final class RedisConfig
                 throw new \InvalidArgumentException("the Redis setting {$field} must be at most 64 bytes without braces, spaces or line breaks, not \"{$value}\"");
             }
         }
+        $database = self::int($config, 'database', 0, 0, 65535);
+        if ($cluster !== [] && $database !== 0) {
+            throw new \InvalidArgumentException('a Redis Cluster has only database 0, not ' . $database);
+        }
         return new self(
             self::string($config, 'host', '127.0.0.1'),
             $port,
             $socket,
-            self::int($config, 'database', 0, 0, 65535),
+            array_values(array_map('strval', $cluster)),
+            $database,
             self::string($config, 'username', ''),
             self::string($config, 'password', ''),
             $tls !== false,
@@ -131,14 +146,18 @@ final class RedisConfig
     /** Where it connects, for operators (never the password). */
     public function describe(): string
     {
-        $where = $this->socket !== '' ? 'unix://' . $this->socket : ($this->tls ? 'tls://' : 'tcp://') . $this->host . ':' . $this->port;
+        $where = match (true) {
+            $this->cluster !== [] => 'cluster ' . ($this->tls ? 'tls://' : 'tcp://') . implode(',', $this->cluster),
+            $this->socket !== '' => 'unix://' . $this->socket,
+            default => ($this->tls ? 'tls://' : 'tcp://') . $this->host . ':' . $this->port,
+        };
         return $where . ' database ' . $this->database . ', keys ' . $this->keyPrefix() . '*';
     }
 
     /** Identifies the connection within a process (one client per distinct Redis). */
     public function signature(): string
     {
-        return md5(serialize([$this->host, $this->port, $this->socket, $this->database, $this->username, $this->password, $this->tls, $this->tlsContext]));
+        return md5(serialize([$this->host, $this->port, $this->socket, $this->cluster, $this->database, $this->username, $this->password, $this->tls, $this->tlsContext]));
     }
 
     /** @return array<string, mixed> */

@@ -21,7 +21,7 @@ final class RedisScripts
 {
     /** Requests sent to Redis by this process (connects, AUTH and SELECT not counted). */
     public static int $roundTrips = 0;
-    /** @var array<string, \Redis> by RedisConfig::signature() */
+    /** @var array<string, \Redis|\RedisCluster> by RedisConfig::signature() */
     private static array $clients = [];
     /** @var array<string, true> configurations this process has been connected with (it retries a broken connection) */
     private static array $connectedOnce = [];
@@ -49,7 +49,7 @@ final class RedisScripts
         // an idle timeout): a restart takes a fraction of a second, and the work must not go ungated meanwhile.
         $window = isset(self::$connectedOnce[$this->config->signature()]) ? max(1.0, $this->config->timeout) : 0.0;
         try {
-            [$redis, $reply] = $this->retrying(fn (\Redis $redis): array => [$redis, $this->evalSha($redis, $sha, $body, $args)], $window);
+            [$redis, $reply] = $this->retrying(fn (\Redis|\RedisCluster $redis): array => [$redis, $this->evalSha($redis, $sha, $body, $args)], $window);
         } catch (\RedisException $e) {
             throw new RedisBackendException("Sluice's Redis backend cannot reach {$this->config->describe()}: " . $e->getMessage(), 0, $e);
         }
@@ -67,7 +67,7 @@ final class RedisScripts
      * @param list<string> $args KEYS[1], then ARGV
      * @throws \RedisException
      */
-    private function evalSha(\Redis $redis, string $sha, string $body, array $args): mixed
+    private function evalSha(\Redis|\RedisCluster $redis, string $sha, string $body, array $args): mixed
     {
         self::$roundTrips++;
         $reply = $redis->evalSha($sha, $args, 1);
@@ -75,7 +75,8 @@ final class RedisScripts
         if ($reply === false && $error !== null && str_starts_with($error, 'NOSCRIPT')) {
             $redis->clearLastError();
             self::$roundTrips += 2;
-            $redis->script('load', $body);
+            // On a Cluster, SCRIPT LOAD goes to the node of the install's slot.
+            $redis instanceof \RedisCluster ? $redis->script($this->epochKey, 'load', $body) : $redis->script('load', $body);
             $reply = $redis->evalSha($sha, $args, 1);
         }
         return $reply;
@@ -96,7 +97,9 @@ final class RedisScripts
         $recentlyDown = @filemtime($down) > time() - 10;
         try {
             self::$roundTrips++;
-            $info = $this->retrying(static fn (\Redis $redis): mixed => $redis->info('server'), $recentlyDown ? 0.0 : max(1.0, $this->config->timeout));
+            $info = $this->retrying(fn (\Redis|\RedisCluster $redis): mixed => $redis instanceof \RedisCluster
+                ? $redis->info($this->epochKey, 'server')
+                : $redis->info('server'), $recentlyDown ? 0.0 : max(1.0, $this->config->timeout));
         } catch (\RedisException $e) {
             if (@touch($down)) {
                 @chmod($down, 0666);
@@ -111,7 +114,7 @@ final class RedisScripts
      * every 25 ms for $window seconds.
      *
      * @template T
-     * @param callable(\Redis): T $call
+     * @param callable(\Redis|\RedisCluster): T $call
      * @return T
      * @throws \RedisException when it still fails after the window
      */
@@ -121,10 +124,10 @@ final class RedisScripts
         while (true) {
             try {
                 return $call($this->client());
-            } catch (\RedisException $e) {
+            } catch (\RedisException|\RedisClusterException $e) {
                 $this->forget();
                 if (microtime(true) >= $deadline) {
-                    throw $e;
+                    throw $e instanceof \RedisException ? $e : new \RedisException($e->getMessage(), 0, $e);
                 }
                 usleep(25_000);
             }
@@ -137,35 +140,14 @@ final class RedisScripts
      * @throws \RedisException when Redis cannot be reached
      * @throws RedisBackendException when it refuses the password or the database
      */
-    private function client(): \Redis
+    private function client(): \Redis|\RedisCluster
     {
         $signature = $this->config->signature();
-        if (isset(self::$clients[$signature])) {
-            return self::$clients[$signature];
+        if (!isset(self::$clients[$signature])) {
+            self::$clients[$signature] = RedisConnector::connect($this->config);
+            self::$connectedOnce[$signature] = true;
         }
-        if (!class_exists(\Redis::class)) {
-            throw new RedisBackendException('the phpredis extension is not loaded in this PHP (Debian: apt install php-redis)');
-        }
-        $c = $this->config;
-        $redis = new \Redis();
-        $host = $c->socket !== '' ? $c->socket : ($c->tls ? 'tls://' : '') . $c->host;
-        $port = $c->socket !== '' ? 0 : $c->port;
-        // phpredis takes SSL context options as a 7th argument, and no null there.
-        $context = $c->tls && $c->tlsContext !== [] ? [['stream' => $c->tlsContext]] : [];
-        $connected = $c->persistent
-            ? $redis->pconnect($host, $port, $c->timeout, 'sluice-' . $signature, 0, $c->readTimeout, ...$context)
-            : $redis->connect($host, $port, $c->timeout, null, 0, $c->readTimeout, ...$context);
-        if (!$connected) {
-            throw new \RedisException('connection refused');
-        }
-        if ($c->password !== '' && !$redis->auth($c->username !== '' ? [$c->username, $c->password] : $c->password)) {
-            throw new RedisBackendException("Redis at {$c->describe()} refused the password" . ($c->username !== '' ? " of user {$c->username}" : ''));
-        }
-        if ($c->database !== 0 && !$redis->select($c->database)) {
-            throw new RedisBackendException("Redis at {$c->describe()} refused database {$c->database}");
-        }
-        self::$connectedOnce[$signature] = true;
-        return self::$clients[$signature] = $redis;
+        return self::$clients[$signature];
     }
 
     /** A broken connection is dropped: the next call connects again. */

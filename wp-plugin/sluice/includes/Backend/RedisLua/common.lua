@@ -1,8 +1,10 @@
+#!lua
 -- Sluice's Redis backend: what every script of it starts with (RedisScripts
 -- puts this file in front of each one). Everything of one site lives under
 -- one prefix with one hash tag, "sluice:{<site>}:", so every key a script
 -- touches is in one Redis Cluster slot; KEYS[1] is the site's epoch key,
--- which routes the script to that slot.
+-- which routes the script to that slot. The shebang (Redis 7) makes a
+-- Cluster refuse any access outside that slot instead of allowing it.
 --
 -- ARGV[1] prefix, ARGV[2] an epoch id to start with if the store is empty,
 -- ARGV[3] how long (ms) an empty store is distrusted when it was not empty
