@@ -20,7 +20,7 @@ final class NativeWaitingLineTest extends WaitingLineContractTestCase
     {
         // The backend needs no WordPress; its files only check that they run inside it.
         return 'defined("ABSPATH") || define("ABSPATH", "/");
-            require ' . var_export(dirname(__DIR__, 3) . '/wp-plugin/sluice/includes/autoload.php', true) . ';
+            require ' . var_export(WP_PLUGIN_DIR . '/sluice/includes/autoload.php', true) . ';
             $backend = new SluiceWP\Backend\NativeBackend();';
     }
 }

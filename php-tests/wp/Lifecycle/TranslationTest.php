@@ -22,7 +22,7 @@ final class TranslationTest extends GateTestCase
 
     public function testEveryTranslatableStringUsesTheSluiceTextDomain(): void
     {
-        $plugin = dirname(__DIR__, 3) . '/wp-plugin/sluice';
+        $plugin = WP_PLUGIN_DIR . '/sluice';  // the plugin the site loads (tools/wordpress may load a copy)
         self::assertStringContainsString('Text Domain:       sluice', (string) file_get_contents($plugin . '/sluice.php'));
         self::assertFileExists($plugin . '/languages/sluice.pot', 'tools/make-pot writes the template');
         $calls = 0;
@@ -45,7 +45,7 @@ final class TranslationTest extends GateTestCase
 
     public function testThePluginLoadsItsTextDomainFromItsLanguagesFolderOnInit(): void
     {
-        $mo = dirname(__DIR__, 3) . '/wp-plugin/sluice/languages/sluice-xx_XX.mo';
+        $mo = WP_PLUGIN_DIR . '/sluice/languages/sluice-xx_XX.mo';
         try {
             file_put_contents($mo, self::mo(['' => "Content-Type: text/plain; charset=UTF-8\n", 'Released lease %s.' => 'Lease %s freigegeben (xx).']));
             // The locale filter is in place before WordPress loads (a pre-initialised hook), so init sees xx_XX.
