@@ -24,12 +24,12 @@
 
 declare(strict_types=1);
 
-require dirname(__DIR__) . '/php-tests/wp/bootstrap.php';
+require dirname(__DIR__) . '/support/WordPress/bootstrap.php';
 
-use Sluice\WpTests\Support\FpmPools;
-use Sluice\WpTests\Support\RedisRestartRun;
-use Sluice\WpTests\Support\RedisTestBed;
-use Sluice\WpTests\Support\Site;
+use Sluice\Support\WordPress\FpmPools;
+use Sluice\Support\WordPress\RedisRestartRun;
+use Sluice\Support\WordPress\RedisTestBed;
+use Sluice\Support\WordPress\Site;
 use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\DatabaseBackend;
 use SluiceWP\Backend\Lease;

@@ -19,7 +19,7 @@
 
 declare(strict_types=1);
 
-require dirname(__DIR__) . '/php-tests/wp/load-wordpress.php';
+require dirname(__DIR__) . '/support/WordPress/load.php';
 
 $opts = getopt('', ['pairs:', 'rounds:']);
 $pairs = max(10, (int) ($opts['pairs'] ?? 2000));

@@ -26,12 +26,12 @@
 
 declare(strict_types=1);
 
-require dirname(__DIR__) . '/php-tests/wp/bootstrap.php';
+require dirname(__DIR__) . '/support/WordPress/bootstrap.php';
 require dirname(__DIR__) . '/demo/burn-in-lib.php';
 
 use Sluice\Demo\BurnIn;
-use Sluice\WpTests\Support\Runner;
-use Sluice\WpTests\Support\Site;
+use Sluice\Support\WordPress\Runner;
+use Sluice\Support\WordPress\Site;
 
 const OTHER_ACTIONS = 100;
 const IDLE_QUEUE_RUNS = 10;

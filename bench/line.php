@@ -18,11 +18,11 @@
 
 declare(strict_types=1);
 
-require dirname(__DIR__) . '/php-tests/wp/bootstrap.php';
+require dirname(__DIR__) . '/support/WordPress/bootstrap.php';
 require dirname(__DIR__) . '/demo/burn-in-lib.php';
 
 use Sluice\Demo\BurnIn;
-use Sluice\WpTests\Support\Site;
+use Sluice\Support\WordPress\Site;
 
 $opt = getopt('', ['phases:', 'modes:', 'latency-ms:', 'runners:', 'request-timeout:', 'no-wp-cron']);
 $latency = (int) ($opt['latency-ms'] ?? 2000);

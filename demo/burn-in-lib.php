@@ -5,17 +5,17 @@
  * WP-Cron runs through PHP-FPM joining them every second) against a fake provider that
  * saturates above the limit, once per configuration. Used by
  * demo/burn-in.php (`make demo`, `make bench-burnin`, bench/r5-load.sh) and
- * bench/gate.php. Runs inside the test site's WordPress (php-tests/wp/bootstrap.php)
- * and drives it through php-tests/wp/Support (Runner, Site, Provider).
+ * bench/gate.php. Runs inside the test site's WordPress (support/WordPress/load.php)
+ * and drives it through the support library (Runner, Site, Provider).
  */
 
 declare(strict_types=1);
 
 namespace Sluice\Demo;
 
-use Sluice\WpTests\Support\Provider;
-use Sluice\WpTests\Support\Runner;
-use Sluice\WpTests\Support\Site;
+use Sluice\Support\WordPress\Provider;
+use Sluice\Support\WordPress\Runner;
+use Sluice\Support\WordPress\Site;
 
 final class BurnIn
 {

@@ -21,7 +21,7 @@
 
 declare(strict_types=1);
 
-require dirname(__DIR__) . '/php-tests/wp/bootstrap.php';
+require dirname(__DIR__) . '/support/WordPress/bootstrap.php';
 require __DIR__ . '/burn-in-lib.php';
 
 use Sluice\Demo\BurnIn;

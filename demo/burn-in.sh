@@ -61,7 +61,7 @@ trap 'exit 143' TERM
 # while a run of minutes starts hundreds of PHP processes, and every one of
 # them must load the same state of it (tools/wp-stack snapshots the extension).
 mkdir -p "$src"
-rsync -a --relative wp-plugin/sluice php-tests/wp php-tests/Support demo bench "$src/"
+rsync -a --relative wp-plugin/sluice php-tests/wp support demo bench "$src/"
 chmod -R a+rX "$src"
 export SLUICE_WP_PLUGINS="$src/wp-plugin/sluice $src/php-tests/wp/fixtures/datamachine-fixture"
 

@@ -6,6 +6,10 @@
 // Run: make demo-cli   (or php -d extension=ext-build/modules/sluice.so demo/contention.php [workers] [limit] [seconds])
 declare(strict_types=1);
 
+use Sluice\Support\Process;
+
+require dirname(__DIR__) . '/support/autoload.php';
+
 $workers = (int) ($argv[1] ?? 8);
 $limit = (int) ($argv[2] ?? 3);
 $seconds = (float) ($argv[3] ?? 6);
@@ -17,11 +21,11 @@ printf("Sluice demo: %d PHP processes, limit %d on key '%s', %.0f s, segment %s\
     $workers, $limit, $key, $seconds, Sluice\segment_info()['name']);
 Sluice\reset($key);
 
+/** @var array<int, Process> $procs */
 $procs = [];
 for ($i = 1; $i <= $workers; $i++) {
-    $cmd = [PHP_BINARY, '-d', "extension=$ext", '-d', "sluice.segment=$segment",
-        __DIR__ . '/contention-worker.php', (string) $i, $key, (string) $limit, (string) $seconds];
-    $procs[$i] = proc_open($cmd, [1 => ['pipe', 'w'], 2 => STDERR], $pipes[$i]);
+    $procs[$i] = Process::launch(array_merge(Process::php($ext, ['sluice.segment' => $segment]),
+        [__DIR__ . '/contention-worker.php', (string) $i, $key, (string) $limit, (string) $seconds]));
 }
 
 $start = hrtime(true);
@@ -50,7 +54,7 @@ while (($elapsed = (hrtime(true) - $start) / 1e9) < $seconds + 0.5) {
         }
     }
     foreach ($procs as $p) {
-        proc_get_status($p);  // reaps an exited worker, so it stops existing
+        $p->running();  // reaps an exited worker, so it stops existing
     }
     usleep(250000);
 }
@@ -64,7 +68,7 @@ function waitUntilReclaimed(string $key, int $pid, int $killedAt, array $procs):
     $deadline = $killedAt + 3e9;
     while (hrtime(true) < $deadline) {
         foreach ($procs as $p) {
-            proc_get_status($p);
+            $p->running();
         }
         $holders = array_column(Sluice\status()[$key]['holders'] ?? [], 'pid');
         if (!in_array($pid, $holders, true)) {
@@ -76,9 +80,10 @@ function waitUntilReclaimed(string $key, int $pid, int $killedAt, array $procs):
 }
 
 $grants = $throttles = 0;
-foreach ($procs as $i => $p) {
-    $out = json_decode(stream_get_contents($pipes[$i][1]) ?: 'null', true);
-    proc_close($p);
+foreach ($procs as $p) {
+    $result = $p->wait(10.0);
+    fwrite(STDERR, $result->stderr);
+    $out = json_decode(trim($result->stdout) ?: 'null', true);
     $grants += $out['grants'] ?? 0;
     $throttles += $out['throttles'] ?? 0;
 }

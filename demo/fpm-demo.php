@@ -9,10 +9,10 @@
 // server counted.
 declare(strict_types=1);
 
-// The max-overlap witness the tests use (php-tests/Support/Overlap.php).
-require dirname(__DIR__) . '/php-tests/Support/Overlap.php';
+// The support library: the max-overlap witness the tests use (Overlap).
+require dirname(__DIR__) . '/support/autoload.php';
 
-use Sluice\Tests\Support\Overlap;
+use Sluice\Support\Overlap;
 
 $url = rtrim(getenv('DEMO_URL') ?: 'http://127.0.0.1:8093', '/');
 $limit = (int) (getenv('DEMO_LIMIT') ?: 3);

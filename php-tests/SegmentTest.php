@@ -3,6 +3,7 @@ declare(strict_types=1);
 
 namespace Sluice\Tests;
 
+use Sluice\Support\Process;
 use Sluice\Tests\Support\Child;
 use Sluice\Tests\Support\Segments;
 use Sluice\Tests\Support\SluiceTestCase;
@@ -257,10 +258,9 @@ final class SegmentTest extends SluiceTestCase
                     'sluice.file_mode' => '0660']),
                 ['-r', 'for ($i = 0; $i < 3; $i++) { try { Sluice\segment_info(); echo "attached\n"; }'
                     . ' catch (Sluice\SegmentException $e) { echo get_class($e), ": ", $e->getMessage(), "\n"; } }']);
-            $proc = proc_open($cmd, [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes, sys_get_temp_dir());
-            $out = stream_get_contents($pipes[1]);
-            $err = stream_get_contents($pipes[2]);
-            self::assertSame(0, proc_close($proc), $err);
+            $result = Process::execute($cmd, 30.0, cwd: sys_get_temp_dir());
+            self::assertSame(0, $result->exitCode, $result->describe());
+            $out = $result->stdout;
         } finally {
             unlink($so);
         }

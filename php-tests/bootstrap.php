@@ -1,7 +1,7 @@
 <?php
 // Bootstrap of the extension's suite: the extension must be loaded in this
 // process (tools/run-php-tests does that) and children are started with the
-// same flags through Sluice\Tests\Support\Child (a Process, as the FPM suite's Cli is).
+// same flags through Sluice\Tests\Support\Child (a Process of the support library, as the FPM suite's Cli is).
 declare(strict_types=1);
 
 if (!extension_loaded('sluice')) {
@@ -13,9 +13,7 @@ if (!function_exists('posix_kill') || !function_exists('proc_open')) {
     exit(1);
 }
 
-require __DIR__ . '/Support/Process.php';
-require __DIR__ . '/Support/ProcessResult.php';
+require dirname(__DIR__) . '/support/autoload.php';  // Process, ProcessResult, Overlap, PhpCode
 require __DIR__ . '/Support/Child.php';
-require __DIR__ . '/Support/Overlap.php';
 require __DIR__ . '/Support/Segments.php';
 require __DIR__ . '/Support/SluiceTestCase.php';

@@ -3,12 +3,16 @@ declare(strict_types=1);
 
 namespace Sluice\Tests\Support;
 
+use Sluice\Support\PhpCode;
+use Sluice\Support\Process;
+use Sluice\Support\ProcessResult;
+
 /**
  * A child PHP CLI process of the extension's suite, with the extension loaded
  * exactly as in this process (the same sluice.so, segment and test hooks),
  * plus any INI overrides a test needs. Its code is given as a string
- * (`php -r`); values reach it through var_export()ed variables, see start().
- * Reading its output, waiting and timeouts: Process.
+ * (`php -r`); values reach it through variables (PhpCode::withVariables()).
+ * Reading its output, waiting and timeouts: Process (the support library's).
  */
 final class Child extends Process
 {
@@ -43,26 +47,7 @@ final class Child extends Process
      */
     public static function start(string $code, array $vars = [], array $ini = []): self
     {
-        return new self(array_merge(self::phpCommand($ini), ['-r', self::withVariables($code, $vars)]));
-    }
-
-    /**
-     * $code preceded by one assignment per entry of $vars ($vars['key'] => $key,
-     * var_export()ed), so tests never splice values into code. The plugin's
-     * suite (php-tests/wp) starts its children with this too.
-     *
-     * @param array<string,mixed> $vars
-     */
-    public static function withVariables(string $code, array $vars): string
-    {
-        $prelude = '';
-        foreach ($vars as $name => $value) {
-            if (!preg_match('/^[a-zA-Z_][a-zA-Z0-9_]*$/', $name)) {
-                throw new \InvalidArgumentException("bad variable name $name");
-            }
-            $prelude .= '$' . $name . ' = ' . var_export($value, true) . ";\n";
-        }
-        return $prelude . $code;
+        return new self(array_merge(self::phpCommand($ini), ['-r', PhpCode::withVariables($code, $vars)]));
     }
 
     /** Starts a child and waits for it to end (see Process::wait()). */

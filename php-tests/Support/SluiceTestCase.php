@@ -4,6 +4,7 @@ declare(strict_types=1);
 namespace Sluice\Tests\Support;
 
 use PHPUnit\Framework\TestCase;
+use Sluice\Support\Overlap;
 
 /**
  * Shared helpers. Every test uses keys of its own in this run's segment, so

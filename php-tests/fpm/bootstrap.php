@@ -3,11 +3,9 @@
 // brings tools/stack down when PHPUnit exits. Run it with tools/run-fpm-tests.
 declare(strict_types=1);
 
-// The helpers shared with the extension's suite: processes, segment names, the overlap witness.
-require dirname(__DIR__) . '/Support/Process.php';
-require dirname(__DIR__) . '/Support/ProcessResult.php';
+// The support library (processes, the overlap witness) and the extension suite's segment names.
+require dirname(__DIR__, 2) . '/support/autoload.php';
 require dirname(__DIR__) . '/Support/Segments.php';
-require dirname(__DIR__) . '/Support/Overlap.php';
 require __DIR__ . '/Support/Stack.php';
 require __DIR__ . '/Support/Cli.php';
 require __DIR__ . '/Support/Http.php';

@@ -1,11 +1,16 @@
 <?php
 // Loads the test site's WordPress into the PHPUnit process (tests schedule
-// actions and read state through the real APIs) and the test support.
-// tools/run-plugin-tests sets SLUICE_WP_DIR and the stack's php.ini (PHPRC),
-// which loads the extension with the stack's segment.
+// actions and read state through the real APIs) with the support library
+// (support/: processes, the site, the provider, queue runners), and the
+// suites' own helpers. tools/run-plugin-tests sets SLUICE_WP_DIR and the
+// stack's php.ini (PHPRC), which loads the extension with the stack's segment.
 declare(strict_types=1);
 
-// This suite's support, and the extension suite's (one process helper, one eventually()).
+use Sluice\Support\WordPress\Site;
+
+require dirname(__DIR__, 2) . '/support/autoload.php';
+
+// This suite's helpers, and the extension suite's (Child, Segments, one eventually()).
 spl_autoload_register(static function (string $class): void {
     foreach (['Sluice\\WpTests\\' => __DIR__, 'Sluice\\Tests\\Support\\' => dirname(__DIR__) . '/Support'] as $prefix => $dir) {
         if (str_starts_with($class, $prefix)) {
@@ -17,11 +22,7 @@ spl_autoload_register(static function (string $class): void {
     }
 });
 
-// Action Scheduler's store state (migrated or hybrid) is set before this process loads WordPress.
-\Sluice\WpTests\Support\ActionSchedulerState::establish();
-require __DIR__ . '/load-wordpress.php';
+// Action Scheduler's store state (migrated or hybrid), then WordPress.
+require dirname(__DIR__, 2) . '/support/WordPress/bootstrap.php';
 
-fwrite(STDERR, 'php-tests/wp: WordPress ' . get_bloginfo('version') . ', Action Scheduler: '
-    . (function_exists('sluice_test_action_scheduler_which') ? sluice_test_action_scheduler_which() : 'not loaded')
-    . ', store state ' . \Sluice\WpTests\Support\ActionSchedulerState::describe()
-    . ', extension sluice ' . (phpversion('sluice') ?: 'not loaded') . "\n");
+fwrite(STDERR, 'php-tests/wp: ' . Site::describe() . "\n");

@@ -4,7 +4,7 @@ declare(strict_types=1);
 namespace Sluice\FpmTests;
 
 use RuntimeException;
-use Sluice\Tests\Support\Process;
+use Sluice\Support\Process;
 
 /**
  * A PHP CLI process outside FPM running php-tests/fpm/cli.php, attached to the

@@ -4,7 +4,7 @@ declare(strict_types=1);
 namespace Sluice\FpmTests;
 
 use PHPUnit\Framework\TestCase;
-use Sluice\Tests\Support\Overlap;
+use Sluice\Support\Overlap;
 
 /**
  * Helpers of the FPM suite: unique keys, the server-side view (status() from

@@ -4,6 +4,7 @@ declare(strict_types=1);
 namespace Sluice\FpmTests;
 
 use RuntimeException;
+use Sluice\Support\Process;
 use Sluice\Tests\Support\Segments;
 
 /**
@@ -205,8 +206,7 @@ final class Stack
         foreach ($settings['ini'] as $name => $value) {
             $ini .= "$name = \"$value\"\n";
         }
-        $env = getenv() + [];
-        $env = array_merge($env, [
+        $env = [
             'SLUICE_STACK_DIR' => self::dir(),
             'SLUICE_HTTP_PORT' => (string) self::port(),
             'SLUICE_DB_PORT' => (string) (getenv('SLUICE_FPM_TESTS_DB_PORT') ?: 3309),
@@ -218,13 +218,11 @@ final class Stack
             'SLUICE_FPM_MAX_REQUESTS' => (string) $settings['max_requests'],
             'SLUICE_FPM_CONTROL_TIMEOUT' => (string) $settings['control_timeout'],
             'SLUICE_FPM_POOL_EXTRA' => implode("\n", $settings['pool']),
-        ]);
+        ];
         $cmd = array_merge([self::root() . '/tools/stack'], $args);
-        $proc = proc_open($cmd, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['redirect', 1]], $pipes,
-            null, $env);
-        $out = stream_get_contents($pipes[1]);
-        fclose($pipes[1]);
-        $rc = proc_close($proc);
+        $stack = Process::logged($cmd, null, $env);  // stdout and stderr as they came, in one log
+        $rc = $stack->wait(600.0)->exitCode;
+        $out = $stack->output();
         if ($check && $rc !== 0) {
             throw new RuntimeException('tools/stack ' . implode(' ', $args) . " failed ($rc):\n$out");
         }

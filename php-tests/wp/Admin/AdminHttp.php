@@ -4,7 +4,7 @@ declare(strict_types=1);
 namespace Sluice\WpTests\Admin;
 
 use RuntimeException;
-use Sluice\WpTests\Support\Site;
+use Sluice\Support\WordPress\Site;
 
 /**
  * A wp-admin session over plain HTTP (curl, a cookie jar of its own): logs a

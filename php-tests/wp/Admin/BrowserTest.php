@@ -3,9 +3,9 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Admin;
 
-use Sluice\WpTests\Support\Provider;
-use Sluice\WpTests\Support\Runner;
-use Sluice\WpTests\Support\Site;
+use Sluice\Support\WordPress\Provider;
+use Sluice\Support\WordPress\Runner;
+use Sluice\Support\WordPress\Site;
 use SluiceWP\Log\MinuteSamples;
 use SluiceWP\Plugin;
 

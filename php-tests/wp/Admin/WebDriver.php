@@ -4,6 +4,7 @@ declare(strict_types=1);
 namespace Sluice\WpTests\Admin;
 
 use RuntimeException;
+use Sluice\Support\Process;
 
 /**
  * Headless Chromium through chromedriver's W3C WebDriver HTTP API, with
@@ -15,8 +16,7 @@ use RuntimeException;
  */
 final class WebDriver
 {
-    /** @var resource */
-    private $driver;
+    private Process $driver;
     private string $base;
     private string $session = '';
     private string $logFile;
@@ -27,15 +27,7 @@ final class WebDriver
         $chromium = self::locate(['chromium', '/usr/lib/chromium/chromium']);
         $port = self::freePort();
         $this->logFile = (string) tempnam(sys_get_temp_dir(), 'sluice-chromedriver-');
-        $process = proc_open(
-            [$binary, '--port=' . $port, '--allowed-ips=127.0.0.1', '--log-path=' . $this->logFile],
-            [0 => ['file', '/dev/null', 'r'], 1 => ['file', '/dev/null', 'w'], 2 => ['file', '/dev/null', 'w']],
-            $pipes,
-        );
-        if (!is_resource($process)) {
-            throw new RuntimeException("cannot start $binary");
-        }
-        $this->driver = $process;
+        $this->driver = Process::logged([$binary, '--port=' . $port, '--allowed-ips=127.0.0.1', '--log-path=' . $this->logFile]);
         $this->base = "http://127.0.0.1:$port";
         $deadline = microtime(true) + 20;
         while (($this->call('GET', '/status', null, false)['value']['ready'] ?? false) !== true) {
@@ -75,11 +67,8 @@ final class WebDriver
             } catch (\Throwable) {
             }
         }
-        $status = proc_get_status($this->driver);
-        if ($status['running']) {
-            posix_kill($status['pid'], SIGTERM);
-        }
-        proc_close($this->driver);
+        $this->driver->kill(SIGTERM);
+        $this->driver->wait(10.0);
         @unlink($this->logFile);
     }
 

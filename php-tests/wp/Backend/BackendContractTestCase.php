@@ -4,7 +4,7 @@ declare(strict_types=1);
 namespace Sluice\WpTests\Backend;
 
 use Sluice\Tests\Support\SluiceTestCase;
-use Sluice\WpTests\Support\Runner;
+use Sluice\Support\WordPress\Runner;
 use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\Holder;
 use SluiceWP\Backend\KeyStatus;

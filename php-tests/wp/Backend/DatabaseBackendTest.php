@@ -3,6 +3,7 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Backend;
 
+use Sluice\Support\WordPress\Site;
 use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\DatabaseBackend;
 use SluiceWP\Backend\DatabaseBackendException;
@@ -27,7 +28,7 @@ final class DatabaseBackendTest extends BackendContractTestCase
 
     protected function childBackendCode(): string
     {
-        return 'require ' . var_export(dirname(__DIR__) . '/load-wordpress.php', true) . ';
+        return 'require ' . var_export(Site::loader(), true) . ';
             $backend = new SluiceWP\Backend\DatabaseBackend();';
     }
 

@@ -4,9 +4,9 @@ declare(strict_types=1);
 namespace Sluice\WpTests\Backend;
 
 use Sluice\WpTests\Gate\GateTestCase;
-use Sluice\WpTests\Support\Provider;
-use Sluice\WpTests\Support\Runner;
-use Sluice\WpTests\Support\Site;
+use Sluice\Support\WordPress\Provider;
+use Sluice\Support\WordPress\Runner;
+use Sluice\Support\WordPress\Site;
 use SluiceWP\Backend\DatabaseBackend;
 use SluiceWP\Backend\KeyStatus;
 use SluiceWP\Backend\Lease;
@@ -80,7 +80,7 @@ final class DatabaseGateTest extends GateTestCase
     {
         $command = 'exec env -u PHPRC -u PHP_INI_SCAN_DIR ' . escapeshellarg(PHP_BINARY) . ' -r '
             . escapeshellarg('extension_loaded("sluice") && exit("the extension is loaded\n"); $argv = ["run-queue.php", "WP CLI"]; require '
-                . var_export(dirname(__DIR__) . '/bin/run-queue.php', true) . ';');
+                . var_export(Runner::queueScript(), true) . ';');
         $start = microtime(true);
         $runners = [];
         try {

@@ -5,6 +5,7 @@ namespace Sluice\WpTests\Backend;
 
 use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\DatabaseBackend;
+use Sluice\Support\WordPress\Site;
 
 /** The database backend under real concurrency: php processes, each with its own MariaDB session (LastSlotRaceTestCase). */
 final class DatabaseRaceTest extends LastSlotRaceTestCase
@@ -16,7 +17,7 @@ final class DatabaseRaceTest extends LastSlotRaceTestCase
 
     protected function childBackendCode(): string
     {
-        return 'require ' . var_export(dirname(__DIR__) . '/load-wordpress.php', true) . ';
+        return 'require ' . var_export(Site::loader(), true) . ';
             $backend = new SluiceWP\Backend\DatabaseBackend();';
     }
 }

@@ -8,6 +8,7 @@ use SluiceWP\Backend\DatabaseBackend;
 use SluiceWP\Backend\Lease;
 use SluiceWP\Backend\Refusal;
 use SluiceWP\Backend\Wake;
+use Sluice\Support\WordPress\Site;
 
 require_once __DIR__ . '/WaitingLineContractTestCase.php';
 
@@ -28,7 +29,7 @@ final class DatabaseWaitingLineTest extends WaitingLineContractTestCase
 
     protected function childStoreCode(): string
     {
-        return 'require ' . var_export(dirname(__DIR__) . '/load-wordpress.php', true) . ';
+        return 'require ' . var_export(Site::loader(), true) . ';
             $backend = new SluiceWP\Backend\DatabaseBackend();';
     }
 

@@ -3,7 +3,7 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Backend;
 
-use Sluice\WpTests\Support\RedisTestBed;
+use Sluice\Support\WordPress\RedisTestBed;
 use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\Lease;
 use SluiceWP\Backend\RedisBackend;
@@ -11,6 +11,7 @@ use SluiceWP\Backend\RedisBackendException;
 use SluiceWP\Backend\RedisConfig;
 use SluiceWP\Backend\RedisScripts;
 use SluiceWP\Backend\Refusal;
+use Sluice\Support\WordPress\Site;
 
 require_once __DIR__ . '/BackendContractTestCase.php';
 
@@ -38,7 +39,7 @@ final class RedisBackendTest extends BackendContractTestCase
 
     protected function childBackendCode(): string
     {
-        return 'require ' . var_export(dirname(__DIR__) . '/load-wordpress.php', true) . ';
+        return 'require ' . var_export(Site::loader(), true) . ';
             $backend = new SluiceWP\Backend\RedisBackend();';
     }
 

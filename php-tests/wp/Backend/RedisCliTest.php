@@ -5,7 +5,7 @@ namespace Sluice\WpTests\Backend;
 
 use Sluice\WpTests\Cli\WpCli;
 use Sluice\WpTests\Gate\GateTestCase;
-use Sluice\WpTests\Support\RedisTestBed;
+use Sluice\Support\WordPress\RedisTestBed;
 use SluiceWP\Backend\Lease;
 use SluiceWP\Backend\RedisBackend;
 

@@ -3,11 +3,12 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Backend;
 
-use Sluice\WpTests\Support\RedisTestBed;
+use Sluice\Support\WordPress\RedisTestBed;
 use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\Lease;
 use SluiceWP\Backend\RedisBackend;
 use SluiceWP\Backend\RedisConfig;
+use Sluice\Support\WordPress\Site;
 
 require_once __DIR__ . '/BackendContractTestCase.php';
 
@@ -28,7 +29,7 @@ final class RedisClusterBackendTest extends BackendContractTestCase
 
     protected function childBackendCode(): string
     {
-        return 'require ' . var_export(dirname(__DIR__) . '/load-wordpress.php', true) . ';
+        return 'require ' . var_export(Site::loader(), true) . ';
             $backend = new SluiceWP\Backend\RedisBackend(SluiceWP\Backend\RedisConfig::fromArray(' . var_export(['cluster' => ['127.0.0.1:' . RedisTestBed::cluster()]], true) . '), 0);';
     }
 

@@ -3,10 +3,11 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Backend;
 
-use Sluice\WpTests\Support\RedisTestBed;
+use Sluice\Support\WordPress\RedisTestBed;
 use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\RedisBackend;
 use SluiceWP\Backend\RedisConfig;
+use Sluice\Support\WordPress\Site;
 
 require_once __DIR__ . '/WaitingLineContractTestCase.php';
 
@@ -20,7 +21,7 @@ final class RedisClusterWaitingLineTest extends WaitingLineContractTestCase
 
     protected function childStoreCode(): string
     {
-        return 'require ' . var_export(dirname(__DIR__) . '/load-wordpress.php', true) . ';
+        return 'require ' . var_export(Site::loader(), true) . ';
             $backend = new SluiceWP\Backend\RedisBackend(SluiceWP\Backend\RedisConfig::fromArray(' . var_export(['cluster' => ['127.0.0.1:' . RedisTestBed::cluster()]], true) . '), 0);';
     }
 }

@@ -3,12 +3,12 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Backend;
 
-use Sluice\WpTests\Support\RedisTestBed;
+use Sluice\Support\WordPress\RedisTestBed;
 use Sluice\WpTests\Gate\GateTestCase;
-use Sluice\WpTests\Support\Provider;
-use Sluice\WpTests\Support\RedisRestartRun;
-use Sluice\WpTests\Support\Runner;
-use Sluice\WpTests\Support\Site;
+use Sluice\Support\WordPress\Provider;
+use Sluice\Support\WordPress\RedisRestartRun;
+use Sluice\Support\WordPress\Runner;
+use Sluice\Support\WordPress\Site;
 use SluiceWP\Backend\KeyStatus;
 use SluiceWP\Backend\RedisBackend;
 

@@ -3,9 +3,10 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Backend;
 
-use Sluice\WpTests\Support\RedisTestBed;
+use Sluice\Support\WordPress\RedisTestBed;
 use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\RedisBackend;
+use Sluice\Support\WordPress\Site;
 
 /** The Redis backend under real concurrency: php processes, each with its own Redis connection (LastSlotRaceTestCase). */
 final class RedisRaceTest extends LastSlotRaceTestCase
@@ -23,7 +24,7 @@ final class RedisRaceTest extends LastSlotRaceTestCase
 
     protected function childBackendCode(): string
     {
-        return 'require ' . var_export(dirname(__DIR__) . '/load-wordpress.php', true) . ';
+        return 'require ' . var_export(Site::loader(), true) . ';
             $backend = new SluiceWP\Backend\RedisBackend();';
     }
 }

@@ -3,13 +3,14 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Backend;
 
-use Sluice\WpTests\Support\RedisTestBed;
+use Sluice\Support\WordPress\RedisTestBed;
 use Sluice\Tests\Support\SluiceTestCase;
-use Sluice\WpTests\Support\Runner;
+use Sluice\Support\WordPress\Runner;
 use SluiceWP\Backend\Lease;
 use SluiceWP\Backend\RedisBackend;
 use SluiceWP\Backend\RedisStore;
 use SluiceWP\Backend\Refusal;
+use Sluice\Support\WordPress\Site;
 
 /**
  * A Redis restarted without persistence has forgotten every lease while
@@ -39,7 +40,7 @@ final class RedisRestartTest extends SluiceTestCase
         $holder = $b->tryAcquire([$key => 1], 600, 'held across the restart');
         self::assertInstanceOf(Lease::class, $holder);
         // Another process holds a slot of its own and goes on after the restart, without renewing.
-        $child = Runner::php('require ' . var_export(dirname(__DIR__) . '/load-wordpress.php', true) . ';
+        $child = Runner::php('require ' . var_export(Site::loader(), true) . ';
             $backend = new SluiceWP\Backend\RedisBackend(null, 2);
             $lease = $backend->tryAcquire([$key => 2], 600, "child");
             echo $lease instanceof SluiceWP\Backend\Lease ? "held\n" : "refused\n";

@@ -3,9 +3,9 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Backend;
 
-use Sluice\WpTests\Support\RedisTestBed;
+use Sluice\Support\WordPress\RedisTestBed;
 use Sluice\Tests\Support\SluiceTestCase;
-use Sluice\WpTests\Support\FpmPools;
+use Sluice\Support\WordPress\FpmPools;
 
 /**
  * "Two hosts" on one machine (FpmPools: two PHP-FPM masters, each in an IPC

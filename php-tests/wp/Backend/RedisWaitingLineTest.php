@@ -3,12 +3,13 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Backend;
 
-use Sluice\WpTests\Support\RedisTestBed;
+use Sluice\Support\WordPress\RedisTestBed;
 use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\Lease;
 use SluiceWP\Backend\RedisBackend;
 use SluiceWP\Backend\RedisScripts;
 use SluiceWP\Backend\Refusal;
+use Sluice\Support\WordPress\Site;
 
 require_once __DIR__ . '/WaitingLineContractTestCase.php';
 
@@ -35,7 +36,7 @@ final class RedisWaitingLineTest extends WaitingLineContractTestCase
 
     protected function childStoreCode(): string
     {
-        return 'require ' . var_export(dirname(__DIR__) . '/load-wordpress.php', true) . ';
+        return 'require ' . var_export(Site::loader(), true) . ';
             $backend = new SluiceWP\Backend\RedisBackend();';
     }
 

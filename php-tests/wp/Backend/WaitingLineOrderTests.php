@@ -3,7 +3,7 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Backend;
 
-use Sluice\WpTests\Support\Runner;
+use Sluice\Support\WordPress\Runner;
 use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\Lease;
 use SluiceWP\Backend\LineFullException;

@@ -4,7 +4,7 @@ declare(strict_types=1);
 namespace Sluice\WpTests\Cli;
 
 use Sluice\WpTests\Gate\GateTestCase;
-use Sluice\WpTests\Support\Runner;
+use Sluice\Support\WordPress\Runner;
 use SluiceWP\Backend\Lease;
 use SluiceWP\Backend\NativeBackend;
 use SluiceWP\Settings\Config;

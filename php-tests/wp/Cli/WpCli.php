@@ -4,6 +4,7 @@ declare(strict_types=1);
 namespace Sluice\WpTests\Cli;
 
 use RuntimeException;
+use Sluice\Support\Process;
 
 /**
  * The real `wp` binary (tools/wp-cli, installed by tools/run-plugin-tests
@@ -37,35 +38,11 @@ final class WpCli
             throw new RuntimeException("WP-CLI is not installed at $binary: tools/run-plugin-tests installs it with Composer (tools/wp-cli/composer.json); see its output or /tmp/sluice-composer-wp-cli.log");
         }
         $command = array_merge([$binary, '--path=' . ($wpDir ?? (string) getenv('SLUICE_WP_DIR')), '--allow-root'], $args);
-        $process = proc_open($command, [0 => ['pipe', 'r'], 1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
-        if (!is_resource($process)) {
-            throw new RuntimeException('cannot start ' . implode(' ', $command));
+        $result = Process::execute($command, $timeoutSeconds, stdin: $stdin);
+        if ($result->timedOut()) {
+            throw new RuntimeException('wp ' . implode(' ', $args) . ' ' . $result->describe());
         }
-        fwrite($pipes[0], $stdin ?? '');
-        fclose($pipes[0]);
-        stream_set_blocking($pipes[1], false);
-        stream_set_blocking($pipes[2], false);
-        $out = $err = '';
-        $deadline = microtime(true) + $timeoutSeconds;
-        while (true) {
-            $out .= (string) stream_get_contents($pipes[1]);
-            $err .= (string) stream_get_contents($pipes[2]);
-            $status = proc_get_status($process);
-            if (!$status['running']) {
-                $out .= (string) stream_get_contents($pipes[1]);
-                $err .= (string) stream_get_contents($pipes[2]);
-                break;
-            }
-            if (microtime(true) > $deadline) {
-                proc_terminate($process, 9);
-                throw new RuntimeException('wp ' . implode(' ', $args) . " ran past {$timeoutSeconds}s:\n$out\n$err");
-            }
-            usleep(5000);
-        }
-        fclose($pipes[1]);
-        fclose($pipes[2]);
-        proc_close($process);
-        return new self($status['exitcode'], $out, $err);
+        return new self($result->exitCode, $result->stdout, $result->stderr);
     }
 
     /** @param list<string> $args `wp sluice <args...>` */

@@ -22,6 +22,7 @@ use Exception;
 use InvalidArgumentException;
 use PHPUnit\Framework\TestCase;
 use RuntimeException;
+use Sluice\Support\Process;
 
 final class QueueConformanceTest extends TestCase
 {
@@ -552,7 +553,7 @@ final class QueueConformanceTest extends TestCase
         // A hook every process of the site listens to (Action Scheduler's own).
         $id = (int) as_schedule_single_action(time() - 1, 'action_scheduler_run_recurring_actions_schedule_hook', [], self::GROUP);
 
-        $cron = \Sluice\WpTests\Support\Runner::wpCron();
+        $cron = \Sluice\Support\WordPress\Runner::wpCron();
         self::assertSame(0, $cron->wait(60.0), $cron->output());
         // wp-cron.php answers at once (fastcgi_finish_request) and then runs the events: wait for the action.
         $deadline = microtime(true) + 60;
@@ -725,9 +726,7 @@ final class QueueConformanceTest extends TestCase
             $output = $this->tempFile('output');
             $vars = $env + ['SLUICE_CONFORMANCE_EVENTS' => $events, 'SLUICE_CONFORMANCE_BARRIER' => $barrier];
             $command = 'exec ' . escapeshellarg(PHP_BINARY) . ' ' . escapeshellarg(__DIR__ . '/bin/queue-runner.php') . ' ' . escapeshellarg('WP CLI');
-            $process = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => ['file', $output, 'w'], 2 => ['file', $output, 'a']], $pipes, null, $vars + getenv());
-            self::assertIsResource($process);
-            $procs[] = [$process, $output, $events];
+            $procs[] = [Process::logged($command, $output, $vars), $output, $events];
         }
         $deadline = microtime(true) + 60;
         while (count(glob($barrier . '.ready.*')) < $count && microtime(true) < $deadline) {
@@ -740,14 +739,8 @@ final class QueueConformanceTest extends TestCase
 
         $results = [];
         foreach ($procs as [$process, $output, $events]) {
-            while (($status = proc_get_status($process))['running']) {
-                if (microtime(true) > $deadline + 60) {
-                    proc_terminate($process, 9);
-                }
-                usleep(20000);
-            }
-            proc_close($process);
-            $code = $status['signaled'] ? 128 + $status['termsig'] : $status['exitcode'];
+            $ended = $process->wait(max(1.0, $deadline + 60 - microtime(true)));
+            $code = $ended->signal !== null ? 128 + $ended->signal : $ended->exitCode;
             $lines = array_filter(explode("\n", (string) file_get_contents($events)));
             $results[] = [$code, (string) file_get_contents($output), array_map(static fn ($line) => explode(' ', $line, 3), array_values($lines))];
         }

@@ -3,9 +3,9 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Gate;
 
-use Sluice\WpTests\Support\Provider;
-use Sluice\WpTests\Support\Runner;
-use Sluice\WpTests\Support\Site;
+use Sluice\Support\WordPress\Provider;
+use Sluice\Support\WordPress\Runner;
+use Sluice\Support\WordPress\Site;
 
 /** What Sluice does with Data Machine's own settings, limiter and resume actions. */
 final class DataMachineTest extends GateTestCase

@@ -4,9 +4,9 @@ declare(strict_types=1);
 namespace Sluice\WpTests\Gate;
 
 use Sluice\Tests\Support\SluiceTestCase;
-use Sluice\WpTests\Support\Provider;
-use Sluice\WpTests\Support\Site;
-use Sluice\WpTests\Support\Runner;
+use Sluice\Support\WordPress\Provider;
+use Sluice\Support\WordPress\Site;
+use Sluice\Support\WordPress\Runner;
 use SluiceWP\Backend\KeyStatus;
 use SluiceWP\Backend\Lease;
 use SluiceWP\Backend\NativeBackend;

@@ -3,8 +3,8 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Gate;
 
-use Sluice\WpTests\Support\Runner;
-use Sluice\WpTests\Support\Site;
+use Sluice\Support\WordPress\Runner;
+use Sluice\Support\WordPress\Site;
 use SluiceWP\Gate\Decision;
 
 /**

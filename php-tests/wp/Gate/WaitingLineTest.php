@@ -3,10 +3,10 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Gate;
 
-use Sluice\Tests\Support\Overlap;
-use Sluice\WpTests\Support\Provider;
-use Sluice\WpTests\Support\Runner;
-use Sluice\WpTests\Support\Site;
+use Sluice\Support\Overlap;
+use Sluice\Support\WordPress\Provider;
+use Sluice\Support\WordPress\Runner;
+use Sluice\Support\WordPress\Site;
 
 /**
  * The waiting line, end to end on the fixture pipeline with real runners: a
@@ -115,7 +115,7 @@ final class WaitingLineTest extends GateTestCase
         for ($n = 1; $n <= 150; $n++) {
             $ids[] = (int) as_schedule_single_action(time() + 2, 'sluice_test_counted_task', [$n], 'sluice-race');
         }
-        $puller = Runner::php('require ' . var_export(dirname(__DIR__) . '/load-wordpress.php', true) . ';
+        $puller = Runner::php('require ' . var_export(Site::loader(), true) . ';
             $queue = new SluiceWP\Queue\ActionSchedulerQueue();
             $deadline = microtime(true) + 8;
             while (microtime(true) < $deadline) {

@@ -7,7 +7,8 @@ use RuntimeException;
 use Sluice\WpTests\Admin\AdminHttp;
 use Sluice\WpTests\Cli\WpCli;
 use Sluice\WpTests\Gate\GateTestCase;
-use Sluice\WpTests\Support\Runner;
+use Sluice\Support\Process;
+use Sluice\Support\WordPress\Runner;
 use SluiceWP\Backend\Lease;
 use SluiceWP\Backend\NativeBackend;
 use SluiceWP\Log\EventLogSchema;
@@ -296,8 +297,8 @@ final class MultisiteTest extends GateTestCase
             self::assertStringNotContainsString('Sluice status of the network', $refused['body']);
         } finally {
             (new NativeBackend())->release($lease);
-            proc_terminate($server['process']);
-            proc_close($server['process']);
+            $server['process']->kill(SIGTERM);
+            $server['process']->wait(10.0);
         }
     }
 
@@ -344,7 +345,7 @@ final class MultisiteTest extends GateTestCase
      * The network site served by PHP's built-in server on a free port of
      * 127.0.0.1 (same php.ini and segment as this process).
      *
-     * @return array{process: resource, port: int}
+     * @return array{process: Process, port: int}
      */
     private static function serveNetwork(): array
     {
@@ -353,16 +354,11 @@ final class MultisiteTest extends GateTestCase
         $port = (int) substr(strrchr((string) stream_socket_get_name($probe, false), ':') ?: ':0', 1);
         fclose($probe);
         $log = self::$dir . '/php-server.log';
-        $process = proc_open(
-            [PHP_BINARY, '-S', '127.0.0.1:' . $port, '-t', self::$dir, dirname(__DIR__) . '/Admin/bin/network-router.php'],
-            [0 => ['file', '/dev/null', 'r'], 1 => ['file', $log, 'a'], 2 => ['file', $log, 'a']],
-            $pipes,
-        );
-        self::assertIsResource($process);
+        $process = Process::logged([PHP_BINARY, '-S', '127.0.0.1:' . $port, '-t', self::$dir, dirname(__DIR__) . '/Admin/bin/network-router.php'], $log);
         $deadline = microtime(true) + 10;
         while (($socket = @fsockopen('127.0.0.1', $port, $errno, $error, 0.2)) === false) {
             if (microtime(true) > $deadline) {
-                proc_terminate($process);
+                $process->kill(SIGTERM);
                 self::fail('php -S did not listen: ' . @file_get_contents($log));
             }
             usleep(50000);
@@ -418,14 +414,9 @@ final class MultisiteTest extends GateTestCase
     /** @param list<string> $command */
     private static function shell(array $command): void
     {
-        $process = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['redirect', 1]], $pipes);
-        if (!is_resource($process)) {
-            throw new RuntimeException('cannot start ' . implode(' ', $command));
-        }
-        $output = (string) stream_get_contents($pipes[1]);
-        $exit = proc_close($process);
-        if ($exit !== 0) {
-            throw new RuntimeException(implode(' ', $command) . " exited $exit:\n$output");
+        $result = Process::execute($command, 300.0);
+        if ($result->exitCode !== 0) {
+            throw new RuntimeException(implode(' ', $command) . ': ' . $result->describe());
         }
     }
 }

@@ -4,7 +4,8 @@ declare(strict_types=1);
 namespace Sluice\WpTests\Lifecycle;
 
 use Sluice\WpTests\Gate\GateTestCase;
-use Sluice\WpTests\Support\Runner;
+use Sluice\Support\WordPress\Runner;
+use Sluice\Support\WordPress\Site;
 
 /**
  * Sluice's strings are translatable: every call of WordPress's gettext
@@ -51,7 +52,7 @@ final class TranslationTest extends GateTestCase
             // The locale filter is in place before WordPress loads (a pre-initialised hook), so init sees xx_XX.
             $child = Runner::php('$wp_filter = ["locale" => [10 => [["function" => static fn () => "xx_XX", "accepted_args" => 1]]]];
                 require $loader;
-                echo json_encode([did_action("init") > 0, is_textdomain_loaded("sluice"), __("Released lease %s.", "sluice")]), "\n";', ['loader' => dirname(__DIR__) . '/load-wordpress.php']);
+                echo json_encode([did_action("init") > 0, is_textdomain_loaded("sluice"), __("Released lease %s.", "sluice")]), "\n";', ['loader' => Site::loader()]);
             self::assertSame(0, $child->wait(), $child->output());
             $lines = array_values(array_filter(explode("\n", $child->output()), static fn (string $l): bool => str_starts_with($l, '[')));
             self::assertSame([true, true, 'Lease %s freigegeben (xx).'], json_decode($lines[0] ?? 'null', true), $child->output());

@@ -5,9 +5,10 @@ namespace Sluice\WpTests\Lifecycle;
 
 use Sluice\WpTests\Cli\WpCli;
 use Sluice\WpTests\Gate\GateTestCase;
-use Sluice\WpTests\Support\Runner;
+use Sluice\Support\WordPress\Runner;
 use SluiceWP\Log\EventLogSchema;
 use SluiceWP\Plugin;
+use Sluice\Support\WordPress\Site;
 
 /**
  * The plugin's real uninstall on the test site: used first (settings through
@@ -35,14 +36,14 @@ final class UninstallTest extends GateTestCase
         $used = Runner::php('require $loader;
             set_transient("sluice_uninstall_probe", 1, 600);
             wp_schedule_single_event(time() + 3600, "sluice_uninstall_probe");
-            echo "used\n";', ['loader' => dirname(__DIR__) . '/load-wordpress.php']);
+            echo "used\n";', ['loader' => Site::loader()]);
         self::assertSame(0, $used->wait(), $used->output());
         self::assertNotSame([], self::sluiceOptions(), 'the site has Sluice options before');
         self::assertContains('sluice_uninstall_probe', self::sluiceCronHooks());
 
         $deactivate = Runner::php('require $loader; require_once ABSPATH . "wp-admin/includes/plugin.php";
             deactivate_plugins($sluicePlugin);
-            echo is_plugin_active($sluicePlugin) ? "still active\n" : "deactivated\n";', ['loader' => dirname(__DIR__) . '/load-wordpress.php', 'sluicePlugin' => self::PLUGIN]);
+            echo is_plugin_active($sluicePlugin) ? "still active\n" : "deactivated\n";', ['loader' => Site::loader(), 'sluicePlugin' => self::PLUGIN]);
         self::assertSame(0, $deactivate->wait(), $deactivate->output());
         $deactivate->expectLine('deactivated');
         self::assertSame([], self::sluiceCronHooks(), 'deactivation takes every WP-Cron event of Sluice off');
@@ -50,7 +51,7 @@ final class UninstallTest extends GateTestCase
 
         $uninstall = Runner::php('require $loader; require_once ABSPATH . "wp-admin/includes/plugin.php";
             $result = uninstall_plugin($sluicePlugin);
-            echo is_plugin_active($sluicePlugin) ? "still active\n" : "uninstalled\n";', ['loader' => dirname(__DIR__) . '/load-wordpress.php', 'sluicePlugin' => self::PLUGIN]);
+            echo is_plugin_active($sluicePlugin) ? "still active\n" : "uninstalled\n";', ['loader' => Site::loader(), 'sluicePlugin' => self::PLUGIN]);
         self::assertSame(0, $uninstall->wait(), $uninstall->output());
         $uninstall->expectLine('uninstalled');
 
@@ -62,7 +63,7 @@ final class UninstallTest extends GateTestCase
 
         $activate = Runner::php('require $loader; require_once ABSPATH . "wp-admin/includes/plugin.php";
             $error = activate_plugin($sluicePlugin);
-            echo is_wp_error($error) ? $error->get_error_message() . "\n" : "activated\n";', ['loader' => dirname(__DIR__) . '/load-wordpress.php', 'sluicePlugin' => self::PLUGIN]);
+            echo is_wp_error($error) ? $error->get_error_message() . "\n" : "activated\n";', ['loader' => Site::loader(), 'sluicePlugin' => self::PLUGIN]);
         self::assertSame(0, $activate->wait(), $activate->output());
         $activate->expectLine('activated');
         self::assertSame($tablesBefore, self::sluiceTables(), 'activation made the tables again');

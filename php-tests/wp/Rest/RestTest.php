@@ -6,7 +6,8 @@ namespace Sluice\WpTests\Rest;
 use RuntimeException;
 use Sluice\WpTests\Cli\WpCli;
 use Sluice\WpTests\Gate\GateTestCase;
-use Sluice\WpTests\Support\Site;
+use Sluice\Support\Process;
+use Sluice\Support\WordPress\Site;
 use SluiceWP\Backend\NativeBackend;
 use WP_Application_Passwords;
 
@@ -119,11 +120,9 @@ final class RestTest extends GateTestCase
             array_push($command, '-H', 'Content-Type: application/json', '--data', (string) json_encode((object) $json));
         }
         $command[] = Site::url() . '/?rest_route=' . $route;
-        $process = proc_open($command, [1 => ['pipe', 'w'], 2 => ['pipe', 'w']], $pipes);
-        self::assertIsResource($process);
-        $out = (string) stream_get_contents($pipes[1]);
-        $err = (string) stream_get_contents($pipes[2]);
-        proc_close($process);
+        $curl = Process::execute($command, 40.0);
+        $out = $curl->stdout;
+        $err = $curl->stderr;
         $cut = strrpos($out, "\n");
         self::assertNotFalse($cut, "curl answered nothing: $err");
         $body = json_decode(substr($out, 0, $cut), true);

@@ -4,9 +4,9 @@ declare(strict_types=1);
 namespace Sluice\WpTests\Runners;
 
 use Sluice\WpTests\Gate\GateTestCase;
-use Sluice\WpTests\Support\Provider;
-use Sluice\WpTests\Support\Runner;
-use Sluice\WpTests\Support\Site;
+use Sluice\Support\WordPress\Provider;
+use Sluice\Support\WordPress\Runner;
+use Sluice\Support\WordPress\Site;
 
 /**
  * Action Scheduler serves through ActionScheduler_HybridStore (no DB store
@@ -36,7 +36,7 @@ final class HybridStoreWindowTest extends GateTestCase
 
     private static function storeOfANewProcess(): string
     {
-        $probe = Runner::php('require $loader; echo get_class(ActionScheduler::store()), "\n";', ['loader' => dirname(__DIR__) . '/load-wordpress.php']);
+        $probe = Runner::php('require $loader; echo get_class(ActionScheduler::store()), "\n";', ['loader' => Site::loader()]);
         self::assertSame(0, $probe->wait(), $probe->output());
         return trim($probe->output());
     }
@@ -76,7 +76,7 @@ final class HybridStoreWindowTest extends GateTestCase
             $wpdb->query($wpdb->prepare("UPDATE {$wpdb->prefix}actionscheduler_actions SET claim_id = 99 WHERE action_id = %d", $claimed));
             echo json_encode([get_class(ActionScheduler::store()), $queue->pullForward($later), $queue->pullForward($claimed),
                 ActionScheduler::store()->get_status($later), $queue->pullForward(987654321)]), "\n";',
-            ['loader' => dirname(__DIR__) . '/load-wordpress.php']);
+            ['loader' => Site::loader()]);
         self::assertSame(0, $check->wait(), $check->output());
         [$store, $moved, $movedClaimed, $status, $missing] = json_decode(trim($check->output()), true);
         self::assertSame('ActionScheduler_HybridStore', $store);

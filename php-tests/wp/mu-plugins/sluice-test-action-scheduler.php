@@ -10,7 +10,7 @@
  *
  * It leaves Action Scheduler's store to Action Scheduler: a fresh site serves through the hybrid store until its
  * migration action has run, and again after any plugin is deactivated. The suites choose the state they run in
- * (php-tests/wp/Support/ActionSchedulerState.php, env SLUICE_ACTION_SCHEDULER_STATE = migrated | hybrid).
+ * (support/WordPress/ActionSchedulerState.php, env SLUICE_ACTION_SCHEDULER_STATE = migrated | hybrid).
  */
 
 if ( ! defined( 'ABSPATH' ) || defined( 'SLUICE_TEST_ACTION_SCHEDULER_LOADER' ) ) {

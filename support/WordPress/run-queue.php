@@ -5,5 +5,5 @@
 // Usage: php run-queue.php [context] (default "WP CLI"); env SLUICE_WP_DIR.
 declare(strict_types=1);
 
-require dirname(__DIR__) . '/load-wordpress.php';
+require __DIR__ . '/load.php';
 do_action('action_scheduler_run_queue', $argv[1] ?? 'WP CLI');

@@ -1,10 +1,10 @@
 <?php
 declare(strict_types=1);
 
-namespace Sluice\WpTests\Support;
+namespace Sluice\Support\WordPress;
 
 use RuntimeException;
-use Sluice\Tests\Support\Overlap;
+use Sluice\Support\Overlap;
 
 /**
  * "Two hosts" on one machine: PHP-FPM masters, each started under

@@ -1,14 +1,13 @@
 <?php
 declare(strict_types=1);
 
-namespace Sluice\Tests\Support;
+namespace Sluice\Support;
 
 /**
- * The max-overlap witness of the tests (both suites) and the FPM demo: from
- * the hold intervals the holders themselves measured on the host-wide
- * monotonic clock (hrtime), the most that held a slot at one instant. It only
- * reads numbers, so it needs neither the extension nor PHPUnit
- * (demo/fpm-demo.php requires this file as it is).
+ * The max-overlap witness of the test suites and the FPM demo: from the hold
+ * intervals the holders themselves measured on the host-wide monotonic clock
+ * (hrtime), the most that held a slot at one instant. It only reads numbers,
+ * so it needs neither the extension nor PHPUnit.
  */
 final class Overlap
 {

@@ -1,9 +1,9 @@
 <?php
 declare(strict_types=1);
 
-namespace Sluice\Tests\Support;
+namespace Sluice\Support;
 
-/** How a process (Process, Child, the FPM suite's Cli) ended and what it printed. */
+/** How a process (Process, and so the test suites' Child and Cli) ended and what it printed. */
 final class ProcessResult
 {
     public function __construct(

@@ -1,33 +1,27 @@
 <?php
 declare(strict_types=1);
 
-namespace Sluice\WpTests\Support;
+namespace Sluice\Support\WordPress;
 
 use RuntimeException;
-use Sluice\Tests\Support\Child;
+use Sluice\Support\PhpCode;
+use Sluice\Support\Process;
 
 /**
- * A process of its own for the plugin's tests: a queue runner as production
- * runs them (a CLI runner, php-tests/wp/bin/run-queue.php in the WP-CLI
- * context, with the same php.ini as the PHP-FPM workers; or a WP-Cron run
- * through PHP-FPM), or a piece of PHP code (php()). Output goes to a file
- * that expectLine() and output() read while it runs.
+ * A process of its own on the test bed: a queue runner as production runs
+ * them (a CLI runner, run-queue.php beside this file in the WP-CLI context,
+ * with the same php.ini as the PHP-FPM workers; or a WP-Cron run through
+ * PHP-FPM), a piece of PHP code (php()) or any command (shell()). A logged
+ * Process underneath: its output goes to a file that expectLine() and
+ * output() read while it runs.
  */
 final class Runner
 {
-    /** @var resource */
-    private $process;
-    private string $outFile;
-    private ?int $exitCode = null;
+    private Process $process;
 
     private function __construct(string $command)
     {
-        $this->outFile = tempnam(sys_get_temp_dir(), 'sluice-runner-');
-        $process = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => ['file', $this->outFile, 'w'], 2 => ['file', $this->outFile, 'a']], $pipes);
-        if (!is_resource($process)) {
-            throw new RuntimeException("cannot start $command");
-        }
-        $this->process = $process;
+        $this->process = Process::logged($command);
     }
 
     /** Any shell command line (e.g. a daemon in the foreground a test starts and stops). */
@@ -45,7 +39,7 @@ final class Runner
      */
     public static function php(string $code, array $vars = []): self
     {
-        return new self('exec ' . escapeshellarg(PHP_BINARY) . ' -r ' . escapeshellarg(Child::withVariables($code, $vars)));
+        return new self('exec ' . escapeshellarg(PHP_BINARY) . ' -r ' . escapeshellarg(PhpCode::withVariables($code, $vars)));
     }
 
     /** Waits until the output has the line $line (the process announces a state). */
@@ -53,7 +47,7 @@ final class Runner
     {
         $deadline = microtime(true) + $timeoutSeconds;
         while (!in_array($line, explode("\n", $this->output()), true)) {
-            if (!$this->running() || microtime(true) > $deadline) {
+            if ((!$this->running() || microtime(true) > $deadline) && !in_array($line, explode("\n", $this->output()), true)) {
                 throw new RuntimeException("expected the line '$line' from the process; it printed:\n" . $this->output());
             }
             usleep(10000);
@@ -63,7 +57,13 @@ final class Runner
     /** One CLI queue run (Action Scheduler's batch loop until nothing is due). */
     public static function cli(string $context = 'WP CLI'): self
     {
-        return new self('exec ' . escapeshellarg(PHP_BINARY) . ' ' . escapeshellarg(dirname(__DIR__) . '/bin/run-queue.php') . ' ' . escapeshellarg($context));
+        return new self('exec ' . escapeshellarg(PHP_BINARY) . ' ' . escapeshellarg(self::queueScript()) . ' ' . escapeshellarg($context));
+    }
+
+    /** The script of a CLI queue run: `php run-queue.php [context]` (its context defaults to "WP CLI"). */
+    public static function queueScript(): string
+    {
+        return __DIR__ . '/run-queue.php';
     }
 
     /**
@@ -85,20 +85,12 @@ final class Runner
 
     public function pid(): int
     {
-        return (int) proc_get_status($this->process)['pid'];
+        return $this->process->pid;
     }
 
     public function running(): bool
     {
-        if ($this->exitCode !== null) {
-            return false;
-        }
-        $status = proc_get_status($this->process);
-        if ($status['running']) {
-            return true;
-        }
-        $this->exitCode = $status['signaled'] ? 128 + $status['termsig'] : $status['exitcode'];
-        return false;
+        return $this->process->running();
     }
 
     /** Waits for the process; returns its exit code (128 + signal when killed). */
@@ -112,35 +104,28 @@ final class Runner
             }
             usleep(20000);
         }
-        return (int) $this->exitCode;
+        $result = $this->process->wait();
+        return $result->signal !== null ? 128 + $result->signal : $result->exitCode;
     }
 
     /** Signals it and waits for its end; one that ignores the signal 10 s is SIGKILLed. */
     public function kill(int $signal = 9): void
     {
-        if ($this->running()) {
-            posix_kill($this->pid(), $signal);
-        }
+        $this->process->kill($signal);
         $deadline = microtime(true) + 10;
         while ($this->running()) {
             if ($signal !== 9 && microtime(true) > $deadline) {
-                posix_kill($this->pid(), 9);
+                $this->process->kill(9);
                 $signal = 9;
             }
             usleep(5000);
         }
+        $this->process->wait();
     }
 
     public function output(): string
     {
-        return (string) file_get_contents($this->outFile);
-    }
-
-    public function __destruct()
-    {
-        $this->kill();
-        proc_close($this->process);
-        @unlink($this->outFile);
+        return $this->process->output();
     }
 
     /**

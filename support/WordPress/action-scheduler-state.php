@@ -1,6 +1,6 @@
 <?php
 /**
- * Puts the test site's Action Scheduler in a state the way a site gets there (Support/ActionSchedulerState.php):
+ * Puts the test site's Action Scheduler in a state the way a site gets there (ActionSchedulerState.php beside it):
  *   php action-scheduler-state.php migrated   runs the migration action (action_scheduler/migration_hook, hooked
  *                                            by Action Scheduler while the migration is not complete): with
  *                                            nothing to migrate it marks the migration complete
@@ -11,7 +11,7 @@
 
 declare(strict_types=1);
 
-require dirname(__DIR__) . '/load-wordpress.php';
+require __DIR__ . '/load.php';
 require_once ABSPATH . 'wp-admin/includes/plugin.php';
 
 $wanted = $argv[1] ?? '';

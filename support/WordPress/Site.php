@@ -1,11 +1,11 @@
 <?php
 declare(strict_types=1);
 
-namespace Sluice\WpTests\Support;
+namespace Sluice\Support\WordPress;
 
 /**
- * The test site's state: a clean slate between tests, Sluice's and the
- * fixture's settings, and what the fixture pipeline did.
+ * The test bed's site (tools/wp-stack): a clean slate between tests and runs,
+ * Sluice's and the fixture's settings, and what the fixture pipeline did.
  */
 final class Site
 {
@@ -15,6 +15,21 @@ final class Site
     public static function url(): string
     {
         return rtrim((string) getenv('SLUICE_STACK_URL'), '/');
+    }
+
+    /** The file that loads the site's WordPress (require it at global scope, e.g. in a Runner::php() child). */
+    public static function loader(): string
+    {
+        return __DIR__ . '/load.php';
+    }
+
+    /** What runs: "WordPress 6.1.9, Action Scheduler: stand-in (...), store state migrated, extension sluice 0.1.0". */
+    public static function describe(): string
+    {
+        return 'WordPress ' . get_bloginfo('version') . ', Action Scheduler: '
+            . (function_exists('sluice_test_action_scheduler_which') ? sluice_test_action_scheduler_which() : 'not loaded')
+            . ', store state ' . ActionSchedulerState::describe()
+            . ', extension sluice ' . (phpversion('sluice') ?: 'not loaded');
     }
 
     /** Empties the queue, the fixture's jobs and logs, Sluice's event log and every key of the segment. */

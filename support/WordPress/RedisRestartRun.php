@@ -1,7 +1,7 @@
 <?php
 declare(strict_types=1);
 
-namespace Sluice\WpTests\Support;
+namespace Sluice\Support\WordPress;
 
 /**
  * A burn-in on the Redis backend whose Redis is SIGKILLed and started empty

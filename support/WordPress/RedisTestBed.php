@@ -1,7 +1,7 @@
 <?php
 declare(strict_types=1);
 
-namespace Sluice\WpTests\Support;
+namespace Sluice\Support\WordPress;
 
 use SluiceWP\Backend\RedisConfig;
 
@@ -66,7 +66,7 @@ final class RedisTestBed
     private static function redisBash(string $command, string $dir, int $port, string $mode = ''): void
     {
         $out = [];
-        exec(sprintf('%s %s %s %d %s 2>&1', escapeshellarg(dirname(__DIR__, 3) . '/tools/stack.d/redis.bash'), $command,
+        exec(sprintf('%s %s %s %d %s 2>&1', escapeshellarg(dirname(__DIR__, 2) . '/tools/stack.d/redis.bash'), $command,
             escapeshellarg($dir), $port, escapeshellarg($mode)), $out, $rc);
         if ($rc !== 0) {
             throw new \RuntimeException("tools/stack.d/redis.bash $command $dir $port $mode failed: " . implode("\n", $out));

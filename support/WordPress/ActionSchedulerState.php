@@ -1,7 +1,7 @@
 <?php
 declare(strict_types=1);
 
-namespace Sluice\WpTests\Support;
+namespace Sluice\Support\WordPress;
 
 use RuntimeException;
 
@@ -11,7 +11,7 @@ use RuntimeException;
  *   migrated (default)  its post-store migration is complete: every process serves through ActionScheduler_DBStore
  *   hybrid              it is not: every process serves through ActionScheduler_HybridStore, as on a fresh site
  *                       until the migration action has run, and after any plugin is deactivated
- * Each state is reached the way a site reaches it, through Action Scheduler itself: bin/action-scheduler-state.php
+ * Each state is reached the way a site reaches it, through Action Scheduler itself: action-scheduler-state.php
  * runs the migration action (migrated) or deactivates a plugin (hybrid) before PHPUnit loads WordPress, and
  * keep() holds the state between tests (a test that deactivates a plugin, or a runner that reaches the
  * migration action a minute into a hybrid run, would otherwise change it for the tests after it).
@@ -32,7 +32,7 @@ final class ActionSchedulerState
     /** Sets the wanted state in a process of its own, before this one loads WordPress (a store is chosen once per process). */
     public static function establish(): void
     {
-        $command = escapeshellarg(PHP_BINARY) . ' ' . escapeshellarg(dirname(__DIR__) . '/bin/action-scheduler-state.php') . ' ' . escapeshellarg(self::wanted()) . ' 2>&1';
+        $command = escapeshellarg(PHP_BINARY) . ' ' . escapeshellarg(__DIR__ . '/action-scheduler-state.php') . ' ' . escapeshellarg(self::wanted()) . ' 2>&1';
         exec($command, $output, $exitCode);
         if ($exitCode !== 0) {
             throw new RuntimeException("could not put Action Scheduler in the state '" . self::wanted() . "':\n" . implode("\n", $output));
