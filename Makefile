@@ -5,7 +5,7 @@ JOBS ?= 2
 EXT := $(CURDIR)/ext-build/modules/sluice.so
 PHP_EXT := php -d extension=$(EXT)
 
-.PHONY: demo demo-fpm demo-cli test deps phpstan core ext test-core test-sanitizers test-php test-fpm test-plugin bench bench-core bench-php bench-fpm bench-gate bench-db bench-backends bench-burnin bench-line chaos clean
+.PHONY: demo demo-fpm demo-cli test deps phpstan core ext test-core test-sanitizers test-php test-fpm test-plugin bench bench-core bench-php bench-fpm bench-gate bench-db bench-backends bench-burn-in bench-line bench-load chaos clean
 
 # The burn-in: Debian's WordPress + the Data Machine fixture + a fake provider that takes one request at a
 # time; three flows through 4 queue runners (CLI, WP-Cron through PHP-FPM joining), three runs: Data Machine's
@@ -61,7 +61,7 @@ test-fpm: ext
 test-plugin: deps ext
 	tools/run-plugin-tests
 
-bench: bench-core bench-php bench-fpm bench-gate bench-db bench-backends bench-line
+bench: bench-core bench-php bench-fpm bench-gate bench-db bench-backends bench-line bench-load
 
 bench-core:
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSLUICE_BENCH=ON -DSLUICE_TESTS=OFF >/dev/null
@@ -92,14 +92,19 @@ bench-backends: deps ext
 
 # The burn-in once with Sluice on; its last line is the machine-readable summary (with handoff_ms_median,
 # one AI step's end to the next one's start at limit 1).
-bench-burnin: deps ext
-	bench/burnin.sh
+bench-burn-in: deps ext
+	bench/burn-in.sh
 
 # The waiting line against the fixed delay in one run: makespan / ideal at 3 x 4 items (limit 1) and 3 x 10
 # (limit 2) with 2 s calls, hand-off delay (median, p90), SQL queries per deferral and per wake, Action
 # Scheduler rows per deferred item; prints which Action Scheduler ran.
 bench-line: deps ext
 	bench/line.sh
+
+# The burn-in under load: 8 CLI queue runners (WP-Cron through PHP-FPM joining) x 3 flows x 100 items, Sluice on,
+# a provider that takes 2 at once; its last line says items lost, jobs failed and the provider's most in flight.
+bench-load: deps ext
+	bench/load.sh
 
 # The 10,000-kill chaos run reported in README (CI runs 300 through ctest).
 chaos: core

@@ -8,7 +8,7 @@
 # Env: SLUICE_ACTION_SCHEDULER_DIR, a real Action Scheduler (see tools/wordpress).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export SLUICE_BURNIN_BED=bench-gate
-export SLUICE_BURNIN_MU_PLUGIN=bench/gate-probe.php
-export SLUICE_BURNIN_DRIVER=bench/gate.php
+export SLUICE_BURN_IN_BED=bench-gate
+export SLUICE_BURN_IN_MU_PLUGIN=bench/gate-probe.php
+export SLUICE_BURN_IN_DRIVER=bench/gate.php
 exec demo/burn-in.sh "$@"

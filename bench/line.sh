@@ -10,12 +10,12 @@
 #   action_scheduler=<which, version>
 # Arguments go to bench/line.php (--phases=a,b --modes=line,fixed --latency-ms=2000 ...).
 # Env: SLUICE_ACTION_SCHEDULER_DIR, a real Action Scheduler (see tools/wordpress); the bed's ports as in
-# demo/burn-in.sh (SLUICE_BURNIN_HTTP_PORT, _DB_PORT, _PROVIDER_PORT, _STACK_DIR).
+# demo/burn-in.sh (SLUICE_BURN_IN_HTTP_PORT, _DB_PORT, _PROVIDER_PORT, _STACK_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export SLUICE_BURNIN_BED=bench-line
-export SLUICE_BURNIN_MU_PLUGIN=bench/gate-probe.php
-export SLUICE_BURNIN_DRIVER=bench/line.php
+export SLUICE_BURN_IN_BED=bench-line
+export SLUICE_BURN_IN_MU_PLUGIN=bench/gate-probe.php
+export SLUICE_BURN_IN_DRIVER=bench/line.php
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 set +e

@@ -4,7 +4,7 @@
  * publish, one job per item) run by N concurrent queue runners (CLI, with
  * WP-Cron runs through PHP-FPM joining them every second) against a fake provider that
  * saturates above the limit, once per configuration. Used by
- * demo/burn-in.php (`make demo`, `make bench-burnin`, bench/r5-load.sh) and
+ * demo/burn-in.php (`make demo`, `make bench-burn-in`, `make bench-load`) and
  * bench/gate.php. Runs inside the test site's WordPress (support/WordPress/load.php)
  * and drives it through the support library (Runner, Site, Provider).
  */

@@ -14,9 +14,9 @@
  *   --no-wp-cron (CLI runners only) --throttle-delay=N --throttle-delay-max=N (Sluice's deferral delays:
  *   its defaults for on, 1 and 2 s for timer)
  *   --live-every=0.5 --quiet (no live lines)
- *   --summary   last line: makespan_ratio=... failed=... handoff_ms_median=... (make bench-burnin's contract)
+ *   --summary   last line: makespan_ratio=... failed=... handoff_ms_median=... (make bench-burn-in's contract)
  *   --probe     count SQL queries per AI action (bench/gate-probe.php must be a must-use plugin)
- *   --r5        the R5 load report: items lost, jobs failed, provider max in flight
+ *   --load-report  last line: the load run's report (make bench-load): items lost, jobs failed, provider max in flight
  */
 
 declare(strict_types=1);
@@ -26,7 +26,7 @@ require __DIR__ . '/burn-in-lib.php';
 
 use Sluice\Demo\BurnIn;
 
-$opt = getopt('', ['modes:', 'flows:', 'items:', 'runners:', 'latency-ms:', 'limit:', 'request-timeout:', 'timeout:', 'no-wp-cron', 'throttle-delay:', 'throttle-delay-max:', 'live-every:', 'quiet', 'summary', 'probe', 'r5']);
+$opt = getopt('', ['modes:', 'flows:', 'items:', 'runners:', 'latency-ms:', 'limit:', 'request-timeout:', 'timeout:', 'no-wp-cron', 'throttle-delay:', 'throttle-delay-max:', 'live-every:', 'quiet', 'summary', 'probe', 'load-report']);
 $modes = explode(',', (string) ($opt['modes'] ?? 'off,timer,on'));
 $phase = [
     'flows' => (int) ($opt['flows'] ?? 3),
@@ -110,12 +110,12 @@ foreach ($results as $mode => $r) {
 BurnIn::printTable('burn-in (' . $total . ' items)', $columns, $rows);
 echo "\nAction Scheduler: $which\n";
 
-if (isset($opt['r5'])) {
+if (isset($opt['load-report'])) {
     $r = end($results);
     // Lost: a job neither completed nor failed, or an item that was never processed.
     $lostJobs = $r['unfinished'];
     $lostItems = $r['items'] - $r['processed'];
-    printf("r5: items=%d runners=%d jobs_completed=%d jobs_failed=%d jobs_unfinished=%d items_processed=%d items_lost=%d provider_max_in_flight=%d limit=%d deferrals=%d makespan=%.1fs ideal=%.1fs step_actions=%s\n",
+    printf("load: items=%d runners=%d jobs_completed=%d jobs_failed=%d jobs_unfinished=%d items_processed=%d items_lost=%d provider_max_in_flight=%d limit=%d deferrals=%d makespan=%.1fs ideal=%.1fs step_actions=%s\n",
         $r['items'], $r['runners'], $r['completed'], $r['failed'], $lostJobs, $r['processed'], max($lostJobs, $lostItems),
         $r['max_in_flight'], $r['limit'], BurnIn::deferrals($r), $r['makespan'], $r['ideal'], json_encode($r['actions']));
 }

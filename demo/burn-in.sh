@@ -8,34 +8,34 @@
 # runs as www-data). Arguments go to the driver, demo/burn-in.php
 # (e.g. --items=4 --runners=4 --modes=off,on --summary).
 #
-# Env: SLUICE_BURNIN_BED       which bed: demo (/tmp/sluice-demo, nginx 8095, MariaDB 3313, provider 8097),
-#                               bench-burnin (8100, 3317, 8101), bench-gate (8102, 3318, 8103),
-#                               r5-load (8104, 3319, 8105), bench-line (8106, 3320, 8107);
+# Env: SLUICE_BURN_IN_BED      which bed: demo (/tmp/sluice-demo, nginx 8095, MariaDB 3313, provider 8097),
+#                               bench-burn-in (8100, 3317, 8101), bench-gate (8102, 3318, 8103),
+#                               bench-load (8104, 3319, 8105), bench-line (8106, 3320, 8107);
 #                               each its own state dir /tmp/sluice-<bed>
-#      SLUICE_BURNIN_STACK_DIR, SLUICE_BURNIN_HTTP_PORT, SLUICE_BURNIN_DB_PORT, SLUICE_BURNIN_PROVIDER_PORT
+#      SLUICE_BURN_IN_STACK_DIR, SLUICE_BURN_IN_HTTP_PORT, SLUICE_BURN_IN_DB_PORT, SLUICE_BURN_IN_PROVIDER_PORT
 #                               override the bed's
-#      SLUICE_BURNIN_MU_PLUGIN  an extra must-use plugin, relative to the repository (bench/gate-probe.php)
-#      SLUICE_BURNIN_DRIVER     the PHP driver, relative to the repository [demo/burn-in.php] (bench/gate.php, bench/line.php)
+#      SLUICE_BURN_IN_MU_PLUGIN an extra must-use plugin, relative to the repository (bench/gate-probe.php)
+#      SLUICE_BURN_IN_DRIVER    the PHP driver, relative to the repository [demo/burn-in.php] (bench/gate.php, bench/line.php)
 #      SLUICE_ACTION_SCHEDULER_DIR  a real Action Scheduler (see tools/wordpress)
-#      SLUICE_BURNIN_KEEP=1     leave the bed up afterwards (tools/wp-stack down with the same env stops it)
+#      SLUICE_BURN_IN_KEEP=1    leave the bed up afterwards (tools/wp-stack down with the same env stops it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bed=${SLUICE_BURNIN_BED:-demo}
+bed=${SLUICE_BURN_IN_BED:-demo}
 case $bed in
-  demo)         ports=(8095 3313 8097) ;;
-  bench-burnin) ports=(8100 3317 8101) ;;
-  bench-gate)   ports=(8102 3318 8103) ;;
-  r5-load)      ports=(8104 3319 8105) ;;
-  bench-line)   ports=(8106 3320 8107) ;;
-  *) echo "burn-in: unknown SLUICE_BURNIN_BED=$bed" >&2; exit 2 ;;
+  demo)          ports=(8095 3313 8097) ;;
+  bench-burn-in) ports=(8100 3317 8101) ;;
+  bench-gate)    ports=(8102 3318 8103) ;;
+  bench-load)    ports=(8104 3319 8105) ;;
+  bench-line)    ports=(8106 3320 8107) ;;
+  *) echo "burn-in: unknown SLUICE_BURN_IN_BED=$bed" >&2; exit 2 ;;
 esac
-export SLUICE_STACK_DIR=${SLUICE_BURNIN_STACK_DIR:-/tmp/sluice-$bed}
-export SLUICE_HTTP_PORT=${SLUICE_BURNIN_HTTP_PORT:-${ports[0]}}
-export SLUICE_DB_PORT=${SLUICE_BURNIN_DB_PORT:-${ports[1]}}
-export SLUICE_PROVIDER_PORT=${SLUICE_BURNIN_PROVIDER_PORT:-${ports[2]}}
-export SLUICE_SEGMENT=sluice-burnin-$(basename "$SLUICE_STACK_DIR")
-driver=${SLUICE_BURNIN_DRIVER:-demo/burn-in.php}
+export SLUICE_STACK_DIR=${SLUICE_BURN_IN_STACK_DIR:-/tmp/sluice-$bed}
+export SLUICE_HTTP_PORT=${SLUICE_BURN_IN_HTTP_PORT:-${ports[0]}}
+export SLUICE_DB_PORT=${SLUICE_BURN_IN_DB_PORT:-${ports[1]}}
+export SLUICE_PROVIDER_PORT=${SLUICE_BURN_IN_PROVIDER_PORT:-${ports[2]}}
+export SLUICE_SEGMENT=sluice-burn-in-$(basename "$SLUICE_STACK_DIR")
+driver=${SLUICE_BURN_IN_DRIVER:-demo/burn-in.php}
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "burn-in: run as root (PHP-FPM's pool runs as www-data)" >&2
@@ -45,7 +45,7 @@ fi
 src=$SLUICE_STACK_DIR-src
 mu=$SLUICE_STACK_DIR-mu-plugins
 bed_down() {
-  [ -z "${SLUICE_BURNIN_KEEP:-}" ] || return 0
+  [ -z "${SLUICE_BURN_IN_KEEP:-}" ] || return 0
   echo "burn-in: bringing the test bed down" >&2
   tools/wp-stack down >/dev/null 2>&1 || true
   rm -rf "$mu" "$src"
@@ -73,8 +73,8 @@ mkdir -p "$mu"
 for f in "$src"/php-tests/wp/mu-plugins/*.php; do
   [ "$(basename "$f")" = sluice-test-hooks.php ] || ln -s "$f" "$mu/"
 done
-if [ -n "${SLUICE_BURNIN_MU_PLUGIN:-}" ]; then
-  ln -s "$src/$SLUICE_BURNIN_MU_PLUGIN" "$mu/"
+if [ -n "${SLUICE_BURN_IN_MU_PLUGIN:-}" ]; then
+  ln -s "$src/$SLUICE_BURN_IN_MU_PLUGIN" "$mu/"
 fi
 export SLUICE_WP_MU_PLUGINS=$mu
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench-burnin`: the burn-in (demo/burn-in.sh) once with Sluice on, on a
+# `make bench-burn-in`: the burn-in (demo/burn-in.sh) once with Sluice on, on a
 # test bed of its own, with bench/gate-probe.php counting SQL queries per AI
 # action. Its LAST line:
 #   makespan_ratio=<makespan / ideal> failed=<n> processed=<n>/<N> max_in_flight=<n> limit=<n>
@@ -9,8 +9,8 @@
 # Env: SLUICE_ACTION_SCHEDULER_DIR, a real Action Scheduler (see tools/wordpress).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export SLUICE_BURNIN_BED=bench-burnin
-export SLUICE_BURNIN_MU_PLUGIN=bench/gate-probe.php
+export SLUICE_BURN_IN_BED=bench-burn-in
+export SLUICE_BURN_IN_MU_PLUGIN=bench/gate-probe.php
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
 set +e
@@ -18,5 +18,5 @@ demo/burn-in.sh --modes=on --probe --summary "$@" 2>&1 | tee "$out"
 rc=${PIPESTATUS[0]}
 set -e
 # The summary stays the last line, after the bed's shutdown message.
-grep '^makespan_ratio=' "$out" | tail -n 1 || { echo "bench-burnin: no summary line" >&2; exit 1; }
+grep '^makespan_ratio=' "$out" | tail -n 1 || { echo "bench-burn-in: no summary line" >&2; exit 1; }
 exit "$rc"
