@@ -5,7 +5,7 @@ JOBS ?= 2
 EXT := $(CURDIR)/ext-build/modules/sluice.so
 PHP_EXT := php -d extension=$(EXT)
 
-.PHONY: demo demo-fpm demo-cli test deps phpstan core ext test-core test-sanitizers test-php test-fpm test-plugin bench bench-core bench-php bench-fpm bench-gate bench-db bench-backends bench-burn-in bench-line bench-load chaos clean
+.PHONY: demo demo-fpm demo-cli test deps phpstan core ext test-core test-sanitizers test-php test-fpm test-plugin test-apache bench bench-core bench-php bench-fpm bench-gate bench-db bench-backends bench-burn-in bench-line bench-load chaos clean
 
 # The burn-in: Debian's WordPress + the Data Machine fixture + a fake provider that takes one request at a
 # time; three flows through 4 queue runners (CLI, WP-Cron through PHP-FPM joining), three runs: Data Machine's
@@ -21,7 +21,7 @@ demo-fpm: deps ext
 demo-cli: deps ext
 	. tools/stack.d/sluice.bash; seg=demo-cli-$$$$; $(PHP_EXT) -d sluice.segment=$$seg demo/contention.php; rc=$$?; sluice_remove_segment $(EXT) $$seg; exit $$rc
 
-test: deps phpstan test-core test-sanitizers test-php test-fpm test-plugin
+test: deps phpstan test-core test-sanitizers test-php test-fpm test-plugin test-apache
 	@echo "make test: every suite passed"
 
 deps:
@@ -60,6 +60,11 @@ test-fpm: ext
 # SLUICE_ACTION_SCHEDULER_DIR (a real Action Scheduler) and prints which Action Scheduler ran.
 test-plugin: deps ext
 	tools/run-plugin-tests
+
+# The extension and the plugin under Apache prefork with mod_php, over HTTP: Apache children and CLI runners
+# on one segment, a killed child's slot drained then reclaimed, the gate end to end through WordPress on Apache.
+test-apache: deps ext
+	tools/run-apache-tests
 
 bench: bench-core bench-php bench-fpm bench-gate bench-db bench-backends bench-line bench-load
 

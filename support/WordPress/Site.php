@@ -149,9 +149,10 @@ final class Site
 
     /**
      * The AI steps that ran, in the order they started: job, flow, when the AI
-     * work started and finished (microtime), as the fixture records them.
+     * work started and finished (microtime) and the pid of the process that
+     * ran it, as the fixture records them.
      *
-     * @return list<array{job: int, flow: string, started: float, finished: float}>
+     * @return list<array{job: int, flow: string, started: float, finished: float, pid: int}>
      */
     public static function aiRuns(): array
     {
@@ -162,7 +163,8 @@ final class Site
             foreach ($engine['step_results'] ?? [] as $result) {
                 if (isset($result['started_at'])) {
                     $runs[] = ['job' => (int) $row['job_id'], 'flow' => (string) $row['flow_id'],
-                        'started' => (float) $result['started_at'], 'finished' => (float) $result['finished_at']];
+                        'started' => (float) $result['started_at'], 'finished' => (float) $result['finished_at'],
+                        'pid' => (int) ($result['pid'] ?? 0)];
                 }
             }
         }
