@@ -8,12 +8,12 @@
 # runs as www-data). Arguments go to the driver, demo/burn-in.php
 # (e.g. --items=4 --runners=4 --modes=off,on --summary).
 #
-# Env: SLUICE_BURN_IN_BED      which bed: demo (/tmp/sluice-demo, nginx 8095, MariaDB 3313, provider 8097),
-#                               bench-burn-in (8100, 3317, 8101), bench-gate (8102, 3318, 8103),
-#                               bench-load (8104, 3319, 8105), bench-line (8106, 3320, 8107);
+# Env: SLUICE_BURN_IN_BED      which bed: demo (/tmp/sluice-demo, nginx 8095, MariaDB 3313, provider 8097,
+#                               Redis 6396), bench-burn-in (8100, 3317, 8101, 6397), bench-gate (8102, 3318, 8103,
+#                               6398), bench-load (8104, 3319, 8105, 6399), bench-line (8106, 3320, 8107, 6400);
 #                               each its own state dir /tmp/sluice-<bed>
-#      SLUICE_BURN_IN_STACK_DIR, SLUICE_BURN_IN_HTTP_PORT, SLUICE_BURN_IN_DB_PORT, SLUICE_BURN_IN_PROVIDER_PORT
-#                               override the bed's
+#      SLUICE_BURN_IN_STACK_DIR, SLUICE_BURN_IN_HTTP_PORT, SLUICE_BURN_IN_DB_PORT, SLUICE_BURN_IN_PROVIDER_PORT,
+#      SLUICE_BURN_IN_REDIS_PORT override the bed's
 #      SLUICE_BURN_IN_MU_PLUGIN an extra must-use plugin, relative to the repository (bench/gate-probe.php)
 #      SLUICE_BURN_IN_DRIVER    the PHP driver, relative to the repository [demo/burn-in.php] (bench/gate.php, bench/line.php)
 #      SLUICE_ACTION_SCHEDULER_DIR  a real Action Scheduler (see tools/wordpress)
@@ -23,17 +23,18 @@ cd "$(dirname "$0")/.."
 
 bed=${SLUICE_BURN_IN_BED:-demo}
 case $bed in
-  demo)          ports=(8095 3313 8097) ;;
-  bench-burn-in) ports=(8100 3317 8101) ;;
-  bench-gate)    ports=(8102 3318 8103) ;;
-  bench-load)    ports=(8104 3319 8105) ;;
-  bench-line)    ports=(8106 3320 8107) ;;
+  demo)          ports=(8095 3313 8097 6396) ;;
+  bench-burn-in) ports=(8100 3317 8101 6397) ;;
+  bench-gate)    ports=(8102 3318 8103 6398) ;;
+  bench-load)    ports=(8104 3319 8105 6399) ;;
+  bench-line)    ports=(8106 3320 8107 6400) ;;
   *) echo "burn-in: unknown SLUICE_BURN_IN_BED=$bed" >&2; exit 2 ;;
 esac
 export SLUICE_STACK_DIR=${SLUICE_BURN_IN_STACK_DIR:-/tmp/sluice-$bed}
 export SLUICE_HTTP_PORT=${SLUICE_BURN_IN_HTTP_PORT:-${ports[0]}}
 export SLUICE_DB_PORT=${SLUICE_BURN_IN_DB_PORT:-${ports[1]}}
 export SLUICE_PROVIDER_PORT=${SLUICE_BURN_IN_PROVIDER_PORT:-${ports[2]}}
+export SLUICE_REDIS_PORT=${SLUICE_BURN_IN_REDIS_PORT:-${ports[3]}}
 export SLUICE_SEGMENT=sluice-burn-in-$(basename "$SLUICE_STACK_DIR")
 driver=${SLUICE_BURN_IN_DRIVER:-demo/burn-in.php}
 
