@@ -9,8 +9,8 @@
 # (e.g. --items=4 --runners=4 --modes=off,on --summary).
 #
 # Env: SLUICE_BURN_IN_BED      which bed: demo (/tmp/sluice-demo, nginx 8095, MariaDB 3313, provider 8097,
-#                               Redis 6396), bench-burn-in (8100, 3317, 8101, 6397), bench-gate (8102, 3318, 8103,
-#                               6398), bench-load (8104, 3319, 8105, 6399), bench-line (8106, 3320, 8107, 6400);
+#                               Redis 6401), bench-burn-in (8100, 3317, 8101, 6402), bench-gate (8102, 3318, 8103,
+#                               6403), bench-load (8104, 3319, 8105, 6404), bench-line (8106, 3320, 8107, 6405);
 #                               each its own state dir /tmp/sluice-<bed>
 #      SLUICE_BURN_IN_STACK_DIR, SLUICE_BURN_IN_HTTP_PORT, SLUICE_BURN_IN_DB_PORT, SLUICE_BURN_IN_PROVIDER_PORT,
 #      SLUICE_BURN_IN_REDIS_PORT override the bed's
@@ -23,11 +23,11 @@ cd "$(dirname "$0")/.."
 
 bed=${SLUICE_BURN_IN_BED:-demo}
 case $bed in
-  demo)          ports=(8095 3313 8097 6396) ;;
-  bench-burn-in) ports=(8100 3317 8101 6397) ;;
-  bench-gate)    ports=(8102 3318 8103 6398) ;;
-  bench-load)    ports=(8104 3319 8105 6399) ;;
-  bench-line)    ports=(8106 3320 8107 6400) ;;
+  demo)          ports=(8095 3313 8097 6401) ;;
+  bench-burn-in) ports=(8100 3317 8101 6402) ;;
+  bench-gate)    ports=(8102 3318 8103 6403) ;;
+  bench-load)    ports=(8104 3319 8105 6404) ;;
+  bench-line)    ports=(8106 3320 8107 6405) ;;
   *) echo "burn-in: unknown SLUICE_BURN_IN_BED=$bed" >&2; exit 2 ;;
 esac
 export SLUICE_STACK_DIR=${SLUICE_BURN_IN_STACK_DIR:-/tmp/sluice-$bed}
