@@ -46,8 +46,10 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine
     /**
      * @param RedisConfig|null $config       null: SLUICE_REDIS and the filter sluice_redis (RedisConfig::fromSite())
      * @param int              $drainSeconds how long admissions wait after Redis lost its records (the provider request timeout)
+     * @param ?string          $scope        whose tickets, wakes and stranded leases these are ("<install>/<blog>");
+     *                                       null: the current blog's on every call, "" without WordPress
      */
-    public function __construct(?RedisConfig $config = null, int $drainSeconds = 300)
+    public function __construct(?RedisConfig $config = null, int $drainSeconds = 300, ?string $scope = null)
     {
         try {
             $config ??= RedisConfig::fromSite();
@@ -56,7 +58,7 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine
             $this->unavailable = 'the Redis connection settings are wrong: ' . $e->getMessage();
             $config = RedisConfig::fromArray([]);
         }
-        $this->store = new RedisStore($config, max(0, $drainSeconds));
+        $this->store = new RedisStore($config, max(0, $drainSeconds), $scope);
         $this->line = new RedisLine($this->store);
     }
 

@@ -31,7 +31,12 @@ final class RedisStore
     private readonly RedisScripts $scripts;
     private ?string $prefix = null;
 
-    public function __construct(public readonly RedisConfig $config, private readonly int $drainSeconds)
+    /**
+     * @param ?string $scope the scope of the caller's tickets, wakes and stranded leases ("<install>/<blog>", as in
+     *                       its key names: an action id is unique only per blog); null: the current blog's, looked up
+     *                       on every call (so switch_to_blog() is followed), or "" without WordPress; a string pins it
+     */
+    public function __construct(public readonly RedisConfig $config, private readonly int $drainSeconds, private readonly ?string $scope = null)
     {
         $this->scripts = new RedisScripts($config);
     }
@@ -39,14 +44,14 @@ final class RedisStore
     /**
      * Runs one of the backend's scripts.
      *
-     * @param list<string|int> $args the script's own arguments (ARGV[6] on)
+     * @param list<string|int> $args the script's own arguments (ARGV[7] on)
      * @throws RedisBackendException
      */
     public function call(string $script, array $args): mixed
     {
         $this->prefix ??= $this->config->keyPrefix();
         return $this->scripts->run($script, array_merge(
-            [$this->prefix, bin2hex(random_bytes(8)), $this->holdMs(), LineOrder::reservationMs(), LineOrder::agingMs()],
+            [$this->prefix, bin2hex(random_bytes(8)), $this->holdMs(), LineOrder::reservationMs(), LineOrder::agingMs(), $this->scope()],
             $args,
         ));
     }
@@ -67,6 +72,11 @@ final class RedisStore
     public function serverVersion(): string
     {
         return $this->scripts->serverVersion();
+    }
+
+    private function scope(): string
+    {
+        return $this->scope ?? (defined('DB_HOST') && function_exists('get_current_blog_id') ? \SluiceWP\Gate\KeyNames::siteNamespace() : '');
     }
 
     /** How long an empty store is distrusted: the drain time, unless this install never used Redis before. */

@@ -1,12 +1,12 @@
 -- tryAcquire / tryAcquireFor: one slot on every key, or none.
--- ARGV[6..]: token, ttl ms, label, host, host id, pid, start time, ref (0: none),
+-- ARGV[7..]: token, ttl ms, label, host, host id, pid, start time, ref (0: none),
 -- n dead, n x (token, pid, start time) of this host's holders found dead, then key, limit pairs.
 -- Returns {'ok', epoch} | {'full', key, limit, active, local holders (token, pid, start)...}
 --       | {'hold', key, limit, ms left of the hold}
-local token, ttl, label, host, hid, pid, st, ref = ARGV[6], tonumber(ARGV[7]), ARGV[8], ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13]
-local ndead = tonumber(ARGV[14])
+local token, ttl, label, host, hid, pid, st, ref = ARGV[7], tonumber(ARGV[8]), ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14]
+local ndead = tonumber(ARGV[15])
 local names, limits = {}, {}
-for i = 15 + 3 * ndead, #ARGV, 2 do
+for i = 16 + 3 * ndead, #ARGV, 2 do
   names[#names + 1] = ARGV[i]
   limits[#limits + 1] = tonumber(ARGV[i + 1])
 end
@@ -22,7 +22,7 @@ local function grant(keys, lims)
     if n > tonumber(redis.call('HGET', kstat(k), 'peak') or '0') then redis.call('HSET', kstat(k), 'peak', n) end
   end
   redis.call('HSET', lkey(token), 'keys', join(keys), 'limits', join(lims), 'host', host, 'hid', hid, 'pid', pid, 'st', st,
-    'label', label, 'at', NOW, 'exp', NOW + ttl, 'req', 0, 'ref', ref, 'res', 0, 'ep', EPOCH)
+    'label', label, 'at', NOW, 'exp', NOW + ttl, 'req', 0, 'ref', ref, 'res', 0, 'ep', EPOCH, 'sc', SCOPE)
   redis.call('ZADD', P .. 'exp', NOW + ttl, token)
   if hid ~= '' then redis.call('SADD', P .. 'host:' .. hid, token) end
   return { 'ok', EPOCH }
@@ -33,11 +33,11 @@ if holding() then
   redis.call('HINCRBY', kstat(names[1]), 'throttled', 1)
   return { 'hold', names[1], limits[1], HOLD - NOW }
 end
-if ndead > 0 then reclaim_dead(hid, 15, ndead) end
+if ndead > 0 then reclaim_dead(hid, 16, ndead) end
 
 -- The action's ticket, if it has one: its reservation becomes the lease.
 local ticket = false
-if ref ~= '0' then ticket = redis.call('HGET', P .. 'refs', ref) end
+if ref ~= '0' then ticket = redis.call('HGET', P .. 'refs', refkey(SCOPE, ref)) end
 local tk = ticket and record(tkey(ticket)) or nil
 if tk and tk.state == 'reserved' then
   local res = record(lkey(ticket))

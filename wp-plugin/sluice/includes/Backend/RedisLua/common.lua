@@ -9,7 +9,9 @@
 -- ARGV[1] prefix, ARGV[2] an epoch id to start with if the store is empty,
 -- ARGV[3] how long (ms) an empty store is distrusted when it was not empty
 -- before (0 for the site's very first use), ARGV[4] reservation window (ms),
--- ARGV[5] aging period (ms); a script's own arguments start at ARGV[6].
+-- ARGV[5] aging period (ms), ARGV[6] the caller's scope ("<install>/<blog>":
+-- tickets, wakes and stranded leases carry it and are matched on it, since an
+-- action id is unique only per blog); a script's own arguments start at ARGV[7].
 --
 -- Keys under the prefix:
 --   epoch          hash: id, created, hold (no admission before this time, ms)
@@ -20,10 +22,11 @@
 --   h:<key>        set of the tokens holding a slot of the key (reservations too)
 --   l:<token>      hash of a lease: keys, limits (newline separated, same order),
 --                  host, hid (host id), pid, st (process start time), label,
---                  at, exp, req (ms), ref, res (1: a woken ticket's reservation), ep
+--                  at, exp, req (ms), ref, res (1: a woken ticket's reservation), ep,
+--                  sc (the scope of its action id)
 --   exp            sorted set of lease tokens by expiry
 --   host:<hid>     set of the tokens whose owner runs on that host
---   t:<ticket>     hash of a ticket: ref, tenant, weight, keys, limits, state
+--   t:<ticket>     hash of a ticket: ref, scope, tenant, weight, keys, limits, state
 --                  (waiting | reserved), lapsed, start (tag), first, enq, seq, queue
 --   tickets        sorted set of every ticket by arrival (seq)
 --   vline          sorted set of the waiting tickets not lapsed, by start tag (V)
@@ -31,10 +34,10 @@
 --   wkeys          set of keys some waiting ticket needs
 --   qq:<queue>     sorted set of a queue's tickets by start tag (its last finish tag)
 --   ks:<key set>   sorted set of the tickets of one key set by arrival (ahead)
---   refs           hash: action id => its ticket
+--   refs           hash: "<scope>\n<action id>" => its ticket
 --   seq            counter of tickets
---   wakes          list of tickets whose copy must be pulled forward now
---   stranded       list of "ref \n pid \n label" left by holders that died
+--   wakes:<scope>  list of tickets whose copy must be pulled forward now
+--   stranded:<scope> list of "ref \n pid \n label" left by holders that died
 
 local P = ARGV[1]
 local NOW
@@ -44,6 +47,7 @@ do
 end
 local RESERVATION_MS = tonumber(ARGV[4])
 local AGING_MS = tonumber(ARGV[5])
+local SCOPE = ARGV[6]
 local SCALE = 1000000
 local WINDOW = 1000
 
@@ -52,6 +56,7 @@ local function kheld(k) return P .. 'h:' .. k end
 local function kline(k) return P .. 'q:' .. k end
 local function lkey(t) return P .. 'l:' .. t end
 local function tkey(t) return P .. 't:' .. t end
+local function refkey(scope, ref) return scope .. '\n' .. ref end
 
 local function split(s)
   local out = {}
@@ -129,7 +134,7 @@ local function reserve(t, tk)
   local keys = split(tk.keys)
   local exp = NOW + RESERVATION_MS
   redis.call('HSET', lkey(t), 'keys', tk.keys, 'limits', tk.limits, 'host', '', 'hid', '', 'pid', 0, 'st', 0,
-    'label', 'reserved for a woken ticket', 'at', NOW, 'exp', exp, 'req', 0, 'ref', tk.ref, 'res', 1, 'ep', EPOCH)
+    'label', 'reserved for a woken ticket', 'at', NOW, 'exp', exp, 'req', 0, 'ref', tk.ref, 'res', 1, 'ep', EPOCH, 'sc', tk.scope)
   redis.call('ZADD', P .. 'exp', exp, t)
   for _, k in ipairs(keys) do
     redis.call('SADD', kheld(k), t)
@@ -137,7 +142,7 @@ local function reserve(t, tk)
   end
   unlist(t, tk)
   redis.call('HSET', tkey(t), 'state', 'reserved')
-  redis.call('RPUSH', P .. 'wakes', t)
+  redis.call('RPUSH', P .. 'wakes:' .. tk.scope, t)
 end
 
 -- Hands the free slots of these keys to the next tickets whose keys all have
@@ -152,11 +157,11 @@ local function handoff(names)
       for _, t in ipairs(redis.call('ZRANGE', kline(k), 0, WINDOW - 1)) do
         if not seen[t] then
           seen[t] = true
-          local f = redis.call('HMGET', tkey(t), 'state', 'lapsed', 'start', 'weight', 'first', 'seq', 'keys', 'limits', 'ref')
+          local f = redis.call('HMGET', tkey(t), 'state', 'lapsed', 'start', 'weight', 'first', 'seq', 'keys', 'limits', 'ref', 'scope')
           if f[1] == 'waiting' and f[2] == '0' then
             local w = tonumber(f[4])
             cands[#cands + 1] = { t = t, score = score(tonumber(f[3]), w, math.max(0, NOW - tonumber(f[5]))), seq = tonumber(f[6]),
-              keys = f[7], limits = f[8], ref = f[9] }
+              keys = f[7], limits = f[8], ref = f[9], scope = f[10] or '' }
           elseif not f[1] then
             redis.call('ZREM', kline(k), t) -- a ticket that is gone
           end
@@ -177,7 +182,7 @@ local function handoff(names)
       if counts[k] >= tonumber(limits[i]) then fits = false break end
     end
     if fits then
-      reserve(c.t, { keys = c.keys, limits = c.limits, ref = c.ref })
+      reserve(c.t, { keys = c.keys, limits = c.limits, ref = c.ref, scope = c.scope })
       for _, k in ipairs(keys) do counts[k] = counts[k] + 1 end
       served = served + 1
     end
@@ -204,7 +209,7 @@ local function reclaim(t, rec, why)
   if rec.res == '1' then
     reservation_gone(t, why == 'expired')
   elseif why == 'dead' and tonumber(rec.ref) > 0 then
-    redis.call('RPUSH', P .. 'stranded', rec.ref .. '\n' .. rec.pid .. '\n' .. rec.label)
+    redis.call('RPUSH', P .. 'stranded:' .. (rec.sc or ''), rec.ref .. '\n' .. rec.pid .. '\n' .. rec.label)
   end
   handoff(keys)
 end
@@ -264,11 +269,11 @@ end
 local function drop_ticket(t, tk)
   unlist(t, tk)
   redis.call('DEL', tkey(t))
-  if redis.call('HGET', P .. 'refs', tk.ref) == t then redis.call('HDEL', P .. 'refs', tk.ref) end
+  if redis.call('HGET', P .. 'refs', refkey(tk.scope, tk.ref)) == t then redis.call('HDEL', P .. 'refs', refkey(tk.scope, tk.ref)) end
   redis.call('ZREM', P .. 'tickets', t)
   redis.call('ZREM', P .. 'qq:' .. tk.queue, t)
   redis.call('ZREM', P .. 'ks:' .. tk.keys, t)
-  redis.call('LREM', P .. 'wakes', 0, t)
+  redis.call('LREM', P .. 'wakes:' .. tk.scope, 0, t)
   if tk.state == 'reserved' then
     local res = record(lkey(t))
     if res and res.res == '1' then return drop_lease(t, res) end

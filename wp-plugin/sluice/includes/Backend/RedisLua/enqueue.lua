@@ -1,11 +1,11 @@
 -- enqueue: action ref's place in the line of its key set (found again by ref), then a hand-off (a slot
 -- may have freed between the refusal and now, perhaps for this very ticket).
--- ARGV[6..]: ref, tenant, weight, first deferral (ms, 0 = now), a new ticket's token, the line's capacity,
+-- ARGV[7..]: ref, tenant, weight, first deferral (ms, 0 = now), a new ticket's token, the line's capacity,
 -- then key, limit pairs sorted by key.
 -- Returns {'ok', ticket, 1 if new, tickets ahead, mean hold ms} | {'full', tickets in the line}.
-local ref, tenant, weight, first, token, capacity = ARGV[6], ARGV[7], tonumber(ARGV[8]), tonumber(ARGV[9]), ARGV[10], tonumber(ARGV[11])
+local ref, tenant, weight, first, token, capacity = ARGV[7], ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11], tonumber(ARGV[12])
 local names, limits = {}, {}
-for i = 12, #ARGV, 2 do
+for i = 13, #ARGV, 2 do
   names[#names + 1] = ARGV[i]
   limits[#limits + 1] = ARGV[i + 1]
 end
@@ -13,7 +13,7 @@ local keyset = join(names)
 local mean = 0
 for _, k in ipairs(names) do mean = math.max(mean, tonumber(redis.call('HGET', kstat(k), 'mean_hold_ms') or '0')) end
 
-local found = redis.call('HGET', P .. 'refs', ref)
+local found = redis.call('HGET', P .. 'refs', refkey(SCOPE, ref))
 if found then
   local tk = record(tkey(found))
   if tk then
@@ -23,7 +23,7 @@ if found then
     end
     return { 'ok', found, 0, redis.call('ZCOUNT', P .. 'ks:' .. tk.keys, '-inf', '(' .. tk.seq), mean }
   end
-  redis.call('HDEL', P .. 'refs', ref)
+  redis.call('HDEL', P .. 'refs', refkey(SCOPE, ref))
 end
 local total = redis.call('ZCARD', P .. 'tickets')
 if total >= capacity then return { 'full', total } end
@@ -37,9 +37,9 @@ if first <= 0 or first > NOW then first = NOW end
 local ahead = redis.call('ZCARD', P .. 'ks:' .. keyset)
 local seq = redis.call('INCR', P .. 'seq')
 local tk = { keys = keyset, limits = join(limits), start = string.format('%.17g', start) }
-redis.call('HSET', tkey(token), 'ref', ref, 'tenant', tenant, 'weight', weight, 'keys', keyset, 'limits', tk.limits,
+redis.call('HSET', tkey(token), 'ref', ref, 'scope', SCOPE, 'tenant', tenant, 'weight', weight, 'keys', keyset, 'limits', tk.limits,
   'state', 'waiting', 'lapsed', 0, 'start', tk.start, 'first', first, 'enq', NOW, 'seq', seq, 'queue', queue)
-redis.call('HSET', P .. 'refs', ref, token)
+redis.call('HSET', P .. 'refs', refkey(SCOPE, ref), token)
 redis.call('ZADD', P .. 'tickets', seq, token)
 redis.call('ZADD', P .. 'qq:' .. queue, start, token)
 redis.call('ZADD', P .. 'ks:' .. keyset, seq, token)

@@ -1,6 +1,6 @@
 -- release / releaseToken: gives a lease's slots back and hands them to the line.
--- ARGV[6]: token. Returns 1, or 0 when it was not held.
-local t = ARGV[6]
+-- ARGV[7]: token. Returns 1, or 0 when it was not held.
+local t = ARGV[7]
 local rec = record(lkey(t))
 if not rec then return 0 end
 local keys = drop_lease(t, rec)

@@ -1,7 +1,7 @@
 -- reset: drops every lease of a key, each on every key it holds (a reservation's ticket waits again).
--- ARGV[6]: key. Returns how many leases went.
+-- ARGV[7]: key. Returns how many leases went.
 local freed, keys, seen = 0, {}, {}
-for _, t in ipairs(redis.call('SMEMBERS', kheld(ARGV[6]))) do
+for _, t in ipairs(redis.call('SMEMBERS', kheld(ARGV[7]))) do
   local rec = record(lkey(t))
   if rec then
     for _, k in ipairs(drop_lease(t, rec)) do
@@ -11,6 +11,6 @@ for _, t in ipairs(redis.call('SMEMBERS', kheld(ARGV[6]))) do
     freed = freed + 1
   end
 end
-redis.call('DEL', kheld(ARGV[6]))
+redis.call('DEL', kheld(ARGV[7]))
 handoff(keys)
 return freed

@@ -1,17 +1,17 @@
 -- renew / requestStarted / requestFinished of a held lease.
--- ARGV[6..]: token, what (renew | start | finish), ms (the new TTL, or the request's longest time),
+-- ARGV[7..]: token, what (renew | start | finish), ms (the new TTL, or the request's longest time),
 -- then the lease as its holder knows it: epoch, keys, limits (newline separated), label, host, host id,
 -- pid, start time, ref, ttl ms.
 -- A lease the store lost because the store itself was emptied (another epoch: a Redis restart without
 -- persistence) is entered again: its holder still runs and must count against the limit.
 -- Returns 1, or 0 when the lease is no longer held (released, reclaimed, reset).
-local t, what, ms = ARGV[6], ARGV[7], tonumber(ARGV[8])
+local t, what, ms = ARGV[7], ARGV[8], tonumber(ARGV[9])
 if redis.call('EXISTS', lkey(t)) == 0 then
-  if ARGV[9] == EPOCH or ARGV[10] == '' then return 0 end
-  local keys, lims = split(ARGV[10]), split(ARGV[11])
-  local hid, ttl = ARGV[14], tonumber(ARGV[18])
-  redis.call('HSET', lkey(t), 'keys', ARGV[10], 'limits', ARGV[11], 'label', ARGV[12], 'host', ARGV[13],
-    'hid', hid, 'pid', ARGV[15], 'st', ARGV[16], 'at', NOW, 'exp', NOW + ttl, 'req', 0, 'ref', ARGV[17], 'res', 0, 'ep', EPOCH)
+  if ARGV[10] == EPOCH or ARGV[11] == '' then return 0 end
+  local keys, lims = split(ARGV[11]), split(ARGV[12])
+  local hid, ttl = ARGV[15], tonumber(ARGV[19])
+  redis.call('HSET', lkey(t), 'keys', ARGV[11], 'limits', ARGV[12], 'label', ARGV[13], 'host', ARGV[14],
+    'hid', hid, 'pid', ARGV[16], 'st', ARGV[17], 'at', NOW, 'exp', NOW + ttl, 'req', 0, 'ref', ARGV[18], 'res', 0, 'ep', EPOCH, 'sc', SCOPE)
   redis.call('ZADD', P .. 'exp', NOW + ttl, t)
   if hid ~= '' then redis.call('SADD', P .. 'host:' .. hid, t) end
   for i, k in ipairs(keys) do

@@ -1,7 +1,7 @@
--- takeWakes: up to ARGV[6] hand-offs, each taken by one caller only (popped), each ticket once.
+-- takeWakes: up to ARGV[7] hand-offs of the caller's scope, each taken by one caller only (popped), each ticket once.
 -- Returns {ticket, ref, reservation ms left, ...} for the tickets still reserved.
 local reply, seen = {}, {}
-for _, t in ipairs(redis.call('LPOP', P .. 'wakes', tonumber(ARGV[6])) or {}) do
+for _, t in ipairs(redis.call('LPOP', P .. 'wakes:' .. SCOPE, tonumber(ARGV[7])) or {}) do
   if not seen[t] then
     seen[t] = true
     local state = redis.call('HGET', tkey(t), 'state')
