@@ -10,6 +10,11 @@ use Sluice\Support\WordPress\Site;
 
 require dirname(__DIR__, 2) . '/support/autoload.php';
 
+// php-webdriver/webdriver for the browser test (tools/php-webdriver, installed by tools/run-plugin-tests).
+if (is_file(dirname(__DIR__, 2) . '/tools/php-webdriver/vendor/autoload.php')) {
+    require_once dirname(__DIR__, 2) . '/tools/php-webdriver/vendor/autoload.php';
+}
+
 // This suite's helpers, and the extension suite's (Child, Segments, one eventually()).
 spl_autoload_register(static function (string $class): void {
     foreach (['Sluice\\WpTests\\' => __DIR__, 'Sluice\\Tests\\Support\\' => dirname(__DIR__) . '/Support'] as $prefix => $dir) {

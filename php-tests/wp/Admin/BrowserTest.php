@@ -3,6 +3,8 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Admin;
 
+use Facebook\WebDriver\Chrome\ChromeDriver;
+use Facebook\WebDriver\WebDriverBy;
 use Sluice\Support\WordPress\Provider;
 use Sluice\Support\WordPress\Runner;
 use Sluice\Support\WordPress\Site;
@@ -11,7 +13,7 @@ use SluiceWP\Plugin;
 
 /**
  * The admin pages in a real browser (headless Chromium through
- * chromedriver): after a small burn-in through the test bed, an
+ * chromedriver, driven by php-webdriver/webdriver: Chromium): after a small burn-in through the test bed, an
  * administrator logs in, reads the status page (the chart drawn from the
  * burn-in's samples, a lease held by this process among the holders, the
  * live refresh), releases that lease with its button, and saves the
@@ -34,7 +36,7 @@ final class BrowserTest extends AdminTestCase
         '#/favicon\.ico.*Failed to load resource#',
     ];
 
-    private WebDriver $browser;
+    private ?ChromeDriver $browser = null;
 
     private function burnIn(): void
     {
@@ -60,14 +62,14 @@ final class BrowserTest extends AdminTestCase
     private function screenshot(string $name): void
     {
         $file = self::artifact($name);
-        $this->browser->screenshot($file);
+        $this->browser()->takeScreenshot($file);
         fwrite(STDERR, "admin screenshot: $file\n");
     }
 
     /** No JavaScript error and no PHP notice/warning on the page now shown. */
     private function assertPageClean(string $what): void
     {
-        $errors = array_merge($this->browser->jsErrors(), $this->browser->consoleErrors());
+        $errors = array_merge(Chromium::jsErrors($this->browser()), Chromium::consoleErrors($this->browser()));
         $ours = array_values(array_filter($errors, static function (string $error): bool {
             foreach (self::BED_NOISE as $noise) {
                 if (preg_match($noise, $error) === 1) {
@@ -77,7 +79,7 @@ final class BrowserTest extends AdminTestCase
             return true;
         }));
         self::assertSame([], $ours, "JavaScript errors on $what");
-        $html = $this->browser->html();
+        $html = $this->browser()->getPageSource();
         self::assertDoesNotMatchRegularExpression('/<b>(Notice|Warning|Deprecated|Fatal error)<\/b>:|(Notice|Warning|Deprecated|Fatal error): .* in \//', $html, "a PHP error shows on $what");
         self::assertSame('', Site::sluiceErrors(), "Sluice's code logged errors while showing $what");
     }
@@ -92,43 +94,43 @@ final class BrowserTest extends AdminTestCase
 
         $lease = self::holdLabelled('action 4242 / job 77 / step flow_9-ai_1 / fake', 1);
         $url = Site::url();
-        $this->browser = new WebDriver(1280, 1500);
+        $this->browser = Chromium::start(1280, 1500);
 
-        $this->browser->go("$url/wp-login.php");
-        $this->browser->fill('#user_login', 'admin');
-        $this->browser->fill('#user_pass', AdminHttp::adminPassword());
-        $this->browser->click('#wp-submit');
-        $this->browser->waitFor("return document.body.classList.contains('wp-admin');");
+        $this->go("$url/wp-login.php");
+        $this->fill('#user_login', 'admin');
+        $this->fill('#user_pass', AdminHttp::adminPassword());
+        $this->click('#wp-submit');
+        $this->waitFor("return document.body.classList.contains('wp-admin');");
 
         // Status: the chart from the burn-in, the held lease, then one live refresh.
-        $this->browser->go("$url/wp-admin/admin.php?page=sluice");
-        $bars = (int) $this->browser->waitFor("return document.querySelectorAll('#sluice-chart svg .sluice-series-deferred rect').length;");
+        $this->go("$url/wp-admin/admin.php?page=sluice");
+        $bars = (int) $this->waitFor("return document.querySelectorAll('#sluice-chart svg .sluice-series-deferred rect').length;");
         self::assertGreaterThan(0, $bars, 'the chart draws the deferrals');
-        self::assertGreaterThan(0, (int) $this->browser->script("return document.querySelectorAll('#sluice-chart svg .sluice-series-completed rect').length;"), 'and the finished steps');
-        $holders = (string) $this->browser->script("return document.querySelector('[data-sluice-section=holders]').textContent;");
+        self::assertGreaterThan(0, (int) $this->browser()->executeScript("return document.querySelectorAll('#sluice-chart svg .sluice-series-completed rect').length;"), 'and the finished steps');
+        $holders = (string) $this->browser()->executeScript("return document.querySelector('[data-sluice-section=holders]').textContent;");
         foreach (['4242', '77', 'flow_9-ai_1', 'fake'] as $part) {
             self::assertStringContainsString($part, $holders, 'the holder row shows the label\'s parts');
         }
-        self::assertStringContainsString('native', (string) $this->browser->script("return document.querySelector('[data-sluice-section=backend]').textContent;"));
-        self::assertStringContainsString('-ai_', (string) $this->browser->script("return document.querySelector('[data-sluice-section=events]').textContent;"), 'the throttle events of the burn-in are listed');
-        $this->browser->waitFor("return document.getElementById('sluice-status').getAttribute('data-sluice-state') === 'live';", 20);
+        self::assertStringContainsString('native', (string) $this->browser()->executeScript("return document.querySelector('[data-sluice-section=backend]').textContent;"));
+        self::assertStringContainsString('-ai_', (string) $this->browser()->executeScript("return document.querySelector('[data-sluice-section=events]').textContent;"), 'the throttle events of the burn-in are listed');
+        $this->waitFor("return document.getElementById('sluice-status').getAttribute('data-sluice-state') === 'live';", 20);
         $this->assertPageClean('the status page');
         $this->screenshot('admin-status.png');
 
         // Release the held lease with its button.
-        $this->browser->click('form[data-token="' . $lease->token . '"] button');
-        $this->browser->waitFor("return document.querySelector('.notice-success') !== null;");
-        self::assertStringContainsString('Lease released', (string) $this->browser->script("return document.querySelector('.notice-success').textContent;"));
+        $this->click('form[data-token="' . $lease->token . '"] button');
+        $this->waitFor("return document.querySelector('.notice-success') !== null;");
+        self::assertStringContainsString('Lease released', (string) $this->browser()->executeScript("return document.querySelector('.notice-success').textContent;"));
         self::assertFalse(self::isHeld($lease->token), 'the button released the lease');
         $this->assertPageClean('the status page after a release');
 
         // Settings: a bad maximum delay is refused with a message, the good fields are stored.
-        $this->browser->go("$url/wp-admin/admin.php?page=sluice-settings");
-        $this->browser->fill('#sluice_site_limit', '2');
-        $this->browser->fill('#sluice_throttle_delay', '30');
-        $this->browser->fill('#sluice_throttle_delay_max', '5');
-        $this->browser->click('#submit');
-        $error = (string) $this->browser->waitFor("var e = document.querySelector('#setting-error-sluice_throttle_delay_max'); return e && e.textContent;");
+        $this->go("$url/wp-admin/admin.php?page=sluice-settings");
+        $this->fill('#sluice_site_limit', '2');
+        $this->fill('#sluice_throttle_delay', '30');
+        $this->fill('#sluice_throttle_delay_max', '5');
+        $this->click('#submit');
+        $error = (string) $this->waitFor("var e = document.querySelector('#setting-error-sluice_throttle_delay_max'); return e && e.textContent;");
         self::assertStringContainsString('must be at least the throttle delay', $error);
         wp_cache_delete('alloptions', 'options');
         wp_cache_delete('sluice_settings', 'options');
@@ -139,9 +141,9 @@ final class BrowserTest extends AdminTestCase
         $this->assertPageClean('the settings page with an error');
         $this->screenshot('admin-settings-error.png');
 
-        $this->browser->fill('#sluice_throttle_delay_max', '600');
-        $this->browser->click('#submit');
-        $saved = (string) $this->browser->waitFor("var e = document.querySelector('#setting-error-settings_updated'); return e && e.textContent;");
+        $this->fill('#sluice_throttle_delay_max', '600');
+        $this->click('#submit');
+        $saved = (string) $this->waitFor("var e = document.querySelector('#setting-error-settings_updated'); return e && e.textContent;");
         self::assertStringContainsString('Settings saved', $saved);
         wp_cache_delete('alloptions', 'options');
         wp_cache_delete('sluice_settings', 'options');
@@ -150,9 +152,39 @@ final class BrowserTest extends AdminTestCase
         $this->screenshot('admin-settings.png');
     }
 
+    private function browser(): ChromeDriver
+    {
+        return $this->browser ?? throw new \LogicException('no browser started');
+    }
+
+    private function go(string $url): void
+    {
+        $this->browser()->get($url);
+    }
+
+    private function fill(string $css, string $text): void
+    {
+        $field = $this->browser()->findElement(WebDriverBy::cssSelector($css));
+        $field->clear();
+        if ($text !== '') {
+            $field->sendKeys($text);
+        }
+    }
+
+    private function click(string $css): void
+    {
+        $this->browser()->findElement(WebDriverBy::cssSelector($css))->click();
+    }
+
+    private function waitFor(string $condition, int $timeoutSeconds = 20): mixed
+    {
+        return Chromium::waitFor($this->browser(), $condition, $timeoutSeconds);
+    }
+
     protected function tearDown(): void
     {
-        unset($this->browser);
+        $this->browser?->quit();
+        $this->browser = null;
         parent::tearDown();
     }
 }
