@@ -18,19 +18,23 @@ class WP_CLI
     /** @param array<string, mixed> $assoc_args */
     public static function confirm(string $question, array $assoc_args = []): void {}
     public static function halt(int $return_code): never {}
+    /** @param array<string, mixed> $assoc_args */
+    public static function print_value(mixed $value, array $assoc_args = []): void {}
 }
 
-class Spyc
+}
+
+namespace WP_CLI {
+class Formatter
 {
-    /** @param array<mixed> $array */
-    public static function YAMLDump(array $array, int|false $indent = false, int|false $wordwrap = false, bool $no_opening_dashes = false): string {}
+    /**
+     * @param array<string, mixed>      $assoc_args format, fields, field (taken out of the array)
+     * @param array<string>|string|null $fields     the default fields
+     */
+    public function __construct(array &$assoc_args, array|string|null $fields = null, string|false $prefix = false) {}
+    /** @param iterable<mixed> $items */
+    public function display_items(iterable $items, bool|array $ascii_pre_colorized = false): void {}
+    public function display_item(mixed $item, bool|array $ascii_pre_colorized = false): void {}
 }
 }
 
-namespace WP_CLI\Utils {
-/**
- * @param array<mixed>              $items
- * @param array<string>|string      $fields
- */
-function format_items(string $format, array $items, array|string $fields): void {}
-}

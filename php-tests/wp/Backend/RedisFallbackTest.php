@@ -53,7 +53,7 @@ final class RedisFallbackTest extends SluiceTestCase
         self::assertStringContainsString('notice-warning', $notice);
 
         $report = (new SiteStatus($choice, Plugin::instance()->config))->report();
-        self::assertSame('database', $report['backend']);
+        self::assertSame('database', $report->backend);
         $html = (new StatusSections($report))->backend();
         self::assertStringContainsString('unreachable', $html);
         self::assertStringContainsString('serving from database instead', $html);

@@ -28,7 +28,7 @@ final class CliTest extends GateTestCase
         self::assertInstanceOf(Lease::class, $lease);
         self::assertInstanceOf(Lease::class, $other);
 
-        $cli = WpCli::sluice(['status', '--format=json']);
+        $cli = WpCli::sluice(['report']);
         self::assertSame(0, $cli->exitCode, (string) $cli);
         $report = $cli->json();
         self::assertSame(get_current_blog_id(), $report['blog_id']);
@@ -56,6 +56,18 @@ final class CliTest extends GateTestCase
         self::assertSame('cli test holder', $holder['label']);
         self::assertFalse($holder['request_open']);
         self::assertGreaterThan(0, $holder['ttl_left_ms']);
+
+        // The lists, through WP-CLI's Formatter: one row per key, per holder.
+        $list = WpCli::sluice(['status', '--format=json']);
+        self::assertSame(0, $list->exitCode, (string) $list);
+        $rows = array_column($list->json(), null, 'key');
+        self::assertSame(array_keys($keys), array_keys($rows), 'status lists the report\'s keys');
+        self::assertSame(['site', 1, 2], [$rows[self::siteKey()]['scope'], $rows[self::siteKey()]['active'], $rows[self::siteKey()]['limit']]);
+        $holders = WpCli::sluice(['holders', '--format=json', '--fields=key,token,label,request_open']);
+        self::assertSame(0, $holders->exitCode, (string) $holders);
+        self::assertContains(['key' => self::siteKey(), 'token' => $lease->token, 'label' => 'cli test holder', 'request_open' => false], $holders->json());
+        $count = WpCli::sluice(['holders', '--format=count']);
+        self::assertSame('2', trim($count->stdout), 'one lease on two keys: two holder rows');
         $backend->release($other);
     }
 
@@ -67,7 +79,7 @@ final class CliTest extends GateTestCase
         $ours = $backend->enqueue([self::siteKey() => 1], 4242, 'flow-a', 1, 0);
         $theirs = $backend->enqueue([self::OTHER_SITE => 1], 4343, 'flow-b', 1, 0);
         try {
-            $cli = WpCli::sluice(['status', '--format=json']);
+            $cli = WpCli::sluice(['report', '--format=json']);
             self::assertSame(0, $cli->exitCode, (string) $cli);
             $report = $cli->json();
             self::assertArrayHasKey('line', $report, 'the store has a waiting line');
@@ -78,8 +90,9 @@ final class CliTest extends GateTestCase
             }
             self::assertSame([4242], $refs);
 
-            $table = WpCli::sluice(['status']);
-            self::assertStringContainsString('Waiting line: 1 deferred actions in 1 queues.', $table->stdout);
+            $line = WpCli::sluice(['line', '--format=csv', '--fields=tenant,ref,state']);
+            self::assertSame(0, $line->exitCode, (string) $line);
+            self::assertSame("tenant,ref,state\nflow-a,4242,waiting", trim($line->stdout), 'one ticket of this site, in WP-CLI\'s CSV');
         } finally {
             $backend->cancelTicket($ours->token);
             $backend->cancelTicket($theirs->token);
@@ -93,15 +106,20 @@ final class CliTest extends GateTestCase
 
         $table = WpCli::sluice(['status']);
         self::assertSame(0, $table->exitCode, (string) $table);
-        self::assertStringContainsString('backend native', $table->stdout);
         self::assertStringContainsString(self::siteKey(), $table->stdout);
-        self::assertStringContainsString('Holders:', $table->stdout);
-        self::assertStringContainsString($lease->token, $table->stdout);
+        $holders = WpCli::sluice(['holders']);
+        self::assertSame(0, $holders->exitCode, (string) $holders);
+        self::assertStringContainsString($lease->token, $holders->stdout);
 
         $yaml = WpCli::sluice(['status', '--format=yaml']);
         self::assertSame(0, $yaml->exitCode, (string) $yaml);
         self::assertStringContainsString('key: ' . self::siteKey(), $yaml->stdout);
+        $yaml = WpCli::sluice(['holders', '--format=yaml']);
         self::assertStringContainsString('token: ' . $lease->token, $yaml->stdout);
+        $report = WpCli::sluice(['report', '--format=yaml']);
+        self::assertSame(0, $report->exitCode, (string) $report);
+        self::assertStringContainsString('backend: native', $report->stdout, 'the report in YAML, not JSON');
+        self::assertStringContainsString('token: ' . $lease->token, $report->stdout);
 
         $bad = WpCli::sluice(['status', '--format=xml']);
         self::assertNotSame(0, $bad->exitCode, (string) $bad);
@@ -214,12 +232,15 @@ final class CliTest extends GateTestCase
         self::assertSame(['my_summarise', 'my_translate'], $stored['ai_hooks']);
         self::assertSame(900, $stored['lease_ttl']);
 
-        $all = WpCli::sluice(['config', 'get', '--format=json']);
+        $all = WpCli::sluice(['config', 'list', '--format=json']);
         self::assertSame(0, $all->exitCode, (string) $all);
-        $settings = $all->json();
-        self::assertSame(3, $settings['site_limit']['value']);
-        self::assertFalse($settings['enabled']['value']);
-        self::assertSame(['my_summarise', 'my_translate'], $settings['ai_hooks']['stored']);
+        $settings = array_column($all->json(), null, 'name');
+        self::assertSame(\SluiceWP\Settings\Fields::names(), array_keys($settings), 'every setting, in Fields\' order');
+        self::assertSame('3', $settings['site_limit']['value']);
+        self::assertSame('false', $settings['enabled']['value']);
+        self::assertSame('["my_summarise","my_translate"]', $settings['ai_hooks']['stored']);
+        $typed = WpCli::sluice(['config', 'get', 'ai_hooks', '--format=json']);
+        self::assertSame(['my_summarise', 'my_translate'], $typed->json(), 'one setting, typed');
 
         $unknown = WpCli::sluice(['config', 'get', 'nope']);
         self::assertSame(1, $unknown->exitCode, (string) $unknown);
@@ -239,7 +260,9 @@ final class CliTest extends GateTestCase
 
         $table = WpCli::sluice(['bench', '--pairs=100']);
         self::assertSame(0, $table->exitCode, (string) $table);
-        self::assertMatchesRegularExpression('/native backend: median \d+ ns \([\d.]+ µs\) per acquire\+release pair.*over 100 pairs; 0 SQL queries per pair/', $table->stdout);
+        foreach (['backend', 'native', 'pairs', '100', 'median_ns', 'queries_per_pair'] as $cell) {
+            self::assertStringContainsString($cell, $table->stdout, 'the table (WP-CLI\'s Formatter) shows every field');
+        }
 
         $bad = WpCli::sluice(['bench', '--pairs=0']);
         self::assertSame(1, $bad->exitCode, (string) $bad);
@@ -254,7 +277,7 @@ final class CliTest extends GateTestCase
         $lease = $backend->tryAcquire([self::siteKey() => 2], 600, 'database holder');
         self::assertInstanceOf(Lease::class, $lease);
         try {
-            $status = WpCli::sluice(['status', '--format=json']);
+            $status = WpCli::sluice(['report']);
             self::assertSame(0, $status->exitCode, (string) $status);
             $report = $status->json();
             self::assertSame('database', $report['backend']);

@@ -139,7 +139,7 @@ final class MultisiteTest extends GateTestCase
         self::assertInstanceOf(Lease::class, $held);
         $network = self::inNetwork('
             $reports = SluiceWP\Plugin::instance()->siteStatus()->network();
-            echo "RESULT:", json_encode(array_map(static fn (array $r): array => [$r["blog_id"], $r["key_prefix"], array_column($r["keys"], "active", "key")], $reports)), "\n";');
+            echo "RESULT:", json_encode(array_map(static fn (SluiceWP\Status\SiteReport $r): array => [$r->blogId, $r->keyPrefix, array_column($r->toArray()["keys"], "active", "key")], $reports)), "\n";');
         self::assertSame(['1', '2', '3'], array_map('strval', array_keys($network)));
         foreach ($network as $blogId => [$reportedId, $prefix, $active]) {
             self::assertSame((int) $blogId, $reportedId);
@@ -150,16 +150,14 @@ final class MultisiteTest extends GateTestCase
         }
         self::assertSame(1, $network[3][2][$three['key_prefix'] . 'site'] ?? null);
         self::assertArrayNotHasKey($three['key_prefix'] . 'site', $network[2][2]);
-        $cli = WpCli::run(['--url=http://' . self::DOMAIN . '/', 'sluice', 'status', '--network', '--format=json'], null, self::$dir);
+        $cli = WpCli::run(['--url=http://' . self::DOMAIN . '/', 'sluice', 'report', '--network'], null, self::$dir);
         self::assertSame(0, $cli->exitCode, (string) $cli);
         $reports = $cli->json();
-        self::assertSame(['1', '2', '3'], array_map('strval', array_keys($reports)), 'wp sluice status --network: every blog');
+        self::assertSame(['1', '2', '3'], array_map('strval', array_keys($reports)), 'wp sluice report --network: every blog');
         self::assertSame([$three['key_prefix'] . 'site'], array_values(array_filter(array_column($reports[3]['keys'], 'key'), static fn (string $k): bool => !str_starts_with($k, 'sluice/provider:'))));
-        $table = WpCli::run(['--url=http://' . self::DOMAIN . '/', 'sluice', 'status', '--network'], null, self::$dir);
-        self::assertSame(0, $table->exitCode, (string) $table);
-        foreach ([1, 2, 3] as $blogId) {
-            self::assertStringContainsString("Blog $blogId, backend native", $table->stdout);
-        }
+        $list = WpCli::run(['--url=http://' . self::DOMAIN . '/', 'sluice', 'status', '--network', '--format=csv', '--fields=blog_id,key'], null, self::$dir);
+        self::assertSame(0, $list->exitCode, (string) $list);
+        self::assertStringContainsString("3,{$three['key_prefix']}site", $list->stdout, 'wp sluice status --network: every blog\'s keys, with their blog');
         $backend->release($held);
     }
 
@@ -367,10 +365,10 @@ final class MultisiteTest extends GateTestCase
         return ['process' => $process, 'port' => $port];
     }
 
-    /** @return array<string, mixed> `wp sluice status --format=json` on a blog of the network */
+    /** @return array<string, mixed> `wp sluice report` on a blog of the network */
     private static function status(string $path): array
     {
-        $cli = WpCli::run(['--url=http://' . self::DOMAIN . '/' . $path . '/', 'sluice', 'status', '--format=json'], null, self::$dir);
+        $cli = WpCli::run(['--url=http://' . self::DOMAIN . '/' . $path . '/', 'sluice', 'report'], null, self::$dir);
         self::assertSame(0, $cli->exitCode, (string) $cli);
         return $cli->json();
     }

@@ -70,7 +70,7 @@ final class RestTest extends GateTestCase
         $lease = self::holdSiteSlot(2);
         [$code, $rest] = self::http('GET', '/sluice/v1/status', 'administrator');
         self::assertSame(200, $code);
-        $cli = WpCli::sluice(['status', '--format=json']);
+        $cli = WpCli::sluice(['report']);
         self::assertSame(0, $cli->exitCode, (string) $cli);
 
         $tokens = array_column(array_merge(...array_column($rest['keys'], 'holders')), 'token');

@@ -61,7 +61,7 @@ add_filter('sluice_backend', static function ($backend) {
         public function tryAcquire(array $limits, int $ttl, string $label): \SluiceWP\Backend\Lease|\SluiceWP\Backend\Refusal { throw new RuntimeException('sluice test: the backend is broken'); }
         public function release(\SluiceWP\Backend\Lease $lease): bool { throw new RuntimeException('broken'); }
         public function renew(\SluiceWP\Backend\Lease $lease, int $ttl): bool { throw new RuntimeException('broken'); }
-        public function requestStarted(\SluiceWP\Backend\Lease $lease, int $maxSeconds): bool { throw new RuntimeException('broken'); }
+        public function requestStarted(\SluiceWP\Backend\Lease $lease, int $maxSeconds, int $renewTtl = 0): bool { throw new RuntimeException('broken'); }
         public function requestFinished(\SluiceWP\Backend\Lease $lease): bool { throw new RuntimeException('broken'); }
         public function operatorView(): \SluiceWP\Backend\OperatorView { throw new RuntimeException('broken'); }
     };

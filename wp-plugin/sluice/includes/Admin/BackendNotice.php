@@ -47,7 +47,7 @@ final class BackendNotice
         } elseif ($this->backends->fellBackToDatabase()) {
             printf(
                 '<div class="notice notice-info"><p>%s</p></div>',
-                esc_html__('Sluice limits AI work through the database backend: the sluice PHP extension is not loaded in this PHP. Leases live in the site\'s database (3 queries per AI step, one limit for every host that shares the database); load the extension for host-local leases at a fraction of the cost, or set the backend to "database" to keep this store and hide this notice.', 'sluice'),
+                esc_html__('Sluice limits AI work through the database backend: the sluice PHP extension is not loaded in this PHP. Leases live in the site\'s database, one limit for every host that shares it: an AI step costs Sluice about 7 queries there (taking the slot, marking its provider request, giving it back), about 17 when its slot then goes to a waiting step, against about 3 with the extension. Load the extension for host-local leases, or set the backend to "database" to keep this store and hide this notice.', 'sluice'),
             );
         }
     }

@@ -13,7 +13,10 @@ declare(strict_types=1);
 
 namespace SluiceWP\Admin;
 
+use SluiceWP\Status\SiteReport;
 use SluiceWP\Status\SiteStatus;
+
+defined('ABSPATH') || exit;
 
 final class NetworkStatusPage
 {
@@ -75,12 +78,11 @@ final class NetworkStatusPage
         echo '</div>';
     }
 
-    /** @param array<string, mixed> $report */
-    private function blog(int $blogId, array $report): void
+    private function blog(int $blogId, SiteReport $report): void
     {
         $details = is_multisite() ? get_site($blogId) : null;
         $name = $details !== null ? (string) $details->blogname : (string) get_bloginfo('name');
-        $url = is_string($report['url'] ?? null) ? $report['url'] : '';
+        $url = $report->url;
         $sections = new StatusSections($report);
         echo '<div class="sluice-section sluice-blog" id="sluice-blog-' . esc_attr((string) $blogId) . '" data-sluice-blog="' . esc_attr((string) $blogId) . '">';
         echo '<h2>' . esc_html(sprintf(

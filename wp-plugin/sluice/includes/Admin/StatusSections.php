@@ -1,8 +1,8 @@
 <?php
 /**
  * The status sections as HTML, escaped here and only here, from one blog's
- * report (Status\SiteStatus::report(), the builder behind `wp sluice status`
- * and the REST status): the status page prints them once, the live refresh
+ * typed report (Status\SiteReport, from SiteStatus, the builder behind
+ * `wp sluice` and the REST status): the status page prints them once, the live refresh
  * (StatusAjax) sends them again and the script swaps them in, and the
  * network status page prints every blog's read-only. On a blog's own page
  * the release and reset buttons are POST forms to admin-post.php with their
@@ -13,16 +13,24 @@ declare(strict_types=1);
 
 namespace SluiceWP\Admin;
 
+use SluiceWP\Backend\Holder;
+use SluiceWP\Backend\KeyStatus;
+use SluiceWP\Backend\TicketStatus;
+use SluiceWP\Gate\HolderLabel;
+use SluiceWP\Status\SiteReport;
+
+defined('ABSPATH') || exit;
+
 final class StatusSections
 {
     public const SECTIONS = ['backend', 'keys', 'holders', 'line', 'counters', 'events'];
 
     /**
-     * @param array<string, mixed> $report the blog's SiteStatus::report()
-     * @param StatusSource|null    $source the blog's event log and samples; null for read-only sections (no buttons, no event log)
+     * @param SiteReport        $report the blog's SiteStatus::report()
+     * @param StatusSource|null $source the blog's event log and samples; null for read-only sections (no buttons, no event log)
      */
     public function __construct(
-        private readonly array $report,
+        private readonly SiteReport $report,
         private readonly ?StatusSource $source = null,
     ) {
     }
@@ -42,28 +50,27 @@ final class StatusSections
 
     public function backend(): string
     {
-        $name = $this->report['backend'] ?? null;
-        $reason = $this->report['backend_unavailable'] ?? null;
+        $name = $this->report->backend;
+        $reason = $this->report->backendUnavailable;
         $html = '<table class="sluice-facts"><tbody>';
         $html .= $this->fact(__('Backend in use', 'sluice'), is_string($name) ? esc_html($name) : '<strong>' . esc_html__('none', 'sluice') . '</strong>');
         $health = !is_string($reason)
             ? '<span class="sluice-ok">' . esc_html__('healthy', 'sluice') . '</span>'
             : '<span class="sluice-bad">' . esc_html($reason) . '</span>';
         $html .= $this->fact(__('Health', 'sluice'), $health);
-        $redis = $this->report['redis_unreachable'] ?? null;
-        if (is_string($redis)) {
+        if ($this->report->redisUnreachable !== null) {
             $html .= $this->fact(__('Redis', 'sluice'), '<span class="sluice-bad">' . esc_html(sprintf(
                 /* translators: 1: why Redis cannot be used, 2: the store in use instead, or "none" */
                 __('unreachable (%1$s): serving from %2$s instead (setting "When Redis is unreachable")', 'sluice'),
-                $redis,
+                $this->report->redisUnreachable,
                 is_string($name) ? $name : __('none, AI work runs ungated', 'sluice'),
             )) . '</span>');
         }
-        $html .= $this->fact(__('Gating', 'sluice'), ($this->report['enabled'] ?? false) === true
+        $html .= $this->fact(__('Gating', 'sluice'), $this->report->enabled
             ? '<span class="sluice-ok">' . esc_html__('on', 'sluice') . '</span>'
             : '<span class="sluice-bad">' . esc_html__('off: AI work runs ungated', 'sluice') . '</span>');
-        $html .= $this->fact(__('Site limit', 'sluice'), esc_html((string) self::int($this->report, 'site_limit')));
-        $html .= $this->fact(__('Site key', 'sluice'), '<code>' . esc_html($this->siteKey()) . '</code>');
+        $html .= $this->fact(__('Site limit', 'sluice'), esc_html((string) $this->report->siteLimit));
+        $html .= $this->fact(__('Site key', 'sluice'), '<code>' . esc_html($this->report->siteKey()) . '</code>');
         return $html . '</tbody></table>';
     }
 
@@ -79,19 +86,15 @@ final class StatusSections
         }
         $rows = [];
         foreach ($keys as $key => $status) {
-            // Stores report a mean hold time and the waiting line's counts where they keep them.
-            $holdMs = self::int($status, 'mean_hold_ms');
-            $line = is_int($status['queued'] ?? null) && is_int($status['reserved'] ?? null)
-                ? esc_html($status['queued'] . ' / ' . $status['reserved'])
-                : '&mdash;';
-            $hold = $holdMs > 0 ? $this->duration($holdMs) : '<span title="' . esc_attr__('Not known yet', 'sluice') . '">&mdash;</span>';
+            // Stores report a mean hold time where they keep one.
+            $hold = $status->meanHoldMs > 0 ? $this->duration($status->meanHoldMs) : '<span title="' . esc_attr__('Not known yet', 'sluice') . '">&mdash;</span>';
             $row = [
                 '<code title="' . esc_attr($key) . '">' . esc_html($this->shortKey($key)) . '</code>',
-                esc_html((string) self::int($status, 'limit')),
-                '<strong>' . esc_html((string) self::int($status, 'active')) . '</strong>',
-                esc_html((string) self::int($status, 'peak')),
+                esc_html((string) $status->limit),
+                '<strong>' . esc_html((string) $status->active) . '</strong>',
+                esc_html((string) $status->peak),
                 $hold,
-                $line,
+                esc_html($status->queued . ' / ' . $status->reserved),
             ];
             if ($this->source !== null) {
                 $row[] = $this->postButton('sluice_reset_key', ['key' => $key], __('Reset key', 'sluice'), __('Drop every lease of this key now?', 'sluice'));
@@ -110,31 +113,19 @@ final class StatusSections
         }
         $rows = [];
         foreach ($this->keyRows() as $key => $status) {
-            foreach (is_array($status['holders'] ?? null) ? $status['holders'] : [] as $holder) {
-                if (!is_array($holder)) {
-                    continue;
-                }
-                $label = HolderLabel::parse(self::str($holder, 'label'));
-                $token = self::str($holder, 'token');
-                // Stores with a waiting line mark slots reserved for a woken step.
-                $request = ($holder['reservation'] ?? false) === true
-                    ? esc_html__('reserved for a woken step', 'sluice')
-                    : (($holder['request_open'] ?? false) === true
-                    ? sprintf(
-                        /* translators: %s: how long the slot stays taken if the holder dies */
-                        esc_html__('open (drains %s if the holder dies)', 'sluice'),
-                        $this->duration(self::int($holder, 'drain_left_ms')),
-                    )
-                    : esc_html__('none open', 'sluice'));
+            foreach ($status->holders as $holder) {
+                $label = HolderLabel::parse($holder->label);
+                $token = $holder->token;
+                $request = $this->request($holder);
                 $row = [
                     '<code title="' . esc_attr($key) . '">' . esc_html($this->shortKey($key)) . '</code>',
                     $label->isGate() ? esc_html((string) $label->actionId) : esc_html($label->raw),
                     $label->jobId !== null ? esc_html((string) $label->jobId) : '&mdash;',
                     $label->step !== null ? '<code>' . esc_html($label->step) . '</code>' : '&mdash;',
                     $label->provider !== '' ? esc_html($label->provider) : '&mdash;',
-                    $this->duration(self::int($holder, 'age_ms')),
-                    $this->duration(self::int($holder, 'ttl_left_ms')),
-                    esc_html((string) self::int($holder, 'pid')),
+                    $this->duration($holder->ageMs),
+                    $this->duration($holder->ttlLeftMs),
+                    esc_html((string) $holder->pid),
                     $request,
                 ];
                 if ($this->source !== null) {
@@ -149,50 +140,62 @@ final class StatusSections
         return $this->table($head, $rows, 'sluice-holders');
     }
 
-    /** One row per ticket of the blog's queues (the queue's tenant, weight and keys, then the ticket's fields). */
+    /** One row per ticket of the blog's queues: the queue's tenant, weight and keys, then the ticket's fields. */
     public function line(): string
     {
-        $queues = $this->report['line'] ?? null;
-        if (!is_array($queues)) {
+        if ($this->report->line === null) {
             return $this->empty(__('The waiting line and reservations come with wake-on-release; until then a deferred step waits for its rescheduled time.', 'sluice'));
         }
-        $entries = [];
-        foreach ($queues as $queue) {
-            if (!is_array($queue)) {
-                continue;
-            }
-            $tickets = is_array($queue['tickets'] ?? null) && $queue['tickets'] !== [] ? $queue['tickets'] : [[]];
-            unset($queue['tickets']);
-            $keys = is_array($queue['keys'] ?? null) ? array_keys($queue['keys']) : [];
-            $queue['keys'] = implode(', ', array_map(fn (int|string $key): string => $this->shortKey((string) $key), $keys));
-            foreach ($tickets as $ticket) {
-                $entries[] = $queue + (is_array($ticket) ? $ticket : []);
+        $rows = [];
+        foreach ($this->report->line as $queue) {
+            $keys = esc_html(implode(', ', array_map(fn (int|string $key): string => $this->shortKey((string) $key), array_keys($queue->keys))));
+            foreach ($queue->tickets as $ticket) {
+                $rows[] = [esc_html($queue->tenant), esc_html((string) $queue->weight), $keys, ...$this->ticketCells($ticket)];
             }
         }
-        if ($entries === []) {
+        if ($rows === []) {
             return $this->empty(__('Nobody is waiting.', 'sluice'));
         }
-        $columns = [];
-        foreach ($entries as $entry) {
-            $columns += array_fill_keys(array_map('strval', array_keys($entry)), true);
+        $head = [__('tenant', 'sluice'), __('weight', 'sluice'), __('keys', 'sluice'), __('ticket', 'sluice'), __('ref', 'sluice'),
+            __('state', 'sluice'), __('age', 'sluice'), __('first deferred at', 'sluice'), __('reserved left', 'sluice'), __('effective weight', 'sluice')];
+        return $this->table($head, $rows, 'sluice-line');
+    }
+
+    /** @return list<string> a ticket's cells, escaped */
+    private function ticketCells(TicketStatus $ticket): array
+    {
+        return [
+            esc_html($ticket->ticket),
+            esc_html((string) $ticket->ref),
+            esc_html($ticket->state),
+            $this->duration($ticket->ageMs),
+            $ticket->firstDeferredAt > 0 ? esc_html(gmdate('Y-m-d H:i:s', $ticket->firstDeferredAt)) : '&mdash;',
+            $this->duration($ticket->reservedLeftMs),
+            esc_html((string) $ticket->effectiveWeight),
+        ];
+    }
+
+    /** What a holder's provider request is doing, escaped. */
+    private function request(Holder $holder): string
+    {
+        if ($holder->reservation) {
+            return esc_html__('reserved for a woken step', 'sluice');
         }
-        $rows = [];
-        foreach ($entries as $entry) {
-            $row = [];
-            foreach (array_keys($columns) as $column) {
-                $row[] = $this->lineCell($column, $entry[$column] ?? null);
-            }
-            $rows[] = $row;
+        if ($holder->requestOpen) {
+            return sprintf(
+                /* translators: %s: how long the slot stays taken if the holder dies */
+                esc_html__('open (drains %s if the holder dies)', 'sluice'),
+                $this->duration($holder->drainLeftMs),
+            );
         }
-        return $this->table(array_map(static fn (string $h): string => str_replace('_', ' ', $h), array_keys($columns)), $rows, 'sluice-line');
+        return esc_html__('none open', 'sluice');
     }
 
     /** Counters of the site key; on a blog's own page the event log's deferrals too. */
     public function counters(): string
     {
-        $site = $this->keyRows()[$this->siteKey()] ?? [];
-        $wakes = $site['wakes_sent'] ?? null;
-        $cells = [[__('Acquired', 'sluice'), esc_html((string) self::int($site, 'acquired'))]];
+        $site = $this->keyRows()[$this->report->siteKey()] ?? null;
+        $cells = [[__('Acquired', 'sluice'), esc_html((string) ($site->acquired ?? 0))]];
         if ($this->source !== null) {
             $deferrals = $this->source->deferrals();
             $cells[] = [sprintf(
@@ -201,14 +204,14 @@ final class StatusSections
                 $deferrals['last_hour'],
             ), esc_html((string) $deferrals['total'])];
         } else {
-            $cells[] = [__('Refused (no free slot)', 'sluice'), esc_html((string) self::int($site, 'throttled'))];
+            $cells[] = [__('Refused (no free slot)', 'sluice'), esc_html((string) ($site->throttled ?? 0))];
         }
         array_push(
             $cells,
-            [__('Woken', 'sluice'), is_int($wakes) ? esc_html((string) $wakes) : '&mdash;'],
-            [__('Released', 'sluice'), esc_html((string) self::int($site, 'released'))],
-            [__('Reclaimed: dead holder', 'sluice'), esc_html((string) self::int($site, 'reclaimed_dead'))],
-            [__('Reclaimed: expired', 'sluice'), esc_html((string) self::int($site, 'reclaimed_expired'))],
+            [__('Woken', 'sluice'), esc_html((string) ($site->wakesSent ?? 0))],
+            [__('Released', 'sluice'), esc_html((string) ($site->released ?? 0))],
+            [__('Reclaimed: dead holder', 'sluice'), esc_html((string) ($site->reclaimedDead ?? 0))],
+            [__('Reclaimed: expired', 'sluice'), esc_html((string) ($site->reclaimedExpired ?? 0))],
         );
         $html = '<ul class="sluice-counters">';
         foreach ($cells as [$label, $value]) {
@@ -246,26 +249,18 @@ final class StatusSections
         return $this->table($head, $rows, 'sluice-events');
     }
 
-    /** The blog's site key ("sluice/<install>/<blog_id>/site"). */
-    public function siteKey(): string
-    {
-        return self::str($this->report, 'key_prefix') . 'site';
-    }
-
     /**
      * The report's keys by name, the site key first.
      *
-     * @return array<string, array<string, mixed>>
+     * @return array<string, KeyStatus>
      */
     private function keyRows(): array
     {
         $rows = [];
-        foreach (is_array($this->report['keys'] ?? null) ? $this->report['keys'] : [] as $row) {
-            if (is_array($row) && is_string($row['key'] ?? null)) {
-                $rows[$row['key']] = $row;
-            }
+        foreach ($this->report->keys as $key) {
+            $rows[$key->status->key] = $key->status;
         }
-        $site = $this->siteKey();
+        $site = $this->report->siteKey();
         uksort($rows, static fn (string $a, string $b): int => [$a !== $site, $a] <=> [$b !== $site, $b]);
         return $rows;
     }
@@ -273,37 +268,8 @@ final class StatusSections
     /** "site" or "provider:fake" for the blog's keys; host-wide keys keep their full name. */
     private function shortKey(string $key): string
     {
-        $prefix = self::str($this->report, 'key_prefix');
+        $prefix = $this->report->keyPrefix;
         return $prefix !== '' && str_starts_with($key, $prefix) ? substr($key, strlen($prefix)) : $key;
-    }
-
-    /** A cell of the waiting line, escaped: durations in words, unix times as UTC dates. */
-    private function lineCell(string $column, mixed $value): string
-    {
-        if (is_int($value) && str_ends_with($column, '_ms')) {
-            return $this->duration($value);
-        }
-        if (is_int($value) && str_ends_with($column, '_at')) {
-            return $value > 0 ? esc_html(gmdate('Y-m-d H:i:s', $value)) : '&mdash;';
-        }
-        if (is_bool($value)) {
-            return esc_html($value ? __('yes', 'sluice') : __('no', 'sluice'));
-        }
-        return esc_html(is_scalar($value) ? (string) $value : ($value === null ? '' : (string) wp_json_encode($value)));
-    }
-
-    /** @param array<mixed> $row */
-    private static function int(array $row, string $field): int
-    {
-        $value = $row[$field] ?? 0;
-        return is_int($value) ? $value : (is_numeric($value) ? (int) $value : 0);
-    }
-
-    /** @param array<mixed> $row */
-    private static function str(array $row, string $field): string
-    {
-        $value = $row[$field] ?? '';
-        return is_scalar($value) ? (string) $value : '';
     }
 
     /** A duration in words, escaped. */

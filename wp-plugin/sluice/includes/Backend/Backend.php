@@ -40,9 +40,11 @@ interface Backend
      * A provider request of the holder starts now and may take up to
      * $maxSeconds. If the holder dies before requestFinished(), its slot drains:
      * it stays taken until then, because the provider keeps serving an orphaned
-     * request. False when the lease is no longer held.
+     * request. With $renewTtl above 0 the lease is also renewed to now +
+     * $renewTtl (renew()), in the same write where the store can. False when
+     * the lease is no longer held.
      */
-    public function requestStarted(Lease $lease, int $maxSeconds): bool;
+    public function requestStarted(Lease $lease, int $maxSeconds, int $renewTtl = 0): bool;
 
     /** The holder's provider request answered (or failed): a death now frees the slot at once. */
     public function requestFinished(Lease $lease): bool;

@@ -154,12 +154,13 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine
         return $this->updateHeld($lease->token, 'expires_ms = ' . self::NOW_MS . ' + ' . $ttlMs);
     }
 
-    public function requestStarted(Lease $lease, int $maxSeconds): bool
+    public function requestStarted(Lease $lease, int $maxSeconds, int $renewTtl = 0): bool
     {
         if ($maxSeconds < 1 || $maxSeconds > self::MAX_REQUEST_SECONDS) {
             throw new \ValueError('a provider request may be open 1 to ' . self::MAX_REQUEST_SECONDS . " seconds, not $maxSeconds");
         }
-        return $this->updateHeld($lease->token, 'request_until_ms = ' . self::NOW_MS . ' + ' . ($maxSeconds * 1000));
+        $renew = $renewTtl > 0 ? 'expires_ms = ' . self::NOW_MS . ' + ' . (self::ttlSeconds($renewTtl) * 1000) . ', ' : '';
+        return $this->updateHeld($lease->token, $renew . 'request_until_ms = ' . self::NOW_MS . ' + ' . ($maxSeconds * 1000));
     }
 
     public function requestFinished(Lease $lease): bool
@@ -234,22 +235,22 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine
         $keys = [];
         foreach ($byKey as $key => $k) {
             $keys[(string) $key] = new KeyStatus(
-                (string) $key,
-                $k['limit'],
-                count($k['holders']),
-                $k['peak'],
-                $k['acquired'],
-                $k['throttled'],
-                $k['released'],
-                $k['dead'],
-                $k['expired'],
-                $k['holders'],
-                0,
-                $queued[(string) $key] ?? 0,
-                count(array_filter($k['holders'], static fn (Holder $h): bool => $h->reservation)),
-                $k['sent'],
-                $k['lapsed'],
-                $k['missed'],
+                key: (string) $key,
+                limit: $k['limit'],
+                active: count($k['holders']),
+                peak: $k['peak'],
+                acquired: $k['acquired'],
+                throttled: $k['throttled'],
+                released: $k['released'],
+                reclaimedDead: $k['dead'],
+                reclaimedExpired: $k['expired'],
+                holders: $k['holders'],
+                meanHoldMs: 0,
+                queued: $queued[(string) $key] ?? 0,
+                reserved: count(array_filter($k['holders'], static fn (Holder $h): bool => $h->reservation)),
+                wakesSent: $k['sent'],
+                wakesLapsed: $k['lapsed'],
+                wakesMissed: $k['missed'],
             );
         }
         return $keys;
@@ -316,16 +317,41 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine
         return count($tokens) - count($left);
     }
 
+    /**
+     * One read finds everything a sweep may have to do: the leases that may
+     * be reclaimable (expired, or held on this host with no provider request
+     * open: their owners are checked), whether tickets wait for any key, and
+     * whether wakes, stranded records or stale tickets wait (takeWakes(),
+     * takeStranded() and staleTickets() of this sweep read their tables only
+     * then). With nothing to sweep, that one query is all.
+     */
     public function sweep(): int
     {
-        [, $slotsTable] = self::tables();
-        $rows = $this->read(
-            'SELECT lease_key, token, host_id, pid, start_time, expires_ms, request_until_ms, ref, reserved, label, ' . self::NOW_MS . " AS now_ms FROM {$slotsTable} WHERE token <> ''",
-        );
+        [$keysTable, $slotsTable] = self::tables();
         $me = LocalProcess::current();
+        $now = self::NOW_MS;
+        $found = ["(SELECT COUNT(*) FROM {$keysTable} WHERE waiting > 0) AS waiting_keys"];
+        if ($this->lineAvailable()) {
+            $found[] = '(SELECT COUNT(*) FROM ' . DatabaseLineSchema::wakesTable() . ') AS wakes';
+            $found[] = '(SELECT COUNT(*) FROM ' . DatabaseLineSchema::strandedTable() . ') AS stranded';
+            $found[] = '(SELECT COUNT(*) FROM ' . DatabaseLineSchema::ticketsTable() . ' WHERE first_deferred_ms <= ' . $now . ' - ' . self::STALE_AFTER_MS . ') AS stale';
+        }
+        $mine = $me->hostId !== '' ? " OR (s.reserved = 0 AND s.request_until_ms <= c.now_ms AND s.host_id = '{$me->hostId}')" : '';
+        $rows = $this->read(
+            'SELECT c.*, s.lease_key, s.token, s.host_id, s.pid, s.start_time, s.expires_ms, s.request_until_ms, s.ref, s.reserved, s.label'
+            . ' FROM (SELECT ' . implode(', ', $found) . ", {$now} AS now_ms) c"
+            . " LEFT JOIN {$slotsTable} s ON s.token <> '' AND (s.expires_ms <= c.now_ms{$mine})",
+        );
+        $census = $rows[0] ?? [];
+        $this->sweepFound = isset($census['wakes'])
+            ? ['wakes' => (int) $census['wakes'] > 0, 'stranded' => (int) $census['stranded'] > 0, 'stale' => (int) $census['stale'] > 0]
+            : [];
         $swept = 0;
         $seen = [];
         foreach ($rows as $row) {
+            if ($row['token'] === null) {
+                continue; // nothing that may be reclaimable
+            }
             $slot = DatabaseSlot::fromDb($row);
             if (isset($seen[$slot->token])) {
                 continue;
@@ -336,7 +362,9 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine
                 $swept++;
             }
         }
-        $this->handOffWaiting();
+        if ((int) ($census['waiting_keys'] ?? 0) > 0) {
+            $this->handOffWaiting();
+        }
         return $swept;
     }
 

@@ -45,6 +45,15 @@ trait DatabaseLine
     /** Tickets a hand-off considers, lowest start tags first. */
     private static int $handOffWindow = 1000;
     private int $lockDepth = 0;
+    /** This process queued a wake since it last took them (else a wake after a release reads nothing). */
+    private bool $wakesQueued = false;
+    /**
+     * What the sweep's one read (sweep()) found waiting, each consumed by the
+     * call that deals with it: 'wakes', 'stranded', 'stale' => any there.
+     *
+     * @var array<string, bool>
+     */
+    private array $sweepFound = [];
 
     public function lineAvailable(): bool
     {
@@ -140,6 +149,7 @@ trait DatabaseLine
         if ($changed > 1) {
             // Reserved already (a wake may have named the old copy, which is gone now): wake the new copy too.
             $this->write('INSERT INTO ' . DatabaseLineSchema::wakesTable() . " (ticket) VALUES ('{$ticket}')");
+            $this->wakesQueued = true;
         }
         return $changed > 0;
     }
@@ -169,8 +179,16 @@ trait DatabaseLine
         }
     }
 
-    public function takeWakes(int $max): array
+    public function takeWakes(int $max, bool $ownOnly = false): array
     {
+        // After a release only a process that handed a slot on reads the table; a sweep whose read found
+        // no wake reads nothing either.
+        $found = $this->sweepFound['wakes'] ?? null;
+        unset($this->sweepFound['wakes']);
+        if (!$this->wakesQueued && ($ownOnly || $found === false)) {
+            return [];
+        }
+        $this->wakesQueued = false;
         $taken = $this->takeRows(DatabaseLineSchema::wakesTable(), 'ticket', $max);
         if ($taken === []) {
             return [];
@@ -209,10 +227,25 @@ trait DatabaseLine
 
     public function takeStranded(int $max): array
     {
+        $known = $this->sweepFound['stranded'] ?? null;
+        unset($this->sweepFound['stranded']);
+        if ($known === false) {
+            return []; // the sweep's read found none, and this sweep stranded none since
+        }
         return array_map(
             static fn (array $r): StrandedLease => new StrandedLease((int) $r['ref'], (string) $r['label'], (int) $r['pid']),
             $this->takeRows(DatabaseLineSchema::strandedTable(), 'ref, label, pid', $max),
         );
+    }
+
+    public function staleTickets(int $max): array
+    {
+        $known = $this->sweepFound['stale'] ?? null;
+        unset($this->sweepFound['stale']);
+        if ($known === false) {
+            return [];
+        }
+        return StaleTickets::in($this->line(), $max);
     }
 
     public function line(): array
@@ -382,6 +415,7 @@ trait DatabaseLine
             return false;
         }
         $this->write('INSERT INTO ' . DatabaseLineSchema::wakesTable() . " (ticket) VALUES ('{$ticket}')");
+        $this->wakesQueued = true;
         return true;
     }
 
@@ -482,6 +516,9 @@ trait DatabaseLine
 
     private function strand(DatabaseSlot $lease): void
     {
+        if (isset($this->sweepFound['stranded'])) {
+            $this->sweepFound['stranded'] = true; // the sweep's read is older than this record
+        }
         $this->write(
             'INSERT INTO ' . DatabaseLineSchema::strandedTable() . ' (ref, label, pid, host) VALUES (' . $lease->ref . ', CONVERT(' . self::bytes($lease->label)
             . ' USING utf8mb4), ' . $lease->pid . ', ' . self::bytes((string) gethostname()) . ')',

@@ -71,7 +71,7 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine
         return \Sluice\ticket_cancel($ticket);
     }
 
-    public function takeWakes(int $max): array
+    public function takeWakes(int $max, bool $ownOnly = false): array
     {
         return array_values(array_map(
             static fn (array $w): Wake => new Wake((string) $w['ticket'], (int) $w['ref'], (int) $w['reserved_left_ms']),
@@ -90,6 +90,11 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine
             static fn (array $s): StrandedLease => new StrandedLease((int) $s['ref'], (string) $s['label'], (int) $s['pid']),
             \Sluice\take_stranded($max),
         ));
+    }
+
+    public function staleTickets(int $max): array
+    {
+        return StaleTickets::in($this->line(), $max);
     }
 
     public function line(): array
@@ -136,8 +141,11 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine
         return $this->handle($lease)?->renew($ttl) ?? \Sluice\renew($lease->token, $ttl);
     }
 
-    public function requestStarted(Lease $lease, int $maxSeconds): bool
+    public function requestStarted(Lease $lease, int $maxSeconds, int $renewTtl = 0): bool
     {
+        if ($renewTtl > 0 && !$this->renew($lease, $renewTtl)) {
+            return false;
+        }
         return $this->handle($lease)?->requestStarted($maxSeconds) ?? \Sluice\request_started($lease->token, $maxSeconds);
     }
 
@@ -173,22 +181,22 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine
                 );
             }
             $keys[(string) $key] = new KeyStatus(
-                (string) $key,
-                (int) $row['limit'],
-                (int) $row['active'],
-                (int) $row['peak'],
-                (int) $row['acquired'],
-                (int) $row['throttled'],
-                (int) $row['released'],
-                (int) $row['reclaimed_dead'],
-                (int) $row['reclaimed_expired'],
-                $holders,
-                (int) $row['mean_hold_ms'],
-                (int) $row['queued'],
-                (int) $row['reserved'],
-                (int) $row['wakes_sent'],
-                (int) $row['wakes_lapsed'],
-                (int) $row['wakes_missed'],
+                key: (string) $key,
+                limit: (int) $row['limit'],
+                active: (int) $row['active'],
+                peak: (int) $row['peak'],
+                acquired: (int) $row['acquired'],
+                throttled: (int) $row['throttled'],
+                released: (int) $row['released'],
+                reclaimedDead: (int) $row['reclaimed_dead'],
+                reclaimedExpired: (int) $row['reclaimed_expired'],
+                holders: $holders,
+                meanHoldMs: (int) $row['mean_hold_ms'],
+                queued: (int) $row['queued'],
+                reserved: (int) $row['reserved'],
+                wakesSent: (int) $row['wakes_sent'],
+                wakesLapsed: (int) $row['wakes_lapsed'],
+                wakesMissed: (int) $row['wakes_missed'],
             );
         }
         return $keys;

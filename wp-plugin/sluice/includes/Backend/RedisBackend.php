@@ -159,8 +159,11 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine
         return $this->touch($lease, 'renew', LeaseArguments::ttlSeconds($ttl) * 1000);
     }
 
-    public function requestStarted(Lease $lease, int $maxSeconds): bool
+    public function requestStarted(Lease $lease, int $maxSeconds, int $renewTtl = 0): bool
     {
+        if ($renewTtl > 0 && !$this->renew($lease, $renewTtl)) {
+            return false;
+        }
         return $this->touch($lease, 'start', LeaseArguments::requestSeconds($maxSeconds) * 1000);
     }
 
@@ -219,22 +222,22 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine
                 );
             }
             $keys[(string) $key] = new KeyStatus(
-                (string) $key,
-                (int) ($c['limit'] ?? 0),
-                count($holders),
-                (int) ($c['peak'] ?? 0),
-                (int) ($c['acquired'] ?? 0),
-                (int) ($c['throttled'] ?? 0),
-                (int) ($c['released'] ?? 0),
-                (int) ($c['reclaimed_dead'] ?? 0),
-                (int) ($c['reclaimed_expired'] ?? 0),
-                $holders,
-                (int) ($c['mean_hold_ms'] ?? 0),
-                (int) $queued,
-                count(array_filter($holders, static fn (Holder $h): bool => $h->reservation)),
-                (int) ($c['wakes_sent'] ?? 0),
-                (int) ($c['wakes_lapsed'] ?? 0),
-                (int) ($c['wakes_missed'] ?? 0),
+                key: (string) $key,
+                limit: (int) ($c['limit'] ?? 0),
+                active: count($holders),
+                peak: (int) ($c['peak'] ?? 0),
+                acquired: (int) ($c['acquired'] ?? 0),
+                throttled: (int) ($c['throttled'] ?? 0),
+                released: (int) ($c['released'] ?? 0),
+                reclaimedDead: (int) ($c['reclaimed_dead'] ?? 0),
+                reclaimedExpired: (int) ($c['reclaimed_expired'] ?? 0),
+                holders: $holders,
+                meanHoldMs: (int) ($c['mean_hold_ms'] ?? 0),
+                queued: (int) $queued,
+                reserved: count(array_filter($holders, static fn (Holder $h): bool => $h->reservation)),
+                wakesSent: (int) ($c['wakes_sent'] ?? 0),
+                wakesLapsed: (int) ($c['wakes_lapsed'] ?? 0),
+                wakesMissed: (int) ($c['wakes_missed'] ?? 0),
             );
         }
         ksort($keys, SORT_STRING);
@@ -280,7 +283,7 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine
         return $this->line->cancelTicket($ticket);
     }
 
-    public function takeWakes(int $max): array
+    public function takeWakes(int $max, bool $ownOnly = false): array
     {
         return $this->line->takeWakes($max);
     }
@@ -298,6 +301,11 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine
     public function line(): array
     {
         return $this->line->line();
+    }
+
+    public function staleTickets(int $max): array
+    {
+        return StaleTickets::in($this->line(), $max);
     }
 
     /**

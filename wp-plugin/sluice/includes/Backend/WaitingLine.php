@@ -17,6 +17,9 @@ namespace SluiceWP\Backend;
 
 interface WaitingLine
 {
+    /** A ticket that waited this long is past any timer: the sweep checks whether its action is gone. */
+    public const STALE_AFTER_MS = 3_600_000;
+
     /** False when this store cannot keep a line here after all (e.g. an older extension build). */
     public function lineAvailable(): bool;
 
@@ -47,8 +50,16 @@ interface WaitingLine
     /** The ticket leaves the line (a reservation it held goes to the next ticket). */
     public function cancelTicket(string $ticket): bool;
 
-    /** @return list<Wake> hand-offs whose queued copies must be pulled forward now */
-    public function takeWakes(int $max): array;
+    /**
+     * Hand-offs whose queued copies must be pulled forward now, each taken
+     * once by one caller. $ownOnly (after a release): only if this process
+     * queued a wake since it last took them (a store may then read nothing);
+     * the sweep takes everyone's, so a wake left by a process that died is
+     * not lost.
+     *
+     * @return list<Wake>
+     */
+    public function takeWakes(int $max, bool $ownOnly = false): array;
 
     /** A wake's copy could not be pulled forward (counted; its reservation lapses by itself). */
     public function wakeMissed(string $ticket): bool;
@@ -58,4 +69,7 @@ interface WaitingLine
 
     /** @return list<QueueStatus> the whole line, in service order */
     public function line(): array;
+
+    /** @return list<TicketStatus> up to $max tickets that waited STALE_AFTER_MS or longer, in service order */
+    public function staleTickets(int $max): array;
 }

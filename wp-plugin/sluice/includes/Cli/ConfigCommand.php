@@ -1,6 +1,7 @@
 <?php
 /**
- * `wp sluice config get|set`: Sluice's settings (option sluice_settings).
+ * `wp sluice config list|get|set`: Sluice's settings (option sluice_settings,
+ * every setting of Settings\Fields).
  * A value is checked by the settings page's own sanitizer
  * (Settings\Sanitizer, against Settings\Fields), so the command and the page accept and refuse
  * the same values; the command only turns what was typed into the types the
@@ -16,6 +17,7 @@ use SluiceWP\Settings\Field;
 use SluiceWP\Settings\Fields;
 use SluiceWP\Settings\Sanitizer;
 use WP_CLI;
+use WP_CLI\Formatter;
 
 defined('ABSPATH') || exit;
 
@@ -26,19 +28,19 @@ final class ConfigCommand
     }
 
     /**
-     * Shows the settings: the value in effect (after Data Machine's defaults and Sluice's filters) and what is stored.
+     * Shows one setting's value in effect (after Data Machine's defaults and Sluice's filters).
      *
      * ## OPTIONS
      *
-     * [<name>]
-     * : One setting; prints only its value in effect.
+     * <name>
+     * : The setting (wp sluice config list shows them all).
      *
      * [--format=<format>]
-     * : table, json or yaml (for all settings).
+     * : Render the value in a particular format.
      * ---
-     * default: table
+     * default: plaintext
      * options:
-     *   - table
+     *   - plaintext
      *   - json
      *   - yaml
      * ---
@@ -48,26 +50,56 @@ final class ConfigCommand
      */
     public function get(array $args, array $assoc): void
     {
-        $rows = $this->rows();
-        if (isset($args[0])) {
-            if (!isset($rows[$args[0]])) {
-                self::fail(self::unknown($args[0]));
-            }
-            $value = $rows[$args[0]]['value'];
-            WP_CLI::line(is_scalar($value) ? (is_bool($value) ? ($value ? 'true' : 'false') : (string) $value) : (string) wp_json_encode($value));
-            return;
+        $name = $args[0] ?? '';
+        $values = $this->config->effective();
+        if (!array_key_exists($name, $values)) {
+            self::fail(self::unknown($name));
         }
-        $format = $assoc['format'] ?? 'table';
-        if ($format !== 'table') {
-            $plain = array_map(static fn (array $r): array => ['value' => $r['value'], 'stored' => $r['stored']], $rows);
-            WP_CLI::line($format === 'yaml' ? Output::yaml($plain) : (string) wp_json_encode($plain, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES));
-            return;
+        $value = $values[$name];
+        WP_CLI::print_value(($assoc['format'] ?? 'plaintext') === 'plaintext' ? self::show($value) : $value, $assoc);
+    }
+
+    /**
+     * Lists every setting: its value in effect (after Data Machine's defaults and Sluice's filters) and what is stored.
+     *
+     * ## OPTIONS
+     *
+     * [--fields=<fields>]
+     * : Limit the output to these fields (name, value, stored).
+     *
+     * [--field=<field>]
+     * : Print one field of each setting.
+     *
+     * [--format=<format>]
+     * : Render output in a particular format.
+     * ---
+     * default: table
+     * options:
+     *   - table
+     *   - csv
+     *   - json
+     *   - yaml
+     *   - count
+     * ---
+     *
+     * ## EXAMPLES
+     *
+     *     wp sluice config list
+     *     wp sluice config list --format=json
+     *
+     * @subcommand list
+     * @param list<string>          $args
+     * @param array<string, string> $assoc
+     */
+    public function list_(array $args, array $assoc): void
+    {
+        $stored = Fields::stored();
+        $rows = [];
+        foreach ($this->config->effective() as $name => $value) {
+            // As WP-CLI lists options: arrays and booleans written out, so every format shows the same text.
+            $rows[] = ['name' => $name, 'value' => self::show($value), 'stored' => array_key_exists($name, $stored) ? self::show($stored[$name]) : ''];
         }
-        $table = [];
-        foreach ($rows as $name => $row) {
-            $table[] = ['name' => $name, 'value' => self::show($row['value']), 'stored' => $row['stored'] === null ? '' : self::show($row['stored'])];
-        }
-        \WP_CLI\Utils\format_items('table', $table, ['name', 'value', 'stored']);
+        (new Formatter($assoc, ['name', 'value', 'stored']))->display_items($rows);
     }
 
     /**
@@ -141,17 +173,6 @@ final class ConfigCommand
             return str_replace(',', "\n", $text); // the page's format: one provider = limit a line
         }
         return $text;
-    }
-
-    /** @return array<string, array{value: mixed, stored: mixed}> */
-    private function rows(): array
-    {
-        $stored = Fields::stored();
-        $rows = [];
-        foreach ($this->config->effective() as $name => $value) {
-            $rows[$name] = ['value' => $value, 'stored' => $stored[$name] ?? null];
-        }
-        return $rows;
     }
 
     private static function show(mixed $value): string

@@ -1,6 +1,7 @@
 <?php
 /**
- * `wp sluice`: what Sluice holds on this site, and the operator's repairs.
+ * `wp sluice`: the operator's repairs and the pair benchmark (what Sluice
+ * holds is StatusCommand's: status, holders, line, report).
  * Registered only when WP-CLI runs (Commands). On a network, --url picks
  * the blog; every command works on that blog's keys (and host-wide ones).
  */
@@ -16,7 +17,9 @@ use SluiceWP\Backend\RedisScripts;
 use SluiceWP\Gate\Gate;
 use SluiceWP\Gate\KeyNames;
 use SluiceWP\Settings\Config;
+use SluiceWP\Status\KeyReport;
 use SluiceWP\Status\SiteStatus;
+use WP_CLI\Formatter;
 use WP_CLI;
 
 defined('ABSPATH') || exit;
@@ -30,54 +33,6 @@ final class SluiceCommand
         private readonly Config $config,
         private readonly \Closure $gate,
     ) {
-    }
-
-    /**
-     * Shows this site's keys: limit, active, peak, counters, holders (and the waiting line, where the store has one).
-     *
-     * ## OPTIONS
-     *
-     * [--format=<format>]
-     * : table (readable), json (the same data as GET /wp-json/sluice/v1/status) or yaml.
-     * ---
-     * default: table
-     * options:
-     *   - table
-     *   - json
-     *   - yaml
-     * ---
-     *
-     * [--network]
-     * : On a network, every blog (json and yaml: the reports by blog id).
-     *
-     * ## EXAMPLES
-     *
-     *     wp sluice status
-     *     wp sluice status --format=json
-     *     wp sluice status --network --url=example.org
-     *
-     * @param list<string>          $args
-     * @param array<string, string> $assoc
-     */
-    public function status(array $args, array $assoc): void
-    {
-        $network = isset($assoc['network']);
-        $format = $assoc['format'] ?? 'table';
-        $status = $this->status;
-        if ($format === 'json' || $format === 'yaml') {
-            $report = $network ? $status->network() : $status->report();
-            WP_CLI::line($format === 'json' ? (string) wp_json_encode($report, JSON_PRETTY_PRINT | JSON_UNESCAPED_SLASHES) : Output::yaml($report));
-            return;
-        }
-        if ($format !== 'table') {
-            WP_CLI::error(sprintf(__('Unknown format "%s": use table, json or yaml.', 'sluice'), $format));
-        }
-        foreach (array_values($network ? $status->network() : [$status->report()]) as $i => $blog) {
-            if ($i > 0) {
-                WP_CLI::line('');
-            }
-            Output::statusTable($blog);
-        }
     }
 
     /**
@@ -126,7 +81,7 @@ final class SluiceCommand
         $name = trim($args[0] ?? '');
         $key = KeyNames::forBlog()->resolve($name);
         $status = $this->status;
-        $known = array_column($status->report()['keys'], 'key');
+        $known = array_map(static fn (KeyReport $k): string => $k->status->key, $status->report()->keys);
         if ($name === '' || !in_array($key, $known, true)) {
             WP_CLI::error(sprintf(
                 /* translators: 1: the key given, 2: the site's keys */
@@ -193,12 +148,14 @@ final class SluiceCommand
      * ---
      *
      * [--format=<format>]
-     * : table or json.
+     * : Render the result in a particular format (fields: backend, pairs, median_ns, p90_ns, mean_ns, queries_per_pair).
      * ---
      * default: table
      * options:
      *   - table
      *   - json
+     *   - yaml
+     *   - csv
      * ---
      *
      * @param list<string>          $args
@@ -246,24 +203,7 @@ final class SluiceCommand
             'queries_per_pair' => round($queries, 2),
             'redis_round_trips_per_pair' => round($trips, 2),
         ];
-        if (($assoc['format'] ?? 'table') === 'json') {
-            WP_CLI::line((string) wp_json_encode($result));
-            return;
-        }
-        WP_CLI::line(sprintf(
-            /* translators: 1: backend, 2: median ns, 3: median µs, 4: p90 µs, 5: pairs, 6: queries per pair */
-            __('%1$s backend: median %2$d ns (%3$.2f µs) per acquire+release pair, p90 %4$.2f µs, over %5$d pairs; %6$s SQL queries per pair.', 'sluice'),
-            $result['backend'],
-            $result['median_ns'],
-            $result['median_ns'] / 1000,
-            $result['p90_ns'] / 1000,
-            $pairs,
-            (string) $result['queries_per_pair'],
-        ) . ($backend->name() === 'redis' ? ' ' . sprintf(
-            /* translators: %s: Redis round trips per pair */
-            __('%s Redis round trips per pair.', 'sluice'),
-            (string) $result['redis_round_trips_per_pair'],
-        ) : ''));
+        (new Formatter($assoc, array_keys($result)))->display_item($result);
     }
 
     /** The usable backend of a choice (the site's by default), or an error that says why there is none. */

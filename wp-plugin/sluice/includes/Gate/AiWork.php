@@ -28,19 +28,9 @@ final class AiWork
         return new self($this->action, $this->provider, $this->jobId, $this->flowStepId, $tenant, max(1, min(100, $weight)));
     }
 
-    /** What operators read in the holders list. */
+    /** What operators read in the holders list (HolderLabel). */
     public function label(): string
     {
-        $parts = ['action ' . $this->action->id];
-        if ($this->jobId !== null) {
-            $parts[] = 'job ' . $this->jobId;
-        }
-        if ($this->flowStepId !== null) {
-            $parts[] = 'step ' . $this->flowStepId;
-        }
-        if ($this->provider !== '') {
-            $parts[] = $this->provider;
-        }
-        return implode(' / ', $parts);
+        return HolderLabel::write($this);
     }
 }

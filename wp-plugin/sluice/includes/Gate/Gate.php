@@ -39,8 +39,12 @@ final class Gate
     public function beforeExecute(int $actionId): Decision
     {
         // A throw here would mark the action failed (AS >= 3.9.3): on error the action runs ungated.
-        $decision = $this->guarded("deciding on action $actionId", fn () => $this->decide($actionId));
-        return $this->lastDecision = $decision ?? Decision::BackendError;
+        $decision = $this->guarded("deciding on action $actionId", fn () => $this->decide($actionId)) ?? Decision::BackendError;
+        if ($decision !== Decision::Pass) {
+            // A deferral (or an acquire that reclaimed a dead holder) may have handed a slot on: wake it now.
+            $this->guarded('waking the next ticket', fn () => $this->handoffs->wake(true));
+        }
+        return $this->lastDecision = $decision;
     }
 
     /**
@@ -51,7 +55,7 @@ final class Gate
     {
         $released = $this->guarded("releasing the lease of action $actionId", fn () => $this->held->release($actionId)) === true;
         if ($released) {
-            $this->guarded('waking the next ticket', fn () => $this->handoffs->wake());
+            $this->guarded('waking the next ticket', fn () => $this->handoffs->wake(true));
         }
         return $released;
     }
@@ -66,7 +70,7 @@ final class Gate
     {
         $released = $this->guarded('releasing leases at request end', fn () => $this->held->releaseAll()) ?? [];
         if ($released !== []) {
-            $this->guarded('waking the next ticket', fn () => $this->handoffs->wake());
+            $this->guarded('waking the next ticket', fn () => $this->handoffs->wake(true));
         }
         return $released;
     }
@@ -93,10 +97,7 @@ final class Gate
             return;
         }
         $timeout = max(1, $timeoutSeconds);
-        $this->guarded('marking a provider request', function () use ($lease, $timeout): void {
-            $this->backend->renew($lease, max($this->limits->leaseTtl(), $timeout + 60));
-            $this->backend->requestStarted($lease, $timeout);
-        });
+        $this->guarded('marking a provider request', fn () => $this->backend->requestStarted($lease, $timeout, max($this->limits->leaseTtl(), $timeout + 60)));
     }
 
     /** The provider answered (or the request failed): a death now frees the slot at once. */
@@ -118,14 +119,14 @@ final class Gate
         if ($this->held->isHeld($actionId)) {
             return Decision::Admit;
         }
-        $action = $this->queue->pendingAction($actionId);
-        // Cancelled or run by someone else after the claim: the queue ignores it; recurring
-        // actions pass, because a single-action copy would end their schedule.
+        $action = $this->queue->claimedAction($actionId);
+        // Recurring actions pass, because a single-action copy would end their schedule.
         if ($action === null || $action->recurring) {
             return Decision::Pass;
         }
         $work = $this->classifier->classify($action);
-        if ($work === null) {
+        // Cancelled or run by someone else after the claim: the queue ignores it (a copy would bring it back).
+        if ($work === null || !$this->queue->isStillPending($actionId)) {
             return Decision::Pass;
         }
         $limits = $this->keys->limitsFor($work, $this->limits);

@@ -31,14 +31,18 @@ final class Handoffs
     ) {
     }
 
-    /** Pulls forward the copies of the tickets that slots were reserved for. Returns how many moved. */
-    public function wake(): int
+    /**
+     * Pulls forward the copies of the tickets that slots were reserved for.
+     * $ownOnly right after a release: the hand-offs this process made (the
+     * sweep takes everyone's). Returns how many moved.
+     */
+    public function wake(bool $ownOnly = false): int
     {
         if ($this->line === null) {
             return 0;
         }
         $moved = 0;
-        foreach ($this->line->takeWakes(self::BATCH) as $wake) {
+        foreach ($this->line->takeWakes(self::BATCH, $ownOnly) as $wake) {
             if ($this->queue->pullForward($wake->ref)) {
                 $moved++;
             } elseif ($this->queue->isGone($wake->ref)) {
@@ -71,18 +75,9 @@ final class Handoffs
      */
     private function dropTicketsOfGoneActions(): void
     {
-        if ($this->line === null) {
-            return;
-        }
-        $checked = 0;
-        foreach ($this->line->line() as $queue) {
-            foreach ($queue->tickets as $ticket) {
-                if ($ticket->ageMs < 3_600_000 || $checked++ >= self::BATCH) {
-                    continue;
-                }
-                if ($this->queue->isGone($ticket->ref)) {
-                    $this->line->cancelTicket($ticket->ticket);
-                }
+        foreach ($this->line?->staleTickets(self::BATCH) ?? [] as $ticket) {
+            if ($this->queue->isGone($ticket->ref)) {
+                $this->line?->cancelTicket($ticket->ticket);
             }
         }
     }

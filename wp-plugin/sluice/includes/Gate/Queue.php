@@ -13,8 +13,16 @@ namespace SluiceWP\Gate;
 
 interface Queue
 {
-    /** The action if it is still pending (a claimed action may have been cancelled or run meanwhile); else null. */
-    public function pendingAction(int $id): ?QueuedAction;
+    /**
+     * The action a runner is about to run, as its claim holds it (hook, args,
+     * group, priority, whether it repeats), or null when it is missing or was
+     * not pending. Read once per claim where the queue can: an action that is
+     * not AI work then costs no query of its own.
+     */
+    public function claimedAction(int $id): ?QueuedAction;
+
+    /** True when the action is still pending now (a claimed action may have been cancelled or run meanwhile). */
+    public function isStillPending(int $id): bool;
 
     /**
      * Schedules an identical single copy (same hook, args, group, priority;

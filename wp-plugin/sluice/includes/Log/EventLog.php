@@ -14,6 +14,7 @@ declare(strict_types=1);
 namespace SluiceWP\Log;
 
 use SluiceWP\Backend\StrandedLease;
+use SluiceWP\Gate\HolderLabel;
 use SluiceWP\Gate\QueuedAction;
 use SluiceWP\Gate\ThrottleEvent;
 use SluiceWP\Gate\ThrottleLog;
@@ -57,8 +58,9 @@ final class EventLog implements ThrottleLog
     public function stranded(StrandedLease $lease, ?QueuedAction $action, int $copyId): void
     {
         global $wpdb;
-        $jobId = preg_match('/\bjob (\d+)/', $lease->label, $m) === 1 ? (int) $m[1] : null;
-        $step = preg_match('/\bstep ([^ \/]+)/', $lease->label, $m) === 1 ? $m[1] : null;
+        $label = HolderLabel::parse($lease->label);
+        $jobId = $label->jobId;
+        $step = $label->step;
         $wpdb->insert(EventLogSchema::table(), [
             'created_at' => gmdate('Y-m-d H:i:s'),
             'event' => 'stranded',

@@ -31,6 +31,96 @@ final class ActionSchedulerQueue implements Queue
         return class_exists(\ActionScheduler::class, false) && function_exists('as_schedule_single_action');
     }
 
+    /** @var array<int, QueuedAction|null> the actions of the claim in progress, read at once (null: not pending then) */
+    private array $claimed = [];
+    /** The action whose row the last claim read fetched in this very call (its status is fresh). */
+    private int $freshlyRead = 0;
+
+    /**
+     * The action as the runner's claim holds it (hook, args, group,
+     * priority, whether it repeats), or null when it is missing or was not
+     * pending. On the DB store the claim's actions are read in one query the
+     * first time one of them runs, so an action that is not AI work costs
+     * nothing more after that; elsewhere it is read on its own.
+     */
+    public function claimedAction(int $id): ?QueuedAction
+    {
+        $this->freshlyRead = 0;
+        if (!array_key_exists($id, $this->claimed)) {
+            $this->claimed = self::store() instanceof \ActionScheduler_DBStore ? $this->readClaimOf($id) : [$id => $this->pendingAction($id)];
+            $this->freshlyRead = $id;
+        }
+        $action = $this->claimed[$id] ?? null;
+        unset($this->claimed[$id]);
+        return $action;
+    }
+
+    /** True when the action is pending now (read again, unless claimedAction() read it in this very call). */
+    public function isStillPending(int $id): bool
+    {
+        if ($this->freshlyRead === $id) {
+            $this->freshlyRead = 0;
+            return true;
+        }
+        return $this->status($id) === \ActionScheduler_Store::STATUS_PENDING;
+    }
+
+    /**
+     * The action and every other action of its claim, in one query: a
+     * runner runs its claim's actions one after another, each through the gate.
+     *
+     * @return array<int, QueuedAction|null>
+     */
+    private function readClaimOf(int $id): array
+    {
+        global $wpdb;
+        $actions = $wpdb->prefix . 'actionscheduler_actions';
+        $groups = $wpdb->prefix . 'actionscheduler_groups';
+        $rows = $wpdb->get_results($wpdb->prepare(
+            "SELECT a.action_id, a.hook, a.status, a.args, a.extended_args, a.schedule, a.priority, g.slug AS action_group
+             FROM {$actions} a LEFT JOIN {$groups} g ON g.group_id = a.group_id
+             WHERE a.action_id = %d OR (a.claim_id <> 0 AND a.claim_id = (SELECT c.claim_id FROM {$actions} c WHERE c.action_id = %d))",
+            $id,
+            $id,
+        ), ARRAY_A);
+        // The others are kept only while pending: an action that was not may come back pending in a later claim.
+        $claim = [];
+        foreach (is_array($rows) ? $rows : [] as $row) {
+            $action = self::fromRow($row);
+            if ($action !== null || (int) $row['action_id'] === $id) {
+                $claim[(int) $row['action_id']] = $action;
+            }
+        }
+        return $claim + [$id => null];
+    }
+
+    /**
+     * A row of Action Scheduler's actions table as the gate sees it (null when
+     * not pending, or when Action Scheduler itself could not read it back).
+     *
+     * @param array<string, mixed> $row
+     */
+    private static function fromRow(array $row): ?QueuedAction
+    {
+        if ((string) $row['status'] !== \ActionScheduler_Store::STATUS_PENDING) {
+            return null;
+        }
+        $args = json_decode((string) (!empty($row['extended_args']) ? $row['extended_args'] : $row['args']), true);
+        $schedule = @unserialize((string) $row['schedule']); // phpcs:ignore WordPress.PHP.DiscouragedPHPFunctions
+        if (!is_array($args) || ($schedule !== false && !$schedule instanceof \ActionScheduler_Schedule)) {
+            return null;
+        }
+        return new QueuedAction(
+            (int) $row['action_id'],
+            (string) $row['hook'],
+            $args,
+            (string) ($row['action_group'] ?? ''),
+            (int) $row['priority'],
+            $schedule instanceof \ActionScheduler_Schedule && $schedule->is_recurring(),
+        );
+    }
+
+    /** The action if it is pending now (read on its own); else null. */
     public function pendingAction(int $id): ?QueuedAction
     {
         return $this->status($id) === \ActionScheduler_Store::STATUS_PENDING ? $this->action($id) : null;

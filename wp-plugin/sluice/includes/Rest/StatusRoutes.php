@@ -60,7 +60,7 @@ final class StatusRoutes
 
     public function status(): WP_REST_Response
     {
-        return new WP_REST_Response($this->status->report(), 200);
+        return new WP_REST_Response($this->status->report()->toArray(), 200);
     }
 
     /** @param WP_REST_Request<array<string, mixed>> $request */

@@ -1,21 +1,10 @@
 <?php
 /**
- * What Sluice holds for one blog, as plain data: the one builder behind
- * `wp sluice status --format=json`, GET /wp-json/sluice/v1/status and the
- * status pages (the network page calls network(), which switches to each
- * blog). Also the blog-scoped operator actions (release a token, reset a
- * key), so an administrator of one blog never touches another blog's leases.
- *
- * Shape of report():
- *   blog_id, url, enabled, backend (name or null), backend_unavailable
- *   (reason or null), redis_unreachable (why the Redis backend could not be
- *   used and its fallback serves, or null), key_prefix, site_limit,
- *   keys: list of {key, scope, limit, active, peak, acquired, throttled,
- *         released, reclaimed_dead, reclaimed_expired, ...whatever else the
- *         store's KeyStatus carries (snake_case), holders: list of {token,
- *         pid, label, age_ms, ttl_left_ms, request_open, drain_left_ms, ...}}
- *   line: the waiting line's queues for this blog's keys, present only when
- *         the store has a waiting line.
+ * What Sluice holds for one blog, typed (SiteReport): the one builder
+ * behind `wp sluice status|holders|line|report`, GET /wp-json/sluice/v1/status
+ * and the status pages (the network page calls network(), which switches to
+ * each blog). Also the blog-scoped operator actions (release a token, reset
+ * a key), so an administrator of one blog never touches another blog's leases.
  */
 
 declare(strict_types=1);
@@ -25,6 +14,7 @@ namespace SluiceWP\Status;
 use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\BackendChoice;
 use SluiceWP\Backend\KeyStatus;
+use SluiceWP\Backend\QueueStatus;
 use SluiceWP\Backend\WaitingLine;
 use SluiceWP\Gate\KeyNames;
 use SluiceWP\Settings\Config;
@@ -39,48 +29,34 @@ final class SiteStatus
     ) {
     }
 
-    /** The name of the backend in use ("native", "database"), or null when none is usable. */
-    public function backendName(): ?string
-    {
-        return $this->backends->backend()?->name();
-    }
-
-    /** @return array<string, mixed> the current blog's report */
-    public function report(): array
+    /** The current blog's report. */
+    public function report(): SiteReport
     {
         $backend = $this->backends->backend();
-        $report = [
-            'blog_id' => get_current_blog_id(),
-            'url' => home_url('/'),
-            'enabled' => $this->config->enabled(),
-            'backend' => $backend?->name(),
-            'backend_unavailable' => $this->backends->unavailableReason(),
-            'redis_unreachable' => $this->backends->redisUnreachable(),
-            'key_prefix' => KeyNames::forBlog()->prefix(),
-            'site_limit' => $this->config->siteLimit(),
-            'keys' => [],
-        ];
-        if ($backend === null) {
-            return $report;
-        }
         $names = KeyNames::forBlog();
-        foreach ($this->keysOfBlog($backend) as $status) {
-            $row = ['key' => $status->key, 'scope' => $names->scope($status->key)] + self::plain($status);
-            $row['holders'] = array_map(static fn (object $h): array => self::plain($h), $status->holders);
-            $report['keys'][] = $row;
+        $keys = [];
+        foreach ($backend !== null ? $this->keysOfBlog($backend) : [] as $status) {
+            $keys[] = new KeyReport((string) $names->scope($status->key), $status);
         }
-        $line = $this->line($backend);
-        if ($line !== null) {
-            $report['line'] = $line;
-        }
-        return $report;
+        return new SiteReport(
+            blogId: get_current_blog_id(),
+            url: home_url('/'),
+            enabled: $this->config->enabled(),
+            backend: $backend?->name(),
+            backendUnavailable: $this->backends->unavailableReason(),
+            redisUnreachable: $this->backends->redisUnreachable(),
+            keyPrefix: $names->prefix(),
+            siteLimit: $this->config->siteLimit(),
+            keys: $keys,
+            line: $backend !== null ? $this->line($backend) : null,
+        );
     }
 
     /**
      * Every blog's report, by blog id (one blog on a single site); $number
      * blogs from $offset on (by blog id) when $number is above 0.
      *
-     * @return array<int, array<string, mixed>>
+     * @return array<int, SiteReport>
      */
     public function network(int $number = 0, int $offset = 0): array
     {
@@ -160,7 +136,7 @@ final class SiteStatus
     /**
      * The waiting line's queues on this blog's keys, where the store has a line.
      *
-     * @return list<array<string, mixed>>|null
+     * @return list<QueueStatus>|null
      */
     private function line(Backend $backend): ?array
     {
@@ -175,35 +151,9 @@ final class SiteStatus
             $keys = array_keys($queue->keys);
             $ours = array_filter($keys, static fn (int|string $key): bool => $names->scope((string) $key) !== null);
             if ($keys !== [] && count($ours) === count($keys)) {
-                $queues[] = self::plain($queue);
+                $queues[] = $queue;
             }
         }
         return $queues;
-    }
-
-    /**
-     * An operator value object as plain data: its public properties in
-     * snake_case, nested objects and lists likewise.
-     *
-     * @return array<string, mixed>
-     */
-    private static function plain(object $value): array
-    {
-        $out = [];
-        foreach (get_object_vars($value) as $name => $field) {
-            $out[strtolower((string) preg_replace('/(?<!^)[A-Z]/', '_$0', (string) $name))] = self::plainValue($field);
-        }
-        return $out;
-    }
-
-    private static function plainValue(mixed $value): mixed
-    {
-        if (is_object($value)) {
-            return self::plain($value);
-        }
-        if (is_array($value)) {
-            return array_map(static fn (mixed $v): mixed => self::plainValue($v), $value);
-        }
-        return $value;
     }
 }

@@ -1,14 +1,17 @@
 <?php
 /**
- * A holder's label read back into its parts. The gate labels a lease
- * "action N / job N / step X / provider" (AiWork::label(), job, step and
- * provider only when known); any other label (a lease taken by other code)
- * is shown as it is.
+ * A holder's label, written and read back here only: the gate labels a
+ * lease "action N / job N / step X / provider" (job, step and provider only
+ * when known), which operators read in the holders list and the event log
+ * reads back for a stranded action; any other label (a lease taken by
+ * other code) is shown as it is.
  */
 
 declare(strict_types=1);
 
-namespace SluiceWP\Admin;
+namespace SluiceWP\Gate;
+
+defined('ABSPATH') || exit;
 
 final class HolderLabel
 {
@@ -19,6 +22,22 @@ final class HolderLabel
         public readonly ?string $step,
         public readonly string $provider,
     ) {
+    }
+
+    /** The label of a lease taken for $work. */
+    public static function write(AiWork $work): string
+    {
+        $parts = ['action ' . $work->action->id];
+        if ($work->jobId !== null) {
+            $parts[] = 'job ' . $work->jobId;
+        }
+        if ($work->flowStepId !== null) {
+            $parts[] = 'step ' . $work->flowStepId;
+        }
+        if ($work->provider !== '') {
+            $parts[] = $work->provider;
+        }
+        return implode(' / ', $parts);
     }
 
     public static function parse(string $label): self

@@ -1,0 +1,277 @@
+<?php
+/**
+ * `wp sluice status|holders|line|report`: what Sluice holds on this site
+ * (on a network, --url picks the blog; --network lists every blog), from
+ * Status\SiteStatus's typed report. The lists go through WP-CLI's Formatter
+ * (table, csv, json, yaml, count, --fields, --field), as WP-CLI's own list
+ * commands do; `report` prints the REST route's JSON.
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Cli;
+
+use SluiceWP\Backend\Holder;
+use SluiceWP\Backend\QueueStatus;
+use SluiceWP\Backend\TicketStatus;
+use SluiceWP\Status\KeyReport;
+use SluiceWP\Status\Plain;
+use SluiceWP\Status\SiteReport;
+use SluiceWP\Status\SiteStatus;
+use WP_CLI;
+use WP_CLI\Formatter;
+
+defined('ABSPATH') || exit;
+
+final class StatusCommand
+{
+    private const KEY_FIELDS = ['key', 'scope', 'limit', 'active', 'peak', 'queued', 'reserved', 'acquired', 'throttled', 'released', 'reclaimed_dead', 'reclaimed_expired'];
+    private const HOLDER_FIELDS = ['key', 'token', 'pid', 'host', 'label', 'age_ms', 'ttl_left_ms', 'request_open', 'drain_left_ms'];
+    private const TICKET_FIELDS = ['tenant', 'weight', 'keys', 'ticket', 'ref', 'state', 'age_ms', 'reserved_left_ms'];
+
+    public function __construct(private readonly SiteStatus $status)
+    {
+    }
+
+    public function register(): void
+    {
+        WP_CLI::add_command('sluice status', [$this, 'status']);
+        WP_CLI::add_command('sluice holders', [$this, 'holders']);
+        WP_CLI::add_command('sluice line', [$this, 'line']);
+        WP_CLI::add_command('sluice report', [$this, 'report']);
+    }
+
+    /**
+     * Lists this site's keys: limit, active, peak, the waiting line's counts and the counters.
+     *
+     * ## OPTIONS
+     *
+     * [--network]
+     * : On a network, every blog's keys (with a blog_id field).
+     *
+     * [--fields=<fields>]
+     * : Limit the output to these fields (default: key, scope, limit, active, peak, queued, reserved, acquired, throttled, released, reclaimed_dead, reclaimed_expired).
+     *
+     * [--field=<field>]
+     * : Print one field of each key.
+     *
+     * [--format=<format>]
+     * : Render output in a particular format.
+     * ---
+     * default: table
+     * options:
+     *   - table
+     *   - csv
+     *   - json
+     *   - yaml
+     *   - count
+     * ---
+     *
+     * ## AVAILABLE FIELDS
+     *
+     * blog_id, key, scope, limit, active, peak, queued, reserved, acquired, throttled, released, reclaimed_dead,
+     * reclaimed_expired, mean_hold_ms, wakes_sent, wakes_lapsed, wakes_missed, holders (how many)
+     *
+     * ## EXAMPLES
+     *
+     *     wp sluice status
+     *     wp sluice status --format=json
+     *     wp sluice status --network --fields=blog_id,key,active
+     *
+     * @param list<string>          $args
+     * @param array<string, string> $assoc
+     */
+    public function status(array $args, array $assoc): void
+    {
+        $rows = [];
+        foreach ($this->reports($assoc) as $report) {
+            foreach ($report->keys as $key) {
+                $rows[] = ['blog_id' => $report->blogId] + self::keyRow($key);
+            }
+        }
+        $this->display($rows, $assoc, self::KEY_FIELDS);
+    }
+
+    /**
+     * Lists the leases held on this site's keys: token, pid, host, label, age, TTL left, open provider request.
+     *
+     * ## OPTIONS
+     *
+     * [--network]
+     * : On a network, every blog's holders (with a blog_id field).
+     *
+     * [--fields=<fields>]
+     * : Limit the output to these fields (default: key, token, pid, host, label, age_ms, ttl_left_ms, request_open, drain_left_ms).
+     *
+     * [--field=<field>]
+     * : Print one field of each holder.
+     *
+     * [--format=<format>]
+     * : Render output in a particular format.
+     * ---
+     * default: table
+     * options:
+     *   - table
+     *   - csv
+     *   - json
+     *   - yaml
+     *   - count
+     * ---
+     *
+     * ## AVAILABLE FIELDS
+     *
+     * blog_id, key, token, pid, host, label, age_ms, ttl_left_ms, request_open, drain_left_ms, ref, reservation
+     *
+     * @param list<string>          $args
+     * @param array<string, string> $assoc
+     */
+    public function holders(array $args, array $assoc): void
+    {
+        $rows = [];
+        foreach ($this->reports($assoc) as $report) {
+            foreach ($report->keys as $key) {
+                foreach ($key->status->holders as $holder) {
+                    $rows[] = ['blog_id' => $report->blogId, 'key' => $key->status->key] + self::holderRow($holder);
+                }
+            }
+        }
+        $this->display($rows, $assoc, self::HOLDER_FIELDS);
+    }
+
+    /**
+     * Lists the waiting line's tickets on this site's keys, in service order (where the store keeps a line).
+     *
+     * ## OPTIONS
+     *
+     * [--network]
+     * : On a network, every blog's tickets (with a blog_id field).
+     *
+     * [--fields=<fields>]
+     * : Limit the output to these fields (default: tenant, weight, keys, ticket, ref, state, age_ms, reserved_left_ms).
+     *
+     * [--field=<field>]
+     * : Print one field of each ticket.
+     *
+     * [--format=<format>]
+     * : Render output in a particular format.
+     * ---
+     * default: table
+     * options:
+     *   - table
+     *   - csv
+     *   - json
+     *   - yaml
+     *   - count
+     * ---
+     *
+     * ## AVAILABLE FIELDS
+     *
+     * blog_id, tenant, weight, keys, ticket, ref, state, age_ms, first_deferred_at, reserved_left_ms, effective_weight
+     *
+     * @param list<string>          $args
+     * @param array<string, string> $assoc
+     */
+    public function line(array $args, array $assoc): void
+    {
+        $rows = [];
+        foreach ($this->reports($assoc) as $report) {
+            if ($report->line === null) {
+                WP_CLI::warning(sprintf(
+                    /* translators: 1: blog id, 2: backend name */
+                    __('Blog %1$d: the lease store (%2$s) keeps no waiting line; deferred steps wait for their rescheduled time.', 'sluice'),
+                    $report->blogId,
+                    (string) ($report->backend ?? __('none', 'sluice')),
+                ));
+                continue;
+            }
+            foreach ($report->line as $queue) {
+                foreach ($queue->tickets as $ticket) {
+                    $rows[] = ['blog_id' => $report->blogId] + self::ticketRow($queue, $ticket);
+                }
+            }
+        }
+        $this->display($rows, $assoc, self::TICKET_FIELDS);
+    }
+
+    /**
+     * Prints this site's whole report: the same data as GET /wp-json/sluice/v1/status.
+     *
+     * ## OPTIONS
+     *
+     * [--network]
+     * : On a network, every blog's report, by blog id.
+     *
+     * [--format=<format>]
+     * : Render output in a particular format.
+     * ---
+     * default: json
+     * options:
+     *   - json
+     *   - yaml
+     * ---
+     *
+     * @param list<string>          $args
+     * @param array<string, string> $assoc
+     */
+    public function report(array $args, array $assoc): void
+    {
+        $reports = array_map(static fn (SiteReport $r): array => $r->toArray(), $this->reports($assoc));
+        WP_CLI::print_value(isset($assoc['network']) ? $reports : reset($reports), ['format' => $assoc['format'] ?? 'json']);
+    }
+
+    /**
+     * The blog's report, or every blog's with --network; a warning for each blog whose AI work runs ungated.
+     *
+     * @param array<string, string> $assoc
+     * @return array<int, SiteReport>
+     */
+    private function reports(array $assoc): array
+    {
+        $reports = isset($assoc['network']) ? $this->status->network() : [get_current_blog_id() => $this->status->report()];
+        foreach ($reports as $report) {
+            if ($report->backendUnavailable !== null) {
+                WP_CLI::warning(sprintf(__('Sluice is not limiting AI work: %s', 'sluice'), $report->backendUnavailable));
+            } elseif ($report->redisUnreachable !== null) {
+                /* translators: 1: why Redis cannot be used, 2: the backend in use instead */
+                WP_CLI::warning(sprintf(__('Sluice cannot use Redis (%1$s): it limits AI work through the %2$s backend instead (setting redis_fallback).', 'sluice'), $report->redisUnreachable, (string) $report->backend));
+            } elseif (!$report->enabled) {
+                WP_CLI::warning(__('Gating is off (setting enabled): AI work runs ungated.', 'sluice'));
+            }
+        }
+        return $reports;
+    }
+
+    /**
+     * @param list<array<string, mixed>> $rows
+     * @param array<string, string>      $assoc
+     * @param list<string>               $fields the default fields (blog_id first with --network)
+     */
+    private function display(array $rows, array $assoc, array $fields): void
+    {
+        if (isset($assoc['network'])) {
+            array_unshift($fields, 'blog_id');
+            unset($assoc['network']);
+        }
+        (new Formatter($assoc, $fields))->display_items($rows);
+    }
+
+    /** @return array<string, mixed> */
+    private static function keyRow(KeyReport $key): array
+    {
+        $row = ['key' => $key->status->key, 'scope' => $key->scope] + Plain::of($key->status);
+        $row['holders'] = count($key->status->holders);
+        return $row;
+    }
+
+    /** @return array<string, mixed> */
+    private static function holderRow(Holder $holder): array
+    {
+        return Plain::of($holder);
+    }
+
+    /** @return array<string, mixed> */
+    private static function ticketRow(QueueStatus $queue, TicketStatus $ticket): array
+    {
+        return ['tenant' => $queue->tenant, 'weight' => $queue->weight, 'keys' => implode(',', array_keys($queue->keys))] + Plain::of($ticket);
+    }
+}
