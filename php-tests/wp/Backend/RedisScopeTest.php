@@ -4,8 +4,9 @@ declare(strict_types=1);
 namespace Sluice\WpTests\Backend;
 
 use Sluice\Tests\Support\SluiceTestCase;
-use Sluice\WpTests\Support\RedisTestBed;
-use Sluice\WpTests\Support\Runner;
+use Sluice\Support\WordPress\RedisTestBed;
+use Sluice\Support\WordPress\Runner;
+use Sluice\Support\WordPress\Site;
 use SluiceWP\Backend\Lease;
 use SluiceWP\Backend\RedisBackend;
 use SluiceWP\Backend\Refusal;
@@ -63,7 +64,7 @@ final class RedisScopeTest extends SluiceTestCase
     {
         $key = self::key('stranded');
         $ref = random_int(1_000_000, 2_000_000_000);
-        $child = Runner::php('require ' . var_export(dirname(__DIR__) . '/load-wordpress.php', true) . ';
+        $child = Runner::php('require ' . var_export(Site::loader(), true) . ';
             $backend = new SluiceWP\Backend\RedisBackend(null, 0, "scopetest/1");
             $lease = $backend->tryAcquireFor([$key => 1], 600, "blog 1 step", $ref);
             echo $lease instanceof SluiceWP\Backend\Lease ? "held\n" : "refused\n";
