@@ -13,6 +13,8 @@ namespace SluiceWP\Admin;
 
 use SluiceWP\Status\SiteStatus;
 
+defined('ABSPATH') || exit;
+
 final class LeaseActions
 {
     public const RELEASE = 'sluice_release_lease';

@@ -9,6 +9,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Admin;
 
+defined('ABSPATH') || exit;
+
 final class StatusAjax
 {
     public const ACTION = 'sluice_status';

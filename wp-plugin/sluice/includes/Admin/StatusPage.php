@@ -9,6 +9,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Admin;
 
+defined('ABSPATH') || exit;
+
 final class StatusPage
 {
     public const SLUG = 'sluice';

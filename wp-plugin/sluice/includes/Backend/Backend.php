@@ -11,6 +11,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Backend;
 
+defined('ABSPATH') || exit;
+
 interface Backend
 {
     /** Short machine name: "native", "database", ... */

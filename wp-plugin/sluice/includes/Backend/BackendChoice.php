@@ -21,6 +21,8 @@ namespace SluiceWP\Backend;
 
 use SluiceWP\Settings\Fields;
 
+defined('ABSPATH') || exit;
+
 final class BackendChoice
 {
     private ?Backend $backend = null;

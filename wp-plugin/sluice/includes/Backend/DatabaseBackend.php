@@ -36,6 +36,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Backend;
 
+defined('ABSPATH') || exit;
+
 
 final class DatabaseBackend implements Backend, OperatorView, WaitingLine
 {

@@ -10,6 +10,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Backend;
 
+defined('ABSPATH') || exit;
+
 final class DatabaseBackendException extends \RuntimeException
 {
 }

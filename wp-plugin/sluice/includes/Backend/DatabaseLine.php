@@ -39,6 +39,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Backend;
 
+defined('ABSPATH') || exit;
+
 
 trait DatabaseLine
 {

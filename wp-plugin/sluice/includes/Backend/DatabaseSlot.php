@@ -9,6 +9,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Backend;
 
+defined('ABSPATH') || exit;
+
 final class DatabaseSlot
 {
     public function __construct(

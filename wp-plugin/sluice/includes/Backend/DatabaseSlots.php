@@ -9,6 +9,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Backend;
 
+defined('ABSPATH') || exit;
+
 final class DatabaseSlots
 {
     /** The key has a row in the keys table. */

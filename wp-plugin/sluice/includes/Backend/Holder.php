@@ -7,6 +7,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Backend;
 
+defined('ABSPATH') || exit;
+
 final class Holder
 {
     /** The host of the holder's process: this host's name unless the store says otherwise (the database backend's holders may be anywhere). */

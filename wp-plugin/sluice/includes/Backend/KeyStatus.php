@@ -7,6 +7,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Backend;
 
+defined('ABSPATH') || exit;
+
 final class KeyStatus
 {
     /** @param list<Holder> $holders */

@@ -5,6 +5,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Backend;
 
+defined('ABSPATH') || exit;
+
 final class LineFullException extends \RuntimeException
 {
 }

@@ -12,6 +12,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Backend;
 
+defined('ABSPATH') || exit;
+
 final class LocalProcess
 {
     private static ?self $current = null;

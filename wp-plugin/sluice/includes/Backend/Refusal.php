@@ -7,6 +7,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Backend;
 
+defined('ABSPATH') || exit;
+
 final class Refusal
 {
     public function __construct(

@@ -8,6 +8,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Backend;
 
+defined('ABSPATH') || exit;
+
 final class Ticket
 {
     public function __construct(

@@ -15,6 +15,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Backend;
 
+defined('ABSPATH') || exit;
+
 interface WaitingLine
 {
     /** A ticket that waited this long is past any timer: the sweep checks whether its action is gone. */

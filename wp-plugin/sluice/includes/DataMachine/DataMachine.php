@@ -26,6 +26,8 @@ use SluiceWP\Gate\QueuedAction;
 use SluiceWP\Gate\WorkClassifier;
 use SluiceWP\Settings\Defaults;
 
+defined('ABSPATH') || exit;
+
 final class DataMachine implements WorkClassifier, Defaults
 {
     public const STEP_HOOK = 'datamachine_execute_step';

@@ -8,6 +8,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Gate;
 
+defined('ABSPATH') || exit;
+
 final class AiWork
 {
     public function __construct(

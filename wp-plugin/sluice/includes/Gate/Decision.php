@@ -7,6 +7,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Gate;
 
+defined('ABSPATH') || exit;
+
 enum Decision: string
 {
     /** Not AI work, not pending, recurring, or gating is off: untouched. */

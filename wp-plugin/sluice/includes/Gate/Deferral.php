@@ -18,6 +18,8 @@ use SluiceWP\Backend\Refusal;
 use SluiceWP\Backend\Ticket;
 use SluiceWP\Backend\WaitingLine;
 
+defined('ABSPATH') || exit;
+
 final class Deferral
 {
     public function __construct(

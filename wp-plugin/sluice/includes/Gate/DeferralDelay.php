@@ -14,6 +14,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Gate;
 
+defined('ABSPATH') || exit;
+
 final class DeferralDelay
 {
     /** @param int $attempt 1 for the first deferral of this work */

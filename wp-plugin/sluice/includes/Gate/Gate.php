@@ -17,6 +17,8 @@ use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\Refusal;
 use SluiceWP\Backend\WaitingLine;
 
+defined('ABSPATH') || exit;
+
 final class Gate
 {
     private ?Decision $lastDecision = null;

@@ -15,6 +15,8 @@ namespace SluiceWP\Gate;
 use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\WaitingLine;
 
+defined('ABSPATH') || exit;
+
 final class Handoffs
 {
     private const BATCH = 32;

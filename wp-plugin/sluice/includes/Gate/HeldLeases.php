@@ -14,6 +14,8 @@ namespace SluiceWP\Gate;
 use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\Lease;
 
+defined('ABSPATH') || exit;
+
 final class HeldLeases
 {
     /** @var array<int, Lease> */

@@ -8,6 +8,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Gate;
 
+defined('ABSPATH') || exit;
+
 interface Limits
 {
     /** AI steps of this site at once (>= 1). */

@@ -11,6 +11,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Gate;
 
+defined('ABSPATH') || exit;
+
 interface Queue
 {
     /**

@@ -9,6 +9,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Gate;
 
+defined('ABSPATH') || exit;
+
 final class QueuedAction
 {
     /** @param array<mixed> $args as stored by the queue (JSON round trip: objects come back as arrays) */

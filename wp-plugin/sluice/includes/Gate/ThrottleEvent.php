@@ -10,6 +10,8 @@ namespace SluiceWP\Gate;
 
 use SluiceWP\Backend\Ticket;
 
+defined('ABSPATH') || exit;
+
 final class ThrottleEvent
 {
     public const REASON = 'ai_concurrency_limit';

@@ -10,6 +10,8 @@ namespace SluiceWP\Gate;
 
 use SluiceWP\Backend\StrandedLease;
 
+defined('ABSPATH') || exit;
+
 interface ThrottleLog
 {
     public function deferred(ThrottleEvent $event): void;

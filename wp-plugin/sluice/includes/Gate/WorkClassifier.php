@@ -8,6 +8,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Gate;
 
+defined('ABSPATH') || exit;
+
 interface WorkClassifier
 {
     /** The action as AI work, or null when it is not AI work (it then passes untouched). */

@@ -19,6 +19,8 @@ use SluiceWP\Gate\AiWork;
 use SluiceWP\Gate\QueuedAction;
 use SluiceWP\Gate\WorkClassifier;
 
+defined('ABSPATH') || exit;
+
 final class AiWorkFilter implements WorkClassifier
 {
     public function __construct(

@@ -9,6 +9,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Settings;
 
+defined('ABSPATH') || exit;
+
 interface Defaults
 {
     public function siteLimit(): ?int;

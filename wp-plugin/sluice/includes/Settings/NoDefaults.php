@@ -5,6 +5,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Settings;
 
+defined('ABSPATH') || exit;
+
 final class NoDefaults implements Defaults
 {
     public function siteLimit(): ?int
