@@ -1,0 +1,164 @@
+<?php
+/**
+ * The database backend's keys and slot rows: what an acquire reads of its
+ * keys (creating the rows of a key seen for the first time, or whose limit
+ * grew), a refusal counted on its key, and every key as operators see it.
+ *
+ * @internal the database backend's (DatabaseBackend)
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Backend;
+
+defined('ABSPATH') || exit;
+
+final class DatabaseKeys
+{
+    public function __construct(private readonly DatabaseSql $sql)
+    {
+    }
+
+    /**
+     * The slot rows of the keys (one query); keys seen for the first time, or
+     * whose limit grew, get their rows first.
+     *
+     * @param list<string|int>  $names
+     * @param array<string,int> $limits
+     * @return array<string, DatabaseSlots>
+     */
+    public function read(array $names, array $limits): array
+    {
+        [$keysTable, $slotsTable] = DatabaseSql::tables();
+        $in = implode(',', array_map(static fn ($k): string => DatabaseSql::bytes((string) $k), $names));
+        $rows = $this->sql->read(
+            'SELECT s.lease_key, s.slot, s.token, s.host_id, s.pid, s.start_time, s.expires_ms, s.request_until_ms, s.ref, s.reserved, s.label,'
+            . ' k.waiting, ' . DatabaseSql::NOW_MS . ' AS now_ms'
+            . " FROM {$slotsTable} s LEFT JOIN {$keysTable} k ON k.lease_key = s.lease_key WHERE s.lease_key IN ({$in})",
+        );
+        $keys = [];
+        foreach ($names as $name) {
+            $keys[(string) $name] = new DatabaseSlots();
+        }
+        foreach ($rows as $row) {
+            $key = $keys[(string) $row['lease_key']] ?? null;
+            if ($key === null) {
+                continue;
+            }
+            $key->known = true;
+            $key->waiting = (int) ($row['waiting'] ?? 0) > 0;
+            $key->nowMs = (int) $row['now_ms'];
+            $key->slots[(int) $row['slot']] = DatabaseSlot::fromDb($row);
+        }
+        $newKeys = [];
+        $newSlots = [];
+        foreach ($keys as $name => $key) {
+            if (!$key->known && isset($limits[$name])) {
+                $newKeys[] = '(' . DatabaseSql::bytes($name) . ', ' . $limits[$name] . ')';
+            }
+            for ($slot = 1; $slot <= ($limits[$name] ?? 0); $slot++) {
+                if (!isset($key->slots[$slot])) {
+                    $newSlots[] = '(' . DatabaseSql::bytes($name) . ', ' . $slot . ')';
+                    $key->slots[$slot] = DatabaseSlot::free($slot);
+                }
+            }
+        }
+        if ($newKeys !== []) {
+            $this->sql->write("INSERT IGNORE INTO {$keysTable} (lease_key, limit_n) VALUES " . implode(', ', $newKeys));
+        }
+        if ($newSlots !== []) {
+            $this->sql->write("INSERT IGNORE INTO {$slotsTable} (lease_key, slot) VALUES " . implode(', ', $newSlots));
+        }
+        return $keys;
+    }
+
+    public function throttled(string $key, int $limit): void
+    {
+        [$keysTable] = DatabaseSql::tables();
+        $this->sql->write("UPDATE {$keysTable} SET throttled = throttled + 1, limit_n = {$limit} WHERE lease_key = " . DatabaseSql::bytes($key));
+    }
+
+    /** @return array<string, KeyStatus> every key as operators see it (OperatorView::keys()) */
+    public function status(bool $lineAvailable): array
+    {
+        [$keysTable, $slotsTable] = DatabaseSql::tables();
+        $rows = $this->sql->read(
+            'SELECT k.lease_key, k.limit_n AS key_limit, k.throttled, s.slot, s.token, s.host, s.pid, s.label, s.acquired_ms, s.expires_ms,'
+            . ' s.request_until_ms, s.ref, s.reserved, s.wakes_sent, s.wakes_lapsed, s.wakes_missed, s.limit_n, s.peak, s.acquired, s.released, s.reclaimed_dead, s.reclaimed_expired, ' . DatabaseSql::NOW_MS . ' AS now_ms'
+            . " FROM {$keysTable} k LEFT JOIN {$slotsTable} s ON s.lease_key = k.lease_key ORDER BY k.lease_key, s.slot",
+        );
+        /** @var array<string, array{limit: int, lastGrantMs: int, throttled: int, peak: int, acquired: int, released: int, dead: int, expired: int, sent: int, lapsed: int, missed: int, holders: list<Holder>}> $byKey */
+        $byKey = [];
+        foreach ($rows as $row) {
+            $key = (string) $row['lease_key'];
+            $k = $byKey[$key] ?? ['limit' => (int) $row['key_limit'], 'lastGrantMs' => -1, 'throttled' => (int) $row['throttled'],
+                'peak' => 0, 'acquired' => 0, 'released' => 0, 'dead' => 0, 'expired' => 0, 'sent' => 0, 'lapsed' => 0, 'missed' => 0, 'holders' => []];
+            if ($row['slot'] !== null) {
+                // The limit is the one the latest grant was taken under (the key row's until a first grant).
+                if ((int) $row['acquired'] > 0 && (int) $row['acquired_ms'] > $k['lastGrantMs']) {
+                    $k['lastGrantMs'] = (int) $row['acquired_ms'];
+                    $k['limit'] = (int) $row['limit_n'];
+                }
+                $k['peak'] = max($k['peak'], (int) $row['peak']);
+                $k['acquired'] += (int) $row['acquired'];
+                $k['released'] += (int) $row['released'];
+                $k['dead'] += (int) $row['reclaimed_dead'];
+                $k['expired'] += (int) $row['reclaimed_expired'];
+                $k['sent'] += (int) $row['wakes_sent'];
+                $k['lapsed'] += (int) $row['wakes_lapsed'];
+                $k['missed'] += (int) $row['wakes_missed'];
+                if ((string) $row['token'] !== '') {
+                    $now = (int) $row['now_ms'];
+                    $requestUntil = (int) $row['request_until_ms'];
+                    $k['holders'][] = new Holder(
+                        (string) $row['token'],
+                        (int) $row['pid'],
+                        (string) $row['label'],
+                        max(0, $now - (int) $row['acquired_ms']),
+                        max(0, (int) $row['expires_ms'] - $now),
+                        $requestUntil > 0,
+                        max(0, $requestUntil - $now),
+                        (int) $row['ref'],
+                        (bool) (int) $row['reserved'],
+                        host: (string) $row['host'],
+                    );
+                }
+            }
+            $byKey[$key] = $k;
+        }
+        // Tickets waiting for each key (once the line's tables exist).
+        $queued = [];
+        if ($lineAvailable) {
+            $tickets = DatabaseLineSchema::ticketsTable();
+            $parts = [];
+            foreach (['k1', 'k2', 'k3', 'k4'] as $col) {
+                $parts[] = "SELECT {$col} AS lease_key FROM {$tickets} WHERE state = 'waiting' AND {$col} <> ''";
+            }
+            foreach ($this->sql->read('SELECT lease_key, COUNT(*) AS n FROM (' . implode(' UNION ALL ', $parts) . ') q GROUP BY lease_key') as $row) {
+                $queued[(string) $row['lease_key']] = (int) $row['n'];
+            }
+        }
+        $keys = [];
+        foreach ($byKey as $key => $k) {
+            $keys[(string) $key] = new KeyStatus(
+                key: (string) $key,
+                limit: $k['limit'],
+                active: count($k['holders']),
+                peak: $k['peak'],
+                acquired: $k['acquired'],
+                throttled: $k['throttled'],
+                released: $k['released'],
+                reclaimedDead: $k['dead'],
+                reclaimedExpired: $k['expired'],
+                holders: $k['holders'],
+                meanHoldMs: 0,
+                queued: $queued[(string) $key] ?? 0,
+                reserved: count(array_filter($k['holders'], static fn (Holder $h): bool => $h->reservation)),
+                wakesSent: $k['sent'],
+                wakesLapsed: $k['lapsed'],
+                wakesMissed: $k['missed'],
+            );
+        }
+        return $keys;
+    }
+}
