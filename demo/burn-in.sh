@@ -68,11 +68,16 @@ export SLUICE_WP_PLUGINS="$src/wp-plugin/sluice $src/php-tests/wp/fixtures/datam
 
 # The site's must-use plugins: the test bed's (Action Scheduler loader, loopback
 # access to the fake provider) and the bench probe if asked.
-# Not the test suites' hooks mu-plugin: its recorders write an option on every
-# gate decision, which would show in the gate's measured cost.
+# Not the test suites' hooks mu-plugin (its recorders write an option on every
+# gate decision) nor their Redis one (its sluice_request_timeout filter reads an
+# option that is not autoloaded, a query per batch): both would show in the
+# gate's measured cost, and the burn-in beds use no Redis.
 mkdir -p "$mu"
 for f in "$src"/php-tests/wp/mu-plugins/*.php; do
-  [ "$(basename "$f")" = sluice-test-hooks.php ] || ln -s "$f" "$mu/"
+  case "$(basename "$f")" in
+    sluice-test-hooks.php|sluice-test-redis.php) ;;
+    *) ln -s "$f" "$mu/" ;;
+  esac
 done
 if [ -n "${SLUICE_BURN_IN_MU_PLUGIN:-}" ]; then
   ln -s "$src/$SLUICE_BURN_IN_MU_PLUGIN" "$mu/"
