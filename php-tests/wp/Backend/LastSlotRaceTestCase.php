@@ -87,9 +87,10 @@ abstract class LastSlotRaceTestCase extends SluiceTestCase
             $b->name(), self::RACERS, self::ROUNDS, count($intervals), $refused, count($roundsWon), $overlap));
         self::assertSame(1, $overlap, 'never more than the one slot that was left');
         self::assertSame(self::RACERS * self::ROUNDS, count($intervals) + $refused);
-        // Liveness, not the property under test: on a loaded machine racers wake late and rounds merge, so fewer
-        // grants happen (100-260 seen for 240 rounds); half the rounds still make a real race.
-        self::assertGreaterThanOrEqual(intdiv(self::ROUNDS, 2), count($intervals), 'the last slot was taken and given back round after round');
+        // Liveness, not the property under test (that is the overlap): the slot changed hands again and again. On an
+        // idle machine a grant lands in nearly every round (200-260 for 240 rounds); on one loaded 4x over its cores,
+        // racers wake late and rounds merge (109-198 seen), so a quarter of the rounds is asked for.
+        self::assertGreaterThanOrEqual(intdiv(self::ROUNDS, 4), count($intervals), 'the last slot was taken and given back round after round');
         $status = $b->operatorView()->keys();
         self::assertSame(count($intervals) + 1, $status[$provider]->acquired);
         self::assertSame([2, 1], [$status[$site]->active, $status[$provider]->active], 'only the parent holds now');

@@ -72,6 +72,22 @@ final class RedisBackendTest extends BackendContractTestCase
         self::assertSame(2, RedisScripts::$roundTrips - $before, 'round trips for one acquire + release pair');
     }
 
+    /** A provider request's mark and the lease's renewal are one script (the gate does both before each request). */
+    public function testARequestStartRenewsInTheSameRoundTrip(): void
+    {
+        $b = $this->backend();
+        $key = self::key();
+        $lease = $this->lease($b->tryAcquire([$key => 1], 60, 'short ttl'));
+        $before = RedisScripts::$roundTrips;
+        self::assertTrue($b->requestStarted($lease, 30, 600));
+        self::assertSame(1, RedisScripts::$roundTrips - $before);
+        $holder = $b->operatorView()->keys()[$key]->holders[0];
+        self::assertTrue($holder->requestOpen);
+        self::assertGreaterThan(590_000, $holder->ttlLeftMs, 'renewed to 600 s');
+        self::assertGreaterThan(25_000, $holder->drainLeftMs);
+        $b->release($lease);
+    }
+
     /** SCRIPT FLUSH (or a restart, or a failover) makes Redis answer NOSCRIPT: the script is loaded once and the call repeated. */
     public function testScriptsRedisForgotAreLoadedAgain(): void
     {

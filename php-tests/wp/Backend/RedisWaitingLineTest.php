@@ -60,8 +60,10 @@ final class RedisWaitingLineTest extends WaitingLineContractTestCase
         $b->moveTicket($warm->token, self::lineRef());
         $b->takeWakes(1);
         $b->cancelTicket($warm->token);
+        // As the gate runs them: after a release (and a decision) it takes only the wakes this process queued.
         $pair = self::roundTrips(function () use ($b, $limits): void {
             self::assertTrue($b->release($this->leaseOf($b->tryAcquireFor($limits, 60, 'pair', self::lineRef()))));
+            self::assertSame([], $b->takeWakes(32, true));
         });
         $holder = $this->leaseOf($b->tryAcquire($limits, 60, 'holder'));
         [$ref, $copy] = [self::lineRef(), self::lineRef()];
@@ -69,15 +71,15 @@ final class RedisWaitingLineTest extends WaitingLineContractTestCase
             self::assertInstanceOf(Refusal::class, $b->tryAcquireFor($limits, 60, 'deferred', $ref));
             $ticket = $b->enqueue($limits, $ref, 'tenant-q', 10, 0);
             self::assertTrue($b->moveTicket($ticket->token, $copy));
+            self::assertSame([], $b->takeWakes(32, true));
         });
         $besidePair = self::roundTrips(function () use ($b, $site): void {
             self::assertTrue($b->release($this->leaseOf($b->tryAcquireFor([$site => 2], 60, 'beside', self::lineRef()))));
+            self::assertSame([], $b->takeWakes(32, true), 'the ticket needs the full provider key too: nothing handed on');
         });
-        $handOff = self::roundTrips(function () use ($b, $holder): void {
+        $handOff = self::roundTrips(function () use ($b, $holder, $copy): void {
             self::assertTrue($b->release($holder));
-        });
-        $wake = self::roundTrips(function () use ($copy): void {
-            self::assertCount(1, $this->wakesOf($copy));
+            self::assertSame([$copy], array_map(static fn ($w) => $w->ref, $b->takeWakes(32, true)), 'this process handed its slot on');
         });
         $woken = null;
         $take = self::roundTrips(function () use ($b, $limits, $copy, &$woken): void {
@@ -85,10 +87,39 @@ final class RedisWaitingLineTest extends WaitingLineContractTestCase
         });
         self::assertInstanceOf(Lease::class, $woken);
         $b->release($woken);
+        $b->takeWakes(1000);
+        $b->takeStranded(1000);
+        $sweep = self::roundTrips(function () use ($b): void {
+            // As Handoffs::sweep(): the sweep, then wakes, stranded leases and stale tickets, none of them waiting.
+            $b->operatorView()->sweep();
+            self::assertSame([[], [], []], [$b->takeWakes(32), $b->takeStranded(32), $b->staleTickets(32)]);
+        });
         fwrite(STDERR, sprintf(
-            "redis line round trips: pair with no ticket %d, deferral %d, pair beside a waiting ticket %d, release with hand-off %d, take wake %d, woken acquire %d\n",
-            $pair, $deferral, $besidePair, $handOff, $wake, $take,
+            "redis line round trips: pair with no ticket %d, deferral %d, pair beside a waiting ticket %d, release with hand-off and its wake %d, woken acquire %d, sweep with nothing to do %d\n",
+            $pair, $deferral, $besidePair, $handOff, $take, $sweep,
         ));
-        self::assertSame([2, 3, 2, 1, 1, 1], [$pair, $deferral, $besidePair, $handOff, $wake, $take]);
+        self::assertSame([2, 3, 2, 2, 1, 1], [$pair, $deferral, $besidePair, $handOff, $take, $sweep]);
+    }
+
+    /** A ticket that waited an hour or more is stale (the sweep checks whether its action is gone); a blog sees only its own. */
+    public function testStaleTicketsAreFoundByTheirFirstDeferral(): void
+    {
+        $b = new RedisBackend();
+        $key = self::key('stale');
+        $holder = $this->leaseOf($b->tryAcquire([$key => 1], 60, 'holder'));
+        [$old, $fresh] = [self::lineRef(), self::lineRef()];
+        $b->enqueue([$key => 1], $old, 'tenant-s', 10, time() - 7200);
+        $b->enqueue([$key => 1], $fresh, 'tenant-s', 10, 0);
+        $stale = array_values(array_filter($b->staleTickets(1000), static fn ($t) => in_array($t->ref, [$old, $fresh], true)));
+        self::assertSame([$old], array_map(static fn ($t) => $t->ref, $stale));
+        self::assertGreaterThanOrEqual(7_199_000, $stale[0]->ageMs);
+        self::assertSame([], array_filter((new RedisBackend(null, 0, 'another/9'))->staleTickets(1000), static fn ($t) => $t->ref === $old), 'another blog does not see it');
+        $b->operatorView()->reset($key);
+        foreach ($b->line() as $q) {
+            foreach (isset($q->keys[$key]) ? $q->tickets : [] as $t) {
+                $b->cancelTicket($t->ticket);
+            }
+        }
+        unset($holder);
     }
 }

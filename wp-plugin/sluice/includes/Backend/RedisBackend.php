@@ -159,12 +159,11 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine
         return $this->touch($lease, 'renew', LeaseArguments::ttlSeconds($ttl) * 1000);
     }
 
+    /** One script: the request's deadline, and the renewal with it when $renewTtl is above 0. */
     public function requestStarted(Lease $lease, int $maxSeconds, int $renewTtl = 0): bool
     {
-        if ($renewTtl > 0 && !$this->renew($lease, $renewTtl)) {
-            return false;
-        }
-        return $this->touch($lease, 'start', LeaseArguments::requestSeconds($maxSeconds) * 1000);
+        $renewMs = $renewTtl > 0 ? LeaseArguments::ttlSeconds($renewTtl) * 1000 : 0;
+        return $this->touch($lease, 'start', LeaseArguments::requestSeconds($maxSeconds) * 1000, $renewMs);
     }
 
     public function requestFinished(Lease $lease): bool
@@ -176,7 +175,7 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine
      * Renews or marks a lease. One the store lost with its records (a new
      * epoch) is entered again, since its holder (this process) still runs.
      */
-    private function touch(Lease $lease, string $what, int $ms): bool
+    private function touch(Lease $lease, string $what, int $ms, int $renewMs = 0): bool
     {
         if (!LeaseArguments::isToken($lease->token)) {
             return false;
@@ -188,7 +187,8 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine
             (string) ($held['epoch'] ?? ''),
             implode("\n", array_map('strval', array_keys($lease->limits))), implode("\n", $lease->limits),
             (string) ($held['label'] ?? ''), $me->host, $me->hostId, $me->pid, $me->startTime, (int) ($held['ref'] ?? 0),
-            max($ms, (int) ($held['ttlMs'] ?? LeaseArguments::DEFAULT_TTL_SECONDS * 1000)),
+            max($ms, $renewMs, (int) ($held['ttlMs'] ?? LeaseArguments::DEFAULT_TTL_SECONDS * 1000)),
+            $renewMs,
         ]) === 1;
     }
 
@@ -259,11 +259,17 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine
     public function sweep(): int
     {
         $me = LocalProcess::current();
-        $reply = $this->store->call('sweep', [$me->hostId]);
+        $reply = $this->store->call('sweep', [$me->hostId, WaitingLine::STALE_AFTER_MS]);
+        $reply = is_array($reply) ? $reply : [];
         $swept = (int) ($reply[0] ?? 0);
-        $dead = self::deadOwners($me, array_slice(is_array($reply) ? $reply : [], 1));
+        // The rest of the sweep (wakes, stranded leases, stale tickets) asks Redis only for what is there.
+        foreach (['wakes' => 1, 'stranded' => 2, 'stale' => 3] as $what => $i) {
+            $this->store->sweepSaw($what, (int) ($reply[$i] ?? 1) > 0);
+        }
+        $dead = self::deadOwners($me, array_slice($reply, 4));
         if ($dead !== []) {
             $swept += (int) $this->store->call('reclaim', array_merge([$me->hostId, intdiv(count($dead), 3)], $dead));
+            $this->store->sweepSaw('stranded', true); // a dead holder leaves its action id (the first script counted before)
         }
         return $swept;
     }
@@ -285,7 +291,7 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine
 
     public function takeWakes(int $max, bool $ownOnly = false): array
     {
-        return $this->line->takeWakes($max);
+        return $this->line->takeWakes($max, $ownOnly);
     }
 
     public function wakeMissed(string $ticket): bool
@@ -305,7 +311,7 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine
 
     public function staleTickets(int $max): array
     {
-        return StaleTickets::in($this->line(), $max);
+        return $this->line->staleTickets($max);
     }
 
     /**

@@ -61,9 +61,18 @@ final class RedisLine
         return LeaseArguments::isToken($ticket) && $this->store->call('cancel', [$ticket]) === 1;
     }
 
-    /** @return list<Wake> */
-    public function takeWakes(int $max): array
+    /**
+     * $ownOnly (after a release): only when a script of this process queued a wake of this scope since
+     * it last took them; after a sweep that saw none, nothing either (no round trip).
+     *
+     * @return list<Wake>
+     */
+    public function takeWakes(int $max, bool $ownOnly = false): array
     {
+        $sweepFound = $this->store->sweepFound('wakes');
+        if (!$this->store->takeWakesQueued() && ($ownOnly || $sweepFound === false)) {
+            return [];
+        }
         $reply = $this->store->call('wakes', [max(1, min($max, 1000))]);
         $wakes = [];
         foreach (array_chunk(is_array($reply) ? $reply : [], 3) as [$ticket, $ref, $leftMs]) {
@@ -80,6 +89,9 @@ final class RedisLine
     /** @return list<StrandedLease> */
     public function takeStranded(int $max): array
     {
+        if ($this->store->sweepFound('stranded') === false) {
+            return [];
+        }
         $reply = $this->store->call('stranded', [max(1, min($max, 1000))]);
         $stranded = [];
         foreach (is_array($reply) ? $reply : [] as $record) {
@@ -92,37 +104,71 @@ final class RedisLine
     /** @return list<QueueStatus> the whole line, queues in service order, each queue's tickets in its own order */
     public function line(): array
     {
-        $reply = $this->store->call('line', []);
-        $now = (int) ($reply[0] ?? 0);
-        $tickets = array_map([RedisBackend::class, 'hash'], array_slice(is_array($reply) ? $reply : [], 1));
-        usort($tickets, static fn (array $a, array $b): int => [(float) $a['start'], (int) $a['seq']] <=> [(float) $b['start'], (int) $b['seq']]);
+        [$now, $tickets] = $this->tickets('line', []);
         $aging = LineOrder::agingMs();
         /** @var array<string, array{score: float, tenant: string, weight: int, keys: array<string,int>, tickets: list<TicketStatus>}> $queues */
         $queues = [];
         foreach ($tickets as $t) {
-            $weight = (int) $t['weight'];
-            $waited = max(0, $now - (int) $t['first']);
-            $reserved = $t['state'] === 'reserved';
             $id = (string) $t['queue'];
-            $queues[$id] ??= ['score' => INF, 'tenant' => (string) $t['tenant'], 'weight' => $weight,
+            $status = self::ticketStatus($t, $now, $aging);
+            $queues[$id] ??= ['score' => INF, 'tenant' => (string) $t['tenant'], 'weight' => (int) $t['weight'],
                 'keys' => self::limits((string) $t['keys'], (string) $t['limits']), 'tickets' => []];
-            $score = $reserved ? -INF : LineOrder::score((float) $t['start'], $weight, $waited, $aging);
+            $score = $status->state === 'reserved' ? -INF : LineOrder::score((float) $t['start'], (int) $t['weight'], $status->ageMs, $aging);
             $queues[$id]['score'] = min($queues[$id]['score'], $score);
-            $queues[$id]['tickets'][] = new TicketStatus(
-                (string) $t['token'],
-                (int) $t['ref'],
-                $reserved ? 'reserved' : 'waiting',
-                $waited,
-                intdiv((int) $t['first'], 1000),
-                $reserved ? max(0, (int) $t['reserved_until'] - $now) : 0,
-                (int) round(LineOrder::effectiveWeight($weight, $waited, $aging)),
-            );
+            $queues[$id]['tickets'][] = $status;
         }
         uasort($queues, static fn (array $a, array $b): int => $a['score'] <=> $b['score']);
         return array_values(array_map(
             static fn (array $q): QueueStatus => new QueueStatus($q['tenant'], $q['weight'], $q['keys'], $q['tickets']),
             $queues,
         ));
+    }
+
+    /**
+     * Up to $max tickets of this scope that waited WaitingLine::STALE_AFTER_MS or longer since their first
+     * deferral (an index by first deferral: the line is not read), in service order; none without a
+     * round trip after a sweep that saw none.
+     *
+     * @return list<TicketStatus>
+     */
+    public function staleTickets(int $max): array
+    {
+        if ($this->store->sweepFound('stale') === false) {
+            return [];
+        }
+        [$now, $tickets] = $this->tickets('stale', [max(1, min($max, 1000)), WaitingLine::STALE_AFTER_MS]);
+        $aging = LineOrder::agingMs();
+        return array_map(static fn (array $t): TicketStatus => self::ticketStatus($t, $now, $aging), $tickets);
+    }
+
+    /**
+     * A script's tickets (ticket_row in common.lua), in service order (start tag, then arrival).
+     *
+     * @param list<string|int> $args
+     * @return array{int, list<array<string, string>>} Redis's clock (ms) and the tickets
+     */
+    private function tickets(string $script, array $args): array
+    {
+        $reply = $this->store->call($script, $args);
+        $tickets = array_map([RedisBackend::class, 'hash'], array_slice(is_array($reply) ? $reply : [], 1));
+        usort($tickets, static fn (array $a, array $b): int => [(float) $a['start'], (int) $a['seq']] <=> [(float) $b['start'], (int) $b['seq']]);
+        return [(int) ($reply[0] ?? 0), $tickets];
+    }
+
+    /** @param array<string, string> $t a ticket's fields */
+    private static function ticketStatus(array $t, int $now, int $aging): TicketStatus
+    {
+        $waited = max(0, $now - (int) $t['first']);
+        $reserved = $t['state'] === 'reserved';
+        return new TicketStatus(
+            (string) $t['token'],
+            (int) $t['ref'],
+            $reserved ? 'reserved' : 'waiting',
+            $waited,
+            intdiv((int) $t['first'], 1000),
+            $reserved ? max(0, (int) $t['reserved_until'] - $now) : 0,
+            (int) round(LineOrder::effectiveWeight((int) $t['weight'], $waited, $aging)),
+        );
     }
 
     /** @return array<string,int> key => limit, from the newline-separated lists a ticket keeps */

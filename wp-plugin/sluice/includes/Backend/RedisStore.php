@@ -30,6 +30,10 @@ final class RedisStore
 
     private readonly RedisScripts $scripts;
     private ?string $prefix = null;
+    /** A script of this process queued a wake of its own scope since it last took wakes. */
+    private bool $wakesQueued = false;
+    /** @var array<string, bool> what the last sweep found waiting for this scope (wakes, stranded, stale), until it is taken */
+    private array $sweepFound = [];
 
     /**
      * @param ?string $scope the scope of the caller's tickets, wakes and stranded leases ("<install>/<blog>", as in
@@ -50,10 +54,38 @@ final class RedisStore
     public function call(string $script, array $args): mixed
     {
         $this->prefix ??= $this->config->keyPrefix();
-        return $this->scripts->run($script, array_merge(
+        $answer = $this->scripts->run($script, array_merge(
             [$this->prefix, bin2hex(random_bytes(8)), $this->holdMs(), LineOrder::reservationMs(), LineOrder::agingMs(), $this->scope()],
             $args,
         ));
+        // Every script answers {wakes it queued for this scope, its reply}.
+        if (!is_array($answer) || !array_key_exists(1, $answer)) {
+            throw new RedisBackendException("Sluice's Redis script {$script} answered " . var_export($answer, true));
+        }
+        $this->wakesQueued = $this->wakesQueued || (int) $answer[0] > 0;
+        return $answer[1];
+    }
+
+    /** Whether a wake of this scope may wait for this process to take (and forget it: the caller takes them now). */
+    public function takeWakesQueued(): bool
+    {
+        $queued = $this->wakesQueued;
+        $this->wakesQueued = false;
+        return $queued;
+    }
+
+    /** The sweep saw what waits for this scope: wakes, stranded or stale => bool. */
+    public function sweepSaw(string $what, bool $found): void
+    {
+        $this->sweepFound[$what] = $found;
+    }
+
+    /** What the last sweep saw of $what (null when no sweep said), forgotten once asked. */
+    public function sweepFound(string $what): ?bool
+    {
+        $found = $this->sweepFound[$what] ?? null;
+        unset($this->sweepFound[$what]);
+        return $found;
     }
 
     /** The store answered with its epoch: remembered, so that losing it later is noticed. */

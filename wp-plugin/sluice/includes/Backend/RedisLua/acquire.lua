@@ -31,7 +31,7 @@ end
 if holding() then
   -- The store was emptied (a Redis restart without persistence) while the holders it forgot may still run.
   redis.call('HINCRBY', kstat(names[1]), 'throttled', 1)
-  return { 'hold', names[1], limits[1], HOLD - NOW }
+  return done({ 'hold', names[1], limits[1], HOLD - NOW })
 end
 if ndead > 0 then reclaim_dead(hid, 16, ndead) end
 
@@ -53,7 +53,7 @@ if tk and tk.state == 'reserved' then
       for j, r in ipairs(keys) do if r == k then lims[j] = tostring(limits[i]) end end
     end
     drop_ticket(ticket, tk) -- takes the reservation's record away too
-    return grant(keys, lims)
+    return done(grant(keys, lims))
   end
 end
 
@@ -73,7 +73,7 @@ for i, k in ipairs(names) do
     end
     local reply = { 'full', k, limits[i], n }
     for _, v in ipairs(local_holders(hid, k)) do reply[#reply + 1] = v end
-    return reply
+    return done(reply)
   end
 end
 
@@ -82,4 +82,4 @@ if tk then
   -- Granted without its reservation: the ticket leaves the line, and a reservation it held goes on.
   handoff(drop_ticket(ticket, tk))
 end
-return reply
+return done(reply)

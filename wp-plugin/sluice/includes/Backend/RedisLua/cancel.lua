@@ -2,6 +2,6 @@
 -- ARGV[7]: ticket. Returns 1, or 0 when it was gone.
 local t = ARGV[7]
 local tk = record(tkey(t))
-if not tk or tk.scope ~= SCOPE then return 0 end -- another blog's ticket is not this caller's to cancel
+if not tk or tk.scope ~= SCOPE then return done(0) end -- another blog's ticket is not this caller's to cancel
 handoff(drop_ticket(t, tk))
-return 1
+return done(1)

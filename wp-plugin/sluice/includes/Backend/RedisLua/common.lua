@@ -34,6 +34,7 @@
 --   wkeys          set of keys some waiting ticket needs
 --   qq:<queue>     sorted set of a queue's tickets by start tag (its last finish tag)
 --   ks:<key set>   sorted set of the tickets of one key set by arrival (ahead)
+--   firsts:<scope> sorted set of a scope's tickets by first deferral (stale ones)
 --   refs           hash: "<scope>\n<action id>" => its ticket
 --   seq            counter of tickets
 --   wakes:<scope>  list of tickets whose copy must be pulled forward now
@@ -90,6 +91,11 @@ end
 
 local function holding() return NOW < HOLD end
 
+-- Wakes this call queued: every script answers {WOKEN, its reply}, so the caller knows whether a wake of
+-- its own waits (WaitingLine::takeWakes($max, true) then costs no round trip when none does).
+local WOKEN = 0
+local function done(reply) return { WOKEN, reply } end
+
 -- Start tag + SCALE / effective weight; the effective weight grows from w to 100 over the aging period.
 local function effective_weight(w, waited)
   local f = 1
@@ -143,6 +149,7 @@ local function reserve(t, tk)
   unlist(t, tk)
   redis.call('HSET', tkey(t), 'state', 'reserved')
   redis.call('RPUSH', P .. 'wakes:' .. tk.scope, t)
+  if tk.scope == SCOPE then WOKEN = WOKEN + 1 end
 end
 
 -- Hands the free slots of these keys to the next tickets whose keys all have
@@ -265,6 +272,17 @@ local function local_holders(hid, k)
   return out
 end
 
+-- A ticket as the operators' views read it: its fields, its token and its reservation's expiry (flat), or nil.
+local function ticket_row(t)
+  local flat = redis.call('HGETALL', tkey(t))
+  if #flat == 0 then return nil end
+  flat[#flat + 1] = 'token'
+  flat[#flat + 1] = t
+  flat[#flat + 1] = 'reserved_until'
+  flat[#flat + 1] = redis.call('HGET', lkey(t), 'exp') or '0'
+  return flat
+end
+
 -- Removes a ticket from every index; a reservation it held goes back (returned: its keys, for a hand-off).
 local function drop_ticket(t, tk)
   unlist(t, tk)
@@ -273,6 +291,7 @@ local function drop_ticket(t, tk)
   redis.call('ZREM', P .. 'tickets', t)
   redis.call('ZREM', P .. 'qq:' .. tk.queue, t)
   redis.call('ZREM', P .. 'ks:' .. tk.keys, t)
+  redis.call('ZREM', P .. 'firsts:' .. tk.scope, t)
   redis.call('LREM', P .. 'wakes:' .. tk.scope, 0, t)
   if tk.state == 'reserved' then
     local res = record(lkey(t))

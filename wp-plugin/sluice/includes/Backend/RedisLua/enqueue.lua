@@ -21,12 +21,12 @@ if found then
       list(found, tk, false) -- re-confirmed: a lapsed ticket may be handed a slot again
       handoff(split(tk.keys))
     end
-    return { 'ok', found, 0, redis.call('ZCOUNT', P .. 'ks:' .. tk.keys, '-inf', '(' .. tk.seq), mean }
+    return done({ 'ok', found, 0, redis.call('ZCOUNT', P .. 'ks:' .. tk.keys, '-inf', '(' .. tk.seq), mean })
   end
   redis.call('HDEL', P .. 'refs', refkey(SCOPE, ref))
 end
 local total = redis.call('ZCARD', P .. 'tickets')
-if total >= capacity then return { 'full', total } end
+if total >= capacity then return done({ 'full', total }) end
 
 local v = redis.call('ZRANGE', P .. 'vline', 0, 0, 'WITHSCORES')
 local start = v[2] and tonumber(v[2]) or 0
@@ -43,10 +43,11 @@ redis.call('HSET', P .. 'refs', refkey(SCOPE, ref), token)
 redis.call('ZADD', P .. 'tickets', seq, token)
 redis.call('ZADD', P .. 'qq:' .. queue, start, token)
 redis.call('ZADD', P .. 'ks:' .. keyset, seq, token)
+redis.call('ZADD', P .. 'firsts:' .. SCOPE, first, token)
 list(token, tk, false)
 for i, k in ipairs(names) do
   redis.call('SADD', P .. 'keys', k)
   if redis.call('HEXISTS', kstat(k), 'limit') == 0 then redis.call('HSET', kstat(k), 'limit', limits[i]) end
 end
 handoff(names)
-return { 'ok', token, 1, ahead, mean }
+return done({ 'ok', token, 1, ahead, mean })

@@ -12,4 +12,4 @@ for _, k in ipairs(redis.call('SMEMBERS', P .. 'keys')) do
   end
   reply[#reply + 1] = { k, redis.call('HGETALL', kstat(k)), redis.call('ZCARD', kline(k)), holders }
 end
-return reply
+return done(reply)

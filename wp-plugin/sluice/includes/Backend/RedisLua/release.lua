@@ -2,7 +2,7 @@
 -- ARGV[7]: token. Returns 1, or 0 when it was not held.
 local t = ARGV[7]
 local rec = record(lkey(t))
-if not rec then return 0 end
+if not rec then return done(0) end
 local keys = drop_lease(t, rec)
 local held = NOW - tonumber(rec.at)
 for _, k in ipairs(keys) do
@@ -16,4 +16,4 @@ for _, k in ipairs(keys) do
 end
 if rec.res == '1' then reservation_gone(t, false) end -- an operator released a reservation: its ticket waits again
 handoff(keys)
-return 1
+return done(1)

@@ -13,4 +13,4 @@ for _, t in ipairs(redis.call('SMEMBERS', kheld(ARGV[7]))) do
 end
 redis.call('DEL', kheld(ARGV[7]))
 handoff(keys)
-return freed
+return done(freed)

@@ -13,4 +13,4 @@ for _, t in ipairs(redis.call('LPOP', P .. 'wakes:' .. SCOPE, tonumber(ARGV[7]))
     end
   end
 end
-return reply
+return done(reply)
