@@ -40,7 +40,14 @@ final class Deferral
         // The copy first: if the queue refuses it, the original still runs and nothing is lost.
         $copyId = $this->queue->scheduleCopy($action, $delay);
         if ($copyId > 0) {
-            $ticket !== null && $this->line?->moveTicket($ticket->token, $copyId);
+            // The copy exists: from here on the original must be cancelled whatever the store says, or both run.
+            try {
+                $ticket !== null && $this->line?->moveTicket($ticket->token, $copyId);
+            } catch (\Throwable $e) {
+                // The ticket stays on the cancelled original (its wake finds it gone and hands the slot on); the
+                // copy runs on its timer and queues anew.
+                error_log('Sluice: the waiting line could not follow a deferred action to its copy (the copy runs on its timer): ' . $e->getMessage());
+            }
             $this->queue->cancel($action->id);
         } elseif ($ticket !== null) {
             $this->line?->cancelTicket($ticket->token); // the original runs now: it needs no place in line
