@@ -10,8 +10,8 @@ use Sluice\Support\WordPress\Site;
  * cancels the original. If the store fails between the copy and the
  * cancel (Redis restarting, a database error), the original must still be
  * cancelled: run ungated now and again as its copy later, it would run twice.
- * The store here throws when the ticket moves (test mu-plugin
- * sluice-test-line-faults.php).
+ * The store here throws when the ticket moves (the test hooks' knob
+ * move_ticket_throws).
  */
 final class DeferralFaultTest extends GateTestCase
 {
