@@ -5,10 +5,19 @@
 # around Sluice's), SQL queries per AI action with Sluice alone and with Data
 # Machine's limiter also active, queries per deferral, makespan / ideal, and
 # their ratios. Arguments go to bench/gate.php (--items=8 --runners=4 ...).
+# Its LAST line (after the bed's shutdown message):
+#   gate-queries pass=<per non-AI action> admit_native=<...> admit_database=<...> defer_native=<...> sweep_database=<...>
 # Env: SLUICE_ACTION_SCHEDULER_DIR, a real Action Scheduler (see tools/wordpress).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export SLUICE_BURN_IN_BED=bench-gate
 export SLUICE_BURN_IN_MU_PLUGIN=bench/gate-probe.php
 export SLUICE_BURN_IN_DRIVER=bench/gate.php
-exec demo/burn-in.sh "$@"
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+set +e
+demo/burn-in.sh "$@" 2>&1 | tee "$out"
+rc=${PIPESTATUS[0]}
+set -e
+grep '^gate-queries ' "$out" | tail -n 1 || { echo "bench-gate: no gate-queries line" >&2; exit 1; }
+exit "$rc"
