@@ -10,6 +10,9 @@
  *   SLUICE_CONFORMANCE_BARRIER             wait (up to 20 s) until this file exists, after creating
  *                                          "<barrier>.ready.<pid>", so several runners claim at the same time
  *
+ * Hooks of the queue run: "before_process_queue claimed=<pending actions under a claim at that moment>",
+ * "after_process_queue -".
+ *
  * Callbacks (hooks the tests schedule):
  *   sluice_conformance_count( $n )  records "ran <n>", then sleeps SLUICE_CONFORMANCE_SLEEP_US
  *   sluice_conformance_exit( $n )   records "ran <n>", then exit (no error)
@@ -35,8 +38,11 @@ foreach (['action_scheduler_before_execute' => 'before_execute', 'action_schedul
         sluice_conformance_record($event, $actionId);
     }, 1, 1);
 }
+// With how many actions this process has claimed at that moment (0 for a runner that claims after the hook).
 add_action('action_scheduler_before_process_queue', static function (): void {
-    sluice_conformance_record('before_process_queue', '-');
+    global $wpdb;
+    $claimed = (int) $wpdb->get_var("SELECT COUNT(*) FROM {$wpdb->prefix}actionscheduler_actions WHERE claim_id <> 0 AND status = 'pending'");
+    sluice_conformance_record('before_process_queue', "claimed={$claimed}");
 });
 add_action('action_scheduler_after_process_queue', static function (): void {
     sluice_conformance_record('after_process_queue', '-');

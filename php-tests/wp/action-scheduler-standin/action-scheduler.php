@@ -44,7 +44,7 @@ function sluice_test_action_scheduler_standin_initialize() {
 	if ( class_exists( 'ActionScheduler', false ) ) {
 		return;
 	}
-	foreach ( array( 'schedules', 'actions', 'support', 'store', 'logger', 'post-store', 'hybrid-store', 'migration', 'runner', 'ActionScheduler' ) as $part ) {
+	foreach ( array( 'schedules', 'actions', 'support', 'store', 'logger', 'post-store', 'hybrid-store', 'migration', 'async-request', 'runner', 'admin', 'ActionScheduler' ) as $part ) {
 		require_once __DIR__ . "/classes/{$part}.php";
 	}
 	if ( ! defined( 'SLUICE_TEST_ACTION_SCHEDULER_STANDIN' ) ) {

@@ -34,6 +34,14 @@ abstract class ActionScheduler {
 		return ActionScheduler_QueueRunner::instance();
 	}
 
+	public static function lock() {
+		return ActionScheduler_Lock::instance();
+	}
+
+	public static function admin_view() {
+		return ActionScheduler_AdminView::instance();
+	}
+
 	public static function plugin_path( $path ) {
 		$base = dirname( self::$plugin_file );
 		return $path ? trailingslashit( $base ) . $path : untrailingslashit( $base );
@@ -50,21 +58,30 @@ abstract class ActionScheduler {
 		require_once dirname( __DIR__ ) . '/functions.php';
 		ActionScheduler_DataController::init(); // the DB store once migrated, else the hybrid store (classes/migration.php)
 
-		$parts = array( self::store(), self::logger(), self::runner(), new ActionScheduler_RecurringActionScheduler() );
-		$ready = static function () {
+		$admin_view = self::admin_view();
+		$parts      = array( self::store(), self::logger(), self::runner(), new ActionScheduler_RecurringActionScheduler() );
+		$ready      = static function () {
 			self::$data_store_initialized = true;
 			do_action( 'action_scheduler_init' );
 		};
 		if ( ! did_action( 'init' ) ) {
+			add_action( 'init', array( $admin_view, 'init' ), 0, 0 ); // before the store's init
 			foreach ( $parts as $part ) {
 				add_action( 'init', array( $part, 'init' ), 1, 0 );
 			}
 			add_action( 'init', $ready, 1 );
 		} else {
+			$admin_view->init();
 			foreach ( $parts as $part ) {
 				$part->init();
 			}
 			$ready();
+		}
+
+		if ( defined( 'WP_CLI' ) && WP_CLI ) {
+			require_once __DIR__ . '/wp-cli.php';
+			WP_CLI::add_command( 'action-scheduler', 'ActionScheduler_WPCLI_Scheduler_command' );
+			WP_CLI::add_command( 'action-scheduler action', '\Action_Scheduler\WP_CLI\Action_Command' );
 		}
 	}
 

@@ -190,6 +190,14 @@ class ActionScheduler_QueueRunner extends ActionScheduler_Abstract_QueueRunner {
 
 	private $processed_actions_count = 0;
 
+	/** @var ActionScheduler_AsyncRequest_QueueRunner */
+	protected $async_request;
+
+	public function __construct( ?ActionScheduler_Store $store = null, ?ActionScheduler_FatalErrorMonitor $monitor = null, ?ActionScheduler_QueueCleaner $cleaner = null, ?ActionScheduler_AsyncRequest_QueueRunner $async_request = null ) {
+		parent::__construct( $store, $monitor, $cleaner );
+		$this->async_request = $async_request ? $async_request : new ActionScheduler_AsyncRequest_QueueRunner( $this->store );
+	}
+
 	public static function instance() {
 		if ( null === self::$runner ) {
 			$class        = apply_filters( 'action_scheduler_queue_runner_class', 'ActionScheduler_QueueRunner' );
@@ -201,8 +209,8 @@ class ActionScheduler_QueueRunner extends ActionScheduler_Abstract_QueueRunner {
 	/**
 	 * WP-Cron wiring as in the real library: an every_minute schedule, the event
 	 * action_scheduler_run_queue with args ['WP Cron'] (a context-less event from < 3.0 is removed), and
-	 * run() hooked to that action, so do_action( 'action_scheduler_run_queue', $context ) runs the queue.
-	 * (The real library's async loopback runner, started on admin requests, is not reproduced.)
+	 * run() hooked to that action, so do_action( 'action_scheduler_run_queue', $context ) runs the queue; and the
+	 * async request runner at shutdown (classes/async-request.php).
 	 */
 	public function init() {
 		add_filter( 'cron_schedules', array( self::instance(), 'add_wp_cron_schedule' ) ); // phpcs:ignore WordPress.WP.CronInterval
@@ -215,6 +223,22 @@ class ActionScheduler_QueueRunner extends ActionScheduler_Abstract_QueueRunner {
 			wp_schedule_event( time(), apply_filters( 'action_scheduler_run_schedule', self::WP_CRON_SCHEDULE ), self::WP_CRON_HOOK, $cron_context );
 		}
 		add_action( self::WP_CRON_HOOK, array( self::instance(), 'run' ) );
+		$this->hook_dispatch_async_request();
+	}
+
+	public function hook_dispatch_async_request() {
+		add_action( 'shutdown', array( $this, 'maybe_dispatch_async_request' ) );
+	}
+
+	public function unhook_dispatch_async_request() {
+		remove_action( 'shutdown', array( $this, 'maybe_dispatch_async_request' ) );
+	}
+
+	/** At the end of an admin request: an async queue run, at most once a minute (the lock). */
+	public function maybe_dispatch_async_request() {
+		if ( is_admin() && ! ActionScheduler::lock()->is_locked( 'async-request-runner' ) && ActionScheduler::lock()->set( 'async-request-runner' ) ) {
+			$this->async_request->maybe_dispatch();
+		}
 	}
 
 	public function add_wp_cron_schedule( $schedules ) {

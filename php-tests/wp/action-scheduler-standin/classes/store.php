@@ -177,6 +177,23 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 	/** @var DateTime|null the cut-off of the claim being staked */
 	private $claim_before_date = null;
 
+	/** Claim filters that last for this store's life (`wp action-scheduler run --exclude-groups` sets one). */
+	protected $claim_filters = array(
+		'group'          => '',
+		'hooks'          => '',
+		'exclude-groups' => '',
+	);
+
+	public function set_claim_filter( $filter_name, $filter_values ) {
+		if ( isset( $this->claim_filters[ $filter_name ] ) ) {
+			$this->claim_filters[ $filter_name ] = $filter_values;
+		}
+	}
+
+	public function get_claim_filter( $filter_name ) {
+		return $this->claim_filters[ $filter_name ] ?? '';
+	}
+
 	public function init() {
 		$schema = new ActionScheduler_StoreSchema();
 		$schema->init();
@@ -530,6 +547,17 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 		global $wpdb;
 		$now    = as_get_datetime_object();
 		$cutoff = $before_date ? clone $before_date : $now;
+		// Set filters last for later claims; unset ones come from earlier claims (or --exclude-groups).
+		if ( ! empty( $hooks ) ) {
+			$this->set_claim_filter( 'hooks', $hooks );
+		} else {
+			$hooks = $this->get_claim_filter( 'hooks' );
+		}
+		if ( ! empty( $group ) ) {
+			$this->set_claim_filter( 'group', $group );
+		} else {
+			$group = $this->get_claim_filter( 'group' );
+		}
 		$where  = 'WHERE claim_id = 0 AND scheduled_date_gmt <= %s AND status = %s';
 		$params = array( $cutoff->format( 'Y-m-d H:i:s' ), self::STATUS_PENDING );
 		if ( ! empty( $hooks ) ) {
@@ -537,13 +565,18 @@ class ActionScheduler_DBStore extends ActionScheduler_Store {
 			$where .= ' AND hook IN (' . implode( ', ', array_fill( 0, count( $hooks ), '%s' ) ) . ')';
 			$params = array_merge( $params, $hooks );
 		}
+		$group_operator = 'IN';
+		if ( empty( $group ) ) {
+			$group          = $this->get_claim_filter( 'exclude-groups' );
+			$group_operator = 'NOT IN';
+		}
 		if ( ! empty( $group ) ) {
 			$group_ids = $this->get_group_ids( $group, false );
 			if ( ! $group_ids ) {
 				/* translators: %s: group name */
 				throw new InvalidArgumentException( sprintf( __( 'The group "%s" does not exist.', 'action-scheduler' ), is_array( $group ) ? implode( ', ', $group ) : $group ) );
 			}
-			$where .= ' AND group_id IN ( ' . implode( ',', array_map( 'intval', $group_ids ) ) . ' )';
+			$where .= " AND group_id {$group_operator} ( " . implode( ',', array_map( 'intval', $group_ids ) ) . ' )';
 		}
 		$order    = apply_filters( 'action_scheduler_claim_actions_order_by', 'ORDER BY priority ASC, attempts ASC, scheduled_date_gmt ASC, action_id ASC', $claim_id, $hooks );
 		$skip     = $this->db_supports_skip_locked() ? ' SKIP LOCKED' : '';
