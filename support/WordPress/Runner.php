@@ -8,10 +8,10 @@ use Sluice\Support\PhpCode;
 use Sluice\Support\Process;
 
 /**
- * A process of its own on the test bed: a queue runner as production runs
- * them (a CLI runner, run-queue.php beside this file in the WP-CLI context,
- * with the same php.ini as the PHP-FPM workers; or a WP-Cron run through
- * PHP-FPM), a piece of PHP code (php()) or any command (shell()). A logged
+ * A process of its own on the test bed: a queue runner (a CLI process
+ * running WP-Cron's queue run, run-queue.php beside this file, in the context
+ * "WP CLI" and with the same php.ini as the PHP-FPM workers; or a WP-Cron run
+ * through PHP-FPM), a piece of PHP code (php()) or any command (shell()). A logged
  * Process underneath: its output goes to a file that expectLine() and
  * output() read while it runs.
  */
@@ -75,6 +75,11 @@ final class Runner
     public static function wpCron(): self
     {
         $hook = 'action_scheduler_run_queue';
+        // This process's option cache is stale: FPM's wp-cron.php rewrites the cron array and deletes the
+        // doing_cron transient when it finishes (an update_option() of a row that is gone would write nothing).
+        foreach (['alloptions', 'notoptions', 'cron', '_transient_doing_cron'] as $option) {
+            wp_cache_delete($option, 'options');
+        }
         wp_clear_scheduled_hook($hook, ['WP Cron']);
         wp_schedule_single_event(time() - 1, $hook, ['WP Cron']);
         // wp-cron.php runs only when ?doing_wp_cron equals the doing_cron transient: take the lock as spawn_cron() does.

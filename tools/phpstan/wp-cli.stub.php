@@ -9,6 +9,8 @@ class WP_CLI
 {
     /** @param callable|class-string|object $callable @param array<string, mixed> $args */
     public static function add_command(string $name, $callable, array $args = []): bool {}
+    /** @param callable $callback */
+    public static function add_hook(string $when, $callback): void {}
     public static function line(string $message = ''): void {}
     public static function log(string $message): void {}
     public static function success(string $message): void {}

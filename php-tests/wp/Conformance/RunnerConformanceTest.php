@@ -15,6 +15,7 @@ namespace Sluice\WpTests\Conformance;
 use Sluice\WpTests\Admin\AdminHttp;
 use Sluice\WpTests\Cli\WpCli;
 
+/** @group action-scheduler-hybrid */
 final class RunnerConformanceTest extends ConformanceTestCase
 {
     /** Leaves the async runner to the test that is about it: every admin request would otherwise send one. */

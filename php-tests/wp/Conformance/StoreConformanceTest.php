@@ -15,6 +15,7 @@ use ActionScheduler;
 use ActionScheduler_QueueCleaner;
 use InvalidArgumentException;
 
+/** @group action-scheduler-hybrid */
 final class StoreConformanceTest extends ConformanceTestCase
 {
     /** Sets the columns a claim orders by, as rows that ran and were retried would have them. */

@@ -38,7 +38,11 @@ final class QueueContractTest extends GateTestCase
         self::assertSame(Decision::Pass, \SluiceWP\Plugin::instance()->gate()->beforeExecute(987654321), 'a missing id (get_status throws) passes too');
     }
 
-    /** The copy is identical: hook, args, group, priority, and never unique (a unique copy is refused while the original is pending). */
+    /**
+     * The copy is identical: hook, args, group, priority, and never unique (a unique copy is refused while the original is pending).
+     *
+     * @group action-scheduler-hybrid
+     */
     public function testTheCopyKeepsPriorityAndIsMadeEvenForAUniqueOriginal(): void
     {
         self::sluice(['site_limit' => 1, 'throttle_delay' => 60]);
@@ -53,7 +57,11 @@ final class QueueContractTest extends GateTestCase
         unset($other);
     }
 
-    /** AS records the deferred original as ignored, not failed: no failed hook, no failure log. */
+    /**
+     * AS records the deferred original as ignored, not failed: no failed hook, no failure log.
+     *
+     * @group action-scheduler-hybrid
+     */
     public function testTheDeferredOriginalIsIgnoredNotFailed(): void
     {
         self::sluice(['site_limit' => 1, 'throttle_delay' => 60]);
@@ -68,7 +76,11 @@ final class QueueContractTest extends GateTestCase
         unset($other);
     }
 
-    /** If the queue refuses the copy (0), the original runs: nothing is lost, the throttle is still logged. */
+    /**
+     * If the queue refuses the copy (0), the original runs: nothing is lost, the throttle is still logged.
+     *
+     * @group action-scheduler-hybrid
+     */
     public function testWhenTheCopyIsRefusedTheOriginalRuns(): void
     {
         self::sluice(['site_limit' => 1, 'throttle_delay' => 60]);

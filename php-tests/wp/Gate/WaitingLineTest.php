@@ -33,6 +33,7 @@ final class WaitingLineTest extends GateTestCase
         return (float) $values[intdiv(count($values), 2)];
     }
 
+    /** @group action-scheduler-hybrid */
     public function testAFreedSlotGoesToTheOldestTicketWithinASecondNotToANewcomer(): void
     {
         // A long fallback delay: only a wake can explain a quick hand-off.
@@ -59,6 +60,7 @@ final class WaitingLineTest extends GateTestCase
         self::assertLessThanOrEqual(count($firstDeferral) + 1, count(Site::deferrals()), 'each waiting item was deferred about once');
     }
 
+    /** @group action-scheduler-hybrid */
     public function testKillingTheHolderHandsItsSlotToTheNextTicketWithinTwoSeconds(): void
     {
         self::sluice(['site_limit' => 1, 'throttle_delay' => 60, 'throttle_delay_max' => 60]);
@@ -212,6 +214,7 @@ final class WaitingLineTest extends GateTestCase
         self::assertSame(1, self::keyStatus(self::gateKeys()->tenant('flow:t1'))->peak);
     }
 
+    /** @group action-scheduler-hybrid */
     public function testAStrandedStepRunsAgainOnceAndCompletes(): void
     {
         self::sluice(['site_limit' => 1]);

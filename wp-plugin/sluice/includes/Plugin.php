@@ -37,6 +37,7 @@ use SluiceWP\Log\MinuteSamples;
 use SluiceWP\Log\MinuteSamplesSchema;
 use SluiceWP\Queue\ActionSchedulerHooks;
 use SluiceWP\Queue\ActionSchedulerQueue;
+use SluiceWP\Queue\QueueRunners;
 use SluiceWP\Rest\StatusRoutes;
 use SluiceWP\Schema\TableSchema;
 use SluiceWP\Settings\AiWorkFilter;
@@ -86,6 +87,7 @@ final class Plugin
     {
         (new Lifecycle($this->file, $this->schemas()))->init();
         (new ActionSchedulerHooks(fn (): ?Gate => $this->gate(), fn (): ?Gate => $this->gate))->init();
+        (new QueueRunners(fn (): ?Gate => $this->gate()))->init();
         (new GateHooks(fn (): ?Gate => $this->gate(), fn (): ?Gate => $this->gate))->init();
         (new DataMachineHooks($this->dataMachine, $this->config, $this->backends))->init();
         (new MinuteSampler($this->siteStatus(), $this->config, $this->samples))->init();
