@@ -172,6 +172,22 @@ final class Site
         return $runs;
     }
 
+    /**
+     * The gaps between one AI step's end and the next one's start (at limit 1:
+     * each is a hand-off of the slot), in seconds.
+     *
+     * @return list<float>
+     */
+    public static function handoffGaps(): array
+    {
+        $runs = self::aiRuns();
+        $gaps = [];
+        for ($i = 1; $i < count($runs); $i++) {
+            $gaps[] = $runs[$i]['started'] - $runs[$i - 1]['finished'];
+        }
+        return $gaps;
+    }
+
     /** @return list<array<string, mixed>> Sluice's deferral events, oldest first */
     public static function deferrals(): array
     {

@@ -16,17 +16,6 @@ use Sluice\Support\WordPress\Site;
  */
 final class WaitingLineTest extends GateTestCase
 {
-    /** The gaps between one AI step's end and the next one's start, at limit 1. @return list<float> */
-    private static function handoffGaps(): array
-    {
-        $runs = Site::aiRuns();
-        $gaps = [];
-        for ($i = 1; $i < count($runs); $i++) {
-            $gaps[] = $runs[$i]['started'] - $runs[$i - 1]['finished'];
-        }
-        return $gaps;
-    }
-
     private static function median(array $values): float
     {
         sort($values);
@@ -42,7 +31,7 @@ final class WaitingLineTest extends GateTestCase
         datamachine_fixture_start_flow('h1', 5);
         Runner::until(static fn () => Site::processedItems() === 5, 3, 90);
 
-        $gaps = self::handoffGaps();
+        $gaps = Site::handoffGaps();
         self::assertCount(4, $gaps);
         fwrite(STDERR, sprintf("hand-off: median %.0f ms, max %.0f ms\n", 1000 * self::median($gaps), 1000 * max($gaps)));
         self::assertLessThan(1.0, max($gaps), 'every freed slot was taken by the next step within a second');

@@ -129,7 +129,7 @@ final class OneKindOfRunnerTest extends GateTestCase
         RunnerKinds::settle($kind);
 
         $releaseToFirst = Site::aiRuns()[0]['started'] - $releasedAt;
-        $gaps = RunnerKinds::handoffGaps();
+        $gaps = Site::handoffGaps();
         self::assertCount(5, $gaps);
         fwrite(STDERR, sprintf(
             "%s: release to first step %.0f ms; then 6 items in %.1f s, hand-off median %.0f ms, p90 %.0f ms, max %.0f ms; %d deferrals\n",

@@ -116,17 +116,6 @@ final class RunnerKinds
         }
     }
 
-    /** The gaps between one AI step's end and the next one's start, at limit 1. @return list<float> */
-    public static function handoffGaps(): array
-    {
-        $runs = Site::aiRuns();
-        $gaps = [];
-        for ($i = 1; $i < count($runs); $i++) {
-            $gaps[] = $runs[$i]['started'] - $runs[$i - 1]['finished'];
-        }
-        return $gaps;
-    }
-
     /** @param list<float> $values */
     public static function percentile(array $values, float $p): float
     {
