@@ -1,6 +1,6 @@
 <?php
 /**
- * What the queue conformance suites share: each test starts from an empty queue with Action Scheduler's own
+ * What the Action Scheduler conformance suites share: each test starts from an empty queue with Action Scheduler's own
  * batch sizes and records every Action Scheduler hook it fires (listen(), events); in-process queue runs use a
  * fresh ActionScheduler_QueueRunner (its 30 s budget counts from its creation, as a new runner process's
  * would); runProcesses() starts bin/queue-runner.php processes that claim at the same instant.

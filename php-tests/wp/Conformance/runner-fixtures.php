@@ -1,7 +1,7 @@
 <?php
 /**
  * What a conformance runner process (bin/queue-runner.php) adds to the test site, driven by environment
- * variables set by QueueConformanceTest. Test-only; loaded after WordPress, before the queue runs.
+ * variables set by SchedulerConformanceTest. Test-only; loaded after WordPress, before the queue runs.
  *
  *   SLUICE_CONFORMANCE_EVENTS              file to append "<pid> <event> <action id or tag>" lines to
  *   SLUICE_CONFORMANCE_BATCH_SIZE          action_scheduler_queue_runner_batch_size

@@ -107,10 +107,10 @@ final class WaitingLineTest extends GateTestCase
             $ids[] = (int) as_schedule_single_action(time() + 2, 'sluice_test_counted_task', [$n], 'sluice-race');
         }
         $puller = Runner::php('require ' . var_export(Site::loader(), true) . ';
-            $queue = new SluiceWP\Queue\ActionSchedulerQueue();
+            $scheduler = new SluiceWP\Scheduler\ActionSchedulerAdapter();
             $deadline = microtime(true) + 8;
             while (microtime(true) < $deadline) {
-                foreach ($ids as $id) { $queue->pullForward($id); }
+                foreach ($ids as $id) { $scheduler->pullForward($id); }
             }
             echo "done\n";', ['ids' => $ids]);
         global $wpdb;

@@ -65,13 +65,13 @@ final class HybridStoreWindowTest extends GateTestCase
     {
         self::deactivateAPlugin();
         $check = Runner::php('require $loader;
-            $queue = new SluiceWP\Queue\ActionSchedulerQueue();
+            $scheduler = new SluiceWP\Scheduler\ActionSchedulerAdapter();
             $later = as_schedule_single_action(time() + 600, "sluice_test_counted_task", [1], "sluice-hybrid");
             $claimed = as_schedule_single_action(time() + 600, "sluice_test_counted_task", [2], "sluice-hybrid");
             global $wpdb;
             $wpdb->query($wpdb->prepare("UPDATE {$wpdb->prefix}actionscheduler_actions SET claim_id = 99 WHERE action_id = %d", $claimed));
-            echo json_encode([get_class(ActionScheduler::store()), $queue->pullForward($later), $queue->pullForward($claimed),
-                ActionScheduler::store()->get_status($later), $queue->pullForward(987654321)]), "\n";',
+            echo json_encode([get_class(ActionScheduler::store()), $scheduler->pullForward($later), $scheduler->pullForward($claimed),
+                ActionScheduler::store()->get_status($later), $scheduler->pullForward(987654321)]), "\n";',
             ['loader' => Site::loader()]);
         self::assertSame(0, $check->wait(), $check->output());
         [$store, $moved, $movedClaimed, $status, $missing] = json_decode(trim($check->output()), true);

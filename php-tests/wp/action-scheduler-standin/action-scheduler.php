@@ -3,11 +3,11 @@
  * TEST-ONLY stand-in for Action Scheduler; never shipped.
  *
  * A compact, independent implementation of the public API of Action Scheduler 3.9.3 (class and function names,
- * hooks, DB tables and columns) reproducing the behaviours a gate depends on (listed in the plugin's ActionSchedulerQueue.php and pinned by the conformance suite), for CI hosts where the
+ * hooks, DB tables and columns) reproducing the behaviours a gate depends on (listed in the plugin's ActionSchedulerAdapter.php and pinned by the conformance suite), for CI hosts where the
  * real Action Scheduler cannot be installed. It is loaded only by
  * php-tests/wp/mu-plugins/sluice-test-action-scheduler.php and never by the Sluice plugin. Any difference from
- * the real Action Scheduler is a bug in this stand-in: the queue conformance suite
- * (php-tests/wp/Conformance/QueueConformanceTest.php) runs against both.
+ * the real Action Scheduler is a bug in this stand-in: the Action Scheduler conformance suite
+ * (php-tests/wp/Conformance/SchedulerConformanceTest.php) runs against both.
  *
  * Loading follows the real library: the version registers on plugins_loaded (priority 0), the registry
  * initialises the newest registered version (priority 1), and the classes are only defined then, so a real

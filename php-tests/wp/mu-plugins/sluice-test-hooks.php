@@ -1,7 +1,7 @@
 <?php
 /**
  * Plugin Name: Sluice test hooks (TEST ONLY)
- * Description: What the plugin's tests need inside queue runners: an AI task outside Data Machine, a record of Sluice's decisions and releases, and switches (option sluice_test_knobs) that make the queue refuse Sluice's copies, throw after an action, or break the backend. Never shipped.
+ * Description: What the plugin's tests need inside queue runners: an AI task outside Data Machine, a record of Sluice's decisions and releases, and switches (option sluice_test_knobs) that make Action Scheduler refuse Sluice's copies, throw after an action, or break the backend. Never shipped.
  */
 
 declare(strict_types=1);
@@ -38,7 +38,7 @@ add_action('sluice_lease_released', static function (int $actionId): void {
     sluice_test_record('sluice_test_releases', ['action' => $actionId]);
 });
 
-// The queue refuses Sluice's copy (pre_as_schedule_single_action answering 0), only inside the gate.
+// Action Scheduler refuses Sluice's copy (pre_as_schedule_single_action answering 0), only inside the gate.
 add_filter('pre_as_schedule_single_action', static function ($pre) {
     return !empty(sluice_test_knobs()['refuse_copies']) && doing_action('action_scheduler_before_execute') ? 0 : $pre;
 });

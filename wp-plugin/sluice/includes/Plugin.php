@@ -4,7 +4,7 @@
  * register its own hooks (init()), as ActionScheduler::init() calls each of
  * its parts'. sluice.php only loads this. The parts:
  *   Lifecycle  activation, network blogs, tables, translations, the one-minute WP-Cron schedule
- *   Queue      Action Scheduler's hooks, in front of the gate
+ *   Scheduler  the only code that calls Action Scheduler: its hooks, in front of the gate
  *   Gate       request end, provider requests, the WP-Cron sweep
  *   DataMachine  its limiter stands down, deferrals reach its log
  *   Status     the chart's minute sample
@@ -29,15 +29,15 @@ use SluiceWP\Gate\GateHooks;
 use SluiceWP\Gate\Handoffs;
 use SluiceWP\Gate\HeldLeases;
 use SluiceWP\Gate\KeyNames;
-use SluiceWP\Gate\QueuedAction;
+use SluiceWP\Gate\ScheduledAction;
 use SluiceWP\Lifecycle\Lifecycle;
 use SluiceWP\Log\EventLog;
 use SluiceWP\Log\EventLogSchema;
 use SluiceWP\Log\MinuteSamples;
 use SluiceWP\Log\MinuteSamplesSchema;
-use SluiceWP\Queue\ActionSchedulerHooks;
-use SluiceWP\Queue\ActionSchedulerQueue;
-use SluiceWP\Queue\QueueRunners;
+use SluiceWP\Scheduler\ActionSchedulerHooks;
+use SluiceWP\Scheduler\ActionSchedulerAdapter;
+use SluiceWP\Scheduler\Runners;
 use SluiceWP\Rest\StatusRoutes;
 use SluiceWP\Schema\TableSchema;
 use SluiceWP\Settings\AiWorkFilter;
@@ -87,7 +87,7 @@ final class Plugin
     {
         (new Lifecycle($this->file, $this->schemas()))->init();
         (new ActionSchedulerHooks(fn (): ?Gate => $this->gate(), fn (): ?Gate => $this->gate))->init();
-        (new QueueRunners(fn (): ?Gate => $this->gate()))->init();
+        (new Runners(fn (): ?Gate => $this->gate()))->init();
         (new GateHooks(fn (): ?Gate => $this->gate(), fn (): ?Gate => $this->gate))->init();
         (new DataMachineHooks($this->dataMachine, $this->config, $this->backends))->init();
         (new MinuteSampler($this->siteStatus(), $this->config, $this->samples))->init();
@@ -117,20 +117,20 @@ final class Plugin
             return $this->gate;
         }
         $backend = $this->backends->backend();
-        if ($backend === null || !$this->config->enabled() || !ActionSchedulerQueue::isAvailable()) {
+        if ($backend === null || !$this->config->enabled() || !ActionSchedulerAdapter::isAvailable()) {
             return null;
         }
-        $queue = new ActionSchedulerQueue();
+        $scheduler = new ActionSchedulerAdapter();
         $line = $backend instanceof WaitingLine && $backend->lineAvailable() && $this->config->waitingLine() ? $backend : null;
         return $this->gate = new Gate(
-            $queue,
+            $scheduler,
             new AiWorkFilter($this->dataMachine, $this->config),
             $backend,
             $this->config,
             KeyNames::forBlog(), // sluice/<install>/<blog_id>/..., as status, CLI and REST name them
             new HeldLeases($backend),
-            new Deferral($queue, $this->config, $this->eventLog, $line),
-            new Handoffs($queue, $line, $backend, $this->eventLog, static fn (QueuedAction $action): bool =>
+            new Deferral($scheduler, $this->config, $this->eventLog, $line),
+            new Handoffs($scheduler, $line, $backend, $this->eventLog, static fn (ScheduledAction $action): bool =>
                 (bool) apply_filters('sluice_requeue_stranded', false, $action->hook, $action->args, $action->group)),
             $line,
         );

@@ -1,6 +1,6 @@
 <?php
 /**
- * One queue runner process for the queue conformance suite: like support/WordPress/run-queue.php (loads the
+ * One queue runner process for the Action Scheduler conformance suite: like support/WordPress/run-queue.php (loads the
  * test site's WordPress, then `do_action('action_scheduler_run_queue', $context)`), with the suite's callbacks
  * and knobs (runner-fixtures.php) added before the queue runs. Prints which Action Scheduler it loaded.
  * Usage: php queue-runner.php [context] (default "WP CLI"); env SLUICE_WP_DIR and runner-fixtures.php's.

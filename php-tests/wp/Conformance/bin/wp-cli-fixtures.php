@@ -1,6 +1,6 @@
 <?php
 /**
- * For `wp --require=<this file> action-scheduler ...` in the queue conformance suite: WP-CLI loads --require files
+ * For `wp --require=<this file> action-scheduler ...` in the Action Scheduler conformance suite: WP-CLI loads --require files
  * before WordPress, so the suite's runner fixtures (runner-fixtures.php: event log, knobs, callbacks) are added
  * once WordPress has loaded, before the command runs. Test-only.
  */

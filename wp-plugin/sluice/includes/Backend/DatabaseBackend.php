@@ -112,7 +112,7 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine
     }
 
     /**
-     * tryAcquire(), and for queued action $ref (> 0): its ticket's reservation
+     * tryAcquire(), and for scheduled action $ref (> 0): its ticket's reservation
      * becomes the lease; else a grant removes its ticket from the line.
      *
      * @param array<string,int> $limits

@@ -361,7 +361,7 @@ final class DatabaseLine
     }
 
     /**
-     * A grant to queued action $ref: its ticket (and any wake of it) leaves the
+     * A grant to scheduled action $ref: its ticket (and any wake of it) leaves the
      * line in one statement; a reservation it held on other keys lapses by its
      * expiry and goes to the next ticket.
      */
@@ -370,7 +370,7 @@ final class DatabaseLine
         $this->sql->write('DELETE t, w FROM ' . DatabaseLineSchema::ticketsTable() . ' t LEFT JOIN ' . DatabaseLineSchema::wakesTable() . " w ON w.ticket = t.ticket WHERE t.ref = {$ref}");
     }
 
-    /** Queued action $ref showed up and was refused: a lapsed ticket of it may be handed a slot again. */
+    /** Scheduled action $ref showed up and was refused: a lapsed ticket of it may be handed a slot again. */
     public function ticketShowedUp(int $ref): void
     {
         $this->sql->write('UPDATE ' . DatabaseLineSchema::ticketsTable() . " SET lapsed = 0, gen = gen + 1 WHERE ref = {$ref} AND state = 'waiting' AND lapsed = 1");

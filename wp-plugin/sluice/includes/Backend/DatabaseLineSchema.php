@@ -2,7 +2,7 @@
 /**
  * The database backend's waiting line, network-wide like its leases:
  * sluice_line_tickets (one row per ticket), sluice_line_wakes (hand-offs
- * whose queued copies must be pulled forward) and sluice_line_stranded
+ * whose scheduled copies must be pulled forward) and sluice_line_stranded
  * (leases reclaimed from a dead holder, with its action id); the rows of
  * the last two are taken once each.
  */

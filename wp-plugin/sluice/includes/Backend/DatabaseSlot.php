@@ -21,7 +21,7 @@ final class DatabaseSlot
         public readonly int $startTime,
         public readonly int $expiresMs,
         public readonly int $requestUntilMs,
-        /** The queued action the lease runs (0 when unknown); a reservation's is its ticket's. */
+        /** The scheduled action the lease runs (0 when unknown); a reservation's is its ticket's. */
         public readonly int $ref = 0,
         /** A slot reserved for a woken ticket (token = the ticket's): no owner, it lapses by its expiry. */
         public readonly bool $reserved = false,

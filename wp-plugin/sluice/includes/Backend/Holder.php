@@ -23,7 +23,7 @@ final class Holder
         /** A provider request is open: if the holder dies, the slot drains for drainLeftMs. */
         public readonly bool $requestOpen,
         public readonly int $drainLeftMs,
-        /** The queued action it runs (0 when unknown). */
+        /** The scheduled action it runs (0 when unknown). */
         public readonly int $ref = 0,
         /** A slot reserved for a woken ticket, not yet taken by its action. */
         public readonly bool $reservation = false,

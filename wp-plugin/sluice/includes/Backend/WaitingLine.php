@@ -4,7 +4,7 @@
  * one line per key set, shared by every process that uses the store. When a
  * slot frees, the store itself picks the next ticket whose keys all have
  * room (weighted fair across tenants, with aging), reserves the slot for it
- * and queues a wake; the gate pulls that ticket's queued copy forward, and
+ * and queues a wake; the gate pulls that ticket's scheduled copy forward, and
  * admits it through the reservation when it runs.
  *
  * A store that has no line (the gate then defers on a timer) does not
@@ -26,7 +26,7 @@ interface WaitingLine
     public function lineAvailable(): bool;
 
     /**
-     * tryAcquire() for queued action $ref: if its ticket holds a live
+     * tryAcquire() for scheduled action $ref: if its ticket holds a live
      * reservation, the reservation becomes this lease; if its ticket waits,
      * acquire as usual (on success the ticket leaves the line); without a
      * ticket, exactly tryAcquire(). The lease remembers $ref, so a holder that
@@ -46,14 +46,14 @@ interface WaitingLine
      */
     public function enqueue(array $limits, int $ref, string $tenant, int $weight, int $firstDeferredAt): Ticket;
 
-    /** The ticket's action moved to a new queued copy; false when the ticket is gone. */
+    /** The ticket's action moved to a new scheduled copy; false when the ticket is gone. */
     public function moveTicket(string $ticket, int $ref): bool;
 
     /** The ticket leaves the line (a reservation it held goes to the next ticket). */
     public function cancelTicket(string $ticket): bool;
 
     /**
-     * Hand-offs whose queued copies must be pulled forward now, each taken
+     * Hand-offs whose scheduled copies must be pulled forward now, each taken
      * once by one caller. $ownOnly (after a release): only if this process
      * queued a wake since it last took them (a store may then read nothing);
      * the sweep takes everyone's, so a wake left by a process that died is

@@ -1,5 +1,5 @@
 <?php
-/** A hand-off: a slot is reserved for this ticket, whose queued copy (ref) must run now. */
+/** A hand-off: a slot is reserved for this ticket, whose scheduled copy (ref) must run now. */
 
 declare(strict_types=1);
 

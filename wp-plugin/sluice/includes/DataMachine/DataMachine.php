@@ -1,7 +1,7 @@
 <?php
 /**
  * The only code that knows Data Machine (checked against its 0.175.11 source):
- * - which queued actions are AI steps: `datamachine_execute_step` with args
+ * - which scheduled actions are AI steps: `datamachine_execute_step` with args
  *   {job_id, flow_step_id, ...} whose step in the job's engine data
  *   (`datamachine_get_engine_data()`, `flow_config[flow_step_id].step_type`) is 'ai';
  * - which provider a step uses, resolved as AIStep does: the step's agent
@@ -22,7 +22,7 @@ declare(strict_types=1);
 namespace SluiceWP\DataMachine;
 
 use SluiceWP\Gate\AiWork;
-use SluiceWP\Gate\QueuedAction;
+use SluiceWP\Gate\ScheduledAction;
 use SluiceWP\Gate\WorkClassifier;
 use SluiceWP\Settings\Defaults;
 
@@ -47,7 +47,7 @@ final class DataMachine implements WorkClassifier, Defaults
         return defined('DATAMACHINE_VERSION') && function_exists('datamachine_get_engine_data');
     }
 
-    public function classify(QueuedAction $action): ?AiWork
+    public function classify(ScheduledAction $action): ?AiWork
     {
         if ($action->hook !== self::STEP_HOOK || !$this->isActive()) {
             return null;

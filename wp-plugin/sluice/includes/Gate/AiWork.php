@@ -1,6 +1,6 @@
 <?php
 /**
- * One queued action that is AI work, with what the gate needs to take its
+ * One scheduled action that is AI work, with what the gate needs to take its
  * keys and to log a throttle: who it belongs to and which provider it calls.
  */
 
@@ -13,7 +13,7 @@ defined('ABSPATH') || exit;
 final class AiWork
 {
     public function __construct(
-        public readonly QueuedAction $action,
+        public readonly ScheduledAction $action,
         /** Provider slug ('' when unknown: only the site key applies). */
         public readonly string $provider,
         public readonly ?int $jobId = null,

@@ -17,7 +17,7 @@ enum Decision: string
     case Admit = 'admit';
     /** No slot: an identical copy was scheduled later and this action cancelled. */
     case Defer = 'defer';
-    /** No slot, but the queue refused the copy: the original runs anyway, ungated. */
+    /** No slot, but the scheduler refused the copy: the original runs anyway, ungated. */
     case CopyRefused = 'copy_refused';
     /** The backend failed: the action runs ungated (a broken limiter must not stop the site's work). */
     case BackendError = 'backend_error';

@@ -23,7 +23,7 @@ defined('ABSPATH') || exit;
 final class Deferral
 {
     public function __construct(
-        private readonly Queue $queue,
+        private readonly Scheduler $scheduler,
         private readonly Limits $limits,
         private readonly ThrottleLog $log,
         private readonly ?WaitingLine $line,
@@ -37,8 +37,8 @@ final class Deferral
         $attempt = $this->log->deferralsOf($action->workKey()) + 1;
         $ticket = $this->takeTicket($work, $keyLimits);
         $delay = $this->delay($ticket, $attempt);
-        // The copy first: if the queue refuses it, the original still runs and nothing is lost.
-        $copyId = $this->queue->scheduleCopy($action, $delay);
+        // The copy first: if the scheduler refuses it, the original still runs and nothing is lost.
+        $copyId = $this->scheduler->scheduleCopy($action, $delay);
         if ($copyId > 0) {
             // The copy exists: from here on the original must be cancelled whatever the store says, or both run.
             try {
@@ -48,7 +48,7 @@ final class Deferral
                 // copy runs on its timer and queues anew.
                 error_log('Sluice: the waiting line could not follow a deferred action to its copy (the copy runs on its timer): ' . $e->getMessage());
             }
-            $this->queue->cancel($action->id);
+            $this->scheduler->cancel($action->id);
         } elseif ($ticket !== null) {
             $this->line?->cancelTicket($ticket->token); // the original runs now: it needs no place in line
         }

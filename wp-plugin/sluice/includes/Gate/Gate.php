@@ -1,11 +1,11 @@
 <?php
 /**
- * The admission decision for one queued action: pass (not AI work), admit
+ * The admission decision for one scheduled action: pass (not AI work), admit
  * (a lease is taken and held while the action runs; a woken action takes the
  * slot reserved for it) or defer (no slot: it waits in line as an identical
  * copy, this one is cancelled; nothing fails, no retry attempt is used, no
  * item is marked processed). After every release it hands freed slots on
- * (Handoffs). It knows the queue, the work's meaning and the store only
+ * (Handoffs). It knows the scheduler, the work's meaning and the store only
  * through their interfaces.
  */
 
@@ -24,7 +24,7 @@ final class Gate
     private ?Decision $lastDecision = null;
 
     public function __construct(
-        private readonly Queue $queue,
+        private readonly Scheduler $scheduler,
         private readonly WorkClassifier $classifier,
         private readonly Backend $backend,
         private readonly Limits $limits,
@@ -37,7 +37,7 @@ final class Gate
     ) {
     }
 
-    /** Runs before the queue's own status check (Action Scheduler's before_execute). Never throws. */
+    /** Runs before the scheduler's own status check (Action Scheduler's before_execute). Never throws. */
     public function beforeExecute(int $actionId): Decision
     {
         // A throw here would mark the action failed (AS >= 3.9.3): on error the action runs ungated.
@@ -64,7 +64,7 @@ final class Gate
 
     /**
      * Request or process end (also `exit` inside an action, which fires no
-     * queue hook): nothing stays held past it.
+     * Action Scheduler hook): nothing stays held past it.
      *
      * @return list<int> the actions whose leases this call gave back
      */
@@ -121,14 +121,14 @@ final class Gate
         if ($this->held->isHeld($actionId)) {
             return Decision::Admit;
         }
-        $action = $this->queue->claimedAction($actionId);
+        $action = $this->scheduler->claimedAction($actionId);
         // Recurring actions pass, because a single-action copy would end their schedule.
         if ($action === null || $action->recurring) {
             return Decision::Pass;
         }
         $work = $this->classifier->classify($action);
-        // Cancelled or run by someone else after the claim: the queue ignores it (a copy would bring it back).
-        if ($work === null || !$this->queue->isStillPending($actionId)) {
+        // Cancelled or run by someone else after the claim: the scheduler ignores it (a copy would bring it back).
+        if ($work === null || !$this->scheduler->isStillPending($actionId)) {
             return Decision::Pass;
         }
         $limits = $this->keys->limitsFor($work, $this->limits);
@@ -145,7 +145,7 @@ final class Gate
     }
 
     /**
-     * Runs one step of the gate's work inside the queue's hooks, where a throw
+     * Runs one step of the gate's work inside the scheduler's hooks, where a throw
      * would fail the action or the whole runner: an error is logged and the
      * action carries on ungated (a broken limiter must not stop the site's work).
      *

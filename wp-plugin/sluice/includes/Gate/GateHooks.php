@@ -1,6 +1,6 @@
 <?php
 /**
- * The gate's WordPress hooks besides Action Scheduler's (Queue\ActionSchedulerHooks):
+ * The gate's WordPress hooks besides Action Scheduler's (Scheduler\ActionSchedulerHooks):
  * nothing stays held past the request, each provider request of a running
  * AI step renews its lease and marks the request open, and WP-Cron sweeps
  * every minute (Lifecycle\Cron), so a crashed holder's slot is handed on

@@ -2,7 +2,7 @@
 /**
  * What happens after slots free: the store has already reserved each freed
  * slot for the next ticket of its waiting line and queued a wake; this pulls
- * those tickets' queued copies forward so a runner takes them now, and tells
+ * those tickets' scheduled copies forward so a runner takes them now, and tells
  * the store about copies it could not move (their reservations then lapse to
  * the next ticket). The sweep also reclaims dead or expired leases (which
  * hands their slots on) and deals with work whose runner died.
@@ -22,10 +22,10 @@ final class Handoffs
     private const BATCH = 32;
 
     /**
-     * @param \Closure(QueuedAction): bool $mayRequeue whether a stranded action may run again
+     * @param \Closure(ScheduledAction): bool $mayRequeue whether a stranded action may run again
      */
     public function __construct(
-        private readonly Queue $queue,
+        private readonly Scheduler $scheduler,
         private readonly ?WaitingLine $line,
         private readonly Backend $backend,
         private readonly ThrottleLog $log,
@@ -45,9 +45,9 @@ final class Handoffs
         }
         $moved = 0;
         foreach ($this->line->takeWakes(self::BATCH, $ownOnly) as $wake) {
-            if ($this->queue->pullForward($wake->ref)) {
+            if ($this->scheduler->pullForward($wake->ref)) {
                 $moved++;
-            } elseif ($this->queue->isGone($wake->ref)) {
+            } elseif ($this->scheduler->isGone($wake->ref)) {
                 $this->line->cancelTicket($wake->ticket); // its action will never come: the slot goes on
             } else {
                 $this->line->wakeMissed($wake->ticket); // claimed already: it takes its reservation when it runs
@@ -78,14 +78,14 @@ final class Handoffs
     private function dropTicketsOfGoneActions(): void
     {
         foreach ($this->line?->staleTickets(self::BATCH) ?? [] as $ticket) {
-            if ($this->queue->isGone($ticket->ref)) {
+            if ($this->scheduler->isGone($ticket->ref)) {
                 $this->line?->cancelTicket($ticket->ticket);
             }
         }
     }
 
     /**
-     * Work whose runner died stays in progress in the queue until its failure
+     * Work whose runner died stays in progress in Action Scheduler until its failure
      * period (an hour under Data Machine), then fails and never runs again.
      * Each is recorded; where a filter says the hook is safe to run again, it
      * is marked failed with a clear message and an identical copy runs now.
@@ -96,12 +96,12 @@ final class Handoffs
             return;
         }
         foreach ($this->line->takeStranded(self::BATCH) as $stranded) {
-            $action = $this->queue->action($stranded->ref);
+            $action = $this->scheduler->action($stranded->ref);
             $copyId = 0;
             if ($action !== null && ($this->mayRequeue)($action)) {
                 $message = sprintf('Sluice: the runner of this action (pid %d) died while it ran; an identical action runs again', $stranded->pid);
-                if ($this->queue->failInProgress($action->id, $message)) {
-                    $copyId = $this->queue->scheduleCopy($action, 0);
+                if ($this->scheduler->failInProgress($action->id, $message)) {
+                    $copyId = $this->scheduler->scheduleCopy($action, 0);
                 }
             }
             $this->log->stranded($stranded, $action, $copyId);

@@ -23,9 +23,9 @@ final class ThrottleEvent
         public readonly int $limit,
         public readonly int $active,
         public readonly int $rescheduledForSeconds,
-        /** Sluice's own deferral count for this work, this one included (the queue has no attempt counter). */
+        /** Sluice's own deferral count for this work, this one included (Action Scheduler has no attempt counter). */
         public readonly int $attempt,
-        /** Id of the copy that will run instead (0: the queue refused the copy and the original ran ungated). */
+        /** Id of the copy that will run instead (0: the scheduler refused the copy and the original ran ungated). */
         public readonly int $copyId,
         /** Its place in the waiting line (null without one, or when the line was full). */
         public readonly ?Ticket $ticket = null,

@@ -17,8 +17,8 @@ interface ThrottleLog
     public function deferred(ThrottleEvent $event): void;
 
     /** A lease was reclaimed because its holder died; $copyId > 0 when its action runs again. */
-    public function stranded(StrandedLease $lease, ?QueuedAction $action, int $copyId): void;
+    public function stranded(StrandedLease $lease, ?ScheduledAction $action, int $copyId): void;
 
-    /** How often this work (QueuedAction::workKey()) was deferred before. */
+    /** How often this work (ScheduledAction::workKey()) was deferred before. */
     public function deferralsOf(string $workKey): int;
 }

@@ -13,5 +13,5 @@ defined('ABSPATH') || exit;
 interface WorkClassifier
 {
     /** The action as AI work, or null when it is not AI work (it then passes untouched). */
-    public function classify(QueuedAction $action): ?AiWork;
+    public function classify(ScheduledAction $action): ?AiWork;
 }

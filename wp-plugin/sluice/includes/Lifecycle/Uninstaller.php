@@ -13,7 +13,7 @@ namespace SluiceWP\Lifecycle;
 
 use SluiceWP\Backend\NativeBackend;
 use SluiceWP\Gate\KeyNames;
-use SluiceWP\Queue\ActionSchedulerQueue;
+use SluiceWP\Scheduler\ActionSchedulerAdapter;
 
 defined('ABSPATH') || exit;
 
@@ -74,7 +74,7 @@ final class Uninstaller
     private static function unscheduleEvents(): void
     {
         self::clearCron();
-        ActionSchedulerQueue::unschedulePendingHooks('sluice_');
+        ActionSchedulerAdapter::unschedulePendingHooks('sluice_');
     }
 
     /** @return array<string, true> the blog's WP-Cron hooks whose name starts with sluice_ */

@@ -15,7 +15,7 @@ namespace SluiceWP\Log;
 
 use SluiceWP\Backend\StrandedLease;
 use SluiceWP\Gate\HolderLabel;
-use SluiceWP\Gate\QueuedAction;
+use SluiceWP\Gate\ScheduledAction;
 use SluiceWP\Gate\ThrottleEvent;
 use SluiceWP\Gate\ThrottleLog;
 
@@ -55,7 +55,7 @@ final class EventLog implements ThrottleLog
         do_action('sluice_action_deferred', $event->context(), $event);
     }
 
-    public function stranded(StrandedLease $lease, ?QueuedAction $action, int $copyId): void
+    public function stranded(StrandedLease $lease, ?ScheduledAction $action, int $copyId): void
     {
         global $wpdb;
         $label = HolderLabel::parse($lease->label);

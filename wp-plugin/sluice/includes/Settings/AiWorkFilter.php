@@ -16,7 +16,7 @@ declare(strict_types=1);
 namespace SluiceWP\Settings;
 
 use SluiceWP\Gate\AiWork;
-use SluiceWP\Gate\QueuedAction;
+use SluiceWP\Gate\ScheduledAction;
 use SluiceWP\Gate\WorkClassifier;
 
 defined('ABSPATH') || exit;
@@ -29,7 +29,7 @@ final class AiWorkFilter implements WorkClassifier
     ) {
     }
 
-    public function classify(QueuedAction $action): ?AiWork
+    public function classify(ScheduledAction $action): ?AiWork
     {
         $work = $this->inner->classify($action);
         $isAi = $work !== null || in_array($action->hook, $this->config->aiHooks(), true);

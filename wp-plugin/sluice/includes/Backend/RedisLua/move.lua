@@ -1,4 +1,4 @@
--- moveTicket: the ticket follows its action to a new queued copy (ARGV[7] ticket, ARGV[8] ref).
+-- moveTicket: the ticket follows its action to a new scheduled copy (ARGV[7] ticket, ARGV[8] ref).
 -- A ticket reserved already is woken again (a wake taken before the move named the old copy).
 -- Returns 1, or 0 when the ticket is gone.
 local t, ref = ARGV[7], ARGV[8]

@@ -8,10 +8,10 @@ use Sluice\Support\WordPress\Site;
 use SluiceWP\Gate\Decision;
 
 /**
- * Each point of Action Scheduler's contract (listed in ActionSchedulerQueue.php) that the gate
+ * Each point of Action Scheduler's contract (listed in ActionSchedulerAdapter.php) that the gate
  * must handle, one test each, with real queue runs.
  */
-final class QueueContractTest extends GateTestCase
+final class SchedulerContractTest extends GateTestCase
 {
     private static function scheduleAiStep(int $priority = 10, bool $unique = false): int
     {
@@ -77,7 +77,7 @@ final class QueueContractTest extends GateTestCase
     }
 
     /**
-     * If the queue refuses the copy (0), the original runs: nothing is lost, the throttle is still logged.
+     * If Action Scheduler refuses the copy (0), the original runs: nothing is lost, the throttle is still logged.
      *
      * @group action-scheduler-hybrid
      */

@@ -17,7 +17,7 @@
 
 declare(strict_types=1);
 
-namespace SluiceWP\Queue;
+namespace SluiceWP\Scheduler;
 
 defined('ABSPATH') || exit;
 

@@ -8,7 +8,7 @@
 
 declare(strict_types=1);
 
-namespace SluiceWP\Queue;
+namespace SluiceWP\Scheduler;
 
 use SluiceWP\Gate\Gate;
 

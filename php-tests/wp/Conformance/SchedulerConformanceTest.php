@@ -1,7 +1,7 @@
 <?php
 /**
- * The queue conformance suite: pins, one test each, every Action Scheduler behaviour Sluice's gate relies on
- * (listed in ActionSchedulerQueue.php), with real queue runs, against whichever Action Scheduler the test site loaded (Composer's,
+ * The Action Scheduler conformance suite: pins, one test each, every Action Scheduler behaviour Sluice's gate relies on
+ * (listed in ActionSchedulerAdapter.php), with real queue runs, against whichever Action Scheduler the test site loaded (Composer's,
  * SLUICE_ACTION_SCHEDULER_DIR's, or the test-only stand-in; the suite prints which). It must pass against the
  * real Action Scheduler 3.9.3 and against the stand-in alike: a difference is a bug in the stand-in.
  *
@@ -23,11 +23,11 @@ use InvalidArgumentException;
 use RuntimeException;
 
 /** @group action-scheduler-hybrid */
-final class QueueConformanceTest extends ConformanceTestCase
+final class SchedulerConformanceTest extends ConformanceTestCase
 {
     public static function setUpBeforeClass(): void
     {
-        fwrite(STDERR, "queue conformance: Action Scheduler " . \sluice_test_action_scheduler_which() . "\n");
+        fwrite(STDERR, "scheduler conformance: Action Scheduler " . \sluice_test_action_scheduler_which() . "\n");
     }
 
     // ---------------------------------------------------------------- which AS, wiring
@@ -540,7 +540,7 @@ final class QueueConformanceTest extends ConformanceTestCase
                 }
             }
         }
-        fwrite(STDERR, sprintf("queue conformance: %d actions, runner split %s\n", $count, implode('/', $perRunner)));
+        fwrite(STDERR, sprintf("scheduler conformance: %d actions, runner split %s\n", $count, implode('/', $perRunner)));
         self::assertCount(2, $perRunner, 'both runners worked');
         self::assertSame(array_fill_keys(array_map('strval', range(1, $count)), 1), $this->sortedByKey($ran), 'every callback exactly once');
         self::assertSame(array_fill_keys(array_map('strval', $ids), 1), $this->sortedByKey($begun), 'every action started exactly once');

@@ -12,7 +12,7 @@
 
 declare(strict_types=1);
 
-namespace SluiceWP\Queue;
+namespace SluiceWP\Scheduler;
 
 use SluiceWP\Gate\ThrottleEvent;
 

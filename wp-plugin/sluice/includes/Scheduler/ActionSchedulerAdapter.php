@@ -16,14 +16,14 @@
 
 declare(strict_types=1);
 
-namespace SluiceWP\Queue;
+namespace SluiceWP\Scheduler;
 
-use SluiceWP\Gate\Queue;
-use SluiceWP\Gate\QueuedAction;
+use SluiceWP\Gate\Scheduler;
+use SluiceWP\Gate\ScheduledAction;
 
 defined('ABSPATH') || exit;
 
-final class ActionSchedulerQueue implements Queue
+final class ActionSchedulerAdapter implements Scheduler
 {
     /** True when Action Scheduler is loaded and has initialised its store. */
     public static function isAvailable(): bool
@@ -31,7 +31,7 @@ final class ActionSchedulerQueue implements Queue
         return class_exists(\ActionScheduler::class, false) && function_exists('as_schedule_single_action');
     }
 
-    /** @var array<int, QueuedAction|null> the actions of the claim in progress, read at once (null: not pending then) */
+    /** @var array<int, ScheduledAction|null> the actions of the claim in progress, read at once (null: not pending then) */
     private array $claimed = [];
     /** The action whose row the last claim read fetched in this very call (its status is fresh). */
     private int $freshlyRead = 0;
@@ -43,7 +43,7 @@ final class ActionSchedulerQueue implements Queue
      * first time one of them runs, so an action that is not AI work costs
      * nothing more after that; elsewhere it is read on its own.
      */
-    public function claimedAction(int $id): ?QueuedAction
+    public function claimedAction(int $id): ?ScheduledAction
     {
         $this->freshlyRead = 0;
         if (!array_key_exists($id, $this->claimed)) {
@@ -69,7 +69,7 @@ final class ActionSchedulerQueue implements Queue
      * The action and every other action of its claim, in one query: a
      * runner runs its claim's actions one after another, each through the gate.
      *
-     * @return array<int, QueuedAction|null>
+     * @return array<int, ScheduledAction|null>
      */
     private function readClaimOf(int $id): array
     {
@@ -100,7 +100,7 @@ final class ActionSchedulerQueue implements Queue
      *
      * @param array<string, mixed> $row
      */
-    private static function fromRow(array $row): ?QueuedAction
+    private static function fromRow(array $row): ?ScheduledAction
     {
         if ((string) $row['status'] !== \ActionScheduler_Store::STATUS_PENDING) {
             return null;
@@ -110,7 +110,7 @@ final class ActionSchedulerQueue implements Queue
         if (!is_array($args) || ($schedule !== false && !$schedule instanceof \ActionScheduler_Schedule)) {
             return null;
         }
-        return new QueuedAction(
+        return new ScheduledAction(
             (int) $row['action_id'],
             (string) $row['hook'],
             $args,
@@ -121,19 +121,19 @@ final class ActionSchedulerQueue implements Queue
     }
 
     /** The action if it is pending now (read on its own); else null. */
-    public function pendingAction(int $id): ?QueuedAction
+    public function pendingAction(int $id): ?ScheduledAction
     {
         return $this->status($id) === \ActionScheduler_Store::STATUS_PENDING ? $this->action($id) : null;
     }
 
-    public function action(int $id): ?QueuedAction
+    public function action(int $id): ?ScheduledAction
     {
         $action = self::store()->fetch_action((string) $id);
         if ($action instanceof \ActionScheduler_NullAction) {
             return null;
         }
         $schedule = $action->get_schedule();
-        return new QueuedAction(
+        return new ScheduledAction(
             $id,
             $action->get_hook(),
             $action->get_args(),
@@ -143,7 +143,7 @@ final class ActionSchedulerQueue implements Queue
         );
     }
 
-    public function scheduleCopy(QueuedAction $action, int $delaySeconds): int
+    public function scheduleCopy(ScheduledAction $action, int $delaySeconds): int
     {
         return (int) as_schedule_single_action(
             time() + max(0, $delaySeconds),

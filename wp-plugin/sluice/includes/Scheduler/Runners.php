@@ -22,13 +22,13 @@
 
 declare(strict_types=1);
 
-namespace SluiceWP\Queue;
+namespace SluiceWP\Scheduler;
 
 use SluiceWP\Gate\Gate;
 
 defined('ABSPATH') || exit;
 
-final class QueueRunners
+final class Runners
 {
     /** WP-CLI's hook before each invocation of Action Scheduler's runner command. */
     public const WP_CLI_RUN_HOOK = 'before_invoke:action-scheduler run';

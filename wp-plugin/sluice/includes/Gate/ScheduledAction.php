@@ -1,7 +1,7 @@
 <?php
 /**
- * A queued action as the gate sees it: what a copy needs to be identical
- * (hook, args, group, priority) and whether it repeats. The Queue adapter
+ * A scheduled action as the gate sees it: what a copy needs to be identical
+ * (hook, args, group, priority) and whether it repeats. The Scheduler adapter
  * builds it; the gate never sees Action Scheduler's own objects.
  */
 
@@ -11,9 +11,9 @@ namespace SluiceWP\Gate;
 
 defined('ABSPATH') || exit;
 
-final class QueuedAction
+final class ScheduledAction
 {
-    /** @param array<mixed> $args as stored by the queue (JSON round trip: objects come back as arrays) */
+    /** @param array<mixed> $args as stored by the scheduler (JSON round trip: objects come back as arrays) */
     public function __construct(
         public readonly int $id,
         public readonly string $hook,
