@@ -92,7 +92,7 @@ void BM_ReleaseWithHandOff(benchmark::State& state) {
         const int64_t start = monotonic_ns();
         table.release(holder.grant.lease_index, holder.grant.token);
         state.SetIterationTime(double(monotonic_ns() - start) * 1e-9);
-        std::vector<WakeInfo> wakes = table.take_wakes(1);
+        std::vector<WakeInfo> wakes = table.take_wakes(Scope{}, 1);
         SlotRequest claim = r;
         claim.ref = wakes.at(0).ref;
         holder = table.try_acquire_for(claim);

@@ -190,5 +190,29 @@ TEST_F(TableTest, LabelIsCutAtAUtf8CharacterBoundary) {
     EXPECT_EQ(site.holders[0].label, std::string(95, 'a')) << "no half character left at the end";
 }
 
+// `peak` counts under the limit in force, since peak_since_unix: a limit-1 key
+// does not show 2 from an earlier limit-2 run; reset() starts it again.
+TEST_F(TableTest, PeakCountsSinceTheLimitInForce) {
+    uint32_t k = table->resolve_key("site");
+    const int64_t created = int64_t(::time(nullptr));
+    EXPECT_GE(key_info("site").peak_since_unix, created - 1);
+    auto a = take(k, 2), b = take(k, 2);
+    EXPECT_EQ(key_info("site").peak, 2u);
+    ASSERT_TRUE(release(a));
+    ASSERT_TRUE(release(b));
+    EXPECT_EQ(key_info("site").peak, 2u) << "kept while the limit stays";
+    ::sleep(1);
+    const int64_t changed = int64_t(::time(nullptr));
+    auto c = take(k, 1);
+    EXPECT_EQ(key_info("site").peak, 1u);
+    EXPECT_GE(key_info("site").peak_since_unix, changed);
+    ASSERT_TRUE(release(c));
+    ::sleep(1);
+    const int64_t reset = int64_t(::time(nullptr));
+    table->reset("site");
+    EXPECT_EQ(key_info("site").peak, 0u);
+    EXPECT_GE(key_info("site").peak_since_unix, reset);
+}
+
 }  // namespace
 }  // namespace sluice::test

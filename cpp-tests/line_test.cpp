@@ -19,6 +19,10 @@ namespace sluice::test {
 namespace {
 
 class LineTest : public TableTest {
+public:
+    // Every line record of these tests belongs to this blog.
+    const Scope scope = parse_scope("test/1");
+
 protected:
     void SetUp() override {
         TableTest::SetUp();
@@ -32,17 +36,33 @@ protected:
 
     EnqueueResult enqueue(const std::vector<uint32_t>& keys, const std::vector<uint32_t>& limits, int64_t ref,
                           std::string_view tenant = "t", uint32_t weight = 1, int64_t first_unix = 0) {
-        return table->enqueue(LineRequest{keys.data(), limits.data(), keys.size(), ref, tenant, weight, first_unix});
+        return table->enqueue(LineRequest{keys.data(), limits.data(), keys.size(), ref, tenant, weight, first_unix, scope});
     }
     AcquireResult take_for(const std::vector<uint32_t>& keys, const std::vector<uint32_t>& limits, int64_t ref,
                            int64_t ttl_ns = kMinute) {
-        SlotRequest r{keys.data(), limits.data(), keys.size(), ttl_ns, "claimed", ref};
+        SlotRequest r{keys.data(), limits.data(), keys.size(), ttl_ns, "claimed", ref, scope};
         return table->try_acquire_for(r);
+    }
+    // A holder of `key` (limit 1) that acquired for `ref` in `in_scope` and was
+    // SIGKILLed: its pid. Its lease waits for a reclaim.
+    pid_t killed_holder(uint32_t key, int64_t ref, std::string_view label, const Scope& in_scope) {
+        Signal ready;
+        pid_t child = spawn([&] {
+            uint32_t one = 1;
+            SlotRequest r{&key, &one, 1, kMinute, label, ref, in_scope};
+            if (!table->try_acquire_for(r).acquired) return false;
+            ready.notify();
+            for (;;) ::pause();
+        });
+        ready.wait();
+        ::kill(child, SIGKILL);
+        wait_exit_code(child);
+        return child;
     }
     // The refs of the wakes now in the ring.
     std::vector<int64_t> wake_refs() {
         std::vector<int64_t> refs;
-        for (const WakeInfo& w : table->take_wakes(1000)) refs.push_back(w.ref);
+        for (const WakeInfo& w : table->take_wakes(scope, 1000)) refs.push_back(w.ref);
         return refs;
     }
     size_t tickets_in_line() {
@@ -105,7 +125,7 @@ TEST_F(LineTest, ReleaseHandsTheSlotToTheTicketAndItsClaimConvertsTheReservation
     EXPECT_TRUE(wake_refs().empty()) << "no slot is free: no wake";
 
     ASSERT_TRUE(release(holder));
-    std::vector<WakeInfo> wakes = table->take_wakes(10);
+    std::vector<WakeInfo> wakes = table->take_wakes(scope, 10);
     ASSERT_EQ(wakes.size(), 1u);
     EXPECT_EQ(wakes[0].ticket, e.ticket);
     EXPECT_EQ(wakes[0].ref, 101);
@@ -131,7 +151,7 @@ TEST_F(LineTest, ReleaseHandsTheSlotToTheTicketAndItsClaimConvertsTheReservation
     EXPECT_EQ(k.holders[0].ref, 101);
     EXPECT_EQ(k.holders[0].label, "claimed");
     EXPECT_EQ(tickets_in_line(), 0u) << "the ticket left the line";
-    EXPECT_FALSE(table->ticket_cancel(e.ticket));
+    EXPECT_FALSE(table->ticket_cancel(scope, e.ticket));
     ASSERT_TRUE(table->release(claim.grant.lease_index, claim.grant.token));
     EXPECT_TRUE(take(site, 1).acquired) << "an empty line leaves slots to newcomers";
     expect_consistent_line();
@@ -269,7 +289,7 @@ TEST_F(LineTest, ALapsedReservationGoesToTheNextTicketAndTheLapsedOneWaitsForIts
     ::usleep(300000);
     AcquireResult late = take_for({site}, {1}, 1);
     EXPECT_TRUE(late.acquired) << "a lapsed reservation nobody reclaimed is still its own";
-    EXPECT_FALSE(table->ticket_cancel(first.ticket)) << "it left the line";
+    EXPECT_FALSE(table->ticket_cancel(scope, first.ticket)) << "it left the line";
     expect_consistent_line();
 }
 
@@ -295,16 +315,16 @@ TEST_F(LineTest, CancelHandsTheReservationOnAndSetRefMovesTheTicket) {
     enqueue({site}, {1}, 2, "b");
     ASSERT_TRUE(release(h));
     EXPECT_EQ(wake_refs(), std::vector<int64_t>{1});
-    EXPECT_TRUE(table->ticket_set_ref(a.ticket, 11));
-    EXPECT_TRUE(table->wake_missed(a.ticket));
+    EXPECT_TRUE(table->ticket_set_ref(scope, a.ticket, 11));
+    EXPECT_TRUE(table->wake_missed(scope, a.ticket));
     EXPECT_EQ(key_info("site").wakes_missed, 1u);
     EXPECT_FALSE(take_for({site}, {1}, 1).acquired) << "the old copy's ref no longer names the ticket";
-    EXPECT_TRUE(table->ticket_cancel(a.ticket));
-    EXPECT_FALSE(table->ticket_cancel(a.ticket));
-    EXPECT_FALSE(table->ticket_set_ref(a.ticket, 12));
+    EXPECT_TRUE(table->ticket_cancel(scope, a.ticket));
+    EXPECT_FALSE(table->ticket_cancel(scope, a.ticket));
+    EXPECT_FALSE(table->ticket_set_ref(scope, a.ticket, 12));
     EXPECT_EQ(wake_refs(), std::vector<int64_t>{2}) << "the cancelled reservation went to the next ticket";
-    EXPECT_THROW(table->ticket_cancel("not-a-ticket"), InvalidArgument);
-    EXPECT_THROW(table->ticket_set_ref(a.ticket, 0), InvalidArgument);
+    EXPECT_THROW(table->ticket_cancel(scope, "not-a-ticket"), InvalidArgument);
+    EXPECT_THROW(table->ticket_set_ref(scope, a.ticket, 0), InvalidArgument);
     expect_consistent_line();
 }
 
@@ -330,18 +350,17 @@ std::vector<int64_t> serve(LineTest* t, LeaseTable& table, uint32_t key, Acquire
     uint32_t limit = 1;
     table.release(holder.grant.lease_index, holder.grant.token);
     for (int i = 0; i < rounds; ++i) {
-        std::vector<WakeInfo> w = table.take_wakes(10);
+        std::vector<WakeInfo> w = table.take_wakes(t->scope, 10);
         if (w.size() != 1) {
             ADD_FAILURE() << "round " << i << ": " << w.size() << " wakes";
             break;
         }
         order.push_back(w[0].ref);
-        SlotRequest r{&key, &limit, 1, kMinute, "", w[0].ref};
+        SlotRequest r{&key, &limit, 1, kMinute, "", w[0].ref, t->scope};
         AcquireResult a = table.try_acquire_for(r);
         EXPECT_TRUE(a.acquired);
         table.release(a.grant.lease_index, a.grant.token);
     }
-    (void)t;
     return order;
 }
 
@@ -435,29 +454,153 @@ TEST_F(LineTest, DefaultLineHoldsTenThousandTickets) {
 
 TEST_F(LineTest, StrandedWorkIsReportedOnceWhenItsHolderDies) {
     uint32_t site = table->resolve_key("site");
-    Signal ready;
-    pid_t child = spawn([&] {
-        uint32_t one = 1;
-        SlotRequest r{&site, &one, 1, kMinute, "job 77", 77};
-        if (!table->try_acquire_for(r).acquired) return false;
-        ready.notify();
-        for (;;) ::pause();
-    });
-    ready.wait();
+    const pid_t child = killed_holder(site, 77, "job 77", scope);
     EXPECT_EQ(key_info("site").holders.at(0).ref, 77);
-    ::kill(child, SIGKILL);
-    wait_exit_code(child);
     EXPECT_EQ(table->sweep().reclaimed_dead, 1u);
-    std::vector<StrandedInfo> s = table->take_stranded(10);
+    std::vector<StrandedInfo> s = table->take_stranded(scope, 10);
     ASSERT_EQ(s.size(), 1u);
     EXPECT_EQ(s[0].ref, 77);
     EXPECT_EQ(s[0].label, "job 77");
     EXPECT_EQ(s[0].pid, child);
-    EXPECT_TRUE(table->take_stranded(10).empty()) << "once";
+    EXPECT_TRUE(table->take_stranded(scope, 10).empty()) << "once";
     // A holder without a ref, or one that releases, strands nothing.
     auto a = take(site, 1);
     ASSERT_TRUE(release(a));
-    EXPECT_TRUE(table->take_stranded(10).empty());
+    EXPECT_TRUE(table->take_stranded(scope, 10).empty());
+}
+
+TEST(Scopes, ParseAndFormat) {
+    EXPECT_EQ(format_scope(parse_scope("")), "");
+    EXPECT_EQ(format_scope(parse_scope("a1b2c3d4e5/2")), "a1b2c3d4e5/2");
+    EXPECT_EQ(format_scope(parse_scope("0123456789abcdef/4294967295")), "0123456789abcdef/4294967295");
+    EXPECT_EQ(parse_scope("x/0").blog, 0u);
+    EXPECT_FALSE(same_scope(parse_scope("a/1"), parse_scope("a/2")));
+    EXPECT_FALSE(same_scope(parse_scope("a/1"), parse_scope("ab/1")));
+    EXPECT_FALSE(same_scope(parse_scope(""), parse_scope("a/0")));
+    for (const char* bad : {"a", "/1", "a/", "a/01", "a/-1", "a/4294967296", "a b/1", "0123456789abcdefg/1", "a/1/2"})
+        EXPECT_THROW(parse_scope(bad), InvalidArgument) << bad;
+}
+
+// Action ids are unique only per blog: two blogs (or installs) on one segment
+// with the same refs, even on a shared key set, never see or touch each
+// other's tickets, wakes or reservations.
+TEST_F(LineTest, TwoScopesWithCollidingRefsNeverSeeOrTouchEachOthersRecords) {
+    const Scope other = parse_scope("test/2");
+    uint32_t site = table->resolve_key("provider:shared");
+    auto holder = take(site, 1);
+    ASSERT_TRUE(holder.acquired);
+    EnqueueResult mine = enqueue({site}, {1}, 42);
+    const uint32_t one = 1;
+    EnqueueResult theirs = table->enqueue(LineRequest{&site, &one, 1, 42, "t", 1, 0, other});
+    EXPECT_TRUE(theirs.created) << "the other blog's action 42 is another action";
+    EXPECT_NE(mine.ticket, theirs.ticket);
+    EXPECT_FALSE(enqueue({site}, {1}, 42).created) << "this blog finds its own";
+
+    EXPECT_FALSE(table->ticket_set_ref(other, mine.ticket, 7));
+    EXPECT_FALSE(table->ticket_cancel(other, mine.ticket));
+    EXPECT_FALSE(table->wake_missed(other, mine.ticket));
+    EXPECT_EQ(key_info("provider:shared").wakes_missed, 0u);
+    EXPECT_EQ(tickets_in_line(), 2u);
+
+    ASSERT_TRUE(release(holder));  // hands the slot to this blog's ticket (first in line)
+    EXPECT_TRUE(table->take_wakes(other, 100).empty()) << "the wake is this blog's";
+    SlotRequest theirs_claim{&site, &one, 1, kMinute, "", 42, other};
+    EXPECT_FALSE(table->try_acquire_for(theirs_claim).acquired) << "nor does its reservation go to the other 42";
+    std::vector<WakeInfo> w = table->take_wakes(scope, 100);
+    ASSERT_EQ(w.size(), 1u);
+    EXPECT_EQ(w[0].ticket, mine.ticket);
+    EXPECT_EQ(key_info("provider:shared").holders.at(0).scope, "test/1");
+    AcquireResult a = take_for({site}, {1}, 42);
+    ASSERT_TRUE(a.acquired);
+    ASSERT_TRUE(release(a));
+    w = table->take_wakes(other, 100);
+    ASSERT_EQ(w.size(), 1u) << "then the other blog's turn";
+    EXPECT_EQ(w[0].ticket, theirs.ticket);
+    EXPECT_TRUE(table->try_acquire_for(theirs_claim).acquired);
+    EXPECT_EQ(tickets_in_line(), 0u);
+}
+
+// Wakes of a scope that nobody takes stay for that scope; the others' are
+// taken around them, and the ring's tail moves on once they are gone.
+TEST_F(LineTest, AnotherScopesWakesStayInTheRingForItsOwnProcesses) {
+    const Scope other = parse_scope("test/2");
+    uint32_t site = table->resolve_key("site");
+    const uint32_t two = 2;
+    auto h1 = take(site, 2), h2 = take(site, 2);
+    table->enqueue(LineRequest{&site, &two, 1, 5, "t", 1, 0, other});
+    enqueue({site}, {2}, 6);
+    ASSERT_TRUE(release(h1));
+    ASSERT_TRUE(release(h2));
+    std::vector<WakeInfo> mine = table->take_wakes(scope, 100);
+    ASSERT_EQ(mine.size(), 1u);
+    EXPECT_EQ(mine[0].ref, 6);
+    EXPECT_LT(segment->header()->wake_tail, segment->header()->wake_head) << "the other scope's wake is still there";
+    std::vector<WakeInfo> theirs = table->take_wakes(other, 100);
+    ASSERT_EQ(theirs.size(), 1u);
+    EXPECT_EQ(theirs[0].ref, 5);
+    EXPECT_EQ(segment->header()->wake_tail, segment->header()->wake_head);
+}
+
+// Two installs (processes with different scopes) and a killed holder of one:
+// the other cannot take its stranded record; its own scope can.
+TEST_F(LineTest, AnotherInstallCannotTakeAKilledHoldersStrandedRecord) {
+    const Scope install_a = parse_scope("install-a/1"), install_b = parse_scope("install-b/1");
+    killed_holder(table->resolve_key("site"), 77, "job 77 of b", install_b);
+    // Each install's process sweeps and takes what is its own.
+    auto taken_in = [&](const Scope& s) {
+        pid_t p = spawn([&] {
+            auto seg = Segment::attach(options);
+            LeaseTable t(*seg);
+            t.sweep();
+            std::vector<StrandedInfo> got = t.take_stranded(s, 100);
+            for (const StrandedInfo& i : got) t.ack_stranded(s, i.id);
+            return got.size() == 1 && got[0].ref == 77 && got[0].label == "job 77 of b";
+        });
+        return wait_exit_code(p) == 0;
+    };
+    EXPECT_FALSE(taken_in(install_a)) << "install A took install B's stranded record";
+    EXPECT_EQ(key_info("site").reclaimed_dead, 1u);
+    EXPECT_TRUE(taken_in(install_b));
+    EXPECT_TRUE(table->take_stranded(install_b, 100).empty()) << "acked: gone";
+}
+
+// take_stranded() claims; only ack_stranded() drops. A claim comes back when
+// returned, when its window ends and when its claimer dies.
+TEST_F(LineTest, AStrandedRecordIsDroppedOnlyOnceItWasDealtWith) {
+    killed_holder(table->resolve_key("site"), 9, "job 9", scope);
+    table->sweep();
+    std::vector<StrandedInfo> s = table->take_stranded(scope, 10);
+    ASSERT_EQ(s.size(), 1u);
+    EXPECT_EQ(s[0].id.size(), 32u);
+    EXPECT_TRUE(table->take_stranded(scope, 10).empty()) << "claimed";
+    EXPECT_FALSE(table->ack_stranded(parse_scope("test/2"), s[0].id)) << "another scope cannot drop it";
+    EXPECT_TRUE(table->return_stranded(scope, s[0].id));
+    EXPECT_FALSE(table->return_stranded(scope, s[0].id)) << "that claim is over";
+
+    s = table->take_stranded(scope, 10, 50 * kNsPerMs);
+    ASSERT_EQ(s.size(), 1u) << "returned: claimed again";
+    ::usleep(80000);
+    std::vector<StrandedInfo> again = table->take_stranded(scope, 10);
+    ASSERT_EQ(again.size(), 1u) << "its claim window ended";
+    EXPECT_FALSE(table->ack_stranded(scope, s[0].id)) << "the lapsed claim cannot drop it any more";
+
+    EXPECT_TRUE(table->return_stranded(scope, again[0].id));
+    Signal claimed;
+    pid_t sweeper = spawn([&] {
+        if (table->take_stranded(scope, 10).size() != 1) return false;
+        claimed.notify();
+        for (;;) ::pause();
+    });
+    claimed.wait();
+    EXPECT_TRUE(table->take_stranded(scope, 10).empty()) << "a live claimer keeps it";
+    ::kill(sweeper, SIGKILL);
+    wait_exit_code(sweeper);
+    s = table->take_stranded(scope, 10);
+    ASSERT_EQ(s.size(), 1u) << "its claimer died";
+    EXPECT_TRUE(table->ack_stranded(scope, s[0].id));
+    EXPECT_TRUE(table->take_stranded(scope, 10).empty());
+    EXPECT_EQ(segment->header()->stranded_tail, segment->header()->stranded_head);
+    EXPECT_THROW(table->ack_stranded(scope, "nothex"), InvalidArgument);
 }
 
 TEST_F(LineTest, MeanHoldTimeFollowsReleases) {
@@ -576,9 +719,9 @@ TEST_F(LineTest, KillsAtRandomMomentsNeverLeaveAnInconsistentLine) {
                         break;
                     }
                     case 3:
-                        for (const WakeInfo& w : table->take_wakes(4)) {
+                        for (const WakeInfo& w : table->take_wakes(scope, 4)) {
                             if (rand_r(&seed) % 3 == 0) {
-                                table->ticket_cancel(w.ticket);
+                                table->ticket_cancel(scope, w.ticket);
                             } else {
                                 AcquireResult a = take_for({site, prov}, {2, 1}, w.ref);
                                 if (a.acquired) table->release(a.grant.lease_index, a.grant.token);

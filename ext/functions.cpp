@@ -8,6 +8,8 @@
 
 #include <unistd.h>
 
+#include <string>
+#include <utility>
 #include <vector>
 
 
@@ -22,7 +24,7 @@ using namespace sluice_ext;
 namespace {
 
 void add_segment_info(zval* rv, const sluice::SegmentInfo& i) {
-    array_init_size(rv, 11);
+    array_init_size(rv, 14);
     add_assoc_stringl(rv, "name", i.shm_name.data(), i.shm_name.size());
     add_assoc_long(rv, "generation", zend_long(i.generation));
     add_assoc_long(rv, "size_bytes", zend_long(i.size_bytes));
@@ -34,6 +36,10 @@ void add_segment_info(zval* rv, const sluice::SegmentInfo& i) {
     add_assoc_long(rv, "repairs", zend_long(i.repairs));
     add_assoc_long(rv, "max_tickets", i.max_tickets);
     add_assoc_long(rv, "tickets_in_use", i.tickets_in_use);
+    add_assoc_long(rv, "corruption_repairs", zend_long(i.corruption_repairs));
+    add_assoc_long(rv, "corruption_resets", zend_long(i.corruption_resets));
+    // slots_per_key is the largest limit a key can have here; this setting raises it (for a new segment).
+    add_assoc_string(rv, "slots_per_key_setting", "sluice.max_slots_per_key");
 }
 
 // A parsed token, or a ValueError for argument `arg_num`.
@@ -90,10 +96,11 @@ ZEND_FUNCTION(Sluice_status) {
         array_init_size(return_value, uint32_t(snap.keys.size()));
         for (const sluice::KeyInfo& k : snap.keys) {
             zval entry, holders;
-            array_init_size(&entry, 16);
+            array_init_size(&entry, 17);
             add_assoc_long(&entry, "limit", k.limit);
             add_assoc_long(&entry, "active", k.active);
             add_assoc_long(&entry, "peak", k.peak);
+            add_assoc_long(&entry, "peak_since", zend_long(k.peak_since_unix));
             add_assoc_long(&entry, "waiters", k.waiters);
             add_assoc_long(&entry, "acquired", zend_long(k.acquired));
             add_assoc_long(&entry, "throttled", zend_long(k.throttled));
@@ -109,7 +116,7 @@ ZEND_FUNCTION(Sluice_status) {
             array_init_size(&holders, uint32_t(k.holders.size()));
             for (const sluice::HolderInfo& h : k.holders) {
                 zval holder;
-                array_init_size(&holder, 11);
+                array_init_size(&holder, 12);
                 add_assoc_stringl(&holder, "token", h.token.data(), h.token.size());
                 add_assoc_long(&holder, "pid", h.pid);
                 add_assoc_stringl(&holder, "label", h.label.data(), h.label.size());
@@ -124,6 +131,7 @@ ZEND_FUNCTION(Sluice_status) {
                 add_assoc_bool(&holder, "owner_dead", h.owner_dead);
                 add_assoc_long(&holder, "ref", zend_long(h.ref));
                 add_assoc_bool(&holder, "reservation", h.reservation);
+                add_assoc_stringl(&holder, "scope", h.scope.data(), h.scope.size());
                 add_next_index_zval(&holders, &holder);
             }
             add_assoc_zval(&entry, "holders", &holders);
@@ -261,90 +269,151 @@ namespace {
 
 constexpr zend_long kMaxTake = 4096;
 
-bool check_take(zend_long max) {
-    if (max >= 1 && max <= kMaxTake) return true;
-    zend_argument_value_error(1, "must be between 1 and " ZEND_LONG_FMT ", " ZEND_LONG_FMT " given", kMaxTake, max);
-    return false;
+// The stranded entries this process claimed and has not acked or returned:
+// (scope, id). Returned at the end of the request (RSHUTDOWN).
+std::vector<std::pair<sluice::Scope, std::string>> g_stranded_claims;
+
+void forget_claim(const sluice::Scope& scope, std::string_view id) {
+    for (auto it = g_stranded_claims.begin(); it != g_stranded_claims.end(); ++it) {
+        if (it->second == id && sluice::same_scope(it->first, scope)) {
+            g_stranded_claims.erase(it);
+            return;
+        }
+    }
+}
+
+// The functions that act on one ticket or claim of a scope, (string $scope,
+// string $ticket or $id): what `op(table, scope, text)` says.
+template <class Op>
+void on_scoped_text(INTERNAL_FUNCTION_PARAMETERS, Op op) {
+    zend_string *scope_text, *text;
+    ZEND_PARSE_PARAMETERS_START(2, 2)
+        Z_PARAM_STR(scope_text)
+        Z_PARAM_STR(text)
+    ZEND_PARSE_PARAMETERS_END();
+    sluice::Scope scope;
+    if (!parse_scope_arg(scope_text, 1, scope)) RETURN_THROWS();
+    on_table(return_value, 2, [&](sluice::LeaseTable& table) { return op(table, scope, view(text)); });
+}
+
+// take_wakes() and take_stranded(): (string $scope, int $max = 64), what
+// `take(table, scope, max)` returns, each item made an array by `fill`.
+template <class Take, class Fill>
+void take_list(INTERNAL_FUNCTION_PARAMETERS, Take take, Fill fill) {
+    zend_string* scope_text;
+    zend_long max = 64;
+    ZEND_PARSE_PARAMETERS_START(1, 2)
+        Z_PARAM_STR(scope_text)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_LONG(max)
+    ZEND_PARSE_PARAMETERS_END();
+    sluice::Scope scope;
+    if (!parse_scope_arg(scope_text, 1, scope)) RETURN_THROWS();
+    if (max < 1 || max > kMaxTake) {
+        zend_argument_value_error(2, "must be between 1 and " ZEND_LONG_FMT ", " ZEND_LONG_FMT " given", kMaxTake, max);
+        RETURN_THROWS();
+    }
+    try {
+        auto items = take(connection().table(), scope, size_t(max));
+        array_init_size(return_value, uint32_t(items.size()));
+        for (const auto& item : items) {
+            zval entry;
+            fill(&entry, scope, item);
+            add_next_index_zval(return_value, &entry);
+        }
+    } catch (...) {
+        throw_current_as_php(0);
+        RETURN_THROWS();
+    }
 }
 
 }  // namespace
 
+void sluice_ext::stranded_claims_return_all() noexcept {
+    auto claims = std::move(g_stranded_claims);
+    g_stranded_claims.clear();
+    if (claims.empty() || !g_connection) return;
+    try {
+        sluice::LeaseTable& table = g_connection->table();
+        for (const auto& claim : claims) table.return_stranded(claim.first, claim.second);
+    } catch (...) {
+        // The segment went away: its entries went with it; a lapsing claim covers the rest.
+    }
+}
+
 ZEND_FUNCTION(Sluice_ticket_set_ref) {
-    zend_string* ticket;
+    zend_string *scope_text, *ticket;
     zend_long ref;
-    ZEND_PARSE_PARAMETERS_START(2, 2)
+    ZEND_PARSE_PARAMETERS_START(3, 3)
+        Z_PARAM_STR(scope_text)
         Z_PARAM_STR(ticket)
         Z_PARAM_LONG(ref)
     ZEND_PARSE_PARAMETERS_END();
+    sluice::Scope scope;
+    if (!parse_scope_arg(scope_text, 1, scope)) RETURN_THROWS();
     if (ref < 1) {
-        zend_argument_value_error(2, "must be an action id of at least 1, " ZEND_LONG_FMT " given", ref);
+        zend_argument_value_error(3, "must be an action id of at least 1, " ZEND_LONG_FMT " given", ref);
         RETURN_THROWS();
     }
-    on_table(return_value, 1, [&](sluice::LeaseTable& table) { return table.ticket_set_ref(view(ticket), ref); });
+    on_table(return_value, 2, [&](sluice::LeaseTable& table) { return table.ticket_set_ref(scope, view(ticket), ref); });
 }
 
 ZEND_FUNCTION(Sluice_ticket_cancel) {
-    zend_string* ticket;
-    ZEND_PARSE_PARAMETERS_START(1, 1)
-        Z_PARAM_STR(ticket)
-    ZEND_PARSE_PARAMETERS_END();
-    on_table(return_value, 1, [&](sluice::LeaseTable& table) { return table.ticket_cancel(view(ticket)); });
+    on_scoped_text(INTERNAL_FUNCTION_PARAM_PASSTHRU,
+                   [](sluice::LeaseTable& table, const sluice::Scope& scope, std::string_view ticket) {
+                       return table.ticket_cancel(scope, ticket);
+                   });
 }
 
 ZEND_FUNCTION(Sluice_wake_missed) {
-    zend_string* ticket;
-    ZEND_PARSE_PARAMETERS_START(1, 1)
-        Z_PARAM_STR(ticket)
-    ZEND_PARSE_PARAMETERS_END();
-    on_table(return_value, 1, [&](sluice::LeaseTable& table) { return table.wake_missed(view(ticket)); });
+    on_scoped_text(INTERNAL_FUNCTION_PARAM_PASSTHRU,
+                   [](sluice::LeaseTable& table, const sluice::Scope& scope, std::string_view ticket) {
+                       return table.wake_missed(scope, ticket);
+                   });
 }
 
 ZEND_FUNCTION(Sluice_take_wakes) {
-    zend_long max = 64;
-    ZEND_PARSE_PARAMETERS_START(0, 1)
-        Z_PARAM_OPTIONAL
-        Z_PARAM_LONG(max)
-    ZEND_PARSE_PARAMETERS_END();
-    if (!check_take(max)) RETURN_THROWS();
-    try {
-        std::vector<sluice::WakeInfo> wakes = connection().table().take_wakes(size_t(max));
-        array_init_size(return_value, uint32_t(wakes.size()));
-        for (const sluice::WakeInfo& w : wakes) {
-            zval entry;
-            array_init_size(&entry, 3);
-            add_assoc_stringl(&entry, "ticket", w.ticket.data(), w.ticket.size());
-            add_assoc_long(&entry, "ref", zend_long(w.ref));
-            add_assoc_long(&entry, "reserved_left_ms", zend_long(w.reserved_left_ns / sluice::kNsPerMs));
-            add_next_index_zval(return_value, &entry);
-        }
-    } catch (...) {
-        throw_current_as_php(0);
-        RETURN_THROWS();
-    }
+    take_list(
+        INTERNAL_FUNCTION_PARAM_PASSTHRU,
+        [](sluice::LeaseTable& table, const sluice::Scope& scope, size_t max) { return table.take_wakes(scope, max); },
+        [](zval* entry, const sluice::Scope&, const sluice::WakeInfo& w) {
+            array_init_size(entry, 3);
+            add_assoc_stringl(entry, "ticket", w.ticket.data(), w.ticket.size());
+            add_assoc_long(entry, "ref", zend_long(w.ref));
+            add_assoc_long(entry, "reserved_left_ms", zend_long(w.reserved_left_ns / sluice::kNsPerMs));
+        });
 }
 
 ZEND_FUNCTION(Sluice_take_stranded) {
-    zend_long max = 64;
-    ZEND_PARSE_PARAMETERS_START(0, 1)
-        Z_PARAM_OPTIONAL
-        Z_PARAM_LONG(max)
-    ZEND_PARSE_PARAMETERS_END();
-    if (!check_take(max)) RETURN_THROWS();
-    try {
-        std::vector<sluice::StrandedInfo> stranded = connection().table().take_stranded(size_t(max));
-        array_init_size(return_value, uint32_t(stranded.size()));
-        for (const sluice::StrandedInfo& s : stranded) {
-            zval entry;
-            array_init_size(&entry, 3);
-            add_assoc_long(&entry, "ref", zend_long(s.ref));
-            add_assoc_stringl(&entry, "label", s.label.data(), s.label.size());
-            add_assoc_long(&entry, "pid", s.pid);
-            add_next_index_zval(return_value, &entry);
-        }
-    } catch (...) {
-        throw_current_as_php(0);
-        RETURN_THROWS();
-    }
+    take_list(
+        INTERNAL_FUNCTION_PARAM_PASSTHRU,
+        [](sluice::LeaseTable& table, const sluice::Scope& scope, size_t max) {
+            return table.take_stranded(scope, max);
+        },
+        [](zval* entry, const sluice::Scope& scope, const sluice::StrandedInfo& s) {
+            g_stranded_claims.emplace_back(scope, s.id);
+            array_init_size(entry, 4);
+            add_assoc_stringl(entry, "id", s.id.data(), s.id.size());
+            add_assoc_long(entry, "ref", zend_long(s.ref));
+            add_assoc_stringl(entry, "label", s.label.data(), s.label.size());
+            add_assoc_long(entry, "pid", s.pid);
+        });
+}
+
+ZEND_FUNCTION(Sluice_ack_stranded) {
+    on_scoped_text(INTERNAL_FUNCTION_PARAM_PASSTHRU,
+                   [](sluice::LeaseTable& table, const sluice::Scope& scope, std::string_view id) {
+                       forget_claim(scope, id);
+                       return table.ack_stranded(scope, id);
+                   });
+}
+
+ZEND_FUNCTION(Sluice_return_stranded) {
+    on_scoped_text(INTERNAL_FUNCTION_PARAM_PASSTHRU,
+                   [](sluice::LeaseTable& table, const sluice::Scope& scope, std::string_view id) {
+                       forget_claim(scope, id);
+                       return table.return_stranded(scope, id);
+                   });
 }
 
 ZEND_FUNCTION(Sluice_line) {
@@ -354,7 +423,8 @@ ZEND_FUNCTION(Sluice_line) {
         array_init_size(return_value, uint32_t(queues.size()));
         for (const sluice::LineQueueInfo& q : queues) {
             zval entry, keys, tickets;
-            array_init_size(&entry, 4);
+            array_init_size(&entry, 5);
+            add_assoc_stringl(&entry, "scope", q.scope.data(), q.scope.size());
             add_assoc_stringl(&entry, "tenant", q.tenant.data(), q.tenant.size());
             add_assoc_long(&entry, "weight", q.weight);
             array_init_size(&keys, uint32_t(q.keys.size()));

@@ -31,6 +31,7 @@ struct LimiterObject {
     zend_array* limit_table;  // key => limit, as limits() returns it
     bool refused;             // the last acquire returned null
     uint32_t refusal_position, refusal_limit, refusal_active;
+    sluice::Scope scope;      // its leases' and tickets' (see Sluice\Limiter::__construct)
     zend_object std;
 };
 
@@ -65,6 +66,7 @@ zend_object* limiter_clone(zend_object* old_obj) {
     to->mapping_id = from->mapping_id;
     to->ttl_ns = from->ttl_ns;
     to->ttl_seconds = from->ttl_seconds;
+    to->scope = from->scope;
     to->keys = from->keys;
     to->limit_table = from->limit_table;
     if (to->keys) GC_ADDREF(to->keys);
@@ -75,7 +77,7 @@ zend_object* limiter_clone(zend_object* old_obj) {
 HashTable* limiter_debug_info(zend_object* obj, int* is_temp) {
     LimiterObject* o = limiter_from(obj);
     *is_temp = 1;
-    HashTable* ht = zend_new_array(2);
+    HashTable* ht = zend_new_array(3);
     zval v;
     if (o->limit_table) {
         ZVAL_ARR(&v, zend_array_dup(o->limit_table));
@@ -83,6 +85,9 @@ HashTable* limiter_debug_info(zend_object* obj, int* is_temp) {
     }
     ZVAL_LONG(&v, o->ttl_seconds);
     zend_hash_str_update(ht, "ttl", sizeof "ttl" - 1, &v);
+    const std::string scope = sluice::format_scope(o->scope);
+    ZVAL_STRINGL(&v, scope.data(), scope.size());
+    zend_hash_str_update(ht, "scope", sizeof "scope" - 1, &v);
     return ht;
 }
 
@@ -125,6 +130,7 @@ struct LimiterSpec {
     uint32_t limits[sluice::kMaxKeysPerLease];
     uint32_t count = 0;
     zend_long ttl_seconds = 0;  // 0: sluice.default_ttl
+    sluice::Scope scope{};
 
     LimiterSpec() = default;
     LimiterSpec(const LimiterSpec&) = delete;
@@ -140,7 +146,7 @@ struct LimiterSpec {
 // Fills `spec` from __construct's arguments; false after throwing a
 // ValueError or TypeError. Types and values first, so a bad argument never
 // creates key records.
-bool parse_limits(HashTable* limits, zend_long ttl, LimiterSpec& spec) {
+bool parse_limits(HashTable* limits, zend_long ttl, const zend_string* scope, LimiterSpec& spec) {
     const uint32_t count = zend_hash_num_elements(limits);
     if (count == 0) {
         zend_argument_value_error(1, "must name at least one key");
@@ -156,6 +162,7 @@ bool parse_limits(HashTable* limits, zend_long ttl, LimiterSpec& spec) {
         return false;
     }
     spec.ttl_seconds = ttl;
+    if (!parse_scope_arg(scope, 3, spec.scope)) return false;
     spec.keys = zend_new_array(count);
     zend_hash_real_init_packed(spec.keys);
     spec.limit_table = zend_new_array(count);
@@ -237,16 +244,18 @@ using namespace sluice_ext;
 ZEND_METHOD(Sluice_Limiter, __construct) {
     HashTable* limits;
     zend_long ttl = 0;
-    ZEND_PARSE_PARAMETERS_START(1, 2)
+    zend_string* scope = nullptr;
+    ZEND_PARSE_PARAMETERS_START(1, 3)
         Z_PARAM_ARRAY_HT(limits)
         Z_PARAM_OPTIONAL
         Z_PARAM_LONG(ttl)
+        Z_PARAM_STR(scope)
     ZEND_PARSE_PARAMETERS_END();
 
     // Everything that can fail happens before the object is touched, so a
     // failed re-construction leaves a constructed limiter as it was.
     LimiterSpec spec;
-    if (!parse_limits(limits, ttl, spec)) RETURN_THROWS();
+    if (!parse_limits(limits, ttl, scope, spec)) RETURN_THROWS();
     uint32_t key_index[sluice::kMaxKeysPerLease];
     uint64_t mapping_id;
     if (!bind_spec(spec, key_index, mapping_id)) RETURN_THROWS();
@@ -259,6 +268,7 @@ ZEND_METHOD(Sluice_Limiter, __construct) {
     o->mapping_id = mapping_id;
     o->ttl_seconds = spec.ttl_seconds > 0 ? spec.ttl_seconds : g_config->default_ttl;
     o->ttl_ns = int64_t(o->ttl_seconds) * sluice::kNsPerSecond;
+    o->scope = spec.scope;
     o->keys = spec.release_keys();
     o->limit_table = spec.release_limit_table();
 }
@@ -276,7 +286,7 @@ static sluice::LeaseTable& current_table(LimiterObject* o) {
 }
 
 static sluice::SlotRequest request_of(const LimiterObject* o, zend_string* label) {
-    return sluice::SlotRequest{o->key_index, o->limits, o->count, o->ttl_ns, view(label)};
+    return sluice::SlotRequest{o->key_index, o->limits, o->count, o->ttl_ns, view(label), 0, o->scope};
 }
 
 ZEND_METHOD(Sluice_Limiter, tryAcquire) {
@@ -411,7 +421,7 @@ ZEND_METHOD(Sluice_Limiter, enqueue) {
         sluice::LeaseTable& table = current_table(o);
         sluice::EnqueueResult r = table.enqueue(sluice::LineRequest{o->key_index, o->limits, o->count, int64_t(ref),
                                                                     view(tenant), uint32_t(weight),
-                                                                    int64_t(first_deferred_at)});
+                                                                    int64_t(first_deferred_at), o->scope});
         array_init_size(return_value, 5);
         add_assoc_stringl(return_value, "ticket", r.ticket.data(), r.ticket.size());
         add_assoc_bool(return_value, "new", r.created);

@@ -51,6 +51,16 @@ void throw_current_as_php(uint32_t arg_num) noexcept {
     }
 }
 
+bool parse_scope_arg(const zend_string* text, uint32_t arg_num, sluice::Scope& out) {
+    try {
+        out = sluice::parse_scope(view(text));
+        return true;
+    } catch (const sluice::InvalidArgument& e) {
+        zend_argument_value_error(arg_num, "must be a scope: %s", without_prefix(e.what()));
+        return false;
+    }
+}
+
 bool check_seconds(zend_long value, zend_long max, uint32_t arg_num) {
     if (value >= 1 && value <= max) return true;
     zend_argument_value_error(arg_num, "must be between 1 and " ZEND_LONG_FMT " seconds", max);
@@ -105,6 +115,7 @@ static PHP_RINIT_FUNCTION(sluice) {
 // max_execution_time too: every lease this request still holds goes back.
 static PHP_RSHUTDOWN_FUNCTION(sluice) {
     registry_release_all();
+    stranded_claims_return_all();
     return SUCCESS;
 }
 
@@ -132,6 +143,8 @@ static PHP_MINFO_FUNCTION(sluice) {
             row("Waiting line", std::to_string(i.tickets_in_use) + " of " + std::to_string(i.max_tickets) + " tickets");
             row("Size", std::to_string(i.size_bytes) + " bytes");
             row("Repairs after crashes", std::to_string(i.repairs));
+            row("Corrupt records repaired", std::to_string(i.corruption_repairs) + " times (" +
+                                                std::to_string(i.corruption_resets) + " table resets)");
         }
     } catch (const std::exception& e) {
         php_info_print_table_row(2, "Segment error", e.what());

@@ -48,12 +48,23 @@ namespace Sluice {
          * @param int $ttl Lease lifetime in seconds; 0 means `sluice.default_ttl`.
          *        A lease past its TTL is reclaimed by the next acquire that finds
          *        its keys full; renew() extends it.
-         * @throws \ValueError for an empty or oversized `$limits`, a bad key, a limit out of range or a negative TTL
+         * @param string $scope Who this limiter's leases and tickets belong to:
+         *        `"<install>/<blog>"` (install: 1 to 16 letters, digits, '-', '_'
+         *        or '.', e.g. a hash of the WordPress install; blog: 0 to
+         *        4294967295, in decimal without leading zeros), or `""` outside
+         *        WordPress. Action ids are unique only per blog while the segment
+         *        is shared by every blog and install of the host, so the waiting
+         *        line matches tickets, wakes and stranded records on the scope
+         *        too: tryAcquireFor() finds only this scope's ticket, enqueue()
+         *        files the ticket under it, and a holder that dies leaves its
+         *        stranded record to this scope alone. Stored in the segment as
+         *        16 zero-padded bytes and a uint32.
+         * @throws \ValueError for an empty or oversized `$limits`, a bad key, a limit out of range, a negative TTL or a malformed scope
          * @throws \TypeError for a limit that is not an int
          * @throws CapacityException when the segment has no free key record for a new key
          * @throws SegmentException when the shared segment cannot be used (see the message)
          */
-        public function __construct(array $limits, int $ttl = 0) {}
+        public function __construct(array $limits, int $ttl = 0, string $scope = '') {}
 
         /**
          * Takes one slot on every key at once, without waiting.
@@ -91,14 +102,14 @@ namespace Sluice {
 
         /**
          * tryAcquire() for Action Scheduler action `$ref` (the waiting line). If a
-         * ticket of this key set has ref `$ref` and holds a reservation (a slot a
+         * ticket of this key set and this limiter's scope has ref `$ref` and holds a reservation (a slot a
          * hand-off kept for it), the reservation becomes the caller's lease (TTL
          * the limiter's, label as given) and the ticket leaves the line; if its
          * ticket is waiting, acquires as usual and on success the ticket leaves
          * the line (refused, a lapsed ticket becomes eligible for a hand-off
          * again: its action showed up); with no ticket, exactly tryAcquire().
-         * The lease remembers `$ref`: should its holder die, take_stranded()
-         * reports it.
+         * The lease remembers `$ref` and the scope: should its holder die,
+         * take_stranded() of that scope reports it.
          *
          * @param int $ref the action id, at least 1
          * @return Lease|null null when no slot (lastRefusal() tells which key)
@@ -109,8 +120,9 @@ namespace Sluice {
         public function tryAcquireFor(int $ref, string $label = ''): ?Lease {}
 
         /**
-         * Puts action `$ref` in this key set's waiting line under `$tenant`, or
-         * finds its ticket if one already has this ref (then weight and tenant
+         * Puts action `$ref` in this key set's waiting line under `$tenant`, in
+         * this limiter's scope, or finds its ticket if one of the scope already
+         * has this ref (then weight and tenant
          * stay as they were, and a lapsed ticket is eligible for a hand-off
          * again). When a slot of these keys frees, the line hands it to the
          * next ticket whose keys all have room, in weighted fair order across
@@ -232,19 +244,24 @@ namespace Sluice {
     /**
      * Every key of the segment, with its counters and holders.
      *
-     * @return array<string, array{limit: int, active: int, peak: int, waiters: int,
+     * @return array<string, array{limit: int, active: int, peak: int, peak_since: int, waiters: int,
      *         acquired: int, throttled: int, released: int, reclaimed_dead: int,
      *         reclaimed_expired: int, mean_hold_ms: int, queued: int, reserved: int,
      *         wakes_sent: int, wakes_lapsed: int, wakes_missed: int,
      *         holders: list<array{token: string, pid: int, label: string, age_ms: int,
      *         ttl_left_ms: int, waiting: bool, request_open: bool, drain_left_ms: int,
-     *         owner_dead: bool, ref: int, reservation: bool}>}>
+     *         owner_dead: bool, ref: int, reservation: bool, scope: string}>}>
+     *         `peak`: the most slots held at once since `peak_since` (unix
+     *         seconds): the key's creation, its last reset(), or the last acquire
+     *         that asked for another limit than the one before (a peak reached
+     *         under another limit says nothing about this one).
      *         `mean_hold_ms`: exponentially weighted mean of hold times (released
      *         leases only; 0 unknown); `queued`: waiting tickets whose key set has
      *         this key; `reserved`: reservations on it (holders with `reservation`
      *         true, pid 0); `wakes_sent`: hand-offs, `wakes_lapsed`: reservations
      *         that ran out unclaimed, `wakes_missed`: reported by wake_missed().
-     *         A holder's `ref` is the action it acquired for (0: none).
+     *         A holder's `ref` is the action it acquired for (0: none), `scope`
+     *         its limiter's scope (a reservation: its ticket's).
      *         `limit` is the limit the last acquirer asked for; `holders` lists the
      *         holders first, then the processes waiting in acquire() (`waiting` true);
      *         `ttl_left_ms` is negative for a lease past its TTL not yet reclaimed.
@@ -262,9 +279,17 @@ namespace Sluice {
      *
      * @return array{name: string, generation: int, size_bytes: int, max_keys: int,
      *         slots_per_key: int, max_leases: int, key_count: int, leases_in_use: int,
-     *         repairs: int, max_tickets: int, tickets_in_use: int}
+     *         repairs: int, max_tickets: int, tickets_in_use: int,
+     *         corruption_repairs: int, corruption_resets: int, slots_per_key_setting: string}
      *         `name` is the POSIX shm name; `repairs` counts recoveries after a
-     *         process died inside the critical section.
+     *         process died inside the critical section or a record failed a check;
+     *         `corruption_repairs` the latter alone (a record that failed a bounds
+     *         check: never followed, the table rebuilt around it) and
+     *         `corruption_resets` the times repairs kept failing and every lease
+     *         and ticket was dropped. `slots_per_key` is the largest limit a key
+     *         can have in this segment; `slots_per_key_setting`
+     *         ("sluice.max_slots_per_key") raises it for a segment created
+     *         afterwards (Sluice\recreate_segment()).
      * @throws SegmentException when the shared segment cannot be used
      */
     function segment_info(): array {}
@@ -342,57 +367,86 @@ namespace Sluice {
     /**
      * The ticket's action moved to a new Action Scheduler copy.
      *
+     * @param string $scope the ticket's scope (see Limiter::__construct())
      * @param string $ticket a ticket from Limiter::enqueue()
      * @param int $ref the new copy's action id, at least 1
-     * @return bool false if no such ticket (it left the line)
-     * @throws \ValueError for a malformed ticket or `$ref` below 1
+     * @return bool false if no such ticket in `$scope` (it left the line, or
+     *         it is another scope's: that one is not touched)
+     * @throws \ValueError for a malformed scope or ticket or `$ref` below 1
      */
-    function ticket_set_ref(string $ticket, int $ref): bool {}
+    function ticket_set_ref(string $scope, string $ticket, int $ref): bool {}
 
     /**
      * Takes the ticket out of the line. Its reservation, if any, is released
      * and handed on to the next ticket.
      *
-     * @return bool false if no such ticket
-     * @throws \ValueError for a malformed ticket
+     * @return bool false if no such ticket in `$scope`
+     * @throws \ValueError for a malformed scope or ticket
      */
-    function ticket_cancel(string $ticket): bool {}
+    function ticket_cancel(string $scope, string $ticket): bool {}
 
     /**
-     * Pops up to `$max` hand-offs: each ticket whose reservation is still held
-     * and the ref of its action, to pull forward. Wakes of tickets that were
-     * claimed, cancelled or lapsed since are skipped.
+     * Pops up to `$max` hand-offs of `$scope`: each ticket whose reservation
+     * is still held and the ref of its action, to pull forward. Wakes of
+     * tickets that were claimed, cancelled or lapsed since are dropped; other
+     * scopes' wakes stay for their own processes.
      *
      * @param int $max 1 to 4096
      * @return list<array{ticket: string, ref: int, reserved_left_ms: int}>
-     * @throws \ValueError for `$max` out of range
+     * @throws \ValueError for a malformed scope or `$max` out of range
      */
-    function take_wakes(int $max = 64): array {}
+    function take_wakes(string $scope, int $max = 64): array {}
 
     /**
      * The plugin could not pull the woken ticket's copy forward: counted as
      * `wakes_missed` on its keys. The reservation lapses by itself.
      *
-     * @return bool false if no such ticket
-     * @throws \ValueError for a malformed ticket
+     * @return bool false if no such ticket in `$scope`
+     * @throws \ValueError for a malformed scope or ticket
      */
-    function wake_missed(string $ticket): bool {}
+    function wake_missed(string $scope, string $ticket): bool {}
 
     /**
-     * Pops up to `$max` stranded actions: leases acquired with
-     * Limiter::tryAcquireFor() whose holder died (reclaimed, after any drain).
+     * Claims up to `$max` stranded actions of `$scope`: leases acquired with
+     * Limiter::tryAcquireFor() (by a limiter of that scope) whose holder died
+     * (reclaimed, after any drain). Nobody else sees a claimed entry. Once its
+     * work is dealt with, ack_stranded() drops it; return_stranded() puts it
+     * back at once. A claim that is neither acked nor returned goes back by
+     * itself: at the end of this request, when this process dies, or 300 s
+     * after the claim. So an entry is dropped only once it has been dealt with
+     * (the ring keeps the last 256 entries: beyond that the oldest is lost).
      *
      * @param int $max 1 to 4096
-     * @return list<array{ref: int, label: string, pid: int}>
-     * @throws \ValueError for `$max` out of range
+     * @return list<array{id: string, ref: int, label: string, pid: int}>
+     *         `id`: 32 hex characters naming this claim
+     * @throws \ValueError for a malformed scope or `$max` out of range
      */
-    function take_stranded(int $max = 64): array {}
+    function take_stranded(string $scope, int $max = 64): array {}
+
+    /**
+     * The claimed stranded entry was dealt with: it is dropped.
+     *
+     * @param string $id an `id` from take_stranded()
+     * @return bool false if `$scope` holds no such claim (acked or returned
+     *         already, or its claim lapsed and another process took it)
+     * @throws \ValueError for a malformed scope or id
+     */
+    function ack_stranded(string $scope, string $id): bool {}
+
+    /**
+     * The claimed stranded entry could not be dealt with now: it goes back, and
+     * the next take_stranded() of its scope (in any process) claims it again.
+     *
+     * @return bool false if `$scope` holds no such claim
+     * @throws \ValueError for a malformed scope or id
+     */
+    function return_stranded(string $scope, string $id): bool {}
 
     /**
      * The whole waiting line in service order: one entry per queue (tenant,
      * weight, key set), the queue served next first, its tickets FIFO.
      *
-     * @return list<array{tenant: string, weight: int, keys: array<string,int>,
+     * @return list<array{scope: string, tenant: string, weight: int, keys: array<string,int>,
      *         tickets: list<array{ticket: string, ref: int, state: string, age_ms: int,
      *         first_deferred_at: int, reserved_left_ms: int, effective_weight: float,
      *         lapsed: bool}>}>

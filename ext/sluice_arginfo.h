@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 103cb49aafbbdfdee4631aa54391d035ee772fa5 */
+ * Stub hash: 8c4d43743ea0ebeff969700c42db850f3a6bbbaa */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_status, 0, 0, IS_ARRAY, 0)
 ZEND_END_ARG_INFO()
@@ -35,22 +35,32 @@ ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_recreate_segment, 0, 0, IS_LONG, 0)
 ZEND_END_ARG_INFO()
 
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_ticket_set_ref, 0, 2, _IS_BOOL, 0)
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_ticket_set_ref, 0, 3, _IS_BOOL, 0)
+	ZEND_ARG_TYPE_INFO(0, scope, IS_STRING, 0)
 	ZEND_ARG_TYPE_INFO(0, ticket, IS_STRING, 0)
 	ZEND_ARG_TYPE_INFO(0, ref, IS_LONG, 0)
 ZEND_END_ARG_INFO()
 
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_ticket_cancel, 0, 1, _IS_BOOL, 0)
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_ticket_cancel, 0, 2, _IS_BOOL, 0)
+	ZEND_ARG_TYPE_INFO(0, scope, IS_STRING, 0)
 	ZEND_ARG_TYPE_INFO(0, ticket, IS_STRING, 0)
 ZEND_END_ARG_INFO()
 
-ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_take_wakes, 0, 0, IS_ARRAY, 0)
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_take_wakes, 0, 1, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, scope, IS_STRING, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, max, IS_LONG, 0, "64")
 ZEND_END_ARG_INFO()
 
 #define arginfo_Sluice_wake_missed arginfo_Sluice_ticket_cancel
 
 #define arginfo_Sluice_take_stranded arginfo_Sluice_take_wakes
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_ack_stranded, 0, 2, _IS_BOOL, 0)
+	ZEND_ARG_TYPE_INFO(0, scope, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, id, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+
+#define arginfo_Sluice_return_stranded arginfo_Sluice_ack_stranded
 
 #define arginfo_Sluice_line arginfo_Sluice_status
 
@@ -60,6 +70,7 @@ ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_INFO_EX(arginfo_class_Sluice_Limiter___construct, 0, 0, 1)
 	ZEND_ARG_TYPE_INFO(0, limits, IS_ARRAY, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, ttl, IS_LONG, 0, "0")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, scope, IS_STRING, 0, "\'\'")
 ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(arginfo_class_Sluice_Limiter_tryAcquire, 0, 0, Sluice\\Lease, 1)
@@ -129,6 +140,8 @@ ZEND_FUNCTION(Sluice_ticket_cancel);
 ZEND_FUNCTION(Sluice_take_wakes);
 ZEND_FUNCTION(Sluice_wake_missed);
 ZEND_FUNCTION(Sluice_take_stranded);
+ZEND_FUNCTION(Sluice_ack_stranded);
+ZEND_FUNCTION(Sluice_return_stranded);
 ZEND_FUNCTION(Sluice_line);
 ZEND_FUNCTION(Sluice_Testing_park_next_acquire_in_critical_section);
 ZEND_METHOD(Sluice_Limiter, __construct);
@@ -165,6 +178,8 @@ static const zend_function_entry ext_functions[] = {
 	ZEND_NS_FALIAS("Sluice", take_wakes, Sluice_take_wakes, arginfo_Sluice_take_wakes)
 	ZEND_NS_FALIAS("Sluice", wake_missed, Sluice_wake_missed, arginfo_Sluice_wake_missed)
 	ZEND_NS_FALIAS("Sluice", take_stranded, Sluice_take_stranded, arginfo_Sluice_take_stranded)
+	ZEND_NS_FALIAS("Sluice", ack_stranded, Sluice_ack_stranded, arginfo_Sluice_ack_stranded)
+	ZEND_NS_FALIAS("Sluice", return_stranded, Sluice_return_stranded, arginfo_Sluice_return_stranded)
 	ZEND_NS_FALIAS("Sluice", line, Sluice_line, arginfo_Sluice_line)
 	ZEND_NS_FALIAS("Sluice\\Testing", park_next_acquire_in_critical_section, Sluice_Testing_park_next_acquire_in_critical_section, arginfo_Sluice_Testing_park_next_acquire_in_critical_section)
 	ZEND_FE_END

@@ -16,6 +16,7 @@ extern "C" {
 #include "sluice/connection.hpp"
 #include "sluice/errors.hpp"
 #include "sluice/layout.hpp"
+#include "sluice/scope.hpp"
 #include "sluice/token.hpp"
 
 // Sluice\LAYOUT_VERSION (registered from the stub's @cvalue).
@@ -78,6 +79,10 @@ inline std::string_view view(const zend_string* s) {
     return s ? std::string_view(ZSTR_VAL(s), ZSTR_LEN(s)) : std::string_view();
 }
 
+// A scope argument ("" or "<install>/<blog>", see sluice/scope.hpp) into
+// `out`; false after a ValueError naming argument `arg_num`. nullptr: "".
+bool parse_scope_arg(const zend_string* text, uint32_t arg_num, sluice::Scope& out);
+
 // Core messages start with "sluice: "; inside a ValueError that names the
 // function and argument it is noise. Returns `message` without it.
 const char* without_prefix(const char* message);
@@ -134,5 +139,11 @@ void registry_release_all();
 
 zend_object* limiter_create_object(zend_class_entry* ce);
 void limiter_minit();  // registers Sluice\Limiter
+
+// ---- Stranded claims (functions.cpp) ----
+
+// RSHUTDOWN: the stranded entries this request claimed (take_stranded()) and
+// neither acked nor returned go back to the line: they were not dealt with.
+void stranded_claims_return_all() noexcept;
 
 }  // namespace sluice_ext

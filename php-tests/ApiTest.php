@@ -133,13 +133,13 @@ final class ApiTest extends SluiceTestCase
         $status = \Sluice\status();
         self::assertArrayHasKey($key, $status);
         $entry = $status[$key];
-        self::assertSame(['limit', 'active', 'peak', 'waiters', 'acquired', 'throttled', 'released',
+        self::assertSame(['limit', 'active', 'peak', 'peak_since', 'waiters', 'acquired', 'throttled', 'released',
             'reclaimed_dead', 'reclaimed_expired', 'mean_hold_ms', 'queued', 'reserved', 'wakes_sent', 'wakes_lapsed',
             'wakes_missed', 'holders'], array_keys($entry));
         self::assertCount(1, $entry['holders']);
         $h = $entry['holders'][0];
         self::assertSame(['token', 'pid', 'label', 'age_ms', 'ttl_left_ms', 'waiting', 'request_open', 'drain_left_ms',
-            'owner_dead', 'ref', 'reservation'], array_keys($h));
+            'owner_dead', 'ref', 'reservation', 'scope'], array_keys($h));
         self::assertSame($lease->token(), $h['token']);
         self::assertSame(getmypid(), $h['pid']);
         self::assertSame('flow step 7', $h['label']);
@@ -151,6 +151,43 @@ final class ApiTest extends SluiceTestCase
         self::assertFalse($h['request_open']);
         self::assertSame(0, $h['drain_left_ms']);
         self::assertFalse($h['owner_dead']);
+        self::assertSame('', $h['scope'], 'a limiter without a scope');
+        $scoped = (new Limiter([$key => 2], 120, 'a1b2c3d4e5/7'))->tryAcquire();
+        self::assertSame(['', 'a1b2c3d4e5/7'], array_column(self::statusOf($key)['holders'], 'scope'));
+        $scoped->release();
+    }
+
+    /**
+     * `peak` is the most slots held at once under the limit in force, since `peak_since`: a limit-1 key does not
+     * show 2 from an earlier limit-2 run, and reset() starts it again.
+     */
+    public function testPeakCountsSinceTheLimitInForceAndSaysSinceWhen(): void
+    {
+        $key = self::key('api-peak');
+        $created = time();
+        $two = new Limiter([$key => 2]);
+        $a = $two->tryAcquire();
+        $b = $two->tryAcquire();
+        $s = self::statusOf($key);
+        self::assertSame(2, $s['peak']);
+        self::assertEqualsWithDelta($created, $s['peak_since'], 1);
+        $a->release();
+        $b->release();
+        sleep(1);
+        $changed = time();
+        $one = (new Limiter([$key => 1]))->tryAcquire();
+        $s = self::statusOf($key);
+        self::assertSame(1, $s['limit']);
+        self::assertSame(1, $s['peak'], 'the peak of the limit-2 run is not this limit\'s');
+        self::assertGreaterThanOrEqual($changed, $s['peak_since']);
+        $one->release();
+        self::assertSame(1, self::statusOf($key)['peak'], 'kept while the limit stays');
+        sleep(1);
+        $reset = time();
+        \Sluice\reset($key);
+        $s = self::statusOf($key);
+        self::assertSame(0, $s['peak']);
+        self::assertGreaterThanOrEqual($reset, $s['peak_since']);
     }
 
     public function testLongLabelsAreTruncated(): void
@@ -192,7 +229,9 @@ final class ApiTest extends SluiceTestCase
         $lease = (new Limiter([$key => 1]))->tryAcquire();
         $info = \Sluice\segment_info();
         self::assertSame(['name', 'generation', 'size_bytes', 'max_keys', 'slots_per_key', 'max_leases',
-            'key_count', 'leases_in_use', 'repairs', 'max_tickets', 'tickets_in_use'], array_keys($info));
+            'key_count', 'leases_in_use', 'repairs', 'max_tickets', 'tickets_in_use', 'corruption_repairs',
+            'corruption_resets', 'slots_per_key_setting'], array_keys($info));
+        self::assertSame('sluice.max_slots_per_key', $info['slots_per_key_setting'], 'what raises slots_per_key');
         self::assertSame(Segments::shmName(Segments::main()), $info['name']);
         self::assertGreaterThanOrEqual(1, $info['generation']);
         self::assertSame(256, $info['max_keys']);

@@ -16,16 +16,19 @@ use Sluice\Tests\Support\SluiceTestCase;
  */
 final class LineTest extends SluiceTestCase
 {
+    /** The scope of this suite's line records (see Limiter::__construct()). */
+    private const SCOPE = 'phpunit/1';
+
     /** The wakes now in the ring for these tickets (others' are dropped). */
     private static function wakesFor(array $tickets): array
     {
-        return array_values(array_filter(\Sluice\take_wakes(4096), fn ($w) => in_array($w['ticket'], $tickets, true)));
+        return array_values(array_filter(\Sluice\take_wakes(self::SCOPE, 4096), fn ($w) => in_array($w['ticket'], $tickets, true)));
     }
 
     /** The refs of the wakes now in the ring. */
     private static function wokenRefs(): array
     {
-        return array_map(fn ($w) => $w['ref'], \Sluice\take_wakes(4096));
+        return array_map(fn ($w) => $w['ref'], \Sluice\take_wakes(self::SCOPE, 4096));
     }
 
     /** line() entries whose key set includes $key. */
@@ -36,9 +39,9 @@ final class LineTest extends SluiceTestCase
 
     public function testReleaseHandsOffAndTryAcquireForConvertsTheReservation(): void
     {
-        \Sluice\take_wakes(4096);
+        \Sluice\take_wakes(self::SCOPE, 4096);
         $key = self::key('line-release');
-        $limiter = new Limiter([$key => 1]);
+        $limiter = new Limiter([$key => 1], 0, self::SCOPE);
         $holder = $limiter->tryAcquire('holder');
         $e = $limiter->enqueue(101, 'flow-a', 3);
         self::assertSame(['ticket', 'new', 'ahead', 'limit', 'mean_hold_ms'], array_keys($e));
@@ -88,41 +91,45 @@ final class LineTest extends SluiceTestCase
         self::assertSame('claimed', $s['holders'][0]['label']);
         self::assertFalse($s['holders'][0]['reservation']);
         self::assertSame([], self::queuesOf($key), 'the ticket left the line');
-        self::assertFalse(\Sluice\ticket_cancel($e['ticket']));
+        self::assertFalse(\Sluice\ticket_cancel(self::SCOPE, $e['ticket']));
         self::assertTrue($lease->release());
         self::assertNotNull($limiter->tryAcquireFor(5), 'with no ticket, exactly tryAcquire()');
     }
 
     public function testADeadHolderHandsOffAndIsReportedAsStrandedOnce(): void
     {
-        \Sluice\take_wakes(4096);
-        \Sluice\take_stranded(4096);
+        \Sluice\take_wakes(self::SCOPE, 4096);
+        \Sluice\take_stranded(self::SCOPE, 4096);
         $key = self::key('line-dead');
         $child = Child::start(<<<'PHP'
-            $lease = (new Sluice\Limiter([$key => 1]))->tryAcquireFor(555, 'job 555') ?? exit("refused\n");
+            $lease = (new Sluice\Limiter([$key => 1], 0, 'phpunit/1'))->tryAcquireFor(555, 'job 555') ?? exit("refused\n");
             echo "held\n";
             sleep(60);
             PHP, ['key' => $key]);
         $child->expectLine('held');
         self::assertSame(555, self::statusOf($key)['holders'][0]['ref']);
-        $limiter = new Limiter([$key => 1]);
+        $limiter = new Limiter([$key => 1], 0, self::SCOPE);
         $e = $limiter->enqueue(7, 'flow');
         $child->kill(9);
         $child->wait();
         \Sluice\sweep(); // (it may reclaim other tests' dead holders in this run's segment: count this key's only)
         self::assertSame(1, self::countersOf($key)['reclaimed_dead']);
         self::assertSame([7], array_map(fn ($w) => $w['ref'], self::wakesFor([$e['ticket']])));
-        $stranded = array_values(array_filter(\Sluice\take_stranded(), fn ($s) => $s['ref'] === 555));
-        self::assertSame([['ref' => 555, 'label' => 'job 555', 'pid' => $child->pid]], $stranded);
-        self::assertSame([], array_filter(\Sluice\take_stranded(), fn ($s) => $s['ref'] === 555), 'once');
+        $stranded = array_values(array_filter(\Sluice\take_stranded(self::SCOPE), fn ($s) => $s['ref'] === 555));
+        self::assertCount(1, $stranded);
+        self::assertMatchesRegularExpression('/^[0-9a-f]{32}$/', $stranded[0]['id']);
+        self::assertSame(['ref' => 555, 'label' => 'job 555', 'pid' => $child->pid], array_diff_key($stranded[0], ['id' => 0]));
+        self::assertSame([], array_filter(\Sluice\take_stranded(self::SCOPE), fn ($s) => $s['ref'] === 555), 'claimed: nobody else sees it');
+        self::assertTrue(\Sluice\ack_stranded(self::SCOPE, $stranded[0]['id']), 'dealt with: dropped');
+        self::assertFalse(\Sluice\ack_stranded(self::SCOPE, $stranded[0]['id']), 'once');
         self::assertNotNull($limiter->tryAcquireFor(7));
     }
 
     public function testALapsedReservationGoesToTheNextTicket(): void
     {
-        \Sluice\take_wakes(4096);
+        \Sluice\take_wakes(self::SCOPE, 4096);
         $key = self::key('line-lapse');
-        $limiter = new Limiter([$key => 1]);
+        $limiter = new Limiter([$key => 1], 0, self::SCOPE);
         // The holder releases in a process whose reservations last 200 ms.
         $child = Child::start(<<<'PHP'
             $lease = (new Sluice\Limiter([$key => 1]))->tryAcquire() ?? exit("refused\n");
@@ -152,11 +159,11 @@ final class LineTest extends SluiceTestCase
         self::assertSame(['waiting', 'reserved'], array_column($tickets, 'state'));
         self::assertSame([true, false], array_column($tickets, 'lapsed'));
 
-        self::assertTrue(\Sluice\wake_missed($second['ticket']));
+        self::assertTrue(\Sluice\wake_missed(self::SCOPE, $second['ticket']));
         self::assertSame(1, self::countersOf($key)['wakes_missed']);
-        self::assertTrue(\Sluice\ticket_cancel($second['ticket']), 'its reservation is released and handed on');
+        self::assertTrue(\Sluice\ticket_cancel(self::SCOPE, $second['ticket']), 'its reservation is released and handed on');
         self::assertSame([], self::wakesFor([$first['ticket']]), 'the lapsed ticket waits for its action');
-        self::assertTrue(\Sluice\ticket_set_ref($first['ticket'], 11));
+        self::assertTrue(\Sluice\ticket_set_ref(self::SCOPE, $first['ticket'], 11));
         self::assertFalse($limiter->enqueue(11, 'flow')['new'], 're-confirmed under its new ref');
         self::assertSame([11], array_map(fn ($w) => $w['ref'], self::wakesFor([$first['ticket']])));
         self::assertNotNull($limiter->tryAcquireFor(11));
@@ -164,11 +171,11 @@ final class LineTest extends SluiceTestCase
 
     public function testATicketWaitingOnAFullProviderIsNotWokenByAFreedSiteSlot(): void
     {
-        \Sluice\take_wakes(4096);
+        \Sluice\take_wakes(self::SCOPE, 4096);
         $site = self::key('line-site');
         $provider = self::key('line-provider');
-        $both = new Limiter([$site => 2, $provider => 1]);
-        $siteOnly = new Limiter([$site => 2]);
+        $both = new Limiter([$site => 2, $provider => 1], 0, self::SCOPE);
+        $siteOnly = new Limiter([$site => 2], 0, self::SCOPE);
         $a = $both->tryAcquire();
         $b = $siteOnly->tryAcquire();
         $t1 = $both->enqueue(1, 'flow-1');
@@ -186,14 +193,14 @@ final class LineTest extends SluiceTestCase
     {
         // In a child with aging switched off (a day), so the order is exact.
         $r = Child::run(<<<'PHP'
-            $limiter = new Sluice\Limiter([$key => 1]);
-            Sluice\take_wakes(4096);
+            $limiter = new Sluice\Limiter([$key => 1], 0, 'phpunit/1');
+            Sluice\take_wakes('phpunit/1', 4096);
             $holder = $limiter->tryAcquire();
             $serve = function (int $n) use ($limiter, &$holder) {
                 $order = [];
                 $holder->release();
                 for ($i = 0; $i < $n; $i++) {
-                    $w = Sluice\take_wakes();
+                    $w = Sluice\take_wakes('phpunit/1');
                     if (count($w) !== 1) { return $order; }
                     $order[] = $w[0]['ref'];
                     $lease = $limiter->tryAcquireFor($w[0]['ref']);
@@ -225,9 +232,9 @@ final class LineTest extends SluiceTestCase
         self::assertEqualsWithDelta(3.0, $heavy / max(1, $light), 0.3, "$heavy:$light");
 
         // Aging (the default 90 s): a weight-1 ticket first deferred 100 s ago beats fresh weight-100 ones.
-        \Sluice\take_wakes(4096);
+        \Sluice\take_wakes(self::SCOPE, 4096);
         $key = self::key('line-aging');
-        $limiter = new Limiter([$key => 1]);
+        $limiter = new Limiter([$key => 1], 0, self::SCOPE);
         $holder = $limiter->tryAcquire();
         $limiter->enqueue(1, 'fresh-light', 1);
         $limiter->enqueue(2, 'heavy', 100);
@@ -245,14 +252,14 @@ final class LineTest extends SluiceTestCase
     public function testAProcessKilledWhileEditingTheLineLeavesItConsistent(): void
     {
         $key = self::key('line-crash');
-        $limiter = new Limiter([$key => 1]);
+        $limiter = new Limiter([$key => 1], 0, self::SCOPE);
         $holder = $limiter->tryAcquire();
         foreach ([1, 2, 3] as $ref) {
             $limiter->enqueue($ref, "flow-$ref");
         }
         $repairs = \Sluice\segment_info()['repairs'];
         $child = Child::start(<<<'PHP'
-            $limiter = new Sluice\Limiter([$key => 1]);
+            $limiter = new Sluice\Limiter([$key => 1], 0, 'phpunit/1');
             echo "ready\n";
             Sluice\Testing\park_next_acquire_in_critical_section();
             $limiter->enqueue(4, 'flow-1');
@@ -277,7 +284,7 @@ final class LineTest extends SluiceTestCase
         self::assertSame([1, 2, 3, 4], $refs, 'no ticket lost, none twice');
         self::assertSame(4, self::countersOf($key)['queued']);
         self::assertTrue($holder->release());
-        self::assertCount(1, array_filter(\Sluice\take_wakes(4096), fn ($w) => in_array($w['ref'], [1, 2, 3, 4], true)));
+        self::assertCount(1, array_filter(\Sluice\take_wakes(self::SCOPE, 4096), fn ($w) => in_array($w['ref'], [1, 2, 3, 4], true)));
         self::assertSame(3, self::countersOf($key)['queued']);
     }
 
@@ -307,18 +314,25 @@ final class LineTest extends SluiceTestCase
 
     public function testBadArgumentsAreValueErrorsNamingThem(): void
     {
-        $limiter = new Limiter([self::key('line-bad') => 1]);
+        $limiter = new Limiter([self::key('line-bad') => 1], 0, self::SCOPE);
         $cases = [
             '#1 ($ref)' => fn () => $limiter->enqueue(0, 'flow'),
             '#2 ($tenant)' => fn () => $limiter->enqueue(1, str_repeat('t', 65)),
             '#3 ($weight)' => fn () => $limiter->enqueue(1, 'flow', 101),
             '#4 ($firstDeferredAt)' => fn () => $limiter->enqueue(1, 'flow', 1, -1),
             'tryAcquireFor(): Argument #1 ($ref)' => fn () => $limiter->tryAcquireFor(0),
-            'take_wakes(): Argument #1 ($max)' => fn () => \Sluice\take_wakes(0),
-            'take_stranded(): Argument #1 ($max)' => fn () => \Sluice\take_stranded(5000),
-            'ticket_cancel(): Argument #1 ($ticket)' => fn () => \Sluice\ticket_cancel('nope'),
-            'ticket_set_ref(): Argument #2 ($ref)' => fn () => \Sluice\ticket_set_ref(str_repeat('0', 32), 0),
-            'wake_missed(): Argument #1 ($ticket)' => fn () => \Sluice\wake_missed(str_repeat('g', 32)),
+            'take_wakes(): Argument #2 ($max)' => fn () => \Sluice\take_wakes(self::SCOPE, 0),
+            'take_stranded(): Argument #2 ($max)' => fn () => \Sluice\take_stranded(self::SCOPE, 5000),
+            'ticket_cancel(): Argument #2 ($ticket)' => fn () => \Sluice\ticket_cancel(self::SCOPE, 'nope'),
+            'ticket_set_ref(): Argument #3 ($ref)' => fn () => \Sluice\ticket_set_ref(self::SCOPE, str_repeat('0', 32), 0),
+            'wake_missed(): Argument #2 ($ticket)' => fn () => \Sluice\wake_missed(self::SCOPE, str_repeat('g', 32)),
+            'ack_stranded(): Argument #2 ($id)' => fn () => \Sluice\ack_stranded(self::SCOPE, 'x'),
+            'return_stranded(): Argument #2 ($id)' => fn () => \Sluice\return_stranded(self::SCOPE, str_repeat('z', 32)),
+            'take_wakes(): Argument #1 ($scope) must be a scope' => fn () => \Sluice\take_wakes('no-slash'),
+            'take_stranded(): Argument #1 ($scope)' => fn () => \Sluice\take_stranded('a/01'),
+            'ticket_cancel(): Argument #1 ($scope)' => fn () => \Sluice\ticket_cancel('a/4294967296', str_repeat('0', 32)),
+            'ack_stranded(): Argument #1 ($scope)' => fn () => \Sluice\ack_stranded(str_repeat('i', 17) . '/1', str_repeat('0', 32)),
+            'Limiter::__construct(): Argument #3 ($scope)' => fn () => new Limiter(['x' => 1], 0, 'bad id/1'),
         ];
         foreach ($cases as $names => $call) {
             try {
@@ -331,15 +345,15 @@ final class LineTest extends SluiceTestCase
         self::assertSame(64, strlen(str_repeat('t', 64)));
         self::assertTrue($limiter->enqueue(1, str_repeat('t', 64), 100)['new'], '64 bytes and weight 100 are fine');
         $unknown = 'ffffffff' . str_repeat('0', 24);
-        self::assertFalse(\Sluice\ticket_cancel($unknown));
-        self::assertFalse(\Sluice\ticket_set_ref($unknown, 3));
-        self::assertFalse(\Sluice\wake_missed($unknown));
+        self::assertFalse(\Sluice\ticket_cancel(self::SCOPE, $unknown));
+        self::assertFalse(\Sluice\ticket_set_ref(self::SCOPE, $unknown, 3));
+        self::assertFalse(\Sluice\wake_missed(self::SCOPE, $unknown));
     }
 
     public function testMeanHoldTimeIsKeptPerKey(): void
     {
         $key = self::key('line-hold');
-        $limiter = new Limiter([$key => 2]);
+        $limiter = new Limiter([$key => 2], 0, self::SCOPE);
         self::assertSame(0, self::countersOf($key)['mean_hold_ms']);
         $lease = $limiter->tryAcquire();
         usleep(60000);

@@ -14,8 +14,10 @@ namespace sluice {
 
 inline constexpr uint64_t kMagic = 0x31454349554c53ULL;  // "SLUICE1"
 // 2: LeaseRecord::request_open_until_ns; 3: the waiting line (tickets, queues,
-// wake and stranded rings), LeaseRecord::ref/ticket, KeyRecord line counters.
-inline constexpr uint32_t kLayoutVersion = 3;
+// wake and stranded rings), LeaseRecord::ref/ticket, KeyRecord line counters;
+// 4: scopes (LeaseRecord, QueueRecord, StrandedEntry), stranded claims,
+// KeyRecord::peak_since_unix, the header's corruption counters.
+inline constexpr uint32_t kLayoutVersion = 4;
 inline constexpr size_t kMaxKeyBytes = 64;
 inline constexpr size_t kMaxLabelBytes = 96;
 inline constexpr size_t kMaxKeysPerLease = 4;
@@ -33,6 +35,18 @@ inline constexpr uint32_t kMaxWeight = 100;
 // oldest entry is overwritten (a lost wake only means the reservation lapses).
 inline constexpr uint32_t kWakeRingSize = 1024;
 inline constexpr uint32_t kStrandedRingSize = 256;
+inline constexpr size_t kMaxInstallBytes = 16;
+
+// Who a record of the waiting line belongs to: one blog of one WordPress
+// install (or, both empty, a caller outside WordPress). Action ids are unique
+// only per blog, while the segment is shared by every blog of a network and
+// every install of the host, so tickets, wakes and stranded records are
+// matched on the scope as well as on the id. Text form "<install>/<blog>"
+// (see scope.hpp); all zero is the empty scope "".
+struct Scope {
+    char install[kMaxInstallBytes];  // zero-padded (an install id has no NUL byte)
+    uint32_t blog;
+};
 
 // Written once by the creator; `magic` last, so a reader that sees the magic
 // sees a fully initialised segment (the creator may have died before it).
@@ -69,6 +83,10 @@ struct alignas(64) SegmentHeader {
     uint64_t ticket_seq;       // FIFO order within a queue
     uint64_t wake_head, wake_tail;          // pushes and pops of the wake ring
     uint64_t stranded_head, stranded_tail;  // the same for the stranded ring
+    // A record that failed a bounds check: the table was repaired around it,
+    // or (when repairs kept failing) every lease and ticket was dropped.
+    uint64_t corruption_repairs;
+    uint64_t corruption_resets;
     alignas(64) pthread_mutex_t mutex;  // robust, process-shared
 };
 
@@ -93,6 +111,9 @@ struct KeyRecord {
     uint64_t wakes_sent;       // hand-offs to a ticket with this key
     uint64_t wakes_lapsed;     // reservations that ran out unclaimed
     uint64_t wakes_missed;     // the plugin could not pull the copy forward
+    // `peak` counts from here (unix seconds): the record's creation, the last
+    // reset() of the key, or the last acquire that asked for another limit.
+    int64_t peak_since_unix;
 };
 
 // Waiting records park a process inside acquire(): visible, and reclaimable
@@ -122,7 +143,7 @@ struct LeaseRecord {
     // A reservation: the slot a hand-off keeps for this ticket until it is
     // claimed or its expiry (the window) passes. No live owner (pid 0).
     uint32_t ticket;           // kNoTicket for an ordinary lease
-    uint32_t reserved0;
+    Scope scope;               // the holder's (a reservation: its ticket's)
 };
 
 enum class TicketState : uint32_t { Free = 0, Waiting = 1, Reserved = 2 };
@@ -158,6 +179,7 @@ struct QueueRecord {
     uint32_t limits[kMaxKeysPerLease];
     double vtime;              // virtual finish time of its last service
     char tenant[kMaxTenantBytes];
+    Scope scope;               // its tickets' (a queue holds one scope's tickets)
 };
 
 struct WakeEntry {
@@ -166,11 +188,22 @@ struct WakeEntry {
     uint64_t token[2];
 };
 
+// A stranded entry is taken in two steps: take_stranded() claims it (for a
+// while, and only while its claimer lives), ack_stranded() drops it once the
+// work was dealt with, return_stranded() puts it back at once.
+enum class StrandedState : uint32_t { Free = 0, Ready = 1, Claimed = 2 };
+
 struct StrandedEntry {
+    uint64_t seq;              // the push that wrote it: an id names this entry, never a later one in its slot
+    StrandedState state;
+    int32_t pid;               // the holder that died
     int64_t ref;
-    int32_t pid;
-    uint16_t label_len;
-    uint16_t reserved0;
+    Scope scope;
+    uint64_t claim;            // random; the claim's half of the id
+    int64_t claim_until_ns;    // CLOCK_MONOTONIC: the claim lapses then
+    int32_t claimer_pid;       // a claim lapses when its claimer dies, too
+    uint32_t label_len;
+    uint64_t claimer_start_time, claimer_pid_namespace;
     char label[kMaxLabelBytes];
 };
 

@@ -5,6 +5,7 @@
 // the operator's reset of a key.
 #include <algorithm>
 #include <cstring>
+#include <ctime>
 
 #include "sluice/clock.hpp"
 #include "sluice/lease_table.hpp"
@@ -100,6 +101,8 @@ uint32_t LeaseTable::reset(std::string_view name) {
                 free_lease(segment_.key_slots(k)[0], FreeReason::Reset, wake);
                 ++dropped;
             }
+            k->peak = 0;
+            k->peak_since_unix = int64_t(::time(nullptr));
             break;
         }
         finish_locked(wake);

@@ -20,7 +20,8 @@ HolderInfo describe(uint32_t index, const LeaseRecord* rec) {
                       rec->start_time,
                       rec->pid_namespace,
                       rec->ref,
-                      rec->ticket != kNoTicket};
+                      rec->ticket != kNoTicket,
+                      format_scope(rec->scope)};
 }
 }  // namespace
 
@@ -37,7 +38,9 @@ SegmentInfo LeaseTable::info() const {
                        h->key_count,
                        h->leases_in_use,
                        h->max_tickets,
-                       h->tickets_in_use};
+                       h->tickets_in_use,
+                       h->corruption_repairs,
+                       h->corruption_resets};
 }
 
 Snapshot LeaseTable::snapshot() {
@@ -61,7 +64,8 @@ Snapshot LeaseTable::snapshot_records() {
         const KeyRecord* k = key(i);
         KeyInfo info{std::string(k->key, k->key_len), k->limit, k->active, k->peak, k->waiters,
                      k->acquired, k->throttled, k->released, k->reclaimed_dead, k->reclaimed_expired, {},
-                     k->mean_hold_ns, k->queued, 0, k->wakes_sent, k->wakes_lapsed, k->wakes_missed};
+                     k->mean_hold_ns, k->queued, 0, k->wakes_sent, k->wakes_lapsed, k->wakes_missed,
+                     k->peak_since_unix};
         const uint16_t* slots = segment_.key_slots(const_cast<KeyRecord*>(k));
         for (uint32_t s = 0; s < k->active; ++s) {
             info.holders.push_back(describe(slots[s], lease(slots[s])));

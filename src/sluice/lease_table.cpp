@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cstring>
+#include <ctime>
 
 #include "sluice/clock.hpp"
 #include "sluice/errors.hpp"
@@ -54,6 +55,7 @@ uint32_t LeaseTable::resolve_key(std::string_view name) {
     std::memset(static_cast<void*>(k), 0, segment_.geometry().key_stride());
     std::memcpy(k->key, name.data(), name.size());
     k->key_len = uint32_t(name.size());
+    k->peak_since_unix = int64_t(::time(nullptr));
     commit_barrier();
     return h->key_count++;  // the commit point: the record now exists
 }
@@ -113,7 +115,7 @@ AcquireResult LeaseTable::try_acquire_locked(const SlotRequest& r, const Token& 
     }
     uint32_t index = take_free_record(wake);
     LeaseRecord* rec = lease(index);
-    fill_owner(rec, token, now, r.ttl_ns, r.label);
+    fill_owner(rec, token, now, r.ttl_ns, r.label, r.scope);
     rec->key_count = uint16_t(r.count);
     rec->ref = r.ref;
     for (size_t i = 0; i < r.count; ++i) rec->keys[i] = uint16_t(r.keys[i]);
@@ -125,11 +127,19 @@ AcquireResult LeaseTable::try_acquire_locked(const SlotRequest& r, const Token& 
     for (size_t i = 0; i < r.count; ++i) {
         KeyRecord* k = key(r.keys[i]);
         segment_.key_slots(k)[k->active++] = uint16_t(index);
-        k->limit = r.limits[i];
+        note_limit(k, r.limits[i]);
         k->peak = std::max(k->peak, k->active);
         ++k->acquired;
     }
     return AcquireResult{true, Grant{index, Token{rec->token[0], rec->token[1]}}, {}};
+}
+
+void LeaseTable::note_limit(KeyRecord* k, uint32_t limit) {
+    if (__builtin_expect(k->limit == limit, 1)) return;
+    // A peak reached under another limit says nothing about this one.
+    k->limit = limit;
+    k->peak = k->active;
+    k->peak_since_unix = int64_t(::time(nullptr));
 }
 
 uint32_t LeaseTable::take_free_record(WakeList& wake) {
@@ -146,7 +156,7 @@ uint32_t LeaseTable::take_free_record(WakeList& wake) {
 }
 
 void LeaseTable::fill_owner(LeaseRecord* rec, const Token& token, int64_t now, int64_t ttl_ns,
-                            std::string_view label) {
+                            std::string_view label, const Scope& scope) {
     const OwnerIdentity& owner = current_owner();
     rec->token[0] = token.hi;
     rec->token[1] = token.lo;
@@ -159,6 +169,7 @@ void LeaseTable::fill_owner(LeaseRecord* rec, const Token& token, int64_t now, i
     rec->owner_verified_at_ns = now;
     rec->request_open_until_ns = 0;
     rec->ticket = kNoTicket;  // the caller sets ref
+    rec->scope = scope;
     size_t n = std::min(label.size(), kMaxLabelBytes);
     // Cut before a UTF-8 character that would not fit whole (at most 3 bytes
     // back), so status() never hands PHP a malformed string (json_encode fails).
@@ -275,7 +286,7 @@ LeaseTable::WaiterHandle LeaseTable::register_waiter(uint32_t key_index, const T
     LeaseRecord* rec = lease(index);
     // Expires a little after the waiter gives up, so only a dead waiter's
     // record is ever reclaimed from under a sleeping one.
-    fill_owner(rec, token, now, add_saturating(deadline - now, kNsPerSecond), label);
+    fill_owner(rec, token, now, add_saturating(deadline - now, kNsPerSecond), label, Scope{});
     rec->key_count = 1;
     rec->keys[0] = uint16_t(key_index);
     rec->ref = 0;

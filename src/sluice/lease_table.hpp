@@ -11,6 +11,7 @@
 
 #include "sluice/clock.hpp"
 #include "sluice/layout.hpp"
+#include "sluice/scope.hpp"
 #include "sluice/segment.hpp"
 #include "sluice/token.hpp"
 
@@ -41,6 +42,7 @@ struct SlotRequest {
     int64_t ttl_ns;          // > 0
     std::string_view label;  // truncated to kMaxLabelBytes
     int64_t ref = 0;         // the holder's action, reported if it dies (take_stranded); 0: none
+    Scope scope{};           // the holder's scope: try_acquire_for finds only this scope's ticket
 };
 
 // How this process runs the line's hand-offs (not part of the segment).
@@ -58,6 +60,7 @@ struct LineRequest {
     std::string_view tenant; // up to kMaxTenantBytes
     uint32_t weight;         // 1..kMaxWeight
     int64_t first_deferred_unix;  // unix seconds; 0: now
+    Scope scope{};           // the ticket's: only this scope finds, moves or cancels it
 };
 
 struct EnqueueResult {
@@ -78,7 +81,12 @@ struct StrandedInfo {
     int64_t ref;
     std::string label;
     int32_t pid;
+    std::string id;          // 32 hex characters: the claim, for ack_stranded / return_stranded
 };
+
+// How long a claim of take_stranded() lasts unless acked or returned (it
+// also lapses as soon as the claiming process is gone).
+inline constexpr int64_t kStrandedClaimNs = 300 * int64_t(1000000000);
 
 struct LineTicketInfo {
     std::string ticket;
@@ -92,6 +100,7 @@ struct LineTicketInfo {
 };
 
 struct LineQueueInfo {
+    std::string scope;       // format_scope()
     std::string tenant;
     uint32_t weight;
     std::vector<std::pair<std::string, uint32_t>> keys;  // name, limit
@@ -110,6 +119,7 @@ struct HolderInfo {
     uint64_t start_time, pid_namespace;  // the owner's identity beside its pid (see owner.hpp)
     int64_t ref;        // the holder's action (SlotRequest::ref)
     bool reservation;   // a slot a hand-off keeps for a ticket (no owner)
+    std::string scope;  // format_scope() of the holder (a reservation: its ticket's)
 };
 
 struct KeyInfo {
@@ -120,6 +130,7 @@ struct KeyInfo {
     int64_t mean_hold_ns;             // 0: unknown
     uint32_t queued, reserved;
     uint64_t wakes_sent, wakes_lapsed, wakes_missed;
+    int64_t peak_since_unix;          // `peak` counts from then
 };
 
 struct SegmentInfo {
@@ -127,6 +138,7 @@ struct SegmentInfo {
     uint64_t generation, size_bytes, repairs;
     uint32_t max_keys, slots_per_key, max_leases, key_count, leases_in_use;
     uint32_t max_tickets, tickets_in_use;
+    uint64_t corruption_repairs, corruption_resets;
 };
 
 struct Snapshot {
@@ -197,14 +209,25 @@ public:
     // lapsed one becomes eligible again). CapacityError when full.
     EnqueueResult enqueue(const LineRequest& request);
 
-    // By ticket text (InvalidArgument when malformed); false: no such ticket.
-    bool ticket_set_ref(std::string_view ticket, int64_t ref);
-    bool ticket_cancel(std::string_view ticket);
-    bool wake_missed(std::string_view ticket);
+    // By ticket text (InvalidArgument when malformed); false: no such
+    // ticket in `scope` (another scope's ticket is not touched).
+    bool ticket_set_ref(const Scope& scope, std::string_view ticket, int64_t ref);
+    bool ticket_cancel(const Scope& scope, std::string_view ticket);
+    bool wake_missed(const Scope& scope, std::string_view ticket);
 
-    // Pops up to `max` wakes (skipping those whose reservation is gone) and stranded actions.
-    std::vector<WakeInfo> take_wakes(size_t max);
-    std::vector<StrandedInfo> take_stranded(size_t max);
+    // Pops up to `max` wakes of `scope` (dropping those whose reservation is
+    // gone); other scopes' wakes stay for their own processes.
+    std::vector<WakeInfo> take_wakes(const Scope& scope, size_t max);
+
+    // Claims up to `max` stranded actions of `scope` for `claim_ns` (or until
+    // this process dies): others do not see them meanwhile. ack_stranded()
+    // drops one that was dealt with, return_stranded() puts one back at once;
+    // a claim that lapses puts it back by itself. False: no such claim (acked,
+    // returned, lapsed and taken by another, overwritten, another scope's);
+    // InvalidArgument for a malformed id.
+    std::vector<StrandedInfo> take_stranded(const Scope& scope, size_t max, int64_t claim_ns = kStrandedClaimNs);
+    bool ack_stranded(const Scope& scope, std::string_view id);
+    bool return_stranded(const Scope& scope, std::string_view id);
 
     // Every queue in service order (the next one served first), tickets FIFO.
     std::vector<LineQueueInfo> line();
@@ -237,7 +260,10 @@ private:
     AcquireResult try_acquire_locked(const SlotRequest& request, const Token& token, int64_t now,
                                      bool count_throttle, WakeList& wake);
     uint32_t take_free_record(WakeList& wake);
-    void fill_owner(LeaseRecord* record, const Token& token, int64_t now, int64_t ttl_ns, std::string_view label);
+    void fill_owner(LeaseRecord* record, const Token& token, int64_t now, int64_t ttl_ns, std::string_view label,
+                    const Scope& scope);
+    // The limit an acquirer asked for; another than the last one restarts the peak.
+    void note_limit(KeyRecord* k, uint32_t limit);
     // Puts a record back on the free list: a barrier, then state = Free (the
     // commit point), then the link. The caller has already undone what the
     // record stood for (slots, waiter count) and keeps leases_in_use.
@@ -285,8 +311,12 @@ private:
                         WakeList& wake);
     // The reservation of a lease freed for `reason`: its ticket waits again (lapsed).
     void lapse_reservation(uint32_t lease_index, FreeReason reason);
-    uint32_t find_ticket(int64_t ref, const uint16_t* sorted_keys, uint32_t count) const;
-    uint32_t parse_ticket(std::string_view text) const;  // kNoTicket when it names no live ticket
+    uint32_t find_ticket(int64_t ref, const uint16_t* sorted_keys, uint32_t count, const Scope& scope) const;
+    // kNoTicket when it names no live ticket of `scope`.
+    uint32_t parse_ticket(std::string_view text, const Scope& scope) const;
+    // The stranded entry a claim id names, if `scope` holds that claim; nullptr if not.
+    StrandedEntry* claimed_stranded(const Scope& scope, std::string_view id) const;
+    void drop_dealt_with_stranded();  // advances the ring's tail over dropped entries
     void remove_ticket(uint32_t index);
     void make_ready(uint32_t index);
     void hash_insert(uint32_t index);

@@ -26,6 +26,7 @@
 #include "sluice/clock.hpp"
 #include "sluice/errors.hpp"
 #include "sluice/lease_table.hpp"
+#include "sluice/owner.hpp"
 #include "sluice/table_lock.hpp"
 #include "sluice/test_hooks.hpp"
 #include "sluice/wake_list.hpp"
@@ -194,6 +195,7 @@ bool LeaseTable::reserve_locked(uint32_t qi, uint32_t ti, double finish, double 
     rec->request_open_until_ns = 0;
     rec->ref = t->ref;
     rec->ticket = ti;
+    rec->scope = q->scope;
     rec->key_count = uint16_t(q->key_count);
     for (uint32_t i = 0; i < q->key_count; ++i) rec->keys[i] = q->keys[i];
     const size_t n = std::min<size_t>(q->tenant_len, kMaxLabelBytes);
@@ -247,28 +249,39 @@ void LeaseTable::lapse_reservation(uint32_t li, FreeReason reason) {
 
 void LeaseTable::push_stranded(const LeaseRecord* rec) {
     SegmentHeader* h = segment_.header();
+    // Full: the oldest entry goes (its claimer's ack then finds nothing).
+    if (h->stranded_head - h->stranded_tail >= kStrandedRingSize) h->stranded_tail = h->stranded_head - kStrandedRingSize + 1;
     StrandedEntry* e = segment_.stranded_entry(h->stranded_head);
+    e->seq = h->stranded_head;
     e->ref = rec->ref;
     e->pid = rec->pid;
-    e->label_len = std::min<uint16_t>(rec->label_len, uint16_t(kMaxLabelBytes));
+    e->scope = rec->scope;
+    e->claim = 0;
+    e->claim_until_ns = 0;
+    e->claimer_pid = 0;
+    e->label_len = std::min<uint32_t>(rec->label_len, uint32_t(kMaxLabelBytes));
     std::memcpy(e->label, rec->label, e->label_len);
     commit_barrier();
+    e->state = StrandedState::Ready;
+    commit_barrier();
     ++h->stranded_head;
-    if (h->stranded_head - h->stranded_tail > kStrandedRingSize) h->stranded_tail = h->stranded_head - kStrandedRingSize;
+    drop_dealt_with_stranded();
 }
 
-uint32_t LeaseTable::find_ticket(int64_t ref, const uint16_t* keys, uint32_t count) const {
+uint32_t LeaseTable::find_ticket(int64_t ref, const uint16_t* keys, uint32_t count, const Scope& scope) const {
     const SegmentHeader* h = segment_.header();
     uint32_t guard = 0;
     for (uint32_t ti = segment_.ref_buckets()[bucket_of(ref, h->ref_buckets)]; ti != kNoTicket && guard++ < h->max_tickets;
          ti = ticket(ti)->hash_next) {
         const TicketRecord* t = ticket(ti);
-        if (t->state != TicketState::Free && t->ref == ref && same_keys(queue(t->queue), keys, count)) return ti;
+        if (t->state != TicketState::Free && t->ref == ref && same_keys(queue(t->queue), keys, count) &&
+            same_scope(queue(t->queue)->scope, scope))
+            return ti;
     }
     return kNoTicket;
 }
 
-uint32_t LeaseTable::parse_ticket(std::string_view text) const {
+uint32_t LeaseTable::parse_ticket(std::string_view text, const Scope& scope) const {
     uint64_t index, hi, lo;
     if (text.size() != kTicketTextLength || !parse_hex(text.substr(0, 8), index) ||
         !parse_hex(text.substr(8, 8), hi) || !parse_hex(text.substr(16, 16), lo))
@@ -277,6 +290,7 @@ uint32_t LeaseTable::parse_ticket(std::string_view text) const {
     if (index >= segment_.header()->max_tickets) return kNoTicket;
     const TicketRecord* t = ticket(uint32_t(index));
     if (t->state == TicketState::Free || (t->token[0] & 0xffffffffu) != hi || t->token[1] != lo) return kNoTicket;
+    if (!same_scope(queue(t->queue)->scope, scope)) return kNoTicket;
     return uint32_t(index);
 }
 
@@ -373,11 +387,11 @@ void LeaseTable::make_ready(uint32_t ti) {
 AcquireResult LeaseTable::convert_reservation(uint32_t ti, const SlotRequest& r, const Token& token, int64_t now) {
     const uint32_t li = ticket(ti)->lease;
     LeaseRecord* rec = lease(li);
-    fill_owner(rec, token, now, r.ttl_ns, r.label);  // the lease is the caller's from here
+    fill_owner(rec, token, now, r.ttl_ns, r.label, r.scope);  // the lease is the caller's from here
     rec->ref = r.ref;
     for (size_t i = 0; i < r.count; ++i) {
         KeyRecord* k = key(r.keys[i]);
-        k->limit = r.limits[i];
+        note_limit(k, r.limits[i]);
         ++k->acquired;
     }
     remove_ticket(ti);
@@ -394,7 +408,7 @@ AcquireResult LeaseTable::try_acquire_for(const SlotRequest& request) {
         const Token token = random_token();
         TableLock lock(*this);
         const int64_t now = monotonic_ns();
-        const uint32_t ti = find_ticket(request.ref, s.keys, s.count);
+        const uint32_t ti = find_ticket(request.ref, s.keys, s.count, request.scope);
         // Its reservation, when the ticket holds one (repair keeps the two naming each other).
         auto reserved = [&] {
             if (ticket(ti)->state != TicketState::Reserved || ticket(ti)->lease >= segment_.header()->max_leases)
@@ -442,14 +456,15 @@ EnqueueResult LeaseTable::enqueue(const LineRequest& r) {
         TableLock lock(*this);
         SegmentHeader* h = segment_.header();
         const int64_t now = monotonic_ns();
-        uint32_t ti = find_ticket(r.ref, s.keys, s.count);
+        uint32_t ti = find_ticket(r.ref, s.keys, s.count, r.scope);
         out.created = ti == kNoTicket;
         if (out.created) {
             uint32_t qi = kNoTicket;
             for (uint32_t q = h->queue_head; q != kNoTicket; q = queue(q)->next) {
                 const QueueRecord* rec = queue(q);
                 if (rec->weight == r.weight && rec->tenant_len == r.tenant.size() &&
-                    std::memcmp(rec->tenant, r.tenant.data(), r.tenant.size()) == 0 && same_keys(rec, s.keys, s.count)) {
+                    std::memcmp(rec->tenant, r.tenant.data(), r.tenant.size()) == 0 && same_keys(rec, s.keys, s.count) &&
+                    same_scope(rec->scope, r.scope)) {
                     qi = q;
                     break;
                 }
@@ -470,6 +485,7 @@ EnqueueResult LeaseTable::enqueue(const LineRequest& r) {
                 std::memcpy(q->limits, s.limits, sizeof q->limits);
                 q->tenant_len = uint32_t(r.tenant.size());
                 std::memcpy(q->tenant, r.tenant.data(), r.tenant.size());
+                q->scope = r.scope;
                 q->vtime = h->virtual_time;
                 link_queue(qi);
             } else {
@@ -549,10 +565,10 @@ EnqueueResult LeaseTable::enqueue(const LineRequest& r) {
     return out;
 }
 
-bool LeaseTable::ticket_set_ref(std::string_view text, int64_t ref) {
+bool LeaseTable::ticket_set_ref(const Scope& scope, std::string_view text, int64_t ref) {
     if (ref < 1) throw InvalidArgument("sluice: ref must be at least 1, not " + std::to_string(ref));
     TableLock lock(*this);
-    const uint32_t ti = parse_ticket(text);
+    const uint32_t ti = parse_ticket(text, scope);
     if (ti == kNoTicket) return false;
     TicketRecord* t = ticket(ti);
     hash_remove(ti);
@@ -562,11 +578,11 @@ bool LeaseTable::ticket_set_ref(std::string_view text, int64_t ref) {
     return true;
 }
 
-bool LeaseTable::ticket_cancel(std::string_view text) {
+bool LeaseTable::ticket_cancel(const Scope& scope, std::string_view text) {
     WakeList wake;
     {
         TableLock lock(*this);
-        const uint32_t ti = parse_ticket(text);
+        const uint32_t ti = parse_ticket(text, scope);
         if (ti == kNoTicket) return false;
         const bool reserved = ticket(ti)->state == TicketState::Reserved;
         const uint32_t li = ticket(ti)->lease;
@@ -579,41 +595,122 @@ bool LeaseTable::ticket_cancel(std::string_view text) {
     return true;
 }
 
-bool LeaseTable::wake_missed(std::string_view text) {
+bool LeaseTable::wake_missed(const Scope& scope, std::string_view text) {
     TableLock lock(*this);
-    const uint32_t ti = parse_ticket(text);
+    const uint32_t ti = parse_ticket(text, scope);
     if (ti == kNoTicket) return false;
     const QueueRecord* q = queue(ticket(ti)->queue);
     for (uint32_t i = 0; i < q->key_count; ++i) ++key(q->keys[i])->wakes_missed;
     return true;
 }
 
-std::vector<WakeInfo> LeaseTable::take_wakes(size_t max) {
+std::vector<WakeInfo> LeaseTable::take_wakes(const Scope& scope, size_t max) {
     std::vector<WakeInfo> out;
     TableLock lock(*this);
     SegmentHeader* h = segment_.header();
     const int64_t now = monotonic_ns();
-    while (h->wake_tail < h->wake_head && out.size() < max) {
-        const WakeEntry* e = segment_.wake_entry(h->wake_tail++);
-        if (e->ticket >= h->max_tickets) continue;
-        const TicketRecord* t = ticket(e->ticket);
-        if (t->state != TicketState::Reserved || t->token[0] != e->token[0] || t->token[1] != e->token[1])
-            continue;  // claimed, cancelled or lapsed since
+    // Other scopes' wakes stay where they are; a wake whose reservation is
+    // gone (claimed, cancelled or lapsed since) is dropped by whoever sees it.
+    for (uint64_t n = h->wake_tail; n < h->wake_head && out.size() < max; ++n) {
+        WakeEntry* e = segment_.wake_entry(n);
+        if (e->ticket == kNoTicket) continue;
+        const TicketRecord* t = e->ticket < h->max_tickets ? ticket(e->ticket) : nullptr;
+        if (!t || t->state != TicketState::Reserved || t->token[0] != e->token[0] || t->token[1] != e->token[1]) {
+            e->ticket = kNoTicket;
+            continue;
+        }
+        if (!same_scope(queue(t->queue)->scope, scope)) continue;
         out.push_back(WakeInfo{format_ticket(e->ticket, t), t->ref,
                                std::max<int64_t>(0, lease(t->lease)->expires_at_ns - now)});
+        e->ticket = kNoTicket;
+    }
+    while (h->wake_tail < h->wake_head && segment_.wake_entry(h->wake_tail)->ticket == kNoTicket) ++h->wake_tail;
+    return out;
+}
+
+namespace {
+constexpr size_t kStrandedIdLength = 32;
+
+std::string format_stranded_id(uint64_t seq, uint64_t claim) {
+    char buf[kStrandedIdLength + 1];
+    std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(seq),
+                  static_cast<unsigned long long>(claim));
+    return std::string(buf, kStrandedIdLength);
+}
+}  // namespace
+
+std::vector<StrandedInfo> LeaseTable::take_stranded(const Scope& scope, size_t max, int64_t claim_ns) {
+    std::vector<StrandedInfo> out;
+    TableLock lock(*this);
+    SegmentHeader* h = segment_.header();
+    const int64_t now = monotonic_ns();
+    const OwnerIdentity& self = current_owner();
+    for (uint64_t n = h->stranded_tail; n < h->stranded_head && out.size() < max; ++n) {
+        StrandedEntry* e = segment_.stranded_entry(n);
+        if (e->seq != n || !same_scope(e->scope, scope)) continue;
+        if (e->state == StrandedState::Claimed) {
+            // Another claim of this scope: it holds until its window ends or its claimer dies.
+            const bool lapsed = e->claim_until_ns <= now ||
+                                owner_liveness(e->claimer_pid, e->claimer_start_time, e->claimer_pid_namespace,
+                                               true) == Liveness::Dead;
+            if (!lapsed) continue;
+        } else if (e->state != StrandedState::Ready) {
+            continue;
+        }
+        uint64_t claim = random_token().lo;
+        if (claim == 0) claim = 1;
+        e->claim = claim;
+        e->claim_until_ns = add_saturating(now, claim_ns);
+        e->claimer_pid = self.pid;
+        e->claimer_start_time = self.start_time;
+        e->claimer_pid_namespace = self.pid_namespace;
+        commit_barrier();
+        e->state = StrandedState::Claimed;
+        out.push_back(StrandedInfo{e->ref, std::string(e->label, std::min<size_t>(e->label_len, kMaxLabelBytes)),
+                                   e->pid, format_stranded_id(n, claim)});
     }
     return out;
 }
 
-std::vector<StrandedInfo> LeaseTable::take_stranded(size_t max) {
-    std::vector<StrandedInfo> out;
+StrandedEntry* LeaseTable::claimed_stranded(const Scope& scope, std::string_view id) const {
+    uint64_t seq, claim;
+    if (id.size() != kStrandedIdLength || !parse_hex(id.substr(0, 16), seq) || !parse_hex(id.substr(16, 16), claim))
+        throw InvalidArgument("sluice: a stranded entry's id is " + std::to_string(kStrandedIdLength) +
+                              " lowercase hex characters");
+    const SegmentHeader* h = segment_.header();
+    if (seq < h->stranded_tail || seq >= h->stranded_head) return nullptr;
+    StrandedEntry* e = segment_.stranded_entry(seq);
+    if (e->seq != seq || e->state != StrandedState::Claimed || e->claim != claim || !same_scope(e->scope, scope))
+        return nullptr;
+    return e;
+}
+
+bool LeaseTable::ack_stranded(const Scope& scope, std::string_view id) {
     TableLock lock(*this);
+    StrandedEntry* e = claimed_stranded(scope, id);
+    if (!e) return false;
+    e->state = StrandedState::Free;
+    drop_dealt_with_stranded();
+    return true;
+}
+
+bool LeaseTable::return_stranded(const Scope& scope, std::string_view id) {
+    TableLock lock(*this);
+    StrandedEntry* e = claimed_stranded(scope, id);
+    if (!e) return false;
+    e->claim = 0;
+    commit_barrier();
+    e->state = StrandedState::Ready;
+    return true;
+}
+
+void LeaseTable::drop_dealt_with_stranded() {
     SegmentHeader* h = segment_.header();
-    while (h->stranded_tail < h->stranded_head && out.size() < max) {
-        const StrandedEntry* e = segment_.stranded_entry(h->stranded_tail++);
-        out.push_back(StrandedInfo{e->ref, std::string(e->label, std::min<size_t>(e->label_len, kMaxLabelBytes)), e->pid});
+    while (h->stranded_tail < h->stranded_head) {
+        const StrandedEntry* e = segment_.stranded_entry(h->stranded_tail);
+        if (e->seq == h->stranded_tail && e->state != StrandedState::Free) break;
+        ++h->stranded_tail;
     }
-    return out;
 }
 
 std::vector<LineQueueInfo> LeaseTable::line() {
@@ -631,6 +728,7 @@ std::vector<LineQueueInfo> LeaseTable::line() {
         for (uint32_t qi = h->queue_head; qi != kNoTicket; qi = queue(qi)->next) {
             const QueueRecord* q = queue(qi);
             LineQueueInfo info;
+            info.scope = format_scope(q->scope);
             info.tenant.assign(q->tenant, std::min<size_t>(q->tenant_len, kMaxTenantBytes));
             info.weight = q->weight;
             for (uint32_t i = 0; i < q->key_count; ++i) {

@@ -52,14 +52,17 @@ final class Site
         // The segment outlives the tables: empty its waiting line and its keys too.
         foreach (\Sluice\line() as $queue) {
             foreach ($queue['tickets'] as $ticket) {
-                \Sluice\ticket_cancel((string) $ticket['ticket']);
+                \Sluice\ticket_cancel((string) $queue['scope'], (string) $ticket['ticket']);
             }
         }
         foreach (array_keys(\Sluice\status()) as $key) {
             \Sluice\reset((string) $key);
         }
-        \Sluice\take_wakes(4096);
-        \Sluice\take_stranded(4096);
+        $scope = \SluiceWP\Gate\KeyNames::siteNamespace();
+        \Sluice\take_wakes($scope, 4096);
+        foreach (\Sluice\take_stranded($scope, 4096) as $stranded) {
+            \Sluice\ack_stranded($scope, (string) $stranded['id']);
+        }
         self::configure(['default_provider' => 'fake'], []);
     }
 

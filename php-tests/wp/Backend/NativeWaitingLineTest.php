@@ -18,9 +18,10 @@ final class NativeWaitingLineTest extends WaitingLineContractTestCase
 
     protected function childStoreCode(): string
     {
-        // The backend needs no WordPress; its files only check that they run inside it.
+        // The backend needs no WordPress; its files only check that they run inside it. The child's line records are
+        // this blog's, as the parent's.
         return 'defined("ABSPATH") || define("ABSPATH", "/");
             require ' . var_export(WP_PLUGIN_DIR . '/sluice/includes/autoload.php', true) . ';
-            $backend = new SluiceWP\Backend\NativeBackend();';
+            $backend = new SluiceWP\Backend\NativeBackend(' . var_export(\SluiceWP\Gate\KeyNames::siteNamespace(), true) . ');';
     }
 }

@@ -17,6 +17,15 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine
     /** @var array<string, \Sluice\Limiter> see limiter() */
     private array $limiters = [];
 
+    /**
+     * @param ?string $scope the scope of this store's leases and line records ("<install>/<blog>"); null: the
+     *                       current blog's, looked up on every call (so switch_to_blog() is followed), or "" in a
+     *                       process without WordPress; a string pins it
+     */
+    public function __construct(private readonly ?string $scope = null)
+    {
+    }
+
     public function name(): string
     {
         return 'native';
@@ -65,33 +74,38 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine
 
     public function moveTicket(string $ticket, int $ref): bool
     {
-        return \Sluice\ticket_set_ref($ticket, $ref);
+        return \Sluice\ticket_set_ref($this->scope(), $ticket, $ref);
     }
 
     public function cancelTicket(string $ticket): bool
     {
-        return \Sluice\ticket_cancel($ticket);
+        return \Sluice\ticket_cancel($this->scope(), $ticket);
     }
 
     public function takeWakes(int $max, bool $ownOnly = false): array
     {
         return array_values(array_map(
             static fn (array $w): Wake => new Wake((string) $w['ticket'], (int) $w['ref'], (int) $w['reserved_left_ms']),
-            \Sluice\take_wakes($max),
+            \Sluice\take_wakes($this->scope(), $max),
         ));
     }
 
     public function wakeMissed(string $ticket): bool
     {
-        return \Sluice\wake_missed($ticket);
+        return \Sluice\wake_missed($this->scope(), $ticket);
     }
 
     public function takeStranded(int $max): array
     {
-        return array_values(array_map(
-            static fn (array $s): StrandedLease => new StrandedLease((int) $s['ref'], (string) $s['label'], (int) $s['pid']),
-            \Sluice\take_stranded($max),
-        ));
+        $scope = $this->scope();
+        $taken = [];
+        foreach (\Sluice\take_stranded($scope, $max) as $s) {
+            // The extension hands stranded entries over in two steps (claim, then ack or return); the contract
+            // has no "dealt with" step yet, so the claim is acked at once, as taking dropped it before.
+            \Sluice\ack_stranded($scope, (string) $s['id']);
+            $taken[] = new StrandedLease((int) $s['ref'], (string) $s['label'], (int) $s['pid']);
+        }
+        return $taken;
     }
 
     public function staleTickets(int $max): array
@@ -114,13 +128,23 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine
     }
 
     /**
-     * One limiter per (limits, ttl), reused across actions of this process.
+     * One limiter per (limits, ttl, blog), reused across actions of this process.
      *
      * @param array<string,int> $limits
      */
     private function limiter(array $limits, int $ttl): \Sluice\Limiter
     {
-        return $this->limiters[serialize([$limits, $ttl])] ??= new \Sluice\Limiter($limits, $ttl);
+        $scope = $this->scope();
+        return $this->limiters[serialize([$limits, $ttl, $scope])] ??= new \Sluice\Limiter($limits, $ttl, $scope);
+    }
+
+    /**
+     * The current blog's scope ("<install>/<blog>", as in its key names): the extension matches tickets, wakes and
+     * stranded leases on it as well as on the action id, which is unique only per blog.
+     */
+    private function scope(): string
+    {
+        return $this->scope ?? (defined('DB_HOST') ? \SluiceWP\Gate\KeyNames::siteNamespace() : '');
     }
 
     /** @param array<string,int> $limits */
