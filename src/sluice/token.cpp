@@ -2,7 +2,15 @@
 
 #include <pthread.h>
 #include <sys/random.h>
+
+// AES-NI only where the compiler targets x86 and the build did not switch it
+// off (cmake -DSLUICE_AESNI=OFF builds the portable path alone, as aarch64 does).
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(SLUICE_NO_AESNI)
+#define SLUICE_AESNI 1
 #include <wmmintrin.h>
+#else
+#define SLUICE_AESNI 0
+#endif
 
 #include <cerrno>
 #include <cstdio>
@@ -22,7 +30,9 @@ namespace {
 // parent and child never produce the same stream.
 struct TokenStream {
     uint32_t key[8];
+#if SLUICE_AESNI
     __m128i aes_round_keys[11];
+#endif
     uint64_t block_counter = 0;
     uint32_t block[16];
     unsigned used = 16;  // words of `block` already handed out
@@ -33,6 +43,7 @@ struct TokenStream {
 // dlopen()ed extension; this struct is small enough for the static TLS surplus.
 thread_local TokenStream t_stream __attribute__((tls_model("initial-exec")));
 
+#if SLUICE_AESNI
 const bool g_have_aes = __builtin_cpu_supports("aes");
 
 __attribute__((target("aes,sse2"))) __m128i expand_step(__m128i key, __m128i assist) {
@@ -63,6 +74,9 @@ __attribute__((target("aes,sse2"))) Token aes_token(TokenStream& s) {
     _mm_store_si128(reinterpret_cast<__m128i*>(out), block);
     return Token{out[0], out[1]};
 }
+#else
+constexpr bool g_have_aes = false;
+#endif
 
 void forget_key_after_fork() { t_stream.keyed = false; }
 
@@ -75,9 +89,11 @@ inline void quarter_round(uint32_t* x, int a, int b, int c, int d) {
     x[c] += x[d]; x[b] = rotl(x[b] ^ x[c], 7);
 }
 
-// RFC 8439's block function with 12 rounds instead of 20; nonce fixed at zero
-// (the key is fresh per thread and process).
-void chacha_block(const uint32_t key[8], uint64_t counter, uint32_t out[16]) {
+}  // namespace
+
+// RFC 8439's block function with 12 rounds instead of 20, with the original
+// 64-bit counter and a nonce fixed at zero (the key is fresh per thread and process).
+void chacha12_block(const uint32_t key[8], uint64_t counter, uint32_t out[16]) {
     uint32_t in[16] = {0x61707865, 0x3320646e, 0x79622d32, 0x6b206574,
                        key[0], key[1], key[2], key[3], key[4], key[5], key[6], key[7],
                        uint32_t(counter), uint32_t(counter >> 32), 0, 0};
@@ -92,6 +108,10 @@ void chacha_block(const uint32_t key[8], uint64_t counter, uint32_t out[16]) {
     for (int i = 0; i < 16; ++i) out[i] = x[i] + in[i];
 }
 
+const char* token_stream_name() { return g_have_aes ? "aes-128" : "chacha12"; }
+
+namespace {
+
 void seed(TokenStream& s) {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
     pthread_once(&once, [] { pthread_atfork(nullptr, nullptr, forget_key_after_fork); });
@@ -105,7 +125,9 @@ void seed(TokenStream& s) {
         }
         filled += size_t(n);
     }
+#if SLUICE_AESNI
     if (g_have_aes) aes_expand_key(s.key, s.aes_round_keys);
+#endif
     s.block_counter = 0;
     s.used = 16;
     s.keyed = true;
@@ -132,13 +154,15 @@ bool parse_hex(std::string_view s, uint64_t& out) {
 Token random_token() {
     TokenStream& s = t_stream;
     if (!s.keyed) seed(s);
+#if SLUICE_AESNI
     if (g_have_aes) {
         Token t = aes_token(s);
         if (t.hi == 0 && t.lo == 0) t.lo = 1;  // zero means "no token"
         return t;
     }
+#endif
     if (s.used == 16) {
-        chacha_block(s.key, s.block_counter++, s.block);
+        chacha12_block(s.key, s.block_counter++, s.block);
         s.used = 0;
     }
     const uint32_t* w = s.block + s.used;

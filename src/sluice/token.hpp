@@ -30,4 +30,10 @@ struct ParsedToken {
 };
 std::optional<ParsedToken> parse_token(std::string_view text);
 
+// The generator in use: "aes-128" (AES-NI) or "chacha12" (the portable one:
+// CPUs without AES-NI, other architectures, builds with -DSLUICE_AESNI=OFF).
+const char* token_stream_name();
+// The portable generator's block function (exposed for its known-answer test).
+void chacha12_block(const uint32_t key[8], uint64_t counter, uint32_t out[16]);
+
 }  // namespace sluice
