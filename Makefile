@@ -5,7 +5,7 @@ JOBS ?= 2
 EXT := $(CURDIR)/ext-build/modules/sluice.so
 PHP_EXT := php -d extension=$(EXT)
 
-.PHONY: demo demo-fpm demo-cli test deps phpstan core ext test-core test-sanitizers test-php test-fpm test-plugin test-apache bench bench-core bench-php bench-fpm bench-gate bench-db bench-backends bench-burn-in bench-line bench-load chaos clean
+.PHONY: demo demo-fpm demo-cli test deps phpstan core ext test-core test-sanitizers test-php test-fpm test-plugin test-apache bench bench-core bench-php bench-fpm bench-gate bench-db bench-backends bench-burn-in bench-line bench-load chaos fuzz clean
 
 # The burn-in: Debian's WordPress + the Data Machine fixture + a fake provider that takes one request at a
 # time; three flows through 4 queue runners (CLI, WP-Cron through PHP-FPM joining), three runs: Data Machine's
@@ -114,6 +114,11 @@ bench-load: deps ext
 # The 10,000-kill chaos run reported in README (CI runs 300 through ctest).
 chaos: core
 	./build/sluice_chaos --kills 10000
+
+# The segment fuzz soak reported in README: 20,000 rounds of random bytes in a live segment's records while
+# workers use every operation (CI runs 1,000 through ctest, also under ASan+UBSan and TSan).
+fuzz: core
+	./build/sluice_fuzz --rounds 20000
 
 clean:
 	rm -rf build build-asan build-tsan build-bench ext-build

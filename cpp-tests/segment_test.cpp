@@ -74,10 +74,42 @@ TEST_F(TableTest, ForeignOwnerIsRefused) {
     if (::geteuid() != 0) GTEST_SKIP() << "needs root to chown";
     ASSERT_EQ(::chown(Segment::shm_path(options.name).c_str(), 65534, 65534), 0);
     // Root trusts only itself, root-owned segments, or the configured group.
-    expect_segment_error([&] { Segment::attach(options); }, {"is owned by uid 65534"});
+    // The message names what it found and the lines that let both users share it.
+    expect_segment_error([&] { Segment::attach(options); },
+                         {"owner nobody, group nogroup, mode 0600", "belongs neither to this user (root, uid 0)",
+                          "sluice.file_mode=0660 and sluice.group=nogroup"});
     SegmentOptions with_group = options;
     with_group.group = 65534;
     EXPECT_NO_THROW(Segment::attach(with_group));
+}
+
+// PHP-FPM as www-data and a root CLI with the default 0600 and no group: the
+// refused process is told what it found and the exact lines that fix it.
+TEST_F(TableTest, PermissionDeniedNamesTheOwnerModeAndTheLinesThatFix) {
+    if (::geteuid() != 0) GTEST_SKIP() << "needs root to run a process as another user";
+    Signal told;
+    pid_t child = spawn([&] {
+        if (::setgid(65534) != 0 || ::setuid(65534) != 0) return false;
+        try {
+            Segment::attach(options);
+        } catch (const SegmentError& e) {
+            const std::string what = e.what();
+            const std::string path = Segment::shm_path(options.name);
+            for (const std::string& part :
+                 {std::string("permission denied opening segment ") + Segment::shm_name(options.name),
+                  std::string("owner root, group root, mode 0600"),
+                  std::string("this process runs as nobody, group nogroup"),
+                  std::string("sluice.file_mode=0660 and sluice.group=nogroup"),
+                  "rm -f " + path + " " + path + ".lock"})
+                if (what.find(part) == std::string::npos) {
+                    std::fprintf(stderr, "missing \"%s\" in: %s\n", part.c_str(), what.c_str());
+                    return false;
+                }
+            return true;
+        }
+        return false;
+    });
+    EXPECT_EQ(wait_exit_code(child), 0);
 }
 
 TEST_F(TableTest, CorruptMagicIsRefusedWithAClearError) {
@@ -200,6 +232,19 @@ TEST(SegmentOptionsValidation, RejectsBadSettingsByName) {
     EXPECT_THROW(validate_options(o), InvalidArgument);
     o.mode = 01777;
     EXPECT_THROW(validate_options(o), InvalidArgument);
+    o.mode = 0660;
+    EXPECT_NO_THROW(validate_options(o));
+    // Bits for other users: any process of the host could rewrite the leases.
+    for (mode_t other : {0666, 0664, 0604, 0601}) {
+        o.mode = other;
+        try {
+            validate_options(o);
+            ADD_FAILURE() << "mode " << std::oct << other << " accepted";
+        } catch (const InvalidArgument& e) {
+            EXPECT_NE(std::string(e.what()).find("lets every user of the host read and write"), std::string::npos)
+                << e.what();
+        }
+    }
 }
 
 }  // namespace

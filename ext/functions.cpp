@@ -120,14 +120,14 @@ ZEND_FUNCTION(Sluice_status) {
                 add_assoc_stringl(&holder, "token", h.token.data(), h.token.size());
                 add_assoc_long(&holder, "pid", h.pid);
                 add_assoc_stringl(&holder, "label", h.label.data(), h.label.size());
-                add_assoc_long(&holder, "age_ms", zend_long((snap.now_ns - h.acquired_at_ns) / sluice::kNsPerMs));
+                add_assoc_long(&holder, "age_ms", zend_long(sluice::sub_clamped(snap.now_ns, h.acquired_at_ns) / sluice::kNsPerMs));
                 add_assoc_long(&holder, "ttl_left_ms",
-                               zend_long((h.expires_at_ns - snap.now_ns) / sluice::kNsPerMs));
+                               zend_long(sluice::sub_clamped(h.expires_at_ns, snap.now_ns) / sluice::kNsPerMs));
                 add_assoc_bool(&holder, "waiting", h.waiting);
                 const bool request_open = h.request_open_until_ns > snap.now_ns;
                 add_assoc_bool(&holder, "request_open", request_open);
                 add_assoc_long(&holder, "drain_left_ms",
-                               request_open ? zend_long((h.request_open_until_ns - snap.now_ns) / sluice::kNsPerMs) : 0);
+                               request_open ? zend_long(sluice::sub_clamped(h.request_open_until_ns, snap.now_ns) / sluice::kNsPerMs) : 0);
                 add_assoc_bool(&holder, "owner_dead", h.owner_dead);
                 add_assoc_long(&holder, "ref", zend_long(h.ref));
                 add_assoc_bool(&holder, "reservation", h.reservation);

@@ -229,8 +229,14 @@ namespace Sluice {
 
     /**
      * The shared segment cannot be used: invalid sluice.* INI settings, a segment
-     * owned by another user or with a too permissive mode, a foreign or corrupt
-     * layout, no space in /dev/shm. The message says which and what to do.
+     * owned by another user or with a too permissive mode (the message names the
+     * owner and mode it found and the INI lines that let PHP-FPM and CLI users
+     * share one segment), a foreign or corrupt layout, no space in /dev/shm. Also
+     * thrown by the one call during which records of the segment kept failing
+     * their checks after two repairs: every lease and ticket was then dropped and
+     * later calls work (a record that fails a check is otherwise repaired around,
+     * silently but counted: segment_info()'s `corruption_repairs`). The message
+     * says which and what to do.
      */
     class SegmentException extends Exception {}
 

@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 8c4d43743ea0ebeff969700c42db850f3a6bbbaa */
+ * Stub hash: efd3cf73d5d020594f8aecf887d42e9ee92d0942 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_status, 0, 0, IS_ARRAY, 0)
 ZEND_END_ARG_INFO()

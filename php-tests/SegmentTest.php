@@ -134,8 +134,9 @@ final class SegmentTest extends SluiceTestCase
         $nobody = posix_getpwnam('nobody');
         self::assertIsArray($nobody);
         $messages = $this->tamperedSegment($this->segment('owner'), fn (string $file) => chown($file, 'nobody'));
-        self::assertStringContainsString('owned by uid ' . $nobody['uid'], $messages[0]);
-        self::assertStringContainsString('sluice.group', $messages[0]);
+        // What it found, and the exact INI lines that let the two users share one segment.
+        self::assertStringContainsString('(owner nobody, group root, mode 0600) belongs neither to this user (root, uid 0)', $messages[0]);
+        self::assertStringContainsString("sluice.file_mode=0660 and sluice.group=<the PHP-FPM pool's group", $messages[0]);
     }
 
     public function testSegmentWithTooPermissiveModeIsRefused(): void
@@ -188,6 +189,8 @@ final class SegmentTest extends SluiceTestCase
             'default_ttl zero' => [['sluice.default_ttl' => '0'], 'sluice.default_ttl must be a number of seconds'],
             'file_mode not octal' => [['sluice.file_mode' => '0689'], 'sluice.file_mode must be an octal mode'],
             'file_mode without owner rw' => [['sluice.file_mode' => '0400'], 'sluice.file_mode must be an octal mode'],
+            'file_mode for every user' => [['sluice.file_mode' => '0666'], 'sluice.file_mode 0666 lets every user of the host read and write the segment'],
+            'file_mode readable by others' => [['sluice.file_mode' => '0644'], 'use 0600, or 0660 with sluice.group'],
             'unknown group' => [['sluice.group' => 'no-such-group-sluice'], 'sluice.group: no group named'],
             'segment name' => [['sluice.segment' => 'bad/name'], 'sluice.segment may contain only'],
         ];

@@ -14,19 +14,23 @@ use Sluice\Tests\Support\Segments;
  */
 final class PoolSettingsTest extends FpmTestCase
 {
-    private const POOL_SEGMENT = 'sluice-fpm-pool';
+    /** The pool's own segment, named after the suite's (SLUICE_FPM_TESTS_SEGMENT keeps two runs apart). */
+    private static function poolSegment(): string
+    {
+        return Stack::segment() . '-pool';
+    }
 
     protected function tearDown(): void
     {
         Stack::restartFpm();
-        Stack::removeSegment(self::POOL_SEGMENT);
+        Stack::removeSegment(self::poolSegment());
         parent::tearDown();
     }
 
     public function testAPoolsOwnSegmentIsTheOneItsWorkersUse(): void
     {
-        Stack::restartFpm(['pool' => ['php_admin_value[sluice.segment] = ' . self::POOL_SEGMENT]]);
-        Stack::removeSegment(self::POOL_SEGMENT);
+        Stack::restartFpm(['pool' => ['php_admin_value[sluice.segment] = ' . self::poolSegment()]]);
+        Stack::removeSegment(self::poolSegment());
         $key = self::key('pool');
 
         // A worker holds a slot; it must be in the pool's segment, not the php.ini one.
@@ -36,8 +40,8 @@ final class PoolSettingsTest extends FpmTestCase
             $r = Http::get("status.php?key=$key");
             return ($r['body']['status'][$key]['active'] ?? 0) === 1 ? $r['body'] : null;
         }, 10.0, "a worker holding $key", $http);
-        self::assertSame(Segments::shmName(self::POOL_SEGMENT), $seen['info']['name']);
-        self::assertFileExists(Stack::segmentFile(self::POOL_SEGMENT));
+        self::assertSame(Segments::shmName(self::poolSegment()), $seen['info']['name']);
+        self::assertFileExists(Stack::segmentFile(self::poolSegment()));
         self::assertArrayNotHasKey($key, self::status(), "the php.ini segment (the CLI's) knows nothing of the pool's key");
         $done = $http->waitAll();
         self::assertSame(200, $done[0]['status'], $done[0]['raw']);

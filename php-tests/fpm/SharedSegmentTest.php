@@ -125,14 +125,41 @@ final class SharedSegmentTest extends FpmTestCase
             $r = Http::get('hold.php?key=lockout&limit=1&ms=0');
             self::assertSame(503, $r['status'], $r['raw']);
             self::assertSame('Sluice\SegmentException', $r['body']['class']);
-            self::assertStringContainsString('permission denied opening segment ' . Segments::shmName(Stack::SEGMENT),
-                $r['body']['message']);
-            self::assertStringContainsString('sluice.file_mode and sluice.group', $r['body']['message']);
-            self::note('worker vs root-only segment: ' . $r['body']['message']);
+            $message = $r['body']['message'];
+            self::assertStringContainsString('permission denied opening segment ' . Segments::shmName(Stack::segment()), $message);
+            // What it found, who it is, and the exact lines that fix it.
+            self::assertStringContainsString('owner root, group root, mode 0600; this process runs as www-data, group www-data', $message);
+            self::assertStringContainsString('sluice.file_mode=0660 and sluice.group=www-data', $message);
+            self::assertStringContainsString('rm -f ' . Stack::segmentFile() . ' ' . Stack::segmentFile() . '.lock', $message);
+            self::note('worker vs root-only segment: ' . $message);
 
             // The worker survives and the root side still works.
             self::assertSame(503, Http::get('status.php')['status']);
             self::assertSame('granted', Cli::ok(['try', 'lockout', '1'], $defaults)['result']);
+        } finally {
+            self::freshSegment();
+        }
+    }
+
+    /**
+     * The other start order with the defaults: a worker creates www-data:www-data 0600 and the root CLI runner
+     * refuses it (it trusts only itself, root and sluice.group), naming what it found and the lines that fix it.
+     */
+    public function testWithoutModeAndGroupAWorkerCreatedSegmentIsRefusedByTheRootCli(): void
+    {
+        $defaults = ['sluice.file_mode' => '0600', 'sluice.group' => null];
+        try {
+            self::freshSegment(['ini' => ['sluice.file_mode' => '0600', 'sluice.group' => '']]);
+            self::assertSame(200, Http::get('status.php')['status']);
+            self::assertSame(['www-data', 'www-data', '0600'], self::fileOwner());
+
+            $cli = Cli::run(['try', 'lockout', '1'], $defaults);
+            self::assertSame(3, $cli->exitCode(), json_encode($cli->lines()) . $cli->stderr());
+            $message = $cli->last()['message'];
+            self::assertSame('Sluice\SegmentException', $cli->last()['class']);
+            self::assertStringContainsString('(owner www-data, group www-data, mode 0600) belongs neither to this user (root, uid 0)', $message);
+            self::assertStringContainsString('sluice.file_mode=0660 and sluice.group=www-data', $message);
+            self::note('root CLI vs worker-only segment: ' . $message);
         } finally {
             self::freshSegment();
         }

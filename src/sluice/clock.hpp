@@ -31,4 +31,15 @@ inline int64_t add_saturating(int64_t a, int64_t b) {
     return b > INT64_MAX - a ? INT64_MAX : a + b;
 }
 
+// a - b and a + b for any two values, clamped to the int64 range: one of them
+// may come from a corrupt record of the segment.
+inline int64_t sub_clamped(int64_t a, int64_t b) {
+    int64_t r;
+    return __builtin_sub_overflow(a, b, &r) ? (b > 0 ? INT64_MIN : INT64_MAX) : r;
+}
+inline int64_t add_clamped(int64_t a, int64_t b) {
+    int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? (b > 0 ? INT64_MAX : INT64_MIN) : r;
+}
+
 }  // namespace sluice

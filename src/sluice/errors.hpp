@@ -2,6 +2,7 @@
 // the exception its users expect without parsing messages.
 #pragma once
 
+#include <cstdint>
 #include <stdexcept>
 #include <string>
 
@@ -25,5 +26,17 @@ class CapacityError : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
 };
+
+// Internal to the core: a record of the segment failed a bounds or
+// consistency check (any process of the segment's group can write it). Never
+// leaves the lease table: the lock holder repairs the table around the record
+// instead of following it (see LeaseTable::locked()).
+class CorruptRecord : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+// Throws CorruptRecord naming the record: "<what> <index>: <value>".
+[[noreturn]] void corrupt_record(const char* what, uint64_t index, uint64_t value);
 
 }  // namespace sluice

@@ -8,12 +8,12 @@
 namespace sluice {
 
 namespace {
-HolderInfo describe(uint32_t index, const LeaseRecord* rec) {
+HolderInfo describe(uint32_t index, const LeaseRecord* rec, std::string_view label) {
     return HolderInfo{format_token(index, Token{rec->token[0], rec->token[1]}),
                       rec->pid,
                       rec->acquired_at_ns,
                       rec->expires_at_ns,
-                      std::string(rec->label, rec->label_len),
+                      std::string(label),
                       rec->state == LeaseState::Waiting,
                       rec->request_open_until_ns,
                       false,
@@ -54,33 +54,39 @@ Snapshot LeaseTable::snapshot() {
 }
 
 Snapshot LeaseTable::snapshot_records() {
-    Snapshot snap;
-    TableLock lock(*this);
-    snap.now_ns = monotonic_ns();
-    snap.segment = info();
-    const SegmentHeader* h = segment_.header();
-    snap.keys.reserve(h->key_count);
-    for (uint32_t i = 0; i < h->key_count; ++i) {
-        const KeyRecord* k = key(i);
-        KeyInfo info{std::string(k->key, k->key_len), k->limit, k->active, k->peak, k->waiters,
-                     k->acquired, k->throttled, k->released, k->reclaimed_dead, k->reclaimed_expired, {},
-                     k->mean_hold_ns, k->queued, 0, k->wakes_sent, k->wakes_lapsed, k->wakes_missed,
-                     k->peak_since_unix};
-        const uint16_t* slots = segment_.key_slots(const_cast<KeyRecord*>(k));
-        for (uint32_t s = 0; s < k->active; ++s) {
-            info.holders.push_back(describe(slots[s], lease(slots[s])));
-            if (lease(slots[s])->ticket != kNoTicket) ++info.reserved;
+    return locked([&] {
+        Snapshot snap;
+        snap.now_ns = monotonic_ns();
+        snap.segment = info();
+        const uint32_t count = key_count();
+        snap.keys.reserve(count);
+        for (uint32_t i = 0; i < count; ++i) {
+            KeyRecord* k = key(i);
+            KeyInfo info{std::string(text_of(k->key, once(k->key_len), kMaxKeyBytes, "key length")),
+                         k->limit, k->active, k->peak, k->waiters, k->acquired, k->throttled, k->released,
+                         k->reclaimed_dead, k->reclaimed_expired, {}, k->mean_hold_ns, k->queued, 0, k->wakes_sent,
+                         k->wakes_lapsed, k->wakes_missed, k->peak_since_unix};
+            const uint16_t* slots = segment_.key_slots(k);
+            const uint32_t active = active_of(k);
+            for (uint32_t s = 0; s < active; ++s) {
+                const LeaseRecord* rec = lease(slots[s]);
+                info.holders.push_back(
+                    describe(slots[s], rec, text_of(rec->label, once(rec->label_len), kMaxLabelBytes, "label length")));
+                if (rec->ticket != kNoTicket) ++info.reserved;
+            }
+            snap.keys.push_back(std::move(info));
         }
-        snap.keys.push_back(std::move(info));
-    }
-    if (h->leases_in_use > 0) {
-        for (uint32_t i = 0; i < h->max_leases; ++i) {
-            const LeaseRecord* rec = lease(i);
-            if (rec->state == LeaseState::Waiting && rec->keys[0] < snap.keys.size())
-                snap.keys[rec->keys[0]].holders.push_back(describe(i, rec));
+        if (segment_.header()->leases_in_use > 0) {
+            for (uint32_t i = 0; i < segment_.geometry().max_leases; ++i) {
+                const LeaseRecord* rec = lease(i);
+                const uint32_t waited = once(rec->keys[0]);
+                if (rec->state == LeaseState::Waiting && waited < snap.keys.size())
+                    snap.keys[waited].holders.push_back(
+                        describe(i, rec, text_of(rec->label, once(rec->label_len), kMaxLabelBytes, "label length")));
+            }
         }
-    }
-    return snap;
+        return snap;
+    });
 }
 
 }  // namespace sluice

@@ -40,24 +40,59 @@ void check_key(std::string_view name) {
         throw InvalidArgument("sluice: key must not contain NUL bytes");
 }
 
+uint32_t LeaseTable::key_count() const {
+    return std::min(once(segment_.header()->key_count), segment_.geometry().max_keys);
+}
+
+uint32_t LeaseTable::active_of(const KeyRecord* k) const {
+    const uint32_t active = once(k->active);
+    if (__builtin_expect(active > segment_.geometry().slots_per_key, 0))
+        corrupt_record("key active", active, segment_.geometry().slots_per_key);
+    return active;
+}
+
+uint32_t LeaseTable::keys_of(const LeaseRecord* rec) const {
+    const uint32_t n = once(rec->key_count);
+    if (__builtin_expect(n < 1 || n > kMaxKeysPerLease, 0)) corrupt_record("lease key count", n, kMaxKeysPerLease);
+    return n;
+}
+
+void LeaseTable::push_slot(KeyRecord* k, uint32_t index) {
+    const uint32_t active = active_of(k);
+    if (__builtin_expect(active == segment_.geometry().slots_per_key, 0))
+        corrupt_record("key slots full", active, index);
+    segment_.key_slots(k)[active] = uint16_t(index);
+    k->active = active + 1;
+}
+
+std::string_view LeaseTable::text_of(const char* bytes, uint32_t len, size_t max, const char* what) {
+    if (__builtin_expect(len > max, 0)) corrupt_record(what, len, max);
+    return std::string_view(bytes, len);
+}
+
 uint32_t LeaseTable::resolve_key(std::string_view name) {
     check_key(name);
-    TableLock lock(*this);
-    SegmentHeader* h = segment_.header();
-    for (uint32_t i = 0; i < h->key_count; ++i) {
-        KeyRecord* k = key(i);
-        if (k->key_len == name.size() && std::memcmp(k->key, name.data(), name.size()) == 0) return i;
-    }
-    if (h->key_count >= h->max_keys)
-        throw CapacityError("sluice: key table full: all " + std::to_string(h->max_keys) +
-                            " key records are in use; raise sluice.max_keys and recreate the segment");
-    KeyRecord* k = key(h->key_count);
-    std::memset(static_cast<void*>(k), 0, segment_.geometry().key_stride());
-    std::memcpy(k->key, name.data(), name.size());
-    k->key_len = uint32_t(name.size());
-    k->peak_since_unix = int64_t(::time(nullptr));
-    commit_barrier();
-    return h->key_count++;  // the commit point: the record now exists
+    return locked([&] {
+        SegmentHeader* h = segment_.header();
+        const uint32_t count = key_count();
+        for (uint32_t i = 0; i < count; ++i) {
+            const KeyRecord* k = key(i);
+            const uint32_t len = once(k->key_len);
+            if (len == name.size() && std::memcmp(k->key, name.data(), name.size()) == 0) return i;
+        }
+        const uint32_t max_keys = segment_.geometry().max_keys;
+        if (count >= max_keys)
+            throw CapacityError("sluice: key table full: all " + std::to_string(max_keys) +
+                                " key records are in use; raise sluice.max_keys and recreate the segment");
+        KeyRecord* k = key(count);
+        std::memset(static_cast<void*>(k), 0, segment_.geometry().key_stride());
+        std::memcpy(k->key, name.data(), name.size());
+        k->key_len = uint32_t(name.size());
+        k->peak_since_unix = int64_t(::time(nullptr));
+        commit_barrier();
+        h->key_count = count + 1;  // the commit point: the record now exists
+        return count;
+    });
 }
 
 void LeaseTable::validate(const SlotRequest& r) const {
@@ -65,14 +100,15 @@ void LeaseTable::validate(const SlotRequest& r) const {
         throw InvalidArgument("sluice: a lease takes 1 to " + std::to_string(kMaxKeysPerLease) + " keys, not " +
                               std::to_string(r.count));
     if (r.ttl_ns <= 0) throw InvalidArgument("sluice: ttl must be positive");
-    const SegmentHeader* h = segment_.header();
+    const uint32_t slots = segment_.geometry().slots_per_key;
+    const uint32_t keys = key_count();
     for (size_t i = 0; i < r.count; ++i) {
         // key_count, not max_keys: an index from an older segment must not take
         // a lease on a record that does not exist here.
-        if (r.keys[i] >= h->key_count) throw InvalidArgument("sluice: unknown key index (resolve the key first)");
-        if (r.limits[i] < 1 || r.limits[i] > h->slots_per_key)
+        if (r.keys[i] >= keys) throw InvalidArgument("sluice: unknown key index (resolve the key first)");
+        if (r.limits[i] < 1 || r.limits[i] > slots)
             throw InvalidArgument("sluice: limit " + std::to_string(r.limits[i]) + " is out of range 1.." +
-                                  std::to_string(h->slots_per_key) + " (sluice.max_slots_per_key)");
+                                  std::to_string(slots) + " (sluice.max_slots_per_key)");
         for (size_t j = 0; j < i; ++j)
             if (r.keys[j] == r.keys[i]) throw InvalidArgument("sluice: the same key appears twice in one lease");
     }
@@ -81,34 +117,34 @@ void LeaseTable::validate(const SlotRequest& r) const {
 AcquireResult LeaseTable::try_acquire(const SlotRequest& request) {
     validate(request);
     WakeList wake;
-    AcquireResult result;
-    {
-        const Token token = random_token();  // outside the lock: keeps the hold short
-        TableLock lock(*this);
+    const Token token = random_token();  // outside the lock: keeps the hold short
+    const AcquireResult result = locked([&] {
         const int64_t now = coarse_monotonic_ns();
-        result = try_acquire_locked(request, token, now, true, wake);
+        AcquireResult r = try_acquire_locked(request, token, now, true, wake);
         finish_locked(wake);
-    }
+        return r;
+    });
     wake.wake(segment_);
     return result;
 }
 
 AcquireResult LeaseTable::try_acquire_locked(const SlotRequest& r, const Token& token, int64_t now,
                                              bool count_throttle, WakeList& wake) {
-    for (size_t i = 0; i < r.count; ++i) {
+    // Bounded: each restart follows a hand-off that reserved a slot for a ticket.
+    for (size_t i = 0, restarts = 0; i < r.count; ++i) {
         KeyRecord* k = key(r.keys[i]);
-        if (k->active >= r.limits[i]) {
+        if (active_of(k) >= r.limits[i]) {
             reclaim_key(r.keys[i], now, wake);
             // A slot freed here goes to the line first: a newcomer never takes
             // a slot from a ticket that waits for it. The hand-off may fill
             // keys already checked, so look at every key again.
-            if (segment_.header()->handoff_pending) {
+            if (segment_.header()->handoff_pending && restarts++ <= segment_.geometry().max_leases) {
                 hand_off_locked(now, wake);
                 i = size_t(-1);
                 continue;
             }
         }
-        if (k->active >= r.limits[i]) {
+        if (active_of(k) >= r.limits[i]) {
             if (count_throttle) ++k->throttled;
             return AcquireResult{false, {}, Refusal{r.keys[i], r.limits[i], k->active}};
         }
@@ -126,7 +162,7 @@ AcquireResult LeaseTable::try_acquire_locked(const SlotRequest& r, const Token& 
 
     for (size_t i = 0; i < r.count; ++i) {
         KeyRecord* k = key(r.keys[i]);
-        segment_.key_slots(k)[k->active++] = uint16_t(index);
+        push_slot(k, index);
         note_limit(k, r.limits[i]);
         k->peak = std::max(k->peak, k->active);
         ++k->acquired;
@@ -145,12 +181,15 @@ void LeaseTable::note_limit(KeyRecord* k, uint32_t limit) {
 uint32_t LeaseTable::take_free_record(WakeList& wake) {
     SegmentHeader* h = segment_.header();
     // The sweep may free slots of other keys too: their waiters are woken.
-    if (h->free_lease_head == kNoLease) sweep_locked(monotonic_ns(), wake);
-    if (h->free_lease_head == kNoLease)
-        throw CapacityError("sluice: lease table full: all " + std::to_string(h->max_leases) +
+    if (once(h->free_lease_head) == kNoLease) sweep_locked(monotonic_ns(), wake);
+    const uint32_t index = once(h->free_lease_head);
+    if (index == kNoLease)
+        throw CapacityError("sluice: lease table full: all " + std::to_string(segment_.geometry().max_leases) +
                             " lease records are held; raise sluice.max_leases and recreate the segment");
-    uint32_t index = h->free_lease_head;
-    h->free_lease_head = lease(index)->next_free;
+    LeaseRecord* rec = lease(index);
+    // The free list must lead to a free record: anything else would hand out someone's lease.
+    if (once(rec->state) != LeaseState::Free) corrupt_record("free lease list", index, uint32_t(once(rec->state)));
+    h->free_lease_head = once(rec->next_free);
     ++h->leases_in_use;
     return index;
 }
@@ -180,34 +219,34 @@ void LeaseTable::fill_owner(LeaseRecord* rec, const Token& token, int64_t now, i
 }
 
 bool LeaseTable::holds(uint32_t index, const Token& token) const {
-    if (index >= segment_.header()->max_leases) return false;
+    if (index >= segment_.geometry().max_leases) return false;
     const LeaseRecord* rec = lease(index);
     return rec->state == LeaseState::Held && rec->token[0] == token.hi && rec->token[1] == token.lo;
 }
 
 bool LeaseTable::release(uint32_t index, const Token& token) {
     WakeList wake;
-    {
-        TableLock lock(*this);
+    const bool released = locked([&] {
         if (!holds(index, token)) return false;
         free_lease(index, FreeReason::Released, wake);
         finish_locked(wake);
-    }
+        return true;
+    });
     wake.wake(segment_);
-    return true;
+    return released;
 }
 
 bool LeaseTable::renew(uint32_t index, const Token& token, int64_t ttl_ns) {
     if (ttl_ns <= 0) throw InvalidArgument("sluice: ttl must be positive");
-    TableLock lock(*this);
-    if (!holds(index, token)) return false;
-    lease(index)->expires_at_ns = add_saturating(monotonic_ns(), ttl_ns);
-    return true;
+    return locked([&] {
+        if (!holds(index, token)) return false;
+        lease(index)->expires_at_ns = add_saturating(monotonic_ns(), ttl_ns);
+        return true;
+    });
 }
 
 bool LeaseTable::is_held(uint32_t index, const Token& token) {
-    TableLock lock(*this);
-    return holds(index, token);
+    return locked([&] { return holds(index, token); });
 }
 
 bool LeaseTable::mark_request_started(uint32_t index, const Token& token, int64_t max_seconds) {
@@ -222,16 +261,20 @@ bool LeaseTable::mark_request_finished(uint32_t index, const Token& token) {
 }
 
 bool LeaseTable::set_request_deadline(uint32_t index, const Token& token, int64_t until_ns) {
-    TableLock lock(*this);
-    if (!holds(index, token)) return false;
-    lease(index)->request_open_until_ns = until_ns;  // one aligned store: a crash leaves old or new
-    if (testing::Hook hook = testing::inside_critical_section_hook()) hook();
-    return true;
+    return locked([&] {
+        if (!holds(index, token)) return false;
+        lease(index)->request_open_until_ns = until_ns;  // one aligned store: a crash leaves old or new
+        if (testing::Hook hook = testing::inside_critical_section_hook()) hook();
+        return true;
+    });
 }
 
 void LeaseTable::free_lease(uint32_t index, FreeReason reason, WakeList& wake) {
     SegmentHeader* h = segment_.header();
     LeaseRecord* rec = lease(index);
+    const uint32_t count = keys_of(rec);
+    uint16_t keys[kMaxKeysPerLease];
+    for (uint32_t i = 0; i < count; ++i) keys[i] = once(rec->keys[i]);
     const bool reservation = rec->ticket != kNoTicket;
     if (UNEXPECTED_RESERVATION(reservation)) {
         lapse_reservation(index, reason);
@@ -239,31 +282,33 @@ void LeaseTable::free_lease(uint32_t index, FreeReason reason, WakeList& wake) {
     } else if (reason == FreeReason::Dead && rec->ref != 0) {
         push_stranded(rec);
     }
-    const int64_t held_ns = reason == FreeReason::Released ? coarse_monotonic_ns() - rec->acquired_at_ns : 0;
-    for (uint16_t i = 0; i < rec->key_count; ++i) {
-        KeyRecord* k = key(rec->keys[i]);
+    const int64_t held_ns = reason == FreeReason::Released ? sub_clamped(coarse_monotonic_ns(), rec->acquired_at_ns) : 0;
+    for (uint32_t i = 0; i < count; ++i) {
+        KeyRecord* k = key(keys[i]);
         uint16_t* slots = segment_.key_slots(k);
-        for (uint32_t s = 0; s < k->active; ++s) {
-            if (slots[s] == index) {
-                slots[s] = slots[--k->active];  // swap-remove: order does not matter
-                break;
-            }
-        }
+        const uint32_t active = active_of(k);
+        uint32_t s = 0;
+        while (s < active && slots[s] != index) ++s;
+        // A lease missing from the slots of a key it names: the two disagree, follow neither.
+        if (s == active) corrupt_record("lease not in its key's slots", index, keys[i]);
+        slots[s] = slots[active - 1];  // swap-remove: order does not matter
+        k->active = active - 1;
         switch (reason) {
-            case FreeReason::Released:
+            case FreeReason::Released: {
                 ++k->released;
                 // EWMA with alpha 1/4 (a shift, on the hot path), in integers; the
                 // first hold seeds it; never 0 (unknown) once known.
-                k->mean_hold_ns = k->mean_hold_ns > 0 ? (k->mean_hold_ns + ((held_ns - k->mean_hold_ns) >> 2)) | 1
-                                                      : held_ns | 1;
+                const int64_t mean = k->mean_hold_ns;
+                k->mean_hold_ns = mean > 0 ? add_clamped(mean, sub_clamped(held_ns, mean) >> 2) | 1 : held_ns | 1;
                 break;
+            }
             case FreeReason::Dead: ++k->reclaimed_dead; break;
             case FreeReason::Expired: ++k->reclaimed_expired; break;
             case FreeReason::Reset: break;
             case FreeReason::Reservation: break;
         }
         k->wait_seq.fetch_add(1, std::memory_order_release);
-        if (k->waiters) wake.add(rec->keys[i], h->key_count);
+        if (k->waiters) wake.add(keys[i], segment_.geometry().max_keys);
     }
     push_free(index);
     --h->leases_in_use;
@@ -303,14 +348,14 @@ void LeaseTable::free_waiter(const WaiterHandle& waiter) {
 }
 
 void LeaseTable::free_waiter_record(uint32_t index) {
-    KeyRecord* k = key(lease(index)->keys[0]);
+    KeyRecord* k = key(once(lease(index)->keys[0]));
     if (k->waiters) --k->waiters;
     push_free(index);
     --segment_.header()->leases_in_use;
 }
 
 void LeaseTable::reclaim_waiters(uint32_t key_index, int64_t now) {
-    const uint32_t max_leases = segment_.header()->max_leases;
+    const uint32_t max_leases = segment_.geometry().max_leases;
     for (uint32_t i = 0; i < max_leases && key(key_index)->waiters; ++i) {
         LeaseRecord* rec = lease(i);
         if (rec->state != LeaseState::Waiting || rec->keys[0] != key_index) continue;
@@ -321,8 +366,9 @@ void LeaseTable::reclaim_waiters(uint32_t key_index, int64_t now) {
 int64_t LeaseTable::earliest_expiry(uint32_t key_index) const {
     KeyRecord* k = key(key_index);
     const uint16_t* slots = segment_.key_slots(k);
+    const uint32_t active = active_of(k);
     int64_t earliest = INT64_MAX;
-    for (uint32_t s = 0; s < k->active; ++s) earliest = std::min(earliest, lease(slots[s])->expires_at_ns);
+    for (uint32_t s = 0; s < active; ++s) earliest = std::min(earliest, lease(slots[s])->expires_at_ns);
     return earliest;
 }
 
@@ -333,34 +379,35 @@ AcquireResult LeaseTable::acquire(const SlotRequest& request, int64_t timeout_ns
     WaiterHandle waiter{kNoLease, {}};
     for (;;) {
         WakeList wake;
-        AcquireResult result;
         KeyRecord* blocked = nullptr;
         uint32_t seen_seq = 0;
         int64_t wake_at = deadline;
         const Token token = random_token(), waiter_token = random_token();
-        {
-            TableLock lock(*this);
+        const AcquireResult result = locked([&] {
+            blocked = nullptr;
             if (waiter.index != kNoLease) free_waiter(waiter);
             waiter.index = kNoLease;
             const int64_t now = monotonic_ns();
             const bool last_try = now >= deadline;
-            result = try_acquire_locked(request, token, now, last_try, wake);
+            AcquireResult r = try_acquire_locked(request, token, now, last_try, wake);
             finish_locked(wake);
-            if (!result.acquired && !last_try) {
-                blocked = key(result.refusal.key_index);
+            if (!r.acquired && !last_try) {
+                KeyRecord* k = key(r.refusal.key_index);
                 // Waiters that died in here wake nobody and nothing else looks
                 // for them: clear them before counting ourselves in.
-                if (blocked->waiters) reclaim_waiters(result.refusal.key_index, now);
-                seen_seq = blocked->wait_seq.load(std::memory_order_acquire);
-                waiter = register_waiter(result.refusal.key_index, waiter_token, now, deadline, request.label, wake);
+                if (k->waiters) reclaim_waiters(r.refusal.key_index, now);
+                seen_seq = k->wait_seq.load(std::memory_order_acquire);
+                waiter = register_waiter(r.refusal.key_index, waiter_token, now, deadline, request.label, wake);
                 // Wake up by ourselves when a holder's TTL runs out or to look for
                 // dead holders: neither event bumps wait_seq on its own.
-                wake_at = std::min({deadline, earliest_expiry(result.refusal.key_index), now + kWaiterRecheckNs});
+                wake_at = std::min({deadline, earliest_expiry(r.refusal.key_index), now + kWaiterRecheckNs});
+                blocked = k;
             }
-        }
+            return r;
+        });
         wake.wake(segment_);
         if (!blocked) return result;
-        futex_wait(&blocked->wait_seq, seen_seq, std::max<int64_t>(wake_at - monotonic_ns(), 1));
+        futex_wait(&blocked->wait_seq, seen_seq, std::max<int64_t>(sub_clamped(wake_at, monotonic_ns()), 1));
     }
 }
 

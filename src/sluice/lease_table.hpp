@@ -246,6 +246,31 @@ public:
 private:
     friend class TableLock;
 
+    // Runs op() under the segment's lock (defined in table_lock.hpp). Every
+    // index and length read from the segment is checked before it is
+    // followed; a record that fails (CorruptRecord) is never followed: the
+    // table is repaired around it, as after EOWNERDEAD, and op() runs again.
+    // If records keep failing, every lease and ticket is dropped (the table is
+    // reset in place) and SegmentError says so.
+    template <class Op>
+    auto locked(Op&& op) -> decltype(op());
+    static constexpr int kCorruptionRetries = 2;
+    // After attempt `attempt` of locked() met `e`: repairs, or resets and throws.
+    void recover_from_corruption(int attempt, const CorruptRecord& e);
+    // Drops every lease, waiter, ticket and wake; keeps key names, counters
+    // and the stranded ring (its entries are checked where they are read).
+    void wipe_locked() noexcept;
+
+    // The segment's counts, checked: a key's slots in use (<= slots_per_key),
+    // a lease's keys (1..kMaxKeysPerLease), the key records in use (<= max_keys).
+    uint32_t active_of(const KeyRecord* k) const;
+    uint32_t keys_of(const LeaseRecord* rec) const;
+    uint32_t key_count() const;
+    // Appends lease `index` to key k's slots (CorruptRecord when they are full).
+    void push_slot(KeyRecord* k, uint32_t index);
+    // A label or key name of at most `max` bytes, or CorruptRecord.
+    static std::string_view text_of(const char* bytes, uint32_t len, size_t max, const char* what);
+
     // A Waiting record: a process parked in acquire() (see register_waiter).
     struct WaiterHandle {
         uint32_t index;
@@ -295,9 +320,12 @@ private:
 
     Snapshot snapshot_records();  // snapshot() but owner_dead, in one lock hold
 
-    // After EOWNERDEAD: rebuilds every derived structure from the lease records.
+    // After EOWNERDEAD or a CorruptRecord: rebuilds every derived structure
+    // from the lease and ticket records, dropping records that fail a check;
+    // if the records change under it (a writer outside the lock), wipes.
     void repair_locked() noexcept;
-    void repair_line_locked() noexcept;
+    void repair_records_locked();
+    void repair_line_locked();
 
     // The line's internals (waiting_line.cpp).
     TicketRecord* ticket(uint32_t index) const { return segment_.ticket(index); }
@@ -317,7 +345,11 @@ private:
     // The stranded entry a claim id names, if `scope` holds that claim; nullptr if not.
     StrandedEntry* claimed_stranded(const Scope& scope, std::string_view id) const;
     void drop_dealt_with_stranded();  // advances the ring's tail over dropped entries
+    void repair_stranded_locked() noexcept;  // drops entries that fail a check, then the same
     void remove_ticket(uint32_t index);
+    // The one place a ticket joins the tail of its queue, with its counts
+    // (enqueue, and the repair that rebuilds the queues).
+    void append_ticket(uint32_t index);
     void make_ready(uint32_t index);
     void hash_insert(uint32_t index);
     void hash_remove(uint32_t index);
@@ -327,6 +359,9 @@ private:
     // Turns ticket `t`'s reservation into the caller's lease.
     AcquireResult convert_reservation(uint32_t t, const SlotRequest& request, const Token& token, int64_t now);
     double effective_weight(uint32_t weight, int64_t waited_ns) const;
+    // Queue `qi` after checking every field that is followed (weight, keys, limits, tenant length).
+    QueueRecord* checked_queue(uint32_t qi) const;
+    uint32_t queue_keys(const QueueRecord* q) const;  // its key count, 1..kMaxKeysPerLease
     // The first ticket of the queue that can be handed a slot; kNoTicket if none.
     uint32_t first_ready(const QueueRecord* q) const;
     bool has_room(const QueueRecord* q) const;

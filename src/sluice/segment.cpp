@@ -1,6 +1,8 @@
 #include "sluice/segment.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -12,6 +14,7 @@
 #include <cstring>
 #include <ctime>
 #include <utility>
+#include <vector>
 
 #include "sluice/clock.hpp"
 #include "sluice/errors.hpp"
@@ -43,6 +46,43 @@ struct FdGuard {
     }
 };
 
+std::string user_name(uid_t uid) {
+    struct passwd entry, *found = nullptr;
+    std::vector<char> buf(16384);
+    if (::getpwuid_r(uid, &entry, buf.data(), buf.size(), &found) == 0 && found) return found->pw_name;
+    return "uid " + std::to_string(uid);
+}
+
+std::string group_name(gid_t gid) {
+    struct group entry, *found = nullptr;
+    std::vector<char> buf(16384);
+    if (::getgrgid_r(gid, &entry, buf.data(), buf.size(), &found) == 0 && found) return found->gr_name;
+    return std::to_string(gid);  // sluice.group takes a numeric gid too
+}
+
+// "owner root, group root, mode 0600"
+std::string describe_file(const struct stat& st) {
+    return "owner " + user_name(st.st_uid) + ", group " + group_name(st.st_gid) + ", mode " + octal(st.st_mode);
+}
+
+// The INI lines with which PHP-FPM workers and CLI runners of different users
+// share one segment: a group that the process refused here can be given
+// (its own, unless it is root: then the group of the segment it found).
+std::string sharing_lines(const struct stat& st) {
+    std::string group;
+    if (::geteuid() != 0)
+        group = group_name(::getegid());
+    else if (st.st_gid != 0)
+        group = group_name(st.st_gid);
+    else
+        group = "<the PHP-FPM pool's group, e.g. www-data>";
+    return "sluice.file_mode=0660 and sluice.group=" + group;
+}
+
+std::string this_process() {
+    return "this process runs as " + user_name(::geteuid()) + ", group " + group_name(::getegid());
+}
+
 // The owner and mode must be ones we would have created ourselves; anything
 // else could be a segment planted by another user to read or jam our leases.
 void check_ownership(int fd, const std::string& shm, const SegmentOptions& options) {
@@ -52,15 +92,33 @@ void check_ownership(int fd, const std::string& shm, const SegmentOptions& optio
     mode_t extra = (st.st_mode & 0777) & ~options.mode;
     if (extra != 0)
         throw SegmentError("sluice: segment " + shm + " has mode " + octal(st.st_mode) +
-                           ", more permissive than sluice.file_mode " + octal(options.mode) +
-                           "; refusing to use it (remove it or fix its mode)");
+                           ", more permissive than sluice.file_mode " + octal(options.mode) + " (owner " +
+                           user_name(st.st_uid) + ", group " + group_name(st.st_gid) +
+                           "); refusing to use it. If PHP-FPM and CLI users share it, every PHP that uses it needs "
+                           "the same lines in its php.ini: " + sharing_lines(st) +
+                           "; if it is not yours, remove it");
     bool trusted_owner = st.st_uid == ::geteuid() || st.st_uid == 0 ||
                          (options.group && st.st_gid == *options.group);
     if (!trusted_owner)
-        throw SegmentError("sluice: segment " + shm + " is owned by uid " + std::to_string(st.st_uid) +
-                           " (gid " + std::to_string(st.st_gid) + "), neither this user (uid " +
-                           std::to_string(::geteuid()) +
-                           ") nor root nor sluice.group; set sluice.group to share it");
+        throw SegmentError("sluice: segment " + shm + " (" + describe_file(st) + ") belongs neither to this user (" +
+                           user_name(::geteuid()) + ", uid " + std::to_string(::geteuid()) +
+                           ") nor to root nor to sluice.group; refusing to use it. To share one segment between "
+                           "PHP-FPM and CLI users, put in the php.ini of every PHP that uses it: " +
+                           sharing_lines(st));
+}
+
+// Why this process may not open `object` (the segment `shm` or its lock;
+// EACCES), and what fixes it.
+std::string permission_denied(const std::string& object, const std::string& shm) {
+    const std::string what = object == shm ? "segment " + shm : object;
+    struct stat st;
+    if (::stat(("/dev/shm" + object).c_str(), &st) != 0)
+        return "sluice: permission denied opening " + what + " (" + this_process() +
+               "; see sluice.file_mode and sluice.group)";
+    return "sluice: permission denied opening " + what + " (" + describe_file(st) + "; " + this_process() +
+           "). To share one segment between PHP-FPM and CLI users, put in the php.ini of every PHP that uses it: " +
+           sharing_lines(st) + "; then remove it once (rm -f /dev/shm" + shm + " /dev/shm" + shm +
+           ".lock) so that the next process creates it with them";
 }
 
 // Applies the configured mode and group to an object this process just
@@ -87,8 +145,7 @@ bip::shared_memory_object open_shm(const std::string& shm, bool create, const Se
     } catch (const bip::interprocess_exception& e) {
         if (!create || e.get_error_code() != bip::not_found_error) {
             if (e.get_error_code() == bip::security_error)
-                throw SegmentError("sluice: permission denied opening segment " + shm +
-                                   " (it belongs to another user; see sluice.file_mode and sluice.group)");
+                throw SegmentError(permission_denied(shm, shm));
             if (e.get_error_code() == bip::not_found_error) throw;
             throw SegmentError("sluice: cannot open segment " + shm + ": " + e.what());
         }
@@ -180,9 +237,8 @@ int take_init_lock(const std::string& shm, const SegmentOptions& options) {
     int fd = ::shm_open(lock_name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, options.mode);
     const bool created = fd >= 0;
     if (!created && errno == EEXIST) fd = ::shm_open(lock_name.c_str(), O_RDWR | O_CLOEXEC, 0);
-    if (fd < 0)
-        throw SegmentError("sluice: cannot open " + lock_name + ": " + errno_text(errno) +
-                           (errno == EACCES ? " (it belongs to another user; see sluice.group)" : ""));
+    if (fd < 0 && errno == EACCES) throw SegmentError(permission_denied(lock_name, shm));
+    if (fd < 0) throw SegmentError("sluice: cannot open " + lock_name + ": " + errno_text(errno));
     // Whoever holds this lock may write the segment's header, so an existing
     // one gets the segment's own check: a planted lock object could hold every
     // creator off (or be held open by its planter).
@@ -242,6 +298,10 @@ void validate_options(const SegmentOptions& o) {
         throw InvalidArgument("sluice.reservation_ms must be 1 to 3600000");
     if ((o.mode & ~mode_t(0777)) != 0 || (o.mode & 0600) != 0600)
         throw InvalidArgument("sluice.file_mode must be an octal mode like 0600 or 0660 that lets the owner read and write");
+    if ((o.mode & 0007) != 0)
+        throw InvalidArgument("sluice.file_mode " + octal(o.mode) +
+                              " lets every user of the host read and write the segment (its leases, tokens and "
+                              "waiting line); use 0600, or 0660 with sluice.group to share it with one group");
 }
 
 std::string Segment::shm_name(const std::string& name) {
@@ -255,7 +315,12 @@ Segment::Segment(bip::shared_memory_object shm, bip::mapped_region region, std::
       region_(std::move(region)),
       name_(std::move(name)),
       header_(static_cast<SegmentHeader*>(region_.get_address())),
-      geometry_{header_->max_keys, header_->slots_per_key, header_->max_leases, header_->max_tickets} {}
+      geometry_{header_->max_keys, header_->slots_per_key, header_->max_leases, header_->max_tickets},
+      ref_buckets_(SegmentGeometry::ref_buckets_for(geometry_.max_tickets)) {}
+
+void corrupt_record(const char* what, uint64_t index, uint64_t value) {
+    throw CorruptRecord(std::string(what) + " " + std::to_string(index) + ": " + std::to_string(value));
+}
 
 std::unique_ptr<Segment> Segment::adopt_if_initialised(bip::shared_memory_object& object, const std::string& shm) {
     bip::offset_t size = 0;

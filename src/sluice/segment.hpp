@@ -13,6 +13,7 @@
 #include <boost/interprocess/mapped_region.hpp>
 #include <boost/interprocess/shared_memory_object.hpp>
 
+#include "sluice/errors.hpp"
 #include "sluice/layout.hpp"
 
 namespace sluice {
@@ -70,23 +71,38 @@ public:
     const std::string& name() const { return name_; }
     size_t size() const { return geometry_.total_size(); }
 
+    // Records by index. An index comes from the caller or from the segment
+    // itself, so it is checked against this mapping's own geometry (never the
+    // header's, which any writer could change): out of range is a CorruptRecord.
     KeyRecord* key(uint32_t index) const {
+        if (__builtin_expect(index >= geometry_.max_keys, 0)) corrupt_record("key index", index, geometry_.max_keys);
         return reinterpret_cast<KeyRecord*>(base() + geometry_.keys_offset() +
                                             geometry_.key_stride() * index);
     }
+    // slots_per_key entries; KeyRecord::active says how many are in use (see LeaseTable::active_of).
     uint16_t* key_slots(KeyRecord* record) const {
         return reinterpret_cast<uint16_t*>(reinterpret_cast<char*>(record) + sizeof(KeyRecord));
     }
     LeaseRecord* lease(uint32_t index) const {
+        if (__builtin_expect(index >= geometry_.max_leases, 0))
+            corrupt_record("lease index", index, geometry_.max_leases);
         return reinterpret_cast<LeaseRecord*>(base() + geometry_.leases_offset()) + index;
     }
     TicketRecord* ticket(uint32_t index) const {
+        if (__builtin_expect(index >= geometry_.max_tickets, 0))
+            corrupt_record("ticket index", index, geometry_.max_tickets);
         return reinterpret_cast<TicketRecord*>(base() + geometry_.tickets_offset()) + index;
     }
     QueueRecord* queue(uint32_t index) const {
+        if (__builtin_expect(index >= geometry_.max_tickets, 0))
+            corrupt_record("queue index", index, geometry_.max_tickets);
         return reinterpret_cast<QueueRecord*>(base() + geometry_.queues_offset()) + index;
     }
-    uint32_t* ref_buckets() const { return reinterpret_cast<uint32_t*>(base() + geometry_.buckets_offset()); }
+    uint32_t ref_bucket_count() const { return ref_buckets_; }
+    uint32_t* ref_bucket(uint32_t index) const {
+        if (__builtin_expect(index >= ref_buckets_, 0)) corrupt_record("ref bucket", index, ref_buckets_);
+        return reinterpret_cast<uint32_t*>(base() + geometry_.buckets_offset()) + index;
+    }
     WakeEntry* wake_entry(uint64_t n) const {
         return reinterpret_cast<WakeEntry*>(base() + geometry_.wakes_offset()) + n % kWakeRingSize;
     }
@@ -110,6 +126,14 @@ private:
     std::string name_;
     SegmentHeader* header_;
     SegmentGeometry geometry_;
+    uint32_t ref_buckets_;
 };
+
+// One read of a field of the segment, which another process may write at any
+// moment: the value checked is the value used (the compiler may not read it again).
+template <class T>
+inline T once(const T& field) {
+    return *static_cast<const volatile T*>(&field);
+}
 
 }  // namespace sluice

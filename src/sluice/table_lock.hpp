@@ -1,5 +1,6 @@
 // Internal to the lease table: the scoped lock that repairs the table when the
-// previous holder died inside it.
+// previous holder died inside it, and LeaseTable::locked(), which also
+// repairs it when a record fails a check.
 #pragma once
 
 #include "sluice/lease_table.hpp"
@@ -33,5 +34,20 @@ public:
 private:
     pthread_mutex_t* mutex_;
 };
+
+// The repair path of EOWNERDEAD, for a record that failed a check: short and
+// explicit, under the same lock, which the TableLock releases on every way
+// out (a result, an exception of op(), the SegmentError of a reset).
+template <class Op>
+auto LeaseTable::locked(Op&& op) -> decltype(op()) {
+    TableLock lock(*this);
+    for (int attempt = 0;; ++attempt) {
+        try {
+            return op();
+        } catch (const CorruptRecord& e) {
+            recover_from_corruption(attempt, e);
+        }
+    }
+}
 
 }  // namespace sluice

@@ -13,4 +13,10 @@ using Hook = void (*)();
 void set_inside_critical_section_hook(Hook hook);
 Hook inside_critical_section_hook();
 
+// Called at the end of every repair, under the lock: a test that writes into
+// the segment again from here stands for a writer outside the lock that keeps
+// corrupting it (the repairs give up and reset the table).
+void set_after_repair_hook(Hook hook);
+Hook after_repair_hook();
+
 }  // namespace sluice::testing

@@ -120,15 +120,51 @@ void check_line_request(const LineRequest& r) {
 
 }  // namespace
 
+// How many steps a walk along links read from the segment may take before
+// the links are taken for a cycle (a list never holds more than every record).
+class Steps {
+public:
+    explicit Steps(uint32_t records) : left_(uint64_t(records) + 1) {}
+    void next(const char* list) {
+        if (__builtin_expect(left_-- == 0, 0)) corrupt_record(list, 0, 0);
+    }
+
+private:
+    uint64_t left_;
+};
+
 double LeaseTable::effective_weight(uint32_t weight, int64_t waited_ns) const {
     double f = policy_.aging_ns > 0 ? double(std::max<int64_t>(waited_ns, 0)) / double(policy_.aging_ns) : 1.0;
     f = std::min(1.0, f);
     return double(weight) + double(kMaxWeight - std::min(weight, kMaxWeight)) * f;
 }
 
+uint32_t LeaseTable::queue_keys(const QueueRecord* q) const {
+    const uint32_t n = once(q->key_count);
+    if (__builtin_expect(n < 1 || n > kMaxKeysPerLease, 0)) corrupt_record("queue key count", 0, n);
+    return n;
+}
+
+QueueRecord* LeaseTable::checked_queue(uint32_t qi) const {
+    QueueRecord* q = queue(qi);
+    const uint32_t weight = once(q->weight), count = once(q->key_count);
+    if (weight < 1 || weight > kMaxWeight) corrupt_record("queue weight", qi, weight);
+    if (count < 1 || count > kMaxKeysPerLease) corrupt_record("queue key count", qi, count);
+    if (once(q->tenant_len) > kMaxTenantBytes) corrupt_record("queue tenant length", qi, q->tenant_len);
+    const uint32_t keys = key_count(), slots = segment_.geometry().slots_per_key;
+    for (uint32_t i = 0; i < count; ++i) {
+        if (once(q->keys[i]) >= keys) corrupt_record("queue key", qi, q->keys[i]);
+        const uint32_t limit = once(q->limits[i]);
+        if (limit < 1 || limit > slots) corrupt_record("queue limit", qi, limit);
+    }
+    return q;
+}
+
 uint32_t LeaseTable::first_ready(const QueueRecord* q) const {
     if (q->ready == 0) return kNoTicket;
-    for (uint32_t t = q->head; t != kNoTicket; t = ticket(t)->next) {
+    Steps steps(segment_.geometry().max_tickets);
+    for (uint32_t t = once(q->head); t != kNoTicket; t = once(ticket(t)->next)) {
+        steps.next("queue ticket list");
         const TicketRecord* r = ticket(t);
         if (r->state == TicketState::Waiting && !r->lapsed) return t;
     }
@@ -136,27 +172,31 @@ uint32_t LeaseTable::first_ready(const QueueRecord* q) const {
 }
 
 bool LeaseTable::has_room(const QueueRecord* q) const {
-    for (uint32_t i = 0; i < q->key_count; ++i)
-        if (key(q->keys[i])->active >= q->limits[i]) return false;
+    for (uint32_t i = 0, n = queue_keys(q); i < n; ++i)
+        if (active_of(key(q->keys[i])) >= q->limits[i]) return false;
     return true;
 }
 
 void LeaseTable::hand_off_locked(int64_t now, WakeList& wake) {
     SegmentHeader* h = segment_.header();
-    for (uint32_t rounds = 0; h->tickets_ready > 0 && rounds <= h->max_tickets; ++rounds) {
+    const uint32_t max_tickets = segment_.geometry().max_tickets;
+    for (uint32_t rounds = 0; h->tickets_ready > 0 && rounds <= max_tickets; ++rounds) {
         h->handoff_pending = 0;
         uint32_t best_q = kNoTicket, best_t = kNoTicket;
         double best_finish = 0, best_start = 0;
         int64_t best_first = 0;
         uint64_t best_seq = 0;
-        for (uint32_t qi = h->queue_head; qi != kNoTicket; qi = queue(qi)->next) {
-            const QueueRecord* q = queue(qi);
+        Steps steps(max_tickets);
+        for (uint32_t qi = once(h->queue_head); qi != kNoTicket; qi = once(queue(qi)->next)) {
+            steps.next("queue list");
+            const QueueRecord* q = checked_queue(qi);
             if (q->ready == 0 || !has_room(q)) continue;
             const uint32_t ti = first_ready(q);
             if (ti == kNoTicket) continue;
             const TicketRecord* t = ticket(ti);
             const double start = q->vtime;  // backlogged: where its last service ended
-            const double finish = start + kScale / effective_weight(q->weight, now - t->first_deferred_ns);
+            const double finish =
+                start + kScale / effective_weight(q->weight, sub_clamped(now, t->first_deferred_ns));
             if (best_q != kNoTicket &&
                 !served_before(finish, t->first_deferred_ns, t->seq, best_finish, best_first, best_seq))
                 continue;
@@ -175,11 +215,15 @@ void LeaseTable::hand_off_locked(int64_t now, WakeList& wake) {
 bool LeaseTable::reserve_locked(uint32_t qi, uint32_t ti, double finish, double start, int64_t now,
                                 WakeList& wake) {
     SegmentHeader* h = segment_.header();
-    if (h->free_lease_head == kNoLease) sweep_locked(now, wake);
-    if (h->free_lease_head == kNoLease) return false;
+    if (once(h->free_lease_head) == kNoLease) sweep_locked(now, wake);
+    if (once(h->free_lease_head) == kNoLease) return false;
+    const QueueRecord* cq = checked_queue(qi);
     QueueRecord* q = queue(qi);
     TicketRecord* t = ticket(ti);
-    if (t->state != TicketState::Waiting || t->lapsed || !has_room(q)) return true;  // the sweep changed things: pick again
+    if (t->state != TicketState::Waiting || t->lapsed || !has_room(cq)) return true;  // the sweep changed things: pick again
+    const uint32_t key_count = queue_keys(q);
+    uint16_t keys[kMaxKeysPerLease];
+    for (uint32_t i = 0; i < key_count; ++i) keys[i] = q->keys[i];
     const uint32_t index = take_free_record(wake);
     LeaseRecord* rec = lease(index);
     const Token token = random_token();
@@ -196,9 +240,9 @@ bool LeaseTable::reserve_locked(uint32_t qi, uint32_t ti, double finish, double 
     rec->ref = t->ref;
     rec->ticket = ti;
     rec->scope = q->scope;
-    rec->key_count = uint16_t(q->key_count);
-    for (uint32_t i = 0; i < q->key_count; ++i) rec->keys[i] = q->keys[i];
-    const size_t n = std::min<size_t>(q->tenant_len, kMaxLabelBytes);
+    rec->key_count = uint16_t(key_count);
+    for (uint32_t i = 0; i < key_count; ++i) rec->keys[i] = keys[i];
+    const size_t n = std::min<size_t>(once(q->tenant_len), kMaxLabelBytes);
     std::memcpy(rec->label, q->tenant, n);
     rec->label_len = uint16_t(n);
     commit_barrier();
@@ -208,9 +252,9 @@ bool LeaseTable::reserve_locked(uint32_t qi, uint32_t ti, double finish, double 
     commit_barrier();
     t->state = TicketState::Reserved;
     commit_barrier();
-    for (uint32_t i = 0; i < q->key_count; ++i) {
-        KeyRecord* k = key(q->keys[i]);
-        segment_.key_slots(k)[k->active++] = uint16_t(index);
+    for (uint32_t i = 0; i < key_count; ++i) {
+        KeyRecord* k = key(keys[i]);
+        push_slot(k, index);
         k->peak = std::max(k->peak, k->active);
         if (k->queued) --k->queued;
         ++k->wakes_sent;
@@ -231,16 +275,16 @@ bool LeaseTable::reserve_locked(uint32_t qi, uint32_t ti, double finish, double 
 
 void LeaseTable::lapse_reservation(uint32_t li, FreeReason reason) {
     const LeaseRecord* rec = lease(li);
-    const uint32_t ti = rec->ticket;
-    if (ti >= segment_.header()->max_tickets) return;
+    const uint32_t ti = once(rec->ticket);
+    if (ti >= segment_.geometry().max_tickets) return;
     TicketRecord* t = ticket(ti);
     if (t->state != TicketState::Reserved || t->lease != li || reason == FreeReason::Reservation) return;
+    const QueueRecord* q = checked_queue(once(t->queue));
     t->lapsed = 1;
     commit_barrier();
     t->state = TicketState::Waiting;
     t->lease = kNoLease;
-    const QueueRecord* q = queue(t->queue);
-    for (uint32_t i = 0; i < q->key_count; ++i) {
+    for (uint32_t i = 0, n = queue_keys(q); i < n; ++i) {
         KeyRecord* k = key(q->keys[i]);
         ++k->queued;
         if (reason == FreeReason::Expired) ++k->wakes_lapsed;
@@ -259,8 +303,9 @@ void LeaseTable::push_stranded(const LeaseRecord* rec) {
     e->claim = 0;
     e->claim_until_ns = 0;
     e->claimer_pid = 0;
-    e->label_len = std::min<uint32_t>(rec->label_len, uint32_t(kMaxLabelBytes));
-    std::memcpy(e->label, rec->label, e->label_len);
+    const uint32_t n = std::min<uint32_t>(once(rec->label_len), uint32_t(kMaxLabelBytes));
+    std::memcpy(e->label, rec->label, n);
+    e->label_len = n;
     commit_barrier();
     e->state = StrandedState::Ready;
     commit_barrier();
@@ -269,14 +314,14 @@ void LeaseTable::push_stranded(const LeaseRecord* rec) {
 }
 
 uint32_t LeaseTable::find_ticket(int64_t ref, const uint16_t* keys, uint32_t count, const Scope& scope) const {
-    const SegmentHeader* h = segment_.header();
-    uint32_t guard = 0;
-    for (uint32_t ti = segment_.ref_buckets()[bucket_of(ref, h->ref_buckets)]; ti != kNoTicket && guard++ < h->max_tickets;
-         ti = ticket(ti)->hash_next) {
+    Steps steps(segment_.geometry().max_tickets);
+    for (uint32_t ti = once(*segment_.ref_bucket(bucket_of(ref, segment_.ref_bucket_count()))); ti != kNoTicket;
+         ti = once(ticket(ti)->hash_next)) {
+        steps.next("ref hash chain");
         const TicketRecord* t = ticket(ti);
-        if (t->state != TicketState::Free && t->ref == ref && same_keys(queue(t->queue), keys, count) &&
-            same_scope(queue(t->queue)->scope, scope))
-            return ti;
+        if (t->state == TicketState::Free || t->ref != ref) continue;
+        const QueueRecord* q = checked_queue(once(t->queue));
+        if (same_keys(q, keys, count) && same_scope(q->scope, scope)) return ti;
     }
     return kNoTicket;
 }
@@ -287,29 +332,31 @@ uint32_t LeaseTable::parse_ticket(std::string_view text, const Scope& scope) con
         !parse_hex(text.substr(8, 8), hi) || !parse_hex(text.substr(16, 16), lo))
         throw InvalidArgument("sluice: a ticket is " + std::to_string(kTicketTextLength) +
                               " lowercase hex characters");
-    if (index >= segment_.header()->max_tickets) return kNoTicket;
+    if (index >= segment_.geometry().max_tickets) return kNoTicket;
     const TicketRecord* t = ticket(uint32_t(index));
     if (t->state == TicketState::Free || (t->token[0] & 0xffffffffu) != hi || t->token[1] != lo) return kNoTicket;
-    if (!same_scope(queue(t->queue)->scope, scope)) return kNoTicket;
+    if (!same_scope(checked_queue(once(t->queue))->scope, scope)) return kNoTicket;
     return uint32_t(index);
 }
 
 void LeaseTable::hash_insert(uint32_t ti) {
-    uint32_t* bucket = &segment_.ref_buckets()[bucket_of(ticket(ti)->ref, segment_.header()->ref_buckets)];
+    uint32_t* bucket = segment_.ref_bucket(bucket_of(ticket(ti)->ref, segment_.ref_bucket_count()));
     ticket(ti)->hash_next = *bucket;
     *bucket = ti;
 }
 
 void LeaseTable::hash_remove(uint32_t ti) {
-    uint32_t* link = &segment_.ref_buckets()[bucket_of(ticket(ti)->ref, segment_.header()->ref_buckets)];
-    uint32_t guard = 0;
-    while (*link != kNoTicket && guard++ < segment_.header()->max_tickets) {
-        if (*link == ti) {
+    uint32_t* link = segment_.ref_bucket(bucket_of(ticket(ti)->ref, segment_.ref_bucket_count()));
+    Steps steps(segment_.geometry().max_tickets);
+    for (uint32_t at = once(*link); at != kNoTicket; at = once(*link)) {
+        steps.next("ref hash chain");
+        if (at == ti) {
             *link = ticket(ti)->hash_next;
             return;
         }
-        link = &ticket(*link)->hash_next;
+        link = &ticket(at)->hash_next;
     }
+    corrupt_record("ticket not in its ref hash chain", ti, 0);
 }
 
 // The one place a queue joins the list of queues in use (enqueue, and the repair that rebuilds the list).
@@ -327,37 +374,67 @@ void LeaseTable::link_queue(uint32_t qi) {
 void LeaseTable::free_queue(uint32_t qi) {
     SegmentHeader* h = segment_.header();
     QueueRecord* q = queue(qi);
-    if (q->prev != kNoTicket)
-        queue(q->prev)->next = q->next;
+    const uint32_t prev = once(q->prev), next = once(q->next);
+    if (prev != kNoTicket)
+        queue(prev)->next = next;
     else
-        h->queue_head = q->next;
-    if (q->next != kNoTicket) queue(q->next)->prev = q->prev;
+        h->queue_head = next;
+    if (next != kNoTicket) queue(next)->prev = prev;
     q->in_use = 0;
     q->next = h->free_queue_head;
     h->free_queue_head = qi;
     --h->queues_in_use;
 }
 
+// The one place a ticket joins its queue's tail with its counts: enqueue, and the repair that rebuilds the queues.
+void LeaseTable::append_ticket(uint32_t ti) {
+    SegmentHeader* h = segment_.header();
+    TicketRecord* t = ticket(ti);
+    const uint32_t qi = once(t->queue);
+    QueueRecord* q = checked_queue(qi);
+    const uint32_t tail = once(q->tail);
+    t->prev = tail;
+    t->next = kNoTicket;
+    if (tail != kNoTicket)
+        ticket(tail)->next = ti;
+    else
+        q->head = ti;
+    q->tail = ti;
+    ++q->count;
+    ++h->tickets_in_use;
+    if (t->state == TicketState::Waiting) {
+        for (uint32_t i = 0, n = queue_keys(q); i < n; ++i) ++key(q->keys[i])->queued;
+        if (!t->lapsed) {
+            // A queue that had nothing to hand a slot to starts again from now (SFQ), as in make_ready.
+            if (q->ready++ == 0) q->vtime = std::max(q->vtime, h->virtual_time);
+            ++h->tickets_ready;
+        }
+    }
+    hash_insert(ti);
+}
+
 void LeaseTable::remove_ticket(uint32_t ti) {
     SegmentHeader* h = segment_.header();
     TicketRecord* t = ticket(ti);
-    QueueRecord* q = queue(t->queue);
+    const uint32_t qi = once(t->queue);
+    QueueRecord* q = checked_queue(qi);
     const bool was_waiting = t->state == TicketState::Waiting;
     commit_barrier();
     t->state = TicketState::Free;  // the commit point: the ticket has left
     commit_barrier();
     hash_remove(ti);
-    if (t->prev != kNoTicket)
-        ticket(t->prev)->next = t->next;
+    const uint32_t prev = once(t->prev), next = once(t->next);
+    if (prev != kNoTicket)
+        ticket(prev)->next = next;
     else
-        q->head = t->next;
-    if (t->next != kNoTicket)
-        ticket(t->next)->prev = t->prev;
+        q->head = next;
+    if (next != kNoTicket)
+        ticket(next)->prev = prev;
     else
-        q->tail = t->prev;
+        q->tail = prev;
     --q->count;
     if (was_waiting) {
-        for (uint32_t i = 0; i < q->key_count; ++i)
+        for (uint32_t i = 0, n = queue_keys(q); i < n; ++i)
             if (key(q->keys[i])->queued) --key(q->keys[i])->queued;
         if (!t->lapsed) {
             --q->ready;
@@ -368,15 +445,15 @@ void LeaseTable::remove_ticket(uint32_t ti) {
     t->next = h->free_ticket_head;
     h->free_ticket_head = ti;
     --h->tickets_in_use;
-    if (q->count == 0) free_queue(t->queue);
+    if (q->count == 0) free_queue(qi);
 }
 
 void LeaseTable::make_ready(uint32_t ti) {
     TicketRecord* t = ticket(ti);
     if (t->state != TicketState::Waiting || !t->lapsed) return;
+    QueueRecord* q = checked_queue(once(t->queue));
     t->lapsed = 0;
     SegmentHeader* h = segment_.header();
-    QueueRecord* q = queue(t->queue);
     // A queue that had nothing to hand a slot to starts again from now (SFQ):
     // its idle time earns it no burst.
     if (q->ready++ == 0) q->vtime = std::max(q->vtime, h->virtual_time);
@@ -385,7 +462,7 @@ void LeaseTable::make_ready(uint32_t ti) {
 }
 
 AcquireResult LeaseTable::convert_reservation(uint32_t ti, const SlotRequest& r, const Token& token, int64_t now) {
-    const uint32_t li = ticket(ti)->lease;
+    const uint32_t li = once(ticket(ti)->lease);
     LeaseRecord* rec = lease(li);
     fill_owner(rec, token, now, r.ttl_ns, r.label, r.scope);  // the lease is the caller's from here
     rec->ref = r.ref;
@@ -403,34 +480,32 @@ AcquireResult LeaseTable::try_acquire_for(const SlotRequest& request) {
     if (request.ref < 1) throw InvalidArgument("sluice: ref must be at least 1, not " + std::to_string(request.ref));
     const SortedKeys s = sorted(request.keys, request.limits, request.count);
     WakeList wake;
-    AcquireResult result;
-    {
-        const Token token = random_token();
-        TableLock lock(*this);
+    const Token token = random_token();
+    const AcquireResult result = locked([&] {
         const int64_t now = monotonic_ns();
         const uint32_t ti = find_ticket(request.ref, s.keys, s.count, request.scope);
         // Its reservation, when the ticket holds one (repair keeps the two naming each other).
         auto reserved = [&] {
-            if (ticket(ti)->state != TicketState::Reserved || ticket(ti)->lease >= segment_.header()->max_leases)
-                return false;
-            const LeaseRecord* rec = lease(ticket(ti)->lease);
+            const uint32_t li = once(ticket(ti)->lease);
+            if (ticket(ti)->state != TicketState::Reserved || li >= segment_.geometry().max_leases) return false;
+            const LeaseRecord* rec = lease(li);
             return rec->state == LeaseState::Held && rec->ticket == ti;
         };
+        AcquireResult r;
         if (ti != kNoTicket && reserved()) {
             // Its reservation, even one past its window that nobody reclaimed yet.
-            result = convert_reservation(ti, request, token, now);
+            r = convert_reservation(ti, request, token, now);
         } else {
-            result = try_acquire_locked(request, token, now, true, wake);
+            r = try_acquire_locked(request, token, now, true, wake);
             if (ti != kNoTicket) {
-                TicketRecord* t = ticket(ti);
-                if (reserved() && !result.acquired) {
+                if (reserved() && !r.acquired) {
                     // The hand-off run by that acquire picked this very ticket.
-                    result = convert_reservation(ti, request, token, now);
+                    r = convert_reservation(ti, request, token, now);
                 } else if (reserved()) {
-                    const uint32_t li = t->lease;
+                    const uint32_t li = once(ticket(ti)->lease);
                     remove_ticket(ti);
                     free_lease(li, FreeReason::Reservation, wake);
-                } else if (result.acquired) {
+                } else if (r.acquired) {
                     remove_ticket(ti);
                 } else {
                     make_ready(ti);  // its action showed up: a lapsed ticket may be handed a slot again
@@ -438,7 +513,8 @@ AcquireResult LeaseTable::try_acquire_for(const SlotRequest& request) {
             }
         }
         finish_locked(wake);
-    }
+        return r;
+    });
     wake.wake(segment_);
     return result;
 }
@@ -451,17 +527,19 @@ EnqueueResult LeaseTable::enqueue(const LineRequest& r) {
     const int64_t first_unix = r.first_deferred_unix > 0 ? std::min(r.first_deferred_unix, unix_now) : unix_now;
     const Token token = random_token();
     WakeList wake;
-    EnqueueResult out{};
-    {
-        TableLock lock(*this);
+    const EnqueueResult result = locked([&] {
+        EnqueueResult out{};
         SegmentHeader* h = segment_.header();
+        const uint32_t max_tickets = segment_.geometry().max_tickets;
         const int64_t now = monotonic_ns();
         uint32_t ti = find_ticket(r.ref, s.keys, s.count, r.scope);
         out.created = ti == kNoTicket;
         if (out.created) {
             uint32_t qi = kNoTicket;
-            for (uint32_t q = h->queue_head; q != kNoTicket; q = queue(q)->next) {
-                const QueueRecord* rec = queue(q);
+            Steps steps(max_tickets);
+            for (uint32_t q = once(h->queue_head); q != kNoTicket; q = once(queue(q)->next)) {
+                steps.next("queue list");
+                const QueueRecord* rec = checked_queue(q);
                 if (rec->weight == r.weight && rec->tenant_len == r.tenant.size() &&
                     std::memcmp(rec->tenant, r.tenant.data(), r.tenant.size()) == 0 && same_keys(rec, s.keys, s.count) &&
                     same_scope(rec->scope, r.scope)) {
@@ -469,14 +547,18 @@ EnqueueResult LeaseTable::enqueue(const LineRequest& r) {
                     break;
                 }
             }
-            if (h->free_ticket_head == kNoTicket || (qi == kNoTicket && h->free_queue_head == kNoTicket))
-                throw CapacityError("sluice: waiting line full: all " + std::to_string(h->max_tickets) +
+            const uint32_t free_ticket = once(h->free_ticket_head), free_queue = once(h->free_queue_head);
+            if (free_ticket == kNoTicket || (qi == kNoTicket && free_queue == kNoTicket))
+                throw CapacityError("sluice: waiting line full: all " + std::to_string(max_tickets) +
                                     " tickets are in use; raise sluice.max_tickets and recreate the segment");
+            // The free lists must lead to free records: anything else would overwrite a live one.
+            if (ticket(free_ticket)->state != TicketState::Free) corrupt_record("free ticket list", free_ticket, 0);
+            if (qi == kNoTicket && once(queue(free_queue)->in_use)) corrupt_record("free queue list", free_queue, 0);
             QueueRecord* q;
             if (qi == kNoTicket) {
-                qi = h->free_queue_head;
+                qi = free_queue;
                 q = queue(qi);
-                h->free_queue_head = q->next;
+                h->free_queue_head = once(q->next);
                 q->weight = r.weight;
                 q->head = q->tail = kNoTicket;
                 q->count = q->ready = 0;
@@ -492,14 +574,12 @@ EnqueueResult LeaseTable::enqueue(const LineRequest& r) {
                 q = queue(qi);
                 std::memcpy(q->limits, s.limits, sizeof q->limits);  // the latest limits apply
             }
-            ti = h->free_ticket_head;
+            ti = free_ticket;
             TicketRecord* t = ticket(ti);
-            h->free_ticket_head = t->next;
+            h->free_ticket_head = once(t->next);
             t->token[0] = token.hi & 0xffffffffu;
             t->token[1] = token.lo;
             t->queue = qi;
-            t->prev = q->tail;
-            t->next = kNoTicket;
             t->hash_next = kNoTicket;
             t->lease = kNoLease;
             t->lapsed = 0;
@@ -511,17 +591,7 @@ EnqueueResult LeaseTable::enqueue(const LineRequest& r) {
             t->state = TicketState::Waiting;  // the commit point: repair rebuilds the rest from here
             commit_barrier();
             if (testing::Hook hook = testing::inside_critical_section_hook()) hook();
-            if (q->tail != kNoTicket)
-                ticket(q->tail)->next = ti;
-            else
-                q->head = ti;
-            q->tail = ti;
-            ++q->count;
-            if (q->ready++ == 0) q->vtime = std::max(q->vtime, h->virtual_time);  // as in make_ready
-            ++h->tickets_ready;
-            ++h->tickets_in_use;
-            for (uint32_t i = 0; i < s.count; ++i) ++key(s.keys[i])->queued;
-            hash_insert(ti);
+            append_ticket(ti);
             h->handoff_pending = 1;  // its keys may have room right now
         } else {
             make_ready(ti);  // re-confirmed: a lapsed ticket may be handed a slot again
@@ -529,7 +599,7 @@ EnqueueResult LeaseTable::enqueue(const LineRequest& r) {
         finish_locked(wake);
 
         const TicketRecord* t = ticket(ti);
-        const QueueRecord* q = queue(t->queue);
+        const QueueRecord* q = checked_queue(once(t->queue));
         out.ticket = format_ticket(ti, t);
         out.limit = UINT32_MAX;
         for (uint32_t i = 0; i < s.count; ++i) {
@@ -540,92 +610,108 @@ EnqueueResult LeaseTable::enqueue(const LineRequest& r) {
         if (t->state == TicketState::Waiting) {
             uint32_t position = 0;
             if (out.created) {
-                position = q->ready > 0 ? q->ready - 1 : 0;
+                position = q->ready > 0 ? std::min(q->ready - 1, max_tickets) : 0;
             } else {
-                for (uint32_t x = q->head; x != kNoTicket && x != ti; x = ticket(x)->next)
+                Steps steps(max_tickets);
+                for (uint32_t x = once(q->head); x != kNoTicket && x != ti; x = once(ticket(x)->next)) {
+                    steps.next("queue ticket list");
                     if (ticket(x)->state == TicketState::Waiting) ++position;
+                }
             }
-            const double own = effective_weight(q->weight, now - t->first_deferred_ns);
+            const double own = effective_weight(q->weight, sub_clamped(now, t->first_deferred_ns));
             out.ahead = position;
-            for (uint32_t x = h->queue_head; x != kNoTicket; x = queue(x)->next) {
-                const QueueRecord* other = queue(x);
-                if (x == t->queue || other->ready == 0) continue;
+            Steps steps(max_tickets);
+            for (uint32_t x = once(h->queue_head); x != kNoTicket; x = once(queue(x)->next)) {
+                steps.next("queue list");
+                const QueueRecord* other = checked_queue(x);
+                const uint32_t ready = std::min(once(other->ready), max_tickets);
+                if (x == t->queue || ready == 0) continue;
                 bool shares = false;
-                for (uint32_t i = 0; i < other->key_count && !shares; ++i)
-                    for (uint32_t j = 0; j < q->key_count && !shares; ++j) shares = other->keys[i] == q->keys[j];
+                for (uint32_t i = 0, n = queue_keys(other); i < n && !shares; ++i)
+                    for (uint32_t j = 0, m = queue_keys(q); j < m && !shares; ++j) shares = other->keys[i] == q->keys[j];
                 if (!shares) continue;
                 const uint32_t head = first_ready(other);
-                const double w = head == kNoTicket ? other->weight
-                                                   : effective_weight(other->weight, now - ticket(head)->first_deferred_ns);
-                out.ahead += std::min<uint32_t>(other->ready, uint32_t(std::ceil((position + 1) * w / own)));
+                const double w = head == kNoTicket
+                                     ? other->weight
+                                     : effective_weight(other->weight, sub_clamped(now, ticket(head)->first_deferred_ns));
+                const double share = std::ceil((position + 1) * w / own);
+                out.ahead += share >= 0 && share < ready ? uint32_t(share) : ready;  // (NaN too: a weight of 0)
             }
         }
-    }
+        return out;
+    });
     wake.wake(segment_);
-    return out;
+    return result;
 }
 
 bool LeaseTable::ticket_set_ref(const Scope& scope, std::string_view text, int64_t ref) {
     if (ref < 1) throw InvalidArgument("sluice: ref must be at least 1, not " + std::to_string(ref));
-    TableLock lock(*this);
-    const uint32_t ti = parse_ticket(text, scope);
-    if (ti == kNoTicket) return false;
-    TicketRecord* t = ticket(ti);
-    hash_remove(ti);
-    t->ref = ref;
-    hash_insert(ti);
-    if (t->state == TicketState::Reserved) lease(t->lease)->ref = ref;
-    return true;
+    return locked([&] {
+        const uint32_t ti = parse_ticket(text, scope);
+        if (ti == kNoTicket) return false;
+        TicketRecord* t = ticket(ti);
+        hash_remove(ti);
+        t->ref = ref;
+        hash_insert(ti);
+        if (t->state == TicketState::Reserved) lease(once(t->lease))->ref = ref;
+        return true;
+    });
 }
 
 bool LeaseTable::ticket_cancel(const Scope& scope, std::string_view text) {
     WakeList wake;
-    {
-        TableLock lock(*this);
+    const bool cancelled = locked([&] {
         const uint32_t ti = parse_ticket(text, scope);
         if (ti == kNoTicket) return false;
         const bool reserved = ticket(ti)->state == TicketState::Reserved;
-        const uint32_t li = ticket(ti)->lease;
+        const uint32_t li = once(ticket(ti)->lease);
         remove_ticket(ti);
         if (reserved && lease(li)->state == LeaseState::Held && lease(li)->ticket == ti)
             free_lease(li, FreeReason::Reservation, wake);  // handed on to the next ticket below
         finish_locked(wake);
-    }
+        return true;
+    });
     wake.wake(segment_);
-    return true;
+    return cancelled;
 }
 
 bool LeaseTable::wake_missed(const Scope& scope, std::string_view text) {
-    TableLock lock(*this);
-    const uint32_t ti = parse_ticket(text, scope);
-    if (ti == kNoTicket) return false;
-    const QueueRecord* q = queue(ticket(ti)->queue);
-    for (uint32_t i = 0; i < q->key_count; ++i) ++key(q->keys[i])->wakes_missed;
-    return true;
+    return locked([&] {
+        const uint32_t ti = parse_ticket(text, scope);
+        if (ti == kNoTicket) return false;
+        const QueueRecord* q = checked_queue(once(ticket(ti)->queue));
+        for (uint32_t i = 0, n = queue_keys(q); i < n; ++i) ++key(q->keys[i])->wakes_missed;
+        return true;
+    });
 }
 
 std::vector<WakeInfo> LeaseTable::take_wakes(const Scope& scope, size_t max) {
-    std::vector<WakeInfo> out;
-    TableLock lock(*this);
-    SegmentHeader* h = segment_.header();
-    const int64_t now = monotonic_ns();
-    // Other scopes' wakes stay where they are; a wake whose reservation is
-    // gone (claimed, cancelled or lapsed since) is dropped by whoever sees it.
-    for (uint64_t n = h->wake_tail; n < h->wake_head && out.size() < max; ++n) {
-        WakeEntry* e = segment_.wake_entry(n);
-        if (e->ticket == kNoTicket) continue;
-        const TicketRecord* t = e->ticket < h->max_tickets ? ticket(e->ticket) : nullptr;
-        if (!t || t->state != TicketState::Reserved || t->token[0] != e->token[0] || t->token[1] != e->token[1]) {
+    return locked([&] {
+        std::vector<WakeInfo> out;
+        SegmentHeader* h = segment_.header();
+        const int64_t now = monotonic_ns();
+        if (h->wake_tail > h->wake_head || h->wake_head - h->wake_tail > kWakeRingSize) h->wake_tail = h->wake_head;
+        // Other scopes' wakes stay where they are; a wake whose reservation is
+        // gone (claimed, cancelled or lapsed since) is dropped by whoever sees it.
+        for (uint64_t n = h->wake_tail; n < h->wake_head && out.size() < max; ++n) {
+            WakeEntry* e = segment_.wake_entry(n);
+            const uint32_t ti = once(e->ticket);
+            if (ti == kNoTicket) continue;
+            const TicketRecord* t = ti < segment_.geometry().max_tickets ? ticket(ti) : nullptr;
+            if (!t || t->state != TicketState::Reserved || t->token[0] != e->token[0] || t->token[1] != e->token[1]) {
+                e->ticket = kNoTicket;
+                continue;
+            }
+            if (!same_scope(checked_queue(once(t->queue))->scope, scope)) continue;
+            // An action id below 1 is nothing a caller could pull forward (or claim with).
+            if (t->ref < 1) corrupt_record("ticket ref", ti, uint64_t(t->ref));
+            out.push_back(WakeInfo{format_ticket(ti, t), t->ref,
+                                   std::max<int64_t>(0, sub_clamped(lease(once(t->lease))->expires_at_ns, now))});
             e->ticket = kNoTicket;
-            continue;
         }
-        if (!same_scope(queue(t->queue)->scope, scope)) continue;
-        out.push_back(WakeInfo{format_ticket(e->ticket, t), t->ref,
-                               std::max<int64_t>(0, lease(t->lease)->expires_at_ns - now)});
-        e->ticket = kNoTicket;
-    }
-    while (h->wake_tail < h->wake_head && segment_.wake_entry(h->wake_tail)->ticket == kNoTicket) ++h->wake_tail;
-    return out;
+        while (h->wake_tail < h->wake_head && segment_.wake_entry(h->wake_tail)->ticket == kNoTicket) ++h->wake_tail;
+        return out;
+    });
 }
 
 namespace {
@@ -640,36 +726,41 @@ std::string format_stranded_id(uint64_t seq, uint64_t claim) {
 }  // namespace
 
 std::vector<StrandedInfo> LeaseTable::take_stranded(const Scope& scope, size_t max, int64_t claim_ns) {
-    std::vector<StrandedInfo> out;
-    TableLock lock(*this);
-    SegmentHeader* h = segment_.header();
-    const int64_t now = monotonic_ns();
-    const OwnerIdentity& self = current_owner();
-    for (uint64_t n = h->stranded_tail; n < h->stranded_head && out.size() < max; ++n) {
-        StrandedEntry* e = segment_.stranded_entry(n);
-        if (e->seq != n || !same_scope(e->scope, scope)) continue;
-        if (e->state == StrandedState::Claimed) {
-            // Another claim of this scope: it holds until its window ends or its claimer dies.
-            const bool lapsed = e->claim_until_ns <= now ||
-                                owner_liveness(e->claimer_pid, e->claimer_start_time, e->claimer_pid_namespace,
-                                               true) == Liveness::Dead;
-            if (!lapsed) continue;
-        } else if (e->state != StrandedState::Ready) {
-            continue;
+    return locked([&] {
+        std::vector<StrandedInfo> out;
+        SegmentHeader* h = segment_.header();
+        const int64_t now = monotonic_ns();
+        const OwnerIdentity& self = current_owner();
+        if (h->stranded_tail > h->stranded_head || h->stranded_head - h->stranded_tail > kStrandedRingSize)
+            h->stranded_tail = h->stranded_head - std::min<uint64_t>(h->stranded_head, kStrandedRingSize);
+        for (uint64_t n = h->stranded_tail; n < h->stranded_head && out.size() < max; ++n) {
+            StrandedEntry* e = segment_.stranded_entry(n);
+            if (e->seq != n || !same_scope(e->scope, scope)) continue;
+            const StrandedState state = once(e->state);
+            if (state == StrandedState::Claimed) {
+                // Another claim of this scope: it holds until its window ends or its claimer dies.
+                const bool lapsed = e->claim_until_ns <= now ||
+                                    owner_liveness(e->claimer_pid, e->claimer_start_time, e->claimer_pid_namespace,
+                                                   true) == Liveness::Dead;
+                if (!lapsed) continue;
+            } else if (state != StrandedState::Ready) {
+                continue;
+            }
+            const std::string_view label = text_of(e->label, once(e->label_len), kMaxLabelBytes, "stranded label");
+            if (e->ref < 1) corrupt_record("stranded ref", n, uint64_t(e->ref));
+            uint64_t claim = random_token().lo;
+            if (claim == 0) claim = 1;
+            e->claim = claim;
+            e->claim_until_ns = add_saturating(now, claim_ns);
+            e->claimer_pid = self.pid;
+            e->claimer_start_time = self.start_time;
+            e->claimer_pid_namespace = self.pid_namespace;
+            commit_barrier();
+            e->state = StrandedState::Claimed;
+            out.push_back(StrandedInfo{e->ref, std::string(label), e->pid, format_stranded_id(n, claim)});
         }
-        uint64_t claim = random_token().lo;
-        if (claim == 0) claim = 1;
-        e->claim = claim;
-        e->claim_until_ns = add_saturating(now, claim_ns);
-        e->claimer_pid = self.pid;
-        e->claimer_start_time = self.start_time;
-        e->claimer_pid_namespace = self.pid_namespace;
-        commit_barrier();
-        e->state = StrandedState::Claimed;
-        out.push_back(StrandedInfo{e->ref, std::string(e->label, std::min<size_t>(e->label_len, kMaxLabelBytes)),
-                                   e->pid, format_stranded_id(n, claim)});
-    }
-    return out;
+        return out;
+    });
 }
 
 StrandedEntry* LeaseTable::claimed_stranded(const Scope& scope, std::string_view id) const {
@@ -686,22 +777,38 @@ StrandedEntry* LeaseTable::claimed_stranded(const Scope& scope, std::string_view
 }
 
 bool LeaseTable::ack_stranded(const Scope& scope, std::string_view id) {
-    TableLock lock(*this);
-    StrandedEntry* e = claimed_stranded(scope, id);
-    if (!e) return false;
-    e->state = StrandedState::Free;
-    drop_dealt_with_stranded();
-    return true;
+    return locked([&] {
+        StrandedEntry* e = claimed_stranded(scope, id);
+        if (!e) return false;
+        e->state = StrandedState::Free;
+        drop_dealt_with_stranded();
+        return true;
+    });
 }
 
 bool LeaseTable::return_stranded(const Scope& scope, std::string_view id) {
-    TableLock lock(*this);
-    StrandedEntry* e = claimed_stranded(scope, id);
-    if (!e) return false;
-    e->claim = 0;
-    commit_barrier();
-    e->state = StrandedState::Ready;
-    return true;
+    return locked([&] {
+        StrandedEntry* e = claimed_stranded(scope, id);
+        if (!e) return false;
+        e->claim = 0;
+        commit_barrier();
+        e->state = StrandedState::Ready;
+        return true;
+    });
+}
+
+void LeaseTable::repair_stranded_locked() noexcept {
+    SegmentHeader* h = segment_.header();
+    if (h->stranded_tail > h->stranded_head || h->stranded_head - h->stranded_tail > kStrandedRingSize)
+        h->stranded_tail = h->stranded_head - std::min<uint64_t>(h->stranded_head, kStrandedRingSize);
+    for (uint64_t n = h->stranded_tail; n < h->stranded_head; ++n) {
+        StrandedEntry* e = segment_.stranded_entry(n);
+        const StrandedState state = once(e->state);
+        if (once(e->seq) != n || once(e->label_len) > kMaxLabelBytes || e->ref < 1 ||
+            (state != StrandedState::Ready && state != StrandedState::Claimed))
+            e->state = StrandedState::Free;
+    }
+    drop_dealt_with_stranded();
 }
 
 void LeaseTable::drop_dealt_with_stranded() {
@@ -720,40 +827,48 @@ std::vector<LineQueueInfo> LeaseTable::line() {
         uint64_t seq;
         LineQueueInfo info;
     };
-    std::vector<Ordered> queues;
-    {
-        TableLock lock(*this);
+    std::vector<Ordered> queues = locked([&] {
+        std::vector<Ordered> list;
         const SegmentHeader* h = segment_.header();
+        const uint32_t max_tickets = segment_.geometry().max_tickets;
         const int64_t now = monotonic_ns();
-        for (uint32_t qi = h->queue_head; qi != kNoTicket; qi = queue(qi)->next) {
-            const QueueRecord* q = queue(qi);
+        Steps queue_steps(max_tickets);
+        for (uint32_t qi = once(h->queue_head); qi != kNoTicket; qi = once(queue(qi)->next)) {
+            queue_steps.next("queue list");
+            const QueueRecord* q = checked_queue(qi);
             LineQueueInfo info;
             info.scope = format_scope(q->scope);
-            info.tenant.assign(q->tenant, std::min<size_t>(q->tenant_len, kMaxTenantBytes));
+            info.tenant.assign(text_of(q->tenant, q->tenant_len, kMaxTenantBytes, "queue tenant length"));
             info.weight = q->weight;
-            for (uint32_t i = 0; i < q->key_count; ++i) {
+            for (uint32_t i = 0, n = queue_keys(q); i < n; ++i) {
                 const KeyRecord* k = key(q->keys[i]);
-                info.keys.emplace_back(std::string(k->key, k->key_len), q->limits[i]);
+                info.keys.emplace_back(std::string(text_of(k->key, once(k->key_len), kMaxKeyBytes, "key length")),
+                                       q->limits[i]);
             }
-            for (uint32_t ti = q->head; ti != kNoTicket; ti = ticket(ti)->next) {
+            Steps ticket_steps(max_tickets);
+            for (uint32_t ti = once(q->head); ti != kNoTicket; ti = once(ticket(ti)->next)) {
+                ticket_steps.next("queue ticket list");
                 const TicketRecord* t = ticket(ti);
                 const bool reserved = t->state == TicketState::Reserved;
+                const int64_t age = sub_clamped(now, t->first_deferred_ns);
                 info.tickets.push_back(LineTicketInfo{
-                    format_ticket(ti, t), t->ref, reserved, t->lapsed != 0, now - t->first_deferred_ns,
-                    t->first_deferred_unix, reserved ? std::max<int64_t>(0, lease(t->lease)->expires_at_ns - now) : 0,
-                    effective_weight(q->weight, now - t->first_deferred_ns)});
+                    format_ticket(ti, t), t->ref, reserved, t->lapsed != 0, age, t->first_deferred_unix,
+                    reserved ? std::max<int64_t>(0, sub_clamped(lease(once(t->lease))->expires_at_ns, now)) : 0,
+                    effective_weight(q->weight, age)});
             }
             // Queues with no ticket to hand a slot to come last, in their heads' order.
             uint32_t head = first_ready(q);
             const bool ready = head != kNoTicket;
-            if (!ready) head = q->head;
-            const double finish =
-                (ready ? q->vtime : std::max(q->vtime, h->virtual_time)) +
-                kScale / effective_weight(q->weight, now - ticket(head)->first_deferred_ns) +
-                (ready ? 0 : 1e300);
-            queues.push_back(Ordered{finish, ticket(head)->first_deferred_ns, ticket(head)->seq, std::move(info)});
+            if (!ready) head = once(q->head);
+            if (head == kNoTicket) continue;  // an empty queue in the list: nothing to show
+            const TicketRecord* first = ticket(head);
+            const double finish = (ready ? q->vtime : std::max(q->vtime, h->virtual_time)) +
+                                  kScale / effective_weight(q->weight, sub_clamped(now, first->first_deferred_ns)) +
+                                  (ready ? 0 : 1e300);
+            list.push_back(Ordered{finish, first->first_deferred_ns, first->seq, std::move(info)});
         }
-    }
+        return list;
+    });
     std::stable_sort(queues.begin(), queues.end(), [](const Ordered& a, const Ordered& b) {
         return served_before(a.finish, a.first, a.seq, b.finish, b.first, b.seq);
     });
@@ -763,17 +878,17 @@ std::vector<LineQueueInfo> LeaseTable::line() {
     return out;
 }
 
-// After EOWNERDEAD, once the lease records are repaired: the ticket records
-// are the truth; queues' lists and counts, the free lists, the ref hash and
-// the keys' queued counts are rebuilt from them. A ticket whose reservation
-// is gone waits again, lapsed.
-void LeaseTable::repair_line_locked() noexcept {
+// After EOWNERDEAD or a CorruptRecord, once the lease records are repaired:
+// the ticket records are the truth; queues' lists and counts, the free lists,
+// the ref hash and the keys' queued counts are rebuilt from them. A ticket
+// whose reservation is gone waits again, lapsed; one whose queue fails a
+// check is dropped.
+void LeaseTable::repair_line_locked() {
     SegmentHeader* h = segment_.header();
-    const uint32_t n = h->max_tickets;
+    const uint32_t n = segment_.geometry().max_tickets;
     if (h->wake_tail > h->wake_head) h->wake_tail = h->wake_head;
     if (h->wake_head - h->wake_tail > kWakeRingSize) h->wake_tail = h->wake_head - kWakeRingSize;
-    if (h->stranded_tail > h->stranded_head) h->stranded_tail = h->stranded_head;
-    if (h->stranded_head - h->stranded_tail > kStrandedRingSize) h->stranded_tail = h->stranded_head - kStrandedRingSize;
+    repair_stranded_locked();
     if (!std::isfinite(h->virtual_time)) h->virtual_time = 0;
     for (uint32_t qi = 0; qi < n; ++qi) {
         QueueRecord* q = queue(qi);
@@ -781,80 +896,53 @@ void LeaseTable::repair_line_locked() noexcept {
         q->count = q->ready = 0;
         if (!std::isfinite(q->vtime)) q->vtime = h->virtual_time;
     }
-    for (uint32_t k = 0; k < h->key_count; ++k) key(k)->queued = 0;
-    for (uint32_t b = 0; b < h->ref_buckets; ++b) segment_.ref_buckets()[b] = kNoTicket;
+    const uint32_t keys = key_count();
+    for (uint32_t k = 0; k < keys; ++k) key(k)->queued = 0;
+    for (uint32_t b = 0; b < segment_.ref_bucket_count(); ++b) *segment_.ref_bucket(b) = kNoTicket;
     h->tickets_in_use = h->tickets_ready = 0;
 
     auto sane_queue = [&](uint32_t qi) {
         if (qi >= n) return false;
-        const QueueRecord* q = queue(qi);
-        if (q->weight < 1 || q->weight > kMaxWeight || q->key_count < 1 || q->key_count > kMaxKeysPerLease ||
-            q->tenant_len > kMaxTenantBytes)
+        try {
+            checked_queue(qi);
+            return true;
+        } catch (const CorruptRecord&) {
             return false;
-        for (uint32_t i = 0; i < q->key_count; ++i)
-            if (q->keys[i] >= h->key_count || q->limits[i] < 1) return false;
-        return true;
+        }
     };
-    std::vector<uint32_t> live;
-    bool can_sort = true;
-    try {
-        live.reserve(n);
-    } catch (...) {
-        can_sort = false;
-    }
+    // Sorted by copies of (queue, seq): a comparator reading the records
+    // themselves could see them change mid-sort.
+    struct Live {
+        uint32_t queue;
+        uint64_t seq;
+        uint32_t ticket;
+    };
+    std::vector<Live> live;
+    live.reserve(n);
     for (uint32_t ti = 0; ti < n; ++ti) {
         TicketRecord* t = ticket(ti);
-        if (t->state != TicketState::Waiting && t->state != TicketState::Reserved) {
+        const TicketState state = once(t->state);
+        const uint32_t qi = once(t->queue);
+        if ((state != TicketState::Waiting && state != TicketState::Reserved) || !sane_queue(qi) || t->ref < 1) {
             t->state = TicketState::Free;
             continue;
         }
-        if (!sane_queue(t->queue)) {
-            t->state = TicketState::Free;
-            continue;
-        }
-        if (t->state == TicketState::Reserved) {
-            const bool backed = t->lease < h->max_leases && lease(t->lease)->state == LeaseState::Held &&
-                                lease(t->lease)->ticket == ti;
+        if (state == TicketState::Reserved) {
+            const uint32_t li = once(t->lease);
+            const bool backed = li < segment_.geometry().max_leases && lease(li)->state == LeaseState::Held &&
+                                lease(li)->ticket == ti;
             if (!backed) {
                 t->lapsed = 1;
                 t->state = TicketState::Waiting;
                 t->lease = kNoLease;
             }
         }
-        if (can_sort) live.push_back(ti);
+        live.push_back(Live{qi, t->seq, ti});
     }
-    if (can_sort)
-        std::sort(live.begin(), live.end(), [&](uint32_t a, uint32_t b) {
-            const TicketRecord *x = ticket(a), *y = ticket(b);
-            return x->queue != y->queue ? x->queue < y->queue : x->seq < y->seq;
-        });
-    auto append = [&](uint32_t ti) {
-        TicketRecord* t = ticket(ti);
-        QueueRecord* q = queue(t->queue);
-        t->prev = q->tail;
-        t->next = kNoTicket;
-        if (q->tail != kNoTicket)
-            ticket(q->tail)->next = ti;
-        else
-            q->head = ti;
-        q->tail = ti;
-        ++q->count;
-        ++h->tickets_in_use;
-        if (t->state == TicketState::Waiting) {
-            for (uint32_t i = 0; i < q->key_count; ++i) ++key(q->keys[i])->queued;
-            if (!t->lapsed) {
-                ++q->ready;
-                ++h->tickets_ready;
-            }
-        }
-        hash_insert(ti);
-    };
-    if (can_sort) {
-        for (uint32_t ti : live) append(ti);
-    } else {
-        for (uint32_t ti = 0; ti < n; ++ti)
-            if (ticket(ti)->state != TicketState::Free) append(ti);
-    }
+    std::sort(live.begin(), live.end(), [](const Live& a, const Live& b) {
+        return a.queue != b.queue ? a.queue < b.queue : a.seq < b.seq;
+    });
+    for (const Live& l : live) append_ticket(l.ticket);
     h->free_ticket_head = kNoTicket;
     for (uint32_t ti = n; ti-- > 0;) {
         TicketRecord* t = ticket(ti);

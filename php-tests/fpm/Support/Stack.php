@@ -16,22 +16,32 @@ use Sluice\Tests\Support\Segments;
  */
 final class Stack
 {
-    public const SEGMENT = 'sluice-fpm-tests';
+    /**
+     * The suite's segment: SLUICE_FPM_TESTS_SEGMENT (tools/run-fpm-tests sets it), so two runs on one host keep
+     * apart; other segments of the suite are named after it (e.g. "<segment>-pool").
+     */
+    public static function segment(): string
+    {
+        return getenv('SLUICE_FPM_TESTS_SEGMENT') ?: 'sluice-fpm-tests';
+    }
 
     /** The FPM settings every test starts from; a test overrides some of them. */
-    public const DEFAULTS = [
-        'workers' => 4,
-        'terminate_timeout' => 0,
-        'max_requests' => 0,
-        'control_timeout' => 10,
-        'pool' => [],  // extra pool lines, e.g. php_admin_value[sluice.segment] = x
-        'ini' => [
-            'sluice.segment' => self::SEGMENT,
-            'sluice.file_mode' => '0660',
-            'sluice.group' => 'www-data',
-            'sluice.test_hooks' => '1',
-        ],
-    ];
+    public static function defaults(): array
+    {
+        return [
+            'workers' => 4,
+            'terminate_timeout' => 0,
+            'max_requests' => 0,
+            'control_timeout' => 10,
+            'pool' => [],  // extra pool lines, e.g. php_admin_value[sluice.segment] = x
+            'ini' => [
+                'sluice.segment' => self::segment(),
+                'sluice.file_mode' => '0660',
+                'sluice.group' => 'www-data',
+                'sluice.test_hooks' => '1',
+            ],
+        ];
+    }
 
     /** @var array<string,mixed>|null what the running FPM was started with */
     private static ?array $running = null;
@@ -81,17 +91,17 @@ final class Stack
     /** @param array<string,mixed> $overrides */
     public static function settings(array $overrides = []): array
     {
-        $s = self::DEFAULTS;
+        $s = self::defaults();
         foreach ($overrides as $k => $v) {
             $s[$k] = $k === 'ini' ? array_merge($s['ini'], $v) : $v;
         }
         return $s;
     }
 
-    /** The settings FPM runs with now (DEFAULTS before the first start). */
+    /** The settings FPM runs with now (defaults() before the first start). */
     public static function current(): array
     {
-        return self::$running ?? self::DEFAULTS;
+        return self::$running ?? self::defaults();
     }
 
     /**
@@ -119,7 +129,7 @@ final class Stack
     }
 
     /**
-     * Brings the stack up with $overrides on top of DEFAULTS, or restarts FPM
+     * Brings the stack up with $overrides on top of defaults(), or restarts FPM
      * when it runs with other settings.
      */
     public static function ensure(array $overrides = []): void
@@ -189,14 +199,14 @@ final class Stack
      * Unlinks the suite's segment and its lock. Only safe while no process has
      * it mapped (call it right after restartFpm(): fresh workers attach lazily).
      */
-    public static function removeSegment(string $name = self::SEGMENT): void
+    public static function removeSegment(?string $name = null): void
     {
-        Segments::remove($name);
+        Segments::remove($name ?? self::segment());
     }
 
-    public static function segmentFile(string $name = self::SEGMENT): string
+    public static function segmentFile(?string $name = null): string
     {
-        return Segments::file($name);
+        return Segments::file($name ?? self::segment());
     }
 
     /** @param list<string> $args */
