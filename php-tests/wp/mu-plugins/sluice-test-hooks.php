@@ -127,6 +127,8 @@ add_filter('sluice_backend', static function ($backend) {
         public function takeWakes(int $max, bool $ownOnly = false): array { return $this->store->takeWakes($max, $ownOnly); }
         public function wakeMissed(string $ticket): bool { return $this->store->wakeMissed($ticket); }
         public function takeStranded(int $max): array { return $this->store->takeStranded($max); }
+        public function ackStranded(SluiceWP\Backend\StrandedLease $entry): void { $this->store->ackStranded($entry); }
+        public function returnStranded(SluiceWP\Backend\StrandedLease $entry): void { $this->store->returnStranded($entry); }
         public function line(): array { return $this->store->line(); }
         public function staleTickets(int $max): array { return $this->store->staleTickets($max); }
     };

@@ -278,7 +278,7 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine
         $found = ["(SELECT COUNT(*) FROM {$keysTable} WHERE waiting > 0) AS waiting_keys"];
         if ($this->lineAvailable()) {
             $found[] = '(SELECT COUNT(*) FROM ' . DatabaseLineSchema::wakesTable() . ') AS wakes';
-            $found[] = '(SELECT COUNT(*) FROM ' . DatabaseLineSchema::strandedTable() . ') AS stranded';
+            $found[] = '(SELECT COUNT(*) FROM ' . DatabaseLineSchema::strandedTable() . " WHERE claim = '' OR claimed_until_ms <= {$now}) AS stranded";
             $found[] = '(SELECT COUNT(*) FROM ' . DatabaseLineSchema::ticketsTable() . ' WHERE first_deferred_ms <= ' . $now . ' - ' . self::STALE_AFTER_MS . ') AS stale';
         }
         $mine = $me->hostId !== '' ? " OR (s.reserved = 0 AND s.request_until_ms <= c.now_ms AND s.host_id = '{$me->hostId}')" : '';
@@ -461,6 +461,16 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine
     public function takeStranded(int $max): array
     {
         return $this->line->takeStranded($max);
+    }
+
+    public function ackStranded(StrandedLease $entry): void
+    {
+        $this->line->ackStranded($entry);
+    }
+
+    public function returnStranded(StrandedLease $entry): void
+    {
+        $this->line->returnStranded($entry);
     }
 
     /** @return list<TicketStatus> */

@@ -47,6 +47,14 @@ defined('ABSPATH') || exit;
 
 final class DatabaseLine
 {
+    /** How long a sweep's claim on stranded rows lasts: past it (the sweep died half-way), another sweep takes them. */
+    private const STRANDED_CLAIM_MS = 300000;
+
+    /** @var array<string, StrandedLease> stranded rows this process claimed and has neither acked nor returned */
+    private array $unanswered = [];
+
+    private bool $returnsAtShutdown = false;
+
     public function __construct(
         private readonly DatabaseSql $sql,
         private readonly DatabaseHandOff $handOffs,
@@ -224,7 +232,13 @@ final class DatabaseLine
         return $this->sql->write("UPDATE {$slotsTable} SET wakes_missed = wakes_missed + 1, gen = gen + 1 WHERE token = '{$ticket}' AND reserved = 1") > 0;
     }
 
-    /** @return list<StrandedLease> WaitingLine::takeStranded() */
+    /**
+     * WaitingLine::takeStranded(): one UPDATE claims up to $max rows that are
+     * not claimed (or whose claim lapsed), one read returns them; each
+     * entry's claim is "<row id>:<claim token>".
+     *
+     * @return list<StrandedLease>
+     */
     public function takeStranded(int $max): array
     {
         $known = $this->sweepFound['stranded'] ?? null;
@@ -232,10 +246,56 @@ final class DatabaseLine
         if ($known === false) {
             return []; // the sweep's read found none, and this sweep stranded none since
         }
-        return array_map(
-            static fn (array $r): StrandedLease => new StrandedLease((int) $r['ref'], (string) $r['label'], (int) $r['pid']),
-            $this->sql->takeRows(DatabaseLineSchema::strandedTable(), 'ref, label, pid', $max),
+        $table = DatabaseLineSchema::strandedTable();
+        $claim = bin2hex(random_bytes(16));
+        $now = DatabaseSql::NOW_MS;
+        $max = max(1, min($max, 1000));
+        $claimed = $this->sql->write(
+            "UPDATE {$table} SET claim = '{$claim}', claimed_until_ms = {$now} + " . self::STRANDED_CLAIM_MS
+            . " WHERE claim = '' OR claimed_until_ms <= {$now} ORDER BY id LIMIT {$max}",
         );
+        if ($claimed <= 0) {
+            return [];
+        }
+        $taken = [];
+        foreach ($this->sql->read("SELECT id, ref, label, pid FROM {$table} WHERE claim = '{$claim}' ORDER BY id") as $r) {
+            $taken[] = $entry = new StrandedLease((int) $r['ref'], (string) $r['label'], (int) $r['pid'], $r['id'] . ':' . $claim);
+            $this->unanswered[$entry->claim] = $entry;
+        }
+        if ($taken !== [] && !$this->returnsAtShutdown) {
+            // A sweep that dies of a fatal error half-way gives back what it had not answered (a killed one: by the claim's end).
+            $this->returnsAtShutdown = true;
+            register_shutdown_function(function (): void {
+                foreach ($this->unanswered as $entry) {
+                    $this->returnStranded($entry);
+                }
+            });
+        }
+        return $taken;
+    }
+
+    public function ackStranded(StrandedLease $entry): void
+    {
+        [$id, $claim] = self::strandedClaim($entry);
+        unset($this->unanswered[$entry->claim]);
+        if ($id > 0) {
+            $this->sql->write('DELETE FROM ' . DatabaseLineSchema::strandedTable() . " WHERE id = {$id} AND claim = '{$claim}'");
+        }
+    }
+
+    public function returnStranded(StrandedLease $entry): void
+    {
+        [$id, $claim] = self::strandedClaim($entry);
+        unset($this->unanswered[$entry->claim]);
+        if ($id > 0) {
+            $this->sql->write('UPDATE ' . DatabaseLineSchema::strandedTable() . " SET claim = '', claimed_until_ms = 0 WHERE id = {$id} AND claim = '{$claim}'");
+        }
+    }
+
+    /** @return array{int, string} the row id and claim token of an entry this store claimed (0 for anything else) */
+    private static function strandedClaim(StrandedLease $entry): array
+    {
+        return preg_match('/^(\d+):([0-9a-f]{32})$/', $entry->claim, $m) === 1 ? [(int) $m[1], $m[2]] : [0, ''];
     }
 
     /** @return list<TicketStatus> WaitingLine::staleTickets() */

@@ -3,8 +3,10 @@
  * The database backend's waiting line, network-wide like its leases:
  * sluice_line_tickets (one row per ticket), sluice_line_wakes (hand-offs
  * whose scheduled copies must be pulled forward) and sluice_line_stranded
- * (leases reclaimed from a dead holder, with its action id); the rows of
- * the last two are taken once each.
+ * (leases reclaimed from a dead holder, with its action id); a wake row is
+ * taken once, a stranded row is claimed by one sweep (claim, claimed_until_ms)
+ * and deleted only once that sweep has dealt with it (a claim that lapses
+ * lets another sweep take it).
  */
 
 declare(strict_types=1);
@@ -19,7 +21,7 @@ final class DatabaseLineSchema extends TableSchema
 {
     public function version(): int
     {
-        return 1;
+        return 2; // 2: claims on stranded rows
     }
 
     public function optionName(): string
@@ -91,7 +93,10 @@ final class DatabaseLineSchema extends TableSchema
   label varchar(96) NOT NULL DEFAULT '',
   pid int(10) unsigned NOT NULL DEFAULT 0,
   host varchar(64) NOT NULL DEFAULT '',
-  PRIMARY KEY  (id)
+  claim char(32) NOT NULL DEFAULT '',
+  claimed_until_ms bigint(20) NOT NULL DEFAULT 0,
+  PRIMARY KEY  (id),
+  KEY claim (claim)
 ) {$charsetCollate};",
         };
     }

@@ -97,15 +97,20 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine
 
     public function takeStranded(int $max): array
     {
-        $scope = $this->scope();
-        $taken = [];
-        foreach (\Sluice\take_stranded($scope, $max) as $s) {
-            // The extension hands stranded entries over in two steps (claim, then ack or return); the contract
-            // has no "dealt with" step yet, so the claim is acked at once, as taking dropped it before.
-            \Sluice\ack_stranded($scope, (string) $s['id']);
-            $taken[] = new StrandedLease((int) $s['ref'], (string) $s['label'], (int) $s['pid']);
-        }
-        return $taken;
+        return array_values(array_map(
+            static fn (array $s): StrandedLease => new StrandedLease((int) $s['ref'], (string) $s['label'], (int) $s['pid'], (string) $s['id']),
+            \Sluice\take_stranded($this->scope(), $max),
+        ));
+    }
+
+    public function ackStranded(StrandedLease $entry): void
+    {
+        \Sluice\ack_stranded($this->scope(), $entry->claim);
+    }
+
+    public function returnStranded(StrandedLease $entry): void
+    {
+        \Sluice\return_stranded($this->scope(), $entry->claim);
     }
 
     public function staleTickets(int $max): array

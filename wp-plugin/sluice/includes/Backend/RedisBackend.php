@@ -304,6 +304,16 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine
         return $this->line->takeStranded($max);
     }
 
+    public function ackStranded(StrandedLease $entry): void
+    {
+        $this->line->ackStranded($entry);
+    }
+
+    public function returnStranded(StrandedLease $entry): void
+    {
+        $this->line->returnStranded($entry);
+    }
+
     public function line(): array
     {
         return $this->line->line();

@@ -25,6 +25,14 @@ defined('ABSPATH') || exit;
 
 final class RedisLine
 {
+    /** How long a claim on a stranded lease lasts if its claimer neither acks nor returns it (it died). */
+    private const STRANDED_CLAIM_MS = 300000;
+
+    /** @var array<string, true> claims on stranded leases this process has neither acked nor returned */
+    private array $unanswered = [];
+
+    private bool $returnsAtShutdown = false;
+
     public function __construct(private readonly RedisStore $store)
     {
     }
@@ -86,19 +94,55 @@ final class RedisLine
         return LeaseArguments::isToken($ticket) && $this->store->call('missed', [$ticket]) === 1;
     }
 
-    /** @return list<StrandedLease> */
+    /**
+     * Claims up to $max stranded leases of this scope (stranded.lua): each is
+     * this caller's until it acks it (dropped) or returns it (back at the
+     * head of the list); a claim left unanswered goes back at this request's
+     * end, or by its deadline if the claimer died (the next take puts lapsed
+     * claims back first). The entry's claim is its claim id.
+     *
+     * @return list<StrandedLease>
+     */
     public function takeStranded(int $max): array
     {
         if ($this->store->sweepFound('stranded') === false) {
             return [];
         }
-        $reply = $this->store->call('stranded', [max(1, min($max, 1000))]);
+        $reply = $this->store->call('stranded', [max(1, min($max, 1000)), bin2hex(random_bytes(14)), self::STRANDED_CLAIM_MS]);
         $stranded = [];
-        foreach (is_array($reply) ? $reply : [] as $record) {
+        foreach (array_chunk(is_array($reply) ? $reply : [], 2) as [$claim, $record]) {
             [$ref, $pid, $label] = array_pad(explode("\n", (string) $record, 3), 3, '');
-            $stranded[] = new StrandedLease((int) $ref, $label, (int) $pid);
+            $stranded[] = new StrandedLease((int) $ref, $label, (int) $pid, (string) $claim);
+            $this->unanswered[(string) $claim] = true;
+        }
+        if ($this->unanswered !== [] && !$this->returnsAtShutdown) {
+            $this->returnsAtShutdown = true;
+            register_shutdown_function(function (): void {
+                foreach (array_keys($this->unanswered) as $claim) {
+                    $this->answer('unstrand', (string) $claim);
+                }
+            });
         }
         return $stranded;
+    }
+
+    public function ackStranded(StrandedLease $entry): void
+    {
+        $this->answer('ackstranded', $entry->claim);
+    }
+
+    public function returnStranded(StrandedLease $entry): void
+    {
+        $this->answer('unstrand', $entry->claim);
+    }
+
+    /** Acks or returns one claim of this process (a claim id is 32 hex characters). */
+    private function answer(string $script, string $claim): void
+    {
+        if (isset($this->unanswered[$claim]) && preg_match('/^[0-9a-f]{32}$/', $claim) === 1) {
+            unset($this->unanswered[$claim]);
+            $this->store->call($script, [$claim]);
+        }
     }
 
     /** @return list<QueueStatus> the whole line, queues in service order, each queue's tickets in its own order */

@@ -1,5 +1,9 @@
 <?php
-/** A lease reclaimed because its holder died, with the id of the action it was running. */
+/**
+ * A lease reclaimed because its holder died, with the id of the action it was
+ * running, as WaitingLine::takeStranded() claimed it: $claim names that claim
+ * for ackStranded() and returnStranded() (what it holds is the store's).
+ */
 
 declare(strict_types=1);
 
@@ -13,6 +17,7 @@ final class StrandedLease
         public readonly int $ref,
         public readonly string $label,
         public readonly int $pid,
+        public readonly string $claim = '',
     ) {
     }
 }

@@ -66,8 +66,23 @@ interface WaitingLine
     /** A wake's copy could not be pulled forward (counted; its reservation lapses by itself). */
     public function wakeMissed(string $ticket): bool;
 
-    /** @return list<StrandedLease> leases reclaimed because their holder died, with their action ids */
+    /**
+     * Claims up to $max stranded entries: leases reclaimed because their
+     * holder died, with their action ids. Nobody else gets a claimed entry;
+     * ackStranded() drops it once it has been dealt with, returnStranded()
+     * puts it back, and one that is neither acked nor returned comes back by
+     * itself after a while where the store can tell (a sweep that died
+     * half-way loses nothing).
+     *
+     * @return list<StrandedLease>
+     */
     public function takeStranded(int $max): array;
+
+    /** The claimed entry was dealt with: it is dropped. */
+    public function ackStranded(StrandedLease $entry): void;
+
+    /** The claimed entry could not be dealt with now: it goes back for the next takeStranded(). */
+    public function returnStranded(StrandedLease $entry): void;
 
     /** @return list<QueueStatus> the whole line, in service order */
     public function line(): array;

@@ -21,6 +21,9 @@ final class Handoffs
 {
     private const BATCH = 32;
 
+    /** How long a stranded action's copy waits while the original is checked and marked failed. */
+    private const REQUEUE_HOLD_BACK_SECONDS = 300;
+
     /**
      * @param \Closure(ScheduledAction): bool $mayRequeue whether a stranded action may run again
      */
@@ -89,6 +92,8 @@ final class Handoffs
      * period (an hour under Data Machine), then fails and never runs again.
      * Each is recorded; where a filter says the hook is safe to run again, it
      * is marked failed with a clear message and an identical copy runs now.
+     * An entry is dropped (acked) only once it has been dealt with: one that
+     * throws goes back to the store for the next sweep, and the others go on.
      */
     private function rescueStranded(): void
     {
@@ -96,15 +101,39 @@ final class Handoffs
             return;
         }
         foreach ($this->line->takeStranded(self::BATCH) as $stranded) {
-            $action = $this->scheduler->action($stranded->ref);
-            $copyId = 0;
-            if ($action !== null && ($this->mayRequeue)($action)) {
-                $message = sprintf('Sluice: the runner of this action (pid %d) died while it ran; an identical action runs again', $stranded->pid);
-                if ($this->scheduler->failInProgress($action->id, $message)) {
-                    $copyId = $this->scheduler->scheduleCopy($action, 0);
-                }
+            try {
+                $action = $this->scheduler->action($stranded->ref);
+                $copyId = $action !== null && ($this->mayRequeue)($action) ? $this->requeue($action, $stranded->pid) : 0;
+                $this->log->stranded($stranded, $action, $copyId);
+            } catch (\Throwable $e) {
+                error_log(sprintf('Sluice: could not deal with the stranded action %d now (it is kept for the next sweep): %s', $stranded->ref, $e->getMessage()));
+                $this->line->returnStranded($stranded);
+                continue;
             }
-            $this->log->stranded($stranded, $action, $copyId);
+            $this->line->ackStranded($stranded);
         }
+    }
+
+    /**
+     * Runs a stranded action again as an identical copy; returns the copy's
+     * id, or 0 when it does not run again. The copy comes first, held back:
+     * if the action turns out to have ended meanwhile (completed, or failed by
+     * Action Scheduler's cleaner), the copy is cancelled before any runner can
+     * claim it; if Action Scheduler refuses it, the action is left as it is; and if
+     * this process dies half-way, the copy still runs when its hold-back ends.
+     */
+    private function requeue(ScheduledAction $action, int $deadPid): int
+    {
+        $copyId = $this->scheduler->scheduleCopy($action, self::REQUEUE_HOLD_BACK_SECONDS);
+        if ($copyId <= 0) {
+            return 0;
+        }
+        $message = sprintf('Sluice: the runner of this action (pid %d) died while it ran; an identical action runs again', $deadPid);
+        if (!$this->scheduler->failInProgress($action->id, $message)) {
+            $this->scheduler->cancel($copyId);
+            return 0;
+        }
+        $this->scheduler->pullForward($copyId);
+        return $copyId;
     }
 }

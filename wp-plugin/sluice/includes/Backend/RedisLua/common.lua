@@ -39,6 +39,8 @@
 --   seq            counter of tickets
 --   wakes:<scope>  list of tickets whose copy must be pulled forward now
 --   stranded:<scope> list of "ref \n pid \n label" left by holders that died
+--   sclaim:<scope>   hash of the claimed ones: claim id => record (stranded.lua)
+--   sclaimdl:<scope> sorted set of those claim ids by deadline
 
 local P = ARGV[1]
 local NOW

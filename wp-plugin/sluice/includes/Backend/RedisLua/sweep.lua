@@ -6,7 +6,8 @@
 -- Returns {expired reclaimed, wakes, stranded leases, stale tickets waiting, token, pid, start time, ...}.
 local expired = reclaim_expired(nil)
 handoff(redis.call('SMEMBERS', P .. 'wkeys'))
-local reply = { expired, redis.call('LLEN', P .. 'wakes:' .. SCOPE), redis.call('LLEN', P .. 'stranded:' .. SCOPE),
+local reply = { expired, redis.call('LLEN', P .. 'wakes:' .. SCOPE), redis.call('LLEN', P .. 'stranded:' .. SCOPE)
+  + redis.call('ZCOUNT', P .. 'sclaimdl:' .. SCOPE, '-inf', NOW),
   redis.call('ZCOUNT', P .. 'firsts:' .. SCOPE, '-inf', NOW - tonumber(ARGV[8])) }
 for _, v in ipairs(local_holders(ARGV[7], nil)) do reply[#reply + 1] = v end
 return done(reply)
