@@ -100,11 +100,7 @@ class CorruptLineTest : public CorruptionTest {
 protected:
     void SetUp() override {
         TableTest::SetUp();
-        table.reset();
-        segment.reset();
-        Segment::remove(options.name);
-        options.max_tickets = 16;
-        open();
+        recreate_with([](SegmentOptions& o) { o.max_tickets = 16; });
         site = table->resolve_key("site");
     }
     EnqueueResult enqueue(int64_t ref, uint32_t limit = 1) {

@@ -26,12 +26,10 @@ public:
 protected:
     void SetUp() override {
         TableTest::SetUp();
-        table.reset();
-        segment.reset();
-        Segment::remove(options.name);
-        options.max_tickets = 512;
-        options.max_leases = 64;
-        open();
+        recreate_with([](SegmentOptions& o) {
+            o.max_tickets = 512;
+            o.max_leases = 64;
+        });
     }
 
     EnqueueResult enqueue(const std::vector<uint32_t>& keys, const std::vector<uint32_t>& limits, int64_t ref,

@@ -94,6 +94,14 @@ protected:
         segment = Segment::attach(options);
         table = std::make_unique<LeaseTable>(*segment);
     }
+    // A fresh segment under the same name with other capacities.
+    void recreate_with(const std::function<void(SegmentOptions&)>& change) {
+        table.reset();
+        segment.reset();
+        Segment::remove(options.name);
+        change(options);
+        open();
+    }
 
     // One key, one limit.
     AcquireResult take(uint32_t key, uint32_t limit, int64_t ttl_ns = kMinute, std::string_view label = "") {
