@@ -449,6 +449,41 @@ namespace Sluice {
     function return_stranded(string $scope, string $id): bool {}
 
     /**
+     * The key's small opaque record (the WordPress plugin keeps a provider's
+     * adaptive limit and circuit breaker there), with this host's wall clock.
+     * A key that has no record (or is not in the segment) reads version 0 and
+     * no data; reading never creates the key.
+     *
+     * @return array{version: int, data: string, cap: int, now_ms: int} `cap`: the key's cap for the
+     *         waiting line (see key_record_cas()); `now_ms`: unix milliseconds now
+     * @throws \ValueError for a key of 0 or more than 64 bytes, or with a NUL byte
+     * @throws SegmentException when the shared segment cannot be used
+     */
+    function key_record(string $key): array {}
+
+    /**
+     * Writes `$data` as the key's record if the record is still at `$version`
+     * (the version key_record() read; 0 when it had none); its version then
+     * goes up by one. Compare-and-set: of two writers that read one version,
+     * exactly one succeeds. Creates the key's record in the segment if needed.
+     *
+     * The same write may set the key's cap for the waiting line: a hand-off
+     * then fills the key up to the cap instead of the limits its tickets were
+     * queued under (a provider's adaptive limit moves after they were), or,
+     * with -1, hands the key no slot at all (an open circuit). A cap that
+     * opens or grows hands free slots to waiting tickets at once.
+     *
+     * @param int $version 0 or more
+     * @param string $data at most 128 bytes
+     * @param int|null $cap null: keep the cap; -1: no hand-off; 0: no cap; else the key's limit for hand-offs
+     * @return bool false when the record is at another version (read again and redo the change)
+     * @throws \ValueError for a bad key, a negative version, data over 128 bytes or a cap out of range
+     * @throws CapacityException when the segment has no free key record for a new key
+     * @throws SegmentException when the shared segment cannot be used
+     */
+    function key_record_cas(string $key, int $version, string $data, ?int $cap = null): bool {}
+
+    /**
      * The whole waiting line in service order: one entry per queue (tenant,
      * weight, key set), the queue served next first, its tickets FIFO.
      *

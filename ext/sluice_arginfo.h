@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: efd3cf73d5d020594f8aecf887d42e9ee92d0942 */
+ * Stub hash: 11800cbdb53548f4f404d2bf0611911f832293b5 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_status, 0, 0, IS_ARRAY, 0)
 ZEND_END_ARG_INFO()
@@ -61,6 +61,17 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_ack_stranded, 0, 2, _IS_B
 ZEND_END_ARG_INFO()
 
 #define arginfo_Sluice_return_stranded arginfo_Sluice_ack_stranded
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_key_record, 0, 1, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, key, IS_STRING, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_key_record_cas, 0, 3, _IS_BOOL, 0)
+	ZEND_ARG_TYPE_INFO(0, key, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, version, IS_LONG, 0)
+	ZEND_ARG_TYPE_INFO(0, data, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, cap, IS_LONG, 1, "null")
+ZEND_END_ARG_INFO()
 
 #define arginfo_Sluice_line arginfo_Sluice_status
 
@@ -142,6 +153,8 @@ ZEND_FUNCTION(Sluice_wake_missed);
 ZEND_FUNCTION(Sluice_take_stranded);
 ZEND_FUNCTION(Sluice_ack_stranded);
 ZEND_FUNCTION(Sluice_return_stranded);
+ZEND_FUNCTION(Sluice_key_record);
+ZEND_FUNCTION(Sluice_key_record_cas);
 ZEND_FUNCTION(Sluice_line);
 ZEND_FUNCTION(Sluice_Testing_park_next_acquire_in_critical_section);
 ZEND_METHOD(Sluice_Limiter, __construct);
@@ -180,6 +193,8 @@ static const zend_function_entry ext_functions[] = {
 	ZEND_NS_FALIAS("Sluice", take_stranded, Sluice_take_stranded, arginfo_Sluice_take_stranded)
 	ZEND_NS_FALIAS("Sluice", ack_stranded, Sluice_ack_stranded, arginfo_Sluice_ack_stranded)
 	ZEND_NS_FALIAS("Sluice", return_stranded, Sluice_return_stranded, arginfo_Sluice_return_stranded)
+	ZEND_NS_FALIAS("Sluice", key_record, Sluice_key_record, arginfo_Sluice_key_record)
+	ZEND_NS_FALIAS("Sluice", key_record_cas, Sluice_key_record_cas, arginfo_Sluice_key_record_cas)
 	ZEND_NS_FALIAS("Sluice", line, Sluice_line, arginfo_Sluice_line)
 	ZEND_NS_FALIAS("Sluice\\Testing", park_next_acquire_in_critical_section, Sluice_Testing_park_next_acquire_in_critical_section, arginfo_Sluice_Testing_park_next_acquire_in_critical_section)
 	ZEND_FE_END

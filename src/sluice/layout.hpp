@@ -17,7 +17,8 @@ inline constexpr uint64_t kMagic = 0x31454349554c53ULL;  // "SLUICE1"
 // wake and stranded rings), LeaseRecord::ref/ticket, KeyRecord line counters;
 // 4: scopes (LeaseRecord, QueueRecord, StrandedEntry), stranded claims,
 // KeyRecord::peak_since_unix, the header's corruption counters.
-inline constexpr uint32_t kLayoutVersion = 4;
+// 5: KeyRecord's record and cap (a small opaque per-key record, key_record.cpp).
+inline constexpr uint32_t kLayoutVersion = 5;
 inline constexpr size_t kMaxKeyBytes = 64;
 inline constexpr size_t kMaxLabelBytes = 96;
 inline constexpr size_t kMaxKeysPerLease = 4;
@@ -47,6 +48,8 @@ struct Scope {
     char install[kMaxInstallBytes];  // zero-padded (an install id has no NUL byte)
     uint32_t blog;
 };
+// The bytes of a key's record (see KeyRecord::record).
+inline constexpr size_t kMaxRecordBytes = 128;
 
 // Written once by the creator; `magic` last, so a reader that sees the magic
 // sees a fully initialised segment (the creator may have died before it).
@@ -114,6 +117,18 @@ struct KeyRecord {
     // `peak` counts from here (unix seconds): the record's creation, the last
     // reset() of the key, or the last acquire that asked for another limit.
     int64_t peak_since_unix;
+    // A small opaque record for the key (the plugin keeps a provider's adaptive
+    // limit and circuit breaker there), read and compare-and-set by
+    // read_key_record()/write_key_record(). record_version is the commit
+    // point of a write: 0 means no record yet.
+    uint64_t record_version;
+    uint32_t record_len;       // <= kMaxRecordBytes (never trusted beyond it)
+    // The record's writer may cap the key for the waiting line: > 0, hand-offs
+    // fill the key up to this instead of the limits its tickets were queued
+    // under (a provider's adaptive limit moves after they were); < 0, the line
+    // hands this key no slot at all (the provider's circuit is open); 0: none.
+    int32_t record_cap;
+    unsigned char record[kMaxRecordBytes];
 };
 
 // Waiting records park a process inside acquire(): visible, and reclaimable

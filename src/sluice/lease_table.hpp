@@ -133,6 +133,13 @@ struct KeyInfo {
     int64_t peak_since_unix;          // `peak` counts from then
 };
 
+// A key's record as read_key_record() found it.
+struct KeyRecordValue {
+    uint64_t version;  // 0: none yet
+    std::string data;
+    int32_t cap;       // the key's cap for the waiting line (KeyRecord::record_cap)
+};
+
 struct SegmentInfo {
     std::string shm_name;
     uint64_t generation, size_bytes, repairs;
@@ -232,6 +239,20 @@ public:
     // Every queue in service order (the next one served first), tickets FIFO.
     std::vector<LineQueueInfo> line();
 
+    // ---- Key records (key_record.cpp) ----
+
+    // The key's record: version 0 and no data when it has none (an unknown
+    // key is not created). InvalidArgument for a key check_key() refuses.
+    KeyRecordValue read_key_record(std::string_view key);
+    // Writes `data` (at most kMaxRecordBytes, else InvalidArgument) as the
+    // key's record if it is still at `version`, which then goes up by one;
+    // false when it is at another version. Creates the key record (as
+    // resolve_key(), with its CapacityError when the table is full). With
+    // `set_cap`, the key's cap for the waiting line becomes `cap` in the same
+    // step (see KeyRecord::record_cap); a freed or raised capacity is handed on.
+    bool write_key_record(std::string_view key, uint64_t version, std::string_view data, bool set_cap = false,
+                          int32_t cap = 0);
+
     // Drops every lease of `key`; returns how many. Unknown key: 0.
     uint32_t reset(std::string_view key);
 
@@ -278,6 +299,9 @@ private:
     };
 
     LeaseRecord* lease(uint32_t index) const { return segment_.lease(index); }
+    // The index of `key`'s record, or kNoKey; under the lock.
+    static constexpr uint32_t kNoKey = 0xffffffffu;
+    uint32_t find_key_locked(std::string_view key) const;
     KeyRecord* key(uint32_t index) const { return segment_.key(index); }
     bool holds(uint32_t lease_index, const Token& token) const;
 

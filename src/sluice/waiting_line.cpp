@@ -172,8 +172,14 @@ uint32_t LeaseTable::first_ready(const QueueRecord* q) const {
 }
 
 bool LeaseTable::has_room(const QueueRecord* q) const {
-    for (uint32_t i = 0, n = queue_keys(q); i < n; ++i)
-        if (active_of(key(q->keys[i])) >= q->limits[i]) return false;
+    for (uint32_t i = 0, n = queue_keys(q); i < n; ++i) {
+        const KeyRecord* k = key(q->keys[i]);
+        // A key's record may cap it (a provider's adaptive limit or open circuit): that wins over the
+        // limit the queue's tickets were queued under.
+        if (k->record_cap < 0) return false;
+        const uint32_t limit = k->record_cap > 0 ? uint32_t(k->record_cap) : q->limits[i];
+        if (active_of(k) >= limit) return false;
+    }
     return true;
 }
 
