@@ -21,8 +21,13 @@ function sluice_test_record(string $option, array $row): void
     update_option($option, $rows, false);
 }
 
-// An AI task that is not a Data Machine step: operators mark such hooks as AI work.
+// An AI task that is not a Data Machine step: operators mark such hooks as AI work. knobs['ai_task_hold']: it
+// says "ai task running" and then holds its slot (sleeps) until the test kills its runner.
 add_action('sluice_test_ai_task', static function (): void {
+    if (!empty(sluice_test_knobs()['ai_task_hold'])) {
+        echo "ai task running\n";
+        sleep(300);
+    }
     wp_safe_remote_post(SLUICE_TEST_PROVIDER_URL . '/v1/chat/completions', [
         'timeout' => 10,
         'headers' => ['Content-Type' => 'application/json'],

@@ -65,12 +65,23 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine
     private readonly DatabaseHandOff $handOffs;
     private readonly DatabaseLine $line;
 
-    public function __construct()
+    /**
+     * @param ?string $scope the install and blog of this store's leases and line records ("<install>/<blog>",
+     *                       Scope); null: the current blog's, looked up on every call (so switch_to_blog() is
+     *                       followed); a string pins it
+     */
+    public function __construct(private readonly ?string $scope = null)
     {
         $this->sql = new DatabaseSql();
         $this->keys = new DatabaseKeys($this->sql);
         $this->handOffs = new DatabaseHandOff($this->sql, $this->keys);
-        $this->line = new DatabaseLine($this->sql, $this->handOffs);
+        $this->line = new DatabaseLine($this->sql, $this->handOffs, $this->scope(...));
+    }
+
+    /** Whose tickets, wakes and stranded records a call of this process reaches: its blog's only. */
+    private function scope(): Scope
+    {
+        return Scope::parse($this->scope ?? Scope::current());
     }
 
     public function name(): string
@@ -129,7 +140,7 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine
             $keys = $this->keys->read(array_keys($limits), $limits);
             $lined = $ref > 0 && DatabaseLine::anyWaiting($keys);
             if ($lined) {
-                $reservation = DatabaseLine::reservationOf($keys, $ref);
+                $reservation = DatabaseLine::reservationOf($keys, $ref, $this->scope());
                 if ($reservation !== null) {
                     if ($this->line->convertReservation($reservation, $token, $limits, $ttlMs, $label, $me, $ref)) {
                         $this->remember($token);
@@ -277,13 +288,15 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine
         $now = DatabaseSql::NOW_MS;
         $found = ["(SELECT COUNT(*) FROM {$keysTable} WHERE waiting > 0) AS waiting_keys"];
         if ($this->lineAvailable()) {
-            $found[] = '(SELECT COUNT(*) FROM ' . DatabaseLineSchema::wakesTable() . ') AS wakes';
-            $found[] = '(SELECT COUNT(*) FROM ' . DatabaseLineSchema::strandedTable() . " WHERE claim = '' OR claimed_until_ms <= {$now}) AS stranded";
-            $found[] = '(SELECT COUNT(*) FROM ' . DatabaseLineSchema::ticketsTable() . ' WHERE first_deferred_ms <= ' . $now . ' - ' . self::STALE_AFTER_MS . ') AS stale';
+            // This blog's records only: another blog's are its own processes' to deal with.
+            $ours = DatabaseSql::scopeIs($this->scope());
+            $found[] = '(SELECT COUNT(*) FROM ' . DatabaseLineSchema::wakesTable() . " WHERE {$ours}) AS wakes";
+            $found[] = '(SELECT COUNT(*) FROM ' . DatabaseLineSchema::strandedTable() . " WHERE {$ours} AND (claim = '' OR claimed_until_ms <= {$now})) AS stranded";
+            $found[] = '(SELECT COUNT(*) FROM ' . DatabaseLineSchema::ticketsTable() . " WHERE {$ours} AND first_deferred_ms <= {$now} - " . self::STALE_AFTER_MS . ') AS stale';
         }
         $mine = $me->hostId !== '' ? " OR (s.reserved = 0 AND s.request_until_ms <= c.now_ms AND s.host_id = '{$me->hostId}')" : '';
         $rows = $this->sql->read(
-            'SELECT c.*, s.lease_key, s.token, s.host_id, s.pid, s.start_time, s.expires_ms, s.request_until_ms, s.ref, s.reserved, s.label'
+            'SELECT c.*, s.lease_key, s.token, s.host_id, s.pid, s.start_time, s.expires_ms, s.request_until_ms, s.ref, s.reserved, s.label, s.install, s.blog_id'
             . ' FROM (SELECT ' . implode(', ', $found) . ", {$now} AS now_ms) c"
             . " LEFT JOIN {$slotsTable} s ON s.token <> '' AND (s.expires_ms <= c.now_ms{$mine})",
         );
@@ -354,6 +367,8 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine
     {
         global $wpdb;
         [, $slotsTable] = DatabaseSql::tables();
+        $scope = $this->scope();
+        $install = DatabaseSql::bytes($scope->install);
         ksort($claims, SORT_STRING); // one row order for every acquirer
         $from = $set = $where = [];
         $i = 0;
@@ -364,7 +379,7 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine
                 . " {$s}.pid = {$me->pid}, {$s}.start_time = {$me->startTime}, {$s}.label = CONVERT(" . DatabaseSql::bytes($label) . ' USING utf8mb4),'
                 . " {$s}.acquired_ms = " . DatabaseSql::NOW_MS . ", {$s}.expires_ms = " . DatabaseSql::NOW_MS . " + {$ttlMs},"
                 . " {$s}.request_until_ms = 0, {$s}.ref = {$ref}, {$s}.reserved = 0, {$s}.gen = {$s}.gen + 1, {$s}.limit_n = {$limits[$key]},"
-                . " {$s}.peak = GREATEST({$s}.peak, {$active}), {$s}.acquired = {$s}.acquired + 1";
+                . " {$s}.peak = GREATEST({$s}.peak, {$active}), {$s}.acquired = {$s}.acquired + 1, {$s}.install = {$install}, {$s}.blog_id = {$scope->blogId}";
             $where[] = "{$s}.lease_key = " . DatabaseSql::bytes($key) . " AND {$s}.slot = {$slot} AND {$s}.token = ''";
         }
         $suppress = $wpdb->suppress_errors(true);

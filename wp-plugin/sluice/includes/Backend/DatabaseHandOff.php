@@ -150,13 +150,15 @@ final class DatabaseHandOff
             $from[] = "{$slotsTable} {$s}";
             $set[] = "{$s}.token = '{$ticket}', {$s}.host = '', {$s}.host_id = '', {$s}.pid = 0, {$s}.start_time = 0, {$s}.label = 'reserved for a woken ticket',"
                 . " {$s}.acquired_ms = " . DatabaseSql::NOW_MS . ", {$s}.expires_ms = " . DatabaseSql::NOW_MS . " + {$ms}, {$s}.request_until_ms = 0,"
-                . " {$s}.ref = {$ref}, {$s}.reserved = 1, {$s}.gen = {$s}.gen + 1, {$s}.wakes_sent = {$s}.wakes_sent + 1";
+                . " {$s}.ref = {$ref}, {$s}.reserved = 1, {$s}.gen = {$s}.gen + 1, {$s}.wakes_sent = {$s}.wakes_sent + 1,"
+                . " {$s}.install = t.install, {$s}.blog_id = t.blog_id"; // only the ticket's blog takes the reservation
             $where[] = "{$s}.lease_key = " . DatabaseSql::bytes((string) $key) . " AND {$s}.slot = {$slot} AND {$s}.token = ''";
         }
         if ($this->sql->write('UPDATE ' . implode(', ', $from) . ' SET ' . implode(', ', $set) . ' WHERE ' . implode(' AND ', $where)) !== count($claims) + 1) {
             return false;
         }
-        $this->sql->write('INSERT INTO ' . DatabaseLineSchema::wakesTable() . " (ticket) VALUES ('{$ticket}')");
+        // The wake is for the ticket's blog, whose processes pull its copy forward.
+        $this->sql->write('INSERT INTO ' . DatabaseLineSchema::wakesTable() . " (ticket, install, blog_id) SELECT ticket, install, blog_id FROM {$tickets} WHERE ticket = '{$ticket}'");
         $this->wakesQueued = true;
         return true;
     }

@@ -33,7 +33,7 @@ final class DatabaseKeys
         $in = implode(',', array_map(static fn ($k): string => DatabaseSql::bytes((string) $k), $names));
         $rows = $this->sql->read(
             'SELECT s.lease_key, s.slot, s.token, s.host_id, s.pid, s.start_time, s.expires_ms, s.request_until_ms, s.ref, s.reserved, s.label,'
-            . ' k.waiting, ' . DatabaseSql::NOW_MS . ' AS now_ms'
+            . ' s.install, s.blog_id, k.waiting, ' . DatabaseSql::NOW_MS . ' AS now_ms'
             . " FROM {$slotsTable} s LEFT JOIN {$keysTable} k ON k.lease_key = s.lease_key WHERE s.lease_key IN ({$in})",
         );
         $keys = [];
@@ -84,7 +84,7 @@ final class DatabaseKeys
         [$keysTable, $slotsTable] = DatabaseSql::tables();
         $rows = $this->sql->read(
             'SELECT k.lease_key, k.limit_n AS key_limit, k.throttled, s.slot, s.token, s.host, s.pid, s.label, s.acquired_ms, s.expires_ms,'
-            . ' s.request_until_ms, s.ref, s.reserved, s.wakes_sent, s.wakes_lapsed, s.wakes_missed, s.limit_n, s.peak, s.acquired, s.released, s.reclaimed_dead, s.reclaimed_expired, ' . DatabaseSql::NOW_MS . ' AS now_ms'
+            . ' s.request_until_ms, s.ref, s.reserved, s.wakes_sent, s.wakes_lapsed, s.wakes_missed, s.limit_n, s.peak, s.acquired, s.released, s.reclaimed_dead, s.reclaimed_expired, s.install, s.blog_id, ' . DatabaseSql::NOW_MS . ' AS now_ms'
             . " FROM {$keysTable} k LEFT JOIN {$slotsTable} s ON s.lease_key = k.lease_key ORDER BY k.lease_key, s.slot",
         );
         /** @var array<string, array{limit: int, lastGrantMs: int, throttled: int, peak: int, acquired: int, released: int, dead: int, expired: int, sent: int, lapsed: int, missed: int, holders: list<Holder>}> $byKey */
@@ -121,6 +121,7 @@ final class DatabaseKeys
                         (int) $row['ref'],
                         (bool) (int) $row['reserved'],
                         host: (string) $row['host'],
+                        scope: (new Scope((string) $row['install'], (int) $row['blog_id']))->toString(),
                     );
                 }
             }

@@ -10,6 +10,11 @@
  * tenant, weight, key set and limits, state 'waiting' or 'reserved', a start
  * tag for the fair order), sluice_line_wakes and sluice_line_stranded (rows
  * taken once each: DELETE ... RETURNING on MariaDB, row by row elsewhere).
+ * Every row names its install and blog (Scope): an action id is unique only
+ * per blog while the tables serve the whole network, so a ticket is found by
+ * its blog and action id, and a process moves, cancels, wakes and takes only
+ * its own blog's records. A hand-off may reserve a slot of a host-wide key for
+ * another blog's ticket: that blog's processes take the wake.
  * The key rows of sluice_lease_keys carry a waiting flag (set by enqueue,
  * cleared by a hand-off that finds no ticket for the key), read by every
  * acquire with its slot rows and by every release in its one UPDATE: when no
@@ -55,9 +60,11 @@ final class DatabaseLine
 
     private bool $returnsAtShutdown = false;
 
+    /** @param \Closure(): Scope $scope the caller's install and blog: it reaches only their tickets, wakes and stranded records */
     public function __construct(
         private readonly DatabaseSql $sql,
         private readonly DatabaseHandOff $handOffs,
+        private readonly \Closure $scope,
     ) {
     }
 
@@ -92,6 +99,7 @@ final class DatabaseLine
         $encoded = DatabaseHandOff::encodeLimits($limits);
         $tickets = DatabaseLineSchema::ticketsTable();
         $scale = LineOrder::SCALE;
+        $scope = ($this->scope)();
         $this->sql->lock();
         try {
             $queue = 'CAST(tenant AS BINARY) = ' . DatabaseSql::bytes($tenant) . " AND weight = {$weight} AND key_set = " . DatabaseSql::bytes($keySet);
@@ -102,7 +110,7 @@ final class DatabaseLine
                 . ' (SELECT COUNT(*) FROM ' . $tickets . ' WHERE key_set = ' . DatabaseSql::bytes($keySet) . ') AS in_set,'
                 . " e.ticket, e.lapsed, (SELECT COUNT(*) FROM {$tickets} x WHERE x.key_set = e.key_set AND x.id < e.id) AS ahead, "
                 . DatabaseSql::NOW_MS . ' AS now_ms'
-                . " FROM (SELECT 1 AS one) d LEFT JOIN {$tickets} e ON e.ref = {$ref} ORDER BY e.id LIMIT 1",
+                . " FROM (SELECT 1 AS one) d LEFT JOIN {$tickets} e ON e.ref = {$ref} AND " . DatabaseSql::scopeIs($scope, 'e') . ' ORDER BY e.id LIMIT 1',
             )[0] ?? [];
             $limit = (int) array_reduce($limits, static fn (?int $m, int $l): int => $m === null ? $l : min($m, $l));
             if (($row['ticket'] ?? null) !== null) {
@@ -124,9 +132,10 @@ final class DatabaseLine
             $token = bin2hex(random_bytes(16));
             $k = array_pad(array_map([DatabaseSql::class, 'bytes'], $names), 4, "''");
             $this->sql->write(
-                "INSERT INTO {$tickets} (ticket, ref, tenant, weight, key_set, k1, k2, k3, k4, key_limits, state, lapsed, start_tag, first_deferred_ms, enqueued_ms)"
+                "INSERT INTO {$tickets} (ticket, ref, tenant, weight, key_set, k1, k2, k3, k4, key_limits, state, lapsed, start_tag, first_deferred_ms, enqueued_ms, install, blog_id)"
                 . " VALUES ('{$token}', {$ref}, CONVERT(" . DatabaseSql::bytes($tenant) . " USING utf8mb4), {$weight}, " . DatabaseSql::bytes($keySet) . ', '
-                . implode(', ', $k) . ", '{$encoded}', 'waiting', 0, " . sprintf('%.6F', $start) . ", {$firstMs}, {$nowMs})",
+                . implode(', ', $k) . ", '{$encoded}', 'waiting', 0, " . sprintf('%.6F', $start) . ", {$firstMs}, {$nowMs}, "
+                . DatabaseSql::bytes($scope->install) . ", {$scope->blogId})",
             );
             [$keysTable] = DatabaseSql::tables();
             $this->sql->write(
@@ -149,13 +158,15 @@ final class DatabaseLine
         }
         [, $slotsTable] = DatabaseSql::tables();
         $tickets = DatabaseLineSchema::ticketsTable();
+        $scope = ($this->scope)();
         $changed = $this->sql->write(
             "UPDATE {$tickets} t LEFT JOIN {$slotsTable} s ON s.token = t.ticket AND s.reserved = 1"
-            . " SET t.ref = {$ref}, t.gen = t.gen + 1, s.ref = {$ref}, s.gen = s.gen + 1 WHERE t.ticket = '{$ticket}'",
+            . " SET t.ref = {$ref}, t.gen = t.gen + 1, s.ref = {$ref}, s.gen = s.gen + 1 WHERE t.ticket = '{$ticket}' AND " . DatabaseSql::scopeIs($scope, 't'),
         );
         if ($changed > 1) {
             // Reserved already (a wake may have named the old copy, which is gone now): wake the new copy too.
-            $this->sql->write('INSERT INTO ' . DatabaseLineSchema::wakesTable() . " (ticket) VALUES ('{$ticket}')");
+            $this->sql->write('INSERT INTO ' . DatabaseLineSchema::wakesTable() . " (ticket, install, blog_id) VALUES ('{$ticket}', "
+                . DatabaseSql::bytes($scope->install) . ", {$scope->blogId})");
             $this->handOffs->wakeQueued();
         }
         return $changed > 0;
@@ -169,7 +180,7 @@ final class DatabaseLine
         $tickets = DatabaseLineSchema::ticketsTable();
         $this->sql->lock();
         try {
-            $rows = $this->sql->read("SELECT state, key_limits FROM {$tickets} WHERE ticket = '{$ticket}'");
+            $rows = $this->sql->read("SELECT state, key_limits FROM {$tickets} WHERE ticket = '{$ticket}' AND " . DatabaseSql::scopeIs(($this->scope)()));
             if ($rows === [] || $this->sql->write("DELETE FROM {$tickets} WHERE ticket = '{$ticket}'") === 0) {
                 return false;
             }
@@ -196,7 +207,8 @@ final class DatabaseLine
         if (!$this->handOffs->takeQueuedWakes() && ($ownOnly || $found === false)) {
             return [];
         }
-        $taken = $this->sql->takeRows(DatabaseLineSchema::wakesTable(), 'ticket', $max);
+        $scope = ($this->scope)();
+        $taken = $this->sql->takeRows(DatabaseLineSchema::wakesTable(), 'ticket', $max, DatabaseSql::scopeIs($scope));
         if ($taken === []) {
             return [];
         }
@@ -205,7 +217,8 @@ final class DatabaseLine
         $in = "'" . implode("','", array_filter(array_map(static fn (array $r): string => (string) $r['ticket'], $taken), [LeaseArguments::class, 'isToken'])) . "'";
         $rows = $this->sql->read(
             'SELECT t.ticket, t.ref, MAX(s.expires_ms) - ' . DatabaseSql::NOW_MS . " AS left_ms FROM {$tickets} t"
-            . " JOIN {$slotsTable} s ON s.token = t.ticket AND s.reserved = 1 WHERE t.ticket IN ({$in}) AND t.state = 'reserved' GROUP BY t.ticket, t.ref",
+            . " JOIN {$slotsTable} s ON s.token = t.ticket AND s.reserved = 1 WHERE t.ticket IN ({$in}) AND t.state = 'reserved' AND " . DatabaseSql::scopeIs($scope, 't')
+            . ' GROUP BY t.ticket, t.ref',
         );
         $byTicket = [];
         foreach ($rows as $row) {
@@ -229,7 +242,8 @@ final class DatabaseLine
         }
         // Counted; nothing to undo: the reservation lapses by its expiry and goes to the next ticket.
         [, $slotsTable] = DatabaseSql::tables();
-        return $this->sql->write("UPDATE {$slotsTable} SET wakes_missed = wakes_missed + 1, gen = gen + 1 WHERE token = '{$ticket}' AND reserved = 1") > 0;
+        return $this->sql->write("UPDATE {$slotsTable} SET wakes_missed = wakes_missed + 1, gen = gen + 1 WHERE token = '{$ticket}' AND reserved = 1 AND "
+            . DatabaseSql::scopeIs(($this->scope)())) > 0;
     }
 
     /**
@@ -252,7 +266,7 @@ final class DatabaseLine
         $max = max(1, min($max, 1000));
         $claimed = $this->sql->write(
             "UPDATE {$table} SET claim = '{$claim}', claimed_until_ms = {$now} + " . self::STRANDED_CLAIM_MS
-            . " WHERE claim = '' OR claimed_until_ms <= {$now} ORDER BY id LIMIT {$max}",
+            . " WHERE (claim = '' OR claimed_until_ms <= {$now}) AND " . DatabaseSql::scopeIs(($this->scope)()) . " ORDER BY id LIMIT {$max}",
         );
         if ($claimed <= 0) {
             return [];
@@ -306,7 +320,7 @@ final class DatabaseLine
         if ($known === false) {
             return [];
         }
-        return StaleTickets::in($this->line(), $max);
+        return StaleTickets::in($this->line(), $max, ($this->scope)()->toString());
     }
 
     /** @return list<QueueStatus> WaitingLine::line(), in service order */
@@ -315,21 +329,22 @@ final class DatabaseLine
         [, $slotsTable] = DatabaseSql::tables();
         $tickets = DatabaseLineSchema::ticketsTable();
         $rows = $this->sql->read(
-            'SELECT t.id, t.ticket, t.ref, t.tenant, t.weight, t.key_set, t.key_limits, t.state, t.start_tag, t.first_deferred_ms,'
+            'SELECT t.id, t.ticket, t.ref, t.tenant, t.weight, t.key_set, t.key_limits, t.state, t.start_tag, t.first_deferred_ms, t.install, t.blog_id,'
             . " (SELECT MAX(s.expires_ms) FROM {$slotsTable} s WHERE s.token = t.ticket AND s.reserved = 1) AS reserved_until, "
             . DatabaseSql::NOW_MS . " AS now_ms FROM {$tickets} t ORDER BY t.start_tag, t.id",
         );
         $aging = LineOrder::agingMs();
-        /** @var array<string, array{score: float, tenant: string, weight: int, keys: array<string,int>, tickets: list<TicketStatus>}> $queues */
+        /** @var array<string, array{score: float, tenant: string, weight: int, keys: array<string,int>, tickets: list<TicketStatus>, scope: string}> $queues */
         $queues = [];
         foreach ($rows as $row) {
             $now = (int) $row['now_ms'];
             $weight = (int) $row['weight'];
             $waited = max(0, $now - (int) $row['first_deferred_ms']);
             $reserved = (string) $row['state'] === 'reserved';
-            $id = $row['tenant'] . "\0" . $weight . "\0" . $row['key_set'];
+            $scope = (new Scope((string) $row['install'], (int) $row['blog_id']))->toString();
+            $id = $scope . "\0" . $row['tenant'] . "\0" . $weight . "\0" . $row['key_set'];
             $queues[$id] ??= ['score' => INF, 'tenant' => (string) $row['tenant'], 'weight' => $weight,
-                'keys' => DatabaseHandOff::decodeLimits((string) $row['key_limits']), 'tickets' => []];
+                'keys' => DatabaseHandOff::decodeLimits((string) $row['key_limits']), 'tickets' => [], 'scope' => $scope];
             $score = $reserved ? -INF : LineOrder::score((float) $row['start_tag'], $weight, $waited, $aging);
             $queues[$id]['score'] = min($queues[$id]['score'], $score);
             $queues[$id]['tickets'][] = new TicketStatus(
@@ -344,7 +359,7 @@ final class DatabaseLine
         }
         uasort($queues, static fn (array $a, array $b): int => $a['score'] <=> $b['score']);
         return array_values(array_map(
-            static fn (array $q): QueueStatus => new QueueStatus($q['tenant'], $q['weight'], $q['keys'], $q['tickets']),
+            static fn (array $q): QueueStatus => new QueueStatus($q['tenant'], $q['weight'], $q['keys'], $q['tickets'], $q['scope']),
             $queues,
         ));
     }
@@ -360,17 +375,17 @@ final class DatabaseLine
     }
 
     /**
-     * The reservation (a ticket token) for $ref on every one of these keys, or null.
+     * The reservation (a ticket token) for action $ref of $scope's blog on every one of these keys, or null.
      *
      * @param array<string, DatabaseSlots> $keys
      */
-    public static function reservationOf(array $keys, int $ref): ?string
+    public static function reservationOf(array $keys, int $ref, Scope $scope): ?string
     {
         $token = null;
         foreach ($keys as $slots) {
             $found = null;
             foreach ($slots->slots as $slot) {
-                if ($slot->reserved && $slot->ref === $ref && $slot->token !== '') {
+                if ($slot->reserved && $slot->ref === $ref && $slot->token !== '' && $slot->scope == $scope) {
                     $found = $slot->token;
                     break;
                 }
@@ -427,13 +442,15 @@ final class DatabaseLine
      */
     public function ticketServed(int $ref): void
     {
-        $this->sql->write('DELETE t, w FROM ' . DatabaseLineSchema::ticketsTable() . ' t LEFT JOIN ' . DatabaseLineSchema::wakesTable() . " w ON w.ticket = t.ticket WHERE t.ref = {$ref}");
+        $this->sql->write('DELETE t, w FROM ' . DatabaseLineSchema::ticketsTable() . ' t LEFT JOIN ' . DatabaseLineSchema::wakesTable()
+            . " w ON w.ticket = t.ticket WHERE t.ref = {$ref} AND " . DatabaseSql::scopeIs(($this->scope)(), 't'));
     }
 
     /** Scheduled action $ref showed up and was refused: a lapsed ticket of it may be handed a slot again. */
     public function ticketShowedUp(int $ref): void
     {
-        $this->sql->write('UPDATE ' . DatabaseLineSchema::ticketsTable() . " SET lapsed = 0, gen = gen + 1 WHERE ref = {$ref} AND state = 'waiting' AND lapsed = 1");
+        $this->sql->write('UPDATE ' . DatabaseLineSchema::ticketsTable() . " SET lapsed = 0, gen = gen + 1 WHERE ref = {$ref} AND "
+            . DatabaseSql::scopeIs(($this->scope)()) . " AND state = 'waiting' AND lapsed = 1");
     }
 
     /**
@@ -454,14 +471,19 @@ final class DatabaseLine
         );
     }
 
+    /** A dead holder's action id, kept for its own blog's next sweep (takeStranded()); a lease that names no blog has none to go to. */
     public function strand(DatabaseSlot $lease): void
     {
-        if (isset($this->sweepFound['stranded'])) {
+        $scope = $lease->scope;
+        if ($scope === null || $scope->install === '') {
+            return;
+        }
+        if (isset($this->sweepFound['stranded']) && $scope == ($this->scope)()) {
             $this->sweepFound['stranded'] = true; // the sweep's read is older than this record
         }
         $this->sql->write(
-            'INSERT INTO ' . DatabaseLineSchema::strandedTable() . ' (ref, label, pid, host) VALUES (' . $lease->ref . ', CONVERT(' . DatabaseSql::bytes($lease->label)
-            . ' USING utf8mb4), ' . $lease->pid . ', ' . DatabaseSql::bytes((string) gethostname()) . ')',
+            'INSERT INTO ' . DatabaseLineSchema::strandedTable() . ' (ref, label, pid, host, install, blog_id) VALUES (' . $lease->ref . ', CONVERT(' . DatabaseSql::bytes($lease->label)
+            . ' USING utf8mb4), ' . $lease->pid . ', ' . DatabaseSql::bytes((string) gethostname()) . ', ' . DatabaseSql::bytes($scope->install) . ", {$scope->blogId})",
         );
     }
 }

@@ -6,7 +6,8 @@
  * (leases reclaimed from a dead holder, with its action id); a wake row is
  * taken once, a stranded row is claimed by one sweep (claim, claimed_until_ms)
  * and deleted only once that sweep has dealt with it (a claim that lapses
- * lets another sweep take it).
+ * lets another sweep take it). Every row names its install and blog
+ * (install, blog_id: Scope), since an action id is unique only per blog.
  */
 
 declare(strict_types=1);
@@ -21,7 +22,7 @@ final class DatabaseLineSchema extends TableSchema
 {
     public function version(): int
     {
-        return 2; // 2: claims on stranded rows
+        return 3; // 2: claims on stranded rows; 3: every ticket, wake and stranded record names its install and blog
     }
 
     public function optionName(): string
@@ -73,6 +74,8 @@ final class DatabaseLineSchema extends TableSchema
   first_deferred_ms bigint(20) NOT NULL DEFAULT 0,
   enqueued_ms bigint(20) NOT NULL DEFAULT 0,
   gen bigint(20) unsigned NOT NULL DEFAULT 0,
+  install varbinary(16) NOT NULL DEFAULT '',
+  blog_id bigint(20) unsigned NOT NULL DEFAULT 0,
   PRIMARY KEY  (id),
   UNIQUE KEY ticket (ticket),
   KEY ref (ref),
@@ -85,6 +88,8 @@ final class DatabaseLineSchema extends TableSchema
             self::wakesTable() => "CREATE TABLE {$table} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
   ticket char(32) NOT NULL,
+  install varbinary(16) NOT NULL DEFAULT '',
+  blog_id bigint(20) unsigned NOT NULL DEFAULT 0,
   PRIMARY KEY  (id)
 ) {$charsetCollate};",
             default => "CREATE TABLE {$table} (
@@ -95,9 +100,25 @@ final class DatabaseLineSchema extends TableSchema
   host varchar(64) NOT NULL DEFAULT '',
   claim char(32) NOT NULL DEFAULT '',
   claimed_until_ms bigint(20) NOT NULL DEFAULT 0,
+  install varbinary(16) NOT NULL DEFAULT '',
+  blog_id bigint(20) unsigned NOT NULL DEFAULT 0,
   PRIMARY KEY  (id),
   KEY claim (claim)
 ) {$charsetCollate};",
         };
+    }
+
+    /**
+     * Rows of versions 1 and 2 name no blog, so no blog's process would
+     * ever take them: they go. Their actions' queued copies still run at
+     * their own time (each is a scheduled action), and enter the line
+     * again if they are refused then.
+     */
+    protected function upgraded(int $from): void
+    {
+        global $wpdb;
+        foreach ($this->tables() as $table) {
+            $wpdb->query("DELETE FROM {$table} WHERE install = ''");
+        }
     }
 }

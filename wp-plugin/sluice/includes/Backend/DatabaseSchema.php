@@ -4,7 +4,9 @@
  * are shared by every blog): sluice_lease_keys (a key's limit, refusals,
  * whether tickets of the waiting line wait for it) and sluice_lease_slots
  * (one row per slot of a key, free (token '') or taken by a lease, with the
- * slot's counters).
+ * slot's counters, and the install and blog (Scope) of the lease's holder or
+ * of the ticket a reservation is for: a dead holder's action id goes to its
+ * own blog, and only the ticket's own blog takes a reservation).
  */
 
 declare(strict_types=1);
@@ -19,7 +21,7 @@ final class DatabaseSchema extends TableSchema
 {
     public function version(): int
     {
-        return 1;
+        return 2; // 2: a slot names the install and blog of its holder or reservation
     }
 
     public function optionName(): string
@@ -80,6 +82,8 @@ final class DatabaseSchema extends TableSchema
   wakes_sent bigint(20) unsigned NOT NULL DEFAULT 0,
   wakes_lapsed bigint(20) unsigned NOT NULL DEFAULT 0,
   wakes_missed bigint(20) unsigned NOT NULL DEFAULT 0,
+  install varbinary(16) NOT NULL DEFAULT '',
+  blog_id bigint(20) unsigned NOT NULL DEFAULT 0,
   PRIMARY KEY  (lease_key,slot),
   KEY token (token)
 ) {$charsetCollate};";

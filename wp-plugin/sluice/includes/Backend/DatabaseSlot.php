@@ -27,6 +27,8 @@ final class DatabaseSlot
         public readonly bool $reserved = false,
         public readonly string $label = '',
         public readonly string $leaseKey = '',
+        /** The install and blog of the holder, or of the ticket a reservation is for. */
+        public readonly ?Scope $scope = null,
     ) {
     }
 
@@ -45,6 +47,7 @@ final class DatabaseSlot
             (bool) (int) ($row['reserved'] ?? 0),
             (string) ($row['label'] ?? ''),
             (string) ($row['lease_key'] ?? ''),
+            new Scope((string) ($row['install'] ?? ''), (int) ($row['blog_id'] ?? 0)),
         );
     }
 

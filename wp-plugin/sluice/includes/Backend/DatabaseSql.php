@@ -86,23 +86,31 @@ final class DatabaseSql
         return $bytes === '' ? "''" : 'X\'' . bin2hex($bytes) . '\'';
     }
 
+    /** The SQL condition "this row is of $scope's install and blog" (on the columns install and blog_id). */
+    public static function scopeIs(Scope $scope, string $alias = ''): string
+    {
+        $a = $alias === '' ? '' : $alias . '.';
+        return "{$a}install = " . self::bytes($scope->install) . " AND {$a}blog_id = {$scope->blogId}";
+    }
+
     /**
-     * Takes up to $max rows, oldest first, each by exactly one caller however
-     * many sessions take at once: DELETE ... RETURNING on MariaDB, else row by
-     * row (a row is this caller's only if its DELETE removed it).
+     * Takes up to $max rows matching $where, oldest first, each by exactly one
+     * caller however many sessions take at once: DELETE ... RETURNING on
+     * MariaDB, else row by row (a row is this caller's only if its DELETE
+     * removed it).
      *
      * @return list<array<string, mixed>>
      */
-    public function takeRows(string $table, string $columns, int $max): array
+    public function takeRows(string $table, string $columns, int $max, string $where): array
     {
         global $wpdb;
         $max = max(1, min($max, 1000));
         if (str_contains((string) $wpdb->db_server_info(), 'MariaDB')) {
             // The leading comment makes wpdb read the rows it returns (it treats a plain DELETE as a write).
-            return $this->read("/* sluice */ DELETE FROM {$table} ORDER BY id LIMIT {$max} RETURNING {$columns}");
+            return $this->read("/* sluice */ DELETE FROM {$table} WHERE {$where} ORDER BY id LIMIT {$max} RETURNING {$columns}");
         }
         $taken = [];
-        foreach ($this->read("SELECT id, {$columns} FROM {$table} ORDER BY id LIMIT {$max}") as $row) {
+        foreach ($this->read("SELECT id, {$columns} FROM {$table} WHERE {$where} ORDER BY id LIMIT {$max}") as $row) {
             if ($this->write("DELETE FROM {$table} WHERE id = " . (int) $row['id']) > 0) {
                 $taken[] = $row;
             }

@@ -28,7 +28,17 @@ final class Holder
         /** A slot reserved for a woken ticket, not yet taken by its action. */
         public readonly bool $reservation = false,
         string $host = '',
+        /** The install and blog whose work it runs ("<install>/<blog>", Scope; "" when the store does not know). */
+        public readonly string $scope = '',
+        /** Shown without token, pid, host, label and action id: another site's, to someone who may not see it. */
+        public readonly bool $redacted = false,
     ) {
-        $this->host = $host !== '' ? $host : (string) gethostname();
+        $this->host = $redacted ? '' : ($host !== '' ? $host : (string) gethostname());
+    }
+
+    /** This lease without what identifies its process and its work; its ages, drain and scope stay. */
+    public function redacted(): self
+    {
+        return new self(...array_merge(get_object_vars($this), ['token' => '', 'pid' => 0, 'label' => '', 'ref' => 0, 'host' => '', 'redacted' => true]));
     }
 }

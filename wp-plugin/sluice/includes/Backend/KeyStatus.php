@@ -34,4 +34,10 @@ final class KeyStatus
         public readonly int $wakesMissed = 0,
     ) {
     }
+
+    /** @param list<Holder> $holders the same key with these holders (e.g. some redacted) */
+    public function withHolders(array $holders): self
+    {
+        return new self(...array_merge(get_object_vars($this), ['holders' => $holders]));
+    }
 }

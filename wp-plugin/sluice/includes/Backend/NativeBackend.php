@@ -115,7 +115,7 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine
 
     public function staleTickets(int $max): array
     {
-        return StaleTickets::in($this->line(), $max);
+        return StaleTickets::in($this->line(), $max, $this->scope());
     }
 
     public function line(): array
@@ -127,7 +127,7 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine
                 $tickets[] = new TicketStatus((string) $t['ticket'], (int) $t['ref'], (string) $t['state'], (int) $t['age_ms'],
                     (int) $t['first_deferred_at'], (int) $t['reserved_left_ms'], (int) $t['effective_weight']);
             }
-            $queues[] = new QueueStatus((string) $q['tenant'], (int) $q['weight'], array_map('intval', $q['keys']), $tickets);
+            $queues[] = new QueueStatus((string) $q['tenant'], (int) $q['weight'], array_map('intval', $q['keys']), $tickets, (string) $q['scope']);
         }
         return $queues;
     }
@@ -149,7 +149,7 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine
      */
     private function scope(): string
     {
-        return $this->scope ?? (defined('DB_HOST') ? \SluiceWP\Gate\KeyNames::siteNamespace() : '');
+        return $this->scope ?? Scope::current();
     }
 
     /** @param array<string,int> $limits */
@@ -209,6 +209,7 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine
                     (int) $h['drain_left_ms'],
                     (int) $h['ref'],
                     (bool) $h['reservation'],
+                    scope: (string) $h['scope'],
                 );
             }
             $keys[(string) $key] = new KeyStatus(

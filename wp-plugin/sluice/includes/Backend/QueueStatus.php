@@ -1,5 +1,5 @@
 <?php
-/** One queue of the waiting line (a tenant's tickets for one key set), as operators see it. */
+/** One queue of the waiting line (a blog's tickets of one tenant for one key set), as operators see it. */
 
 declare(strict_types=1);
 
@@ -18,6 +18,8 @@ final class QueueStatus
         public readonly int $weight,
         public readonly array $keys,
         public readonly array $tickets,
+        /** The install and blog whose actions these are ("<install>/<blog>", Scope; "" when the store does not say). */
+        public readonly string $scope = '',
     ) {
     }
 }

@@ -219,6 +219,7 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine
                     (int) ($h['ref'] ?? 0),
                     ($h['res'] ?? '0') === '1',
                     host: (string) ($h['host'] ?? ''),
+                    scope: (string) ($h['sc'] ?? ''),
                 );
             }
             $keys[(string) $key] = new KeyStatus(

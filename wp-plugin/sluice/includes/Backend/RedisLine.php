@@ -150,20 +150,20 @@ final class RedisLine
     {
         [$now, $tickets] = $this->tickets('line', []);
         $aging = LineOrder::agingMs();
-        /** @var array<string, array{score: float, tenant: string, weight: int, keys: array<string,int>, tickets: list<TicketStatus>}> $queues */
+        /** @var array<string, array{score: float, tenant: string, weight: int, keys: array<string,int>, tickets: list<TicketStatus>, scope: string}> $queues */
         $queues = [];
         foreach ($tickets as $t) {
-            $id = (string) $t['queue'];
+            $id = ($t['scope'] ?? '') . "\0" . $t['queue']; // a queue is one blog's
             $status = self::ticketStatus($t, $now, $aging);
             $queues[$id] ??= ['score' => INF, 'tenant' => (string) $t['tenant'], 'weight' => (int) $t['weight'],
-                'keys' => self::limits((string) $t['keys'], (string) $t['limits']), 'tickets' => []];
+                'keys' => self::limits((string) $t['keys'], (string) $t['limits']), 'tickets' => [], 'scope' => (string) ($t['scope'] ?? '')];
             $score = $status->state === 'reserved' ? -INF : LineOrder::score((float) $t['start'], (int) $t['weight'], $status->ageMs, $aging);
             $queues[$id]['score'] = min($queues[$id]['score'], $score);
             $queues[$id]['tickets'][] = $status;
         }
         uasort($queues, static fn (array $a, array $b): int => $a['score'] <=> $b['score']);
         return array_values(array_map(
-            static fn (array $q): QueueStatus => new QueueStatus($q['tenant'], $q['weight'], $q['keys'], $q['tickets']),
+            static fn (array $q): QueueStatus => new QueueStatus($q['tenant'], $q['weight'], $q['keys'], $q['tickets'], $q['scope']),
             $queues,
         ));
     }

@@ -108,7 +108,7 @@ final class RedisStore
 
     private function scope(): string
     {
-        return $this->scope ?? (defined('DB_HOST') && function_exists('get_current_blog_id') ? \SluiceWP\Gate\KeyNames::siteNamespace() : '');
+        return $this->scope ?? Scope::current();
     }
 
     /** How long an empty store is distrusted: the drain time, unless this install never used Redis before. */

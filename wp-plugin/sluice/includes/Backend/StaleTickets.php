@@ -13,13 +13,17 @@ defined('ABSPATH') || exit;
 final class StaleTickets
 {
     /**
-     * @param list<QueueStatus> $line in service order
+     * @param list<QueueStatus> $line  in service order
+     * @param string            $scope whose tickets ("<install>/<blog>"): the sweep checks its own blog's actions only
      * @return list<TicketStatus> at most $max
      */
-    public static function in(array $line, int $max): array
+    public static function in(array $line, int $max, string $scope): array
     {
         $stale = [];
         foreach ($line as $queue) {
+            if ($queue->scope !== $scope) {
+                continue;
+            }
             foreach ($queue->tickets as $ticket) {
                 if ($ticket->ageMs >= WaitingLine::STALE_AFTER_MS && count($stale) < $max) {
                     $stale[] = $ticket;

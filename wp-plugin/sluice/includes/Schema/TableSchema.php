@@ -44,9 +44,18 @@ abstract class TableSchema
         global $wpdb;
         require_once ABSPATH . 'wp-admin/includes/upgrade.php';
         $charset = $wpdb->get_charset_collate();
+        $from = (int) get_option($this->optionName(), '0');
         foreach ($this->tables() as $table) {
             dbDelta($this->definition($table, $charset));
         }
+        if ($from > 0 && $from < $this->version()) {
+            $this->upgraded($from);
+        }
         update_option($this->optionName(), (string) $this->version(), true);
+    }
+
+    /** What rows need once the tables of version $from have today's definitions (dbDelta adds columns, not values). */
+    protected function upgraded(int $from): void
+    {
     }
 }
