@@ -128,6 +128,44 @@ final class AccessTest extends AdminTestCase
     }
 
     /**
+     * A host-wide key is shared with other installs of the host: another install's holder on it is shown to this
+     * site's administrator without its token, pid, label or action id (the page and its live refresh), cannot be
+     * released from here, and the key itself is reset only by a network administrator: a single site's
+     * administrator has no manage_network_options, so the page offers no Reset and a forged POST gets a 403.
+     */
+    public function testAnotherInstallsHolderOnAHostWideKeyIsRedactedAndTheKeyIsNotResetHere(): void
+    {
+        $foreign = (new NativeBackend('otherinstall/1'))->tryAcquire([self::HOST_WIDE => 3], 600, 'action 9 / job 9 / step secret-ai / other install');
+        self::assertInstanceOf(Lease::class, $foreign);
+        $own = self::holdLabelled('action 5 / job 5 / step s-ai / fake');
+        try {
+            $admin = AdminHttp::admin();
+            $page = $admin->get('/wp-admin/admin.php?page=sluice');
+            self::assertSame(200, $page['status']);
+            self::assertStringContainsString('data-token="' . $own->token . '"', $page['body'], 'this site\'s own holder, in full');
+            self::assertStringNotContainsString($foreign->token, $page['body'], 'not the other install\'s token');
+            self::assertStringNotContainsString('secret-ai', $page['body'], 'nor its label');
+            self::assertStringContainsString('another site&#039;s step', $page['body']);
+            self::assertSame(1, preg_match('/sluiceStatus = \{.*?"nonce":"([0-9a-f]+)"/s', $page['body'], $m));
+            $refresh = $admin->get('/wp-admin/admin-ajax.php?action=sluice_status&_ajax_nonce=' . $m[1]);
+            self::assertSame(200, $refresh['status'], $refresh['body']);
+            self::assertStringNotContainsString($foreign->token, $refresh['body'], 'the live refresh neither');
+
+            $release = $admin->post('/wp-admin/admin-post.php', ['token' => $foreign->token] + self::formFields($page['body'], $own->token));
+            self::assertStringContainsString('sluice_notice=not_held', $release['location'] ?? '', 'another install\'s lease is not released from here');
+            self::assertSame([$foreign->token], array_map(static fn ($h) => $h->token, self::keyStatus(self::HOST_WIDE)->holders ?? []));
+
+            self::assertStringNotContainsString('value="' . self::HOST_WIDE . '"', $page['body'], 'no Reset form for the host-wide key');
+            $reset = $admin->post('/wp-admin/admin-post.php', ['key' => self::HOST_WIDE] + self::formFields($page['body'], 'sluice_reset_key'));
+            self::assertSame(403, $reset['status'], 'resetting a host-wide key takes manage_network_options');
+            self::assertStringContainsString('manage_network_options', $reset['body']);
+            self::assertSame(1, self::keyStatus(self::HOST_WIDE)?->active, 'the other install\'s lease still holds the host-wide key');
+        } finally {
+            (new NativeBackend('otherinstall/1'))->release($foreign);
+        }
+    }
+
+    /**
      * The chart: deferrals per minute from the event log, finished steps from the growth of the site key's
      * release counter between two minute samples (nothing is written per step).
      */

@@ -78,10 +78,33 @@ final class SettingsValidationTest extends AdminTestCase
 
     public function testMessagesNameTheFieldAndWhatWasEntered(): void
     {
-        (new SettingsSanitizer())->sanitize(self::form(['site_limit' => '0', 'throttle_delay' => '20', 'throttle_delay_max' => '10']));
-        $messages = implode("\n", array_map(static fn (array $e): string => (string) $e['message'], get_settings_errors('sluice_settings')));
+        $sanitizer = new SettingsSanitizer();
+        $sanitizer->sanitize(self::form(['site_limit' => '0', 'throttle_delay' => '20', 'throttle_delay_max' => '10']));
+        $messages = implode("\n", array_map(static fn (array $e): string => $e['message'], $sanitizer->errors()));
         self::assertStringContainsString('Site limit must be a whole number from 1 to 1000, not "0"', $messages);
         self::assertStringContainsString('The maximum throttle delay (10 s) must be at least the throttle delay (20 s)', $messages);
+        $shown = implode("\n", array_map(static fn (array $e): string => (string) $e['message'], get_settings_errors('sluice_settings')));
+        self::assertStringContainsString('not &quot;0&quot;', $shown, 'as HTML, escaped');
+    }
+
+    /**
+     * settings_errors() prints each message as HTML, and the messages quote what was entered: a hostile value in
+     * every kind of field comes back escaped, never as markup.
+     */
+    public function testSettingsErrorsShowWhatWasEnteredEscaped(): void
+    {
+        $hostile = '<img src=x onerror=alert(1)>';
+        (new SettingsSanitizer())->sanitize(self::form([
+            'site_limit' => $hostile, 'backend' => $hostile, 'ai_hooks' => $hostile,
+        ]));
+        (new SettingsSanitizer())->sanitize(self::form(['provider_limits' => $hostile]));
+        (new SettingsSanitizer())->sanitize(self::form(['provider_limits' => $hostile . ' = 2']));
+        ob_start();
+        settings_errors('sluice_settings');
+        $html = (string) ob_get_clean();
+        self::assertSame(['sluice_site_limit', 'sluice_backend', 'sluice_ai_hooks', 'sluice_provider_limits', 'sluice_provider_limits'], self::errorCodes());
+        self::assertStringNotContainsString('<img', $html, 'no markup from the input');
+        self::assertStringContainsString('&lt;img src=x onerror=alert(1)&gt;', $html, 'the input, escaped');
     }
 
     public function testValuesFromCodePassThroughUnchanged(): void

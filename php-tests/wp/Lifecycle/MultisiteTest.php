@@ -8,7 +8,6 @@ use Sluice\WpTests\Admin\AdminHttp;
 use Sluice\WpTests\Cli\WpCli;
 use Sluice\WpTests\Gate\GateTestCase;
 use Sluice\Support\Process;
-use Sluice\Support\WordPress\Runner;
 use SluiceWP\Backend\Lease;
 use SluiceWP\Backend\NativeBackend;
 use SluiceWP\Log\EventLogSchema;
@@ -34,42 +33,21 @@ final class MultisiteTest extends GateTestCase
     private const DOMAIN = 'sluice-network.test';
     private const HOST_WIDE = 'sluice/provider:ms-shared';
 
+    private static ?TestNetwork $network = null;
     private static string $dir = '';
-    private static string $database = '';
     private static ?wpdb $db = null;
 
     public static function setUpBeforeClass(): void
     {
         parent::setUpBeforeClass();
-        $root = dirname(__DIR__, 3);
-        self::$dir = rtrim((string) getenv('SLUICE_WP_DIR'), '/') . '-network';
-        self::$database = DB_NAME . '_network';
-        self::shell(['rm', '-rf', self::$dir]);
-        global $wpdb;
-        $wpdb->query('DROP DATABASE IF EXISTS `' . self::$database . '`');
-        self::assertNotFalse($wpdb->query('CREATE DATABASE `' . self::$database . '` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci'), $wpdb->last_error);
-        [$host, $port] = explode(':', DB_HOST) + [1 => '3306'];
-        $env = [
-            'SLUICE_WP_DIR=' . self::$dir,
-            'SLUICE_DB_NAME=' . self::$database,
-            'SLUICE_DB_PORT=' . $port,
-            'SLUICE_DB_USER=' . DB_USER,
-            'SLUICE_DB_PASSWORD=' . DB_PASSWORD,
-            // Only the fixture is activated by the install; Sluice is linked below, activated network-wide by the tests.
-            'SLUICE_WP_PLUGINS=' . $root . '/php-tests/wp/fixtures/datamachine-fixture',
-        ];
-        self::shell(array_merge(['env'], $env, [$root . '/tools/wordpress', 'prepare']));
-        symlink((string) realpath(WP_PLUGIN_DIR . '/sluice'), self::$dir . '/wp-content/plugins/sluice');  // the main site's (tools/wordpress may load a copy)
-        self::shell(array_merge(['env'], $env, [$root . '/tools/wordpress', 'install']));
-        self::shell([PHP_BINARY, __DIR__ . '/bin/make-network.php', self::$dir, self::DOMAIN]);
-        self::$db = new wpdb(DB_USER, DB_PASSWORD, self::$database, DB_HOST);
+        self::$network = TestNetwork::up('network', self::DOMAIN);
+        self::$dir = self::$network->dir;
+        self::$db = self::$network->db;
     }
 
     public static function tearDownAfterClass(): void
     {
-        global $wpdb;
-        $wpdb->query('DROP DATABASE IF EXISTS `' . self::$database . '`');
-        self::shell(['rm', '-rf', self::$dir]);
+        self::$network?->down();
         parent::tearDownAfterClass();
     }
 
@@ -315,11 +293,13 @@ final class MultisiteTest extends GateTestCase
     {
         self::inNetwork('
             update_option("sluice_settings", ["site_limit" => 2]);
-            update_site_option("sluice_network_probe", 1);
+            update_site_option(SluiceWP\Settings\NetworkSettings::OPTION, ["provider_limits" => ["openai" => 4]]);
+            update_site_option("sluice_other_plugin_probe", 1); // another plugin\'s look-alike: it stays
             switch_to_blog(2);
             update_option("sluice_settings", ["site_limit" => 3]);
-            set_transient("sluice_probe", 1, 600);
-            wp_schedule_single_event(time() + 3600, "sluice_uninstall_probe");
+            set_transient(SluiceWP\Scheduler\OperatorRuns::NOTICE_TRANSIENT . "7", "deferred", 600);
+            set_transient("sluice_other_plugin_probe", 1, 600);
+            wp_schedule_single_event(time() + 3600, "sluice_other_plugin_probe");
             restore_current_blog();
             echo "RESULT:", json_encode(true), "\n";');
         $uninstalled = self::inNetwork('
@@ -328,12 +308,16 @@ final class MultisiteTest extends GateTestCase
             echo "RESULT:", json_encode([is_plugin_active_for_network("sluice/sluice.php"), is_wp_error($r) ? $r->get_error_message() : true]), "\n";');
         self::assertSame([false, true], $uninstalled);
         self::assertSame([], self::tables('%sluice%'), 'no table of Sluice on any blog, nor the network-wide ones');
-        foreach (['wp_options', 'wp_2_options'] as $options) {
-            self::assertSame([], self::$db?->get_col("SELECT option_name FROM {$options} WHERE option_name LIKE '%sluice%' AND option_name NOT LIKE 'sluice\\_test\\_%'"), "$options has no Sluice option left");
+        foreach (['wp_options' => [], 'wp_2_options' => ['_transient_sluice_other_plugin_probe', '_transient_timeout_sluice_other_plugin_probe']] as $options => $foreign) {
+            self::assertSame($foreign, self::$db?->get_col("SELECT option_name FROM {$options} WHERE option_name LIKE '%sluice%' AND option_name NOT LIKE 'sluice\\_test\\_%' ORDER BY option_name"),
+                "$options has no Sluice option left (another plugin's look-alikes stay)");
             $cron = (string) self::option($options, 'cron');
-            self::assertStringNotContainsString('sluice_', $cron, "$options has no Sluice cron event left");
+            foreach (\SluiceWP\Lifecycle\Footprint::CRON_HOOKS as $hook) {
+                self::assertStringNotContainsString($hook, $cron, "$options has no Sluice cron event left");
+            }
         }
-        self::assertSame([], self::$db?->get_col("SELECT meta_key FROM wp_sitemeta WHERE meta_key LIKE '%sluice%'"));
+        self::assertStringContainsString('sluice_other_plugin_probe', (string) self::option('wp_2_options', 'cron'), 'another plugin\'s cron event stays');
+        self::assertSame(['sluice_other_plugin_probe'], self::$db?->get_col("SELECT meta_key FROM wp_sitemeta WHERE meta_key LIKE '%sluice%'"), 'no network option of Sluice is left');
         $log = (string) @file_get_contents(self::$dir . '/debug.log');
         $ours = array_filter(explode("\n", $log), static fn (string $l): bool => str_contains($l, 'sluice/') || str_contains($l, 'Sluice:'));
         self::assertSame([], array_values($ours), 'Sluice logged nothing on the network site');
@@ -381,40 +365,22 @@ final class MultisiteTest extends GateTestCase
      */
     private static function inNetwork(string $code, array $vars = [], string $path = '/'): mixed
     {
-        $prelude = '$_SERVER["HTTP_HOST"] = $domain; $_SERVER["SERVER_NAME"] = $domain; $_SERVER["REQUEST_URI"] = $path;
-            require $wpDir . "/wp-load.php"; require_once ABSPATH . "wp-admin/includes/plugin.php"; add_filter("pre_wp_mail", "__return_false");';
-        $runner = Runner::php($prelude . $code, $vars + ['wpDir' => self::$dir, 'domain' => self::DOMAIN, 'path' => $path]);
-        $exit = $runner->wait();
-        $output = $runner->output();
-        self::assertSame(0, $exit, $output);
-        foreach (explode("\n", $output) as $line) {
-            if (str_starts_with($line, 'RESULT:')) {
-                return json_decode(substr($line, strlen('RESULT:')), true);
-            }
-        }
-        throw new RuntimeException("no RESULT line from the network site's process:\n$output");
+        return self::network()->php($code, $vars, $path);
     }
 
     /** @return list<string> tables of the network's database matching a LIKE pattern, sorted */
     private static function tables(string $like): array
     {
-        $tables = self::$db?->get_col(self::$db->prepare('SHOW TABLES LIKE %s', $like)) ?? [];
-        sort($tables);
-        return array_values($tables);
+        return self::network()->tables($like);
     }
 
     private static function option(string $table, string $name): ?string
     {
-        $value = self::$db?->get_var(self::$db->prepare("SELECT option_value FROM {$table} WHERE option_name = %s", $name));
-        return $value === null ? null : (string) $value;
+        return self::network()->option($table, $name);
     }
 
-    /** @param list<string> $command */
-    private static function shell(array $command): void
+    private static function network(): TestNetwork
     {
-        $result = Process::execute($command, 300.0);
-        if ($result->exitCode !== 0) {
-            throw new RuntimeException(implode(' ', $command) . ': ' . $result->describe());
-        }
+        return self::$network ?? throw new RuntimeException('the test network is not up');
     }
 }

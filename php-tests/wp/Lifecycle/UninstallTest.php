@@ -12,12 +12,16 @@ use Sluice\Support\WordPress\Site;
 
 /**
  * The plugin's real uninstall on the test site: used first (settings through
- * `wp sluice config set`, an event row, a transient, a WP-Cron event, a held
- * lease), then deactivated (its WP-Cron events go, its data stays) and
- * uninstalled by WordPress's own uninstall_plugin() in a process of the site
- * (which runs uninstall.php), and
- * nothing of Sluice is left: options, tables, cron events, leases. Then it is
- * activated again, so the suites after this one find it as before.
+ * `wp sluice config set`, an event row, an operator run's transient, its
+ * WP-Cron events, a held lease), then deactivated (its WP-Cron events go, its
+ * data stays) and uninstalled by WordPress's own uninstall_plugin() in a
+ * process of the site (which runs uninstall.php), and nothing of Sluice is
+ * left: options, tables, cron events, leases. What another plugin keeps under
+ * look-alike names (an option, a transient, a WP-Cron event and a table whose
+ * names start with sluice_, an object cache entry) is left alone: the
+ * uninstall removes Sluice's own by name (Lifecycle\Footprint), nothing by
+ * pattern, and flushes no cache. Then it is activated again, so the suites
+ * after this one find it as before.
  */
 final class UninstallTest extends GateTestCase
 {
@@ -34,30 +38,43 @@ final class UninstallTest extends GateTestCase
         $wpdb->insert(EventLogSchema::table(), ['created_at' => gmdate('Y-m-d H:i:s'), 'event' => 'deferred', 'provider' => 'openai']);
         $lease = self::holdSiteSlot(2);
         $used = Runner::php('require $loader;
-            set_transient("sluice_uninstall_probe", 1, 600);
-            wp_schedule_single_event(time() + 3600, "sluice_uninstall_probe");
+            set_transient(SluiceWP\Scheduler\OperatorRuns::NOTICE_TRANSIENT . "41", "deferred", 600);
+            // Another plugin\'s look-alikes, which are not Sluice\'s.
+            update_option("sluice_other_plugin_option", 1);
+            set_transient("sluice_other_plugin_probe", 1, 600);
+            wp_schedule_single_event(time() + 3600, "sluice_other_plugin_probe");
+            $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}sluice_other_plugin (id INT)");
             echo "used\n";', ['loader' => Site::loader()]);
         self::assertSame(0, $used->wait(), $used->output());
         self::assertNotSame([], self::sluiceOptions(), 'the site has Sluice options before');
-        self::assertContains('sluice_uninstall_probe', self::sluiceCronHooks());
+        self::assertContains('_transient_sluice_operator_run_41', self::sluiceOptions());
+        self::assertContains('sluice_other_plugin_probe', self::sluiceCronHooks());
 
         $deactivate = Runner::php('require $loader; require_once ABSPATH . "wp-admin/includes/plugin.php";
             deactivate_plugins($sluicePlugin);
             echo is_plugin_active($sluicePlugin) ? "still active\n" : "deactivated\n";', ['loader' => Site::loader(), 'sluicePlugin' => self::PLUGIN]);
         self::assertSame(0, $deactivate->wait(), $deactivate->output());
         $deactivate->expectLine('deactivated');
-        self::assertSame([], self::sluiceCronHooks(), 'deactivation takes every WP-Cron event of Sluice off');
+        self::assertSame(['sluice_other_plugin_probe'], self::sluiceCronHooks(), 'deactivation takes every WP-Cron event of Sluice off, and no other');
         self::assertNotSame([], self::sluiceTables(), 'deactivation keeps the data');
 
         $uninstall = Runner::php('require $loader; require_once ABSPATH . "wp-admin/includes/plugin.php";
+            wp_cache_set("probe", "kept", "another-plugin");
             $result = uninstall_plugin($sluicePlugin);
-            echo is_plugin_active($sluicePlugin) ? "still active\n" : "uninstalled\n";', ['loader' => Site::loader(), 'sluicePlugin' => self::PLUGIN]);
+            echo is_plugin_active($sluicePlugin) ? "still active\n" : "uninstalled\n";
+            echo "cache: ", wp_cache_get("probe", "another-plugin") === "kept" ? "kept" : "flushed", "\n";', ['loader' => Site::loader(), 'sluicePlugin' => self::PLUGIN]);
         self::assertSame(0, $uninstall->wait(), $uninstall->output());
         $uninstall->expectLine('uninstalled');
+        $uninstall->expectLine('cache: kept');
 
-        self::assertSame([], self::sluiceOptions(), 'no option of Sluice is left');
-        self::assertSame([], self::sluiceTables(), 'no table of Sluice is left');
-        self::assertSame([], self::sluiceCronHooks(), 'no WP-Cron event of Sluice is left');
+        self::assertSame(['_transient_sluice_other_plugin_probe', '_transient_timeout_sluice_other_plugin_probe', 'sluice_other_plugin_option'], self::sluiceOptions(),
+            'no option of Sluice is left, and another plugin\'s look-alikes stay');
+        self::assertSame([$wpdb->prefix . 'sluice_other_plugin'], self::sluiceTables(), 'no table of Sluice is left, another plugin\'s stays');
+        self::assertSame(['sluice_other_plugin_probe'], self::sluiceCronHooks(), 'no WP-Cron event of Sluice is left, another plugin\'s stays');
+        $wpdb->query("DROP TABLE IF EXISTS {$wpdb->prefix}sluice_other_plugin");
+        delete_option('sluice_other_plugin_option');
+        delete_transient('sluice_other_plugin_probe');
+        wp_clear_scheduled_hook('sluice_other_plugin_probe');
         self::assertSame(0, self::keyStatus(self::siteKey())?->active ?? 0, 'the site\'s leases were dropped');
         unset($lease);
 

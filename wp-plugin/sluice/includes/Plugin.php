@@ -85,7 +85,7 @@ final class Plugin
 
     private function init(): void
     {
-        (new Lifecycle($this->file, $this->schemas()))->init();
+        (new Lifecycle($this->file, self::schemas()))->init();
         (new ActionSchedulerHooks(fn (): ?Gate => $this->gate(), fn (): ?Gate => $this->gate))->init();
         (new Runners(fn (): ?Gate => $this->gate()))->init();
         (new GateHooks(fn (): ?Gate => $this->gate(), fn (): ?Gate => $this->gate))->init();
@@ -99,7 +99,7 @@ final class Plugin
     }
 
     /** @return list<TableSchema> every store's tables, each with its own version */
-    public function schemas(): array
+    public static function schemas(): array
     {
         return [new EventLogSchema(), new MinuteSamplesSchema(), new DatabaseSchema(), new DatabaseLineSchema()];
     }

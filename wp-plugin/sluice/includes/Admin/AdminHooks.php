@@ -1,7 +1,7 @@
 <?php
 /**
  * wp-admin: Sluice > Status and Sluice > Settings (Network Admin > Sluice:
- * every blog's status, read-only), the status page's live refresh
+ * every blog's status, read-only, and the host-wide provider limits), the status page's live refresh
  * (admin-ajax sluice_status) and repairs (admin-post, POST only), and the
  * notice that tells an operator when AI work runs ungated or which store
  * limits it.
@@ -41,7 +41,11 @@ final class AdminHooks
                 fn (): ?string => $this->plugin->backends->backend()?->name(),
             ))->addMenu();
         });
-        add_action('network_admin_menu', fn () => (new NetworkStatusPage($this->plugin->file, $this->plugin->siteStatus()))->addMenu());
+        add_action('network_admin_menu', function (): void {
+            (new NetworkStatusPage($this->plugin->file, $this->plugin->siteStatus()))->addMenu();
+            (new NetworkSettingsPage())->addMenu();
+        });
+        add_action('network_admin_edit_' . NetworkSettingsPage::ACTION, fn () => (new NetworkSettingsPage())->save());
         add_action('wp_ajax_' . StatusAjax::ACTION, fn () => (new StatusAjax($this->source()))->handle());
         add_action('admin_post_' . LeaseActions::RELEASE, fn () => (new LeaseActions($this->plugin->siteStatus()))->release());
         add_action('admin_post_' . LeaseActions::RESET, fn () => (new LeaseActions($this->plugin->siteStatus()))->reset());

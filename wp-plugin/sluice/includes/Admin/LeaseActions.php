@@ -4,13 +4,16 @@
  * manage_options, a nonce each): release a stuck lease by its token, reset
  * a key, both through Status\SiteStatus (as `wp sluice release|reset` and the
  * REST release): only this blog's keys (and host-wide provider keys) can be
- * touched, and a lease that also holds another blog's key is that blog's.
+ * touched, and a lease that also holds another blog's key is that blog's; a
+ * host-wide key is reset, and another site's lease on it released, only by a
+ * network administrator (Status\OperatorRights).
  */
 
 declare(strict_types=1);
 
 namespace SluiceWP\Admin;
 
+use SluiceWP\Status\NotAllowed;
 use SluiceWP\Status\SiteStatus;
 
 defined('ABSPATH') || exit;
@@ -36,7 +39,12 @@ final class LeaseActions
     {
         $this->guard(self::RESET);
         $key = sanitize_text_field(wp_unslash((string) ($_POST['key'] ?? '')));
-        if ($key === '' || $this->status->reset($key) === null) {
+        try {
+            $dropped = $key === '' ? null : $this->status->reset($key);
+        } catch (NotAllowed $e) {
+            wp_die(esc_html($e->getMessage()), '', ['response' => 403]);
+        }
+        if ($dropped === null) {
             wp_die(esc_html__('No such key on this site.', 'sluice'), '', ['response' => 404]);
         }
         $this->back('reset');

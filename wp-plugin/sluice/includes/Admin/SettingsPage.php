@@ -17,6 +17,7 @@ use SluiceWP\Settings\Config;
 use SluiceWP\Settings\Defaults;
 use SluiceWP\Settings\Field;
 use SluiceWP\Settings\Fields;
+use SluiceWP\Settings\NetworkSettings;
 use SluiceWP\Settings\Sanitizer;
 
 defined('ABSPATH') || exit;
@@ -175,6 +176,19 @@ final class SettingsPage
                 __('Defaults (%1$s): %2$s.', 'sluice'),
                 $this->defaultsSource !== '' ? $this->defaultsSource : __('Sluice', 'sluice'),
                 implode(', ', $defaults),
+            );
+        }
+        $shared = [];
+        foreach (array_unique([...$stored, ...$this->eventLog->providersSeen(), ...array_keys(NetworkSettings::providerLimits())]) as $provider) {
+            if (is_multisite() && $this->config->providerKeyIsHostWide((string) $provider)) {
+                $shared[] = $provider . ' = ' . $this->config->hostWideProviderLimit((string) $provider);
+            }
+        }
+        if ($shared !== []) {
+            $help .= ' ' . sprintf(
+                /* translators: %s: list of provider = limit */
+                __('Shared by every site of the network (Network Admin > Sluice > Settings): %s; a limit here only lowers this site\'s own use.', 'sluice'),
+                implode(', ', $shared),
             );
         }
         $this->help($help);

@@ -6,7 +6,9 @@
  * (StatusAjax) sends them again and the script swaps them in, and the
  * network status page prints every blog's read-only. On a blog's own page
  * the release and reset buttons are POST forms to admin-post.php with their
- * nonces (LeaseActions checks them); the read-only sections have none.
+ * nonces (LeaseActions checks them); the read-only sections have none, nor
+ * has another site's (redacted) holder, nor a host-wide key for someone who
+ * may not reset it.
  */
 
 declare(strict_types=1);
@@ -17,6 +19,7 @@ use SluiceWP\Backend\Holder;
 use SluiceWP\Backend\KeyStatus;
 use SluiceWP\Backend\TicketStatus;
 use SluiceWP\Gate\HolderLabel;
+use SluiceWP\Status\OperatorRights;
 use SluiceWP\Status\SiteReport;
 
 defined('ABSPATH') || exit;
@@ -97,7 +100,10 @@ final class StatusSections
                 esc_html($status->queued . ' / ' . $status->reserved),
             ];
             if ($this->source !== null) {
-                $row[] = $this->postButton('sluice_reset_key', ['key' => $key], __('Reset key', 'sluice'), __('Drop every lease of this key now?', 'sluice'));
+                // A host-wide key is every site's: only a network administrator may reset it (OperatorRights).
+                $row[] = $this->report->key($key)?->scope === 'host' && !OperatorRights::mayResetHostWideKeys()
+                    ? '<span class="description">' . esc_html__('shared by every site: a network administrator resets it', 'sluice') . '</span>'
+                    : $this->postButton('sluice_reset_key', ['key' => $key], __('Reset key', 'sluice'), __('Drop every lease of this key now?', 'sluice'));
             }
             $rows[] = $row;
         }
@@ -114,6 +120,10 @@ final class StatusSections
         $rows = [];
         foreach ($this->keyRows() as $key => $status) {
             foreach ($status->holders as $holder) {
+                if ($holder->redacted) {
+                    $rows[] = $this->otherSitesHolder($key, $holder);
+                    continue;
+                }
                 $label = HolderLabel::parse($holder->label);
                 $token = $holder->token;
                 $request = $this->request($holder);
@@ -138,6 +148,29 @@ final class StatusSections
             return $this->empty(__('No AI step holds a slot right now.', 'sluice'));
         }
         return $this->table($head, $rows, 'sluice-holders');
+    }
+
+    /**
+     * Another site's lease on a host-wide key, as SiteStatus redacted it: its ages and drain, no token, pid, label
+     * or action id, and no button.
+     *
+     * @return list<string>
+     */
+    private function otherSitesHolder(string $key, Holder $holder): array
+    {
+        $row = [
+            '<code title="' . esc_attr($key) . '">' . esc_html($this->shortKey($key)) . '</code>',
+            '<em>' . esc_html__('another site\'s step', 'sluice') . '</em>',
+            '&mdash;', '&mdash;', '&mdash;',
+            $this->duration($holder->ageMs),
+            $this->duration($holder->ttlLeftMs),
+            '&mdash;',
+            $this->request($holder),
+        ];
+        if ($this->source !== null) {
+            $row[] = '';
+        }
+        return $row;
     }
 
     /** One row per ticket of the blog's queues: the queue's tenant, weight and keys, then the ticket's fields. */

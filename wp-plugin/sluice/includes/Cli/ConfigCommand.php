@@ -15,6 +15,7 @@ namespace SluiceWP\Cli;
 use SluiceWP\Settings\Config;
 use SluiceWP\Settings\Field;
 use SluiceWP\Settings\Fields;
+use SluiceWP\Settings\NetworkSettings;
 use SluiceWP\Settings\Sanitizer;
 use WP_CLI;
 use WP_CLI\Formatter;
@@ -35,6 +36,9 @@ final class ConfigCommand
      * <name>
      * : The setting (wp sluice config list shows them all).
      *
+     * [--network]
+     * : provider_limits only: the network's limits of host-wide provider keys.
+     *
      * [--format=<format>]
      * : Render the value in a particular format.
      * ---
@@ -51,6 +55,15 @@ final class ConfigCommand
     public function get(array $args, array $assoc): void
     {
         $name = $args[0] ?? '';
+        if (isset($assoc['network'])) {
+            if ($name !== Fields::PROVIDER_LIMITS) {
+                /* translators: %s: setting name */
+                self::fail(sprintf(__('%s is a setting of each blog; the network sets provider_limits only.', 'sluice'), $name));
+            }
+            $value = NetworkSettings::providerLimits();
+            WP_CLI::print_value(($assoc['format'] ?? 'plaintext') === 'plaintext' ? self::show($value) : $value, $assoc);
+            return;
+        }
         $values = $this->config->effective();
         if (!array_key_exists($name, $values)) {
             self::fail(self::unknown($name));
@@ -113,10 +126,14 @@ final class ConfigCommand
      * <value>
      * : enabled: true|false. backend: auto|native|database|redis. redis_fallback: database|ungated. Whole numbers within the settings page's ranges (site_limit >= 1, tenant_limit >= 0, throttle_delay >= 1, throttle_delay_max >= throttle_delay, lease_ttl >= 60; "" for the default). provider_limits: openai=2,anthropic=1 (or a JSON object; "" for none). ai_hooks: hook,hook (or a JSON list; "" for none).
      *
+     * [--network]
+     * : provider_limits only: the network's limits of host-wide provider keys (network option sluice_network_settings); a blog's own provider limit then only lowers its own use.
+     *
      * ## EXAMPLES
      *
      *     wp sluice config set site_limit 3
      *     wp sluice config set provider_limits openai=2,anthropic=1
+     *     wp sluice config set provider_limits openai=8 --network
      *     wp sluice config set ai_hooks my_plugin_summarise,my_plugin_translate
      *
      * @param list<string>          $args
@@ -129,6 +146,10 @@ final class ConfigCommand
         }
         [$name, $raw] = $args;
         $field = Fields::get($name) ?? self::fail(self::unknown($name));
+        if (isset($assoc['network'])) {
+            $this->setNetwork($field, $raw);
+            return;
+        }
         $stored = Fields::stored();
         if (!function_exists('add_settings_error')) {
             require_once ABSPATH . 'wp-admin/includes/template.php'; // the sanitizer reports through it
@@ -144,6 +165,27 @@ final class ConfigCommand
             __('Set %1$s to %2$s.', 'sluice'),
             $name,
             array_key_exists($name, $settings) ? self::show($settings[$name]) : __('its default', 'sluice'),
+        ));
+    }
+
+    /** `--network`: the network's host-wide provider limits (NetworkSettings), the only network setting. */
+    private function setNetwork(Field $field, string $raw): void
+    {
+        if (!is_multisite()) {
+            self::fail(__('--network is for a network (multisite); on a single site the site\'s provider_limits are the host-wide keys\' limits.', 'sluice'));
+        }
+        if ($field->name !== Fields::PROVIDER_LIMITS) {
+            /* translators: %s: setting name */
+            self::fail(sprintf(__('%s is a setting of each blog; the network sets provider_limits only.', 'sluice'), $field->name));
+        }
+        $errors = NetworkSettings::setProviderLimits(self::typed($field, $raw));
+        if ($errors !== []) {
+            self::fail($field->name . ' (--network): ' . $errors[0]);
+        }
+        WP_CLI::success(sprintf(
+            /* translators: %s: the limits */
+            __('Set the network\'s host-wide provider limits to %s.', 'sluice'),
+            self::show(NetworkSettings::providerLimits()),
         ));
     }
 

@@ -18,6 +18,7 @@ use SluiceWP\Gate\Gate;
 use SluiceWP\Gate\KeyNames;
 use SluiceWP\Settings\Config;
 use SluiceWP\Status\KeyReport;
+use SluiceWP\Status\NotAllowed;
 use SluiceWP\Status\SiteStatus;
 use WP_CLI\Formatter;
 use WP_CLI;
@@ -90,8 +91,16 @@ final class SluiceCommand
                 $known === [] ? __('none yet', 'sluice') : implode(', ', $known),
             ));
         }
+        $refused = $status->resetRefusal($key);
+        if ($refused !== null) {
+            WP_CLI::error($refused); // asked before the confirmation: the answer would not matter
+        }
         WP_CLI::confirm(sprintf(__('Drop every lease of %s? The work holding them keeps running past the limit.', 'sluice'), $key), $assoc);
-        $dropped = $status->reset($key) ?? WP_CLI::error(sprintf(__('No key "%s" on this site.', 'sluice'), $key));
+        try {
+            $dropped = $status->reset($key) ?? WP_CLI::error(sprintf(__('No key "%s" on this site.', 'sluice'), $key));
+        } catch (NotAllowed $e) {
+            WP_CLI::error($e->getMessage());
+        }
         WP_CLI::success(sprintf(
             /* translators: 1: key name, 2: how many leases */
             _n('Reset %1$s: %2$d lease dropped.', 'Reset %1$s: %2$d leases dropped.', $dropped, 'sluice'),

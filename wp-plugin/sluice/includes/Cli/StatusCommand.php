@@ -120,7 +120,10 @@ final class StatusCommand
      *
      * ## AVAILABLE FIELDS
      *
-     * blog_id, key, token, pid, host, label, age_ms, ttl_left_ms, request_open, drain_left_ms, ref, reservation
+     * blog_id, key, token, pid, host, label, age_ms, ttl_left_ms, request_open, drain_left_ms, ref, reservation, scope, redacted
+     *
+     * Another site's lease on a host-wide key is shown redacted (no token, pid, host, label or ref) unless the
+     * command runs without --user (the host's operator) or as a network administrator.
      *
      * @param list<string>          $args
      * @param array<string, string> $assoc

@@ -31,12 +31,10 @@ final class KeyNames
         return new self(self::siteNamespace($blogId));
     }
 
-    /** "a1b2c3d4e5/2": the install's id (database host, name and base prefix) and the blog's id. */
+    /** "a1b2c3d4e5/2": the install's id (InstallId, one for every host of the site) and the blog's id. */
     public static function siteNamespace(?int $blogId = null): string
     {
-        global $wpdb;
-        $install = substr(md5(DB_HOST . '|' . DB_NAME . '|' . $wpdb->base_prefix), 0, 10);
-        return $install . '/' . ($blogId ?? get_current_blog_id());
+        return InstallId::get() . '/' . ($blogId ?? get_current_blog_id());
     }
 
     /** Every key of the blog starts with this. */
@@ -86,14 +84,29 @@ final class KeyNames
         return strlen($slug) <= 32 ? $slug : substr($slug, 0, 23) . '~' . substr(md5($name), 0, 8);
     }
 
-    /** @return array<string,int> key => limit for one call to Backend::tryAcquire */
+    /**
+     * The keys one AI step takes at once: the site's, its provider's (host-wide: the network's limit, plus the
+     * blog's own lower limit on a key of its own), its tenant's; at most four.
+     *
+     * @return array<string,int> key => limit for one call to Backend::tryAcquire
+     */
     public function limitsFor(AiWork $work, Limits $limits): array
     {
         $keys = [$this->site() => max(1, $limits->siteLimit())];
         if ($work->provider !== '') {
-            $providerLimit = $limits->providerLimit($work->provider);
-            if ($providerLimit > 0) {
-                $keys[$this->provider($work->provider, $limits->providerKeyIsHostWide($work->provider))] = $providerLimit;
+            $own = $limits->providerLimit($work->provider);
+            if ($limits->providerKeyIsHostWide($work->provider)) {
+                // The host-wide key's limit is the network's; the blog's own limit only lowers its own use of it,
+                // on a key of its own beside the shared one (never raises or skips the shared one).
+                $shared = $limits->hostWideProviderLimit($work->provider);
+                if ($shared > 0) {
+                    $keys[$this->provider($work->provider, true)] = $shared;
+                }
+                if ($own > 0 && ($shared === 0 || $own < $shared)) {
+                    $keys[$this->provider($work->provider, false)] = $own;
+                }
+            } elseif ($own > 0) {
+                $keys[$this->provider($work->provider, false)] = $own;
             }
         }
         if ($work->tenant !== '') {

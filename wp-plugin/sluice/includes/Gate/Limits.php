@@ -24,6 +24,9 @@ interface Limits
     /** True when the provider's key is shared by every site of the host (one API account). */
     public function providerKeyIsHostWide(string $provider): bool;
 
+    /** Requests at once to this provider from every site of the host, when its key is host-wide (0 = none). */
+    public function hostWideProviderLimit(string $provider): int;
+
     /** Seconds a lease lives unless renewed; never shorter than a provider request may take. */
     public function leaseTtl(): int;
 

@@ -10,6 +10,7 @@ declare(strict_types=1);
 
 namespace SluiceWP\Lifecycle;
 
+use SluiceWP\Plugin;
 use WP_Site;
 
 defined('ABSPATH') || exit;
@@ -34,8 +35,8 @@ final class Network
     }
 
     /**
-     * The deactivation hook: the plugin's WP-Cron events (hooks sluice_*) go,
-     * on every blog for a network deactivation; they are scheduled again on
+     * The deactivation hook: the plugin's WP-Cron events (Footprint::CRON_HOOKS)
+     * go, on every blog for a network deactivation; they are scheduled again on
      * the first request after the next activation.
      */
     public function deactivate(bool $networkWide = false): void
@@ -61,27 +62,20 @@ final class Network
     }
 
     /**
-     * wpmu_drop_tables: the tables WordPress drops with a deleted blog include Sluice's.
+     * wpmu_drop_tables: the tables WordPress drops with a deleted blog include Sluice's own tables of that blog
+     * (Footprint, by name).
      *
      * @param array<string> $tables
      * @return array<string>
      */
     public static function dropTables(array $tables, int $blogId): array
     {
-        return array_values(array_unique(array_merge($tables, self::tablesOf($blogId))));
-    }
-
-    /**
-     * Sluice's tables of a blog ({blog prefix}sluice_*), as they exist now.
-     *
-     * @return list<string>
-     */
-    public static function tablesOf(int $blogId): array
-    {
-        global $wpdb;
-        $like = $wpdb->esc_like($wpdb->get_blog_prefix($blogId) . 'sluice_') . '%';
-        $tables = $wpdb->get_col($wpdb->prepare('SHOW TABLES LIKE %s', $like));
-        return array_values(array_map('strval', is_array($tables) ? $tables : []));
+        $footprint = new Footprint(Plugin::schemas());
+        $ours = [];
+        self::inBlog($blogId, static function () use ($footprint, &$ours): void {
+            $ours = $footprint->tables();
+        });
+        return array_values(array_unique(array_merge($tables, $ours)));
     }
 
     /** @param callable(): void $work */

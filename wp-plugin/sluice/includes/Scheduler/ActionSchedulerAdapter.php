@@ -218,26 +218,6 @@ final class ActionSchedulerAdapter implements Scheduler
         return $store;
     }
 
-    /**
-     * Uninstall: every pending action of a hook that starts with $prefix is
-     * unscheduled (on the current blog's Action Scheduler tables).
-     */
-    public static function unschedulePendingHooks(string $prefix): void
-    {
-        global $wpdb;
-        $actions = $wpdb->prefix . 'actionscheduler_actions';
-        if (!function_exists('as_unschedule_all_actions') || $wpdb->get_var($wpdb->prepare('SHOW TABLES LIKE %s', $actions)) !== $actions) {
-            return;
-        }
-        $hooks = $wpdb->get_col($wpdb->prepare(
-            "SELECT DISTINCT hook FROM {$actions} WHERE status = 'pending' AND hook LIKE %s",
-            $wpdb->esc_like($prefix) . '%',
-        ));
-        foreach (is_array($hooks) ? $hooks : [] as $hook) {
-            as_unschedule_all_actions((string) $hook);
-        }
-    }
-
     /** Which Action Scheduler serves this site, with its version, for status and reports. */
     public static function describe(): string
     {

@@ -20,7 +20,7 @@ defined('ABSPATH') || exit;
 
 final class OperatorRuns
 {
-    private const NOTICE_TRANSIENT = 'sluice_operator_run_';
+    public const NOTICE_TRANSIENT = 'sluice_operator_run_';
 
     public function init(): void
     {

@@ -81,6 +81,17 @@ final class Config implements Limits
         return (bool) apply_filters('sluice_provider_key_host_wide', false, $provider);
     }
 
+    /**
+     * On a network, the network's setting (NetworkSettings; 0 = none), never a blog's: each blog asking for
+     * its own limit would make the highest win. On a single site, the site's provider limit. Filter
+     * sluice_host_wide_provider_ai_concurrency has the last word.
+     */
+    public function hostWideProviderLimit(string $provider): int
+    {
+        $limit = is_multisite() ? (NetworkSettings::providerLimits()[$provider] ?? 0) : $this->providerLimit($provider);
+        return max(0, (int) apply_filters('sluice_host_wide_provider_ai_concurrency', $limit, $provider));
+    }
+
     public function requestTimeout(): int
     {
         $default = $this->defaults->requestTimeout() ?? 300;

@@ -58,7 +58,9 @@ final class Sanitizer
         }
         $this->check($fields, [Field::PROVIDER_LIMITS, Field::CHOICE, Field::HOOKS], $input, $old, $fromForm, $out);
         foreach ($this->errors as $error) {
-            add_settings_error(Fields::OPTION, $error['code'], $error['message'], 'error');
+            // settings_errors() prints a message as HTML, and these quote what was entered: escaped here, where
+            // they become HTML (errors() keeps them plain for `wp sluice config set`).
+            add_settings_error(Fields::OPTION, $error['code'], esc_html($error['message']), 'error');
         }
         return $out;
     }
@@ -198,6 +200,18 @@ final class Sanitizer
         } elseif ($hooks !== []) {
             $out[$field->name] = $hooks;
         }
+    }
+
+    /**
+     * Provider limits as entered ("provider = limit" lines, or an array), checked: null when invalid (errors()
+     * says why). Also the network's host-wide limits (NetworkSettings).
+     *
+     * @return array<string, int>|null
+     */
+    public function checkProviderLimits(mixed $raw, int $max): ?array
+    {
+        $this->errors = [];
+        return $this->parseProviderLimits($raw, $max);
     }
 
     /** @return array<string, int>|null null when invalid (errors reported) */

@@ -5,6 +5,8 @@
  * and the status pages (the network page calls network(), which switches to
  * each blog). Also the blog-scoped operator actions (release a token, reset
  * a key), so an administrator of one blog never touches another blog's leases.
+ * Holders of other blogs and installs (on host-wide keys) are shown redacted,
+ * and host-wide keys are reset, only as OperatorRights allows.
  */
 
 declare(strict_types=1);
@@ -13,8 +15,10 @@ namespace SluiceWP\Status;
 
 use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\BackendChoice;
+use SluiceWP\Backend\Holder;
 use SluiceWP\Backend\KeyStatus;
 use SluiceWP\Backend\QueueStatus;
+use SluiceWP\Backend\Scope;
 use SluiceWP\Backend\WaitingLine;
 use SluiceWP\Gate\KeyNames;
 use SluiceWP\Settings\Config;
@@ -35,8 +39,13 @@ final class SiteStatus
         $backend = $this->backends->backend();
         $names = KeyNames::forBlog();
         $keys = [];
+        $seesOthers = OperatorRights::seesOtherSites();
         foreach ($backend !== null ? $this->keysOfBlog($backend) : [] as $status) {
-            $keys[] = new KeyReport((string) $names->scope($status->key), $status);
+            $scope = (string) $names->scope($status->key);
+            $keys[] = new KeyReport($scope, $seesOthers ? $status : $status->withHolders(array_map(
+                static fn (Holder $h): Holder => self::isOwn($h, $scope) ? $h : $h->redacted(),
+                $status->holders,
+            )));
         }
         return new SiteReport(
             blogId: get_current_blog_id(),
@@ -89,11 +98,13 @@ final class SiteStatus
         }
         $found = false;
         $names = KeyNames::forBlog();
+        $seesOthers = OperatorRights::seesOtherSites();
         foreach ($backend->operatorView()->keys() as $status) {
             foreach ($status->holders as $holder) {
                 if (hash_equals($holder->token, $token)) {
-                    if ($names->scope($status->key) === null) {
-                        return false;
+                    $scope = $names->scope($status->key);
+                    if ($scope === null || (!$seesOthers && !self::isOwn($holder, $scope))) {
+                        return false; // another blog's key, or another site's work on a host-wide key
                     }
                     $found = true;
                 }
@@ -105,6 +116,8 @@ final class SiteStatus
     /**
      * Drops every lease of one of this blog's keys (full name or short form:
      * "site", "provider:openai"). Null when the blog has no such key.
+     *
+     * @throws NotAllowed for a host-wide key, unless OperatorRights::mayResetHostWideKeys()
      */
     public function reset(string $name): ?int
     {
@@ -113,7 +126,35 @@ final class SiteStatus
         if ($backend === null || !isset($this->keysOfBlog($backend)[$key])) {
             return null;
         }
+        $refused = $this->resetRefusal($key);
+        if ($refused !== null) {
+            throw new NotAllowed($refused);
+        }
         return $backend->operatorView()->reset($key);
+    }
+
+    /** Why the person asking may not reset this key (full name or short form), or null when they may. */
+    public function resetRefusal(string $name): ?string
+    {
+        $names = KeyNames::forBlog();
+        $key = $names->resolve($name);
+        if ($names->scope($key) !== 'host' || OperatorRights::mayResetHostWideKeys()) {
+            return null;
+        }
+        return sprintf(
+            /* translators: %s: the key's name */
+            __('%s is shared by every site of this host: only a network administrator (manage_network_options) may reset it, since that frees other sites\' slots while their work still runs.', 'sluice'),
+            $key,
+        );
+    }
+
+    /**
+     * Whether a holder's work is this blog's: its scope says so, or (a store that does not say whose a lease
+     * is) it holds one of the blog's own keys, not a host-wide one.
+     */
+    private static function isOwn(Holder $holder, string $keyScope): bool
+    {
+        return $holder->scope === '' ? $keyScope !== 'host' : $holder->scope === Scope::current();
     }
 
     /** The blog's site key as the store holds it (null before its first AI step, or without a usable store). */
@@ -146,11 +187,12 @@ final class SiteStatus
         // A queue is this blog's when every key of it is (its own or host-wide), as for release():
         // a queue on another blog's site key and a host-wide provider key is that blog's.
         $names = KeyNames::forBlog();
+        $own = Scope::current();
         $queues = [];
         foreach ($backend->line() as $queue) {
             $keys = array_keys($queue->keys);
             $ours = array_filter($keys, static fn (int|string $key): bool => $names->scope((string) $key) !== null);
-            if ($keys !== [] && count($ours) === count($keys)) {
+            if ($keys !== [] && count($ours) === count($keys) && ($queue->scope === '' || $queue->scope === $own)) {
                 $queues[] = $queue;
             }
         }
