@@ -138,3 +138,77 @@ add_filter('sluice_backend', static function ($backend) {
         public function staleTickets(int $max): array { return $this->store->staleTickets($max); }
     };
 });
+
+// knobs['record_line']: what the store's own waiting line said around each of the gate's decisions, one row per
+// event in a table of its own (atomic inserts, so several runners can record at once). The waiting-line tests
+// read the order of service and the reservations from these rows instead of from the order in which runners
+// happened to write their event log rows (two runners deferring at once write those in either order).
+//  - kind 'deferred': right after a deferral took (or kept) its ticket: every queue's tickets, in service order;
+//  - kind 'decision': the decision on an action, and whether the store held a slot reserved for that action
+//    (its ticket was reserved, with more than a second of the reservation left) just before the gate decided.
+
+/** Creates (empty) the table the record_line knob writes. */
+function sluice_test_reset_line_record(): void
+{
+    global $wpdb;
+    $wpdb->query("CREATE TABLE IF NOT EXISTS {$wpdb->prefix}sluice_test_line (id BIGINT UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
+        kind VARCHAR(16) NOT NULL, action BIGINT NOT NULL, reserved TINYINT NOT NULL DEFAULT 0, decision VARCHAR(32) NOT NULL DEFAULT '',
+        queues LONGTEXT NOT NULL, at DOUBLE NOT NULL)");
+    $wpdb->query("TRUNCATE TABLE {$wpdb->prefix}sluice_test_line");
+}
+
+/** @return list<array{kind: string, action: int, reserved: bool, decision: string, queues: list<array{tenant: string, tickets: list<array{ref: int, state: string, reserved_left_ms: int}>}>, at: float}> */
+function sluice_test_line_record(): array
+{
+    global $wpdb;
+    $rows = [];
+    foreach ($wpdb->get_results("SELECT * FROM {$wpdb->prefix}sluice_test_line ORDER BY id", ARRAY_A) as $row) {
+        $rows[] = ['kind' => (string) $row['kind'], 'action' => (int) $row['action'], 'reserved' => (bool) $row['reserved'],
+            'decision' => (string) $row['decision'], 'queues' => json_decode((string) $row['queues'], true), 'at' => (float) $row['at']];
+    }
+    return $rows;
+}
+
+/** @return list<array{tenant: string, tickets: list<array{ref: int, state: string, reserved_left_ms: int}>}> the site's line now */
+function sluice_test_line_now(): array
+{
+    $backend = SluiceWP\Plugin::instance()->backends->backend();
+    if (!$backend instanceof SluiceWP\Backend\WaitingLine) {
+        return [];
+    }
+    return array_map(static fn (SluiceWP\Backend\QueueStatus $q): array => [
+        'tenant' => $q->tenant,
+        'tickets' => array_map(static fn (SluiceWP\Backend\TicketStatus $t): array => ['ref' => $t->ref, 'state' => $t->state, 'reserved_left_ms' => $t->reservedLeftMs], $q->tickets),
+    ], $backend->line());
+}
+
+function sluice_test_line_insert(string $kind, int $action, bool $reserved, string $decision, array $queues): void
+{
+    global $wpdb;
+    $wpdb->insert($wpdb->prefix . 'sluice_test_line', ['kind' => $kind, 'action' => $action, 'reserved' => (int) $reserved,
+        'decision' => $decision, 'queues' => (string) wp_json_encode($queues), 'at' => microtime(true)], ['%s', '%d', '%d', '%s', '%s', '%f']);
+}
+
+// Before the gate (which decides at priority 1): was a slot reserved for this action?
+add_action('action_scheduler_before_execute', static function ($actionId): void {
+    if (empty(sluice_test_knobs()['record_line'])) {
+        return;
+    }
+    $reserved = false;
+    foreach (sluice_test_line_now() as $queue) {
+        foreach ($queue['tickets'] as $ticket) {
+            $reserved = $reserved || ($ticket['ref'] === (int) $actionId && $ticket['state'] === 'reserved' && $ticket['reserved_left_ms'] > 1000);
+        }
+    }
+    $GLOBALS['sluice_test_reserved_before'][(int) $actionId] = $reserved;
+}, 0, 1);
+add_action('sluice_gate_decision', static function (string $decision, int $actionId): void {
+    if (!empty(sluice_test_knobs()['record_line'])) {
+        sluice_test_line_insert('decision', $actionId, $GLOBALS['sluice_test_reserved_before'][$actionId] ?? false, $decision, []);
+    }
+}, 10, 2);
+add_action('sluice_action_deferred', static function (array $context, SluiceWP\Gate\ThrottleEvent $event): void {
+    if (!empty(sluice_test_knobs()['record_line'])) {
+        sluice_test_line_insert('deferred', $event->work->action->id, false, '', sluice_test_line_now());
+    }
+}, 10, 2);
