@@ -16,7 +16,9 @@ use Sluice\Support\Overlap;
  * (two-hosts-probe.php), holding it and logging the interval; the max overlap
  * of those intervals is the most slots the pools granted at one instant.
  * Used by the two-hosts tests and bench/backends.php (no PHPUnit in here:
- * failures throw). Must run as root (the pools run as www-data).
+ * failures throw); with $ownSharedMemory false, a pool of this host with
+ * php.ini lines of its own (the refused-process tests). Must run as root
+ * (the pools run as www-data).
  */
 final class FpmPools
 {
@@ -27,9 +29,18 @@ final class FpmPools
     /** @var array<string, int> pool => nginx port */
     private array $ports = [];
 
-    /** @param list<string> $pools */
-    public function __construct(private readonly int $workers = 3, array $pools = ['a', 'b'])
-    {
+    /**
+     * @param list<string> $pools
+     * @param list<string> $poolLines       more lines for every pool's config (e.g. php_admin_value[sluice.file_mode] = 0600)
+     * @param bool         $ownSharedMemory each pool in IPC and mount namespaces of its own, with a /dev/shm of its own (two hosts);
+     *                                      false: the pools share this host's shared memory (another pool of the same host)
+     */
+    public function __construct(
+        private readonly int $workers = 3,
+        array $pools = ['a', 'b'],
+        private readonly array $poolLines = [],
+        private readonly bool $ownSharedMemory = true,
+    ) {
         if (posix_geteuid() !== 0) {
             throw new RuntimeException('FpmPools starts PHP-FPM masters in namespaces of their own: run it as root (tools/run-plugin-tests does)');
         }
@@ -48,6 +59,12 @@ final class FpmPools
             $this->stop();
             throw $e;
         }
+    }
+
+    /** The base URL that reaches the test site through this pool. */
+    public function url(string $pool): string
+    {
+        return 'http://127.0.0.1:' . ($this->ports[$pool] ?? throw new RuntimeException("no pool $pool"));
     }
 
     /** Stops nginx and the pools (by the processes it started) and removes its files. */
@@ -110,6 +127,12 @@ final class FpmPools
         return ['overlap' => Overlap::max($intervals), 'granted' => count($intervals), 'by' => $by, 'ipc' => $ipc, 'backends' => array_values(array_unique($backends))];
     }
 
+    /** What PHP logged in one pool's workers (its error_log). */
+    public function phpLog(string $pool): string
+    {
+        return (string) @file_get_contents("{$this->dir}/php-{$pool}.log");
+    }
+
     /** The pools' and nginx's logs, for a failure message. */
     public function logs(): string
     {
@@ -124,6 +147,9 @@ final class FpmPools
     private function startPool(string $pool): void
     {
         $conf = "{$this->dir}/fpm-{$pool}.conf";
+        // The workers (www-data) write PHP's error log: a file of theirs in this root-owned folder.
+        touch("{$this->dir}/php-{$pool}.log");
+        chown("{$this->dir}/php-{$pool}.log", 'www-data');
         file_put_contents($conf, implode("\n", [
             '[global]',
             "error_log = {$this->dir}/fpm-{$pool}.log",
@@ -140,15 +166,16 @@ final class FpmPools
             'clear_env = no',
             'catch_workers_output = yes',
             "php_admin_value[error_log] = {$this->dir}/php-{$pool}.log",
+            ...$this->poolLines,
             '',
         ]));
         $fpm = 'php-fpm' . PHP_MAJOR_VERSION . '.' . PHP_MINOR_VERSION;
-        $this->services[] = $service = Runner::shell(sprintf(
-            'exec unshare --ipc --mount --propagation private sh -c %s',
-            escapeshellarg(sprintf('mount -t tmpfs -o mode=1777 tmpfs /dev/shm && exec %s -F -y %s -c %s',
-                escapeshellarg((string) (trim((string) shell_exec('command -v ' . $fpm . ' || echo /usr/sbin/' . $fpm)))),
-                escapeshellarg($conf), escapeshellarg((string) getenv('PHPRC')))),
-        ));
+        $master = sprintf('exec %s -F -y %s -c %s',
+            escapeshellarg((string) (trim((string) shell_exec('command -v ' . $fpm . ' || echo /usr/sbin/' . $fpm)))),
+            escapeshellarg($conf), escapeshellarg((string) getenv('PHPRC')));
+        $this->services[] = $service = Runner::shell($this->ownSharedMemory
+            ? 'exec unshare --ipc --mount --propagation private sh -c ' . escapeshellarg('mount -t tmpfs -o mode=1777 tmpfs /dev/shm && ' . $master)
+            : $master);
         self::eventually(fn (): bool => file_exists("{$this->dir}/fpm-{$pool}.sock") || !$service->running(), 20.0, "PHP-FPM pool $pool");
         if (!$service->running()) {
             throw new RuntimeException("PHP-FPM pool $pool: " . $service->output() . $this->logs());

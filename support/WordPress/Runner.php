@@ -60,6 +60,17 @@ final class Runner
         return new self('exec ' . escapeshellarg(PHP_BINARY) . ' ' . escapeshellarg(self::queueScript()) . ' ' . escapeshellarg($context));
     }
 
+    /**
+     * One CLI queue run in a PHP without the extension (the system's php.ini,
+     * not the test bed's): a host, or a CLI, where it is not installed.
+     */
+    public static function cliWithoutExtension(): self
+    {
+        return new self('exec env -u PHPRC -u PHP_INI_SCAN_DIR ' . escapeshellarg(PHP_BINARY) . ' -r '
+            . escapeshellarg('extension_loaded("sluice") && exit("the extension is loaded\n"); $argv = ["run-queue.php", "WP CLI"]; require '
+                . var_export(self::queueScript(), true) . ';'));
+    }
+
     /** The script of a CLI queue run: `php run-queue.php [context]` (its context defaults to "WP CLI"). */
     public static function queueScript(): string
     {
@@ -70,9 +81,10 @@ final class Runner
      * One WP-Cron run through PHP-FPM, as a system cron calling wp-cron.php:
      * Action Scheduler's queue-run event is made due first. wp-cron.php answers
      * before it runs the events (fastcgi_finish_request), so wait() returns
-     * early: wait for the work itself.
+     * early: wait for the work itself. $base: another way to the site (a
+     * pool of FpmPools), else the test bed's nginx.
      */
-    public static function wpCron(): self
+    public static function wpCron(?string $base = null): self
     {
         $hook = 'action_scheduler_run_queue';
         // This process's option cache is stale: FPM's wp-cron.php rewrites the cron array and deletes the
@@ -85,7 +97,7 @@ final class Runner
         // wp-cron.php runs only when ?doing_wp_cron equals the doing_cron transient: take the lock as spawn_cron() does.
         $lock = sprintf('%.22F', microtime(true));
         set_transient('doing_cron', $lock);
-        return new self('exec curl -s -o /dev/null -w "%{http_code}" --max-time 120 ' . escapeshellarg(Site::url() . '/wp-cron.php?doing_wp_cron=' . $lock));
+        return new self('exec curl -s -o /dev/null -w "%{http_code}" --max-time 120 ' . escapeshellarg(($base ?? Site::url()) . '/wp-cron.php?doing_wp_cron=' . $lock));
     }
 
     public function pid(): int

@@ -44,7 +44,8 @@ final class Site
         }
         $wpdb->query("DELETE FROM {$wpdb->options} WHERE option_name LIKE 'datamachine\\_pipeline\\_ai\\_lease\\_%'");
         foreach (['sluice_settings', 'datamachine_settings', 'datamachine_fixture_knobs', 'sluice_test_knobs',
-                  'sluice_test_decisions', 'sluice_test_releases', 'sluice_test_ai_task_runs'] as $option) {
+                  'sluice_test_decisions', 'sluice_test_releases', 'sluice_test_ai_task_runs',
+                  'sluice_store', 'sluice_process_stores', 'sluice_ungated'] as $option) {
             delete_option($option);
         }
         wp_cache_flush();

@@ -78,9 +78,6 @@ final class DatabaseGateTest extends GateTestCase
     /** Runner::until()'s loop, with runners in this PHP without its php.ini's extension (the system's CLI configuration). */
     private static function runWithoutTheExtensionUntil(callable $done, int $count, float $timeoutSeconds): void
     {
-        $command = 'exec env -u PHPRC -u PHP_INI_SCAN_DIR ' . escapeshellarg(PHP_BINARY) . ' -r '
-            . escapeshellarg('extension_loaded("sluice") && exit("the extension is loaded\n"); $argv = ["run-queue.php", "WP CLI"]; require '
-                . var_export(Runner::queueScript(), true) . ';');
         $start = microtime(true);
         $runners = [];
         try {
@@ -93,7 +90,7 @@ final class DatabaseGateTest extends GateTestCase
                     }
                 }
                 while (count($runners) < $count) {
-                    $runners[] = Runner::shell($command);
+                    $runners[] = Runner::cliWithoutExtension();
                 }
                 usleep(100000);
             }

@@ -3,9 +3,10 @@ declare(strict_types=1);
 
 namespace Sluice\WpTests\Backend;
 
+use Sluice\Support\WordPress\RedisTestBed;
+use Sluice\Support\WordPress\Site;
 use Sluice\WpTests\Cli\WpCli;
 use Sluice\WpTests\Gate\GateTestCase;
-use Sluice\Support\WordPress\RedisTestBed;
 use SluiceWP\Backend\Lease;
 use SluiceWP\Backend\RedisBackend;
 
@@ -90,6 +91,9 @@ final class RedisCliTest extends GateTestCase
             $report = WpCli::sluice(['report'])->json();
             self::assertNull($report['backend'], 'no store: AI work runs ungated');
             self::assertStringContainsString('redis_fallback is "ungated"', (string) $report['backend_unavailable']);
+            self::assertSame('ungated', $report['health']['state']);
+            self::assertStringContainsString('cannot use the site\'s lease store', Site::sluiceErrors(), 'the process said so in its error log');
+            Site::reset(); // that logged line was expected
         } finally {
             putenv("SLUICE_REDIS_PORT={$own}");
         }

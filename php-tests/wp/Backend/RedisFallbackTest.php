@@ -8,7 +8,10 @@ use SluiceWP\Admin\BackendNotice;
 use SluiceWP\Admin\StatusSections;
 use SluiceWP\Backend\BackendChoice;
 use SluiceWP\Plugin;
+use SluiceWP\Status\Health;
+use SluiceWP\Status\ProcessStores;
 use SluiceWP\Status\SiteStatus;
+use SluiceWP\Status\UngatedCounter;
 
 /**
  * Redis unreachable with the setting `backend` = redis: the store the setting
@@ -46,7 +49,7 @@ final class RedisFallbackTest extends SluiceTestCase
         self::assertStringContainsString("127.0.0.1:{$this->closedPort}", (string) $choice->redisUnreachable());
 
         ob_start();
-        (new BackendNotice($choice))->render();
+        (new BackendNotice($choice, static fn (): Health => Health::check($choice, Plugin::instance()->config, new ProcessStores(), (new UngatedCounter())->read())))->render();
         $notice = (string) ob_get_clean();
         self::assertStringContainsString('Sluice cannot use Redis', $notice);
         self::assertStringContainsString("127.0.0.1:{$this->closedPort}", $notice);
@@ -65,7 +68,7 @@ final class RedisFallbackTest extends SluiceTestCase
         self::assertNull($choice->backend());
         self::assertStringContainsString('redis_fallback is "ungated"', (string) $choice->unavailableReason());
         ob_start();
-        (new BackendNotice($choice))->render();
+        (new BackendNotice($choice, static fn (): Health => Health::check($choice, Plugin::instance()->config, new ProcessStores(), (new UngatedCounter())->read())))->render();
         self::assertStringContainsString('Sluice is not limiting AI work', (string) ob_get_clean());
     }
 
@@ -75,7 +78,7 @@ final class RedisFallbackTest extends SluiceTestCase
         $choice = new BackendChoice('redis', 'database', 300);
         self::assertSame(['redis', null], [$choice->backend()?->name(), $choice->redisUnreachable()]);
         ob_start();
-        (new BackendNotice($choice))->render();
+        (new BackendNotice($choice, static fn (): Health => Health::check($choice, Plugin::instance()->config, new ProcessStores(), (new UngatedCounter())->read())))->render();
         self::assertSame('', (string) ob_get_clean());
     }
 }

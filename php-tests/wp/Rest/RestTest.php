@@ -4,6 +4,7 @@ declare(strict_types=1);
 namespace Sluice\WpTests\Rest;
 
 use RuntimeException;
+use Sluice\WpTests\Admin\AdminHttp;
 use Sluice\WpTests\Cli\WpCli;
 use Sluice\WpTests\Gate\GateTestCase;
 use Sluice\Support\Process;
@@ -68,15 +69,69 @@ final class RestTest extends GateTestCase
     public function testStatusIsWhatTheCliPrintsAsJson(): void
     {
         $lease = self::holdSiteSlot(2);
-        [$code, $rest] = self::http('GET', '/sluice/v1/status', 'administrator');
-        self::assertSame(200, $code);
+        // Each kind of process records its store when it first uses one: PHP-FPM (this first call) and the CLI.
+        self::assertSame(200, self::http('GET', '/sluice/v1/status', 'administrator')[0]);
         $cli = WpCli::sluice(['report']);
         self::assertSame(0, $cli->exitCode, (string) $cli);
+        [$code, $rest] = self::http('GET', '/sluice/v1/status', 'administrator');
+        self::assertSame(200, $code);
+        self::assertEqualsCanonicalizing(['cli', 'web'], array_column($rest['processes'], 'kind'), 'both kinds of process show');
 
         $tokens = array_column(array_merge(...array_column($rest['keys'], 'holders')), 'token');
         self::assertContains($lease->token, $tokens);
         // The same builder answers both; only the clocks moved between the two calls.
         self::assertSame(self::withoutClocks($cli->json()), self::withoutClocks($rest));
+    }
+
+    /** A limit above what the store holds per key (the extension's 64 here) is refused over REST too, naming what raises it. */
+    public function testSettingsRefuseALimitAboveWhatTheStoreHolds(): void
+    {
+        [$code] = self::http('POST', '/sluice/v1/settings', 'subscriber', ['site_limit' => 2]);
+        self::assertSame(403, $code);
+        [$code, $body] = self::http('POST', '/sluice/v1/settings', 'administrator', ['site_limit' => 65]);
+        self::assertSame(400, $code);
+        self::assertStringContainsString('at most 64 slots per key', (string) ($body['message'] ?? ''));
+        self::assertStringContainsString('sluice.max_slots_per_key', (string) ($body['message'] ?? ''));
+        [$code, $settings] = self::http('POST', '/sluice/v1/settings', 'administrator', ['site_limit' => 3]);
+        self::assertSame(200, $code);
+        self::assertSame(3, $settings['site_limit']);
+        self::assertSame(3, self::http('GET', '/sluice/v1/settings', 'administrator')[1]['site_limit'] ?? null);
+    }
+
+    /**
+     * A store that fails (a database or Redis gone away; the test hooks' knob
+     * store_throws): the AI step runs ungated and is counted, and the status,
+     * REST, `wp sluice report` and the status page show the error as degraded
+     * health instead of ending in a fatal error or a 500.
+     */
+    public function testAStoreThatFailsIsShownAndItsUngatedRunsCounted(): void
+    {
+        sluice_test_reset_runs();
+        self::sluice(['site_limit' => 1, 'ai_hooks' => ['sluice_test_counted_task']]);
+        self::testKnobs(['store_throws' => true]);
+        as_schedule_single_action(time() - 1, 'sluice_test_counted_task', [1], 'sluice-store-error');
+        self::runQueueOnce();
+        self::assertSame(['complete' => 1], Site::actionStatuses('sluice_test_counted_task'), 'it ran, ungated, and did not fail');
+        wp_cache_flush();
+        $ungated = get_option('sluice_ungated');
+        self::assertSame(1, $ungated['count'] ?? null, 'the ungated run was counted');
+        self::assertStringContainsString('the lease store went away', (string) ($ungated['last_error'] ?? ''));
+
+        [$code, $rest] = self::http('GET', '/sluice/v1/status', 'administrator');
+        self::assertSame(200, $code, 'no 500 when the store throws');
+        self::assertSame('degraded', $rest['health']['state']);
+        self::assertContains('store_error', array_column($rest['health']['problems'], 'code'));
+        self::assertContains('ungated_runs', array_column($rest['health']['problems'], 'code'));
+        $cli = WpCli::sluice(['report']);
+        self::assertSame(0, $cli->exitCode, (string) $cli);
+        self::assertSame(['store_error', 'ungated_runs'], array_values(array_intersect(['store_error', 'ungated_runs'], array_column($cli->json()['health']['problems'], 'code'))));
+        $page = AdminHttp::admin()->get('/wp-admin/admin.php?page=sluice');
+        self::assertSame(200, $page['status'], 'the status page renders');
+        self::assertStringContainsString('The lease store could not be read: sluice test: the lease store went away', html_entity_decode($page['body'], ENT_QUOTES));
+        // The errors this test caused on purpose (the gate's, once per ungated decision); anything else fails it.
+        $others = array_filter(explode("\n", Site::sluiceErrors()), static fn (string $l): bool => trim($l) !== '' && !str_contains($l, 'the lease store went away'));
+        self::assertSame([], array_values($others));
+        Site::reset();
     }
 
     public function testReleaseNeedsAnAdministratorAndFreesTheLease(): void

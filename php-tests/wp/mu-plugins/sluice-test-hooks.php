@@ -212,3 +212,40 @@ add_action('sluice_action_deferred', static function (array $context, SluiceWP\G
         sluice_test_line_insert('deferred', $event->work->action->id, false, '', sluice_test_line_now());
     }
 }, 10, 2);
+
+// A site limit from a filter (another plugin, a theme), beyond what the settings page allows: knobs['site_limit_filter'].
+add_filter('sluice_pipeline_ai_concurrency', static function ($limit) {
+    return (int) (sluice_test_knobs()['site_limit_filter'] ?? $limit);
+});
+
+// knobs['store_throws']: a store that answers every call with an error, as a database or Redis that went away
+// does (StoreErrorTest): what the gate and the status report do then.
+add_filter('sluice_backend', static function ($backend) {
+    $knobs = get_option('sluice_test_knobs', []);
+    if (!is_array($knobs) || empty($knobs['store_throws']) || !$backend instanceof SluiceWP\Backend\Backend) {
+        return $backend;
+    }
+    return new class ($backend->name()) implements SluiceWP\Backend\Backend, SluiceWP\Backend\OperatorView {
+        public function __construct(private readonly string $name)
+        {
+        }
+
+        private static function fail(): never
+        {
+            throw new RuntimeException('sluice test: the lease store went away');
+        }
+
+        public function name(): string { return $this->name; }
+        public function unavailableReason(): ?string { return null; }
+        public function tryAcquire(array $limits, int $ttl, string $label): SluiceWP\Backend\Lease|SluiceWP\Backend\Refusal { self::fail(); }
+        public function release(SluiceWP\Backend\Lease $lease): bool { self::fail(); }
+        public function renew(SluiceWP\Backend\Lease $lease, int $ttl): bool { self::fail(); }
+        public function requestStarted(SluiceWP\Backend\Lease $lease, int $maxSeconds, int $renewTtl = 0): bool { self::fail(); }
+        public function requestFinished(SluiceWP\Backend\Lease $lease): bool { self::fail(); }
+        public function operatorView(): SluiceWP\Backend\OperatorView { return $this; }
+        public function keys(): array { self::fail(); }
+        public function releaseToken(string $token): bool { self::fail(); }
+        public function reset(string $key): int { self::fail(); }
+        public function sweep(): int { self::fail(); }
+    };
+});

@@ -17,8 +17,11 @@ namespace SluiceWP;
 
 use SluiceWP\Admin\AdminHooks;
 use SluiceWP\Backend\BackendChoice;
+use SluiceWP\Backend\Capacity;
 use SluiceWP\Backend\DatabaseLineSchema;
 use SluiceWP\Backend\DatabaseSchema;
+use SluiceWP\Backend\SiteStore;
+use SluiceWP\Backend\UnusableStore;
 use SluiceWP\Backend\WaitingLine;
 use SluiceWP\Cli\Commands;
 use SluiceWP\DataMachine\DataMachine;
@@ -38,12 +41,16 @@ use SluiceWP\Log\MinuteSamplesSchema;
 use SluiceWP\Scheduler\ActionSchedulerHooks;
 use SluiceWP\Scheduler\ActionSchedulerAdapter;
 use SluiceWP\Scheduler\Runners;
+use SluiceWP\Rest\SettingsRoutes;
 use SluiceWP\Rest\StatusRoutes;
 use SluiceWP\Schema\TableSchema;
 use SluiceWP\Settings\AiWorkFilter;
 use SluiceWP\Settings\Config;
 use SluiceWP\Status\MinuteSampler;
+use SluiceWP\Status\Health;
+use SluiceWP\Status\ProcessStores;
 use SluiceWP\Status\SiteStatus;
+use SluiceWP\Status\UngatedCounter;
 
 defined('ABSPATH') || exit;
 
@@ -56,13 +63,26 @@ final class Plugin
     public readonly BackendChoice $backends;
     public readonly EventLog $eventLog;
     public readonly MinuteSamples $samples;
+    /** What each kind of process of the site says about its store. */
+    public readonly ProcessStores $processStores;
+    /** Actions that ran ungated because the store failed. */
+    public readonly UngatedCounter $ungated;
     private ?Gate $gate = null;
 
     private function __construct(public readonly string $file)
     {
         $this->dataMachine = new DataMachine();
         $this->config = new Config($this->dataMachine);
-        $this->backends = new BackendChoice($this->config->backend(), $this->config->redisFallback(), $this->config->requestTimeout());
+        $this->processStores = new ProcessStores();
+        $this->ungated = new UngatedCounter();
+        $this->backends = new BackendChoice(
+            $this->config->backend(),
+            $this->config->redisFallback(),
+            $this->config->requestTimeout(),
+            oneStore: true,
+            onPicked: fn (?string $store, ?string $why) => $this->processStores->record($store, $why),
+        );
+        $this->config->capLimitsBy(fn (): ?Capacity => $this->capacity());
         $this->eventLog = new EventLog();
         $this->samples = new MinuteSamples();
     }
@@ -86,12 +106,14 @@ final class Plugin
     private function init(): void
     {
         (new Lifecycle($this->file, self::schemas()))->init();
+        SiteStore::init();
         (new ActionSchedulerHooks(fn (): ?Gate => $this->gate(), fn (): ?Gate => $this->gate))->init();
         (new Runners(fn (): ?Gate => $this->gate()))->init();
         (new GateHooks(fn (): ?Gate => $this->gate(), fn (): ?Gate => $this->gate))->init();
         (new DataMachineHooks($this->dataMachine, $this->config, $this->backends))->init();
         (new MinuteSampler($this->siteStatus(), $this->config, $this->samples))->init();
         (new StatusRoutes($this->siteStatus()))->init();
+        (new SettingsRoutes($this->config, fn (): ?Capacity => $this->capacity()))->init();
         (new AdminHooks($this))->init();
         if (defined('WP_CLI') && WP_CLI) {
             (new Commands($this))->init();
@@ -107,18 +129,46 @@ final class Plugin
     /** What Sluice holds for the current blog: the status page, REST and WP-CLI read it. */
     public function siteStatus(): SiteStatus
     {
-        return new SiteStatus($this->backends, $this->config);
+        return new SiteStatus($this->backends, $this->config, $this->processStores, $this->ungated);
     }
 
-    /** The gate, or null while gating is off or no backend is usable (actions then run ungated). */
+    /** The store in use, for the largest limit it holds per key (null when no store is usable). */
+    public function capacity(): ?Capacity
+    {
+        $backend = $this->backends->backend();
+        return $backend instanceof Capacity ? $backend : null;
+    }
+
+    /** Sluice's health here (the admin notice, Site Health; the report carries it too). */
+    public function health(): Health
+    {
+        return Health::check($this->backends, $this->config, $this->processStores, $this->ungated->read());
+    }
+
+    /**
+     * The gate, or null while gating is off. A process that cannot use the
+     * site's store still gets one (UnusableStore), so its AI work is never let
+     * through silently: it waits as a copy on its timer for a process that can
+     * use the store while another kind of process of the site ran the queue
+     * through it in the last 15 minutes (ProcessStores), and otherwise runs
+     * ungated, counted (and under Data Machine's own limiter, which Sluice only
+     * switches off where it gates), as it does when the operator chose
+     * redis_fallback = ungated. Either way the error log (once per process),
+     * the status page, `wp sluice status`, REST and the admin notice say so.
+     */
     public function gate(): ?Gate
     {
         if ($this->gate !== null) {
             return $this->gate;
         }
         $backend = $this->backends->backend();
-        if ($backend === null || !$this->config->enabled() || !ActionSchedulerAdapter::isAvailable()) {
+        if (!$this->config->enabled() || !ActionSchedulerAdapter::isAvailable()) {
             return null;
+        }
+        $usable = $backend !== null;
+        if ($backend === null) {
+            $defer = !$this->backends->ungatedBySetting() && $this->processStores->anotherKindGatesQueues() !== null;
+            $backend = new UnusableStore((string) $this->backends->unavailableReason(), $defer);
         }
         $scheduler = new ActionSchedulerAdapter();
         $line = $backend instanceof WaitingLine && $backend->lineAvailable() && $this->config->waitingLine() ? $backend : null;
@@ -133,6 +183,8 @@ final class Plugin
             new Handoffs($scheduler, $line, $backend, $this->eventLog, static fn (ScheduledAction $action): bool =>
                 (bool) apply_filters('sluice_requeue_stranded', false, $action->hook, $action->args, $action->group)),
             $line,
+            $this->ungated,
+            $usable ? fn () => $this->processStores->queueRan() : null,
         );
     }
 }

@@ -13,6 +13,7 @@ namespace SluiceWP\Admin;
 
 use SluiceWP\Plugin;
 use SluiceWP\Settings\NoDefaults;
+use SluiceWP\Status\Health;
 
 defined('ABSPATH') || exit;
 
@@ -24,11 +25,12 @@ final class AdminHooks
 
     public function init(): void
     {
-        add_action('admin_notices', [new BackendNotice($this->plugin->backends), 'render']);
+        add_action('admin_notices', [new BackendNotice($this->plugin->backends, fn (): Health => $this->plugin->health()), 'render']);
+        (new SiteHealthTests(fn (): Health => $this->plugin->health(), $this->plugin->processStores))->init();
         if (!is_admin()) {
             return;
         }
-        add_action('admin_init', [SettingsPage::class, 'registerSetting']);
+        add_action('admin_init', fn () => SettingsPage::registerSetting($this->plugin->capacity()));
         add_action('admin_menu', function (): void {
             (new StatusPage($this->plugin->file, $this->source()))->addMenu();
             $dataMachine = $this->plugin->dataMachine;

@@ -12,6 +12,7 @@ declare(strict_types=1);
 
 namespace SluiceWP\Admin;
 
+use SluiceWP\Backend\Capacity;
 use SluiceWP\Log\EventLog;
 use SluiceWP\Settings\Config;
 use SluiceWP\Settings\Defaults;
@@ -41,12 +42,12 @@ final class SettingsPage
     ) {
     }
 
-    /** The setting and its validation (admin_init; options.php needs it too). */
-    public static function registerSetting(): void
+    /** The setting and its validation against the store in use (admin_init; options.php needs it too). */
+    public static function registerSetting(?Capacity $capacity): void
     {
         register_setting(self::GROUP, Fields::OPTION, [
             'type' => 'array',
-            'sanitize_callback' => [new Sanitizer(), 'sanitize'],
+            'sanitize_callback' => [new Sanitizer($capacity), 'sanitize'],
             'default' => [],
             'show_in_rest' => false,
         ]);

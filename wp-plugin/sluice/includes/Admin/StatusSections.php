@@ -20,6 +20,7 @@ use SluiceWP\Backend\KeyStatus;
 use SluiceWP\Backend\TicketStatus;
 use SluiceWP\Gate\HolderLabel;
 use SluiceWP\Status\OperatorRights;
+use SluiceWP\Status\Health;
 use SluiceWP\Status\SiteReport;
 
 defined('ABSPATH') || exit;
@@ -54,13 +55,19 @@ final class StatusSections
     public function backend(): string
     {
         $name = $this->report->backend;
-        $reason = $this->report->backendUnavailable;
         $html = '<table class="sluice-facts"><tbody>';
         $html .= $this->fact(__('Backend in use', 'sluice'), is_string($name) ? esc_html($name) : '<strong>' . esc_html__('none', 'sluice') . '</strong>');
-        $health = !is_string($reason)
-            ? '<span class="sluice-ok">' . esc_html__('healthy', 'sluice') . '</span>'
-            : '<span class="sluice-bad">' . esc_html($reason) . '</span>';
-        $html .= $this->fact(__('Health', 'sluice'), $health);
+        $health = new HealthSection($this->report);
+        $html .= $this->fact(__('Health', 'sluice'), $health->state());
+        foreach ([
+            __('Processes', 'sluice') => $health->processes(),
+            __('Store for every process', 'sluice') => $health->siteStore(),
+            __('Ran ungated after store errors', 'sluice') => $health->ungated(),
+        ] as $label => $value) {
+            if ($value !== '') {
+                $html .= $this->fact($label, $value);
+            }
+        }
         if ($this->report->redisUnreachable !== null) {
             $html .= $this->fact(__('Redis', 'sluice'), '<span class="sluice-bad">' . esc_html(sprintf(
                 /* translators: 1: why Redis cannot be used, 2: the store in use instead, or "none" */
@@ -69,9 +76,11 @@ final class StatusSections
                 is_string($name) ? $name : __('none, AI work runs ungated', 'sluice'),
             )) . '</span>');
         }
-        $html .= $this->fact(__('Gating', 'sluice'), $this->report->enabled
-            ? '<span class="sluice-ok">' . esc_html__('on', 'sluice') . '</span>'
-            : '<span class="sluice-bad">' . esc_html__('off: AI work runs ungated', 'sluice') . '</span>');
+        $html .= $this->fact(__('Gating', 'sluice'), match (true) {
+            !$this->report->enabled => '<span class="sluice-bad">' . esc_html__('off: AI work runs ungated', 'sluice') . '</span>',
+            $this->report->health->state === Health::UNGATED => '<span class="sluice-bad">' . esc_html__('on, but no store is usable here: AI work of this process runs ungated (see Health)', 'sluice') . '</span>',
+            default => '<span class="sluice-ok">' . esc_html__('on', 'sluice') . '</span>',
+        });
         $html .= $this->fact(__('Site limit', 'sluice'), esc_html((string) $this->report->siteLimit));
         $html .= $this->fact(__('Site key', 'sluice'), '<code>' . esc_html($this->report->siteKey()) . '</code>');
         return $html . '</tbody></table>';

@@ -5,9 +5,12 @@
  * "database" (DatabaseBackend: the site's database, one limit for every host
  * that shares it), "redis" (RedisBackend: the Redis of SLUICE_REDIS, one
  * limit for every host that shares it), or "auto": native when the extension
- * is loaded, else database. Auto never falls back to the database while the
- * extension is loaded but unusable: processes of one host would then split
- * across two stores, each with the whole limit. When Redis is unreachable,
+ * is loaded, else database, chosen once for every process of the site
+ * (SiteStore), so a PHP-FPM without the extension and CLI runners with it do
+ * not end up in two stores, each with the whole limit: the process that
+ * cannot use the chosen store says why (unavailableReason()). Auto never
+ * falls back to the database while the extension is loaded but unusable,
+ * for the same reason. When Redis is unreachable,
  * the setting `redis_fallback` decides: the database backend (a store apart,
  * with its own slots, until Redis answers again), or none (AI work runs
  * ungated); either way redisUnreachable() says why, for the admin notice and
@@ -28,17 +31,22 @@ final class BackendChoice
     private ?Backend $backend = null;
     private ?string $unavailable = null;
     private ?string $redisUnreachable = null;
+    private ?SiteStore $siteStore = null;
     private bool $picked = false;
 
     /**
-     * @param string $preference    auto|native|database|redis (anything else reads as auto)
-     * @param string $redisFallback database|ungated: what to use when Redis is unreachable
-     * @param int    $drainSeconds  the provider request timeout: how long the Redis backend holds admissions after Redis lost its records
+     * @param string                              $preference    auto|native|database|redis (anything else reads as auto)
+     * @param string                              $redisFallback database|ungated: what to use when Redis is unreachable
+     * @param int                                 $drainSeconds  the provider request timeout: how long the Redis backend holds admissions after Redis lost its records
+     * @param bool                                $oneStore      auto: one store for every process of the site (SiteStore); false: this process alone decides
+     * @param ?\Closure(?string, ?string): void $onPicked      told once what this process uses: the store's name, or null and why not
      */
     public function __construct(
         private readonly string $preference = 'auto',
         private readonly string $redisFallback = 'database',
         private readonly int $drainSeconds = 300,
+        private readonly bool $oneStore = false,
+        private readonly ?\Closure $onPicked = null,
     ) {
     }
 
@@ -57,8 +65,28 @@ final class BackendChoice
                 }
                 $this->backend = $this->unavailable === null ? $candidate : null;
             }
+            if ($this->unavailable !== null && $this->siteStore !== null) {
+                $this->unavailable .= sprintf(' [the site\'s store is %s for every process (backend "auto"): load the extension in this PHP too, or set the backend to "database" to move every process there]', $this->siteStore->describe());
+            }
+            if ($this->onPicked !== null) {
+                ($this->onPicked)($this->backend?->name(), $this->unavailable);
+            }
         }
         return $this->backend;
+    }
+
+    /** The store that "auto" chose once for every process of the site; null for another setting (or before it was asked). */
+    public function siteStore(): ?SiteStore
+    {
+        $this->backend();
+        return $this->siteStore;
+    }
+
+    /** True when no store serves because the operator said so: Redis is unreachable and redis_fallback is "ungated". */
+    public function ungatedBySetting(): bool
+    {
+        $this->backend();
+        return $this->backend === null && $this->redisUnreachable !== null && $this->redisFallback() === 'ungated';
     }
 
     /** Why no backend is usable; null when one is. */
@@ -99,8 +127,19 @@ final class BackendChoice
             'native' => new NativeBackend(),
             'database' => new DatabaseBackend(),
             'redis' => new RedisBackend(null, $this->drainSeconds),
-            default => extension_loaded('sluice') ? new NativeBackend() : new DatabaseBackend(),
+            default => $this->auto(),
         };
+    }
+
+    /** Native when the extension is loaded, else the database; with $oneStore, as the site chose once for every process. */
+    private function auto(): Backend
+    {
+        $native = extension_loaded('sluice');
+        if ($this->oneStore) {
+            $this->siteStore = SiteStore::choose($native);
+            $native = $this->siteStore->backend === 'native';
+        }
+        return $native ? new NativeBackend() : new DatabaseBackend();
     }
 
     /** Redis cannot be used: the fallback the setting names, or none (the reason says that AI work runs ungated). */

@@ -40,7 +40,7 @@ namespace SluiceWP\Backend;
 
 defined('ABSPATH') || exit;
 
-final class DatabaseBackend implements Backend, OperatorView, WaitingLine
+final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capacity
 {
     public const MAX_KEYS = LeaseArguments::MAX_KEYS;
     public const MAX_KEY_BYTES = LeaseArguments::MAX_KEY_BYTES;
@@ -82,6 +82,16 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine
     private function scope(): Scope
     {
         return Scope::parse($this->scope ?? Scope::current());
+    }
+
+    public function maxLimit(): int
+    {
+        return LeaseArguments::MAX_LIMIT;
+    }
+
+    public function raiseMaxLimit(): string
+    {
+        return '';
     }
 
     public function name(): string

@@ -12,10 +12,11 @@ namespace SluiceWP\Backend;
 
 defined('ABSPATH') || exit;
 
-final class NativeBackend implements Backend, OperatorView, WaitingLine
+final class NativeBackend implements Backend, OperatorView, WaitingLine, Capacity
 {
     /** @var array<string, \Sluice\Limiter> see limiter() */
     private array $limiters = [];
+    private ?int $maxLimit = null;
 
     /**
      * @param ?string $scope the scope of this store's leases and line records ("<install>/<blog>"); null: the
@@ -42,6 +43,17 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine
             return $e->getMessage();
         }
         return null;
+    }
+
+    /** The segment's slots per key (sluice.max_slots_per_key of the process that created it). */
+    public function maxLimit(): int
+    {
+        return $this->maxLimit ??= (int) \Sluice\segment_info()['slots_per_key'];
+    }
+
+    public function raiseMaxLimit(): string
+    {
+        return 'raise sluice.max_slots_per_key in the php.ini of every PHP that uses Sluice (PHP-FPM and the CLI), then remove the segment once (rm -f ' . \Sluice\segment_path() . ' ' . \Sluice\segment_path() . '.lock) so that the next process creates it with more slots per key';
     }
 
     public function tryAcquire(array $limits, int $ttl, string $label): Lease|Refusal

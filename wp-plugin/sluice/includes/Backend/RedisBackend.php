@@ -30,7 +30,7 @@ namespace SluiceWP\Backend;
 
 defined('ABSPATH') || exit;
 
-final class RedisBackend implements Backend, OperatorView, WaitingLine
+final class RedisBackend implements Backend, OperatorView, WaitingLine, Capacity
 {
     /** Redis 7 runs scripts with a shebang (a Cluster then refuses keys of another slot); LPOP takes a count since 6.2. */
     private const MIN_REDIS_VERSION = '7.0.0';
@@ -60,6 +60,16 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine
         }
         $this->store = new RedisStore($config, max(0, $drainSeconds), $scope);
         $this->line = new RedisLine($this->store);
+    }
+
+    public function maxLimit(): int
+    {
+        return LeaseArguments::MAX_LIMIT;
+    }
+
+    public function raiseMaxLimit(): string
+    {
+        return '';
     }
 
     public function name(): string

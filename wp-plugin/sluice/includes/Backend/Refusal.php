@@ -1,6 +1,8 @@
 <?php
 /**
- * Why a backend said no: the first key that had no free slot.
+ * Why a backend said no: the first key that had no free slot (reason
+ * ai_concurrency_limit), or another reason a store gives (store_unusable:
+ * this process cannot use the site's store).
  */
 
 declare(strict_types=1);
@@ -11,10 +13,15 @@ defined('ABSPATH') || exit;
 
 final class Refusal
 {
+    public const CONCURRENCY = 'ai_concurrency_limit';
+    public const STORE_UNUSABLE = 'store_unusable';
+
     public function __construct(
         public readonly string $key,
         public readonly int $limit,
         public readonly int $active,
+        /** As the event log and Data Machine's log name it. */
+        public readonly string $reason = self::CONCURRENCY,
     ) {
     }
 }

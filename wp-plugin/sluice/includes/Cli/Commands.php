@@ -25,6 +25,7 @@ final class Commands
         $plugin = $this->plugin;
         WP_CLI::add_command('sluice', new SluiceCommand($plugin->siteStatus(), $plugin->backends, $plugin->config, static fn (): ?Gate => $plugin->gate()));
         (new StatusCommand($plugin->siteStatus()))->register();
-        WP_CLI::add_command('sluice config', new ConfigCommand($plugin->config));
+        WP_CLI::add_command('sluice config', new ConfigCommand($plugin->config, static fn () => $plugin->capacity()));
+        WP_CLI::add_command('sluice health', new HealthCommand($plugin->siteStatus()));
     }
 }

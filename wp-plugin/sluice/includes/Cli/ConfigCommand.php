@@ -12,6 +12,7 @@ declare(strict_types=1);
 
 namespace SluiceWP\Cli;
 
+use SluiceWP\Backend\Capacity;
 use SluiceWP\Settings\Config;
 use SluiceWP\Settings\Field;
 use SluiceWP\Settings\Fields;
@@ -24,7 +25,8 @@ defined('ABSPATH') || exit;
 
 final class ConfigCommand
 {
-    public function __construct(private readonly Config $config)
+    /** @param \Closure(): ?Capacity $capacity the store in use, whose largest limit a limit may not exceed */
+    public function __construct(private readonly Config $config, private readonly ?\Closure $capacity = null)
     {
     }
 
@@ -154,7 +156,7 @@ final class ConfigCommand
         if (!function_exists('add_settings_error')) {
             require_once ABSPATH . 'wp-admin/includes/template.php'; // the sanitizer reports through it
         }
-        $sanitizer = new Sanitizer();
+        $sanitizer = new Sanitizer($this->capacity !== null ? ($this->capacity)() : null);
         $settings = $sanitizer->sanitize([$name => self::typed($field, $raw)] + $stored);
         if ($sanitizer->errors() !== []) {
             self::fail($name . ': ' . $sanitizer->errors()[0]['message']);

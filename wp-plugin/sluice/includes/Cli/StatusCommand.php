@@ -232,12 +232,11 @@ final class StatusCommand
     {
         $reports = isset($assoc['network']) ? $this->status->network() : [get_current_blog_id() => $this->status->report()];
         foreach ($reports as $report) {
-            if ($report->backendUnavailable !== null) {
-                WP_CLI::warning(sprintf(__('Sluice is not limiting AI work: %s', 'sluice'), $report->backendUnavailable));
-            } elseif ($report->redisUnreachable !== null) {
-                /* translators: 1: why Redis cannot be used, 2: the backend in use instead */
-                WP_CLI::warning(sprintf(__('Sluice cannot use Redis (%1$s): it limits AI work through the %2$s backend instead (setting redis_fallback).', 'sluice'), $report->redisUnreachable, (string) $report->backend));
-            } elseif (!$report->enabled) {
+            // Every problem of the blog's health, with its fix (the status page and the admin notice show the same).
+            foreach ($report->health->problems as $problem) {
+                WP_CLI::warning($problem->message . ($problem->fix !== '' ? ' ' . __('Fix:', 'sluice') . ' ' . $problem->fix : ''));
+            }
+            if (!$report->enabled) {
                 WP_CLI::warning(__('Gating is off (setting enabled): AI work runs ungated.', 'sluice'));
             }
         }

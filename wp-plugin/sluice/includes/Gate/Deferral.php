@@ -52,7 +52,7 @@ final class Deferral
         } elseif ($ticket !== null) {
             $this->line?->cancelTicket($ticket->token); // the original runs now: it needs no place in line
         }
-        $this->log->deferred(new ThrottleEvent($work, $refusal->key, $refusal->limit, $refusal->active, $delay, $attempt, $copyId, $ticket));
+        $this->log->deferred(new ThrottleEvent($work, $refusal->key, $refusal->limit, $refusal->active, $delay, $attempt, $copyId, $ticket, $refusal->reason));
         return $copyId > 0 ? Decision::Defer : Decision::CopyRefused;
     }
 

@@ -22,6 +22,7 @@ defined('ABSPATH') || exit;
 final class Gate
 {
     private ?Decision $lastDecision = null;
+    private string $lastError = '';
 
     public function __construct(
         private readonly Scheduler $scheduler,
@@ -34,6 +35,10 @@ final class Gate
         private readonly Handoffs $handoffs,
         /** The backend's waiting line, when it keeps one. */
         private readonly ?WaitingLine $line,
+        /** Counts the actions that ran ungated because the store failed. */
+        private readonly ?UngatedRuns $ungated = null,
+        /** Told after each sweep of a usable store (the site learns which processes run its queue). */
+        private readonly ?\Closure $swept = null,
     ) {
     }
 
@@ -41,7 +46,11 @@ final class Gate
     public function beforeExecute(int $actionId): Decision
     {
         // A throw here would mark the action failed (AS >= 3.9.3): on error the action runs ungated.
-        $decision = $this->guarded("deciding on action $actionId", fn () => $this->decide($actionId)) ?? Decision::BackendError;
+        $decision = $this->guarded("deciding on action $actionId", fn () => $this->decide($actionId));
+        if ($decision === null) {
+            $decision = Decision::BackendError;
+            $this->guarded('counting an ungated action', fn () => $this->ungated?->ranUngated($actionId, $this->lastError));
+        }
         if ($decision !== Decision::Pass) {
             // A deferral (or an acquire that reclaimed a dead holder) may have handed a slot on: wake it now.
             $this->guarded('waking the next ticket', fn () => $this->handoffs->wake(true));
@@ -84,7 +93,11 @@ final class Gate
      */
     public function sweep(): int
     {
-        return $this->guarded('sweeping', fn (): int => $this->handoffs->sweep()) ?? 0;
+        $reclaimed = $this->guarded('sweeping', fn (): int => $this->handoffs->sweep());
+        if ($reclaimed !== null && $this->swept !== null) {
+            $this->guarded('recording the sweep', $this->swept);
+        }
+        return $reclaimed ?? 0;
     }
 
     /**
@@ -158,6 +171,7 @@ final class Gate
         try {
             return $work();
         } catch (\Throwable $e) {
+            $this->lastError = $e->getMessage();
             error_log(sprintf('Sluice: error while %s (the action runs on, ungated): %s', $what, $e->getMessage()));
             return null;
         }

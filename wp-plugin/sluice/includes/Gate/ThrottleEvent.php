@@ -14,6 +14,7 @@ defined('ABSPATH') || exit;
 
 final class ThrottleEvent
 {
+    /** The usual reason: every slot of a key was taken (Refusal::CONCURRENCY). */
     public const REASON = 'ai_concurrency_limit';
 
     public function __construct(
@@ -29,6 +30,8 @@ final class ThrottleEvent
         public readonly int $copyId,
         /** Its place in the waiting line (null without one, or when the line was full). */
         public readonly ?Ticket $ticket = null,
+        /** Why: ai_concurrency_limit, or store_unusable (this process cannot use the site's store). */
+        public readonly string $reason = self::REASON,
     ) {
     }
 
@@ -39,7 +42,7 @@ final class ThrottleEvent
             'job_id' => $this->work->jobId,
             'flow_step_id' => $this->work->flowStepId,
             'provider' => $this->work->provider,
-            'reason' => self::REASON,
+            'reason' => $this->reason,
             'limit' => $this->limit,
             'active' => $this->active,
             'key' => $this->key,

@@ -14,6 +14,7 @@ declare(strict_types=1);
 namespace SluiceWP\Lifecycle;
 
 use SluiceWP\Backend\RedisStore;
+use SluiceWP\Backend\SiteStore;
 use SluiceWP\Gate\GateHooks;
 use SluiceWP\Gate\InstallId;
 use SluiceWP\Log\MinuteSamples;
@@ -21,6 +22,8 @@ use SluiceWP\Scheduler\OperatorRuns;
 use SluiceWP\Schema\TableSchema;
 use SluiceWP\Settings\Fields;
 use SluiceWP\Settings\NetworkSettings;
+use SluiceWP\Status\ProcessStores;
+use SluiceWP\Status\UngatedCounter;
 
 defined('ABSPATH') || exit;
 
@@ -41,7 +44,7 @@ final class Footprint
     public function options(): array
     {
         return array_merge(
-            [Fields::OPTION, InstallId::OPTION],
+            [Fields::OPTION, InstallId::OPTION, ProcessStores::OPTION, UngatedCounter::OPTION],
             array_map(static fn (TableSchema $schema): string => $schema->optionName(), $this->schemas),
         );
     }
@@ -49,7 +52,7 @@ final class Footprint
     /** @return list<string> the network's options (a single site's options) */
     public function networkOptions(): array
     {
-        return [RedisStore::EPOCH_OPTION, NetworkSettings::OPTION];
+        return [RedisStore::EPOCH_OPTION, NetworkSettings::OPTION, SiteStore::OPTION];
     }
 
     /**

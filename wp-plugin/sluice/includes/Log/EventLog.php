@@ -38,7 +38,7 @@ final class EventLog implements ThrottleLog
             'job_id' => $work->jobId,
             'flow_step_id' => $work->flowStepId,
             'provider' => substr($work->provider, 0, 64),
-            'reason' => ThrottleEvent::REASON,
+            'reason' => $event->reason,
             'lease_key' => substr($event->key, 0, 64),
             'limit_n' => $event->limit,
             'active_n' => $event->active,

@@ -218,6 +218,26 @@ final class ActionSchedulerAdapter implements Scheduler
         return $store;
     }
 
+    /**
+     * Which store Action Scheduler serves from, for Site Health: "db" (its DB
+     * store: wakes move a deferred copy forward), "hybrid" (the window before
+     * its migration completes, after any plugin deactivation: wakes work
+     * there too), "other" (a custom store: deferred copies wait on their
+     * timer), "" without Action Scheduler.
+     */
+    public static function storeKind(): string
+    {
+        if (!self::isAvailable()) {
+            return '';
+        }
+        $store = \ActionScheduler::store();
+        return match (true) {
+            $store instanceof \ActionScheduler_HybridStore => 'hybrid',
+            $store instanceof \ActionScheduler_DBStore => 'db',
+            default => 'other',
+        };
+    }
+
     /** Which Action Scheduler serves this site, with its version, for status and reports. */
     public static function describe(): string
     {

@@ -16,6 +16,7 @@ declare(strict_types=1);
 
 namespace SluiceWP\Settings;
 
+use SluiceWP\Backend\Capacity;
 use SluiceWP\Gate\Limits;
 
 defined('ABSPATH') || exit;
@@ -24,8 +25,32 @@ final class Config implements Limits
 {
     public const OPTION = Fields::OPTION;
 
+    /** @var ?\Closure(): ?Capacity the store in use, for its largest limit */
+    private ?\Closure $capacity = null;
+    /** @var array<string, string> limits this process clamped, by what: said once per process */
+    private static array $clamped = [];
+
     public function __construct(private readonly Defaults $defaults)
     {
+    }
+
+    /**
+     * Limits are clamped to the largest the store in use holds per key
+     * (a filter or Data Machine's settings may ask for more than the
+     * settings page allows), said once per process in the error log and
+     * shown by clamped().
+     *
+     * @param \Closure(): ?Capacity $capacity
+     */
+    public function capLimitsBy(\Closure $capacity): void
+    {
+        $this->capacity = $capacity;
+    }
+
+    /** @return list<string> this process's clamped limits, in words, with what raises the maximum */
+    public function clamped(): array
+    {
+        return array_values(self::$clamped);
     }
 
     public function enabled(): bool
@@ -59,7 +84,7 @@ final class Config implements Limits
     public function siteLimit(): int
     {
         $default = $this->intOption(Fields::SITE_LIMIT) ?? $this->defaults->siteLimit() ?? (int) self::default(Fields::SITE_LIMIT);
-        return max(1, (int) apply_filters('sluice_pipeline_ai_concurrency', $default));
+        return $this->capped('site limit', 'sluice_pipeline_ai_concurrency', max(1, (int) apply_filters('sluice_pipeline_ai_concurrency', $default)));
     }
 
     public function providerLimit(string $provider): int
@@ -67,13 +92,13 @@ final class Config implements Limits
         $configured = $this->option(Fields::PROVIDER_LIMITS);
         $own = is_array($configured) && isset($configured[$provider]) ? (int) $configured[$provider] : null;
         $default = $own ?? $this->defaults->providerLimit($provider) ?? 0;
-        return max(0, (int) apply_filters('sluice_provider_ai_concurrency', $default, $provider));
+        return $this->capped("provider limit of {$provider}", 'sluice_provider_ai_concurrency', max(0, (int) apply_filters('sluice_provider_ai_concurrency', $default, $provider)));
     }
 
     public function tenantLimit(string $tenant): int
     {
         $default = $this->intOption(Fields::TENANT_LIMIT) ?? (int) self::default(Fields::TENANT_LIMIT);
-        return max(0, (int) apply_filters('sluice_tenant_ai_concurrency', $default, $tenant));
+        return $this->capped('tenant limit', 'sluice_tenant_ai_concurrency', max(0, (int) apply_filters('sluice_tenant_ai_concurrency', $default, $tenant)));
     }
 
     public function providerKeyIsHostWide(string $provider): bool
@@ -154,6 +179,24 @@ final class Config implements Limits
             $values[$name] = $resolved[$name] ?? $stored[$name] ?? $field->default;
         }
         return $values;
+    }
+
+    /** At most what the store in use holds per key; a clamp is said once per process. */
+    private function capped(string $what, string $filter, int $limit): int
+    {
+        $capacity = $this->capacity !== null ? ($this->capacity)() : null;
+        if ($capacity === null || $limit <= ($max = $capacity->maxLimit())) {
+            return $limit;
+        }
+        if (!isset(self::$clamped[$what])) {
+            $raise = $capacity->raiseMaxLimit();
+            self::$clamped[$what] = sprintf(
+                'the %s asked for is %d (from the settings, Data Machine\'s settings or the filter %s), above the most the store in use holds per key (%d): %d applies%s',
+                $what, $limit, $filter, $max, $max, $raise !== '' ? "; for more, {$raise}" : '',
+            );
+            error_log('Sluice: ' . self::$clamped[$what]);
+        }
+        return $max;
     }
 
     private static function default(string $name): mixed

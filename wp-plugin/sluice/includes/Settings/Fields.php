@@ -30,6 +30,8 @@ final class Fields
     public const WAITING_LINE = 'waiting_line';
     public const REDIS_FALLBACK = 'redis_fallback';
 
+    /** The settings that are a key's limit: none may exceed what the store holds per key (Backend\Capacity). */
+    public const LIMITS = [self::SITE_LIMIT, self::PROVIDER_LIMITS, self::TENANT_LIMIT];
     /** The lease stores the setting `backend` chooses from (BackendChoice). */
     public const BACKENDS = ['auto', 'native', 'database', 'redis'];
     /** What the setting `redis_fallback` chooses from: the store used when Redis is unreachable, or none. */

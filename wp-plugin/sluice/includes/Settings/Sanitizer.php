@@ -12,6 +12,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Settings;
 
+use SluiceWP\Backend\Capacity;
+
 defined('ABSPATH') || exit;
 
 final class Sanitizer
@@ -20,6 +22,11 @@ final class Sanitizer
 
     /** @var list<array{code: string, message: string}> */
     private array $errors = [];
+
+    /** @param ?Capacity $capacity the store in use: no limit may exceed what it holds per key */
+    public function __construct(private readonly ?Capacity $capacity = null)
+    {
+    }
 
     /**
      * @return array<string, mixed>
@@ -152,6 +159,10 @@ final class Sanitizer
             return; // empty: the default applies
         }
         if ($text !== null && preg_match('/^\d{1,9}$/', $text) === 1 && (int) $text >= $min && (int) $text <= $max) {
+            if ($this->aboveCapacity($field, (int) $text)) {
+                $this->keep($field->name, $old, $out);
+                return;
+            }
             $out[$field->name] = (int) $text;
             return;
         }
@@ -265,6 +276,9 @@ final class Sanitizer
                 ));
                 return null;
             }
+            if ($this->aboveCapacity(Fields::get(Fields::PROVIDER_LIMITS) ?? throw new \LogicException('no provider_limits field'), (int) $limit, $slug)) {
+                return null;
+            }
             $limits[$slug] = (int) $limit;
         }
         return $limits;
@@ -302,6 +316,28 @@ final class Sanitizer
             return null;
         }
         return array_values($hooks);
+    }
+
+    /**
+     * A limit above what the store in use holds per key (the extension's
+     * sluice.max_slots_per_key, 64 by default; 1024 on the database and Redis
+     * backends) is refused with a message naming the maximum and what raises it.
+     */
+    private function aboveCapacity(Field $field, int $value, string $provider = ''): bool
+    {
+        if ($this->capacity === null || !in_array($field->name, Fields::LIMITS, true) || $value <= ($max = $this->capacity->maxLimit())) {
+            return false;
+        }
+        $raise = $this->capacity->raiseMaxLimit();
+        $this->error('sluice_' . $field->name, sprintf(
+            /* translators: 1: the setting's name (and provider), 2: what was entered, 3: the most the store holds, 4: what raises it */
+            __('%1$s cannot be %2$d: the lease store in use holds at most %3$d slots per key%4$s; the previous value was kept.', 'sluice'),
+            $provider !== '' ? $field->title . ' (' . $provider . ')' : $field->title,
+            $value,
+            $max,
+            $raise !== '' ? ' (' . sprintf(/* translators: %s: what raises the maximum */ __('for more, %s', 'sluice'), $raise) . ')' : '',
+        ));
+        return true;
     }
 
     /**

@@ -11,6 +11,7 @@ declare(strict_types=1);
 namespace SluiceWP\Status;
 
 use SluiceWP\Backend\QueueStatus;
+use SluiceWP\Backend\SiteStore;
 
 defined('ABSPATH') || exit;
 
@@ -19,6 +20,7 @@ final class SiteReport
     /**
      * @param list<KeyReport>        $keys the blog's keys and the host-wide ones
      * @param list<QueueStatus>|null $line the waiting line's queues on the blog's keys; null where the store keeps no line
+     * @param list<ProcessStore>     $processes what each kind of process of the site says about its store
      */
     public function __construct(
         public readonly int $blogId,
@@ -34,6 +36,13 @@ final class SiteReport
         public readonly int $siteLimit,
         public readonly array $keys,
         public readonly ?array $line,
+        /** Healthy, degraded or ungated, with each problem and its fix. */
+        public readonly Health $health = new Health(Health::HEALTHY, []),
+        public readonly array $processes = [],
+        /** The store backend "auto" chose once for every process of the site (null for another setting). */
+        public readonly ?SiteStore $siteStore = null,
+        /** Actions that ran ungated because the store failed. */
+        public readonly UngatedCount $ungated = new UngatedCount(0, 0, 0, '', 0),
     ) {
     }
 
@@ -56,8 +65,11 @@ final class SiteReport
     /**
      * The report as JSON leaves it (REST, `wp sluice report`): blog_id, url,
      * enabled, backend, backend_unavailable, redis_unreachable, key_prefix, site_limit, keys
-     * (each {key, scope, limit, active, ..., holders: [...]}, snake_case), and
-     * line where the store keeps one.
+     * (each {key, scope, limit, active, ..., holders: [...]}, snake_case),
+     * health ({state, problems: [{code, severity, message, fix}]}), processes
+     * (each kind of process and the store it uses or why not), store (what
+     * backend "auto" chose for the site, or null), ungated (actions that ran
+     * ungated because the store failed) and line where the store keeps one.
      *
      * @return array<string, mixed>
      */
@@ -73,6 +85,10 @@ final class SiteReport
             'key_prefix' => $this->keyPrefix,
             'site_limit' => $this->siteLimit,
             'keys' => array_map(static fn (KeyReport $k): array => ['key' => $k->status->key, 'scope' => $k->scope] + Plain::of($k->status), $this->keys),
+            'health' => Plain::of($this->health),
+            'processes' => array_map([Plain::class, 'of'], $this->processes),
+            'store' => $this->siteStore !== null ? Plain::of($this->siteStore) : null,
+            'ungated' => Plain::of($this->ungated),
         ];
         if ($this->line !== null) {
             $report['line'] = array_map([Plain::class, 'of'], $this->line);

@@ -30,23 +30,36 @@ final class SiteStatus
     public function __construct(
         private readonly BackendChoice $backends,
         private readonly Config $config,
+        private readonly ProcessStores $processes = new ProcessStores(),
+        private readonly UngatedCounter $ungated = new UngatedCounter(),
     ) {
     }
 
-    /** The current blog's report. */
+    /**
+     * The current blog's report. A store that fails while it is read is
+     * reported (health, problem store_error), never a fatal error or a 500.
+     */
     public function report(): SiteReport
     {
         $backend = $this->backends->backend();
         $names = KeyNames::forBlog();
         $keys = [];
+        $line = null;
+        $storeError = null;
         $seesOthers = OperatorRights::seesOtherSites();
-        foreach ($backend !== null ? $this->keysOfBlog($backend) : [] as $status) {
-            $scope = (string) $names->scope($status->key);
-            $keys[] = new KeyReport($scope, $seesOthers ? $status : $status->withHolders(array_map(
-                static fn (Holder $h): Holder => self::isOwn($h, $scope) ? $h : $h->redacted(),
-                $status->holders,
-            )));
+        try {
+            foreach ($backend !== null ? $this->keysOfBlog($backend) : [] as $status) {
+                $scope = (string) $names->scope($status->key);
+                $keys[] = new KeyReport($scope, $seesOthers ? $status : $status->withHolders(array_map(
+                    static fn (Holder $h): Holder => self::isOwn($h, $scope) ? $h : $h->redacted(),
+                    $status->holders,
+                )));
+            }
+            $line = $backend !== null ? $this->line($backend) : null;
+        } catch (\Throwable $e) {
+            $storeError = $e->getMessage();
         }
+        $ungated = $this->ungated->read();
         return new SiteReport(
             blogId: get_current_blog_id(),
             url: home_url('/'),
@@ -57,7 +70,11 @@ final class SiteStatus
             keyPrefix: $names->prefix(),
             siteLimit: $this->config->siteLimit(),
             keys: $keys,
-            line: $backend !== null ? $this->line($backend) : null,
+            line: $line,
+            health: Health::check($this->backends, $this->config, $this->processes, $ungated, $storeError),
+            processes: array_values($this->processes->all()),
+            siteStore: $this->backends->siteStore(),
+            ungated: $ungated,
         );
     }
 
