@@ -144,8 +144,9 @@ add_filter('sluice_backend', static function ($backend) {
 // read the order of service and the reservations from these rows instead of from the order in which runners
 // happened to write their event log rows (two runners deferring at once write those in either order).
 //  - kind 'deferred': right after a deferral took (or kept) its ticket: every queue's tickets, in service order;
-//  - kind 'decision': the decision on an action, and whether the store held a slot reserved for that action
-//    (its ticket was reserved, with more than a second of the reservation left) just before the gate decided.
+//  - kind 'decision': the decision on an action, whether the store held a slot reserved for that action (its
+//    ticket was reserved, with more than a second of the reservation left) and the line, just before the gate decided.
+// Each ticket: ref, state, reserved_left_ms, age_ms (since its first deferral, on the store's clock).
 
 /** Creates (empty) the table the record_line knob writes. */
 function sluice_test_reset_line_record(): void
@@ -157,7 +158,7 @@ function sluice_test_reset_line_record(): void
     $wpdb->query("TRUNCATE TABLE {$wpdb->prefix}sluice_test_line");
 }
 
-/** @return list<array{kind: string, action: int, reserved: bool, decision: string, queues: list<array{tenant: string, tickets: list<array{ref: int, state: string, reserved_left_ms: int}>}>, at: float}> */
+/** @return list<array{kind: string, action: int, reserved: bool, decision: string, queues: list<array{tenant: string, tickets: list<array{ref: int, state: string, reserved_left_ms: int, age_ms: int}>}>, at: float}> */
 function sluice_test_line_record(): array
 {
     global $wpdb;
@@ -169,7 +170,7 @@ function sluice_test_line_record(): array
     return $rows;
 }
 
-/** @return list<array{tenant: string, tickets: list<array{ref: int, state: string, reserved_left_ms: int}>}> the site's line now */
+/** @return list<array{tenant: string, tickets: list<array{ref: int, state: string, reserved_left_ms: int, age_ms: int}>}> the site's line now */
 function sluice_test_line_now(): array
 {
     $backend = SluiceWP\Plugin::instance()->backends->backend();
@@ -178,7 +179,7 @@ function sluice_test_line_now(): array
     }
     return array_map(static fn (SluiceWP\Backend\QueueStatus $q): array => [
         'tenant' => $q->tenant,
-        'tickets' => array_map(static fn (SluiceWP\Backend\TicketStatus $t): array => ['ref' => $t->ref, 'state' => $t->state, 'reserved_left_ms' => $t->reservedLeftMs], $q->tickets),
+        'tickets' => array_map(static fn (SluiceWP\Backend\TicketStatus $t): array => ['ref' => $t->ref, 'state' => $t->state, 'reserved_left_ms' => $t->reservedLeftMs, 'age_ms' => $t->ageMs], $q->tickets),
     ], $backend->line());
 }
 
@@ -195,16 +196,18 @@ add_action('action_scheduler_before_execute', static function ($actionId): void 
         return;
     }
     $reserved = false;
-    foreach (sluice_test_line_now() as $queue) {
+    $line = sluice_test_line_now();
+    foreach ($line as $queue) {
         foreach ($queue['tickets'] as $ticket) {
             $reserved = $reserved || ($ticket['ref'] === (int) $actionId && $ticket['state'] === 'reserved' && $ticket['reserved_left_ms'] > 1000);
         }
     }
-    $GLOBALS['sluice_test_reserved_before'][(int) $actionId] = $reserved;
+    $GLOBALS['sluice_test_line_before'][(int) $actionId] = [$reserved, $line];
 }, 0, 1);
 add_action('sluice_gate_decision', static function (string $decision, int $actionId): void {
     if (!empty(sluice_test_knobs()['record_line'])) {
-        sluice_test_line_insert('decision', $actionId, $GLOBALS['sluice_test_reserved_before'][$actionId] ?? false, $decision, []);
+        [$reserved, $line] = $GLOBALS['sluice_test_line_before'][$actionId] ?? [false, []];
+        sluice_test_line_insert('decision', $actionId, $reserved, $decision, $line);
     }
 }, 10, 2);
 add_action('sluice_action_deferred', static function (array $context, SluiceWP\Gate\ThrottleEvent $event): void {
