@@ -5,7 +5,11 @@ namespace Sluice\Support\WordPress;
 
 use RuntimeException;
 
-/** Controls the fake AI provider (tools/fake-provider) that tools/wp-stack started. */
+/**
+ * Controls the fake AI provider (tools/fake-provider) that tools/wp-stack
+ * started: through its control socket (SLUICE_PROVIDER_CONTROL), which
+ * answers while an outage window refuses the provider's port, else its URL.
+ */
 final class Provider
 {
     public static function url(): string
@@ -13,35 +17,81 @@ final class Provider
         return rtrim((string) getenv('SLUICE_PROVIDER_URL'), '/');
     }
 
-    /** Counters back to zero, stalled requests closed, then the given behaviour. */
+    /**
+     * Counters back to zero, stalled requests closed, the schedule's clock
+     * restarted, then the given behaviour: a constant capacity (0: none)
+     * whose excess stalls, no fail rules, no outage, no load latency.
+     */
     public static function reset(int $latencyMs = 300, int $saturateAbove = 0): void
     {
+        self::post('/__config', ['fail_rules' => [], 'outages' => [], 'latency_per_load' => 0, 'over_capacity' => 'stall']);
         self::post('/__reset', ['drop_stalled' => true]);
         self::post('/__config', ['latency_ms' => $latencyMs, 'saturate_above' => $saturateAbove]);
     }
 
-    /** @return array<string, mixed> {in_flight, max_in_flight, max_served_in_flight, answered, stalled, ...} */
-    public static function stats(): array
+    /**
+     * Sets any of the provider's options (tools/fake-provider/README.md): latency_ms, latency_per_load,
+     * capacity_schedule, over_capacity, retry_after_s, fail_rules, outages, orphans_keep_serving.
+     *
+     * @param array<string, mixed> $config
+     * @return array<string, mixed> what it answered
+     */
+    public static function configure(array $config): array
     {
-        $body = file_get_contents(self::url() . '/__stats');
-        $stats = is_string($body) ? json_decode($body, true) : null;
-        if (!is_array($stats)) {
-            throw new RuntimeException('the fake provider did not answer /__stats at ' . self::url());
-        }
-        return $stats;
+        return self::post('/__config', $config);
     }
 
-    /** @param array<string, mixed> $body */
-    private static function post(string $path, array $body): void
+    /** @return array<string, mixed> {in_flight, max_in_flight, max_served_in_flight, answered, stalled, rejected, over_capacity_ms, ...} */
+    public static function stats(): array
     {
-        $context = stream_context_create(['http' => [
-            'method' => 'POST',
-            'header' => "Content-Type: application/json\r\n",
-            'content' => json_encode($body),
-            'timeout' => 5,
-        ]]);
-        if (file_get_contents(self::url() . $path, false, $context) === false) {
-            throw new RuntimeException("the fake provider refused POST $path");
+        return self::request('GET', '/__stats', null);
+    }
+
+    /**
+     * One record per API request since the last reset (ms since the schedule's start).
+     *
+     * @return list<array{start_ms: int, end_ms: ?int, outcome: ?string, status: int, flow: string, job: string}>
+     */
+    public static function timeline(): array
+    {
+        $timeline = self::request('GET', '/__timeline', null);
+        return array_values((array) ($timeline['records'] ?? []));
+    }
+
+    /**
+     * @param array<string, mixed> $body
+     * @return array<string, mixed>
+     */
+    private static function post(string $path, array $body): array
+    {
+        return self::request('POST', $path, $body);
+    }
+
+    /**
+     * @param array<string, mixed>|null $body
+     * @return array<string, mixed>
+     */
+    private static function request(string $method, string $path, ?array $body): array
+    {
+        $socket = (string) getenv('SLUICE_PROVIDER_CONTROL');
+        $curl = curl_init(($socket !== '' && file_exists($socket) ? 'http://fake-provider' : self::url()) . $path);
+        $options = [CURLOPT_RETURNTRANSFER => true, CURLOPT_TIMEOUT => 10, CURLOPT_CUSTOMREQUEST => $method];
+        if ($socket !== '' && file_exists($socket)) {
+            $options[CURLOPT_UNIX_SOCKET_PATH] = $socket;
         }
+        if ($body !== null) {
+            $options[CURLOPT_POSTFIELDS] = json_encode($body);
+            $options[CURLOPT_HTTPHEADER] = ['Content-Type: application/json'];
+        }
+        curl_setopt_array($curl, $options);
+        $raw = curl_exec($curl);
+        $status = (int) curl_getinfo($curl, CURLINFO_RESPONSE_CODE);
+        $error = curl_error($curl);
+        curl_close($curl);
+        $answer = is_string($raw) ? json_decode($raw, true) : null;
+        if (!is_array($answer) || $status !== 200) {
+            throw new RuntimeException("the fake provider refused {$method} {$path} (HTTP {$status}" . ($error !== '' ? ", {$error}" : '') . '): ' . (is_string($raw) ? $raw : ''));
+        }
+        return $answer;
     }
 }
