@@ -32,7 +32,10 @@ final class Site
             . ', extension sluice ' . (phpversion('sluice') ?: 'not loaded');
     }
 
-    /** Empties the queue, the fixture's jobs and logs, Sluice's event log and every key of the segment. */
+    /**
+     * Empties the queue, the fixture's jobs and logs, Sluice's event log, every key of the segment and every
+     * provider state (the segment's key records, the database backend's).
+     */
     public static function reset(): void
     {
         global $wpdb;
@@ -44,7 +47,7 @@ final class Site
         }
         $wpdb->query("DELETE FROM {$wpdb->options} WHERE option_name LIKE 'datamachine\\_pipeline\\_ai\\_lease\\_%'");
         foreach (['sluice_settings', 'datamachine_settings', 'datamachine_fixture_knobs', 'sluice_test_knobs',
-                  'sluice_test_decisions', 'sluice_test_releases', 'sluice_test_ai_task_runs',
+                  'sluice_test_decisions', 'sluice_test_releases', 'sluice_test_ai_task_runs', 'sluice_test_provider_calls',
                   'sluice_store', 'sluice_process_stores', 'sluice_ungated'] as $option) {
             delete_option($option);
         }
@@ -58,7 +61,13 @@ final class Site
         }
         foreach (array_keys(\Sluice\status()) as $key) {
             \Sluice\reset((string) $key);
+            // A provider's adaptive limit and circuit breaker live in its key's record: back to none, uncapped.
+            $record = \Sluice\key_record((string) $key);
+            if ($record['version'] > 0 && ($record['data'] !== '' || $record['cap'] !== 0)) {
+                \Sluice\key_record_cas((string) $key, $record['version'], '', 0);
+            }
         }
+        $wpdb->query("DELETE FROM {$wpdb->base_prefix}sluice_key_records");
         $scope = \SluiceWP\Gate\KeyNames::siteNamespace();
         \Sluice\take_wakes($scope, 4096);
         foreach (\Sluice\take_stranded($scope, 4096) as $stranded) {

@@ -35,13 +35,13 @@ final class SettingsValidationTest extends AdminTestCase
     {
         update_option('sluice_settings', ['other_setting' => 'kept']);
         $out = (new SettingsSanitizer())->sanitize(self::form([
-            'enabled' => '1', 'site_limit' => ' 3 ', 'provider_limits' => "openai = 2\r\nanthropic=0\n", 'tenant_limit' => '0',
+            'enabled' => '1', 'adaptive_limit' => '1', 'backoff_give_back' => '1', 'site_limit' => ' 3 ', 'provider_limits' => "openai = 2\r\nanthropic=0\n", 'tenant_limit' => '0',
             'throttle_delay' => '15', 'throttle_delay_max' => '600', 'lease_ttl' => '900', 'backend' => 'database',
             'ai_hooks' => "my_plugin_summarise\nother/hook-name",
         ]));
         self::assertSame([], self::errorCodes());
         self::assertSame([
-            'other_setting' => 'kept', 'enabled' => true, 'site_limit' => 3, 'tenant_limit' => 0, 'throttle_delay' => 15,
+            'other_setting' => 'kept', 'enabled' => true, 'adaptive_limit' => true, 'backoff_give_back' => true, 'site_limit' => 3, 'tenant_limit' => 0, 'throttle_delay' => 15,
             'throttle_delay_max' => 600, 'lease_ttl' => 900, 'provider_limits' => ['openai' => 2, 'anthropic' => 0],
             'backend' => 'database', 'ai_hooks' => ['my_plugin_summarise', 'other/hook-name'],
         ], $out);
@@ -54,7 +54,7 @@ final class SettingsValidationTest extends AdminTestCase
     {
         update_option('sluice_settings', ['site_limit' => 4, 'enabled' => true]);
         $out = (new SettingsSanitizer())->sanitize(self::form(['site_limit' => '', 'provider_limits' => '', 'ai_hooks' => '']));
-        self::assertSame(['enabled' => false], $out);
+        self::assertSame(['enabled' => false, 'adaptive_limit' => false, 'backoff_give_back' => false], $out, 'every unchecked box is stored off');
     }
 
     public function testBadValuesAreReportedAndTheStoredOnesKept(): void

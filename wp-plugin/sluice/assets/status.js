@@ -14,7 +14,7 @@
     return;
   }
   var SVG = 'http://www.w3.org/2000/svg';
-  var COLORS = { slots: '#2271b1', limit: '#8c8f94', deferred: '#d63638', completed: '#00a32a' };
+  var COLORS = { slots: '#2271b1', limit: '#8c8f94', deferred: '#d63638', completed: '#00a32a', provider: '#dba617' };
 
   function el(name, attrs, text) {
     var node = document.createElementNS(SVG, name);
@@ -33,9 +33,13 @@
     var W = 900, H = 260, L = 44, R = 16, T = 16, B = 56;
     var n = data.minutes.length;
     var series = ['slots', 'limit', 'deferred', 'completed'];
+    // The provider limit in force (the adaptive limit) once a protected provider has been sampled.
+    if ((data.provider || []).some(function (v) { return v !== null; })) {
+      series.push('provider');
+    }
     var max = 1;
     series.forEach(function (s) {
-      (data[s] || []).forEach(function (v) { max = Math.max(max, v); });
+      (data[s] || []).forEach(function (v) { max = Math.max(max, v || 0); });
     });
     // An even top, so the middle grid line is a whole number too.
     max = Math.max(2, Math.ceil(max * 1.1));
@@ -75,6 +79,27 @@
         'stroke-dasharray': s === 'limit' ? '4 3' : 'none', 'class': 'sluice-series sluice-series-' + s
       }));
     });
+    // The provider limit in force as a line, broken where no sample was taken (0: a circuit was open).
+    if (series.indexOf('provider') >= 0) {
+      var run = [];
+      var flush = function () {
+        if (run.length > 0) {
+          svg.appendChild(el('polyline', {
+            points: run.join(' '), fill: 'none', stroke: COLORS.provider, 'stroke-width': 2,
+            'stroke-dasharray': '2 2', 'class': 'sluice-series sluice-series-provider'
+          }));
+        }
+        run = [];
+      };
+      data.provider.forEach(function (v, i) {
+        if (v === null) {
+          flush();
+        } else {
+          run.push(x(i).toFixed(1) + ',' + y(v).toFixed(1));
+        }
+      });
+      flush();
+    }
     // Legend.
     var lx = L;
     series.forEach(function (s) {

@@ -6,6 +6,8 @@
  *   Lifecycle  activation, network blogs, tables, translations, the one-minute WP-Cron schedule
  *   Scheduler  the only code that calls Action Scheduler: its hooks, in front of the gate
  *   Gate       request end, provider requests, the WP-Cron sweep
+ *   Provider   every AI call to a provider: adaptive limit, circuit breaker,
+ *              the slot given back during provider backoff, calls outside actions
  *   DataMachine  its limiter stands down, deferrals reach its log
  *   Status     the chart's minute sample
  *   Admin, Rest, Cli  what operators see and do
@@ -22,6 +24,8 @@ use SluiceWP\Backend\DatabaseLineSchema;
 use SluiceWP\Backend\DatabaseSchema;
 use SluiceWP\Backend\SiteStore;
 use SluiceWP\Backend\UnusableStore;
+use SluiceWP\Backend\KeyRecordsSchema;
+use SluiceWP\Backend\RecordStore;
 use SluiceWP\Backend\WaitingLine;
 use SluiceWP\Cli\Commands;
 use SluiceWP\DataMachine\DataMachine;
@@ -38,6 +42,12 @@ use SluiceWP\Log\EventLog;
 use SluiceWP\Log\EventLogSchema;
 use SluiceWP\Log\MinuteSamples;
 use SluiceWP\Log\MinuteSamplesSchema;
+use SluiceWP\Provider\ProviderCalls;
+use SluiceWP\Provider\ProviderHooks;
+use SluiceWP\Provider\ProviderProtection;
+use SluiceWP\Provider\ProviderRequests;
+use SluiceWP\Provider\ProviderStates;
+use SluiceWP\Provider\SignalClassifier;
 use SluiceWP\Scheduler\ActionSchedulerHooks;
 use SluiceWP\Scheduler\ActionSchedulerAdapter;
 use SluiceWP\Scheduler\Runners;
@@ -67,7 +77,10 @@ final class Plugin
     public readonly ProcessStores $processStores;
     /** Actions that ran ungated because the store failed. */
     public readonly UngatedCounter $ungated;
+    public readonly ProviderRequests $providerRequests;
     private ?Gate $gate = null;
+    private ?ProviderProtection $protection = null;
+    private ?ProviderCalls $providerCalls = null;
 
     private function __construct(public readonly string $file)
     {
@@ -85,6 +98,7 @@ final class Plugin
         $this->config->capLimitsBy(fn (): ?Capacity => $this->capacity());
         $this->eventLog = new EventLog();
         $this->samples = new MinuteSamples();
+        $this->providerRequests = new ProviderRequests();
     }
 
     /** Builds the plugin and registers every part's hooks (sluice.php, once per request). */
@@ -110,7 +124,8 @@ final class Plugin
         (new ActionSchedulerHooks(fn (): ?Gate => $this->gate(), fn (): ?Gate => $this->gate))->init();
         (new Runners(fn (): ?Gate => $this->gate()))->init();
         (new GateHooks(fn (): ?Gate => $this->gate(), fn (): ?Gate => $this->gate))->init();
-        (new DataMachineHooks($this->dataMachine, $this->config, $this->backends))->init();
+        (new ProviderHooks(fn (): ?ProviderCalls => $this->providerCalls(), $this->providerRequests))->init();
+        (new DataMachineHooks($this->dataMachine, $this->config, $this->backends, $this->providerRequests, fn (): ?ProviderProtection => $this->protection()))->init();
         (new MinuteSampler($this->siteStatus(), $this->config, $this->samples))->init();
         (new StatusRoutes($this->siteStatus()))->init();
         (new SettingsRoutes($this->config, fn (): ?Capacity => $this->capacity()))->init();
@@ -123,7 +138,7 @@ final class Plugin
     /** @return list<TableSchema> every store's tables, each with its own version */
     public static function schemas(): array
     {
-        return [new EventLogSchema(), new MinuteSamplesSchema(), new DatabaseSchema(), new DatabaseLineSchema()];
+        return [new EventLogSchema(), new MinuteSamplesSchema(), new DatabaseSchema(), new DatabaseLineSchema(), new KeyRecordsSchema()];
     }
 
     /** What Sluice holds for the current blog: the status page, REST and WP-CLI read it. */
@@ -185,6 +200,35 @@ final class Plugin
             $line,
             $this->ungated,
             $usable ? fn () => $this->processStores->queueRan() : null,
+            $this->protection(),
         );
+    }
+
+    /** Each provider's adaptive limit and circuit breaker, in the store in use (null without a usable store). */
+    public function protection(): ?ProviderProtection
+    {
+        if ($this->protection !== null) {
+            return $this->protection;
+        }
+        $backend = $this->backends->backend();
+        if (!$backend instanceof RecordStore) {
+            return null;
+        }
+        return $this->protection = new ProviderProtection(new ProviderStates($backend), $this->config, KeyNames::forBlog(), $this->eventLog);
+    }
+
+    /** This request's AI calls to providers, while Sluice gates (null otherwise: they go ungated). */
+    public function providerCalls(): ?ProviderCalls
+    {
+        if ($this->providerCalls !== null) {
+            return $this->providerCalls;
+        }
+        $gate = $this->gate();
+        $backend = $this->backends->backend();
+        $protection = $this->protection();
+        if ($gate === null || $backend === null || $protection === null) {
+            return null;
+        }
+        return $this->providerCalls = new ProviderCalls($gate, $backend, $protection, new SignalClassifier(), $this->config);
     }
 }

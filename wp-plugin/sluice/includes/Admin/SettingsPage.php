@@ -161,10 +161,14 @@ final class SettingsPage
             '<textarea id="sluice_%s" name="%s" rows="3" cols="30" class="code" placeholder="%s">%s</textarea>',
             esc_attr($field->name),
             esc_attr($this->name($field->name)),
-            esc_attr('openai = 2'),
+            esc_attr($field->name === Fields::MODE_LIMITS ? 'chat = 1' : 'openai = 2'),
             esc_textarea(implode("\n", $lines)),
         );
         $help = $field->help;
+        if ($field->name !== Fields::PROVIDER_LIMITS) {
+            $this->help($help);
+            return;
+        }
         $defaults = [];
         $stored = is_array($stored) ? array_map('strval', array_keys($stored)) : [];
         foreach (array_unique([...$stored, ...$this->eventLog->providersSeen()]) as $provider) {
@@ -201,8 +205,8 @@ final class SettingsPage
             '<textarea id="sluice_%s" name="%s" rows="3" cols="40" class="code" placeholder="%s">%s</textarea>',
             esc_attr($field->name),
             esc_attr($this->name($field->name)),
-            esc_attr('my_plugin_generate_summary'),
-            esc_textarea(implode("\n", $this->config->aiHooks())),
+            esc_attr($field->name === Fields::AI_HOOKS ? 'my_plugin_generate_summary' : 'chat'),
+            esc_textarea(implode("\n", $field->name === Fields::AI_HOOKS ? $this->config->aiHooks() : $this->config->exemptModes())),
         );
         $this->help($field->help);
     }

@@ -65,6 +65,7 @@ final class StatusPage
                 'limit' => __('Site limit', 'sluice'),
                 'deferred' => __('Deferrals', 'sluice'),
                 'completed' => __('AI steps finished', 'sluice'),
+                'provider' => __('Provider limit in force', 'sluice'),
                 'perMinute' => __('per minute, last hour (UTC)', 'sluice'),
                 'updated' => __('Updated', 'sluice'),
                 'failed' => __('Live refresh failed:', 'sluice'),
@@ -82,6 +83,7 @@ final class StatusPage
         $titles = [
             'backend' => __('Backend', 'sluice'),
             'keys' => __('Keys', 'sluice'),
+            'providers' => __('Providers: adaptive limit and circuit breaker', 'sluice'),
             'holders' => __('Holders', 'sluice'),
             'line' => __('Waiting line and reservations', 'sluice'),
             'counters' => __('Counters (site key)', 'sluice'),
@@ -100,7 +102,7 @@ final class StatusPage
         echo '<div id="sluice-chart" class="sluice-chart"><noscript>' . esc_html__('The chart needs JavaScript.', 'sluice') . '</noscript></div>';
         echo '<script type="application/json" id="sluice-chart-data">' . wp_json_encode($this->source->chart(), JSON_HEX_TAG | JSON_HEX_AMP) . '</script>';
         echo '</div>';
-        foreach (['keys', 'holders', 'line', 'events'] as $id) {
+        foreach (['keys', 'providers', 'holders', 'line', 'events'] as $id) {
             $this->section($id, $titles[$id], $sections[$id]);
         }
         echo '</div>';

@@ -27,7 +27,7 @@ defined('ABSPATH') || exit;
 
 final class StatusSections
 {
-    public const SECTIONS = ['backend', 'keys', 'holders', 'line', 'counters', 'events'];
+    public const SECTIONS = ['backend', 'keys', 'providers', 'holders', 'line', 'counters', 'events'];
 
     /**
      * @param SiteReport        $report the blog's SiteStatus::report()
@@ -45,6 +45,7 @@ final class StatusSections
         return [
             'backend' => $this->backend(),
             'keys' => $this->keys(),
+            'providers' => (new ProviderSection($this->report))->html(),
             'holders' => $this->holders(),
             'line' => $this->line(),
             'counters' => $this->counters(),
@@ -268,12 +269,13 @@ final class StatusSections
         if ($events === []) {
             return $this->empty(__('No AI step has been deferred yet.', 'sluice'));
         }
-        $head = [__('When (UTC)', 'sluice'), __('Action', 'sluice'), __('Job', 'sluice'), __('Flow step', 'sluice'), __('Provider', 'sluice'),
+        $head = [__('When (UTC)', 'sluice'), __('Event', 'sluice'), __('Action', 'sluice'), __('Job', 'sluice'), __('Flow step', 'sluice'), __('Provider', 'sluice'),
             __('Full key', 'sluice'), __('Limit / active', 'sluice'), __('Rescheduled for', 'sluice'), __('Attempt', 'sluice')];
         $rows = [];
         foreach ($events as $event) {
             $rows[] = [
                 esc_html((string) ($event['created_at'] ?? '')),
+                esc_html(trim((string) ($event['event'] ?? '') . ': ' . (string) ($event['reason'] ?? ''), ': ')),
                 esc_html((string) ($event['action_id'] ?? '')) . ' &rarr; ' . esc_html((string) ($event['copy_action_id'] ?? '')),
                 esc_html((string) ($event['job_id'] ?? '')),
                 '<code>' . esc_html((string) ($event['flow_step_id'] ?? '')) . '</code>',

@@ -46,7 +46,7 @@ final class StatusSource
         return $this->eventLog->latest($limit);
     }
 
-    /** @return array{minutes: list<string>, slots: list<int>, limit: list<int>, deferred: list<int>, completed: list<int>} */
+    /** @return array{minutes: list<string>, slots: list<int>, limit: list<int>, deferred: list<int>, completed: list<int>, provider: list<int|null>} */
     public function chart(): array
     {
         return $this->samples->series(60, $this->config->siteLimit());

@@ -31,7 +31,8 @@
  * tickets, reservations and wakes in tables beside the leases, so every host
  * of the database shares one line. While no ticket waits for its keys, a pair
  * still costs 3 queries. Its SQL goes through DatabaseSql; its keys' slot rows
- * are read by DatabaseKeys.
+ * are read by DatabaseKeys. Each key may have a small record beside its slots
+ * (RecordStore, DatabaseRecords: the provider protection's state).
  */
 
 declare(strict_types=1);
@@ -40,7 +41,7 @@ namespace SluiceWP\Backend;
 
 defined('ABSPATH') || exit;
 
-final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capacity
+final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capacity, RecordStore
 {
     public const MAX_KEYS = LeaseArguments::MAX_KEYS;
     public const MAX_KEY_BYTES = LeaseArguments::MAX_KEY_BYTES;
@@ -64,6 +65,7 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
     private readonly DatabaseKeys $keys;
     private readonly DatabaseHandOff $handOffs;
     private readonly DatabaseLine $line;
+    private readonly DatabaseRecords $records;
 
     /**
      * @param ?string $scope the install and blog of this store's leases and line records ("<install>/<blog>",
@@ -74,6 +76,7 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
     {
         $this->sql = new DatabaseSql();
         $this->keys = new DatabaseKeys($this->sql);
+        $this->records = new DatabaseRecords($this->sql);
         $this->handOffs = new DatabaseHandOff($this->sql, $this->keys);
         $this->line = new DatabaseLine($this->sql, $this->handOffs, $this->scope(...));
     }
@@ -112,6 +115,20 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
             return 'the lease tables are not created yet (deactivate and activate the Sluice plugin)';
         }
         return null;
+    }
+
+    public function readRecord(string $key): StoredRecord
+    {
+        return $this->records->read($key);
+    }
+
+    public function writeRecord(string $key, int $version, string $data, ?int $cap = null): bool
+    {
+        $written = $this->records->write($key, $version, $data, $cap);
+        if ($written && $cap !== null && $this->records->capChanged()) {
+            $this->handOffs->handOff([$key], []); // a cap that opened or grew lets waiting tickets in now
+        }
+        return $written;
     }
 
     public function lineAvailable(): bool

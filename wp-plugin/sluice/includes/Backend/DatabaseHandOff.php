@@ -97,7 +97,11 @@ final class DatabaseHandOff
             foreach ($candidates as $row) {
                 $claims = [];
                 foreach ($row['limits'] as $k => $l) {
-                    $slot = isset($slots[(string) $k]) && $slots[(string) $k]->known ? $slots[(string) $k]->room($l) : null;
+                    // A key's record may cap it (a provider's adaptive limit; -1: an open circuit): that wins over
+                    // the limit its tickets were queued under, which the limit in force moved away from since.
+                    $cap = isset($slots[(string) $k]) ? $slots[(string) $k]->cap : 0;
+                    $l = $cap > 0 ? $cap : $l;
+                    $slot = $cap >= 0 && isset($slots[(string) $k]) && $slots[(string) $k]->known ? $slots[(string) $k]->room($l) : null;
                     if ($slot === null) {
                         continue 2;
                     }

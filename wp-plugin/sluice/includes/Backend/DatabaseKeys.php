@@ -15,13 +15,16 @@ defined('ABSPATH') || exit;
 
 final class DatabaseKeys
 {
+    /** Whether the key records' table is there (KeyRecordsSchema), asked once per process. */
+    private static ?bool $recordsTable = null;
+
     public function __construct(private readonly DatabaseSql $sql)
     {
     }
 
     /**
-     * The slot rows of the keys (one query); keys seen for the first time, or
-     * whose limit grew, get their rows first.
+     * The slot rows of the keys and their caps (one query); keys seen for the
+     * first time, or whose limit grew, get their rows first.
      *
      * @param list<string|int>  $names
      * @param array<string,int> $limits
@@ -31,10 +34,16 @@ final class DatabaseKeys
     {
         [$keysTable, $slotsTable] = DatabaseSql::tables();
         $in = implode(',', array_map(static fn ($k): string => DatabaseSql::bytes((string) $k), $names));
+        // A key's record may cap it for the line's hand-offs (KeyRecordsSchema): read in the same query, once
+        // its table is there (asked once per process: an option read here would cost a query whenever
+        // WordPress's options cache was dropped).
+        $records = self::$recordsTable ??= (new KeyRecordsSchema())->isCurrent();
         $rows = $this->sql->read(
             'SELECT s.lease_key, s.slot, s.token, s.host_id, s.pid, s.start_time, s.expires_ms, s.request_until_ms, s.ref, s.reserved, s.label,'
-            . ' s.install, s.blog_id, k.waiting, ' . DatabaseSql::NOW_MS . ' AS now_ms'
-            . " FROM {$slotsTable} s LEFT JOIN {$keysTable} k ON k.lease_key = s.lease_key WHERE s.lease_key IN ({$in})",
+            . ' s.install, s.blog_id, k.waiting, ' . ($records ? 'r.cap' : '0') . ' AS record_cap, ' . DatabaseSql::NOW_MS . ' AS now_ms'
+            . " FROM {$slotsTable} s LEFT JOIN {$keysTable} k ON k.lease_key = s.lease_key"
+            . ($records ? ' LEFT JOIN ' . KeyRecordsSchema::table() . ' r ON r.record_key = s.lease_key' : '')
+            . " WHERE s.lease_key IN ({$in})",
         );
         $keys = [];
         foreach ($names as $name) {
@@ -47,6 +56,7 @@ final class DatabaseKeys
             }
             $key->known = true;
             $key->waiting = (int) ($row['waiting'] ?? 0) > 0;
+            $key->cap = (int) ($row['record_cap'] ?? 0);
             $key->nowMs = (int) $row['now_ms'];
             $key->slots[(int) $row['slot']] = DatabaseSlot::fromDb($row);
         }

@@ -17,6 +17,11 @@ final class DatabaseSlots
     public bool $known = false;
     /** Tickets of the waiting line may wait for the key (its keys row says so). */
     public bool $waiting = false;
+    /**
+     * The key's cap for the waiting line's hand-offs from its record (RecordStore; a provider's adaptive limit,
+     * or -1 while its circuit is open); 0: none.
+     */
+    public int $cap = 0;
     /** The database's clock when they were read (UTC ms). */
     public int $nowMs = 0;
     /** @var array<int, DatabaseSlot> by slot number */

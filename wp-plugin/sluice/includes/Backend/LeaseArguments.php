@@ -42,6 +42,26 @@ final class LeaseArguments
         }
     }
 
+    /**
+     * A key record's write (RecordStore::writeRecord()): a key as for a lease, a version of 0 or more,
+     * at most RecordStore::MAX_RECORD_BYTES of data, a cap from NO_HAND_OFF to MAX_LIMIT.
+     *
+     * @throws \ValueError naming what is out of bounds
+     */
+    public static function checkRecord(string $key, int $version, string $data, ?int $cap = null): void
+    {
+        if ($cap !== null && ($cap < RecordStore::NO_HAND_OFF || $cap > self::MAX_LIMIT)) {
+            throw new \ValueError('a key\'s cap is ' . RecordStore::NO_HAND_OFF . ' (no hand-off), 0 (none) or a limit up to ' . self::MAX_LIMIT . ", not {$cap}");
+        }
+        self::checkLimits([$key => 1]);
+        if ($version < 0) {
+            throw new \ValueError("a record's version is 0 or more, not {$version}");
+        }
+        if (strlen($data) > RecordStore::MAX_RECORD_BYTES) {
+            throw new \ValueError('a key record holds at most ' . RecordStore::MAX_RECORD_BYTES . ' bytes, not ' . strlen($data));
+        }
+    }
+
     /** @throws \ValueError when out of bounds */
     public static function ttlSeconds(int $ttl): int
     {

@@ -3,7 +3,8 @@
  * Leases in the host's shared memory, through the sluice extension: one
  * segment for every PHP-FPM worker and CLI runner of the host, ~100 ns a pair,
  * and leases of killed workers come back on the next acquire (after draining
- * an open provider request).
+ * an open provider request). Each key's small record (RecordStore: the
+ * provider protection's state) lives in the key's record of the segment.
  */
 
 declare(strict_types=1);
@@ -12,7 +13,7 @@ namespace SluiceWP\Backend;
 
 defined('ABSPATH') || exit;
 
-final class NativeBackend implements Backend, OperatorView, WaitingLine, Capacity
+final class NativeBackend implements Backend, OperatorView, WaitingLine, Capacity, RecordStore
 {
     /** @var array<string, \Sluice\Limiter> see limiter() */
     private array $limiters = [];
@@ -60,6 +61,17 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine, Capacit
     {
         $limiter = $this->limiter($limits, $ttl);
         return $this->granted($limiter, $limits, $limiter->tryAcquire($label));
+    }
+
+    public function readRecord(string $key): StoredRecord
+    {
+        $r = \Sluice\key_record($key);
+        return new StoredRecord((int) $r['version'], (string) $r['data'], (int) $r['now_ms'], (int) $r['cap']);
+    }
+
+    public function writeRecord(string $key, int $version, string $data, ?int $cap = null): bool
+    {
+        return \Sluice\key_record_cas($key, $version, $data, $cap);
     }
 
     /** The extension keeps the waiting line in its segment (it ships with this plugin). */

@@ -21,7 +21,8 @@
  * RedisBackendException (the gate runs the work ungated and says so, or
  * BackendChoice falls back as the setting redis_fallback says), never a
  * refusal. A Redis that lost its records (RedisStore) holds admissions for
- * the drain time.
+ * the drain time. Each key may have a small record beside it (RecordStore: the
+ * provider protection's state), read and compare-and-set by one script each.
  */
 
 declare(strict_types=1);
@@ -30,7 +31,7 @@ namespace SluiceWP\Backend;
 
 defined('ABSPATH') || exit;
 
-final class RedisBackend implements Backend, OperatorView, WaitingLine, Capacity
+final class RedisBackend implements Backend, OperatorView, WaitingLine, Capacity, RecordStore
 {
     /** Redis 7 runs scripts with a shebang (a Cluster then refuses keys of another slot); LPOP takes a count since 6.2. */
     private const MIN_REDIS_VERSION = '7.0.0';
@@ -102,6 +103,22 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine, Capacity
     public function tryAcquire(array $limits, int $ttl, string $label): Lease|Refusal
     {
         return $this->acquire($limits, $ttl, $label, 0);
+    }
+
+    public function readRecord(string $key): StoredRecord
+    {
+        LeaseArguments::checkRecord($key, 0, '');
+        $reply = $this->store->call('record', [$key]);
+        if (!is_array($reply) || count($reply) !== 4) {
+            throw new RedisBackendException('Sluice\'s Redis script record answered ' . var_export($reply, true));
+        }
+        return new StoredRecord((int) $reply[0], (string) $reply[1], (int) $reply[2], (int) $reply[3]);
+    }
+
+    public function writeRecord(string $key, int $version, string $data, ?int $cap = null): bool
+    {
+        LeaseArguments::checkRecord($key, $version, $data, $cap);
+        return $this->store->call('recordset', [$key, $version, $data, $cap === null ? '' : $cap]) === 1;
     }
 
     public function lineAvailable(): bool

@@ -25,7 +25,7 @@ defined('ABSPATH') || exit;
 
 final class StatusCommand
 {
-    private const KEY_FIELDS = ['key', 'scope', 'limit', 'active', 'peak', 'queued', 'reserved', 'acquired', 'throttled', 'released', 'reclaimed_dead', 'reclaimed_expired'];
+    private const KEY_FIELDS = ['key', 'scope', 'limit', 'active', 'peak', 'queued', 'reserved', 'acquired', 'throttled', 'released', 'reclaimed_dead', 'reclaimed_expired', 'effective_limit', 'circuit', 'last_signal'];
     private const HOLDER_FIELDS = ['key', 'token', 'pid', 'host', 'label', 'age_ms', 'ttl_left_ms', 'request_open', 'drain_left_ms'];
     private const TICKET_FIELDS = ['tenant', 'weight', 'keys', 'ticket', 'ref', 'state', 'age_ms', 'reserved_left_ms'];
 
@@ -42,7 +42,8 @@ final class StatusCommand
     }
 
     /**
-     * Lists this site's keys: limit, active, peak, the waiting line's counts and the counters.
+     * Lists this site's keys: limit, active, peak, the waiting line's counts and the counters; a protected provider's key
+     * also its adaptive limit in force, its circuit breaker's state and its last congestion signal.
      *
      * ## OPTIONS
      *
@@ -50,7 +51,7 @@ final class StatusCommand
      * : On a network, every blog's keys (with a blog_id field).
      *
      * [--fields=<fields>]
-     * : Limit the output to these fields (default: key, scope, limit, active, peak, queued, reserved, acquired, throttled, released, reclaimed_dead, reclaimed_expired).
+     * : Limit the output to these fields (default: key, scope, limit, active, peak, queued, reserved, acquired, throttled, released, reclaimed_dead, reclaimed_expired, effective_limit, circuit, last_signal).
      *
      * [--field=<field>]
      * : Print one field of each key.
@@ -70,7 +71,10 @@ final class StatusCommand
      * ## AVAILABLE FIELDS
      *
      * blog_id, key, scope, limit, active, peak, queued, reserved, acquired, throttled, released, reclaimed_dead,
-     * reclaimed_expired, mean_hold_ms, wakes_sent, wakes_lapsed, wakes_missed, holders (how many)
+     * reclaimed_expired, mean_hold_ms, wakes_sent, wakes_lapsed, wakes_missed, holders (how many); for a protected
+     * provider's key (else empty): ceiling (its provider limit), effective_limit (the adaptive limit in force), adaptive,
+     * last_signal (timeout, transport, 429, 503, 529, 5xx, latency), last_signal_at, baseline_ms, circuit (closed, open,
+     * half_open), circuit_reason, failures, opened_at, next_probe_at (times in UTC), cooldown_s, circuit_opens
      *
      * ## EXAMPLES
      *
@@ -262,7 +266,23 @@ final class StatusCommand
     {
         $row = ['key' => $key->status->key, 'scope' => $key->scope] + Plain::of($key->status);
         $row['holders'] = count($key->status->holders);
-        return $row;
+        $p = $key->provider;
+        $time = static fn (?float $t): string => $t === null ? '' : gmdate('Y-m-d H:i:s', (int) $t);
+        return $row + [
+            'ceiling' => $p->ceiling ?? '',
+            'effective_limit' => $p->effectiveLimit ?? '',
+            'adaptive' => $p === null ? '' : ($p->adaptive ? 'yes' : 'no'),
+            'last_signal' => $p->lastSignal ?? '',
+            'last_signal_at' => $time($p?->lastSignalAt),
+            'baseline_ms' => $p->baselineMs ?? '',
+            'circuit' => $p === null ? '' : ($p->breaker ? $p->circuit : 'off'),
+            'circuit_reason' => $p->circuitReason ?? '',
+            'failures' => $p->failures ?? '',
+            'opened_at' => $time($p?->openedAt),
+            'next_probe_at' => $time($p?->nextProbeAt),
+            'cooldown_s' => $p->cooldownSeconds ?? '',
+            'circuit_opens' => $p->opens ?? '',
+        ];
     }
 
     /** @return array<string, mixed> */

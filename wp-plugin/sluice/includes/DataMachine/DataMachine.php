@@ -22,6 +22,7 @@ declare(strict_types=1);
 namespace SluiceWP\DataMachine;
 
 use SluiceWP\Gate\AiWork;
+use SluiceWP\Gate\CircuitOpen;
 use SluiceWP\Gate\ScheduledAction;
 use SluiceWP\Gate\WorkClassifier;
 use SluiceWP\Settings\Defaults;
@@ -118,7 +119,24 @@ final class DataMachine implements WorkClassifier, Defaults
         if (empty($context['job_id'])) {
             return; // not a Data Machine step
         }
-        do_action('datamachine_log', 'warning', 'Pipeline AI step deferred by Sluice (AI concurrency limit)', $context + ['source' => 'sluice']);
+        $why = ($context['reason'] ?? '') === CircuitOpen::REASON ? 'provider circuit open' : 'AI concurrency limit';
+        do_action('datamachine_log', 'warning', "Pipeline AI step deferred by Sluice ({$why})", $context + ['source' => 'sluice']);
+    }
+
+    /**
+     * Whether a job's failure (Data Machine's failure context: its message
+     * fields) was Sluice refusing to call a provider whose circuit is open.
+     *
+     * @param array<mixed> $context
+     */
+    public function failedOnOpenCircuit(array $context): bool
+    {
+        foreach (['message', 'error_message', 'exception_message', 'ai_error'] as $field) {
+            if (is_string($context[$field] ?? null) && str_contains($context[$field], CircuitOpen::REASON)) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /**

@@ -1,7 +1,10 @@
 <?php
 /**
  * Data Machine, when it is active: its own limiter stands down while Sluice
- * gates (so no step is throttled twice), and Sluice's deferrals reach its log.
+ * gates (so no step is throttled twice), Sluice's deferrals reach its log,
+ * its provider requests are announced to the provider protection, and its
+ * retry policy neither counts nor hurries a step that Sluice kept from a
+ * provider whose circuit is open.
  */
 
 declare(strict_types=1);
@@ -9,16 +12,23 @@ declare(strict_types=1);
 namespace SluiceWP\DataMachine;
 
 use SluiceWP\Backend\BackendChoice;
+use SluiceWP\Provider\ProviderProtection;
+use SluiceWP\Provider\ProviderRequests;
 use SluiceWP\Settings\Config;
 
 defined('ABSPATH') || exit;
 
 final class DataMachineHooks
 {
+    /**
+     * @param \Closure(): ?ProviderProtection $protection the providers' adaptive limits and circuit breakers
+     */
     public function __construct(
         private readonly DataMachine $dataMachine,
         private readonly Config $config,
         private readonly BackendChoice $backends,
+        private readonly ProviderRequests $requests,
+        private readonly \Closure $protection,
     ) {
     }
 
@@ -32,6 +42,36 @@ final class DataMachineHooks
                 $this->dataMachine->neutraliseOwnLimiter();
             }
             add_action('sluice_action_deferred', [$this->dataMachine, 'logDeferral'], 10, 1);
+            $this->providerCalls();
         }, 20);
+    }
+
+    /**
+     * Data Machine and its provider calls: it resolves its request timeout
+     * right before each provider request, with the call's mode and provider,
+     * so that is when Sluice learns which provider the next request calls; a
+     * step that failed because Sluice would not call a provider whose circuit
+     * is open did not fail at the provider, so Data Machine's retry policy
+     * does not count it as an attempt, and its retry waits for the next probe.
+     */
+    private function providerCalls(): void
+    {
+        add_filter('datamachine_wp_ai_client_request_timeout', function ($timeout, $mode = '', $provider = '') {
+            if (is_string($provider) && $provider !== '') {
+                $this->requests->expect($provider, is_string($mode) ? $mode : 'other');
+            }
+            return $timeout;
+        }, PHP_INT_MAX, 3);
+        add_filter('datamachine_job_retry_policy', function ($policy, $jobId = 0, $reason = '', $context = []) {
+            if (is_array($policy) && is_array($context) && $this->dataMachine->failedOnOpenCircuit($context)) {
+                $policy['max_attempts'] = (int) ($policy['max_attempts'] ?? 3) + 1;
+            }
+            return $policy;
+        }, 10, 4);
+        add_filter('datamachine_job_retry_throttle_delay', function ($delay, $policy = [], $attempt = 0, $context = []) {
+            $provider = is_array($policy) ? sanitize_key((string) ($policy['provider'] ?? '')) : '';
+            $open = $provider !== '' ? ($this->protection)()?->circuitOpen($provider) : null;
+            return $open !== null ? max((int) $delay, (int) ceil($open->secondsToProbe) + 1) : $delay;
+        }, 10, 4);
     }
 }

@@ -22,12 +22,14 @@ final class AiWork
         public readonly string $tenant = '',
         /** Its share of turns against other tenants, 1..100 (10 = everyone equal). */
         public readonly int $weight = 10,
+        /** Which kind of AI call it makes (Data Machine's mode: "pipeline" for its queued AI steps), for a mode key. */
+        public readonly string $mode = 'pipeline',
     ) {
     }
 
     public function withTenant(string $tenant, int $weight): self
     {
-        return new self($this->action, $this->provider, $this->jobId, $this->flowStepId, $tenant, max(1, min(100, $weight)));
+        return new self($this->action, $this->provider, $this->jobId, $this->flowStepId, $tenant, max(1, min(100, $weight)), $this->mode);
     }
 
     /** What operators read in the holders list (HolderLabel). */

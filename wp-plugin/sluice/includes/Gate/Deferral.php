@@ -37,22 +37,30 @@ final class Deferral
         $attempt = $this->log->deferralsOf($action->workKey()) + 1;
         $ticket = $this->takeTicket($work, $keyLimits);
         $delay = $this->delay($ticket, $attempt);
-        // The copy first: if the scheduler refuses it, the original still runs and nothing is lost.
-        $copyId = $this->scheduler->scheduleCopy($action, $delay);
-        if ($copyId > 0) {
-            // The copy exists: from here on the original must be cancelled whatever the store says, or both run.
-            try {
-                $ticket !== null && $this->line?->moveTicket($ticket->token, $copyId);
-            } catch (\Throwable $e) {
-                // The ticket stays on the cancelled original (its wake finds it gone and hands the slot on); the
-                // copy runs on its timer and queues anew.
-                error_log('Sluice: the waiting line could not follow a deferred action to its copy (the copy runs on its timer): ' . $e->getMessage());
-            }
-            $this->scheduler->cancel($action->id);
-        } elseif ($ticket !== null) {
-            $this->line?->cancelTicket($ticket->token); // the original runs now: it needs no place in line
-        }
+        $copyId = $this->copyInstead($action, $ticket, $delay);
         $this->log->deferred(new ThrottleEvent($work, $refusal->key, $refusal->limit, $refusal->active, $delay, $attempt, $copyId, $ticket, $refusal->reason));
+        return $copyId > 0 ? Decision::Defer : Decision::CopyRefused;
+    }
+
+    /**
+     * Defers work whose provider's circuit is open: it keeps (or takes) its
+     * place in the waiting line, which hands the provider's key no slot while
+     * the circuit is open (the key's cap), and its copy comes due when the
+     * next probe may go, spread over the first tenth of the cool-down so the
+     * deferred steps do not all arrive at once. The first of them after that
+     * is the probe; the others wait in line behind it.
+     *
+     * @param array<string,int> $keyLimits
+     */
+    public function deferWhileOpen(AiWork $work, CircuitOpen $open, array $keyLimits): Decision
+    {
+        $action = $work->action;
+        $attempt = $this->log->deferralsOf($action->workKey()) + 1;
+        $ticket = $this->takeTicket($work, $keyLimits);
+        $spread = max(1, intdiv($open->cooldownSeconds, 10));
+        $delay = min($this->limits->throttleDelayMax(), max(1, (int) ceil($open->secondsToProbe)) + random_int(0, $spread));
+        $copyId = $this->copyInstead($action, $ticket, $delay);
+        $this->log->deferred(new ThrottleEvent($work, $open->key, 0, 0, $delay, $attempt, $copyId, $ticket, CircuitOpen::REASON));
         return $copyId > 0 ? Decision::Defer : Decision::CopyRefused;
     }
 
@@ -78,5 +86,30 @@ final class Deferral
             return DeferralDelay::forWait($ticket->estimatedWaitSeconds(), $attempt, $max);
         }
         return DeferralDelay::seconds($attempt, $this->limits->throttleDelay(), $max);
+    }
+
+    /**
+     * Schedules the action's copy $delay s out and cancels the original; its
+     * ticket follows the copy. Returns the copy's id, 0 when the scheduler
+     * refused it (the original then runs now and leaves the line).
+     */
+    private function copyInstead(ScheduledAction $action, ?Ticket $ticket, int $delay): int
+    {
+        // The copy first: if the scheduler refuses it, the original still runs and nothing is lost.
+        $copyId = $this->scheduler->scheduleCopy($action, $delay);
+        if ($copyId > 0) {
+            // The copy exists: from here on the original must be cancelled whatever the store says, or both run.
+            try {
+                $ticket !== null && $this->line?->moveTicket($ticket->token, $copyId);
+            } catch (\Throwable $e) {
+                // The ticket stays on the cancelled original (its wake finds it gone and hands the slot on); the
+                // copy runs on its timer and queues anew.
+                error_log('Sluice: the waiting line could not follow a deferred action to its copy (the copy runs on its timer): ' . $e->getMessage());
+            }
+            $this->scheduler->cancel($action->id);
+        } elseif ($ticket !== null) {
+            $this->line?->cancelTicket($ticket->token); // the original runs now: it needs no place in line
+        }
+        return $copyId;
     }
 }

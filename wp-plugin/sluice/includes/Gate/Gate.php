@@ -4,8 +4,11 @@
  * (a lease is taken and held while the action runs; a woken action takes the
  * slot reserved for it) or defer (no slot: it waits in line as an identical
  * copy, this one is cancelled; nothing fails, no retry attempt is used, no
- * item is marked processed). After every release it hands freed slots on
- * (Handoffs). It knows the scheduler, the work's meaning and the store only
+ * item is marked processed; also while the provider's circuit is open). The
+ * provider's key is taken under the limit its ProviderGuard has in force
+ * (the adaptive limit). After every release it hands freed slots on
+ * (Handoffs); a step in its provider's backoff gives its slot back and takes
+ * it again (StepBackoff). It knows the scheduler, the work's meaning and the store only
  * through their interfaces.
  */
 
@@ -39,8 +42,13 @@ final class Gate
         private readonly ?UngatedRuns $ungated = null,
         /** Told after each sweep of a usable store (the site learns which processes run its queue). */
         private readonly ?\Closure $swept = null,
+        /** The providers' say on their keys (adaptive limit, circuit breaker); null: the configured limits alone. */
+        private readonly ?ProviderGuard $providers = null,
     ) {
+        $this->backoff = new StepBackoff($held, $backend, $keys, $limits, $providers, new BoundedWait($backend, $line));
     }
+
+    private readonly StepBackoff $backoff;
 
     /** Runs before the scheduler's own status check (Action Scheduler's before_execute). Never throws. */
     public function beforeExecute(int $actionId): Decision
@@ -129,6 +137,50 @@ final class Gate
         return $this->lastDecision;
     }
 
+    /** A slot this process held outside an action went back (an AI call that is not a queued action): its hand-off is woken. */
+    public function slotsFreed(): void
+    {
+        $this->guarded('waking the next ticket', fn () => $this->handoffs->wake(true));
+    }
+
+    /** The AI step this process runs now (admitted and not ended), if any. */
+    public function runningWork(): ?AiWork
+    {
+        $actionId = $this->held->runningAction();
+        return $actionId === null ? null : $this->held->work($actionId);
+    }
+
+    /**
+     * The running AI step sleeps in its provider's backoff: its slot goes back
+     * (and on to the next waiting step) until retakeAfterBackoff(). True when
+     * it gave one back.
+     */
+    public function giveBackForBackoff(): bool
+    {
+        $given = $this->guarded('giving a slot back during provider backoff', fn (): bool => $this->backoff->giveBack()) === true;
+        if ($given) {
+            $this->guarded('waking the next ticket', fn () => $this->handoffs->wake(true));
+        }
+        return $given;
+    }
+
+    /** True while the running step has given its slot back (it sleeps in its provider's backoff). */
+    public function slotGivenBack(): bool
+    {
+        return $this->backoff->isGivenBack();
+    }
+
+    /**
+     * Before the running step's next provider request: its slot again, within
+     * what is left of $budgetSeconds for the step's waits. Null when it holds
+     * one; else why not (its request then fails as a provider failure would).
+     * A store that fails lets the request go ungated (logged), as the gate does.
+     */
+    public function retakeAfterBackoff(float $budgetSeconds): ?string
+    {
+        return $this->guarded('taking a slot back after provider backoff', fn (): ?string => $this->backoff->retake($budgetSeconds));
+    }
+
     private function decide(int $actionId): Decision
     {
         if ($this->held->isHeld($actionId)) {
@@ -145,15 +197,21 @@ final class Gate
             return Decision::Pass;
         }
         $limits = $this->keys->limitsFor($work, $this->limits);
+        $guarded = $this->providers?->limits($work->provider, $work->mode, $limits) ?? $limits;
+        if ($guarded instanceof CircuitOpen) {
+            return $this->deferral->deferWhileOpen($work, $guarded, $limits);
+        }
+        $limits = $guarded;
         $ttl = $this->limits->leaseTtl();
         // A woken copy takes the slot reserved for its ticket; anything else queues behind the line.
         $result = $this->line !== null
             ? $this->line->tryAcquireFor($limits, $ttl, $work->label(), $actionId)
             : $this->backend->tryAcquire($limits, $ttl, $work->label());
         if ($result instanceof Refusal) {
+            $this->providers?->refused($work->provider, $result->key);
             return $this->deferral->defer($work, $result, $limits);
         }
-        $this->held->hold($actionId, $result);
+        $this->held->hold($actionId, $result, $work);
         return Decision::Admit;
     }
 

@@ -48,6 +48,9 @@ final class Handoffs
         }
         $moved = 0;
         foreach ($this->line->takeWakes(self::BATCH, $ownOnly) as $wake) {
+            if (BoundedWait::isWaiterRef($wake->ref)) {
+                continue; // a call waiting in place (BoundedWait) claims its reservation itself
+            }
             if ($this->scheduler->pullForward($wake->ref)) {
                 $moved++;
             } elseif ($this->scheduler->isGone($wake->ref)) {
@@ -101,6 +104,10 @@ final class Handoffs
             return;
         }
         foreach ($this->line->takeStranded(self::BATCH) as $stranded) {
+            if (BoundedWait::isWaiterRef($stranded->ref)) {
+                $this->line->ackStranded($stranded); // a call that was not a scheduled action (BoundedWait): nothing to run again
+                continue;
+            }
             try {
                 $action = $this->scheduler->action($stranded->ref);
                 $copyId = $action !== null && ($this->mayRequeue)($action) ? $this->requeue($action, $stranded->pid) : 0;

@@ -4,7 +4,9 @@
  * action id whichever end hook comes first (Action Scheduler can fire both
  * after_execute and failed_execution for one action). A queue runner runs
  * one action at a time, so the newest admitted action is the one whose
- * provider requests renew and mark its lease.
+ * provider requests renew and mark its lease. An AI step that sleeps in its
+ * provider's backoff gives its lease back and keeps its place here (its
+ * work, without a lease) until it takes one again (StepBackoff).
  */
 
 declare(strict_types=1);
@@ -18,21 +20,28 @@ defined('ABSPATH') || exit;
 
 final class HeldLeases
 {
-    /** @var array<int, Lease> */
+    /** @var array<int, Lease|null> null: the step gave its lease back for a while */
     private array $byAction = [];
+    /** @var array<int, AiWork> */
+    private array $work = [];
 
     public function __construct(private readonly Backend $backend)
     {
     }
 
-    public function hold(int $actionId, Lease $lease): void
+    public function hold(int $actionId, Lease $lease, ?AiWork $work = null): void
     {
+        unset($this->byAction[$actionId]); // the newest hold is the running one
         $this->byAction[$actionId] = $lease;
+        if ($work !== null) {
+            $this->work[$actionId] = $work;
+        }
     }
 
+    /** Admitted and not ended (it may have given its lease back for a while). */
     public function isHeld(int $actionId): bool
     {
-        return isset($this->byAction[$actionId]);
+        return array_key_exists($actionId, $this->byAction);
     }
 
     /** The lease of the action running now, if it holds one. */
@@ -41,14 +50,36 @@ final class HeldLeases
         return $this->byAction === [] ? null : $this->byAction[array_key_last($this->byAction)];
     }
 
+    /** The action running now (admitted, not ended), if any. */
+    public function runningAction(): ?int
+    {
+        return $this->byAction === [] ? null : array_key_last($this->byAction);
+    }
+
+    public function work(int $actionId): ?AiWork
+    {
+        return $this->work[$actionId] ?? null;
+    }
+
+    /** The action's lease went back while it sleeps (StepBackoff); it is still running. */
+    public function givenBack(int $actionId): void
+    {
+        if (array_key_exists($actionId, $this->byAction)) {
+            $this->byAction[$actionId] = null;
+        }
+    }
+
     /** Gives the action's lease back; false when it held none (or already gave it back). */
     public function release(int $actionId): bool
     {
-        $lease = $this->byAction[$actionId] ?? null;
+        if (!array_key_exists($actionId, $this->byAction)) {
+            return false;
+        }
+        $lease = $this->byAction[$actionId];
+        unset($this->byAction[$actionId], $this->work[$actionId]);
         if ($lease === null) {
             return false;
         }
-        unset($this->byAction[$actionId]);
         $this->backend->release($lease);
         return true;
     }

@@ -3,7 +3,7 @@
  * Builds and reads the lease store's key names; no other class spells them.
  * Keys are namespaced per WordPress install and per blog
  * ("sluice/<install>/<blog_id>/site", ".../provider:<slug>",
- * ".../tenant:<slug>"), so two sites on one host, or two blogs of a network,
+ * ".../tenant:<slug>", ".../mode:<mode>"), so two sites on one host, or two blogs of a network,
  * never share a limit by accident; a provider key made host-wide (filter
  * sluice_provider_key_host_wide) is "sluice/provider:<slug>" and every blog
  * sees it. The core caps a key at 64 bytes: names here stay well inside that.
@@ -57,6 +57,12 @@ final class KeyNames
     public function tenant(string $tenant): string
     {
         return $this->prefix() . 'tenant:' . self::slug($tenant);
+    }
+
+    /** The key of one mode of AI calls ("pipeline", "chat", ...), taken with the provider key when the mode has a limit. */
+    public function mode(string $mode): string
+    {
+        return $this->prefix() . 'mode:' . self::slug($mode);
     }
 
     /** "site", "provider", "tenant", ... for a key of the blog; "host" for a host-wide key; null for another blog's or install's key. */

@@ -1,7 +1,9 @@
 <?php
 /**
- * Sluice's event log: one row per deferral, and per action whose runner died
- * holding a slot ("stranded"), in {prefix}sluice_events, newest kept (filter
+ * Sluice's event log: one row per deferral (reason ai_concurrency_limit or
+ * provider_circuit_open), per action whose runner died holding a slot
+ * ("stranded"), and per change of a provider's circuit breaker
+ * (circuit_opened, circuit_reopened after a failed probe, circuit_closed), in {prefix}sluice_events, newest kept (filter
  * sluice_event_log_max_rows, default 10,000; older rows are pruned as new ones
  * arrive). Each deferral is also announced on the action
  * `sluice_action_deferred` (context array, event), which Data Machine's
@@ -18,10 +20,12 @@ use SluiceWP\Gate\HolderLabel;
 use SluiceWP\Gate\ScheduledAction;
 use SluiceWP\Gate\ThrottleEvent;
 use SluiceWP\Gate\ThrottleLog;
+use SluiceWP\Provider\ProviderEvents;
+use SluiceWP\Provider\ProviderState;
 
 defined('ABSPATH') || exit;
 
-final class EventLog implements ThrottleLog
+final class EventLog implements ThrottleLog, ProviderEvents
 {
     private const PRUNE_EVERY = 100;
 
@@ -38,7 +42,7 @@ final class EventLog implements ThrottleLog
             'job_id' => $work->jobId,
             'flow_step_id' => $work->flowStepId,
             'provider' => substr($work->provider, 0, 64),
-            'reason' => $event->reason,
+            'reason' => substr($event->reason, 0, 64),
             'lease_key' => substr($event->key, 0, 64),
             'limit_n' => $event->limit,
             'active_n' => $event->active,
@@ -72,6 +76,21 @@ final class EventLog implements ThrottleLog
             'reason' => $copyId > 0 ? 'runner_died_requeued' : 'runner_died',
         ], ['%s', '%s', '%d', '%d', '%s', '%d', '%s', '%s']);
         do_action('sluice_action_stranded', $lease->ref, $copyId, $lease->label);
+    }
+
+    public function circuitChanged(string $event, string $provider, string $key, ProviderState $state): void
+    {
+        global $wpdb;
+        $wpdb->insert(EventLogSchema::table(), [
+            'created_at' => gmdate('Y-m-d H:i:s'),
+            'event' => $event,
+            'provider' => substr($provider, 0, 64),
+            'reason' => $event === 'circuit_closed' ? 'probe_answered' : (string) ($state->circuitReason->value ?? ''),
+            'lease_key' => substr($key, 0, 64),
+            'limit_n' => $state->isOpen() ? 0 : $state->limit,
+            'delay_s' => $state->isOpen() ? intdiv($state->cooldownMs, 1000) : 0,
+            'attempt' => $state->cooldowns,
+        ], ['%s', '%s', '%s', '%s', '%s', '%d', '%d', '%d']);
     }
 
     public function deferralsOf(string $workKey): int

@@ -1,7 +1,8 @@
 <?php
 /**
  * The status chart's data, per minute of the last hour: the site limit,
- * the slots in use at most, deferrals and AI steps finished.
+ * the slots in use at most, deferrals, AI steps finished and the lowest
+ * provider limit in force (the adaptive limit).
  *
  * Nothing is written per AI step. WP-Cron's minute event (sample()) writes
  * one row into {prefix}sluice_samples with the limit, the slots in use now
@@ -24,19 +25,25 @@ final class MinuteSamples
     public const CRON_HOOK = 'sluice_sample_minute';
     public const KEEP_MINUTES = 120;
 
-    /** WP-Cron's minute: the limit, the slots in use now and the release counter; drops rows past KEEP_MINUTES. */
-    public function sample(int $slotsInUse, int $limit, int $releasedTotal): void
+    /**
+     * WP-Cron's minute: the limit, the slots in use now, the release counter and
+     * the lowest provider limit in force (-1: no protected provider; 0: a
+     * circuit is open); drops rows past KEEP_MINUTES.
+     */
+    public function sample(int $slotsInUse, int $limit, int $releasedTotal, int $providerLimit = -1): void
     {
         global $wpdb;
         $table = MinuteSamplesSchema::table();
         $wpdb->query($wpdb->prepare(
-            "INSERT INTO {$table} (minute_at, slot_limit, slots_in_use, released_total) VALUES (%s, %d, %d, %d)
+            "INSERT INTO {$table} (minute_at, slot_limit, slots_in_use, released_total, provider_limit) VALUES (%s, %d, %d, %d, %d)
              ON DUPLICATE KEY UPDATE slot_limit = GREATEST(slot_limit, VALUES(slot_limit)),
-               slots_in_use = GREATEST(slots_in_use, VALUES(slots_in_use)), released_total = VALUES(released_total)",
+               slots_in_use = GREATEST(slots_in_use, VALUES(slots_in_use)), released_total = VALUES(released_total),
+               provider_limit = LEAST(provider_limit, VALUES(provider_limit))",
             gmdate('Y-m-d H:i:00'),
             $limit,
             $slotsInUse,
             $releasedTotal,
+            $providerLimit,
         ));
         $wpdb->query($wpdb->prepare("DELETE FROM {$table} WHERE minute_at < %s", gmdate('Y-m-d H:i:00', time() - self::KEEP_MINUTES * 60)));
     }
@@ -45,7 +52,10 @@ final class MinuteSamples
      * The last $minutes minutes, oldest first, a zero where nothing was
      * recorded; the limit of a minute without a sample is $currentLimit.
      *
-     * @return array{minutes: list<string>, slots: list<int>, limit: list<int>, deferred: list<int>, completed: list<int>}
+     * `provider`: the lowest provider limit in force at each sample (the adaptive limit; 0 while a circuit was
+     * open; null where no protected provider was sampled).
+     *
+     * @return array{minutes: list<string>, slots: list<int>, limit: list<int>, deferred: list<int>, completed: list<int>, provider: list<int|null>}
      */
     public function series(int $minutes = 60, int $currentLimit = 0): array
     {
@@ -55,7 +65,7 @@ final class MinuteSamples
         $from = $now - ($minutes - 1) * 60;
         $table = MinuteSamplesSchema::table();
         // Every row kept: the sample before the window is the first minute's baseline.
-        $rows = $wpdb->get_results("SELECT minute_at, slots_in_use, slot_limit, released_total FROM {$table} ORDER BY minute_at", ARRAY_A);
+        $rows = $wpdb->get_results("SELECT minute_at, slots_in_use, slot_limit, released_total, provider_limit FROM {$table} ORDER BY minute_at", ARRAY_A);
         $samples = [];
         $previous = null;
         foreach (is_array($rows) ? $rows : [] as $row) {
@@ -73,7 +83,7 @@ final class MinuteSamples
         foreach (is_array($events) ? $events : [] as $row) {
             $deferrals[(string) $row['minute_at']] = $row;
         }
-        $out = ['minutes' => [], 'slots' => [], 'limit' => [], 'deferred' => [], 'completed' => []];
+        $out = ['minutes' => [], 'slots' => [], 'limit' => [], 'deferred' => [], 'completed' => [], 'provider' => []];
         for ($t = $from; $t <= $now; $t += 60) {
             $minute = gmdate('Y-m-d H:i:00', $t);
             $sample = $samples[$minute] ?? null;
@@ -83,6 +93,7 @@ final class MinuteSamples
             $out['limit'][] = $sample !== null && (int) $sample['slot_limit'] > 0 ? (int) $sample['slot_limit'] : $currentLimit;
             $out['deferred'][] = $deferred !== null ? (int) $deferred['deferred'] : 0;
             $out['completed'][] = $sample !== null ? (int) $sample['completed'] : 0;
+            $out['provider'][] = $sample !== null && (int) $sample['provider_limit'] >= 0 ? (int) $sample['provider_limit'] : null;
         }
         return $out;
     }

@@ -18,7 +18,7 @@ final class MinuteSamplesSchema extends TableSchema
 {
     public function version(): int
     {
-        return 2;
+        return 3;
     }
 
     public function optionName(): string
@@ -46,6 +46,7 @@ final class MinuteSamplesSchema extends TableSchema
   deferred int(11) NOT NULL DEFAULT 0,
   completed int(11) NOT NULL DEFAULT 0,
   released_total bigint(20) unsigned NOT NULL DEFAULT 0,
+  provider_limit int(11) NOT NULL DEFAULT -1,
   PRIMARY KEY  (minute_at)
 ) {$charsetCollate};";
     }

@@ -9,7 +9,10 @@
  * (0 = none), sluice_provider_key_host_wide
  * (false), sluice_throttle_delay (10 s), sluice_throttle_delay_max (300 s),
  * sluice_request_timeout (300 s), sluice_lease_ttl (600 s, never below the
- * request timeout + 60 s), sluice_waiting_line (true).
+ * request timeout + 60 s), sluice_waiting_line (true); the provider
+ * protection's: sluice_adaptive_limit (true), sluice_circuit_breaker (true),
+ * sluice_backoff_give_back (true), sluice_direct_call_wait (15 s),
+ * sluice_mode_ai_concurrency (0 = none), sluice_exempt_ai_call (false).
  */
 
 declare(strict_types=1);
@@ -142,6 +145,70 @@ final class Config implements Limits
         return max($this->throttleDelay(), $max);
     }
 
+    /** Whether this provider's limit adapts (setting adaptive_limit; filter sluice_adaptive_limit per provider). */
+    public function adaptiveLimit(string $provider): bool
+    {
+        return (bool) apply_filters('sluice_adaptive_limit', (bool) ($this->option(Fields::ADAPTIVE_LIMIT) ?? self::default(Fields::ADAPTIVE_LIMIT)), $provider);
+    }
+
+    /** The adaptive limit's decrease factor, 0.1 .. 0.9 (setting adaptive_decrease, a percentage). */
+    public function adaptiveDecrease(): float
+    {
+        return max(10, min(90, $this->intOption(Fields::ADAPTIVE_DECREASE) ?? (int) self::default(Fields::ADAPTIVE_DECREASE))) / 100;
+    }
+
+    /**
+     * Consecutive failures that open this provider's circuit; 0 = no breaker
+     * (setting breaker_failures; filter sluice_circuit_breaker switches it off per provider).
+     */
+    public function breakerFailures(string $provider): int
+    {
+        $failures = max(0, $this->intOption(Fields::BREAKER_FAILURES) ?? (int) self::default(Fields::BREAKER_FAILURES));
+        return (bool) apply_filters('sluice_circuit_breaker', $failures > 0, $provider) ? max(1, $failures) : 0;
+    }
+
+    /** @return array{int, int} the circuit's first cool-down and its longest, in seconds */
+    public function breakerCooldowns(): array
+    {
+        $first = max(1, $this->intOption(Fields::BREAKER_COOLDOWN) ?? (int) self::default(Fields::BREAKER_COOLDOWN));
+        $max = max(1, $this->intOption(Fields::BREAKER_COOLDOWN_MAX) ?? (int) self::default(Fields::BREAKER_COOLDOWN_MAX));
+        return [$first, max($first, $max)];
+    }
+
+    /** Whether an AI step gives its slot back while it sleeps in provider backoff (setting backoff_give_back; filter sluice_backoff_give_back). */
+    public function backoffGiveBack(string $provider): bool
+    {
+        return (bool) apply_filters('sluice_backoff_give_back', (bool) ($this->option(Fields::BACKOFF_GIVE_BACK) ?? self::default(Fields::BACKOFF_GIVE_BACK)), $provider);
+    }
+
+    /** Seconds an AI call outside a queued action waits for its slot (setting direct_call_wait; filter sluice_direct_call_wait). */
+    public function directCallWait(string $provider, string $mode): int
+    {
+        $wait = $this->intOption(Fields::DIRECT_CALL_WAIT) ?? (int) self::default(Fields::DIRECT_CALL_WAIT);
+        return max(0, min(600, (int) apply_filters('sluice_direct_call_wait', $wait, $provider, $mode)));
+    }
+
+    /** AI calls of this mode at once (setting mode_limits; filter sluice_mode_ai_concurrency); 0 = no mode key. */
+    public function modeLimit(string $mode): int
+    {
+        $configured = $this->option(Fields::MODE_LIMITS);
+        $own = is_array($configured) && isset($configured[$mode]) ? (int) $configured[$mode] : 0;
+        return max(0, (int) apply_filters('sluice_mode_ai_concurrency', $own, $mode));
+    }
+
+    /** @return list<string> modes whose calls outside queued actions take no slot (setting exempt_modes) */
+    public function exemptModes(): array
+    {
+        $modes = $this->option(Fields::EXEMPT_MODES);
+        return is_array($modes) ? array_values(array_filter(array_map('strval', $modes))) : [];
+    }
+
+    /** Whether a call of this mode to this provider, outside a queued action, goes ungated (filter sluice_exempt_ai_call). */
+    public function isExempt(string $mode, string $provider): bool
+    {
+        return (bool) apply_filters('sluice_exempt_ai_call', in_array($mode, $this->exemptModes(), true), $mode, $provider);
+    }
+
     /**
      * Hooks an operator marked as AI work in the settings (besides Data Machine's AI steps).
      *
@@ -173,6 +240,10 @@ final class Config implements Limits
             Fields::LEASE_TTL => $this->leaseTtl(),
             Fields::AI_HOOKS => $this->aiHooks(),
             Fields::WAITING_LINE => $this->waitingLine(),
+            Fields::ADAPTIVE_DECREASE => (int) round($this->adaptiveDecrease() * 100),
+            Fields::BREAKER_COOLDOWN => $this->breakerCooldowns()[0],
+            Fields::BREAKER_COOLDOWN_MAX => $this->breakerCooldowns()[1],
+            Fields::EXEMPT_MODES => $this->exemptModes(),
         ];
         $values = [];
         foreach (Fields::all() as $name => $field) {

@@ -29,6 +29,15 @@ final class Fields
     public const AI_HOOKS = 'ai_hooks';
     public const WAITING_LINE = 'waiting_line';
     public const REDIS_FALLBACK = 'redis_fallback';
+    public const ADAPTIVE_LIMIT = 'adaptive_limit';
+    public const ADAPTIVE_DECREASE = 'adaptive_decrease';
+    public const BREAKER_FAILURES = 'breaker_failures';
+    public const BREAKER_COOLDOWN = 'breaker_cooldown';
+    public const BREAKER_COOLDOWN_MAX = 'breaker_cooldown_max';
+    public const BACKOFF_GIVE_BACK = 'backoff_give_back';
+    public const DIRECT_CALL_WAIT = 'direct_call_wait';
+    public const MODE_LIMITS = 'mode_limits';
+    public const EXEMPT_MODES = 'exempt_modes';
 
     /** The settings that are a key's limit: none may exceed what the store holds per key (Backend\Capacity). */
     public const LIMITS = [self::SITE_LIMIT, self::PROVIDER_LIMITS, self::TENANT_LIMIT];
@@ -59,6 +68,24 @@ final class Fields
                 __('Requests at once to one provider, one per line: provider = limit (0 = no provider limit).', 'sluice'), 0, 1000),
             new Field(self::TENANT_LIMIT, Field::INT, __('Tenant limit', 'sluice'), 0,
                 __('AI steps at once per tenant (a Data Machine flow; 0 or empty = no tenant limit), taken in the same call as the site and provider keys.', 'sluice'), 0, 1000),
+            new Field(self::ADAPTIVE_LIMIT, Field::BOOL, __('Adaptive provider limit', 'sluice'), true,
+                __('Find each provider\'s safe concurrency: its provider limit is the ceiling; the limit in force halves on a congestion signal (timeouts, transport errors, 429, 503, 529, other 5xx, answers far slower than usual) and grows by 1 after a round of successes.', 'sluice')),
+            new Field(self::ADAPTIVE_DECREASE, Field::INT, __('Decrease on a signal', 'sluice'), 50,
+                __('The adaptive limit is multiplied by this share on a congestion signal (never below 1, at most once per mean request time).', 'sluice'), 10, 90, unit: ' %'),
+            new Field(self::BREAKER_FAILURES, Field::INT, __('Circuit breaker after', 'sluice'), 5,
+                __('Consecutive failures (transport errors or 5xx) after which a provider is not called until a probe succeeds; 0 = no circuit breaker.', 'sluice'), 0, 100),
+            new Field(self::BREAKER_COOLDOWN, Field::INT, __('Circuit cool-down', 'sluice'), 30,
+                __('Seconds an open circuit waits before one AI step goes through as a probe; doubled after each failed probe.', 'sluice'), 1, 3600, unit: ' s'),
+            new Field(self::BREAKER_COOLDOWN_MAX, Field::INT, __('Longest circuit cool-down', 'sluice'), 600,
+                __('The cool-down never doubles past this (seconds).', 'sluice'), 1, 86400, unit: ' s'),
+            new Field(self::BACKOFF_GIVE_BACK, Field::BOOL, __('Give the slot back during provider backoff', 'sluice'), true,
+                __('While an AI step sleeps between retries of a failed provider request, its slot goes to other work; the step takes it again before its next attempt.', 'sluice')),
+            new Field(self::DIRECT_CALL_WAIT, Field::INT, __('Wait of other AI calls', 'sluice'), 15,
+                __('AI calls that are not queued actions (chat, REST, other plugins through the AI client) wait at most this long for the provider\'s slot, then fail with a clear error; 0 = they do not wait.', 'sluice'), 0, 300, unit: ' s'),
+            new Field(self::MODE_LIMITS, Field::PROVIDER_LIMITS, __('Mode limits', 'sluice'), [],
+                __('AI calls at once per mode, one per line: mode = limit (pipeline, chat, system, ...; 0 = no mode limit), taken together with the provider\'s key.', 'sluice'), 0, 1000),
+            new Field(self::EXEMPT_MODES, Field::HOOKS, __('Modes never gated', 'sluice'), [],
+                __('Modes whose AI calls outside queued actions take no slot at all (e.g. chat), one per line.', 'sluice'), max: 20),
             new Field(self::THROTTLE_DELAY, Field::INT, __('Throttle delay', 'sluice'), 10,
                 __('Seconds until a deferred step is tried again, the first time; it doubles with each deferral of the same step.', 'sluice'), 1, 3600, unit: ' s'),
             new Field(self::THROTTLE_DELAY_MAX, Field::INT, __('Maximum throttle delay', 'sluice'), 300,

@@ -187,7 +187,7 @@ final class Sanitizer
         if (!array_key_exists($field->name, $input)) {
             return;
         }
-        $limits = $this->parseProviderLimits($input[$field->name], $field->max);
+        $limits = $this->parseProviderLimits($field, $input[$field->name]);
         if ($limits === null) {
             $this->keep($field->name, $old, $out);
         } elseif ($limits !== []) {
@@ -205,7 +205,7 @@ final class Sanitizer
         if (!array_key_exists($field->name, $input)) {
             return;
         }
-        $hooks = $this->parseHooks($input[$field->name], $field->max);
+        $hooks = $this->parseHooks($field, $input[$field->name]);
         if ($hooks === null) {
             $this->keep($field->name, $old, $out);
         } elseif ($hooks !== []) {
@@ -222,12 +222,21 @@ final class Sanitizer
     public function checkProviderLimits(mixed $raw, int $max): ?array
     {
         $this->errors = [];
-        return $this->parseProviderLimits($raw, $max);
+        $f = Fields::get(Fields::PROVIDER_LIMITS);
+        if ($f === null) {
+            return null;
+        }
+        return $this->parseProviderLimits(new Field($f->name, $f->type, $f->title, $f->default, $f->help, $f->min, $max), $raw);
     }
 
-    /** @return array<string, int>|null null when invalid (errors reported) */
-    private function parseProviderLimits(mixed $raw, int $max): ?array
+    /**
+     * "name = number" lines (provider limits, mode limits): slug => 0..max.
+     *
+     * @return array<string, int>|null null when invalid (errors reported)
+     */
+    private function parseProviderLimits(Field $field, mixed $raw): ?array
     {
+        $code = 'sluice_' . $field->name;
         $pairs = [];
         if (is_array($raw)) {
             foreach ($raw as $provider => $limit) {
@@ -241,9 +250,10 @@ final class Sanitizer
                 }
                 $parts = explode('=', $line, 2);
                 if (count($parts) !== 2) {
-                    $this->error('sluice_provider_limits', sprintf(
-                        /* translators: 1: line number, 2: the line */
-                        __('Provider limits, line %1$d ("%2$s"): write provider = limit; the previous provider limits were kept.', 'sluice'),
+                    $this->error($code, sprintf(
+                        /* translators: 1: the setting's title, 2: line number, 3: the line */
+                        __('%1$s, line %2$d ("%3$s"): write name = limit; the previous values were kept.', 'sluice'),
+                        $field->title,
                         $n + 1,
                         $line,
                     ));
@@ -252,27 +262,30 @@ final class Sanitizer
                 $pairs[] = [trim($parts[0]), trim($parts[1])];
             }
         } else {
-            $this->error('sluice_provider_limits', __('Provider limits could not be read; the previous ones were kept.', 'sluice'));
+            /* translators: %s: the setting's title */
+            $this->error($code, sprintf(__('%s could not be read; the previous values were kept.', 'sluice'), $field->title));
             return null;
         }
         $limits = [];
         foreach ($pairs as [$provider, $limit]) {
             $slug = sanitize_key($provider);
             if ($slug === '' || $slug !== strtolower($provider)) {
-                $this->error('sluice_provider_limits', sprintf(
-                    /* translators: %s: the provider name entered */
-                    __('"%s" is not a provider slug (lowercase letters, digits, - and _); the previous provider limits were kept.', 'sluice'),
+                $this->error($code, sprintf(
+                    /* translators: 1: the setting's title, 2: the name entered */
+                    __('%1$s: "%2$s" is not a slug (lowercase letters, digits, - and _); the previous values were kept.', 'sluice'),
+                    $field->title,
                     $provider,
                 ));
                 return null;
             }
-            if (preg_match('/^\d{1,9}$/', $limit) !== 1 || (int) $limit > $max) {
-                $this->error('sluice_provider_limits', sprintf(
-                    /* translators: 1: provider, 2: what was entered, 3: largest allowed */
-                    __('The limit of provider %1$s must be a whole number from 0 (none) to %3$d, not "%2$s"; the previous provider limits were kept.', 'sluice'),
+            if (preg_match('/^\d{1,9}$/', $limit) !== 1 || (int) $limit > $field->max) {
+                $this->error($code, sprintf(
+                    /* translators: 1: the setting's title, 2: provider or mode, 3: what was entered, 4: largest allowed */
+                    __('%1$s: the limit of %2$s must be a whole number from 0 (none) to %4$d, not "%3$s"; the previous values were kept.', 'sluice'),
+                    $field->title,
                     $slug,
                     $limit,
-                    $max,
+                    $field->max,
                 ));
                 return null;
             }
@@ -284,14 +297,20 @@ final class Sanitizer
         return $limits;
     }
 
-    /** @return list<string>|null null when invalid (errors reported) */
-    private function parseHooks(mixed $raw, int $max): ?array
+    /**
+     * A list of names (AI hooks, exempt modes), at most $field->max.
+     *
+     * @return list<string>|null null when invalid (errors reported)
+     */
+    private function parseHooks(Field $field, mixed $raw): ?array
     {
+        $code = 'sluice_' . $field->name;
         if (is_string($raw)) {
             $raw = preg_split('/[\s,]+/', $raw) ?: [];
         }
         if (!is_array($raw)) {
-            $this->error('sluice_ai_hooks', __('The AI hooks could not be read; the previous ones were kept.', 'sluice'));
+            /* translators: %s: the setting's title */
+            $this->error($code, sprintf(__('%s could not be read; the previous values were kept.', 'sluice'), $field->title));
             return null;
         }
         $hooks = [];
@@ -301,18 +320,19 @@ final class Sanitizer
                 continue;
             }
             if (preg_match('#^[A-Za-z0-9_.:/-]{1,191}$#', $hook) !== 1) {
-                $this->error('sluice_ai_hooks', sprintf(
-                    /* translators: %s: the hook name entered */
-                    __('"%s" is not a hook name (letters, digits and _ . : / -); the previous AI hooks were kept.', 'sluice'),
+                $this->error($code, sprintf(
+                    /* translators: 1: the setting's title, 2: the name entered */
+                    __('%1$s: "%2$s" is not a name (letters, digits and _ . : / -); the previous values were kept.', 'sluice'),
+                    $field->title,
                     $hook,
                 ));
                 return null;
             }
             $hooks[$hook] = $hook;
         }
-        if (count($hooks) > $max) {
-            /* translators: %d: the most hooks allowed */
-            $this->error('sluice_ai_hooks', sprintf(__('At most %d AI hooks; the previous ones were kept.', 'sluice'), $max));
+        if (count($hooks) > $field->max) {
+            /* translators: 1: the setting's title, 2: the most names allowed */
+            $this->error($code, sprintf(__('%1$s: at most %2$d; the previous values were kept.', 'sluice'), $field->title, $field->max));
             return null;
         }
         return array_values($hooks);

@@ -39,6 +39,12 @@ final class MinuteSampler
         } catch (\Throwable $e) {
             error_log('Sluice: could not read the site key for the status chart: ' . $e->getMessage());
         }
-        $this->samples->sample($site->active ?? 0, $this->config->siteLimit(), $site->released ?? 0);
+        $providerLimit = -1;
+        try {
+            $providerLimit = $this->status->lowestProviderLimit();
+        } catch (\Throwable $e) {
+            error_log('Sluice: could not read the providers\' limits for the status chart: ' . $e->getMessage());
+        }
+        $this->samples->sample($site->active ?? 0, $this->config->siteLimit(), $site->released ?? 0, $providerLimit);
     }
 }

@@ -65,7 +65,8 @@ final class SiteReport
     /**
      * The report as JSON leaves it (REST, `wp sluice report`): blog_id, url,
      * enabled, backend, backend_unavailable, redis_unreachable, key_prefix, site_limit, keys
-     * (each {key, scope, limit, active, ..., holders: [...]}, snake_case),
+     * (each {key, scope, limit, active, ..., holders: [...]}, snake_case; a protected
+     * provider's key also {provider: {effective_limit, last_signal, circuit, next_probe_at, ...}}),
      * health ({state, problems: [{code, severity, message, fix}]}), processes
      * (each kind of process and the store it uses or why not), store (what
      * backend "auto" chose for the site, or null), ungated (actions that ran
@@ -84,7 +85,8 @@ final class SiteReport
             'redis_unreachable' => $this->redisUnreachable,
             'key_prefix' => $this->keyPrefix,
             'site_limit' => $this->siteLimit,
-            'keys' => array_map(static fn (KeyReport $k): array => ['key' => $k->status->key, 'scope' => $k->scope] + Plain::of($k->status), $this->keys),
+            'keys' => array_map(static fn (KeyReport $k): array => ['key' => $k->status->key, 'scope' => $k->scope] + Plain::of($k->status)
+                + ($k->provider !== null ? ['provider' => Plain::of($k->provider)] : []), $this->keys),
             'health' => Plain::of($this->health),
             'processes' => array_map([Plain::class, 'of'], $this->processes),
             'store' => $this->siteStore !== null ? Plain::of($this->siteStore) : null,

@@ -19,8 +19,12 @@ use SluiceWP\Backend\Holder;
 use SluiceWP\Backend\KeyStatus;
 use SluiceWP\Backend\QueueStatus;
 use SluiceWP\Backend\Scope;
+use SluiceWP\Backend\RecordStore;
 use SluiceWP\Backend\WaitingLine;
 use SluiceWP\Gate\KeyNames;
+use SluiceWP\Provider\ProviderProtection;
+use SluiceWP\Provider\ProviderReport;
+use SluiceWP\Provider\ProviderStates;
 use SluiceWP\Settings\Config;
 
 defined('ABSPATH') || exit;
@@ -43,6 +47,7 @@ final class SiteStatus
     {
         $backend = $this->backends->backend();
         $names = KeyNames::forBlog();
+        $protection = $backend instanceof RecordStore ? new ProviderProtection(new ProviderStates($backend), $this->config, $names) : null;
         $keys = [];
         $line = null;
         $storeError = null;
@@ -53,7 +58,7 @@ final class SiteStatus
                 $keys[] = new KeyReport($scope, $seesOthers ? $status : $status->withHolders(array_map(
                     static fn (Holder $h): Holder => self::isOwn($h, $scope) ? $h : $h->redacted(),
                     $status->holders,
-                )));
+                )), $this->providerOf($status->key, $protection));
             }
             $line = $backend !== null ? $this->line($backend) : null;
         } catch (\Throwable $e) {
@@ -174,11 +179,39 @@ final class SiteStatus
         return $holder->scope === '' ? $keyScope !== 'host' : $holder->scope === Scope::current();
     }
 
+    /**
+     * The lowest provider limit in force among this blog's protected
+     * providers (0 while a circuit is open), for the chart; -1 when none.
+     */
+    public function lowestProviderLimit(): int
+    {
+        $lowest = -1;
+        foreach ($this->report()->keys as $key) {
+            $p = $key->provider;
+            if ($p !== null && $p->error === null) {
+                $limit = $p->circuit === 'open' ? 0 : $p->effectiveLimit;
+                $lowest = $lowest < 0 ? $limit : min($lowest, $limit);
+            }
+        }
+        return $lowest;
+    }
+
     /** The blog's site key as the store holds it (null before its first AI step, or without a usable store). */
     public function siteKey(): ?KeyStatus
     {
         $backend = $this->backends->backend();
         return $backend?->operatorView()->keys()[KeyNames::forBlog()->site()] ?? null;
+    }
+
+    /** The protection of the provider whose key this is (null: not a provider's key, or an unprotected provider). */
+    private function providerOf(string $key, ?ProviderProtection $protection): ?ProviderReport
+    {
+        $at = strrpos($key, '/provider:');
+        $provider = $at !== false ? substr($key, $at + strlen('/provider:')) : '';
+        if ($protection === null || $provider === '' || $protection->key($provider) !== $key || !$protection->isProtected($provider)) {
+            return null;
+        }
+        return $protection->report($provider);
     }
 
     /** @return array<string, KeyStatus> this blog's keys and the host-wide ones */

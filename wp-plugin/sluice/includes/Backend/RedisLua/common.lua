@@ -41,6 +41,8 @@
 --   stranded:<scope> list of "ref \n pid \n label" left by holders that died
 --   sclaim:<scope>   hash of the claimed ones: claim id => record (stranded.lua)
 --   sclaimdl:<scope> sorted set of those claim ids by deadline
+--   r:<key>        hash of a key's record (RecordStore): v (version), d (bytes), at (ms), cap (the key's
+--                  limit for hand-offs; -1: none at all; 0 or missing: the tickets' own limits)
 
 local P = ARGV[1]
 local NOW
@@ -183,12 +185,16 @@ local function handoff(names)
     if a.score ~= b.score then return a.score < b.score end
     return a.seq < b.seq
   end)
-  local counts, served = {}, 0
+  local counts, caps, served = {}, {}, 0
   for _, c in ipairs(cands) do
     local keys, limits, fits = split(c.keys), split(c.limits), true
     for i, k in ipairs(keys) do
       counts[k] = counts[k] or redis.call('SCARD', kheld(k))
-      if counts[k] >= tonumber(limits[i]) then fits = false break end
+      -- A key's record may cap it (a provider's adaptive limit, an open circuit): that wins over the
+      -- limit the ticket was queued under.
+      caps[k] = caps[k] or tonumber(redis.call('HGET', P .. 'r:' .. k, 'cap') or 0)
+      local limit = caps[k] > 0 and caps[k] or tonumber(limits[i])
+      if caps[k] < 0 or counts[k] >= limit then fits = false break end
     end
     if fits then
       reserve(c.t, { keys = c.keys, limits = c.limits, ref = c.ref, scope = c.scope })
