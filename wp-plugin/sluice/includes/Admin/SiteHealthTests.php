@@ -164,10 +164,16 @@ final class SiteHealthTests
     /** @param array<string, ProcessStore> $records */
     private function list(array $records): string
     {
-        $items = array_map(static fn (ProcessStore $r): string => sprintf('%s: %s (%s, %s)', $r->describe(),
-            $r->store ?? 'cannot use the store: ' . (string) $r->error,
-            $r->extensionLoaded ? 'extension loaded, segment ' . $r->segment : 'no extension',
-            human_time_diff($r->at, time()) . ' ago'), $records);
+        $items = array_map(static fn (ProcessStore $r): string => sprintf(
+            /* translators: 1: a kind of process and its user, 2: the store it uses or why it cannot, 3: whether it loads the extension, 4: how long ago */
+            __('%1$s: %2$s (%3$s, %4$s ago)', 'sluice'),
+            $r->describe(),
+            /* translators: %s: why the process cannot use the store */
+            $r->store ?? sprintf(__('cannot use the store: %s', 'sluice'), (string) $r->error),
+            /* translators: %s: the extension's segment name */
+            $r->extensionLoaded ? sprintf(__('extension loaded, segment %s', 'sluice'), $r->segment) : __('no extension', 'sluice'),
+            human_time_diff($r->at, time()),
+        ), $records);
         return $items === [] ? '' : implode("\n", $items);
     }
 
