@@ -18,6 +18,8 @@ final class DatabaseTwoHostsTest extends SluiceTestCase
 {
     private const ROUNDS = 6;
     private const HOLD_MS = 150;
+    /** Races of ROUNDS rounds at most, until each pool was granted the slot (database) or both held it at once (native). */
+    private const MAX_RACES = 6;
 
     private ?FpmPools $pools = null;
     private mixed $settings = null;
@@ -36,19 +38,46 @@ final class DatabaseTwoHostsTest extends SluiceTestCase
 
     public function testTwoPoolsInSeparateIpcNamespacesHoldOneLimitOnlyThroughTheDatabase(): void
     {
-        $native = $this->race('native');
-        $database = $this->race('database');
+        // Rounds go on (up to MAX_RACES races) until what is measured was given a chance to show: which pool's
+        // requests come first is the machine's scheduling, so on a loaded machine one pool may win every one of
+        // a few rounds, or the two pools' requests may not meet at all. That takes more rounds, never a looser check.
+        $native = $this->raceUntil('native', static fn (array $r): bool => $r['overlap'] >= 2);
+        $database = $this->raceUntil('database', static fn (array $r): bool => $r['by']['a'] > 0 && $r['by']['b'] > 0);
         fwrite(STDERR, sprintf(
-            "two FPM pools in separate IPC namespaces (%s / %s), key limit 1, %d rounds x 3 requests per pool: native max overlap %d (%d granted), database max overlap %d (%d granted: %d by pool a, %d by pool b)\n",
-            $database['ipc']['a'], $database['ipc']['b'], self::ROUNDS,
-            $native['overlap'], $native['granted'], $database['overlap'], $database['granted'], $database['by']['a'], $database['by']['b'],
+            "two FPM pools in separate IPC namespaces (%s / %s), key limit 1, 3 requests per pool and round: native max overlap %d (%d granted in %d rounds), database max overlap %d (%d granted in %d rounds: %d by pool a, %d by pool b)\n",
+            $database['ipc']['a'], $database['ipc']['b'],
+            $native['overlap'], $native['granted'], $native['rounds'], $database['overlap'], $database['granted'], $database['rounds'], $database['by']['a'], $database['by']['b'],
         ));
         self::assertNotSame($database['ipc']['a'], $database['ipc']['b'], 'the pools run in separate IPC namespaces');
         self::assertNotSame($database['ipc']['a'], (string) readlink('/proc/self/ns/ipc'));
         self::assertSame(2, $native['overlap'], 'the extension gives each pool its own slot: separate shared memory, separate limits');
         self::assertSame(1, $database['overlap'], 'the database backend holds one limit for both');
-        self::assertGreaterThan(0, $database['by']['a']);
-        self::assertGreaterThan(0, $database['by']['b']);
+        self::assertGreaterThan(0, $database['by']['a'], 'pool a was granted the slot');
+        self::assertGreaterThan(0, $database['by']['b'], 'pool b was granted the slot');
+    }
+
+    /**
+     * Races of ROUNDS rounds until $seen says the result shows what the test
+     * looks for, at most MAX_RACES. The races do not overlap in time, so the
+     * max overlap of all is the largest of theirs.
+     *
+     * @param callable(array{overlap: int, granted: int, by: array<string,int>}): bool $seen
+     * @return array{overlap: int, granted: int, by: array<string,int>, ipc: array<string,string>, rounds: int}
+     */
+    private function raceUntil(string $backend, callable $seen): array
+    {
+        $total = ['overlap' => 0, 'granted' => 0, 'by' => ['a' => 0, 'b' => 0], 'ipc' => [], 'rounds' => 0];
+        for ($race = 0; $race < self::MAX_RACES && ($race === 0 || !$seen($total)); $race++) {
+            $result = $this->race($backend);
+            $total['overlap'] = max($total['overlap'], $result['overlap']);
+            $total['granted'] += $result['granted'];
+            foreach ($result['by'] as $pool => $n) {
+                $total['by'][$pool] = ($total['by'][$pool] ?? 0) + $n;
+            }
+            $total['ipc'] = $result['ipc'];
+            $total['rounds'] += self::ROUNDS;
+        }
+        return $total;
     }
 
     /**
