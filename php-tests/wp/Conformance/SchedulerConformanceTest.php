@@ -523,8 +523,10 @@ final class SchedulerConformanceTest extends ConformanceTestCase
             $ids[$n] = (int) as_schedule_single_action(time() - 1, 'sluice_conformance_count', [$n], self::GROUP);
         }
 
+        // Each runner's first action waits until the other has begun one too (SLUICE_CONFORMANCE_MEET): both then
+        // hold claims at once whatever the machine's load (a runner started late could otherwise find none left).
         $runs = $this->runProcesses(2, ['SLUICE_CONFORMANCE_BATCH_SIZE' => '5', 'SLUICE_CONFORMANCE_CONCURRENT_BATCHES' => '5',
-                                        'SLUICE_CONFORMANCE_SLEEP_US' => '2000']);
+                                        'SLUICE_CONFORMANCE_SLEEP_US' => '2000', 'SLUICE_CONFORMANCE_MEET' => '2']);
 
         $ran = [];
         $begun = [];

@@ -9,6 +9,10 @@
  *   SLUICE_CONFORMANCE_SLEEP_US            how long the counting callback works
  *   SLUICE_CONFORMANCE_BARRIER             wait (up to 20 s) until this file exists, after creating
  *                                          "<barrier>.ready.<pid>", so several runners claim at the same time
+ *   SLUICE_CONFORMANCE_MEET                with the barrier: the counting callback's first run in this process
+ *                                          creates "<barrier>.working.<pid>" and waits (up to 20 s) until this
+ *                                          many runners have, so that each of them holds a claim while the
+ *                                          others claim (however late the machine's scheduler starts one)
  *
  * Hooks of the queue run: "before_process_queue claimed=<pending actions under a claim at that moment>",
  * "after_process_queue -".
@@ -58,6 +62,17 @@ foreach (['BATCH_SIZE' => 'action_scheduler_queue_runner_batch_size',
 
 add_action('sluice_conformance_count', static function ($n): void {
     sluice_conformance_record('ran', $n);
+    static $met = false;
+    $meet = (int) getenv('SLUICE_CONFORMANCE_MEET');
+    $barrier = (string) getenv('SLUICE_CONFORMANCE_BARRIER');
+    if (!$met && $meet > 1 && $barrier !== '') {
+        $met = true;
+        touch($barrier . '.working.' . getmypid());
+        $deadline = microtime(true) + 20;
+        while (count((array) glob($barrier . '.working.*')) < $meet && microtime(true) < $deadline) {
+            usleep(2000);
+        }
+    }
     usleep((int) getenv('SLUICE_CONFORMANCE_SLEEP_US'));
 });
 add_action('sluice_conformance_exit', static function ($n): void {
