@@ -39,6 +39,10 @@ final class BurnIn
         'live_every' => 0.5,
         'probe_dir' => null,     // bench/gate-probe.php's samples go there
         'backend' => null,       // Sluice's setting backend (null: its default, auto)
+        'sluice_settings' => [], // more of Sluice's settings (provider_limits, adaptive_limit, ...)
+        'provider_config' => [], // the fake provider's /__config after its reset (capacity_schedule, over_capacity, outages, ...)
+        'fixture_knobs' => [],   // more of the Data Machine fixture's knobs (provider_turn_attempts, ...)
+        'on_reset' => null,      // called once the site is clean and configured, before the flows start
     ];
 
     /**
@@ -53,6 +57,9 @@ final class BurnIn
         $p = $phase + self::DEFAULTS;
         Site::reset();
         Provider::reset((int) $p['latency_ms'], (int) $p['limit']);
+        if ($p['provider_config'] !== []) {
+            Provider::configure((array) $p['provider_config']);
+        }
         $dataMachine = ['queue_tuning' => ['batch_size' => (int) $p['batch_size'], 'concurrent_batches' => (int) $p['runners'] + 1]];
         if (isset($p['dm_limit'])) {
             $dataMachine['pipeline_ai_concurrency_limit'] = (int) $p['dm_limit'];
@@ -65,14 +72,18 @@ final class BurnIn
             $sluice += ['site_limit' => (int) $p['limit'], 'waiting_line' => (bool) $p['waiting_line']];
             $sluice += isset($p['backend']) ? ['backend' => (string) $p['backend']] : [];
             $sluice += array_filter(['throttle_delay' => $p['throttle_delay'], 'throttle_delay_max' => $p['throttle_delay_max']], 'is_int');
+            $sluice = (array) $p['sluice_settings'] + $sluice;
         }
         Site::configure($dataMachine, [
             'request_timeout' => (float) $p['request_timeout'],
             'retry_base_delay' => (int) $p['retry_base_delay'],
             'max_attempts' => (int) $p['max_attempts'],
-        ], $sluice);
+        ] + (array) $p['fixture_knobs'], $sluice);
         update_option('sluice_bench_keep_dm_limiter', !empty($p['keep_dm_limiter']), true);
         update_option('sluice_bench_probe_dir', (string) ($p['probe_dir'] ?? ''), true);
+        if (is_callable($p['on_reset'])) {
+            ($p['on_reset'])();
+        }
 
         $total = (int) $p['flows'] * (int) $p['items'];
         $start = microtime(true);
@@ -112,6 +123,7 @@ final class BurnIn
             'items' => $total,
             'runners' => (int) $p['runners'],
             'makespan' => $makespan,
+            'started_at' => $start,
             'ideal' => $ideal,
             'timed_out' => $timedOut,
             'jobs' => $statuses,

@@ -28,6 +28,7 @@ case $bed in
   bench-gate)    ports=(8102 3318 8103 6403) ;;
   bench-load)    ports=(8104 3319 8105 6404) ;;
   bench-line)    ports=(8106 3320 8107 6405) ;;
+  bench-adaptive) ports=(8108 3321 8109 6406) ;;
   *) echo "burn-in: unknown SLUICE_BURN_IN_BED=$bed" >&2; exit 2 ;;
 esac
 export SLUICE_STACK_DIR=${SLUICE_BURN_IN_STACK_DIR:-/tmp/sluice-$bed}
@@ -70,12 +71,14 @@ export SLUICE_WP_PLUGINS="$src/wp-plugin/sluice $src/php-tests/wp/fixtures/datam
 # access to the fake provider) and the bench probe if asked.
 # Not the test suites' hooks mu-plugin (its recorders write an option on every
 # gate decision) nor their Redis one (its sluice_request_timeout filter reads an
-# option that is not autoloaded, a query per batch): both would show in the
-# gate's measured cost, and the burn-in beds use no Redis.
+# option that is not autoloaded, a query per batch) nor their provider call log
+# (it reads its option on every request): they would show in the gate's
+# measured cost, and the burn-in beds use no Redis. A bench that wants the call
+# log names it in SLUICE_BURN_IN_MU_PLUGIN.
 mkdir -p "$mu"
 for f in "$src"/php-tests/wp/mu-plugins/*.php; do
   case "$(basename "$f")" in
-    sluice-test-hooks.php|sluice-test-redis.php) ;;
+    sluice-test-hooks.php|sluice-test-redis.php|sluice-test-provider-calls.php) ;;
     *) ln -s "$f" "$mu/" ;;
   esac
 done
