@@ -622,6 +622,43 @@ void park_forever() {
     for (;;) ::pause();
 }
 
+// A step whose runner died and that runs again keeps its place: its ticket, enqueued with the first deferral of
+// its work, goes before the tickets of its queue first deferred after it (at the tail it waited behind them).
+// The repair after a process killed inside enqueue rebuilds the queue in the same order.
+TEST_F(LineTest, ATicketWithAnEarlierFirstDeferralKeepsItsPlaceInItsQueue) {
+    uint32_t site = table->resolve_key("site");
+    auto holder = take(site, 1);
+    ASSERT_TRUE(holder.acquired);
+    const int64_t now = int64_t(::time(nullptr));
+    enqueue({site}, {1}, 1, "flow", 1, now - 30);
+    enqueue({site}, {1}, 2, "flow", 1, now - 20);
+    EnqueueResult again = enqueue({site}, {1}, 3, "flow", 1, now - 60);
+    EXPECT_EQ(again.ahead, 0u) << "nothing of its queue waits ahead of it";
+    auto order = [&] {
+        std::vector<int64_t> refs;
+        for (const auto& q : table->line())
+            for (const auto& t : q.tickets) refs.push_back(t.ref);
+        return refs;
+    };
+    EXPECT_EQ(order(), (std::vector<int64_t>{3, 1, 2}));
+    // Killed after its ticket committed, before the queue links it: the repair puts it at its place too.
+    Signal parked;
+    g_parked = &parked;
+    pid_t child = spawn([&] {
+        testing::set_inside_critical_section_hook(park_forever);
+        enqueue({site}, {1}, 4, "flow", 1, now - 25);
+        return false;
+    });
+    parked.wait();
+    ::kill(child, SIGKILL);
+    wait_exit_code(child);
+    EXPECT_EQ(order(), (std::vector<int64_t>{3, 1, 4, 2})) << "4 first waited after 1, before 2";
+    expect_consistent_line();
+    ASSERT_TRUE(release(holder));
+    EXPECT_EQ(wake_refs(), std::vector<int64_t>{3}) << "the freed slot goes to the oldest place";
+    expect_consistent_line();
+}
+
 // Killed inside enqueue, holding the mutex, after its ticket committed but
 // before the queue links it: the next lock repairs the line from the ticket
 // records; no ticket is lost and every count is right.

@@ -392,20 +392,32 @@ void LeaseTable::free_queue(uint32_t qi) {
     --h->queues_in_use;
 }
 
-// The one place a ticket joins its queue's tail with its counts: enqueue, and the repair that rebuilds the queues.
+// The one place a ticket joins its queue with its counts: enqueue, and the repair that rebuilds the queues. It
+// goes behind every ticket of the queue first deferred no later than it: at the tail, unless its work keeps an
+// earlier place (a step whose runner died runs again with its first deferral), so a queue serves its tickets in
+// the order their work first waited.
 void LeaseTable::append_ticket(uint32_t ti) {
     SegmentHeader* h = segment_.header();
     TicketRecord* t = ticket(ti);
     const uint32_t qi = once(t->queue);
     QueueRecord* q = checked_queue(qi);
-    const uint32_t tail = once(q->tail);
-    t->prev = tail;
-    t->next = kNoTicket;
-    if (tail != kNoTicket)
-        ticket(tail)->next = ti;
+    uint32_t after = once(q->tail);
+    Steps steps(segment_.geometry().max_tickets);
+    while (after != kNoTicket && ticket(after)->first_deferred_ns > t->first_deferred_ns) {
+        steps.next("queue ticket list");
+        after = once(ticket(after)->prev);
+    }
+    const uint32_t before = after != kNoTicket ? once(ticket(after)->next) : once(q->head);
+    t->prev = after;
+    t->next = before;
+    if (after != kNoTicket)
+        ticket(after)->next = ti;
     else
         q->head = ti;
-    q->tail = ti;
+    if (before != kNoTicket)
+        ticket(before)->prev = ti;
+    else
+        q->tail = ti;
     ++q->count;
     ++h->tickets_in_use;
     if (t->state == TicketState::Waiting) {
@@ -615,7 +627,7 @@ EnqueueResult LeaseTable::enqueue(const LineRequest& r) {
         out.ahead = 0;
         if (t->state == TicketState::Waiting) {
             uint32_t position = 0;
-            if (out.created) {
+            if (out.created && t->next == kNoTicket) {
                 position = q->ready > 0 ? std::min(q->ready - 1, max_tickets) : 0;
             } else {
                 Steps steps(max_tickets);
@@ -916,10 +928,11 @@ void LeaseTable::repair_line_locked() {
             return false;
         }
     };
-    // Sorted by copies of (queue, seq): a comparator reading the records
+    // Sorted by copies of (queue, first deferral, seq): a comparator reading the records
     // themselves could see them change mid-sort.
     struct Live {
         uint32_t queue;
+        int64_t first;
         uint64_t seq;
         uint32_t ticket;
     };
@@ -943,10 +956,12 @@ void LeaseTable::repair_line_locked() {
                 t->lease = kNoLease;
             }
         }
-        live.push_back(Live{qi, t->seq, ti});
+        live.push_back(Live{qi, t->first_deferred_ns, t->seq, ti});
     }
+    // Each queue in the order append_ticket() keeps: by first deferral, then arrival (then each joins at its tail).
     std::sort(live.begin(), live.end(), [](const Live& a, const Live& b) {
-        return a.queue != b.queue ? a.queue < b.queue : a.seq < b.seq;
+        if (a.queue != b.queue) return a.queue < b.queue;
+        return a.first != b.first ? a.first < b.first : a.seq < b.seq;
     });
     for (const Live& l : live) append_ticket(l.ticket);
     h->free_ticket_head = kNoTicket;

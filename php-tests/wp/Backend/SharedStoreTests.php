@@ -38,6 +38,30 @@ trait SharedStoreTests
         self::assertSame([2, 0, 2, 2, 1, 2], [$status->limit, $status->active, $status->peak, $status->acquired, $status->throttled, $status->released]);
     }
 
+    /**
+     * The peak counts under the key's current limit, from when that limit
+     * applied (or the key was last reset): a limit-1 key does not show the
+     * 2 of an earlier limit-2 run, and says since when it counts.
+     */
+    public function testThePeakCountsSinceTheLimitLastChangedOrTheKeyWasReset(): void
+    {
+        $b = $this->backend();
+        $key = self::key();
+        $one = $this->granted($b->tryAcquire([$key => 2], 60, 'one'));
+        $two = $this->granted($b->tryAcquire([$key => 2], 60, 'two'));
+        $b->release($one);
+        $b->release($two);
+        self::assertSame(2, $b->operatorView()->keys()[$key]->peak);
+        $changed = time();
+        $b->release($this->granted($b->tryAcquire([$key => 1], 60, 'alone')));
+        $status = $b->operatorView()->keys()[$key];
+        self::assertSame([1, 1], [$status->limit, $status->peak], 'the limit-2 peak is not shown under limit 1');
+        self::assertGreaterThanOrEqual($changed - 1, $status->peakSince, 'it counts from the change of limit');
+        self::assertLessThanOrEqual(time() + 1, $status->peakSince);
+        $b->operatorView()->reset($key);
+        self::assertSame(0, $b->operatorView()->keys()[$key]->peak, 'a reset starts the peak over');
+    }
+
     /** A lease of another host (or another pid namespace) is never judged dead here: only its TTL frees it. */
     public function testALeaseOfAnotherHostComesBackOnlyByItsTtl(): void
     {

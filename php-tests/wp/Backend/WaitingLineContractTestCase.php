@@ -83,6 +83,31 @@ abstract class WaitingLineContractTestCase extends SluiceTestCase
         self::assertTrue($line->release($lease));
     }
 
+    /**
+     * A step whose runner died and that runs again keeps its place: its
+     * ticket, enqueued with the first deferral of its work, is served before
+     * the tickets of its queue first deferred after it.
+     */
+    public function testATicketWithAnEarlierFirstDeferralKeepsItsPlace(): void
+    {
+        $line = $this->store();
+        $key = self::key('place');
+        $holder = $line->tryAcquire([$key => 1], 60, 'holder');
+        self::assertInstanceOf(Lease::class, $holder);
+        [$a, $b, $again] = [self::ref(), self::ref(), self::ref()];
+        $line->enqueue([$key => 1], $a, 'flow', 10, time() - 30);
+        $line->enqueue([$key => 1], $b, 'flow', 10, time() - 20);
+        $line->enqueue([$key => 1], $again, 'flow', 10, time() - 60);
+        self::assertTrue($line->release($holder));
+        $wakes = $this->wakesFor($a, $b, $again);
+        self::assertCount(1, $wakes);
+        self::assertSame($again, $wakes[0]->ref, 'the slot went to the ticket that kept its place');
+        foreach ([$again, $a, $b] as $ref) { // each served in turn: the line is left empty
+            $lease = $line->tryAcquireFor([$key => 1], 60, 'served', $ref);
+            $lease instanceof Lease && $line->release($lease);
+        }
+    }
+
     public function testATicketForAFullProviderIsNotWokenByAFreedSiteSlot(): void
     {
         $line = $this->store();

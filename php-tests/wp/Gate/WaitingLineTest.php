@@ -354,10 +354,53 @@ final class WaitingLineTest extends GateTestCase
         self::assertSame(1, self::keyStatus(self::gateKeys()->tenant('flow:t1'))->peak);
     }
 
-    /** @group action-scheduler-hybrid */
-    public function testAStrandedStepRunsAgainOnceAndCompletes(): void
+    /**
+     * A killed step that runs again keeps its place in line: it first waited
+     * (was due) before the two steps deferred behind it, so once the slot its
+     * death freed has gone to the first of them, it runs next, not last.
+     * Before, its copy took a new ticket at the back and waited behind both.
+     */
+    public function testAKilledStepThatRunsAgainKeepsItsPlaceInLine(): void
     {
-        self::sluice(['site_limit' => 1]);
+        self::sluice(['site_limit' => 1, 'throttle_delay' => 60, 'throttle_delay_max' => 60]);
+        self::testKnobs(['requeue_stranded' => true]);
+        Site::configure([], ['hold_after_request' => 30]);
+        Provider::reset(latencyMs: 200);
+        [$victimJob] = datamachine_fixture_start_flow('place', 1);
+        $victim = Runner::cli();
+        self::eventually(static fn () => Provider::stats()['answered'] === 1, 20, "the victim's provider request");
+        Site::configure([], []);
+        [$second, $third] = datamachine_fixture_start_flow('place', 2);
+        self::runQueueOnce(); // both AI steps wait in line behind the victim, in this order
+        self::assertSame([$second, $third], array_map('intval', array_column(Site::deferrals(), 'job_id')));
+        // The step the freed slot goes to holds it a while, so the killed step's copy (pulled forward by the same
+        // sweep) meets a held slot and waits in line: where it waits is what this test checks.
+        Site::configure([], ['hold_after_request' => 4]);
+        $victim->kill(9);
+        Runner::until(static fn () => Site::processedItems() === 3, 2, 90);
+        self::assertSame([$second, $victimJob, $third], array_column(Site::aiRuns(), 'job'), 'the killed step ran before the one deferred after it: '
+            . json_encode(array_map(static fn (array $e): array => [$e['event'] ?? 'deferred', $e['job_id'], $e['created_at']], Site::deferrals())));
+        global $wpdb;
+        $placed = $wpdb->get_var("SELECT placed_at FROM {$wpdb->prefix}sluice_events WHERE event = 'stranded'");
+        self::assertNotNull($placed, 'the stranded event keeps the place its work had');
+    }
+
+    /** @return array<string, array{bool}> */
+    public static function lineOnOrOff(): array
+    {
+        return ['waiting line on' => [true], 'waiting line off' => [false]];
+    }
+
+    /**
+     * Stranded work is found whether the waiting line is on or off (every
+     * admitted lease remembers its action).
+     *
+     * @dataProvider lineOnOrOff
+     * @group action-scheduler-hybrid
+     */
+    public function testAStrandedStepRunsAgainOnceAndCompletes(bool $line): void
+    {
+        self::sluice(['site_limit' => 1, 'waiting_line' => $line]);
         self::testKnobs(['requeue_stranded' => true]);
         Site::configure([], ['hold_after_request' => 30]);
         Provider::reset(latencyMs: 200);

@@ -37,6 +37,8 @@ use SluiceWP\Gate\Handoffs;
 use SluiceWP\Gate\HeldLeases;
 use SluiceWP\Gate\KeyNames;
 use SluiceWP\Gate\ScheduledAction;
+use SluiceWP\Gate\SlotWait;
+use SluiceWP\Gate\WaitEstimate;
 use SluiceWP\Lifecycle\Lifecycle;
 use SluiceWP\Log\EventLog;
 use SluiceWP\Log\EventLogSchema;
@@ -186,7 +188,10 @@ final class Plugin
             $backend = new UnusableStore((string) $this->backends->unavailableReason(), $defer);
         }
         $scheduler = new ActionSchedulerAdapter();
-        $line = $backend instanceof WaitingLine && $backend->lineAvailable() && $this->config->waitingLine() ? $backend : null;
+        // The store's line records serve the gate whether the waiting line is on or off: a lease remembers its action (stranded work).
+        $records = $backend instanceof WaitingLine && $backend->lineAvailable() ? $backend : null;
+        $line = $this->config->waitingLine() ? $records : null;
+        $estimate = $usable ? apply_filters('sluice_wait_estimate', new SlotWait($backend), $backend) : null;
         return $this->gate = new Gate(
             $scheduler,
             new AiWorkFilter($this->dataMachine, $this->config),
@@ -194,10 +199,10 @@ final class Plugin
             $this->config,
             KeyNames::forBlog(), // sluice/<install>/<blog_id>/..., as status, CLI and REST name them
             new HeldLeases($backend),
-            new Deferral($scheduler, $this->config, $this->eventLog, $line),
+            new Deferral($scheduler, $this->config, $this->eventLog, $line, $estimate instanceof WaitEstimate ? $estimate : null),
             new Handoffs($scheduler, $line, $backend, $this->eventLog, static fn (ScheduledAction $action): bool =>
-                (bool) apply_filters('sluice_requeue_stranded', false, $action->hook, $action->args, $action->group)),
-            $line,
+                (bool) apply_filters('sluice_requeue_stranded', false, $action->hook, $action->args, $action->group), $records),
+            $records,
             $this->ungated,
             $usable ? fn () => $this->processStores->queueRan() : null,
             $this->protection(),

@@ -105,7 +105,7 @@ final class StatusSections
                 '<code title="' . esc_attr($key) . '">' . esc_html($this->shortKey($key)) . '</code>',
                 esc_html((string) $status->limit),
                 '<strong>' . esc_html((string) $status->active) . '</strong>',
-                esc_html((string) $status->peak),
+                $this->peak($status),
                 $hold,
                 esc_html($status->queued . ' / ' . $status->reserved),
             ];
@@ -330,6 +330,20 @@ final class StatusSections
         }
         /* translators: 1: minutes, 2: seconds */
         return esc_html(sprintf(__('%1$d min %2$d s', 'sluice'), intdiv($s, 60), $s % 60));
+    }
+
+    /** The peak, and since when it counts (the key's creation, its last reset or change of limit) where the store says. */
+    private function peak(KeyStatus $status): string
+    {
+        if ($status->peakSince <= 0) {
+            return esc_html((string) $status->peak);
+        }
+        $since = wp_date(get_option('time_format') ?: 'H:i', $status->peakSince);
+        return esc_html((string) $status->peak) . ' <span class="sluice-since" title="' . esc_attr(sprintf(
+            /* translators: %s: date and time */
+            __('the highest number of slots held at once since %s (the key\'s creation, its last reset or its last change of limit)', 'sluice'),
+            wp_date('Y-m-d H:i:s', $status->peakSince),
+        )) . '">' . esc_html(sprintf(/* translators: %s: a time of day */ __('(since %s)', 'sluice'), $since)) . '</span>';
     }
 
     private function fact(string $label, string $valueHtml): string

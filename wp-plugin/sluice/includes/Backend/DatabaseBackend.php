@@ -191,7 +191,7 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
                     }
                     return new Refusal($key, $limit, $keys[$key]->taken());
                 }
-                $claims[$key] = [$slot, $keys[$key]->taken() + 1];
+                $claims[$key] = [$slot, $keys[$key]->taken() + 1, $keys[$key]->slots[$slot]->limit];
             }
             if ($this->claim($token, $claims, $limits, $ttlMs, $label, $me, $ref)) {
                 if ($lined) {
@@ -324,7 +324,7 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
      * Takes the chosen slot of every key in one statement, which matches only
      * if every one of them is still free, and counts the grant on them.
      *
-     * @param array<string, array{int, int}> $claims key => [slot, active once granted]
+     * @param array<string, array{int, int, int}> $claims key => [slot, active once granted, the slot's limit so far]
      * @param array<string, int>             $limits
      */
     private function claim(string $token, array $claims, array $limits, int $ttlMs, string $label, LocalProcess $me, int $ref = 0): bool
@@ -336,14 +336,18 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
         ksort($claims, SORT_STRING); // one row order for every acquirer
         $from = $set = $where = [];
         $i = 0;
-        foreach ($claims as $key => [$slot, $active]) {
+        foreach ($claims as $key => [$slot, $active, $slotLimit]) {
             $s = 's' . $i++;
+            // A slot claimed under another limit starts its peak over: the key's peak counts under its current limit.
+            $peak = $slotLimit === $limits[$key]
+                ? "{$s}.peak = GREATEST({$s}.peak, {$active})"
+                : "{$s}.peak = {$active}, {$s}.peak_since_ms = " . DatabaseSql::NOW_MS;
             $from[] = "{$slotsTable} {$s}";
             $set[] = "{$s}.token = '{$token}', {$s}.host = " . DatabaseSql::bytes($me->host) . ", {$s}.host_id = '{$me->hostId}',"
                 . " {$s}.pid = {$me->pid}, {$s}.start_time = {$me->startTime}, {$s}.label = CONVERT(" . DatabaseSql::bytes($label) . ' USING utf8mb4),'
                 . " {$s}.acquired_ms = " . DatabaseSql::NOW_MS . ", {$s}.expires_ms = " . DatabaseSql::NOW_MS . " + {$ttlMs},"
                 . " {$s}.request_until_ms = 0, {$s}.ref = {$ref}, {$s}.reserved = 0, {$s}.gen = {$s}.gen + 1, {$s}.limit_n = {$limits[$key]},"
-                . " {$s}.peak = GREATEST({$s}.peak, {$active}), {$s}.acquired = {$s}.acquired + 1, {$s}.install = {$install}, {$s}.blog_id = {$scope->blogId}";
+                . " {$peak}, {$s}.acquired = {$s}.acquired + 1, {$s}.install = {$install}, {$s}.blog_id = {$scope->blogId}";
             $where[] = "{$s}.lease_key = " . DatabaseSql::bytes($key) . " AND {$s}.slot = {$slot} AND {$s}.token = ''";
         }
         $suppress = $wpdb->suppress_errors(true);

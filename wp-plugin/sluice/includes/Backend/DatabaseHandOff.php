@@ -92,7 +92,8 @@ final class DatabaseHandOff
             foreach ($candidates as $i => $row) {
                 $candidates[$i]['score'] = LineOrder::score((float) $row['start_tag'], (int) $row['weight'], max(0, $nowMs - (int) $row['first_deferred_ms']), $aging);
             }
-            usort($candidates, static fn (array $a, array $b): int => [$a['score'], (int) $a['id']] <=> [$b['score'], (int) $b['id']]);
+            // On a tie the ticket first deferred earlier, then the older row.
+            usort($candidates, static fn (array $a, array $b): int => [$a['score'], (int) $a['first_deferred_ms'], (int) $a['id']] <=> [$b['score'], (int) $b['first_deferred_ms'], (int) $b['id']]);
             $served = 0;
             foreach ($candidates as $row) {
                 $claims = [];

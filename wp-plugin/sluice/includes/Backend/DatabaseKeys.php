@@ -39,7 +39,7 @@ final class DatabaseKeys
         // WordPress's options cache was dropped).
         $records = self::$recordsTable ??= (new KeyRecordsSchema())->isCurrent();
         $rows = $this->sql->read(
-            'SELECT s.lease_key, s.slot, s.token, s.host_id, s.pid, s.start_time, s.expires_ms, s.request_until_ms, s.ref, s.reserved, s.label,'
+            'SELECT s.lease_key, s.slot, s.token, s.host_id, s.pid, s.start_time, s.expires_ms, s.request_until_ms, s.ref, s.reserved, s.label, s.limit_n,'
             . ' s.install, s.blog_id, k.waiting, ' . ($records ? 'r.cap' : '0') . ' AS record_cap, ' . DatabaseSql::NOW_MS . ' AS now_ms'
             . " FROM {$slotsTable} s LEFT JOIN {$keysTable} k ON k.lease_key = s.lease_key"
             . ($records ? ' LEFT JOIN ' . KeyRecordsSchema::table() . ' r ON r.record_key = s.lease_key' : '')
@@ -94,22 +94,22 @@ final class DatabaseKeys
         [$keysTable, $slotsTable] = DatabaseSql::tables();
         $rows = $this->sql->read(
             'SELECT k.lease_key, k.limit_n AS key_limit, k.throttled, s.slot, s.token, s.host, s.pid, s.label, s.acquired_ms, s.expires_ms,'
-            . ' s.request_until_ms, s.ref, s.reserved, s.wakes_sent, s.wakes_lapsed, s.wakes_missed, s.limit_n, s.peak, s.acquired, s.released, s.reclaimed_dead, s.reclaimed_expired, s.install, s.blog_id, ' . DatabaseSql::NOW_MS . ' AS now_ms'
+            . ' s.request_until_ms, s.ref, s.reserved, s.wakes_sent, s.wakes_lapsed, s.wakes_missed, s.limit_n, s.peak, s.peak_since_ms, s.acquired, s.released, s.reclaimed_dead, s.reclaimed_expired, s.install, s.blog_id, ' . DatabaseSql::NOW_MS . ' AS now_ms'
             . " FROM {$keysTable} k LEFT JOIN {$slotsTable} s ON s.lease_key = k.lease_key ORDER BY k.lease_key, s.slot",
         );
-        /** @var array<string, array{limit: int, lastGrantMs: int, throttled: int, peak: int, acquired: int, released: int, dead: int, expired: int, sent: int, lapsed: int, missed: int, holders: list<Holder>}> $byKey */
+        /** @var array<string, array{limit: int, lastGrantMs: int, throttled: int, peaks: list<array{int, int, int}>, acquired: int, released: int, dead: int, expired: int, sent: int, lapsed: int, missed: int, holders: list<Holder>}> $byKey */
         $byKey = [];
         foreach ($rows as $row) {
             $key = (string) $row['lease_key'];
             $k = $byKey[$key] ?? ['limit' => (int) $row['key_limit'], 'lastGrantMs' => -1, 'throttled' => (int) $row['throttled'],
-                'peak' => 0, 'acquired' => 0, 'released' => 0, 'dead' => 0, 'expired' => 0, 'sent' => 0, 'lapsed' => 0, 'missed' => 0, 'holders' => []];
+                'peaks' => [], 'acquired' => 0, 'released' => 0, 'dead' => 0, 'expired' => 0, 'sent' => 0, 'lapsed' => 0, 'missed' => 0, 'holders' => []];
             if ($row['slot'] !== null) {
                 // The limit is the one the latest grant was taken under (the key row's until a first grant).
                 if ((int) $row['acquired'] > 0 && (int) $row['acquired_ms'] > $k['lastGrantMs']) {
                     $k['lastGrantMs'] = (int) $row['acquired_ms'];
                     $k['limit'] = (int) $row['limit_n'];
                 }
-                $k['peak'] = max($k['peak'], (int) $row['peak']);
+                $k['peaks'][] = [(int) $row['limit_n'], (int) $row['peak'], (int) $row['peak_since_ms']];
                 $k['acquired'] += (int) $row['acquired'];
                 $k['released'] += (int) $row['released'];
                 $k['dead'] += (int) $row['reclaimed_dead'];
@@ -151,11 +151,15 @@ final class DatabaseKeys
         }
         $keys = [];
         foreach ($byKey as $key => $k) {
+            // The peak counts under the key's current limit only: a slot claimed under another limit (or before
+            // the last reset) started its peak over when it was claimed again (DatabaseBackend::claim()).
+            $current = array_filter($k['peaks'], static fn (array $p): bool => $p[0] === $k['limit']);
+            $since = array_filter(array_column($current, 2));
             $keys[(string) $key] = new KeyStatus(
                 key: (string) $key,
                 limit: $k['limit'],
                 active: count($k['holders']),
-                peak: $k['peak'],
+                peak: $current !== [] ? max(array_column($current, 1)) : 0,
                 acquired: $k['acquired'],
                 throttled: $k['throttled'],
                 released: $k['released'],
@@ -168,6 +172,7 @@ final class DatabaseKeys
                 wakesSent: $k['sent'],
                 wakesLapsed: $k['lapsed'],
                 wakesMissed: $k['missed'],
+                peakSince: $since !== [] ? intdiv(min($since), 1000) : 0,
             );
         }
         return $keys;

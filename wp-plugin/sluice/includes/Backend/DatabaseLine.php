@@ -103,8 +103,13 @@ final class DatabaseLine
         $this->sql->lock();
         try {
             $queue = 'CAST(tenant AS BINARY) = ' . DatabaseSql::bytes($tenant) . " AND weight = {$weight} AND key_set = " . DatabaseSql::bytes($keySet);
+            // Work that keeps an earlier place (a step whose runner died runs again with its first deferral) goes before
+            // the tickets of its queue first deferred after it: it takes the start tag of the first of them.
+            $place = $firstDeferredAt > 0
+                ? " (SELECT MIN(start_tag) FROM {$tickets} WHERE {$queue} AND state = 'waiting' AND first_deferred_ms > " . ($firstDeferredAt * 1000) . ') AS place,'
+                : ' NULL AS place,';
             $row = $this->sql->read(
-                "SELECT (SELECT COUNT(*) FROM {$tickets}) AS total,"
+                "SELECT (SELECT COUNT(*) FROM {$tickets}) AS total,{$place}"
                 . " (SELECT MIN(start_tag) FROM {$tickets} WHERE state = 'waiting' AND lapsed = 0) AS v,"
                 . " (SELECT MAX(start_tag + {$scale} / weight) FROM {$tickets} WHERE {$queue}) AS last_finish,"
                 . ' (SELECT COUNT(*) FROM ' . $tickets . ' WHERE key_set = ' . DatabaseSql::bytes($keySet) . ') AS in_set,'
@@ -127,6 +132,9 @@ final class DatabaseLine
             }
             $v = $row['v'] !== null ? (float) $row['v'] : 0.0;
             $start = max($v, $row['last_finish'] !== null ? (float) $row['last_finish'] : 0.0);
+            if ($row['place'] !== null) {
+                $start = min($start, (float) $row['place']); // on a tie its older first deferral is served first
+            }
             $nowMs = (int) $row['now_ms'];
             $firstMs = $firstDeferredAt > 0 ? min($nowMs, $firstDeferredAt * 1000) : $nowMs;
             $token = bin2hex(random_bytes(16));

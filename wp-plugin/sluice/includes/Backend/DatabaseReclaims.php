@@ -31,6 +31,8 @@ final class DatabaseReclaims
         // The whole lease goes, on every key it holds (as the native reset drops lease records).
         $tokens = array_column($this->sql->read("SELECT DISTINCT token FROM {$slotsTable} WHERE lease_key = " . DatabaseSql::bytes($key) . " AND token <> ''"), 'token');
         $tokens = array_values(array_filter(array_map('strval', $tokens), [LeaseArguments::class, 'isToken']));
+        // The key's peak counts again from now.
+        $this->sql->write("UPDATE {$slotsTable} SET peak = 0, peak_since_ms = " . DatabaseSql::NOW_MS . ' WHERE lease_key = ' . DatabaseSql::bytes($key));
         if ($tokens === []) {
             return 0;
         }

@@ -21,7 +21,7 @@ final class DatabaseSchema extends TableSchema
 {
     public function version(): int
     {
-        return 2; // 2: a slot names the install and blog of its holder or reservation
+        return 3; // 2: a slot names the install and blog of its holder or reservation; 3: peak_since_ms
     }
 
     public function optionName(): string
@@ -73,6 +73,7 @@ final class DatabaseSchema extends TableSchema
   gen bigint(20) unsigned NOT NULL DEFAULT 0,
   limit_n int(10) unsigned NOT NULL DEFAULT 0,
   peak int(10) unsigned NOT NULL DEFAULT 0,
+  peak_since_ms bigint(20) NOT NULL DEFAULT 0,
   acquired bigint(20) unsigned NOT NULL DEFAULT 0,
   released bigint(20) unsigned NOT NULL DEFAULT 0,
   reclaimed_dead bigint(20) unsigned NOT NULL DEFAULT 0,

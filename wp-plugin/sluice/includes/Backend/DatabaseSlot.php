@@ -29,6 +29,8 @@ final class DatabaseSlot
         public readonly string $leaseKey = '',
         /** The install and blog of the holder, or of the ticket a reservation is for. */
         public readonly ?Scope $scope = null,
+        /** The limit its last grant was taken under (0: never granted). */
+        public readonly int $limit = 0,
     ) {
     }
 
@@ -48,6 +50,7 @@ final class DatabaseSlot
             (string) ($row['label'] ?? ''),
             (string) ($row['lease_key'] ?? ''),
             new Scope((string) ($row['install'] ?? ''), (int) ($row['blog_id'] ?? 0)),
+            (int) ($row['limit_n'] ?? 0),
         );
     }
 

@@ -32,6 +32,8 @@ final class Holder
         public readonly string $scope = '',
         /** Shown without token, pid, host, label and action id: another site's, to someone who may not see it. */
         public readonly bool $redacted = false,
+        /** Its process is gone; a slot whose provider request is still open drains for drainLeftMs, else it comes back on the next acquire (false where the store cannot tell). */
+        public readonly bool $ownerDead = false,
     ) {
         $this->host = $redacted ? '' : ($host !== '' ? $host : (string) gethostname());
     }

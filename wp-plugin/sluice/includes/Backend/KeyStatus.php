@@ -32,6 +32,8 @@ final class KeyStatus
         public readonly int $wakesSent = 0,
         public readonly int $wakesLapsed = 0,
         public readonly int $wakesMissed = 0,
+        /** Unix seconds since when peak counts: the key's creation, its last reset or its last change of limit (0: unknown). */
+        public readonly int $peakSince = 0,
     ) {
     }
 

@@ -234,6 +234,7 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine, Capacit
                     (int) $h['ref'],
                     (bool) $h['reservation'],
                     scope: (string) $h['scope'],
+                    ownerDead: (bool) $h['owner_dead'],
                 );
             }
             $keys[(string) $key] = new KeyStatus(
@@ -253,6 +254,7 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine, Capacit
                 wakesSent: (int) $row['wakes_sent'],
                 wakesLapsed: (int) $row['wakes_lapsed'],
                 wakesMissed: (int) $row['wakes_missed'],
+                peakSince: (int) ($row['peak_since'] ?? 0),
             );
         }
         return $keys;

@@ -266,6 +266,7 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine, Capacity
                 wakesSent: (int) ($c['wakes_sent'] ?? 0),
                 wakesLapsed: (int) ($c['wakes_lapsed'] ?? 0),
                 wakesMissed: (int) ($c['wakes_missed'] ?? 0),
+                peakSince: intdiv((int) ($c['peak_since'] ?? 0), 1000),
             );
         }
         ksort($keys, SORT_STRING);

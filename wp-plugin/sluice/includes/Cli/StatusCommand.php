@@ -70,7 +70,8 @@ final class StatusCommand
      *
      * ## AVAILABLE FIELDS
      *
-     * blog_id, key, scope, limit, active, peak, queued, reserved, acquired, throttled, released, reclaimed_dead,
+     * blog_id, key, scope, limit, active, peak, peak_since (unix seconds: the key's creation, its last reset or
+     * change of limit; 0 unknown), queued, reserved, acquired, throttled, released, reclaimed_dead,
      * reclaimed_expired, mean_hold_ms, wakes_sent, wakes_lapsed, wakes_missed, holders (how many); for a protected
      * provider's key (else empty): ceiling (its provider limit), effective_limit (the adaptive limit in force), adaptive,
      * last_signal (timeout, transport, 429, 503, 529, 5xx, latency), last_signal_at, baseline_ms, circuit (closed, open,

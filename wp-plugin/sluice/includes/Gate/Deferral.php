@@ -1,12 +1,14 @@
 <?php
 /**
  * Defers one piece of AI work that found no slot: it takes (or keeps) a
- * ticket in the store's waiting line, schedules an identical copy for when
- * its turn is estimated to come, moves the ticket to the copy, and cancels
- * the original by its exact id. With a waiting line the copy is normally
- * pulled forward the moment a slot is reserved for it (see Handoffs): the
- * delay is then only the fallback for a lost wake. Without a line (or with a
- * full one) the delay grows with Sluice's own deferral count for the work.
+ * ticket in the store's waiting line, at the place the work already held
+ * (its first deferral), schedules an identical copy for when its turn is
+ * estimated to come, moves the ticket to the copy, and cancels the original
+ * by its exact id. With a waiting line the copy is normally pulled forward
+ * the moment a slot is reserved for it (see Handoffs): the delay is then only
+ * the fallback for a lost wake. Without a line (or with a full one) the copy
+ * waits on its timer (DeferralDelay::timer: never longer than Data Machine's
+ * own back-off would have made it wait).
  */
 
 declare(strict_types=1);
@@ -27,6 +29,7 @@ final class Deferral
         private readonly Limits $limits,
         private readonly ThrottleLog $log,
         private readonly ?WaitingLine $line,
+        private readonly ?WaitEstimate $estimate = null,
     ) {
     }
 
@@ -34,9 +37,10 @@ final class Deferral
     public function defer(AiWork $work, Refusal $refusal, array $keyLimits): Decision
     {
         $action = $work->action;
-        $attempt = $this->log->deferralsOf($action->workKey()) + 1;
-        $ticket = $this->takeTicket($work, $keyLimits);
-        $delay = $this->delay($ticket, $attempt);
+        $history = $this->log->historyOf($action->workKey());
+        $attempt = $history->deferrals + 1;
+        $ticket = $this->takeTicket($work, $keyLimits, $history);
+        $delay = $this->delay($ticket, $attempt, $keyLimits, $history);
         $copyId = $this->copyInstead($action, $ticket, $delay);
         $this->log->deferred(new ThrottleEvent($work, $refusal->key, $refusal->limit, $refusal->active, $delay, $attempt, $copyId, $ticket, $refusal->reason));
         return $copyId > 0 ? Decision::Defer : Decision::CopyRefused;
@@ -55,8 +59,9 @@ final class Deferral
     public function deferWhileOpen(AiWork $work, CircuitOpen $open, array $keyLimits): Decision
     {
         $action = $work->action;
-        $attempt = $this->log->deferralsOf($action->workKey()) + 1;
-        $ticket = $this->takeTicket($work, $keyLimits);
+        $history = $this->log->historyOf($action->workKey());
+        $attempt = $history->deferrals + 1;
+        $ticket = $this->takeTicket($work, $keyLimits, $history);
         $spread = max(1, intdiv($open->cooldownSeconds, 10));
         $delay = min($this->limits->throttleDelayMax(), max(1, (int) ceil($open->secondsToProbe)) + random_int(0, $spread));
         $copyId = $this->copyInstead($action, $ticket, $delay);
@@ -65,27 +70,34 @@ final class Deferral
     }
 
     /** @param array<string,int> $keyLimits */
-    private function takeTicket(AiWork $work, array $keyLimits): ?Ticket
+    private function takeTicket(AiWork $work, array $keyLimits, WorkHistory $history): ?Ticket
     {
         if ($this->line === null) {
             return null;
         }
         try {
-            return $this->line->enqueue($keyLimits, $work->action->id, $work->tenant !== '' ? $work->tenant : 'default', $work->weight, 0);
+            return $this->line->enqueue($keyLimits, $work->action->id, $work->tenant !== '' ? $work->tenant : 'default', $work->weight, $history->placedSince ?? 0);
         } catch (LineFullException $e) {
             error_log('Sluice: the waiting line is full, deferring on a timer instead: ' . $e->getMessage());
             return null;
         }
     }
 
-    /** Seconds until the copy runs if no wake pulls it forward first. */
-    private function delay(?Ticket $ticket, int $attempt): int
+    /**
+     * Seconds until the copy runs if no wake pulls it forward first.
+     *
+     * @param array<string,int> $keyLimits
+     */
+    private function delay(?Ticket $ticket, int $attempt, array $keyLimits, WorkHistory $history): int
     {
         $max = $this->limits->throttleDelayMax();
-        if ($ticket !== null && $ticket->meanHoldMs > 0) {
-            return DeferralDelay::forWait($ticket->estimatedWaitSeconds(), $attempt, $max);
+        $estimate = $this->estimate?->seconds($keyLimits, $ticket !== null ? $ticket->ahead : 0);
+        if ($ticket !== null && ($estimate !== null || $ticket->meanHoldMs > 0)) {
+            // The copy is woken when its turn comes; its timer only backs up a lost wake, so it must not come back
+            // early: the longer of the line's estimate and the holders' (which counts a dead holder's drain).
+            return DeferralDelay::forWait(max($estimate ?? 0.0, $ticket->estimatedWaitSeconds()), $max, $history->lastDelaySeconds);
         }
-        return DeferralDelay::seconds($attempt, $this->limits->throttleDelay(), $max);
+        return DeferralDelay::timer($attempt, $this->limits->throttleDelay(), $max, $estimate, $history->lastDelaySeconds);
     }
 
     /**

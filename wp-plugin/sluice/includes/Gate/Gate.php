@@ -36,7 +36,12 @@ final class Gate
         private readonly HeldLeases $held,
         private readonly Deferral $deferral,
         private readonly Handoffs $handoffs,
-        /** The backend's waiting line, when it keeps one. */
+        /**
+         * The store's line records, when it keeps them (also while the waiting
+         * line is off): an admitted lease remembers its action, so a holder
+         * that dies leaves its work behind as stranded; a woken copy takes
+         * the slot reserved for it.
+         */
         private readonly ?WaitingLine $line,
         /** Counts the actions that ran ungated because the store failed. */
         private readonly ?UngatedRuns $ungated = null,

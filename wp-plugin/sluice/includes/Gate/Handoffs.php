@@ -25,7 +25,9 @@ final class Handoffs
     private const REQUEUE_HOLD_BACK_SECONDS = 300;
 
     /**
+     * @param ?WaitingLine                 $line       the waiting line, while it is on (wakes, tickets)
      * @param \Closure(ScheduledAction): bool $mayRequeue whether a stranded action may run again
+     * @param ?WaitingLine                 $records    the store's line records, line on or off: its stranded leases
      */
     public function __construct(
         private readonly Scheduler $scheduler,
@@ -33,6 +35,7 @@ final class Handoffs
         private readonly Backend $backend,
         private readonly ThrottleLog $log,
         private readonly \Closure $mayRequeue,
+        private readonly ?WaitingLine $records = null,
     ) {
     }
 
@@ -93,31 +96,38 @@ final class Handoffs
     /**
      * Work whose runner died stays in progress in Action Scheduler until its failure
      * period (an hour under Data Machine), then fails and never runs again.
-     * Each is recorded; where a filter says the hook is safe to run again, it
-     * is marked failed with a clear message and an identical copy runs now.
+     * Each is recorded, whether the waiting line is on or off (the store
+     * remembers every lease's action); where a filter says the hook is safe
+     * to run again, it is marked failed with a clear message and an identical
+     * copy runs now, keeping the place in line its work had (its first
+     * deferral, or when it was due if it never waited) should it wait again.
      * An entry is dropped (acked) only once it has been dealt with: one that
      * throws goes back to the store for the next sweep, and the others go on.
      */
     private function rescueStranded(): void
     {
-        if ($this->line === null) {
+        if ($this->records === null) {
             return;
         }
-        foreach ($this->line->takeStranded(self::BATCH) as $stranded) {
+        foreach ($this->records->takeStranded(self::BATCH) as $stranded) {
             if (BoundedWait::isWaiterRef($stranded->ref)) {
-                $this->line->ackStranded($stranded); // a call that was not a scheduled action (BoundedWait): nothing to run again
+                $this->records->ackStranded($stranded); // a call that was not a scheduled action (BoundedWait): nothing to run again
                 continue;
             }
             try {
                 $action = $this->scheduler->action($stranded->ref);
                 $copyId = $action !== null && ($this->mayRequeue)($action) ? $this->requeue($action, $stranded->pid) : 0;
-                $this->log->stranded($stranded, $action, $copyId);
+                $this->log->stranded($stranded, $action, $copyId, $copyId > 0 && $action !== null ? $this->placeOf($action) : null);
+                if ($copyId > 0) {
+                    // Only now that its place is recorded: the copy's deferral, should it wait, reads it.
+                    $this->scheduler->pullForward($copyId);
+                }
             } catch (\Throwable $e) {
                 error_log(sprintf('Sluice: could not deal with the stranded action %d now (it is kept for the next sweep): %s', $stranded->ref, $e->getMessage()));
-                $this->line->returnStranded($stranded);
+                $this->records->returnStranded($stranded);
                 continue;
             }
-            $this->line->ackStranded($stranded);
+            $this->records->ackStranded($stranded);
         }
     }
 
@@ -128,6 +138,7 @@ final class Handoffs
      * Action Scheduler's cleaner), the copy is cancelled before any runner can
      * claim it; if Action Scheduler refuses it, the action is left as it is; and if
      * this process dies half-way, the copy still runs when its hold-back ends.
+     * The caller pulls it forward once the stranded event is written.
      */
     private function requeue(ScheduledAction $action, int $deadPid): int
     {
@@ -140,7 +151,14 @@ final class Handoffs
             $this->scheduler->cancel($copyId);
             return 0;
         }
-        $this->scheduler->pullForward($copyId);
         return $copyId;
+    }
+
+    /** The place in line a stranded action's work keeps: its earliest recorded place, first deferral, or due time. */
+    private function placeOf(ScheduledAction $action): ?int
+    {
+        $history = $this->log->historyOf($action->workKey());
+        $places = array_filter([$history->placedSince, $history->firstDeferredAt, $action->scheduledAt], 'is_int');
+        return $places !== [] ? min($places) : null;
     }
 }

@@ -21,6 +21,8 @@ final class ScheduledAction
         public readonly string $group,
         public readonly int $priority,
         public readonly bool $recurring,
+        /** When it was due (unix seconds; null where the queue did not say). */
+        public readonly ?int $scheduledAt = null,
     ) {
     }
 

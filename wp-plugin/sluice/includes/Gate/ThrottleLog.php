@@ -16,9 +16,13 @@ interface ThrottleLog
 {
     public function deferred(ThrottleEvent $event): void;
 
-    /** A lease was reclaimed because its holder died; $copyId > 0 when its action runs again. */
-    public function stranded(StrandedLease $lease, ?ScheduledAction $action, int $copyId): void;
+    /**
+     * A lease was reclaimed because its holder died; $copyId > 0 when its
+     * action runs again, $placedSince the place in line (unix seconds) its
+     * work keeps if it has to wait again (null: none).
+     */
+    public function stranded(StrandedLease $lease, ?ScheduledAction $action, int $copyId, ?int $placedSince = null): void;
 
-    /** How often this work (ScheduledAction::workKey()) was deferred before. */
-    public function deferralsOf(string $workKey): int;
+    /** What happened to this work (ScheduledAction::workKey()) before: its deferrals, last delay and place in line. */
+    public function historyOf(string $workKey): WorkHistory;
 }

@@ -22,6 +22,7 @@ use SluiceWP\Gate\ThrottleEvent;
 use SluiceWP\Gate\ThrottleLog;
 use SluiceWP\Provider\ProviderEvents;
 use SluiceWP\Provider\ProviderState;
+use SluiceWP\Gate\WorkHistory;
 
 defined('ABSPATH') || exit;
 
@@ -59,7 +60,7 @@ final class EventLog implements ThrottleLog, ProviderEvents
         do_action('sluice_action_deferred', $event->context(), $event);
     }
 
-    public function stranded(StrandedLease $lease, ?ScheduledAction $action, int $copyId): void
+    public function stranded(StrandedLease $lease, ?ScheduledAction $action, int $copyId, ?int $placedSince = null): void
     {
         global $wpdb;
         $label = HolderLabel::parse($lease->label);
@@ -74,7 +75,8 @@ final class EventLog implements ThrottleLog, ProviderEvents
             'job_id' => $jobId,
             'flow_step_id' => $step,
             'reason' => $copyId > 0 ? 'runner_died_requeued' : 'runner_died',
-        ], ['%s', '%s', '%d', '%d', '%s', '%d', '%s', '%s']);
+            'placed_at' => $placedSince !== null ? gmdate('Y-m-d H:i:s', $placedSince) : null,
+        ], ['%s', '%s', '%d', '%d', '%s', '%d', '%s', '%s', '%s']);
         do_action('sluice_action_stranded', $lease->ref, $copyId, $lease->label);
     }
 
@@ -93,14 +95,32 @@ final class EventLog implements ThrottleLog, ProviderEvents
         ], ['%s', '%s', '%s', '%s', '%s', '%d', '%d', '%d']);
     }
 
-    public function deferralsOf(string $workKey): int
+    public function historyOf(string $workKey): WorkHistory
     {
         global $wpdb;
         $table = EventLogSchema::table();
-        return (int) $wpdb->get_var($wpdb->prepare(
-            "SELECT COUNT(*) FROM {$table} WHERE work_key = %s AND event = 'deferred'",
+        // One query: the count, the first deferral, the place a stranded run keeps, the last delay.
+        $row = $wpdb->get_row($wpdb->prepare(
+            "SELECT COALESCE(SUM(event = 'deferred'), 0) AS deferrals, MIN(CASE WHEN event = 'deferred' THEN created_at END) AS first_deferred,"
+            . " MIN(placed_at) AS placed, (SELECT delay_s FROM {$table} WHERE work_key = %s AND event = 'deferred' ORDER BY id DESC LIMIT 1) AS last_delay"
+            . " FROM {$table} WHERE work_key = %s AND event IN ('deferred', 'stranded')",
             $workKey,
-        ));
+            $workKey,
+        ), ARRAY_A);
+        $row = is_array($row) ? $row : [];
+        return new WorkHistory(
+            (int) ($row['deferrals'] ?? 0),
+            (int) ($row['last_delay'] ?? 0),
+            self::unixTime($row['placed'] ?? null),
+            self::unixTime($row['first_deferred'] ?? null),
+        );
+    }
+
+    /** A UTC datetime column as unix seconds (null for NULL). */
+    private static function unixTime(mixed $datetime): ?int
+    {
+        $time = is_string($datetime) && $datetime !== '' ? strtotime($datetime . ' UTC') : false;
+        return $time === false ? null : $time;
     }
 
     /**

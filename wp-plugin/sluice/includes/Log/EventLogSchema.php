@@ -1,7 +1,8 @@
 <?php
 /**
  * The event log's table, {prefix}sluice_events (per blog): one row per
- * deferral and per stranded action (EventLog).
+ * deferral and per stranded action (EventLog). Version 2: placed_at, the
+ * place in line a stranded action's work keeps when it runs again.
  */
 
 declare(strict_types=1);
@@ -16,7 +17,7 @@ final class EventLogSchema extends TableSchema
 {
     public function version(): int
     {
-        return 1;
+        return 2;
     }
 
     public function optionName(): string
@@ -53,6 +54,7 @@ final class EventLogSchema extends TableSchema
   active_n int(11) NOT NULL DEFAULT 0,
   delay_s int(11) NOT NULL DEFAULT 0,
   attempt int(11) NOT NULL DEFAULT 0,
+  placed_at datetime NULL,
   PRIMARY KEY  (id),
   KEY work_key (work_key),
   KEY created_at (created_at)

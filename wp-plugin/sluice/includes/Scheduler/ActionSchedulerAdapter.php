@@ -140,6 +140,7 @@ final class ActionSchedulerAdapter implements Scheduler
             (string) $action->get_group(),
             method_exists($action, 'get_priority') ? (int) $action->get_priority() : 10,
             $schedule !== null && $schedule->is_recurring(),
+            $schedule instanceof \ActionScheduler_Abstract_Schedule ? $schedule->get_date()?->getTimestamp() : null,
         );
     }
 

@@ -18,7 +18,7 @@ local function grant(keys, lims)
     local n = redis.call('SCARD', kheld(k))
     redis.call('SADD', P .. 'keys', k)
     redis.call('HINCRBY', kstat(k), 'acquired', 1)
-    redis.call('HSET', kstat(k), 'limit', lims[i])
+    set_limit(k, lims[i])
     if n > tonumber(redis.call('HGET', kstat(k), 'peak') or '0') then redis.call('HSET', kstat(k), 'peak', n) end
   end
   redis.call('HSET', lkey(token), 'keys', join(keys), 'limits', join(lims), 'host', host, 'hid', hid, 'pid', pid, 'st', st,
@@ -64,7 +64,7 @@ for i, k in ipairs(names) do
   end
   if n >= limits[i] then
     redis.call('HINCRBY', kstat(k), 'throttled', 1)
-    redis.call('HSET', kstat(k), 'limit', limits[i])
+    set_limit(k, limits[i])
     redis.call('SADD', P .. 'keys', k)
     if tk and tk.lapsed == '1' then
       -- Its action showed up again: the lapsed ticket may be handed a slot again.

@@ -16,9 +16,10 @@
 -- Keys under the prefix:
 --   epoch          hash: id, created, hold (no admission before this time, ms)
 --   keys           set of lease key names ever used
---   k:<key>        hash of a key's counters: limit, peak, acquired, throttled,
---                  released, reclaimed_dead, reclaimed_expired, wakes_sent,
---                  wakes_lapsed, wakes_missed, mean_hold_ms
+--   k:<key>        hash of a key's counters: limit, peak, peak_since (ms: the peak counts
+--                  from the key's creation, its last reset or its last change of limit),
+--                  acquired, throttled, released, reclaimed_dead, reclaimed_expired,
+--                  wakes_sent, wakes_lapsed, wakes_missed, mean_hold_ms
 --   h:<key>        set of the tokens holding a slot of the key (reservations too)
 --   l:<token>      hash of a lease: keys, limits (newline separated, same order),
 --                  host, hid (host id), pid, st (process start time), label,
@@ -58,6 +59,14 @@ local WINDOW = 1000
 
 local function kstat(k) return P .. 'k:' .. k end
 local function kheld(k) return P .. 'h:' .. k end
+
+-- A key's limit as an acquire asks for it; a changed limit starts its peak over, so a limit-1 key never shows
+-- the peak of an earlier limit-2 run.
+local function set_limit(k, limit)
+  if redis.call('HGET', kstat(k), 'limit') ~= tostring(limit) then
+    redis.call('HSET', kstat(k), 'limit', limit, 'peak', 0, 'peak_since', NOW)
+  end
+end
 local function kline(k) return P .. 'q:' .. k end
 local function lkey(t) return P .. 'l:' .. t end
 local function tkey(t) return P .. 't:' .. t end
@@ -171,7 +180,7 @@ local function handoff(names)
           local f = redis.call('HMGET', tkey(t), 'state', 'lapsed', 'start', 'weight', 'first', 'seq', 'keys', 'limits', 'ref', 'scope')
           if f[1] == 'waiting' and f[2] == '0' then
             local w = tonumber(f[4])
-            cands[#cands + 1] = { t = t, score = score(tonumber(f[3]), w, math.max(0, NOW - tonumber(f[5]))), seq = tonumber(f[6]),
+            cands[#cands + 1] = { t = t, score = score(tonumber(f[3]), w, math.max(0, NOW - tonumber(f[5]))), first = tonumber(f[5]), seq = tonumber(f[6]),
               keys = f[7], limits = f[8], ref = f[9], scope = f[10] or '' }
           elseif not f[1] then
             redis.call('ZREM', kline(k), t) -- a ticket that is gone
@@ -183,6 +192,7 @@ local function handoff(names)
   if #cands == 0 then return 0 end
   table.sort(cands, function(a, b)
     if a.score ~= b.score then return a.score < b.score end
+    if a.first ~= b.first then return a.first < b.first end -- on a tie the ticket first deferred earlier
     return a.seq < b.seq
   end)
   local counts, caps, served = {}, {}, 0

@@ -34,6 +34,18 @@ local queue = tenant .. '\0' .. weight .. '\0' .. keyset
 local last = redis.call('ZRANGE', P .. 'qq:' .. queue, -1, -1, 'WITHSCORES')
 if last[2] then start = math.max(start, tonumber(last[2]) + SCALE / weight) end
 if first <= 0 or first > NOW then first = NOW end
+if first < NOW then
+  -- Work that keeps an earlier place (a step whose runner died runs again with its first deferral) goes before the
+  -- tickets of its queue first deferred after it: it takes the start tag of the first of them (a tie goes to it).
+  local members = redis.call('ZRANGE', P .. 'qq:' .. queue, 0, WINDOW - 1, 'WITHSCORES')
+  for i = 1, #members, 2 do
+    local other = tonumber(redis.call('HGET', tkey(members[i]), 'first') or '0')
+    if other > first then
+      start = math.min(start, tonumber(members[i + 1]))
+      break
+    end
+  end
+end
 local ahead = redis.call('ZCARD', P .. 'ks:' .. keyset)
 local seq = redis.call('INCR', P .. 'seq')
 local tk = { keys = keyset, limits = join(limits), start = string.format('%.17g', start) }
@@ -47,7 +59,7 @@ redis.call('ZADD', P .. 'firsts:' .. SCOPE, first, token)
 list(token, tk, false)
 for i, k in ipairs(names) do
   redis.call('SADD', P .. 'keys', k)
-  if redis.call('HEXISTS', kstat(k), 'limit') == 0 then redis.call('HSET', kstat(k), 'limit', limits[i]) end
+  if redis.call('HEXISTS', kstat(k), 'limit') == 0 then redis.call('HSET', kstat(k), 'limit', limits[i], 'peak_since', NOW) end
 end
 handoff(names)
 return done({ 'ok', token, 1, ahead, mean })

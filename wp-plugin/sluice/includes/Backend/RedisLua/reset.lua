@@ -12,5 +12,6 @@ for _, t in ipairs(redis.call('SMEMBERS', kheld(ARGV[7]))) do
   end
 end
 redis.call('DEL', kheld(ARGV[7]))
+redis.call('HSET', kstat(ARGV[7]), 'peak', 0, 'peak_since', NOW) -- the peak counts again from now
 handoff(keys)
 return done(freed)

@@ -18,7 +18,7 @@ if redis.call('EXISTS', lkey(t)) == 0 then
     redis.call('SADD', kheld(k), t)
     redis.call('SADD', P .. 'keys', k)
     redis.call('HINCRBY', kstat(k), 'readmitted', 1)
-    if redis.call('HEXISTS', kstat(k), 'limit') == 0 then redis.call('HSET', kstat(k), 'limit', lims[i]) end
+    if redis.call('HEXISTS', kstat(k), 'limit') == 0 then redis.call('HSET', kstat(k), 'limit', lims[i], 'peak_since', NOW) end
   end
 end
 if what == 'renew' then
