@@ -15,8 +15,12 @@ final class ContentionTest extends SluiceTestCase
 {
     private const WORKER = <<<'PHP'
         $limiter = new Sluice\Limiter([$key => $limit], 30);
-        while (hrtime(true) < $startAt) { usleep(500); }
-        $end = $startAt + $durationNs;
+        // A start barrier, not a start time: the window opens once every child runs (however late a loaded
+        // machine starts one), so they all contend at once.
+        touch("$barrier.$id");
+        $giveUp = hrtime(true) + 20_000_000_000;
+        while (count((array) glob("$barrier.*")) < $workers && hrtime(true) < $giveUp) { usleep(500); }
+        $end = hrtime(true) + $durationNs;
         $intervals = [];
         $throttles = 0;
         while (hrtime(true) < $end) {
@@ -52,24 +56,25 @@ final class ContentionTest extends SluiceTestCase
         $key = self::key('contention-' . $mode);
         $limit = 2;
         $workers = 6;
-        $startAt = hrtime(true) + 400_000_000;  // after every child has started
+        $barrier = tempnam(sys_get_temp_dir(), 'sluice-contention-');
         $children = [];
         for ($id = 1; $id <= $workers; $id++) {
             $children[$id] = Child::start(self::WORKER, [
                 'key' => $key, 'limit' => $limit, 'id' => $id, 'mode' => $mode,
-                'startAt' => $startAt, 'durationNs' => 1_500_000_000,
+                'barrier' => $barrier, 'workers' => $workers, 'durationNs' => 1_500_000_000,
             ]);
         }
         $all = [];
         $throttles = 0;
         foreach ($children as $id => $child) {
-            $r = $child->wait(30);
+            $r = $child->wait(60);
             self::assertSame(0, $r->exitCode, $r->describe());
             $report = $r->json();
             self::assertNotEmpty($report['intervals'], "worker $id got slots");
             $all = array_merge($all, $report['intervals']);
             $throttles += $report['throttles'];
         }
+        array_map('unlink', array_merge([$barrier], (array) glob("$barrier.*")));
 
         self::assertLessThanOrEqual($limit, self::maxOverlap($all), 'never more than the limit at once');
         self::assertSame($limit, self::maxOverlap($all), 'the limit was actually reached');
