@@ -306,8 +306,8 @@ final class TenancyTest extends GateTestCase
     }
 
     /**
-     * New blogs of the network (fresh Action Scheduler tables) with these Sluice settings; their AI task
-     * holds its slot until its runner is killed.
+     * New blogs of the network (fresh Action Scheduler tables) with these Sluice settings (the network's ones,
+     * such as backend, for the whole network); their AI task holds its slot until its runner is killed.
      *
      * @param list<string>         $paths
      * @param array<string, mixed> $settings
@@ -316,6 +316,9 @@ final class TenancyTest extends GateTestCase
     private function newBlogs(array $paths, array $settings): array
     {
         $blogs = self::network()->php('
+            // Whether and through which store AI work is gated is the network\'s choice (NetworkSettings), not a blog\'s.
+            $network = array_intersect_key($settings, array_flip(SluiceWP\Settings\Fields::NETWORK_WIDE));
+            update_site_option("sluice_network_settings", $network + (array) get_site_option("sluice_network_settings", []));
             $ids = [];
             foreach ($paths as $path) {
                 $id = wp_insert_site(["domain" => $domain, "path" => "/" . $path . "/", "title" => $path, "user_id" => 1]);

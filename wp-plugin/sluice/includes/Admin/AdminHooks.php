@@ -1,7 +1,7 @@
 <?php
 /**
  * wp-admin: Sluice > Status and Sluice > Settings (Network Admin > Sluice:
- * every blog's status, read-only, and the host-wide provider limits), the status page's live refresh
+ * every blog's status, read-only, and the network's settings), the status page's live refresh
  * (admin-ajax sluice_status) and repairs (admin-post, POST only), and the
  * notice that tells an operator when AI work runs ungated or which store
  * limits it.
@@ -45,12 +45,17 @@ final class AdminHooks
         });
         add_action('network_admin_menu', function (): void {
             (new NetworkStatusPage($this->plugin->file, $this->plugin->siteStatus()))->addMenu();
-            (new NetworkSettingsPage())->addMenu();
+            $this->networkSettingsPage()->addMenu();
         });
-        add_action('network_admin_edit_' . NetworkSettingsPage::ACTION, fn () => (new NetworkSettingsPage())->save());
+        add_action('network_admin_edit_' . NetworkSettingsPage::ACTION, fn () => $this->networkSettingsPage()->save());
         add_action('wp_ajax_' . StatusAjax::ACTION, fn () => (new StatusAjax($this->source()))->handle());
         add_action('admin_post_' . LeaseActions::RELEASE, fn () => (new LeaseActions($this->plugin->siteStatus()))->release());
         add_action('admin_post_' . LeaseActions::RESET, fn () => (new LeaseActions($this->plugin->siteStatus()))->reset());
+    }
+
+    private function networkSettingsPage(): NetworkSettingsPage
+    {
+        return new NetworkSettingsPage($this->plugin->config, fn () => $this->plugin->capacity());
     }
 
     private function source(): StatusSource

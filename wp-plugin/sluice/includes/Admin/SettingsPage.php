@@ -5,7 +5,8 @@
  * Settings\Fields, validated by Settings\Sanitizer. An empty number field
  * means "the default": Data Machine's setting when Data Machine is active
  * (shown beside the field), else Sluice's own; the value in effect (after
- * filters) is shown too.
+ * filters) is shown too. On a multisite the network's settings
+ * (Fields::NETWORK_WIDE) are shown read-only, with where they are changed.
  */
 
 declare(strict_types=1);
@@ -87,6 +88,10 @@ final class SettingsPage
     /** One setting's form field and its help. */
     public function field(Field $field): void
     {
+        if (Fields::fromNetwork($field->name)) {
+            $this->networkSetting($field);
+            return;
+        }
         match ($field->type) {
             Field::BOOL => $this->checkbox($field),
             Field::INT => $this->number($field),
@@ -94,6 +99,26 @@ final class SettingsPage
             Field::PROVIDER_LIMITS => $this->providerLimits($field),
             Field::HOOKS => $this->hooks($field),
         };
+    }
+
+    /** On a multisite, a setting of the whole network: its value in effect, read-only, and where it is changed. */
+    private function networkSetting(Field $field): void
+    {
+        $shown = static fn (mixed $value): string => match (true) {
+            is_bool($value) => $value ? __('On', 'sluice') : __('Off', 'sluice'),
+            default => $field->choices[is_scalar($value) ? (string) $value : ''] ?? (is_scalar($value) ? (string) $value : ''),
+        };
+        echo '<strong id="sluice_' . esc_attr($field->name) . '">' . esc_html($shown($this->config->effective()[$field->name] ?? $field->default)) . '</strong>';
+        $note = __('Set for every site of the network by a network administrator (Network Admin > Sluice > Settings); a site cannot change it.', 'sluice');
+        $own = $this->stored($field->name);
+        if ($own !== null && $own != (NetworkSettings::stored()[$field->name] ?? $field->default)) {
+            /* translators: %s: the value this site had stored */
+            $note .= ' ' . sprintf(__('This site\'s own earlier value (%s) is not used.', 'sluice'), $shown($own));
+        }
+        $this->help($field->help . ' ' . $note);
+        if (current_user_can('manage_network_options')) {
+            echo '<p><a href="' . esc_url(network_admin_url('admin.php?page=' . NetworkSettingsPage::SLUG)) . '">' . esc_html__('Change it for the network', 'sluice') . '</a></p>';
+        }
     }
 
     private function checkbox(Field $field): void

@@ -16,6 +16,7 @@ declare(strict_types=1);
 namespace SluiceWP\Backend;
 
 use SluiceWP\Settings\Fields;
+use SluiceWP\Settings\NetworkSettings;
 
 defined('ABSPATH') || exit;
 
@@ -33,7 +34,7 @@ final class SiteStore
     ) {
     }
 
-    /** Saving the setting `backend` (settings page, `wp sluice config set`, REST) forgets the choice. */
+    /** Saving the setting `backend` (settings page, `wp sluice config set`, REST; on a network, the network's) forgets the choice. */
     public static function init(): void
     {
         $saved = static function ($old, $new): void {
@@ -43,6 +44,12 @@ final class SiteStore
                 self::forget();
             }
         };
+        if (is_multisite()) {
+            // On a network the setting is the network's (NetworkSettings).
+            add_action('update_site_option_' . NetworkSettings::OPTION, static fn ($name, $value, $old) => $saved($old, $value), 10, 3);
+            add_action('add_site_option_' . NetworkSettings::OPTION, static fn ($name, $value) => $saved([], $value), 10, 2);
+            return;
+        }
         add_action('update_option_' . Fields::OPTION, $saved, 10, 2);
         add_action('add_option_' . Fields::OPTION, static fn ($name, $value) => $saved([], $value), 10, 2);
     }

@@ -1,7 +1,8 @@
 <?php
 /**
  * `wp sluice config list|get|set`: Sluice's settings (option sluice_settings,
- * every setting of Settings\Fields).
+ * every setting of Settings\Fields; with --network, the network's:
+ * Settings\NetworkSettings, which a blog cannot set on a multisite).
  * A value is checked by the settings page's own sanitizer
  * (Settings\Sanitizer, against Settings\Fields), so the command and the page accept and refuse
  * the same values; the command only turns what was typed into the types the
@@ -39,7 +40,7 @@ final class ConfigCommand
      * : The setting (wp sluice config list shows them all).
      *
      * [--network]
-     * : provider_limits only: the network's limits of host-wide provider keys.
+     * : The network's setting (enabled, backend, redis_fallback, waiting_line, provider_limits: the limits of host-wide provider keys).
      *
      * [--format=<format>]
      * : Render the value in a particular format.
@@ -58,11 +59,8 @@ final class ConfigCommand
     {
         $name = $args[0] ?? '';
         if (isset($assoc['network'])) {
-            if ($name !== Fields::PROVIDER_LIMITS) {
-                /* translators: %s: setting name */
-                self::fail(sprintf(__('%s is a setting of each blog; the network sets provider_limits only.', 'sluice'), $name));
-            }
-            $value = NetworkSettings::providerLimits();
+            self::networkField($name);
+            $value = $name === Fields::PROVIDER_LIMITS ? NetworkSettings::providerLimits() : $this->config->effective()[$name];
             WP_CLI::print_value(($assoc['format'] ?? 'plaintext') === 'plaintext' ? self::show($value) : $value, $assoc);
             return;
         }
@@ -108,7 +106,7 @@ final class ConfigCommand
      */
     public function list_(array $args, array $assoc): void
     {
-        $stored = Fields::stored();
+        $stored = Fields::storedInForce();
         $rows = [];
         foreach ($this->config->effective() as $name => $value) {
             // As WP-CLI lists options: arrays and booleans written out, so every format shows the same text.
@@ -129,13 +127,14 @@ final class ConfigCommand
      * : enabled: true|false. backend: auto|native|database|redis. redis_fallback: database|ungated. Whole numbers within the settings page's ranges (site_limit >= 1, tenant_limit >= 0, throttle_delay >= 1, throttle_delay_max >= throttle_delay, lease_ttl >= 60; "" for the default). provider_limits: openai=2,anthropic=1 (or a JSON object; "" for none). ai_hooks: hook,hook (or a JSON list; "" for none).
      *
      * [--network]
-     * : provider_limits only: the network's limits of host-wide provider keys (network option sluice_network_settings); a blog's own provider limit then only lowers its own use.
+     * : The network's setting (network option sluice_network_settings), for every blog: enabled, backend, redis_fallback, waiting_line (on a network a blog cannot set these), or provider_limits (the limits of host-wide provider keys; a blog's own provider limit then only lowers its own use).
      *
      * ## EXAMPLES
      *
      *     wp sluice config set site_limit 3
      *     wp sluice config set provider_limits openai=2,anthropic=1
      *     wp sluice config set provider_limits openai=8 --network
+     *     wp sluice config set backend redis --network
      *     wp sluice config set ai_hooks my_plugin_summarise,my_plugin_translate
      *
      * @param list<string>          $args
@@ -151,6 +150,10 @@ final class ConfigCommand
         if (isset($assoc['network'])) {
             $this->setNetwork($field, $raw);
             return;
+        }
+        $refusal = Fields::networkRefusal($name);
+        if ($refusal !== null) {
+            self::fail($refusal);
         }
         $stored = Fields::stored();
         if (!function_exists('add_settings_error')) {
@@ -170,25 +173,37 @@ final class ConfigCommand
         ));
     }
 
-    /** `--network`: the network's host-wide provider limits (NetworkSettings), the only network setting. */
+    /** `--network`: one of the network's settings (NetworkSettings), checked as a blog's are. */
     private function setNetwork(Field $field, string $raw): void
     {
         if (!is_multisite()) {
-            self::fail(__('--network is for a network (multisite); on a single site the site\'s provider_limits are the host-wide keys\' limits.', 'sluice'));
+            self::fail(__('--network is for a network (multisite); on a single site the site\'s own settings are in force: leave --network out.', 'sluice'));
         }
-        if ($field->name !== Fields::PROVIDER_LIMITS) {
-            /* translators: %s: setting name */
-            self::fail(sprintf(__('%s is a setting of each blog; the network sets provider_limits only.', 'sluice'), $field->name));
-        }
-        $errors = NetworkSettings::setProviderLimits(self::typed($field, $raw));
+        self::networkField($field->name);
+        $errors = NetworkSettings::update([$field->name => self::typed($field, $raw)], $this->capacity !== null ? ($this->capacity)() : null);
         if ($errors !== []) {
             self::fail($field->name . ' (--network): ' . $errors[0]);
         }
+        $stored = NetworkSettings::stored();
         WP_CLI::success(sprintf(
-            /* translators: %s: the limits */
-            __('Set the network\'s host-wide provider limits to %s.', 'sluice'),
-            self::show(NetworkSettings::providerLimits()),
+            /* translators: 1: setting name, 2: its new value */
+            __('Set the network\'s %1$s to %2$s.', 'sluice'),
+            $field->name,
+            array_key_exists($field->name, $stored) ? self::show($stored[$field->name]) : __('its default', 'sluice'),
         ));
+    }
+
+    /** Fails unless the network holds this setting. */
+    private static function networkField(string $name): void
+    {
+        if (!in_array($name, NetworkSettings::FIELDS, true)) {
+            self::fail(sprintf(
+                /* translators: 1: setting name, 2: the network's settings */
+                __('%1$s is a setting of each blog; the network sets %2$s.', 'sluice'),
+                $name,
+                implode(', ', NetworkSettings::FIELDS),
+            ));
+        }
     }
 
     /** What was typed, as the type the sanitizer takes from code. */

@@ -5,7 +5,9 @@
  *   POST /wp-json/sluice/v1/settings   {name: value, ...}: stores them after the settings page's
  *                                      own checks (Settings\Sanitizer); a bad value (a limit above
  *                                      what the store holds per key, say) is a 400 naming it, and
- *                                      nothing is stored
+ *                                      nothing is stored; on a network the network's settings
+ *                                      (enabled, backend, redis_fallback, waiting_line) are a 400
+ *                                      saying where a network administrator changes them
  */
 
 declare(strict_types=1);
@@ -68,6 +70,10 @@ final class SettingsRoutes
                 implode(', ', $unknown),
                 implode(', ', Fields::names()),
             ), ['status' => 400]);
+        }
+        $network = array_values(array_filter(array_map(static fn (int|string $name): ?string => Fields::networkRefusal((string) $name), array_keys($input))));
+        if ($network !== []) {
+            return new WP_Error('sluice_network_setting', implode(' ', $network), ['status' => 400]);
         }
         if (!function_exists('add_settings_error')) {
             require_once ABSPATH . 'wp-admin/includes/template.php'; // the sanitizer reports through it

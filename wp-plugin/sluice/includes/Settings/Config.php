@@ -1,8 +1,10 @@
 <?php
 /**
- * Sluice's configuration: the option `sluice_settings` (what an operator set),
- * else the defaults another plugin configured (Data Machine's settings and
- * filters), else Sluice's own; then Sluice's filters have the last word.
+ * Sluice's configuration: the option `sluice_settings` (what an operator set;
+ * on a network, the network's settings for whether and through which store
+ * AI work is gated: NetworkSettings), else the defaults another plugin
+ * configured (Data Machine's settings and filters), else Sluice's own; then
+ * Sluice's filters have the last word.
  *
  * Filters: sluice_enabled, sluice_pipeline_ai_concurrency (1),
  * sluice_provider_ai_concurrency (0 = none), sluice_tenant_ai_concurrency
@@ -229,7 +231,7 @@ final class Config implements Limits
      */
     public function effective(): array
     {
-        $stored = Fields::stored();
+        $stored = Fields::storedInForce();
         $resolved = [
             Fields::ENABLED => $this->enabled(),
             Fields::BACKEND => $this->backend(),
@@ -275,9 +277,10 @@ final class Config implements Limits
         return Fields::get($name)?->default;
     }
 
+    /** What is stored for this setting: on a multisite the network's for the NETWORK_WIDE ones (NetworkSettings). */
     private function option(string $name): mixed
     {
-        return Fields::stored()[$name] ?? null;
+        return (Fields::fromNetwork($name) ? NetworkSettings::stored() : Fields::stored())[$name] ?? null;
     }
 
     private function intOption(string $name): ?int

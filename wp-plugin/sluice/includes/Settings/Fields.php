@@ -39,6 +39,12 @@ final class Fields
     public const MODE_LIMITS = 'mode_limits';
     public const EXEMPT_MODES = 'exempt_modes';
 
+    /**
+     * On a network, the network's settings (NetworkSettings), never a blog's: each chooses whether and through
+     * which store every blog's steps take the host-wide keys, so a blog choosing for itself could skip a shared
+     * limit (enabled off, the line off) or take it in a store apart that grants it whole again (backend).
+     */
+    public const NETWORK_WIDE = [self::ENABLED, self::BACKEND, self::REDIS_FALLBACK, self::WAITING_LINE];
     /** The settings that are a key's limit: none may exceed what the store holds per key (Backend\Capacity). */
     public const LIMITS = [self::SITE_LIMIT, self::PROVIDER_LIMITS, self::TENANT_LIMIT];
     /** The lease stores the setting `backend` chooses from (BackendChoice). */
@@ -132,6 +138,38 @@ final class Fields
     public static function get(string $name): ?Field
     {
         return self::all()[$name] ?? null;
+    }
+
+    /** Whether this setting is the network's here: on a multisite, the NETWORK_WIDE ones. */
+    public static function fromNetwork(string $name): bool
+    {
+        return is_multisite() && in_array($name, self::NETWORK_WIDE, true);
+    }
+
+    /**
+     * Why a blog may not set this setting (REST, `wp sluice config set`, the sanitizer), or null when it may.
+     */
+    public static function networkRefusal(string $name): ?string
+    {
+        return self::fromNetwork($name) ? sprintf(
+            /* translators: %1$s: setting name */
+            __('%1$s is a setting of the whole network on a multisite (it decides whether and through which store every site takes the keys they share), so a site cannot change it: a network administrator changes it in Network Admin > Sluice > Settings or with wp sluice config set %1$s <value> --network.', 'sluice'),
+            $name,
+        ) : null;
+    }
+
+    /**
+     * What is in force as stored: the blog's option, and on a multisite the network's settings for the
+     * NETWORK_WIDE ones (a blog's own stored value of those is not used).
+     *
+     * @return array<string, mixed>
+     */
+    public static function storedInForce(): array
+    {
+        if (!is_multisite()) {
+            return self::stored();
+        }
+        return array_diff_key(self::stored(), array_flip(self::NETWORK_WIDE)) + NetworkSettings::stored();
     }
 
     /**

@@ -5,7 +5,9 @@
  * code (update_option with ints, bools and arrays), idempotent either way
  * (WordPress may run it twice on one save). A bad value is reported with
  * add_settings_error and the stored value of that field is kept; fields the
- * page does not manage pass through untouched.
+ * page does not manage pass through untouched. On a multisite a blog cannot
+ * change the network's settings (Fields::NETWORK_WIDE); the network's own
+ * (NetworkSettings) go through sanitizeNetwork().
  */
 
 declare(strict_types=1);
@@ -29,19 +31,56 @@ final class Sanitizer
     }
 
     /**
+     * A blog's settings (the option sluice_settings). On a multisite a change to a setting that is the
+     * network's (Fields::NETWORK_WIDE) is refused and its stored value kept.
+     *
      * @return array<string, mixed>
      */
     public function sanitize(mixed $input): array
     {
+        $out = $this->clean($input, Fields::stored(), false);
+        foreach ($this->errors as $error) {
+            // settings_errors() prints a message as HTML, and these quote what was entered: escaped here, where
+            // they become HTML (errors() keeps them plain for `wp sluice config set`).
+            add_settings_error(Fields::OPTION, $error['code'], esc_html($error['message']), 'error');
+        }
+        return $out;
+    }
+
+    /**
+     * The network's settings (NetworkSettings::FIELDS only), checked as a blog's are.
+     *
+     * @param array<mixed> $old what the network stored
+     * @return array<string, mixed>
+     */
+    public function sanitizeNetwork(mixed $input, array $old): array
+    {
+        return $this->clean($input, $old, true);
+    }
+
+    /**
+     * @param array<mixed> $old
+     * @return array<string, mixed>
+     */
+    private function clean(mixed $input, array $old, bool $network): array
+    {
         $this->errors = [];
-        $old = Fields::stored();
-        $fields = Fields::all();
+        $fields = $network ? array_intersect_key(Fields::all(), array_flip(NetworkSettings::FIELDS)) : Fields::all();
         if (!is_array($input)) {
             $this->error('sluice_invalid', __('The settings could not be read; nothing was changed.', 'sluice'));
             return $old;
         }
         $fromForm = array_key_exists(self::FORM_MARKER, $input);
         unset($input[self::FORM_MARKER]);
+        foreach ($network ? [] : array_filter(array_keys($fields), Fields::fromNetwork(...)) as $name) {
+            // Not a blog's to set: the form does not carry it (its stored value stays), a change from code is refused.
+            if ($fromForm) {
+                unset($fields[$name]);
+            } elseif (array_key_exists($name, $input) && $input[$name] != ($old[$name] ?? null)) {
+                $this->error('sluice_' . $name, (string) Fields::networkRefusal($name));
+                $this->keep($name, $old, $input);
+            }
+        }
         // From the form: the page's fields replace theirs, every other setting stays. From code: what was passed.
         if ($fromForm) {
             // The form carries only the page's fields: a setting it does not show keeps its stored value.
@@ -64,11 +103,6 @@ final class Sanitizer
             }
         }
         $this->check($fields, [Field::PROVIDER_LIMITS, Field::CHOICE, Field::HOOKS], $input, $old, $fromForm, $out);
-        foreach ($this->errors as $error) {
-            // settings_errors() prints a message as HTML, and these quote what was entered: escaped here, where
-            // they become HTML (errors() keeps them plain for `wp sluice config set`).
-            add_settings_error(Fields::OPTION, $error['code'], esc_html($error['message']), 'error');
-        }
         return $out;
     }
 
@@ -211,22 +245,6 @@ final class Sanitizer
         } elseif ($hooks !== []) {
             $out[$field->name] = $hooks;
         }
-    }
-
-    /**
-     * Provider limits as entered ("provider = limit" lines, or an array), checked: null when invalid (errors()
-     * says why). Also the network's host-wide limits (NetworkSettings).
-     *
-     * @return array<string, int>|null
-     */
-    public function checkProviderLimits(mixed $raw, int $max): ?array
-    {
-        $this->errors = [];
-        $f = Fields::get(Fields::PROVIDER_LIMITS);
-        if ($f === null) {
-            return null;
-        }
-        return $this->parseProviderLimits(new Field($f->name, $f->type, $f->title, $f->default, $f->help, $f->min, $max), $raw);
     }
 
     /**
