@@ -212,6 +212,29 @@ final class NetworkSettingsTest extends GateTestCase
             $net->php(self::IN_FORCE, [], self::BLOG), 'the blog uses the network\'s new store');
     }
 
+    /** Sluice's health notice shows in Network Admin too, to network administrators only. */
+    public function testTheHealthNoticeShowsInNetworkAdmin(): void
+    {
+        $shown = self::network()->php('
+            SluiceWP\Plugin::instance()->ungated->ranUngated(7, "the store threw");
+            require_once ABSPATH . "wp-admin/includes/class-wp-screen.php";
+            require_once ABSPATH . "wp-admin/includes/screen.php";
+            set_current_screen("dashboard-network");
+            $out = ["network_admin" => is_network_admin()];
+            foreach (["network administrator" => 1, "blog administrator" => get_user_by("login", $admin)->ID] as $who => $id) {
+                wp_set_current_user($id);
+                ob_start();
+                do_action("network_admin_notices");
+                $out[$who] = ob_get_clean();
+            }
+            SluiceWP\Plugin::instance()->ungated->reset();
+            echo "RESULT:", json_encode($out), "\n";', ['admin' => self::ADMIN]);
+        self::assertTrue($shown['network_admin']);
+        self::assertStringContainsString('sluice-health-ungated_runs', $shown['network administrator'], 'the health problem, in Network Admin');
+        self::assertStringContainsString('the store threw', $shown['network administrator']);
+        self::assertSame('', $shown['blog administrator'], 'not to a blog\'s administrator there');
+    }
+
     /** On a single site (the main test site) every setting is still the site's own. */
     public function testASingleSiteSetsThemItself(): void
     {

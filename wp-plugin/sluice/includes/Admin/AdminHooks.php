@@ -25,7 +25,9 @@ final class AdminHooks
 
     public function init(): void
     {
-        add_action('admin_notices', [new BackendNotice($this->plugin->backends, fn (): Health => $this->plugin->health()), 'render']);
+        $notice = new BackendNotice($this->plugin->backends, fn (): Health => $this->plugin->health());
+        add_action('admin_notices', [$notice, 'render']);
+        add_action('network_admin_notices', [$notice, 'render']);
         (new SiteHealthTests(fn (): Health => $this->plugin->health(), $this->plugin->processStores))->init();
         if (!is_admin()) {
             return;

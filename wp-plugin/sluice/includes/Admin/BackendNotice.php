@@ -5,7 +5,8 @@
  * what its AI work does instead, processes on different stores, limits
  * above the store's capacity, actions that ran ungated, Redis unreachable),
  * each with its fix; or, when all is well but "auto" fell back to the
- * database backend, what an AI step costs there.
+ * database backend, what an AI step costs there. Shown in wp-admin to a
+ * blog's administrators and in Network Admin to network administrators.
  */
 
 declare(strict_types=1);
@@ -27,9 +28,10 @@ final class BackendNotice
     ) {
     }
 
+    /** admin_notices (a blog's administrators) and network_admin_notices (network administrators: the main site's health). */
     public function render(): void
     {
-        if (!current_user_can('manage_options')) {
+        if (!current_user_can(is_network_admin() ? 'manage_network_options' : 'manage_options')) {
             return;
         }
         $health = ($this->health)();
