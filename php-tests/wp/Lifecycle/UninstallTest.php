@@ -6,6 +6,9 @@ namespace Sluice\WpTests\Lifecycle;
 use Sluice\WpTests\Cli\WpCli;
 use Sluice\WpTests\Gate\GateTestCase;
 use Sluice\Support\WordPress\Runner;
+use SluiceWP\Backend\Lease;
+use SluiceWP\Backend\RedisBackend;
+use SluiceWP\Backend\RedisConfig;
 use SluiceWP\Log\EventLogSchema;
 use SluiceWP\Plugin;
 use Sluice\Support\WordPress\Site;
@@ -13,10 +16,11 @@ use Sluice\Support\WordPress\Site;
 /**
  * The plugin's real uninstall on the test site: used first (settings through
  * `wp sluice config set`, an event row, an operator run's transient, its
- * WP-Cron events, a held lease), then deactivated (its WP-Cron events go, its
+ * WP-Cron events, a held lease in the extension's segment and one in
+ * Redis), then deactivated (its WP-Cron events go, its
  * data stays) and uninstalled by WordPress's own uninstall_plugin() in a
  * process of the site (which runs uninstall.php), and nothing of Sluice is
- * left: options, tables, cron events, leases. What another plugin keeps under
+ * left: options, tables, cron events, leases (in the segment and in Redis). What another plugin keeps under
  * look-alike names (an option, a transient, a WP-Cron event and a table whose
  * names start with sluice_, an object cache entry) is left alone: the
  * uninstall removes Sluice's own by name (Lifecycle\Footprint), nothing by
@@ -37,6 +41,12 @@ final class UninstallTest extends GateTestCase
         self::assertSame(0, $set->exitCode, (string) $set);
         $wpdb->insert(EventLogSchema::table(), ['created_at' => gmdate('Y-m-d H:i:s'), 'event' => 'deferred', 'provider' => 'openai']);
         $lease = self::holdSiteSlot(2);
+        // A lease on the site's key in Redis too (the Redis backend's, SLUICE_REDIS): it is the site's as much.
+        $siteKey = self::siteKey();
+        $redis = new RedisBackend(RedisConfig::fromSite());
+        $redisLease = $redis->tryAcquire([$siteKey => 2], 600, 'uninstall test');
+        self::assertInstanceOf(Lease::class, $redisLease);
+        self::assertSame(1, $redis->keys()[$siteKey]->active ?? 0);
         $used = Runner::php('require $loader;
             set_transient(SluiceWP\Scheduler\OperatorRuns::NOTICE_TRANSIENT . "41", "deferred", 600);
             // Another plugin\'s look-alikes, which are not Sluice\'s.
@@ -76,7 +86,8 @@ final class UninstallTest extends GateTestCase
         delete_transient('sluice_other_plugin_probe');
         wp_clear_scheduled_hook('sluice_other_plugin_probe');
         self::assertSame(0, self::keyStatus(self::siteKey())?->active ?? 0, 'the site\'s leases were dropped');
-        unset($lease);
+        self::assertSame(0, $redis->keys()[$siteKey]->active ?? 0, 'and its leases in Redis');
+        unset($lease, $redisLease);
 
         $activate = Runner::php('require $loader; require_once ABSPATH . "wp-admin/includes/plugin.php";
             $error = activate_plugin($sluicePlugin);
