@@ -210,6 +210,85 @@ final class StrandedWorkTest extends GateTestCase
     }
 
     /**
+     * Task 2's action is stranded (its holder killed) and the sweep that
+     * deals with it dies where $knob says (bin/sweep.php; its value is task
+     * 2's argument, or its action id for fatalAfterFailing). Returns the action id.
+     */
+    private static function aSweepDies(string $backend, string $knob): int
+    {
+        self::sluice(['site_limit' => 64, 'backend' => $backend]);
+        [, $b] = self::actionsInProgress(2);
+        self::holderDiesHolding([$b]);
+        $dying = Runner::php('require $script;', ['script' => __DIR__ . '/bin/sweep.php', $knob => $knob === 'fatalAfterFailing' ? $b : 2]);
+        self::assertNotSame(0, $dying->wait(), 'the sweep died: ' . $dying->output());
+        self::assertStringContainsString('dying', $dying->output());
+        return $b;
+    }
+
+    /**
+     * The sweeping process dies between its two writes for one entry: the
+     * copy of the stranded action is stored (held back), the original not yet
+     * marked failed. The entry comes back and the next sweep deals with it:
+     * the action still runs again exactly once, not once as the dead sweep's
+     * copy and once more as the next sweep's.
+     *
+     * @dataProvider backends
+     */
+    public function testASweepThatDiesAfterSchedulingACopyRunsTheActionAgainOnce(string $backend): void
+    {
+        $b = self::aSweepDies($backend, 'fatalAfterCopyForArg');
+        self::assertSame('in-progress', self::fate($b)['status'], 'it died before the original was marked');
+
+        self::sweep();
+        self::assertSame('failed', self::fate($b)['status']);
+        self::assertCount(1, self::liveCopies($b), 'action ' . $b . ' runs again once: ' . print_r(self::fate($b), true));
+        Site::reset(); // the fatal error in the site's log was the point of this test
+    }
+
+    /**
+     * As above, but the dead sweep's copy ran (its hold-back ended, a runner
+     * took it) before the entry came back: the next sweep marks the original
+     * failed and stores no second copy.
+     *
+     * @dataProvider backends
+     */
+    public function testACopyLeftByADeadSweepThatRanAlreadyIsNotStoredAgain(string $backend): void
+    {
+        $b = self::aSweepDies($backend, 'fatalAfterCopyForArg');
+        self::assertSame(['pending'], self::fate($b)['copies']);
+        global $wpdb;
+        // What a runner leaves once it ran the copy (here without running it: no queue run may sweep first).
+        $wpdb->query($wpdb->prepare("UPDATE {$wpdb->prefix}actionscheduler_actions SET status = 'complete', attempts = 1, last_attempt_gmt = UTC_TIMESTAMP() WHERE action_id > %d AND hook = %s AND status = 'pending'", $b, self::HOOK));
+
+        self::sweep();
+        self::assertSame('failed', self::fate($b)['status']);
+        self::assertSame(['complete'], self::liveCopies($b), 'action ' . $b . ' ran again once: ' . print_r(self::fate($b), true));
+        Site::reset(); // the fatal error in the site's log was the point of this test
+    }
+
+    /**
+     * The sweep dies after marking the original failed, before its copy is
+     * pulled forward: the next sweep keeps that copy (the work's one run
+     * again, not cancelled as the copy of an action that ended) and pulls it
+     * forward.
+     *
+     * @dataProvider backends
+     */
+    public function testASweepThatDiesAfterMarkingTheOriginalFailedStillRunsItsCopy(string $backend): void
+    {
+        $b = self::aSweepDies($backend, 'fatalAfterFailing');
+        self::assertSame('failed', self::fate($b)['status'], 'it died after the original was marked');
+        self::assertSame(['pending'], self::fate($b)['copies']);
+
+        self::sweep();
+        self::assertSame(['pending'], self::liveCopies($b), 'action ' . $b . ' runs again once: ' . print_r(self::fate($b), true));
+        global $wpdb;
+        $due = $wpdb->get_var($wpdb->prepare("SELECT scheduled_date_gmt <= UTC_TIMESTAMP() FROM {$wpdb->prefix}actionscheduler_actions WHERE action_id > %d AND hook = %s AND status = 'pending'", $b, self::HOOK));
+        self::assertSame('1', (string) $due, 'and now, not when its hold-back ends');
+        Site::reset(); // the fatal error in the site's log was the point of this test
+    }
+
+    /**
      * Processes race for real: one sweeps while another runs Action
      * Scheduler's cleaner with a failure period of 0 over the same in-progress
      * actions, from the same instant, several rounds. Every entry is dealt

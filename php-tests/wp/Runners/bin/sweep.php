@@ -9,6 +9,10 @@
  *   $raceAction  the action id the race is about
  *   $throwForArg the sluice_requeue_stranded filter throws for the counted task whose argument is this (0: never)
  *   $fatalForArg ... or dies of a fatal error there (max_execution_time), as a sweep killed half-way
+ *   $fatalAfterCopyForArg ... or dies of a fatal error just after the copy of that task was stored (before the
+ *                original is marked failed), as a sweep killed between its two writes
+ *   $fatalAfterFailing ... or dies of a fatal error at the first query after its UPDATE that marks this action id
+ *                failed (before the copy is pulled forward), as a sweep killed after both writes
  *   $barrier     when set: print "ready", then sweep once this file exists (several processes start at one instant)
  * Prints "intervened" when the race ran, then "swept".
  */
@@ -21,6 +25,8 @@ $race ??= '';
 $raceAction ??= 0;
 $throwForArg ??= 0;
 $fatalForArg ??= 0;
+$fatalAfterCopyForArg ??= 0;
+$fatalAfterFailing ??= 0;
 $barrier ??= '';
 
 add_filter('sluice_requeue_stranded', static function (bool $requeue, string $hook, array $args) use ($throwForArg, $fatalForArg): bool {
@@ -31,14 +37,42 @@ add_filter('sluice_requeue_stranded', static function (bool $requeue, string $ho
         throw new RuntimeException("sluice test: the requeue filter threw for task $throwForArg");
     }
     if ($fatalForArg > 0 && (int) ($args[0] ?? 0) === $fatalForArg) {
-        echo "dying\n";
-        set_time_limit(1);
-        for ($i = 0; ; $i++) {
-            // Burns CPU until "Maximum execution time of 1 second exceeded" (E_ERROR, not catchable).
-        }
+        sluice_test_die();
     }
     return true;
 }, 10, 3);
+
+add_action('action_scheduler_stored_action', static function (int $id) use ($fatalAfterCopyForArg): void {
+    $action = ActionScheduler::store()->fetch_action((string) $id);
+    if ($fatalAfterCopyForArg > 0 && $action->get_hook() === 'sluice_test_counted_task'
+        && (int) ($action->get_args()[0] ?? 0) === $fatalAfterCopyForArg) {
+        sluice_test_die();
+    }
+});
+
+function sluice_test_die(): never
+{
+    echo "dying\n";
+    set_time_limit(1);
+    for ($i = 0; ; $i++) {
+        // Burns CPU until "Maximum execution time of 1 second exceeded" (E_ERROR, not catchable).
+    }
+}
+
+$failingSent = false;
+add_filter('query', static function (string $sql) use ($fatalAfterFailing, &$failingSent): string {
+    global $wpdb;
+    if ($fatalAfterFailing <= 0) {
+        return $sql;
+    }
+    if ($failingSent) {
+        $failingSent = false; // once: the fatal error's shutdown queries come here too
+        sluice_test_die(); // the UPDATE ran: this is the next query
+    }
+    $table = preg_quote($wpdb->prefix . 'actionscheduler_actions', '/');
+    $failingSent = preg_match("/^\\s*UPDATE\\s+`?{$table}`?\\s+SET\\s+`?status`?\\s*=\\s*'failed'.*\\baction_id`?\\s*=\\s*'?{$fatalAfterFailing}\\b/is", $sql) === 1;
+    return $sql;
+});
 
 $intervened = false;
 add_filter('query', static function (string $sql) use ($race, $raceAction, &$intervened): string {

@@ -138,20 +138,32 @@ final class Handoffs
      * Action Scheduler's cleaner), the copy is cancelled before any runner can
      * claim it; if Action Scheduler refuses it, the action is left as it is; and if
      * this process dies half-way, the copy still runs when its hold-back ends.
-     * The caller pulls it forward once the stranded event is written.
+     * That dead sweep's entry comes back with its claim: the next sweep finds
+     * the copy it left and uses it instead of storing a second one (two
+     * copies would run the action twice). The caller pulls the copy forward
+     * once the stranded event is written.
      */
     private function requeue(ScheduledAction $action, int $deadPid): int
     {
-        $copyId = $this->scheduler->scheduleCopy($action, self::REQUEUE_HOLD_BACK_SECONDS);
+        $leftCopyId = $this->scheduler->copyOf($action->id);
+        $copyId = $leftCopyId > 0 ? $leftCopyId : $this->scheduler->scheduleCopy($action, self::REQUEUE_HOLD_BACK_SECONDS);
         if ($copyId <= 0) {
             return 0;
         }
         $message = sprintf('Sluice: the runner of this action (pid %d) died while it ran; an identical action runs again', $deadPid);
-        if (!$this->scheduler->failInProgress($action->id, $message)) {
-            $this->scheduler->cancel($copyId);
-            return 0;
+        if ($this->scheduler->failInProgress($action->id, $message)) {
+            return $copyId;
         }
-        return $copyId;
+        if ($leftCopyId > 0 && $this->scheduler->hasFailed($action->id)) {
+            // The dead sweep may have marked it failed before it died (or Action Scheduler's cleaner failed it since):
+            // either way it did not complete, and the copy it left is the one run of its work.
+            return $copyId;
+        }
+        // It ended some other way (completed): its copy is called off, unless a copy left by a dead sweep ran already.
+        if ($leftCopyId === 0 || $this->scheduler->isStillPending($copyId)) {
+            $this->scheduler->cancel($copyId);
+        }
+        return 0;
     }
 
     /** The place in line a stranded action's work keeps: its earliest recorded place, first deferral, or due time. */

@@ -48,6 +48,15 @@ interface Scheduler
     /** The action in any status (null when missing), e.g. one whose runner died. */
     public function action(int $id): ?ScheduledAction;
 
+    /**
+     * The id of a copy of the action stored since it began to run (same hook,
+     * args and group; not cancelled; pending or already run), or 0 when there is none.
+     */
+    public function copyOf(int $id): int;
+
+    /** True when the action's status is failed. */
+    public function hasFailed(int $id): bool;
+
     /** Marks an action failed with a message, only if it is still in progress; true when it was. */
     public function failInProgress(int $id, string $message): bool;
 }

@@ -201,6 +201,17 @@ final class ActionSchedulerAdapter implements Scheduler
         return true;
     }
 
+    public function hasFailed(int $id): bool
+    {
+        return $this->status($id) === \ActionScheduler_Store::STATUS_FAILED;
+    }
+
+    /** On a store without the actions table nothing is found (0): failInProgress() marks nothing there either. */
+    public function copyOf(int $id): int
+    {
+        return ActionsTable::of(self::store())?->copyOf($id) ?? 0;
+    }
+
     /** The action's status, or null when it is missing (the DB store throws; the hybrid store returns null). */
     private function status(int $id): ?string
     {

@@ -74,6 +74,26 @@ final class ActionsTable
     }
 
     /**
+     * The newest copy of the action stored since it began to run (same hook,
+     * args and group, a later id, due no earlier than its last attempt, not
+     * cancelled), or 0 when there is none: what a sweep that died after
+     * storing a stranded action's copy, before marking the action failed,
+     * left behind. A copy that ran already counts too (it carried the work).
+     */
+    public function copyOf(int $id): int
+    {
+        global $wpdb;
+        return (int) $wpdb->get_var($wpdb->prepare(
+            "SELECT c.action_id FROM {$this->table} o JOIN {$this->table} c
+               ON c.hook = o.hook AND c.args <=> o.args AND c.extended_args <=> o.extended_args AND c.group_id = o.group_id
+             WHERE o.action_id = %d AND c.action_id > o.action_id AND c.status <> %s AND c.scheduled_date_gmt >= o.last_attempt_gmt
+             ORDER BY c.action_id DESC LIMIT 1",
+            $id,
+            \ActionScheduler_Store::STATUS_CANCELED,
+        ));
+    }
+
+    /**
      * Marks the action failed only while it is still in progress (what
      * ActionScheduler_DBStore::mark_failure writes, with the expected status
      * in the WHERE). False when it was not: completed, failed by Action
