@@ -252,3 +252,18 @@ add_filter('sluice_backend', static function ($backend) {
         public function sweep(): int { self::fail(); }
     };
 });
+
+// knobs['cancel_fails']: Action Scheduler's UPDATE that cancels an action fails (a lock wait timeout or a lost
+// connection would), so ActionScheduler_DBStore::cancel_action() throws (DeferralFaultTest). true: every cancel;
+// an action id: only that action's (a lock on its row).
+add_filter('query', static function (string $sql): string {
+    if (preg_match("/^UPDATE `?\\w*actionscheduler_actions`? SET `?status`? = 'canceled' WHERE `?action_id`? = '?(\\d+)/i", $sql, $m) !== 1) {
+        return $sql; // before get_option(), which queries through this filter
+    }
+    $knobs = get_option('sluice_test_knobs', []);
+    $fails = is_array($knobs) ? ($knobs['cancel_fails'] ?? false) : false;
+    if ($fails === true || (is_int($fails) && $fails === (int) $m[1])) {
+        return 'UPDATE sluice_test_no_such_table SET status = 1';
+    }
+    return $sql;
+});

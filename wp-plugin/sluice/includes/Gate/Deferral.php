@@ -118,10 +118,52 @@ final class Deferral
                 // copy runs on its timer and queues anew.
                 error_log('Sluice: the waiting line could not follow a deferred action to its copy (the copy runs on its timer): ' . $e->getMessage());
             }
-            $this->scheduler->cancel($action->id);
+            try {
+                $this->scheduler->cancel($action->id);
+            } catch (\Throwable $e) {
+                return $this->callOffCopy($action, $copyId, $ticket, $e);
+            }
         } elseif ($ticket !== null) {
             $this->line?->cancelTicket($ticket->token); // the original runs now: it needs no place in line
         }
         return $copyId;
+    }
+
+    /**
+     * The original could not be cancelled (Action Scheduler's UPDATE failed:
+     * a lock wait timeout, a lost connection) after its copy was stored, so
+     * exactly one of the two may run. The copy is cancelled (another row,
+     * which a lock or fault on the original's row spares) with its ticket,
+     * and the original runs now, as when the scheduler refuses a copy
+     * (returns 0). Only if the copy cannot be cancelled either is the
+     * original kept from running: the throw reaches Action Scheduler, which
+     * marks it failed, and the copy carries the work. Failing the original
+     * first would need a write on the very row that just failed, and if that
+     * failed too, the original would run again after its claim lapses,
+     * besides its copy.
+     */
+    private function callOffCopy(ScheduledAction $action, int $copyId, ?Ticket $ticket, \Throwable $cancelError): int
+    {
+        try {
+            $this->scheduler->cancel($copyId);
+        } catch (\Throwable $e) {
+            $message = sprintf(
+                'Sluice: the deferred action %d could not be cancelled (%s), nor its copy %d (%s): it fails instead of running, its copy carries the work',
+                $action->id,
+                $cancelError->getMessage(),
+                $copyId,
+                $e->getMessage(),
+            );
+            error_log($message);
+            throw new OriginalNotCancelled($message, 0, $cancelError);
+        }
+        error_log(sprintf('Sluice: the deferred action %d could not be cancelled (%s): its copy %d was cancelled instead and the action runs now, ungated', $action->id, $cancelError->getMessage(), $copyId));
+        try {
+            $ticket !== null && $this->line?->cancelTicket($ticket->token); // the original runs now: it needs no place in line
+        } catch (\Throwable $e) {
+            // The ticket stays on the cancelled copy: a wake or the sweep finds it gone and hands its slot on.
+            error_log('Sluice: the waiting line could not drop the ticket of a cancelled copy: ' . $e->getMessage());
+        }
+        return 0;
     }
 }

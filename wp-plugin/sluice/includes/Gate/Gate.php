@@ -55,10 +55,14 @@ final class Gate
 
     private readonly StepBackoff $backoff;
 
-    /** Runs before the scheduler's own status check (Action Scheduler's before_execute). Never throws. */
+    /**
+     * Runs before the scheduler's own status check (Action Scheduler's
+     * before_execute). Throws only OriginalNotCancelled (a deferred action
+     * that must not run because its copy carries the work).
+     */
     public function beforeExecute(int $actionId): Decision
     {
-        // A throw here would mark the action failed (AS >= 3.9.3): on error the action runs ungated.
+        // A throw here marks the action failed (AS >= 3.9.3): on error the action runs ungated, except as above.
         $decision = $this->guarded("deciding on action $actionId", fn () => $this->decide($actionId));
         if ($decision === null) {
             $decision = Decision::BackendError;
@@ -224,6 +228,7 @@ final class Gate
      * Runs one step of the gate's work inside the scheduler's hooks, where a throw
      * would fail the action or the whole runner: an error is logged and the
      * action carries on ungated (a broken limiter must not stop the site's work).
+     * OriginalNotCancelled alone goes on to the scheduler.
      *
      * @template T
      * @param callable(): T $work
@@ -233,6 +238,8 @@ final class Gate
     {
         try {
             return $work();
+        } catch (OriginalNotCancelled $e) {
+            throw $e; // its copy carries the work: Action Scheduler must fail this action, not run it (see the class)
         } catch (\Throwable $e) {
             $this->lastError = $e->getMessage();
             error_log(sprintf('Sluice: error while %s (the action runs on, ungated): %s', $what, $e->getMessage()));
