@@ -124,7 +124,7 @@ final class Site
     public static function processedItems(): int
     {
         global $wpdb;
-        return (int) $wpdb->get_var("SELECT COUNT(*) FROM {$wpdb->prefix}datamachine_processed_items");
+        return (int) $wpdb->get_var("SELECT COUNT(*) FROM {$wpdb->prefix}datamachine_processed_items WHERE status = 'processed'");
     }
 
     /** @return array<string, int> Action Scheduler status => count, for one hook */

@@ -4,7 +4,8 @@
  * gates (so no step is throttled twice), Sluice's deferrals reach its log,
  * its provider requests are announced to the provider protection, and its
  * retry policy neither counts nor hurries a step that Sluice kept from a
- * provider whose circuit is open.
+ * provider whose circuit is open; and each of its steps starts from the job's
+ * engine data as stored, not from a stale copy in this process's cache.
  */
 
 declare(strict_types=1);
@@ -42,8 +43,32 @@ final class DataMachineHooks
                 $this->dataMachine->neutraliseOwnLimiter();
             }
             add_action('sluice_action_deferred', [$this->dataMachine, 'logDeferral'], 10, 1);
+            $this->freshEngineData();
             $this->providerCalls();
         }, 20);
+    }
+
+    /**
+     * Data Machine reads a job's engine data (its packet claims among them)
+     * through the object cache group `datamachine_engine_data`, and with
+     * WordPress's default object cache every process keeps its own copy that
+     * no other process clears. A long-lived `wp action-scheduler run` process
+     * that read a job before another runner's fetch committed its claim would
+     * run the AI step from that claim-less copy (the admitted step or Sluice's
+     * deferred copy of it); Data Machine then releases the claim with "Pipeline
+     * step omitted claimed packets" and the item can be published again. So
+     * the job's cached copy is dropped before Data Machine's own callback
+     * (priority 10; the job id is the first argument of both hooks).
+     */
+    private function freshEngineData(): void
+    {
+        $forget = static function ($jobId = 0): void {
+            if (is_numeric($jobId) && (int) $jobId > 0) {
+                wp_cache_delete((int) $jobId, 'datamachine_engine_data');
+            }
+        };
+        add_action('datamachine_execute_step', $forget, 0, 1);
+        add_action('datamachine_resume_ai_step', $forget, 0, 1);
     }
 
     /**
