@@ -319,7 +319,10 @@ final class MultisiteTest extends GateTestCase
         self::assertStringContainsString('sluice_other_plugin_probe', (string) self::option('wp_2_options', 'cron'), 'another plugin\'s cron event stays');
         self::assertSame(['sluice_other_plugin_probe'], self::$db?->get_col("SELECT meta_key FROM wp_sitemeta WHERE meta_key LIKE '%sluice%'"), 'no network option of Sluice is left');
         $log = (string) @file_get_contents(self::$dir . '/debug.log');
-        $ours = array_filter(explode("\n", $log), static fn (string $l): bool => str_contains($l, 'sluice/') || str_contains($l, 'Sluice:'));
+        // The plugin's own files (linked or copied for the site), or its messages; not any path with "sluice/" in
+        // it: a checkout named sluice puts that in the path of WP-CLI's own deprecation notices too.
+        $ours = array_filter(explode("\n", $log), static fn (string $l): bool => str_contains($l, 'wp-plugin/sluice/')
+            || str_contains($l, 'plugins/sluice/') || str_contains($l, 'Sluice:'));
         self::assertSame([], array_values($ours), 'Sluice logged nothing on the network site');
     }
 
