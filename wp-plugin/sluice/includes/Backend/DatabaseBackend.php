@@ -27,9 +27,10 @@
  * A table it cannot read or write throws DatabaseBackendException (the gate
  * then lets the work run ungated), never a refusal.
  *
- * It keeps the waiting line too (DatabaseLine, with DatabaseHandOff):
- * tickets, reservations and wakes in tables beside the leases, so every host
- * of the database shares one line. While no ticket waits for its keys, a pair
+ * It keeps the waiting line too (DatabaseLine, with DatabaseHandOff,
+ * DatabaseStranded and DatabaseReservations): tickets, reservations, wakes
+ * and stranded records in tables beside the leases, so every host of the
+ * database shares one line. While no ticket waits for its keys, a pair
  * still costs 3 queries. Its SQL goes through DatabaseSql; its keys' slot rows
  * are read by DatabaseKeys; leases are taken back (a dead or expired
  * holder's, the sweep, an operator's reset) by DatabaseReclaims. Each key may
@@ -45,6 +46,9 @@ defined('ABSPATH') || exit;
 
 final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capacity, RecordStore
 {
+    use FixedMaxLimit;
+    use ForwardsLineRecords;
+
     public const MAX_KEYS = LeaseArguments::MAX_KEYS;
     public const MAX_KEY_BYTES = LeaseArguments::MAX_KEY_BYTES;
     /** The largest limit: a key has one row per slot. */
@@ -67,6 +71,7 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
     private readonly DatabaseKeys $keys;
     private readonly DatabaseHandOff $handOffs;
     private readonly DatabaseLine $line;
+    private readonly DatabaseReservations $reservations;
     private readonly DatabaseRecords $records;
     private readonly DatabaseReclaims $reclaims;
 
@@ -81,24 +86,16 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
         $this->keys = new DatabaseKeys($this->sql);
         $this->records = new DatabaseRecords($this->sql);
         $this->handOffs = new DatabaseHandOff($this->sql, $this->keys);
-        $this->line = new DatabaseLine($this->sql, $this->handOffs, $this->scope(...));
-        $this->reclaims = new DatabaseReclaims($this->sql, $this->handOffs, $this->line);
+        $stranded = new DatabaseStranded($this->sql, $this->scope(...));
+        $this->line = new DatabaseLine($this->sql, $this->handOffs, $stranded, $this->scope(...));
+        $this->reservations = new DatabaseReservations($this->sql, $this->scope(...));
+        $this->reclaims = new DatabaseReclaims($this->sql, $this->handOffs, $this->line, $this->reservations, $stranded);
     }
 
     /** Whose tickets, wakes and stranded records a call of this process reaches: its blog's only. */
     private function scope(): Scope
     {
         return Scope::parse($this->scope ?? Scope::current());
-    }
-
-    public function maxLimit(): int
-    {
-        return LeaseArguments::MAX_LIMIT;
-    }
-
-    public function raiseMaxLimit(): string
-    {
-        return '';
     }
 
     public function name(): string
@@ -169,11 +166,11 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
         $keys = [];
         for ($attempt = 0; $attempt < self::ATTEMPTS; $attempt++) {
             $keys = $this->keys->read(array_keys($limits), $limits);
-            $lined = $ref > 0 && DatabaseLine::anyWaiting($keys);
+            $lined = $ref > 0 && DatabaseReservations::anyWaiting($keys);
             if ($lined) {
-                $reservation = DatabaseLine::reservationOf($keys, $ref, $this->scope());
+                $reservation = DatabaseReservations::reservationOf($keys, $ref, $this->scope());
                 if ($reservation !== null) {
-                    if ($this->line->convertReservation($reservation, $token, $limits, $ttlMs, $label, $me, $ref)) {
+                    if ($this->reservations->convertReservation($reservation, $token, $limits, $ttlMs, $label, $me, $ref)) {
                         $this->remember($token);
                         return new Lease($token, $limits);
                     }
@@ -187,7 +184,7 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
                 if ($slot === null) {
                     $this->keys->throttled($key, $limit);
                     if ($lined) {
-                        $this->line->ticketShowedUp($ref);
+                        $this->reservations->ticketShowedUp($ref);
                     }
                     return new Refusal($key, $limit, $keys[$key]->taken());
                 }
@@ -195,7 +192,7 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
             }
             if ($this->claim($token, $claims, $limits, $ttlMs, $label, $me, $ref)) {
                 if ($lined) {
-                    $this->line->ticketServed($ref);
+                    $this->reservations->ticketServed($ref);
                 }
                 $this->remember($token);
                 return new Lease($token, $limits);
@@ -231,6 +228,11 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
     public function requestFinished(Lease $lease): bool
     {
         return $this->updateHeld($lease->token, 'request_until_ms = 0');
+    }
+
+    protected function lineRecords(): LineRecords
+    {
+        return $this->line;
     }
 
     public function operatorView(): OperatorView
@@ -384,59 +386,5 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
                 }
             });
         }
-    }
-
-    public function enqueue(array $limits, int $ref, string $tenant, int $weight, int $firstDeferredAt): Ticket
-    {
-        return $this->line->enqueue($limits, $ref, $tenant, $weight, $firstDeferredAt);
-    }
-
-    public function moveTicket(string $ticket, int $ref): bool
-    {
-        return $this->line->moveTicket($ticket, $ref);
-    }
-
-    public function cancelTicket(string $ticket): bool
-    {
-        return $this->line->cancelTicket($ticket);
-    }
-
-    /** @return list<Wake> */
-    public function takeWakes(int $max, bool $ownOnly = false): array
-    {
-        return $this->line->takeWakes($max, $ownOnly);
-    }
-
-    public function wakeMissed(string $ticket): bool
-    {
-        return $this->line->wakeMissed($ticket);
-    }
-
-    /** @return list<StrandedLease> */
-    public function takeStranded(int $max): array
-    {
-        return $this->line->takeStranded($max);
-    }
-
-    public function ackStranded(StrandedLease $entry): void
-    {
-        $this->line->ackStranded($entry);
-    }
-
-    public function returnStranded(StrandedLease $entry): void
-    {
-        $this->line->returnStranded($entry);
-    }
-
-    /** @return list<TicketStatus> */
-    public function staleTickets(int $max): array
-    {
-        return $this->line->staleTickets($max);
-    }
-
-    /** @return list<QueueStatus> */
-    public function line(): array
-    {
-        return $this->line->line();
     }
 }

@@ -1,10 +1,10 @@
 <?php
 /**
  * The database backend's waiting line (tickets: enqueue, move, cancel; wakes
- * and stranded records taken; the line as operators see it; what an acquire
- * does with a ticket's reservation), on the same database as its leases, so
- * every host that shares the database shares one line. The hand-off itself
- * is DatabaseHandOff's.
+ * taken; the line as operators see it), on the same database as its leases,
+ * so every host that shares the database shares one line. The hand-off itself
+ * is DatabaseHandOff's, the stranded records DatabaseStranded's, what an
+ * acquire does with a ticket's reservation DatabaseReservations'.
  *
  * Tables (DatabaseLineSchema): sluice_line_tickets (one row per ticket: action id,
  * tenant, weight, key set and limits, state 'waiting' or 'reserved', a start
@@ -50,27 +50,20 @@ namespace SluiceWP\Backend;
 
 defined('ABSPATH') || exit;
 
-final class DatabaseLine
+final class DatabaseLine implements LineRecords
 {
-    /** How long a sweep's claim on stranded rows lasts: past it (the sweep died half-way), another sweep takes them. */
-    private const STRANDED_CLAIM_MS = 300000;
-
-    /** @var array<string, StrandedLease> stranded rows this process claimed and has neither acked nor returned */
-    private array $unanswered = [];
-
-    private bool $returnsAtShutdown = false;
-
     /** @param \Closure(): Scope $scope the caller's install and blog: it reaches only their tickets, wakes and stranded records */
     public function __construct(
         private readonly DatabaseSql $sql,
         private readonly DatabaseHandOff $handOffs,
+        private readonly DatabaseStranded $stranded,
         private readonly \Closure $scope,
     ) {
     }
 
     /**
-     * What the sweep's one read (sweep()) found waiting, each consumed by the
-     * call that deals with it: 'wakes', 'stranded', 'stale' => any there.
+     * What the sweep's one read (found()) found waiting, each consumed by the
+     * call that deals with it: 'wakes', 'stale' => any there.
      *
      * @var array<string, bool>
      */
@@ -254,71 +247,6 @@ final class DatabaseLine
             . DatabaseSql::scopeIs(($this->scope)())) > 0;
     }
 
-    /**
-     * WaitingLine::takeStranded(): one UPDATE claims up to $max rows that are
-     * not claimed (or whose claim lapsed), one read returns them; each
-     * entry's claim is "<row id>:<claim token>".
-     *
-     * @return list<StrandedLease>
-     */
-    public function takeStranded(int $max): array
-    {
-        $known = $this->sweepFound['stranded'] ?? null;
-        unset($this->sweepFound['stranded']);
-        if ($known === false) {
-            return []; // the sweep's read found none, and this sweep stranded none since
-        }
-        $table = DatabaseLineSchema::strandedTable();
-        $claim = bin2hex(random_bytes(16));
-        $now = DatabaseSql::NOW_MS;
-        $max = max(1, min($max, 1000));
-        $claimed = $this->sql->write(
-            "UPDATE {$table} SET claim = '{$claim}', claimed_until_ms = {$now} + " . self::STRANDED_CLAIM_MS
-            . " WHERE (claim = '' OR claimed_until_ms <= {$now}) AND " . DatabaseSql::scopeIs(($this->scope)()) . " ORDER BY id LIMIT {$max}",
-        );
-        if ($claimed <= 0) {
-            return [];
-        }
-        $taken = [];
-        foreach ($this->sql->read("SELECT id, ref, label, pid FROM {$table} WHERE claim = '{$claim}' ORDER BY id") as $r) {
-            $taken[] = $entry = new StrandedLease((int) $r['ref'], (string) $r['label'], (int) $r['pid'], $r['id'] . ':' . $claim);
-            $this->unanswered[$entry->claim] = $entry;
-        }
-        if ($taken !== [] && !$this->returnsAtShutdown) {
-            // A sweep that dies of a fatal error half-way gives back what it had not answered (a killed one: by the claim's end).
-            $this->returnsAtShutdown = true;
-            register_shutdown_function(function (): void {
-                foreach ($this->unanswered as $entry) {
-                    $this->returnStranded($entry);
-                }
-            });
-        }
-        return $taken;
-    }
-
-    public function ackStranded(StrandedLease $entry): void
-    {
-        [$id, $claim] = self::strandedClaim($entry);
-        unset($this->unanswered[$entry->claim]);
-        if ($id > 0) {
-            $this->sql->write('DELETE FROM ' . DatabaseLineSchema::strandedTable() . " WHERE id = {$id} AND claim = '{$claim}'");
-        }
-    }
-
-    public function returnStranded(StrandedLease $entry): void
-    {
-        [$id, $claim] = self::strandedClaim($entry);
-        unset($this->unanswered[$entry->claim]);
-        if ($id > 0) {
-            $this->sql->write('UPDATE ' . DatabaseLineSchema::strandedTable() . " SET claim = '', claimed_until_ms = 0 WHERE id = {$id} AND claim = '{$claim}'");
-        }
-    }
-
-    /** @return array{int, string} the row id and claim token of an entry this store claimed (0 for anything else) */
-    private static function strandedClaim(StrandedLease $entry): array
-    {
-        return preg_match('/^(\d+):([0-9a-f]{32})$/', $entry->claim, $m) === 1 ? [(int) $m[1], $m[2]] : [0, ''];
-    }
 
     /** @return list<TicketStatus> WaitingLine::staleTickets() */
     public function staleTickets(int $max): array
@@ -372,126 +300,31 @@ final class DatabaseLine
         ));
     }
 
+    /** @return list<StrandedLease> */
+    public function takeStranded(int $max): array
+    {
+        return $this->stranded->takeStranded($max);
+    }
+
+    public function ackStranded(StrandedLease $entry): void
+    {
+        $this->stranded->ackStranded($entry);
+    }
+
+    public function returnStranded(StrandedLease $entry): void
+    {
+        $this->stranded->returnStranded($entry);
+    }
+
     /**
-     * What the sweep's one read found waiting (DatabaseBackend::sweep()): 'wakes', 'stranded', 'stale' => any there.
+     * What the sweep's one read found waiting (DatabaseReclaims::sweep()): 'wakes', 'stranded', 'stale' => any there.
      *
      * @param array<string, bool> $found
      */
     public function found(array $found): void
     {
+        $this->stranded->sweepFound($found['stranded'] ?? null);
+        unset($found['stranded']);
         $this->sweepFound = $found;
-    }
-
-    /**
-     * The reservation (a ticket token) for action $ref of $scope's blog on every one of these keys, or null.
-     *
-     * @param array<string, DatabaseSlots> $keys
-     */
-    public static function reservationOf(array $keys, int $ref, Scope $scope): ?string
-    {
-        $token = null;
-        foreach ($keys as $slots) {
-            $found = null;
-            foreach ($slots->slots as $slot) {
-                if ($slot->reserved && $slot->ref === $ref && $slot->token !== '' && $slot->scope == $scope) {
-                    $found = $slot->token;
-                    break;
-                }
-            }
-            if ($found === null || ($token !== null && $found !== $token)) {
-                return null;
-            }
-            $token = $found;
-        }
-        return $token;
-    }
-
-    /** @param array<string, DatabaseSlots> $keys */
-    public static function anyWaiting(array $keys): bool
-    {
-        foreach ($keys as $slots) {
-            if ($slots->waiting) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * The reservation's slots become the caller's lease, and its ticket leaves the line.
-     *
-     * @param array<string,int> $limits
-     */
-    public function convertReservation(string $ticket, string $token, array $limits, int $ttlMs, string $label, LocalProcess $me, int $ref): bool
-    {
-        [, $slotsTable] = DatabaseSql::tables();
-        $case = 'CASE lease_key';
-        foreach ($limits as $key => $limit) {
-            $case .= ' WHEN ' . DatabaseSql::bytes((string) $key) . " THEN {$limit}";
-        }
-        $case .= ' ELSE limit_n END';
-        $changed = $this->sql->write(
-            "UPDATE {$slotsTable} SET token = '{$token}', host = " . DatabaseSql::bytes($me->host) . ", host_id = '{$me->hostId}', pid = {$me->pid},"
-            . " start_time = {$me->startTime}, label = CONVERT(" . DatabaseSql::bytes($label) . ' USING utf8mb4), acquired_ms = ' . DatabaseSql::NOW_MS . ','
-            . ' expires_ms = ' . DatabaseSql::NOW_MS . " + {$ttlMs}, request_until_ms = 0, ref = {$ref}, reserved = 0, gen = gen + 1,"
-            . " limit_n = {$case}, acquired = acquired + 1 WHERE token = '{$ticket}' AND reserved = 1",
-        );
-        if ($changed === 0) {
-            return false;
-        }
-        $this->sql->write('DELETE FROM ' . DatabaseLineSchema::ticketsTable() . " WHERE ticket = '{$ticket}'");
-        return true;
-    }
-
-    /**
-     * A grant to scheduled action $ref: its ticket (and any wake of it) leaves the
-     * line in one statement; a reservation it held on other keys lapses by its
-     * expiry and goes to the next ticket.
-     */
-    public function ticketServed(int $ref): void
-    {
-        $this->sql->write('DELETE t, w FROM ' . DatabaseLineSchema::ticketsTable() . ' t LEFT JOIN ' . DatabaseLineSchema::wakesTable()
-            . " w ON w.ticket = t.ticket WHERE t.ref = {$ref} AND " . DatabaseSql::scopeIs(($this->scope)(), 't'));
-    }
-
-    /** Scheduled action $ref showed up and was refused: a lapsed ticket of it may be handed a slot again. */
-    public function ticketShowedUp(int $ref): void
-    {
-        $this->sql->write('UPDATE ' . DatabaseLineSchema::ticketsTable() . " SET lapsed = 0, gen = gen + 1 WHERE ref = {$ref} AND "
-            . DatabaseSql::scopeIs(($this->scope)()) . " AND state = 'waiting' AND lapsed = 1");
-    }
-
-    /**
-     * These reservations' slots are gone (lapsed: the ticket waits again but is
-     * not handed a slot until its action shows up; or reset: it waits again).
-     *
-     * @param list<string> $tokens
-     */
-    public function reservationsGone(array $tokens, bool $lapsed): void
-    {
-        $tokens = array_values(array_filter($tokens, [LeaseArguments::class, 'isToken']));
-        if ($tokens === []) {
-            return;
-        }
-        $this->sql->write(
-            'UPDATE ' . DatabaseLineSchema::ticketsTable() . " SET state = 'waiting', lapsed = " . ($lapsed ? 1 : 0) . ', gen = gen + 1'
-            . " WHERE ticket IN ('" . implode("','", $tokens) . "') AND state = 'reserved'",
-        );
-    }
-
-    /** A dead holder's action id, kept for its own blog's next sweep (takeStranded()); a lease that names no blog has none to go to. */
-    public function strand(DatabaseSlot $lease): void
-    {
-        $scope = $lease->scope;
-        if ($scope === null || $scope->install === '') {
-            return;
-        }
-        if (isset($this->sweepFound['stranded']) && $scope == ($this->scope)()) {
-            $this->sweepFound['stranded'] = true; // the sweep's read is older than this record
-        }
-        $this->sql->write(
-            'INSERT INTO ' . DatabaseLineSchema::strandedTable() . ' (ref, label, pid, host, install, blog_id) VALUES (' . $lease->ref . ', CONVERT(' . DatabaseSql::bytes($lease->label)
-            . ' USING utf8mb4), ' . $lease->pid . ', ' . DatabaseSql::bytes((string) gethostname()) . ', ' . DatabaseSql::bytes($scope->install) . ", {$scope->blogId})",
-        );
     }
 }

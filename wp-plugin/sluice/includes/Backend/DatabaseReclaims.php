@@ -21,6 +21,8 @@ final class DatabaseReclaims
         private readonly DatabaseSql $sql,
         private readonly DatabaseHandOff $handOffs,
         private readonly DatabaseLine $line,
+        private readonly DatabaseReservations $reservations,
+        private readonly DatabaseStranded $stranded,
     ) {
     }
 
@@ -46,7 +48,7 @@ final class DatabaseReclaims
                 $reservations[(string) $row['token']] = true;
             }
         }
-        $this->line->reservationsGone(array_keys($reservations), false);
+        $this->reservations->reservationsGone(array_keys($reservations), false);
         $this->handOffs->handOff(array_values(array_unique(array_map('strval', array_column($rows, 'lease_key')))), []);
         return count($tokens) - count($left);
     }
@@ -124,9 +126,9 @@ final class DatabaseReclaims
             return false;
         }
         if ($lease->reserved) {
-            $this->line->reservationsGone([$token], true);
+            $this->reservations->reservationsGone([$token], true);
         } elseif ($why === 'dead' && $lease->ref > 0) {
-            $this->line->strand($lease);
+            $this->stranded->strand($lease);
         }
         $this->handOffs->handOff($keys, []);
         return true;

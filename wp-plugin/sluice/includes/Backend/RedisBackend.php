@@ -33,6 +33,9 @@ defined('ABSPATH') || exit;
 
 final class RedisBackend implements Backend, OperatorView, WaitingLine, Capacity, RecordStore
 {
+    use FixedMaxLimit;
+    use ForwardsLineRecords;
+
     /** Redis 7 runs scripts with a shebang (a Cluster then refuses keys of another slot); LPOP takes a count since 6.2. */
     private const MIN_REDIS_VERSION = '7.0.0';
 
@@ -61,16 +64,6 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine, Capacity
         }
         $this->store = new RedisStore($config, max(0, $drainSeconds), $scope);
         $this->line = new RedisLine($this->store);
-    }
-
-    public function maxLimit(): int
-    {
-        return LeaseArguments::MAX_LIMIT;
-    }
-
-    public function raiseMaxLimit(): string
-    {
-        return '';
     }
 
     public function name(): string
@@ -219,6 +212,11 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine, Capacity
         ]) === 1;
     }
 
+    protected function lineRecords(): LineRecords
+    {
+        return $this->line;
+    }
+
     public function operatorView(): OperatorView
     {
         return $this;
@@ -301,56 +299,6 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine, Capacity
             $this->store->sweepSaw('stranded', true); // a dead holder leaves its action id (the first script counted before)
         }
         return $swept;
-    }
-
-    public function enqueue(array $limits, int $ref, string $tenant, int $weight, int $firstDeferredAt): Ticket
-    {
-        return $this->line->enqueue($limits, $ref, $tenant, $weight, $firstDeferredAt);
-    }
-
-    public function moveTicket(string $ticket, int $ref): bool
-    {
-        return $this->line->moveTicket($ticket, $ref);
-    }
-
-    public function cancelTicket(string $ticket): bool
-    {
-        return $this->line->cancelTicket($ticket);
-    }
-
-    public function takeWakes(int $max, bool $ownOnly = false): array
-    {
-        return $this->line->takeWakes($max, $ownOnly);
-    }
-
-    public function wakeMissed(string $ticket): bool
-    {
-        return $this->line->wakeMissed($ticket);
-    }
-
-    public function takeStranded(int $max): array
-    {
-        return $this->line->takeStranded($max);
-    }
-
-    public function ackStranded(StrandedLease $entry): void
-    {
-        $this->line->ackStranded($entry);
-    }
-
-    public function returnStranded(StrandedLease $entry): void
-    {
-        $this->line->returnStranded($entry);
-    }
-
-    public function line(): array
-    {
-        return $this->line->line();
-    }
-
-    public function staleTickets(int $max): array
-    {
-        return $this->line->staleTickets($max);
     }
 
     /**

@@ -23,7 +23,7 @@ namespace SluiceWP\Backend;
 
 defined('ABSPATH') || exit;
 
-final class RedisLine
+final class RedisLine implements LineRecords
 {
     /** How long a claim on a stranded lease lasts if its claimer neither acks nor returns it (it died). */
     private const STRANDED_CLAIM_MS = 300000;

@@ -1,0 +1,126 @@
+<?php
+/**
+ * What the database backend's acquire and reclaims do with the line: a
+ * scheduled action whose ticket holds a reservation on every key it asks for
+ * takes that reservation as its lease (reservationOf(), convertReservation()),
+ * a grant to an action takes its ticket out of the line (ticketServed()), a
+ * refused one re-confirms a lapsed ticket (ticketShowedUp()), and
+ * reservations that lapsed or were reset put their tickets back to waiting
+ * (reservationsGone()). The line's flag on the key rows (anyWaiting()) tells
+ * an acquire whether it needs any of this.
+ *
+ * @internal the database backend's (DatabaseBackend, DatabaseReclaims)
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Backend;
+
+defined('ABSPATH') || exit;
+
+final class DatabaseReservations
+{
+    /** @param \Closure(): Scope $scope the caller's install and blog: it serves and re-confirms only their tickets */
+    public function __construct(
+        private readonly DatabaseSql $sql,
+        private readonly \Closure $scope,
+    ) {
+    }
+
+    /**
+     * The reservation (a ticket token) for action $ref of $scope's blog on every one of these keys, or null.
+     *
+     * @param array<string, DatabaseSlots> $keys
+     */
+    public static function reservationOf(array $keys, int $ref, Scope $scope): ?string
+    {
+        $token = null;
+        foreach ($keys as $slots) {
+            $found = null;
+            foreach ($slots->slots as $slot) {
+                if ($slot->reserved && $slot->ref === $ref && $slot->token !== '' && $slot->scope == $scope) {
+                    $found = $slot->token;
+                    break;
+                }
+            }
+            if ($found === null || ($token !== null && $found !== $token)) {
+                return null;
+            }
+            $token = $found;
+        }
+        return $token;
+    }
+
+    /** @param array<string, DatabaseSlots> $keys */
+    public static function anyWaiting(array $keys): bool
+    {
+        foreach ($keys as $slots) {
+            if ($slots->waiting) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * The reservation's slots become the caller's lease, and its ticket leaves the line.
+     *
+     * @param array<string,int> $limits
+     */
+    public function convertReservation(string $ticket, string $token, array $limits, int $ttlMs, string $label, LocalProcess $me, int $ref): bool
+    {
+        [, $slotsTable] = DatabaseSql::tables();
+        $case = 'CASE lease_key';
+        foreach ($limits as $key => $limit) {
+            $case .= ' WHEN ' . DatabaseSql::bytes((string) $key) . " THEN {$limit}";
+        }
+        $case .= ' ELSE limit_n END';
+        $changed = $this->sql->write(
+            "UPDATE {$slotsTable} SET token = '{$token}', host = " . DatabaseSql::bytes($me->host) . ", host_id = '{$me->hostId}', pid = {$me->pid},"
+            . " start_time = {$me->startTime}, label = CONVERT(" . DatabaseSql::bytes($label) . ' USING utf8mb4), acquired_ms = ' . DatabaseSql::NOW_MS . ','
+            . ' expires_ms = ' . DatabaseSql::NOW_MS . " + {$ttlMs}, request_until_ms = 0, ref = {$ref}, reserved = 0, gen = gen + 1,"
+            . " limit_n = {$case}, acquired = acquired + 1 WHERE token = '{$ticket}' AND reserved = 1",
+        );
+        if ($changed === 0) {
+            return false;
+        }
+        $this->sql->write('DELETE FROM ' . DatabaseLineSchema::ticketsTable() . " WHERE ticket = '{$ticket}'");
+        return true;
+    }
+
+    /**
+     * A grant to scheduled action $ref: its ticket (and any wake of it) leaves the
+     * line in one statement; a reservation it held on other keys lapses by its
+     * expiry and goes to the next ticket.
+     */
+    public function ticketServed(int $ref): void
+    {
+        $this->sql->write('DELETE t, w FROM ' . DatabaseLineSchema::ticketsTable() . ' t LEFT JOIN ' . DatabaseLineSchema::wakesTable()
+            . " w ON w.ticket = t.ticket WHERE t.ref = {$ref} AND " . DatabaseSql::scopeIs(($this->scope)(), 't'));
+    }
+
+    /** Scheduled action $ref showed up and was refused: a lapsed ticket of it may be handed a slot again. */
+    public function ticketShowedUp(int $ref): void
+    {
+        $this->sql->write('UPDATE ' . DatabaseLineSchema::ticketsTable() . " SET lapsed = 0, gen = gen + 1 WHERE ref = {$ref} AND "
+            . DatabaseSql::scopeIs(($this->scope)()) . " AND state = 'waiting' AND lapsed = 1");
+    }
+
+    /**
+     * These reservations' slots are gone (lapsed: the ticket waits again but is
+     * not handed a slot until its action shows up; or reset: it waits again).
+     *
+     * @param list<string> $tokens
+     */
+    public function reservationsGone(array $tokens, bool $lapsed): void
+    {
+        $tokens = array_values(array_filter($tokens, [LeaseArguments::class, 'isToken']));
+        if ($tokens === []) {
+            return;
+        }
+        $this->sql->write(
+            'UPDATE ' . DatabaseLineSchema::ticketsTable() . " SET state = 'waiting', lapsed = " . ($lapsed ? 1 : 0) . ', gen = gen + 1'
+            . " WHERE ticket IN ('" . implode("','", $tokens) . "') AND state = 'reserved'",
+        );
+    }
+}
