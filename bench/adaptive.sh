@@ -11,16 +11,11 @@
 # demo/burn-in.sh (SLUICE_BURN_IN_HTTP_PORT, _DB_PORT, _PROVIDER_PORT, _STACK_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 export SLUICE_BURN_IN_BED=bench-adaptive
 export SLUICE_BURN_IN_MU_PLUGIN=php-tests/wp/mu-plugins/sluice-test-provider-calls.php
 export SLUICE_BURN_IN_DRIVER=bench/adaptive.php
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-set +e
-demo/burn-in.sh "$@" 2>&1 | tee "$out"
-rc=${PIPESTATUS[0]}
-set -e
+bench_burn_in "$@"
 # The summaries stay the last lines, after the bed's shutdown message.
-grep -E '^(storm|outage) ' "$out" | tail -n 2 || true
-grep '^adaptive goodput_ratio=' "$out" | tail -n 1 || { echo "bench-adaptive: no summary line" >&2; exit 1; }
-exit "$rc"
+grep -E '^(storm|outage) ' "$bench_out" | tail -n 2 || true
+bench_summary '^adaptive goodput_ratio=' "bench-adaptive: no summary line"

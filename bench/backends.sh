@@ -15,6 +15,7 @@
 #      (/tmp/sluice-bench-backends, 8113, 3332, 8114, 6396, sluice-bench-backends)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 export SLUICE_STACK_DIR=${SLUICE_BENCH_BACKENDS_STACK_DIR:-/tmp/sluice-bench-backends}
 export SLUICE_HTTP_PORT=${SLUICE_BENCH_BACKENDS_HTTP_PORT:-8113}
@@ -27,15 +28,5 @@ if [ "$(id -u)" -ne 0 ]; then
   echo "bench-backends: run as root (the PHP-FPM pools run as www-data)" >&2
   exit 1
 fi
-bed_down() { tools/wp-stack down >/dev/null 2>&1 || true; }
-trap bed_down EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-tools/build-ext >/dev/null
-bed_down
-rm -rf "$SLUICE_STACK_DIR" "$SLUICE_STACK_DIR-wp"
-env_file=$(tools/wp-stack up 2>/dev/null)
-# shellcheck source=/dev/null
-. "$env_file"
+bench_stack_up
 php bench/backends.php "$@"

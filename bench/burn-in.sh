@@ -9,14 +9,8 @@
 # Env: SLUICE_ACTION_SCHEDULER_DIR, a real Action Scheduler (see tools/wordpress).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 export SLUICE_BURN_IN_BED=bench-burn-in
 export SLUICE_BURN_IN_MU_PLUGIN=bench/gate-probe.php
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-set +e
-demo/burn-in.sh --modes=on --probe --summary "$@" 2>&1 | tee "$out"
-rc=${PIPESTATUS[0]}
-set -e
-# The summary stays the last line, after the bed's shutdown message.
-grep '^makespan_ratio=' "$out" | tail -n 1 || { echo "bench-burn-in: no summary line" >&2; exit 1; }
-exit "$rc"
+bench_burn_in --modes=on --probe --summary "$@"
+bench_summary '^makespan_ratio=' "bench-burn-in: no summary line"

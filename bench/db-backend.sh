@@ -12,6 +12,7 @@
 #      (/tmp/sluice-bench-db, 8111, 3331, 8112, sluice-bench-db). Run as root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 
 export SLUICE_STACK_DIR=${SLUICE_BENCH_DB_STACK_DIR:-/tmp/sluice-bench-db}
 export SLUICE_HTTP_PORT=${SLUICE_BENCH_DB_HTTP_PORT:-8111}
@@ -19,15 +20,5 @@ export SLUICE_DB_PORT=${SLUICE_BENCH_DB_DB_PORT:-3331}
 export SLUICE_PROVIDER_PORT=${SLUICE_BENCH_DB_PROVIDER_PORT:-8112}
 export SLUICE_SEGMENT=${SLUICE_BENCH_DB_SEGMENT:-sluice-bench-db}
 
-bed_down() { tools/wp-stack down >/dev/null 2>&1 || true; }
-trap bed_down EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-tools/build-ext >/dev/null
-bed_down
-rm -rf "$SLUICE_STACK_DIR" "$SLUICE_STACK_DIR-wp"
-env_file=$(tools/wp-stack up 2>/dev/null)
-# shellcheck source=/dev/null
-. "$env_file"
+bench_stack_up
 php bench/db-backend.php "$@"

@@ -10,14 +10,9 @@
 # Env: SLUICE_ACTION_SCHEDULER_DIR, a real Action Scheduler (see tools/wordpress).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 export SLUICE_BURN_IN_BED=bench-gate
 export SLUICE_BURN_IN_MU_PLUGIN=bench/gate-probe.php
 export SLUICE_BURN_IN_DRIVER=bench/gate.php
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-set +e
-demo/burn-in.sh "$@" 2>&1 | tee "$out"
-rc=${PIPESTATUS[0]}
-set -e
-grep '^gate-queries ' "$out" | tail -n 1 || { echo "bench-gate: no gate-queries line" >&2; exit 1; }
-exit "$rc"
+bench_burn_in "$@"
+bench_summary '^gate-queries ' "bench-gate: no gate-queries line"

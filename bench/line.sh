@@ -13,15 +13,9 @@
 # demo/burn-in.sh (SLUICE_BURN_IN_HTTP_PORT, _DB_PORT, _PROVIDER_PORT, _STACK_DIR).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 export SLUICE_BURN_IN_BED=bench-line
 export SLUICE_BURN_IN_MU_PLUGIN=bench/gate-probe.php
 export SLUICE_BURN_IN_DRIVER=bench/line.php
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-set +e
-demo/burn-in.sh "$@" 2>&1 | tee "$out"
-rc=${PIPESTATUS[0]}
-set -e
-# The summary stays the last line, after the bed's shutdown message.
-grep '^ratio_' "$out" | tail -n 1 || { echo "bench-line: no summary line" >&2; exit 1; }
-exit "$rc"
+bench_burn_in "$@"
+bench_summary '^ratio_' "bench-line: no summary line"

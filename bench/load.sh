@@ -10,15 +10,9 @@
 # Env: SLUICE_ACTION_SCHEDULER_DIR, a real Action Scheduler (see tools/wordpress).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 export SLUICE_BURN_IN_BED=bench-load
 export SLUICE_FPM_WORKERS=${SLUICE_FPM_WORKERS:-4}
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
-set +e
-demo/burn-in.sh --modes=on --flows=3 --items=100 --runners=8 --latency-ms=300 --limit=2 \
-  --request-timeout=5 --live-every=5 --timeout=1200 --load-report "$@" 2>&1 | tee "$out"
-rc=${PIPESTATUS[0]}
-set -e
-# The report stays the last line, after the bed's shutdown message.
-grep '^load: ' "$out" | tail -n 1 || { echo "bench-load: no report line" >&2; exit 1; }
-exit "$rc"
+bench_burn_in --modes=on --flows=3 --items=100 --runners=8 --latency-ms=300 --limit=2 \
+  --request-timeout=5 --live-every=5 --timeout=1200 --load-report "$@"
+bench_summary '^load: ' "bench-load: no report line"
