@@ -67,6 +67,42 @@ void BM_TryAcquireReleaseTwoKeys(benchmark::State& state) {
 }
 BENCHMARK(BM_TryAcquireReleaseTwoKeys);
 
+// The same two-key pair with the rate budgets of an AI step taken in the same
+// acquire: requests per minute, tokens per minute and the host's requests per
+// second (budgets so large that none ever refuses: the cost of the bucket
+// arithmetic itself, beside BM_TryAcquireReleaseTwoKeys).
+void BM_TryAcquireReleaseTwoKeysThreeBuckets(benchmark::State& state) {
+    SegmentOptions o = bench_options();
+    auto segment = Segment::attach(o);
+    LeaseTable table(*segment);
+    uint32_t keys[2] = {table.resolve_key("site"), table.resolve_key("provider:openai")};
+    uint32_t limits[2] = {3, 2};
+    const BucketTake takes[3] = {{table.resolve_key("rpm:openai"), 1, BucketSpec{1e9, 1e9}},
+                                 {table.resolve_key("tpm:openai"), 1800, BucketSpec{1e9, 1e9}},
+                                 {table.resolve_key("qps"), 1, BucketSpec{1e9, 1e9}}};
+    SlotRequest r{keys, limits, 2, kTtl, "bench"};
+    r.takes = takes;
+    r.take_count = 3;
+    for (auto _ : state) {
+        AcquireResult a = table.try_acquire(r);
+        table.release(a.grant.lease_index, a.grant.token);
+    }
+    Segment::remove(o.name);
+}
+BENCHMARK(BM_TryAcquireReleaseTwoKeysThreeBuckets);
+
+// The tokens-per-minute correction after a response (a refund of what the
+// step did not use): one more lock hold per AI step.
+void BM_BucketAdjust(benchmark::State& state) {
+    SegmentOptions o = bench_options();
+    auto segment = Segment::attach(o);
+    LeaseTable table(*segment);
+    const uint32_t tpm = table.resolve_key("tpm:openai");
+    for (auto _ : state) benchmark::DoNotOptimize(table.bucket_adjust(tpm, 100));
+    Segment::remove(o.name);
+}
+BENCHMARK(BM_BucketAdjust);
+
 // A release that hands the freed slot to the waiting line: the next ticket is
 // picked (weighted fair order across 8 tenants' queues), reserved and woken.
 // Timed: the release alone, with state.range(0) tickets waiting. Untimed: the

@@ -105,7 +105,7 @@ SegmentOptions fuzz_options(const std::string& name) {
             SlotRequest request{ks, limits, n, int64_t(1 + rng() % 3) * kNsPerSecond, labels[rng() % 3],
                                 int64_t(1 + rng() % 6), scope};
             const Grant* mine = held.empty() ? nullptr : &held[rng() % held.size()];
-            switch (rng() % 20) {
+            switch (rng() % 21) {
                 case 0: case 1: case 2: {
                     AcquireResult a = table->try_acquire(request);
                     if (a.acquired) held.push_back(a.grant);
@@ -182,6 +182,23 @@ SegmentOptions fuzz_options(const std::string& name) {
                     // Dies holding its leases now and then: their reclaim (and stranded records) on a corrupt table.
                     if (rng() % 64 == 0) ::_exit(0);
                     break;
+                case 19: {
+                    // Rate budgets: buckets taken with slots, refunds, the provider's word, capacity counters.
+                    const BucketTake take{keys[rng() % kKeys], double(rng() % 3), BucketSpec{double(rng() % 4), 2.0}};
+                    request.takes = &take;
+                    request.take_count = 1;
+                    AcquireResult a = rng() % 2 ? table->try_acquire(request) : table->try_acquire_for(request);
+                    if (a.acquired) held.push_back(a.grant);
+                    table->bucket_adjust(take.key_index, double(int(rng() % 5) - 2));
+                    BucketObservation word;
+                    word.at_most = double(rng() % 3);
+                    word.pause_ns = int64_t(rng() % 3) * kNsPerMs;
+                    table->bucket_observe(take.key_index, word);
+                    const WindowAdd add{take.key_index, uint32_t(rng() % kWindowFields), 1};
+                    table->window_add(&add, 1);
+                    table->key_rates();
+                    break;
+                }
                 default:
                     if (rng() % 16 == 0) {
                         table.reset();  // attaches again, as a new process would

@@ -36,13 +36,15 @@ TEST(SegmentNames, PathCarriesTheLayoutVersion) {
     EXPECT_THROW(check_segment_name(std::string(kMaxSegmentNameBytes + 1, 'n')), InvalidArgument);
 }
 
-TEST(SegmentSize, DefaultCapacityFitsInFiveMebibytes) {
+TEST(SegmentSize, DefaultCapacityFitsInSixMebibytes) {
     SegmentOptions o;
     SegmentGeometry g{o.max_keys, o.slots_per_key, o.max_leases, o.max_tickets};
-    EXPECT_LE(g.total_size(), size_t(5) << 20);
-    // Without a waiting line: about 1 MiB (each of the 256 keys also carries its 128-byte record).
+    EXPECT_LE(g.total_size(), size_t(6) << 20);
+    // Without a waiting line: keys (each with its 128-byte record), leases and each key's
+    // rate record (its bucket and 16 minutes of capacity counters).
     SegmentGeometry leases_only{256, 64, 4096, 1};
-    EXPECT_LE(leases_only.total_size(), (size_t(1) << 20) + 256 * (kMaxRecordBytes + 16));
+    EXPECT_LE(leases_only.total_size(), (size_t(3) << 19) + 256 * (kMaxRecordBytes + 16));
+    EXPECT_LE(sizeof(RateRecord), 1280u);
 }
 
 TEST_F(TableTest, SecondAttachSeesSameTable) {

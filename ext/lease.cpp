@@ -119,6 +119,7 @@ void on_held_lease(zval* this_zv, zval* return_value, uint32_t arg_num, Op op) {
 zend_object* lease_create_object(zend_class_entry* ce) {
     LeaseObject* l = new_object<LeaseObject>(ce, lease_handlers);
     l->lease_index = sluice::kNoLease;
+    l->waited_ms = -1;
     return &l->std;
 }
 
@@ -130,10 +131,11 @@ void lease_minit() {
 }
 
 void lease_create(zval* rv, uint32_t lease_index, const sluice::Token& token, uint64_t mapping_id,
-                  zend_array* keys) {
+                  zend_array* keys, int64_t waited_ms) {
     zend_object* obj = lease_create_object(lease_ce);
     LeaseObject* l = lease_from(obj);
     l->lease_index = lease_index;
+    l->waited_ms = waited_ms;
     l->owner_pid = sluice::current_owner().pid;
     l->token = token;
     l->mapping_id = mapping_id;
@@ -228,4 +230,9 @@ ZEND_METHOD(Sluice_Lease, keys) {
     if (!l->keys) RETURN_EMPTY_ARRAY();
     GC_ADDREF(l->keys);
     RETURN_ARR(l->keys);
+}
+
+ZEND_METHOD(Sluice_Lease, waitedMs) {
+    ZEND_PARSE_PARAMETERS_NONE();
+    RETURN_LONG(zend_long(lease_from(Z_OBJ_P(ZEND_THIS))->waited_ms));
 }

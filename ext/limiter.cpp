@@ -31,7 +31,16 @@ struct LimiterObject {
     zend_array* limit_table;  // key => limit, as limits() returns it
     bool refused;             // the last acquire returned null
     uint32_t refusal_position, refusal_limit, refusal_active;
+    bool refusal_rate;        // refused by a bucket: refusal_position is the bucket's
+    int64_t refusal_retry_ns;
+    double refusal_level;
     sluice::Scope scope;      // its leases' and tickets' (see Sluice\Limiter::__construct)
+    // Its token buckets (the constructor's $buckets), taken with the slots.
+    uint32_t bucket_count;
+    uint32_t bucket_index[sluice::kMaxBucketsPerTake];
+    sluice::BucketSpec bucket_spec[sluice::kMaxBucketsPerTake];
+    double bucket_tokens[sluice::kMaxBucketsPerTake];
+    zend_array* bucket_names;  // list of the buckets' key names (zend_string)
     zend_object std;
 };
 
@@ -44,8 +53,10 @@ LimiterObject* limiter_from(zend_object* obj) {
 void clear_state(LimiterObject* o) {
     if (o->keys) zend_array_release(o->keys);
     if (o->limit_table) zend_array_release(o->limit_table);
-    o->keys = o->limit_table = nullptr;
+    if (o->bucket_names) zend_array_release(o->bucket_names);
+    o->keys = o->limit_table = o->bucket_names = nullptr;
     o->count = 0;
+    o->bucket_count = 0;
     o->mapping_id = 0;
     o->refused = false;
 }
@@ -71,6 +82,12 @@ zend_object* limiter_clone(zend_object* old_obj) {
     to->limit_table = from->limit_table;
     if (to->keys) GC_ADDREF(to->keys);
     if (to->limit_table) GC_ADDREF(to->limit_table);
+    to->bucket_count = from->bucket_count;
+    std::memcpy(to->bucket_index, from->bucket_index, sizeof to->bucket_index);
+    std::memcpy(to->bucket_spec, from->bucket_spec, sizeof to->bucket_spec);
+    std::memcpy(to->bucket_tokens, from->bucket_tokens, sizeof to->bucket_tokens);
+    to->bucket_names = from->bucket_names;
+    if (to->bucket_names) GC_ADDREF(to->bucket_names);
     return new_obj;
 }
 
@@ -97,6 +114,26 @@ void bind_keys(const zend_array* keys, uint32_t count, sluice::LeaseTable& table
     for (uint32_t i = 0; i < count; ++i) key_index[i] = table.resolve_key(view(Z_STR_P(zend_hash_index_find(keys, i))));
 }
 
+// A bucket's number (rate, burst, tokens): an int or float from 0 to 1e9, or
+// false after a TypeError / ValueError naming argument `arg`.
+bool bucket_number(zval* value, uint32_t arg, const char* what, const zend_string* key, double& out) {
+    ZVAL_DEREF(value);
+    if (Z_TYPE_P(value) == IS_LONG) {
+        out = double(Z_LVAL_P(value));
+    } else if (Z_TYPE_P(value) == IS_DOUBLE) {
+        out = Z_DVAL_P(value);
+    } else {
+        zend_argument_type_error(arg, "must give bucket \"%s\" a %s as an int or float, %s given", ZSTR_VAL(key), what,
+                                 zend_zval_type_name(value));
+        return false;
+    }
+    if (!sluice::valid_bucket_value(out)) {
+        zend_argument_value_error(arg, "must give bucket \"%s\" a %s from 0 to 1e9", ZSTR_VAL(key), what);
+        return false;
+    }
+    return true;
+}
+
 LimiterObject* constructed(zval* this_zv) {
     LimiterObject* o = limiter_from(Z_OBJ_P(this_zv));
     if (UNEXPECTED(o->count == 0)) {
@@ -110,15 +147,25 @@ LimiterObject* constructed(zval* this_zv) {
 void finish_acquire(LimiterObject* o, const sluice::AcquireResult& result, uint64_t mapping_id, zval* rv) {
     if (EXPECTED(result.acquired)) {
         o->refused = false;
-        lease_create(rv, result.grant.lease_index, result.grant.token, mapping_id, o->keys);
+        const int64_t waited = result.grant.waited_ns;
+        lease_create(rv, result.grant.lease_index, result.grant.token, mapping_id, o->keys,
+                     waited < 0 ? -1 : waited / sluice::kNsPerMs);
         return;
     }
     o->refused = true;
     o->refusal_position = 0;
-    for (uint32_t i = 0; i < o->count; ++i)
-        if (o->key_index[i] == result.refusal.key_index) o->refusal_position = i;
+    o->refusal_rate = result.refusal.kind == sluice::RefusalKind::Rate;
+    if (o->refusal_rate) {
+        for (uint32_t i = 0; i < o->bucket_count; ++i)
+            if (o->bucket_index[i] == result.refusal.key_index) o->refusal_position = i;
+    } else {
+        for (uint32_t i = 0; i < o->count; ++i)
+            if (o->key_index[i] == result.refusal.key_index) o->refusal_position = i;
+    }
     o->refusal_limit = result.refusal.limit;
     o->refusal_active = result.refusal.active;
+    o->refusal_retry_ns = result.refusal.retry_after_ns;
+    o->refusal_level = result.refusal.level;
     ZVAL_NULL(rv);
 }
 
@@ -131,6 +178,10 @@ struct LimiterSpec {
     uint32_t count = 0;
     zend_long ttl_seconds = 0;  // 0: sluice.default_ttl
     sluice::Scope scope{};
+    zend_array* bucket_names = nullptr;  // list of the buckets' key names
+    sluice::BucketSpec bucket_spec[sluice::kMaxBucketsPerTake];
+    double bucket_tokens[sluice::kMaxBucketsPerTake];
+    uint32_t bucket_count = 0;
 
     LimiterSpec() = default;
     LimiterSpec(const LimiterSpec&) = delete;
@@ -138,10 +189,65 @@ struct LimiterSpec {
     ~LimiterSpec() {
         if (keys) zend_array_release(keys);
         if (limit_table) zend_array_release(limit_table);
+        if (bucket_names) zend_array_release(bucket_names);
     }
     zend_array* release_keys() { return std::exchange(keys, nullptr); }
     zend_array* release_limit_table() { return std::exchange(limit_table, nullptr); }
+    zend_array* release_bucket_names() { return std::exchange(bucket_names, nullptr); }
 };
+
+// Fills the spec's buckets from __construct's fourth argument; false after
+// throwing a ValueError or TypeError.
+bool parse_buckets(HashTable* buckets, LimiterSpec& spec) {
+    const uint32_t count = buckets ? zend_hash_num_elements(buckets) : 0;
+    if (count > sluice::kMaxBucketsPerTake) {
+        zend_argument_value_error(4, "must name at most %d buckets, %u given", int(sluice::kMaxBucketsPerTake), count);
+        return false;
+    }
+    if (count == 0) return true;
+    spec.bucket_names = zend_new_array(count);
+    zend_hash_real_init_packed(spec.bucket_names);
+    zend_ulong num_key;
+    zend_string* str_key;
+    zval* value;
+    ZEND_HASH_FOREACH_KEY_VAL(buckets, num_key, str_key, value) {
+        zend_string* name = str_key ? zend_string_copy(str_key) : zend_long_to_str(zend_long(num_key));
+        zval name_zv;
+        ZVAL_STR(&name_zv, name);
+        zend_hash_next_index_insert_new(spec.bucket_names, &name_zv);
+        try {
+            sluice::check_key(view(name));
+        } catch (...) {
+            throw_current_as_php(4);
+            return false;
+        }
+        ZVAL_DEREF(value);
+        if (Z_TYPE_P(value) != IS_ARRAY) {
+            zend_argument_type_error(4, "must map each bucket to an array of rate, burst and tokens, %s given for \"%s\"",
+                                     zend_zval_type_name(value), ZSTR_VAL(name));
+            return false;
+        }
+        double rate = 0, burst = 0, tokens = 1;
+        zend_string* field;
+        zval* number;
+        ZEND_HASH_FOREACH_STR_KEY_VAL(Z_ARRVAL_P(value), field, number) {
+            double* into = nullptr;
+            if (field && zend_string_equals_literal(field, "rate")) into = &rate;
+            if (field && zend_string_equals_literal(field, "burst")) into = &burst;
+            if (field && zend_string_equals_literal(field, "tokens")) into = &tokens;
+            if (!into) {
+                zend_argument_value_error(4, "must give bucket \"%s\" only rate, burst and tokens, not \"%s\"",
+                                          ZSTR_VAL(name), field ? ZSTR_VAL(field) : "(a list entry)");
+                return false;
+            }
+            if (!bucket_number(number, 4, ZSTR_VAL(field), name, *into)) return false;
+        } ZEND_HASH_FOREACH_END();
+        spec.bucket_spec[spec.bucket_count] = sluice::BucketSpec{rate, burst};
+        spec.bucket_tokens[spec.bucket_count] = tokens;
+        ++spec.bucket_count;
+    } ZEND_HASH_FOREACH_END();
+    return true;
+}
 
 // Fills `spec` from __construct's arguments; false after throwing a
 // ValueError or TypeError. Types and values first, so a bad argument never
@@ -216,6 +322,7 @@ bool bind_spec(const LimiterSpec& spec, uint32_t* key_index, uint64_t& mapping_i
             }
         }
         bind_keys(spec.keys, spec.count, table, key_index);
+        if (spec.bucket_count) bind_keys(spec.bucket_names, spec.bucket_count, table, key_index + sluice::kMaxKeysPerLease);
         mapping_id = connection.mapping_id();
         return true;
     } catch (...) {
@@ -245,18 +352,21 @@ ZEND_METHOD(Sluice_Limiter, __construct) {
     HashTable* limits;
     zend_long ttl = 0;
     zend_string* scope = nullptr;
-    ZEND_PARSE_PARAMETERS_START(1, 3)
+    HashTable* buckets = nullptr;
+    ZEND_PARSE_PARAMETERS_START(1, 4)
         Z_PARAM_ARRAY_HT(limits)
         Z_PARAM_OPTIONAL
         Z_PARAM_LONG(ttl)
         Z_PARAM_STR(scope)
+        Z_PARAM_ARRAY_HT(buckets)
     ZEND_PARSE_PARAMETERS_END();
 
     // Everything that can fail happens before the object is touched, so a
     // failed re-construction leaves a constructed limiter as it was.
     LimiterSpec spec;
-    if (!parse_limits(limits, ttl, scope, spec)) RETURN_THROWS();
-    uint32_t key_index[sluice::kMaxKeysPerLease];
+    if (!parse_limits(limits, ttl, scope, spec) || !parse_buckets(buckets, spec)) RETURN_THROWS();
+    // Slot keys first, the buckets' after them.
+    uint32_t key_index[sluice::kMaxKeysPerLease + sluice::kMaxBucketsPerTake];
     uint64_t mapping_id;
     if (!bind_spec(spec, key_index, mapping_id)) RETURN_THROWS();
 
@@ -271,6 +381,11 @@ ZEND_METHOD(Sluice_Limiter, __construct) {
     o->scope = spec.scope;
     o->keys = spec.release_keys();
     o->limit_table = spec.release_limit_table();
+    o->bucket_count = spec.bucket_count;
+    std::memcpy(o->bucket_index, key_index + sluice::kMaxKeysPerLease, sizeof(uint32_t) * spec.bucket_count);
+    std::memcpy(o->bucket_spec, spec.bucket_spec, sizeof(sluice::BucketSpec) * spec.bucket_count);
+    std::memcpy(o->bucket_tokens, spec.bucket_tokens, sizeof(double) * spec.bucket_count);
+    o->bucket_names = spec.release_bucket_names();
 }
 
 // The table of the current segment, with this limiter's keys resolved in it
@@ -280,27 +395,60 @@ static sluice::LeaseTable& current_table(LimiterObject* o) {
     sluice::LeaseTable& table = connection.table();
     if (UNEXPECTED(connection.mapping_id() != o->mapping_id)) {
         bind_keys(o->keys, o->count, table, o->key_index);
+        if (o->bucket_count) bind_keys(o->bucket_names, o->bucket_count, table, o->bucket_index);
         o->mapping_id = connection.mapping_id();
     }
     return table;
 }
 
-static sluice::SlotRequest request_of(const LimiterObject* o, zend_string* label) {
-    return sluice::SlotRequest{o->key_index, o->limits, o->count, o->ttl_ns, view(label), 0, o->scope};
+// The buckets an acquire takes, with the per-call counts of `tokens` (key =>
+// count, each key one of the limiter's buckets); false after a ValueError
+// naming argument `arg`. Fills `takes` (bucket_count entries).
+static bool takes_of(const LimiterObject* o, HashTable* tokens, uint32_t arg, sluice::BucketTake* takes) {
+    for (uint32_t i = 0; i < o->bucket_count; ++i)
+        takes[i] = sluice::BucketTake{o->bucket_index[i], o->bucket_tokens[i], o->bucket_spec[i]};
+    if (!tokens || zend_hash_num_elements(tokens) == 0) return true;
+    zend_ulong num_key;
+    zend_string* str_key;
+    zval* value;
+    ZEND_HASH_FOREACH_KEY_VAL(tokens, num_key, str_key, value) {
+        zend_string* name = str_key ? zend_string_copy(str_key) : zend_long_to_str(zend_long(num_key));
+        uint32_t position = o->bucket_count;
+        for (uint32_t i = 0; i < o->bucket_count; ++i)
+            if (zend_string_equals(name, Z_STR_P(zend_hash_index_find(o->bucket_names, i)))) position = i;
+        bool ok = position < o->bucket_count;
+        if (!ok) zend_argument_value_error(arg, "must name only this limiter's buckets, not \"%s\"", ZSTR_VAL(name));
+        ok = ok && bucket_number(value, arg, "token count", name, takes[position].tokens);
+        zend_string_release(name);
+        if (!ok) return false;
+    } ZEND_HASH_FOREACH_END();
+    return true;
+}
+
+static sluice::SlotRequest request_of(const LimiterObject* o, zend_string* label, const sluice::BucketTake* takes) {
+    sluice::SlotRequest request{o->key_index, o->limits, o->count, o->ttl_ns, view(label), 0, o->scope};
+    request.takes = takes;
+    request.take_count = o->bucket_count;
+    return request;
 }
 
 ZEND_METHOD(Sluice_Limiter, tryAcquire) {
     zend_string* label = nullptr;
-    ZEND_PARSE_PARAMETERS_START(0, 1)
+    HashTable* tokens = nullptr;
+    ZEND_PARSE_PARAMETERS_START(0, 2)
         Z_PARAM_OPTIONAL
         Z_PARAM_STR(label)
+        Z_PARAM_ARRAY_HT(tokens)
     ZEND_PARSE_PARAMETERS_END();
 
     LimiterObject* o = constructed(ZEND_THIS);
     if (!o) RETURN_THROWS();
+    sluice::BucketTake takes[sluice::kMaxBucketsPerTake];
+    if (!takes_of(o, tokens, 2, takes)) RETURN_THROWS();
     try {
         sluice::LeaseTable& table = current_table(o);
-        finish_acquire(o, table.try_acquire(request_of(o, label)), o->mapping_id, return_value);
+        for (uint32_t i = 0; i < o->bucket_count; ++i) takes[i].key_index = o->bucket_index[i];
+        finish_acquire(o, table.try_acquire(request_of(o, label, takes)), o->mapping_id, return_value);
     } catch (...) {
         throw_current_as_php(0);
         RETURN_THROWS();
@@ -310,10 +458,12 @@ ZEND_METHOD(Sluice_Limiter, tryAcquire) {
 ZEND_METHOD(Sluice_Limiter, acquire) {
     zend_long timeout_ms;
     zend_string* label = nullptr;
-    ZEND_PARSE_PARAMETERS_START(1, 2)
+    HashTable* tokens = nullptr;
+    ZEND_PARSE_PARAMETERS_START(1, 3)
         Z_PARAM_LONG(timeout_ms)
         Z_PARAM_OPTIONAL
         Z_PARAM_STR(label)
+        Z_PARAM_ARRAY_HT(tokens)
     ZEND_PARSE_PARAMETERS_END();
 
     if (timeout_ms < 0 || timeout_ms > kMaxWaitMs) {
@@ -323,10 +473,13 @@ ZEND_METHOD(Sluice_Limiter, acquire) {
     }
     LimiterObject* o = constructed(ZEND_THIS);
     if (!o) RETURN_THROWS();
+    sluice::BucketTake takes[sluice::kMaxBucketsPerTake];
+    if (!takes_of(o, tokens, 3, takes)) RETURN_THROWS();
     try {
         sluice::LeaseTable& table = current_table(o);
-        finish_acquire(o, table.acquire(request_of(o, label), int64_t(timeout_ms) * sluice::kNsPerMs), o->mapping_id,
-                       return_value);
+        for (uint32_t i = 0; i < o->bucket_count; ++i) takes[i].key_index = o->bucket_index[i];
+        finish_acquire(o, table.acquire(request_of(o, label, takes), int64_t(timeout_ms) * sluice::kNsPerMs),
+                       o->mapping_id, return_value);
     } catch (...) {
         throw_current_as_php(0);
         RETURN_THROWS();
@@ -338,12 +491,16 @@ ZEND_METHOD(Sluice_Limiter, lastRefusal) {
     LimiterObject* o = constructed(ZEND_THIS);
     if (!o) RETURN_THROWS();
     if (!o->refused) RETURN_NULL();
-    array_init_size(return_value, 3);
+    array_init_size(return_value, 6);
     zval key;
-    ZVAL_COPY(&key, zend_hash_index_find(o->keys, o->refusal_position));
+    ZVAL_COPY(&key, zend_hash_index_find(o->refusal_rate ? o->bucket_names : o->keys, o->refusal_position));
     zend_hash_str_add_new(Z_ARRVAL_P(return_value), "key", sizeof "key" - 1, &key);
     add_assoc_long(return_value, "limit", o->refusal_limit);
     add_assoc_long(return_value, "active", o->refusal_active);
+    add_assoc_string(return_value, "kind", o->refusal_rate ? "rate" : "slot");
+    add_assoc_long(return_value, "retry_after_ms",
+                   zend_long((o->refusal_retry_ns + sluice::kNsPerMs - 1) / sluice::kNsPerMs));
+    add_assoc_double(return_value, "level", o->refusal_level);
 }
 
 ZEND_METHOD(Sluice_Limiter, limits) {
@@ -364,10 +521,12 @@ ZEND_METHOD(Sluice_Limiter, ttl) {
 ZEND_METHOD(Sluice_Limiter, tryAcquireFor) {
     zend_long ref;
     zend_string* label = nullptr;
-    ZEND_PARSE_PARAMETERS_START(1, 2)
+    HashTable* tokens = nullptr;
+    ZEND_PARSE_PARAMETERS_START(1, 3)
         Z_PARAM_LONG(ref)
         Z_PARAM_OPTIONAL
         Z_PARAM_STR(label)
+        Z_PARAM_ARRAY_HT(tokens)
     ZEND_PARSE_PARAMETERS_END();
 
     if (ref < 1) {
@@ -376,9 +535,12 @@ ZEND_METHOD(Sluice_Limiter, tryAcquireFor) {
     }
     LimiterObject* o = constructed(ZEND_THIS);
     if (!o) RETURN_THROWS();
+    sluice::BucketTake takes[sluice::kMaxBucketsPerTake];
+    if (!takes_of(o, tokens, 3, takes)) RETURN_THROWS();
     try {
         sluice::LeaseTable& table = current_table(o);
-        sluice::SlotRequest request = request_of(o, label);
+        for (uint32_t i = 0; i < o->bucket_count; ++i) takes[i].key_index = o->bucket_index[i];
+        sluice::SlotRequest request = request_of(o, label, takes);
         request.ref = int64_t(ref);
         finish_acquire(o, table.try_acquire_for(request), o->mapping_id, return_value);
     } catch (...) {
@@ -390,12 +552,14 @@ ZEND_METHOD(Sluice_Limiter, tryAcquireFor) {
 ZEND_METHOD(Sluice_Limiter, enqueue) {
     zend_long ref, weight = 1, first_deferred_at = 0;
     zend_string* tenant;
-    ZEND_PARSE_PARAMETERS_START(2, 4)
+    bool hold = false;
+    ZEND_PARSE_PARAMETERS_START(2, 5)
         Z_PARAM_LONG(ref)
         Z_PARAM_STR(tenant)
         Z_PARAM_OPTIONAL
         Z_PARAM_LONG(weight)
         Z_PARAM_LONG(first_deferred_at)
+        Z_PARAM_BOOL(hold)
     ZEND_PARSE_PARAMETERS_END();
 
     if (ref < 1) {
@@ -421,7 +585,7 @@ ZEND_METHOD(Sluice_Limiter, enqueue) {
         sluice::LeaseTable& table = current_table(o);
         sluice::EnqueueResult r = table.enqueue(sluice::LineRequest{o->key_index, o->limits, o->count, int64_t(ref),
                                                                     view(tenant), uint32_t(weight),
-                                                                    int64_t(first_deferred_at), o->scope});
+                                                                    int64_t(first_deferred_at), o->scope, hold});
         array_init_size(return_value, 5);
         add_assoc_stringl(return_value, "ticket", r.ticket.data(), r.ticket.size());
         add_assoc_bool(return_value, "new", r.created);

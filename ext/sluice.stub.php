@@ -59,44 +59,70 @@ namespace Sluice {
          *        files the ticket under it, and a holder that dies leaves its
          *        stranded record to this scope alone. Stored in the segment as
          *        16 zero-padded bytes and a uint32.
-         * @throws \ValueError for an empty or oversized `$limits`, a bad key, a limit out of range, a negative TTL or a malformed scope
-         * @throws \TypeError for a limit that is not an int
+         * @param array $buckets 0 to 4 token buckets (rate budgets) taken in
+         *        the same all-or-nothing call as the slots: key => `['rate' =>
+         *        tokens per second, 'burst' => the most tokens the bucket holds,
+         *        'tokens' => what one acquire takes (default 1)]`, e.g.
+         *        `['rpm:openai' => ['rate' => 0.475, 'burst' => 1.5]]`. Numbers
+         *        are 0 to 1e9; a rate of 0 uses the budget learned from the
+         *        provider (bucket_observe()), or none. A bucket refills lazily
+         *        from the host's monotonic clock; an acquire is granted only
+         *        when every slot is free and every bucket holds its tokens
+         *        (or, for a take larger than the burst, is full: the take then
+         *        leaves a debt). A bucket's key is a key record of its own
+         *        beside the slot keys (`status()` lists it; key_rates() shows
+         *        the bucket).
+         * @throws \ValueError for an empty or oversized `$limits`, a bad key, a limit out of range, a negative TTL,
+         *         a malformed scope, or a bucket with a bad key or numbers out of range
+         * @throws \TypeError for a limit that is not an int, or a bucket that is not an array of numbers
          * @throws CapacityException when the segment has no free key record for a new key
          * @throws SegmentException when the shared segment cannot be used (see the message)
          */
-        public function __construct(array $limits, int $ttl = 0, string $scope = '') {}
+        public function __construct(array $limits, int $ttl = 0, string $scope = '', array $buckets = []) {}
 
         /**
          * Takes one slot on every key at once, without waiting.
          *
          * @param string $label Shown beside the lease in status() (job id, flow step,
          *        provider); truncated to 96 bytes.
-         * @return Lease|null The lease, or null when any key is at its limit
-         *         (then lastRefusal() tells which one).
+         * @param array $tokens key => tokens this acquire takes from that bucket
+         *        (one of the constructor's `$buckets`) instead of its `tokens`,
+         *        e.g. `['tpm:openai' => 1800]`: 0 to 1e9
+         * @return Lease|null The lease, or null when any key is at its limit or
+         *         a bucket must refill first (then lastRefusal() tells which one).
+         * @throws \ValueError for a `$tokens` key that is not one of the buckets, or a count out of range
          * @throws CapacityException when every lease record of the segment is taken
          * @throws SegmentException when the shared segment cannot be used
          */
-        public function tryAcquire(string $label = ''): ?Lease {}
+        public function tryAcquire(string $label = '', array $tokens = []): ?Lease {}
 
         /**
          * Like tryAcquire(), but waits up to `$timeoutMs` for a slot. The wait sleeps
          * on a futex and is woken as soon as a holder releases; it does not count
          * towards max_execution_time.
          *
+         * A bucket that must refill first is waited for by sleeping until it
+         * will have refilled (or the timeout).
+         *
          * @param int $timeoutMs 0 to 600000 milliseconds; 0 tries once.
+         * @param array $tokens as for tryAcquire()
          * @return Lease|null null when no slot freed in time
-         * @throws \ValueError for a timeout out of range
+         * @throws \ValueError for a timeout out of range, or bad `$tokens`
          * @throws CapacityException when every lease record of the segment is taken
          * @throws SegmentException when the shared segment cannot be used
          */
-        public function acquire(int $timeoutMs, string $label = ''): ?Lease {}
+        public function acquire(int $timeoutMs, string $label = '', array $tokens = []): ?Lease {}
 
         /**
          * Why the last tryAcquire() or acquire() of this limiter returned null.
          *
-         * @return array{key: string, limit: int, active: int}|null the first full key,
-         *         its limit and the leases it had; null if the last call was granted
-         *         (or none was made yet)
+         * @return array{key: string, limit: int, active: int, kind: string, retry_after_ms: int, level: float}|null
+         *         `kind` 'slot': `key` is the first full key, with its limit and
+         *         the leases it had; 'rate': every slot was free but the bucket
+         *         `key` holds only `level` tokens (or the provider paused it),
+         *         and the take would be allowed in `retry_after_ms` (limit and
+         *         active are 0). null if the last call was granted (or none was
+         *         made yet)
          */
         public function lastRefusal(): ?array {}
 
@@ -111,13 +137,22 @@ namespace Sluice {
          * The lease remembers `$ref` and the scope: should its holder die,
          * take_stranded() of that scope reports it.
          *
+         * With buckets: a reservation becomes the lease only if the buckets
+         * hold their tokens; if not, the reservation is given back at once (the
+         * slot goes to the next ticket) and the ticket waits, handed nothing
+         * until its action shows up again. A waiting ticket refused for a
+         * bucket is held the same way (see enqueue()'s `$hold`).
+         * Lease::waitedMs() of a lease granted here tells how long the action
+         * waited in line.
+         *
          * @param int $ref the action id, at least 1
+         * @param array $tokens as for tryAcquire()
          * @return Lease|null null when no slot (lastRefusal() tells which key)
-         * @throws \ValueError for `$ref` below 1
+         * @throws \ValueError for `$ref` below 1, or bad `$tokens`
          * @throws CapacityException when every lease record of the segment is taken
          * @throws SegmentException when the shared segment cannot be used
          */
-        public function tryAcquireFor(int $ref, string $label = ''): ?Lease {}
+        public function tryAcquireFor(int $ref, string $label = '', array $tokens = []): ?Lease {}
 
         /**
          * Puts action `$ref` in this key set's waiting line under `$tenant`, in
@@ -134,6 +169,10 @@ namespace Sluice {
          * @param string $tenant who the work is for (e.g. the flow id), up to 64 bytes
          * @param int $weight 1 to 100
          * @param int $firstDeferredAt unix seconds of the work's first deferral; 0 = now
+         * @param bool $hold the action waits for a rate budget, not a slot: its
+         *        ticket keeps its place and age but is handed no slot until the
+         *        action shows up again (tryAcquireFor()); false re-confirms a
+         *        held or lapsed ticket
          * @return array{ticket: string, new: bool, ahead: int, limit: int, mean_hold_ms: int}
          *         `ticket`: 32 hex characters; `ahead`: tickets ahead of it in
          *         service order competing for these keys (an estimate); `limit`:
@@ -144,7 +183,7 @@ namespace Sluice {
          * @throws CapacityException when the line is full (`sluice.max_tickets`)
          * @throws SegmentException when the shared segment cannot be used
          */
-        public function enqueue(int $ref, string $tenant, int $weight = 1, int $firstDeferredAt = 0): array {}
+        public function enqueue(int $ref, string $tenant, int $weight = 1, int $firstDeferredAt = 0, bool $hold = false): array {}
 
         /** @return array<string,int> the keys and limits given to the constructor */
         public function limits(): array {}
@@ -219,6 +258,12 @@ namespace Sluice {
 
         /** @return list<string> the keys this lease holds a slot on */
         public function keys(): array {}
+
+        /**
+         * @return int how long the action waited in the line before this lease
+         *         (ms since its ticket's first deferral); -1 when it had no ticket
+         */
+        public function waitedMs(): int {}
     }
 
     /**
@@ -482,6 +527,68 @@ namespace Sluice {
      * @throws SegmentException when the shared segment cannot be used
      */
     function key_record_cas(string $key, int $version, string $data, ?int $cap = null): bool {}
+
+    /**
+     * Gives tokens back to the key's bucket (a refund: the step used fewer
+     * than it took) or, negative, takes more (an extra charge: it used more),
+     * under the rate and burst its last acquire gave (or the learned ones).
+     * The level never exceeds the burst; a charge may leave a debt. A bucket
+     * without a budget is left as it is.
+     *
+     * @param float $tokens -1e9 to 1e9
+     * @return array{rate: float, burst: float, learned_rate: float, learned_burst: float, level: float,
+     *         paused_ms: int, takes: int, refusals: int, tokens_taken: float} the bucket after
+     * @throws \ValueError for a bad key or a count out of range
+     * @throws CapacityException when the segment has no free key record for a new key
+     * @throws SegmentException when the shared segment cannot be used
+     */
+    function bucket_adjust(string $key, float $tokens): array {}
+
+    /**
+     * What the provider said about the budget behind the key's bucket, from
+     * its rate-limit headers: `at_most` tokens are left (the bucket's level is
+     * capped there; a higher figure changes nothing), no take for `pause_ms`
+     * (a retry-after, or nothing left until its reset; a pause never gets
+     * shorter and lasts at most an hour), and the budget it announces as
+     * `learned_rate`/`learned_burst` (used by acquires whose bucket has rate 0).
+     * Every entry is optional.
+     *
+     * @param array $word any of `at_most` (float), `pause_ms` (int), `learned_rate`, `learned_burst` (float)
+     * @return array the bucket after, as bucket_adjust() returns it
+     * @throws \ValueError for a bad key, an unknown entry or a number out of range
+     * @throws CapacityException when the segment has no free key record for a new key
+     * @throws SegmentException when the shared segment cannot be used
+     */
+    function bucket_observe(string $key, array $word): array {}
+
+    /**
+     * Adds to keys' capacity counters of this minute (or `$minute`): eight
+     * counters per key and minute, kept for the last 16 minutes in the
+     * segment (what each counts is the caller's; the WordPress plugin counts
+     * arrivals, admissions, completions, hold times, waits, deferrals and
+     * provider requests), all in one lock hold.
+     *
+     * @param array $counts key => [counter 0..7 => amount >= 0]
+     * @param int $minute unix minute (unix seconds / 60); 0 = now; one more than 15 minutes old is dropped
+     * @throws \ValueError for a bad key, a counter out of range or a negative amount
+     * @throws CapacityException when the segment has no free key record for a new key
+     * @throws SegmentException when the shared segment cannot be used
+     */
+    function window_add(array $counts, int $minute = 0): void {}
+
+    /**
+     * Every key's bucket and capacity counters.
+     *
+     * @return array<string, array{rate: float, burst: float, learned_rate: float, learned_burst: float,
+     *         level: float, paused_ms: int, takes: int, refusals: int, tokens_taken: float,
+     *         windows: list<array{minute: int, counts: list<int>}>}>
+     *         `rate`/`burst`: the last acquire's (0: no budget); `level`: tokens
+     *         in it now (negative: a debt); `paused_ms`: how long the provider's
+     *         pause still lasts; `windows`: the minutes of the last 16 that have
+     *         counts, oldest first
+     * @throws SegmentException when the shared segment cannot be used
+     */
+    function key_rates(): array {}
 
     /**
      * The whole waiting line in service order: one entry per queue (tenant,

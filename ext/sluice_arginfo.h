@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 11800cbdb53548f4f404d2bf0611911f832293b5 */
+ * Stub hash: fccb2e9143d28dc76753ad5ab30f833ab992e3a6 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_status, 0, 0, IS_ARRAY, 0)
 ZEND_END_ARG_INFO()
@@ -73,6 +73,23 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_key_record_cas, 0, 3, _IS
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, cap, IS_LONG, 1, "null")
 ZEND_END_ARG_INFO()
 
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_bucket_adjust, 0, 2, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, key, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, tokens, IS_DOUBLE, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_bucket_observe, 0, 2, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO(0, key, IS_STRING, 0)
+	ZEND_ARG_TYPE_INFO(0, word, IS_ARRAY, 0)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_window_add, 0, 1, IS_VOID, 0)
+	ZEND_ARG_TYPE_INFO(0, counts, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, minute, IS_LONG, 0, "0")
+ZEND_END_ARG_INFO()
+
+#define arginfo_Sluice_key_rates arginfo_Sluice_status
+
 #define arginfo_Sluice_line arginfo_Sluice_status
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sluice_Testing_park_next_acquire_in_critical_section, 0, 0, IS_VOID, 0)
@@ -82,15 +99,18 @@ ZEND_BEGIN_ARG_INFO_EX(arginfo_class_Sluice_Limiter___construct, 0, 0, 1)
 	ZEND_ARG_TYPE_INFO(0, limits, IS_ARRAY, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, ttl, IS_LONG, 0, "0")
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, scope, IS_STRING, 0, "\'\'")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, buckets, IS_ARRAY, 0, "[]")
 ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(arginfo_class_Sluice_Limiter_tryAcquire, 0, 0, Sluice\\Lease, 1)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, label, IS_STRING, 0, "\'\'")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, tokens, IS_ARRAY, 0, "[]")
 ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(arginfo_class_Sluice_Limiter_acquire, 0, 1, Sluice\\Lease, 1)
 	ZEND_ARG_TYPE_INFO(0, timeoutMs, IS_LONG, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, label, IS_STRING, 0, "\'\'")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, tokens, IS_ARRAY, 0, "[]")
 ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_Sluice_Limiter_lastRefusal, 0, 0, IS_ARRAY, 1)
@@ -99,6 +119,7 @@ ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_OBJ_INFO_EX(arginfo_class_Sluice_Limiter_tryAcquireFor, 0, 1, Sluice\\Lease, 1)
 	ZEND_ARG_TYPE_INFO(0, ref, IS_LONG, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, label, IS_STRING, 0, "\'\'")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, tokens, IS_ARRAY, 0, "[]")
 ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_Sluice_Limiter_enqueue, 0, 2, IS_ARRAY, 0)
@@ -106,6 +127,7 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_class_Sluice_Limiter_enqueue, 0,
 	ZEND_ARG_TYPE_INFO(0, tenant, IS_STRING, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, weight, IS_LONG, 0, "1")
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, firstDeferredAt, IS_LONG, 0, "0")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, hold, _IS_BOOL, 0, "false")
 ZEND_END_ARG_INFO()
 
 #define arginfo_class_Sluice_Limiter_limits arginfo_Sluice_status
@@ -135,6 +157,8 @@ ZEND_END_ARG_INFO()
 
 #define arginfo_class_Sluice_Lease_keys arginfo_Sluice_status
 
+#define arginfo_class_Sluice_Lease_waitedMs arginfo_Sluice_recreate_segment
+
 
 ZEND_FUNCTION(Sluice_status);
 ZEND_FUNCTION(Sluice_segment_info);
@@ -155,6 +179,10 @@ ZEND_FUNCTION(Sluice_ack_stranded);
 ZEND_FUNCTION(Sluice_return_stranded);
 ZEND_FUNCTION(Sluice_key_record);
 ZEND_FUNCTION(Sluice_key_record_cas);
+ZEND_FUNCTION(Sluice_bucket_adjust);
+ZEND_FUNCTION(Sluice_bucket_observe);
+ZEND_FUNCTION(Sluice_window_add);
+ZEND_FUNCTION(Sluice_key_rates);
 ZEND_FUNCTION(Sluice_line);
 ZEND_FUNCTION(Sluice_Testing_park_next_acquire_in_critical_section);
 ZEND_METHOD(Sluice_Limiter, __construct);
@@ -173,6 +201,7 @@ ZEND_METHOD(Sluice_Lease, isHeld);
 ZEND_METHOD(Sluice_Lease, requestStarted);
 ZEND_METHOD(Sluice_Lease, requestFinished);
 ZEND_METHOD(Sluice_Lease, keys);
+ZEND_METHOD(Sluice_Lease, waitedMs);
 
 
 static const zend_function_entry ext_functions[] = {
@@ -195,6 +224,10 @@ static const zend_function_entry ext_functions[] = {
 	ZEND_NS_FALIAS("Sluice", return_stranded, Sluice_return_stranded, arginfo_Sluice_return_stranded)
 	ZEND_NS_FALIAS("Sluice", key_record, Sluice_key_record, arginfo_Sluice_key_record)
 	ZEND_NS_FALIAS("Sluice", key_record_cas, Sluice_key_record_cas, arginfo_Sluice_key_record_cas)
+	ZEND_NS_FALIAS("Sluice", bucket_adjust, Sluice_bucket_adjust, arginfo_Sluice_bucket_adjust)
+	ZEND_NS_FALIAS("Sluice", bucket_observe, Sluice_bucket_observe, arginfo_Sluice_bucket_observe)
+	ZEND_NS_FALIAS("Sluice", window_add, Sluice_window_add, arginfo_Sluice_window_add)
+	ZEND_NS_FALIAS("Sluice", key_rates, Sluice_key_rates, arginfo_Sluice_key_rates)
 	ZEND_NS_FALIAS("Sluice", line, Sluice_line, arginfo_Sluice_line)
 	ZEND_NS_FALIAS("Sluice\\Testing", park_next_acquire_in_critical_section, Sluice_Testing_park_next_acquire_in_critical_section, arginfo_Sluice_Testing_park_next_acquire_in_critical_section)
 	ZEND_FE_END
@@ -223,6 +256,7 @@ static const zend_function_entry class_Sluice_Lease_methods[] = {
 	ZEND_ME(Sluice_Lease, requestStarted, arginfo_class_Sluice_Lease_requestStarted, ZEND_ACC_PUBLIC)
 	ZEND_ME(Sluice_Lease, requestFinished, arginfo_class_Sluice_Lease_requestFinished, ZEND_ACC_PUBLIC)
 	ZEND_ME(Sluice_Lease, keys, arginfo_class_Sluice_Lease_keys, ZEND_ACC_PUBLIC)
+	ZEND_ME(Sluice_Lease, waitedMs, arginfo_class_Sluice_Lease_waitedMs, ZEND_ACC_PUBLIC)
 	ZEND_FE_END
 };
 

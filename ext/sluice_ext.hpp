@@ -119,6 +119,7 @@ struct LeaseObject {
     LeaseObject* prev;      // this request's registry of leases not yet released
     LeaseObject* next;
     bool registered;        // in the registry: not released through this object yet
+    int64_t waited_ms;      // how long its action waited in line (Lease::waitedMs()); -1: no ticket
     zend_object std;
 };
 
@@ -128,7 +129,7 @@ inline LeaseObject* lease_from(zend_object* obj) {
 
 // Makes `rv` a new Sluice\Lease for a grant and registers it for release at request end.
 void lease_create(zval* rv, uint32_t lease_index, const sluice::Token& token, uint64_t mapping_id,
-                  zend_array* keys);
+                  zend_array* keys, int64_t waited_ms = -1);
 
 zend_object* lease_create_object(zend_class_entry* ce);
 void lease_minit();  // registers Sluice\Lease

@@ -21,7 +21,7 @@ final class ApiTest extends SluiceTestCase
         self::assertInstanceOf(Lease::class, $a);
         self::assertInstanceOf(Lease::class, $b);
         self::assertNull($limiter->tryAcquire());
-        self::assertSame(['key' => $key, 'limit' => 2, 'active' => 2], $limiter->lastRefusal());
+        self::assertSame(['key' => $key, 'limit' => 2, 'active' => 2, 'kind' => 'slot', 'retry_after_ms' => 0, 'level' => 0.0], $limiter->lastRefusal());
         self::assertNotSame($a->token(), $b->token());
 
         self::assertTrue($a->release());
@@ -105,7 +105,7 @@ final class ApiTest extends SluiceTestCase
 
         // The provider key is full: the second attempt takes nothing on the site key.
         self::assertNull($a->tryAcquire('second'));
-        self::assertSame(['key' => $provider, 'limit' => 1, 'active' => 1], $a->lastRefusal());
+        self::assertSame(['key' => $provider, 'limit' => 1, 'active' => 1, 'kind' => 'slot', 'retry_after_ms' => 0, 'level' => 0.0], $a->lastRefusal());
         self::assertSame(1, self::statusOf($site)['active']);
         self::assertSame(1, self::statusOf($provider)['active']);
         self::assertSame(1, self::statusOf($site)['acquired']);
@@ -117,7 +117,7 @@ final class ApiTest extends SluiceTestCase
         self::assertNotNull($x);
         self::assertNotNull($y);
         self::assertNull($siteOnly->tryAcquire());
-        self::assertSame(['key' => $site, 'limit' => 3, 'active' => 3], $siteOnly->lastRefusal());
+        self::assertSame(['key' => $site, 'limit' => 3, 'active' => 3, 'kind' => 'slot', 'retry_after_ms' => 0, 'level' => 0.0], $siteOnly->lastRefusal());
 
         // Releasing the two-key lease frees both keys at once.
         self::assertTrue($first->release());

@@ -76,17 +76,24 @@ final class CorruptSegmentTest extends SluiceTestCase
             $file = Segments::file($segment);
             $size = filesize($file);
             $f = fopen($file, 'r+b');
-            for ($round = 0; $round < self::ROUNDS; $round++) {
-                fseek($f, random_int(256, $size - 8));
-                $bytes = match (random_int(0, 2)) {
-                    0 => random_bytes(random_int(1, 16)),
-                    1 => pack('V', random_int(0, 0xffffffff)),
-                    default => pack('V', [0, 1, 4, 5, 8, 9, 64, 96, 97, 0xffff, 0x10000, 0x7fffffff, 0xffffffff][random_int(0, 12)]),
-                };
-                fwrite($f, $bytes);
-                fflush($f);
-                usleep(2000);
-            }
+            // Rounds in batches until a worker met a corrupt record (the rate records make the
+            // segment larger, so 300 random writes do not always hit a record that is checked).
+            $rounds = 0;
+            do {
+                for ($round = 0; $round < self::ROUNDS; $round++) {
+                    fseek($f, random_int(256, $size - 8));
+                    $bytes = match (random_int(0, 2)) {
+                        0 => random_bytes(random_int(1, 16)),
+                        1 => pack('V', random_int(0, 0xffffffff)),
+                        default => pack('V', [0, 1, 4, 5, 8, 9, 64, 96, 97, 0xffff, 0x10000, 0x7fffffff, 0xffffffff][random_int(0, 12)]),
+                    };
+                    fwrite($f, $bytes);
+                    fflush($f);
+                    usleep(2000);
+                }
+                $rounds += self::ROUNDS;
+                $seen = Child::run('echo json_encode(Sluice\segment_info()), "\n";', [], $ini);
+            } while ($seen->exitCode === 0 && $seen->json()['corruption_repairs'] === 0 && $rounds < 5 * self::ROUNDS);
             fclose($f);
             touch($stop);
             foreach ($workers as $w) {
@@ -99,7 +106,7 @@ final class CorruptSegmentTest extends SluiceTestCase
             [, $info] = $after->json();
             self::assertGreaterThan(0, $info['corruption_repairs'], 'the corruption was met and repaired');
             fwrite(STDERR, sprintf("\ncorrupt segment: %d rounds, %d repairs of corrupt records, %d resets\n",
-                self::ROUNDS, $info['corruption_repairs'], $info['corruption_resets']));
+                $rounds, $info['corruption_repairs'], $info['corruption_resets']));
         } finally {
             @unlink($stop);
             Segments::remove($segment);

@@ -78,7 +78,7 @@ final class WaitTest extends SluiceTestCase
         self::assertNull($lease);
         self::assertGreaterThanOrEqual(495, $ms);
         self::assertLessThan(1500, $ms);
-        self::assertSame(['key' => $key, 'limit' => 1, 'active' => 1], $limiter->lastRefusal());
+        self::assertSame(['key' => $key, 'limit' => 1, 'active' => 1, 'kind' => 'slot', 'retry_after_ms' => 0, 'level' => 0.0], $limiter->lastRefusal());
         $s = self::countersOf($key);
         self::assertSame(0, $s['waiters']);
         self::assertSame(1, $s['throttled'], 'a timed-out wait counts as one throttle');

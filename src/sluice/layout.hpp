@@ -18,7 +18,8 @@ inline constexpr uint64_t kMagic = 0x31454349554c53ULL;  // "SLUICE1"
 // 4: scopes (LeaseRecord, QueueRecord, StrandedEntry), stranded claims,
 // KeyRecord::peak_since_unix, the header's corruption counters.
 // 5: KeyRecord's record and cap (a small opaque per-key record, key_record.cpp).
-inline constexpr uint32_t kLayoutVersion = 5;
+// 6: a RateRecord per key (token bucket, per-minute capacity counters).
+inline constexpr uint32_t kLayoutVersion = 6;
 inline constexpr size_t kMaxKeyBytes = 64;
 inline constexpr size_t kMaxLabelBytes = 96;
 inline constexpr size_t kMaxKeysPerLease = 4;
@@ -37,6 +38,13 @@ inline constexpr uint32_t kMaxWeight = 100;
 inline constexpr uint32_t kWakeRingSize = 1024;
 inline constexpr uint32_t kStrandedRingSize = 256;
 inline constexpr size_t kMaxInstallBytes = 16;
+// A key's capacity counters: one record per minute for the last kWindowMinutes
+// minutes (the slot of unix minute m is m % kWindowMinutes), kWindowFields
+// counters each, whose meaning is the caller's (see window_add).
+inline constexpr uint32_t kWindowMinutes = 16;
+inline constexpr uint32_t kWindowFields = 8;
+// Buckets one acquire may take beside its slots.
+inline constexpr size_t kMaxBucketsPerTake = 4;
 
 // Who a record of the waiting line belongs to: one blog of one WordPress
 // install (or, both empty, a caller outside WordPress). Action ids are unique
@@ -129,6 +137,27 @@ struct KeyRecord {
     // hands this key no slot at all (the provider's circuit is open); 0: none.
     int32_t record_cap;
     unsigned char record[kMaxRecordBytes];
+};
+
+struct WindowMinute {
+    int64_t minute;            // unix minute these counts belong to; 0: empty
+    uint64_t counts[kWindowFields];
+};
+
+// Beside each key record (same index), in a region of its own: the key's token
+// bucket (rate_bucket.hpp; taken together with slots, see SlotRequest::takes)
+// and its capacity counters. Nothing here is derived: repair leaves it alone,
+// and every value read from it is checked before use (a corrupt number only
+// makes a budget wrong until the next take rewrites it, never a crash).
+struct RateRecord {
+    int64_t full_at_ns;        // CLOCK_MONOTONIC: the bucket is full from then on (0: full)
+    int64_t paused_until_ns;   // no take before this (the provider's word)
+    double rate, burst;        // the last taker's (refunds and observations use them); rate 0: no budget
+    double learned_rate, learned_burst;  // from the provider's rate-limit headers (bucket_observe)
+    uint64_t takes, refusals;
+    double tokens_taken;
+    uint64_t reserved0;
+    WindowMinute windows[kWindowMinutes];
 };
 
 // Waiting records park a process inside acquire(): visible, and reclaimable
@@ -248,7 +277,10 @@ struct SegmentGeometry {
         return align_up(buckets_offset() + sizeof(uint32_t) * ref_buckets_for(max_tickets), 64);
     }
     size_t stranded_offset() const { return align_up(wakes_offset() + sizeof(WakeEntry) * kWakeRingSize, 64); }
-    size_t total_size() const { return stranded_offset() + sizeof(StrandedEntry) * kStrandedRingSize; }
+    size_t rates_offset() const {
+        return align_up(stranded_offset() + sizeof(StrandedEntry) * kStrandedRingSize, 64);
+    }
+    size_t total_size() const { return rates_offset() + sizeof(RateRecord) * max_keys; }
 };
 
 }  // namespace sluice

@@ -86,6 +86,7 @@ uint32_t LeaseTable::resolve_key(std::string_view name) {
                                 " key records are in use; raise sluice.max_keys and recreate the segment");
         KeyRecord* k = key(count);
         std::memset(static_cast<void*>(k), 0, segment_.geometry().key_stride());
+        std::memset(static_cast<void*>(segment_.rate(count)), 0, sizeof(RateRecord));
         std::memcpy(k->key, name.data(), name.size());
         k->key_len = uint32_t(name.size());
         k->peak_since_unix = int64_t(::time(nullptr));
@@ -111,6 +112,18 @@ void LeaseTable::validate(const SlotRequest& r) const {
                                   std::to_string(slots) + " (sluice.max_slots_per_key)");
         for (size_t j = 0; j < i; ++j)
             if (r.keys[j] == r.keys[i]) throw InvalidArgument("sluice: the same key appears twice in one lease");
+    }
+    if (r.take_count > kMaxBucketsPerTake)
+        throw InvalidArgument("sluice: an acquire takes from 0 to " + std::to_string(kMaxBucketsPerTake) +
+                              " buckets, not " + std::to_string(r.take_count));
+    for (size_t i = 0; i < r.take_count; ++i) {
+        const BucketTake& t = r.takes[i];
+        if (t.key_index >= keys) throw InvalidArgument("sluice: unknown bucket key index (resolve the key first)");
+        if (!valid_bucket_value(t.tokens) || !valid_bucket_value(t.spec.rate) || !valid_bucket_value(t.spec.burst))
+            throw InvalidArgument("sluice: a bucket's tokens, rate and burst must be numbers from 0 to 1e9");
+        for (size_t j = 0; j < i; ++j)
+            if (r.takes[j].key_index == t.key_index)
+                throw InvalidArgument("sluice: the same bucket appears twice in one acquire");
     }
 }
 
@@ -148,6 +161,13 @@ AcquireResult LeaseTable::try_acquire_locked(const SlotRequest& r, const Token& 
             if (count_throttle) ++k->throttled;
             return AcquireResult{false, {}, Refusal{r.keys[i], r.limits[i], k->active}};
         }
+    }
+    if (r.take_count) {
+        // Every slot is free: the buckets decide. Taken before the commit point,
+        // so a death in between loses tokens, never exceeds a budget.
+        Refusal why{};
+        if (buckets_refuse(r, now, why, count_throttle)) return AcquireResult{false, {}, why};
+        buckets_take(r, now);
     }
     uint32_t index = take_free_record(wake);
     LeaseRecord* rec = lease(index);
@@ -382,6 +402,7 @@ AcquireResult LeaseTable::acquire(const SlotRequest& request, int64_t timeout_ns
         KeyRecord* blocked = nullptr;
         uint32_t seen_seq = 0;
         int64_t wake_at = deadline;
+        int64_t rate_wait_ns = 0;
         const Token token = random_token(), waiter_token = random_token();
         const AcquireResult result = locked([&] {
             blocked = nullptr;
@@ -391,7 +412,10 @@ AcquireResult LeaseTable::acquire(const SlotRequest& request, int64_t timeout_ns
             const bool last_try = now >= deadline;
             AcquireResult r = try_acquire_locked(request, token, now, last_try, wake);
             finish_locked(wake);
-            if (!r.acquired && !last_try) {
+            if (!r.acquired && !last_try && r.refusal.kind == RefusalKind::Rate) {
+                // No slot is missing: nobody's release wakes us, the bucket's refill does.
+                rate_wait_ns = std::max<int64_t>(1, std::min(r.refusal.retry_after_ns, sub_clamped(deadline, now)));
+            } else if (!r.acquired && !last_try) {
                 KeyRecord* k = key(r.refusal.key_index);
                 // Waiters that died in here wake nobody and nothing else looks
                 // for them: clear them before counting ourselves in.
@@ -406,6 +430,11 @@ AcquireResult LeaseTable::acquire(const SlotRequest& request, int64_t timeout_ns
             return r;
         });
         wake.wake(segment_);
+        if (rate_wait_ns > 0) {
+            const timespec pause{time_t(rate_wait_ns / kNsPerSecond), long(rate_wait_ns % kNsPerSecond)};
+            ::nanosleep(&pause, nullptr);
+            continue;
+        }
         if (!blocked) return result;
         futex_wait(&blocked->wait_seq, seen_seq, std::max<int64_t>(sub_clamped(wake_at, monotonic_ns()), 1));
     }

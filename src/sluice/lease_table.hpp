@@ -11,6 +11,7 @@
 
 #include "sluice/clock.hpp"
 #include "sluice/layout.hpp"
+#include "sluice/rate_bucket.hpp"
 #include "sluice/scope.hpp"
 #include "sluice/segment.hpp"
 #include "sluice/token.hpp"
@@ -20,13 +21,35 @@ namespace sluice {
 struct Grant {
     uint32_t lease_index;
     Token token;
+    // How long the action waited in line before this grant (since its
+    // ticket's first deferral); -1: it had no ticket.
+    int64_t waited_ns = -1;
 };
 
-// Why an acquire was refused: the first key that had no free slot.
+// Slot: a key had no free slot (limit, active). Rate: the slots were free but
+// a bucket (SlotRequest::takes) cannot give its tokens yet.
+enum class RefusalKind : uint32_t { Slot = 0, Rate = 1 };
+
+// Why an acquire was refused: the first key that had no free slot or, when
+// every slot was free, the first bucket that has to refill first.
 struct Refusal {
     uint32_t key_index;
     uint32_t limit;
     uint32_t active;
+    RefusalKind kind = RefusalKind::Slot;
+    int64_t retry_after_ns = 0;  // Rate: when the take would be allowed (refill or the provider's pause)
+    double level = 0;            // Rate: tokens in the bucket now
+};
+
+// One bucket an acquire takes tokens from, together with its slots (all or
+// nothing): `tokens` from the bucket of key `key_index` (its RateRecord; a
+// key's bucket and its slots are apart, so a bucket key may name slots too).
+// spec.rate 0: the rate and burst learned from the provider (bucket_observe),
+// or no budget when none was learned.
+struct BucketTake {
+    uint32_t key_index;
+    double tokens;
+    BucketSpec spec;
 };
 
 struct AcquireResult {
@@ -43,6 +66,8 @@ struct SlotRequest {
     std::string_view label;  // truncated to kMaxLabelBytes
     int64_t ref = 0;         // the holder's action, reported if it dies (take_stranded); 0: none
     Scope scope{};           // the holder's scope: try_acquire_for finds only this scope's ticket
+    const BucketTake* takes = nullptr;  // buckets taken with the slots (0..kMaxBucketsPerTake, distinct keys)
+    size_t take_count = 0;
 };
 
 // How this process runs the line's hand-offs (not part of the segment).
@@ -61,6 +86,10 @@ struct LineRequest {
     uint32_t weight;         // 1..kMaxWeight
     int64_t first_deferred_unix;  // unix seconds; 0: now
     Scope scope{};           // the ticket's: only this scope finds, moves or cancels it
+    // The action waits for a rate budget, not a slot: its ticket keeps its
+    // place and age but is handed nothing until its action shows up again
+    // (try_acquire_for), when the bucket has refilled.
+    bool hold = false;
 };
 
 struct EnqueueResult {
@@ -152,6 +181,35 @@ struct Snapshot {
     int64_t now_ns;
     SegmentInfo segment;
     std::vector<KeyInfo> keys;
+};
+
+// What a provider said about a bucket (bucket_observe).
+struct BucketObservation {
+    double at_most = -1;            // tokens left at most (the level is capped there); < 0: not said
+    int64_t pause_ns = 0;           // no take for this long (retry-after, nothing left until a reset)
+    BucketSpec learned{};           // the budget its headers announce; rate 0: not said
+};
+
+struct BucketInfo {
+    BucketSpec spec;                // the last taker's
+    BucketSpec learned;
+    double level;                   // now, under `spec` (or the learned one); the burst when no budget
+    int64_t paused_left_ns;
+    uint64_t takes, refusals;
+    double tokens_taken;
+};
+
+// window_add(): `delta` to counter `field` (0..kWindowFields-1) of key `key_index`.
+struct WindowAdd {
+    uint32_t key_index;
+    uint32_t field;
+    uint64_t delta;
+};
+
+struct KeyRatesInfo {
+    std::string key;
+    BucketInfo bucket;
+    std::vector<WindowMinute> windows;  // the minutes on record in the last kWindowMinutes, oldest first
 };
 
 // The longest provider request a lease can mark open (one day).
@@ -253,6 +311,22 @@ public:
     bool write_key_record(std::string_view key, uint64_t version, std::string_view data, bool set_cap = false,
                           int32_t cap = 0);
 
+    // ---- Rate budgets and capacity counters (key_rates.cpp) ----
+
+    // Tokens back into the key's bucket (a refund, tokens > 0) or out of it
+    // (an extra charge, tokens < 0), under the rate and burst its last taker
+    // gave. A key whose bucket has no budget is left as it is.
+    BucketInfo bucket_adjust(uint32_t key_index, double tokens);
+    // The provider's word on the bucket: caps its level, pauses it, and
+    // records the budget its headers announce.
+    BucketInfo bucket_observe(uint32_t key_index, const BucketObservation& word);
+    // Adds to the counters of the current minute (unix_minute 0: now; a
+    // minute more than kWindowMinutes - 1 old is dropped). InvalidArgument
+    // for a field out of range.
+    void window_add(const WindowAdd* adds, size_t count, int64_t unix_minute = 0);
+    // Every key's bucket and counters.
+    std::vector<KeyRatesInfo> key_rates();
+
     // Drops every lease of `key`; returns how many. Unknown key: 0.
     uint32_t reset(std::string_view key);
 
@@ -350,6 +424,21 @@ private:
     void repair_locked() noexcept;
     void repair_records_locked();
     void repair_line_locked();
+
+    // Buckets of an acquire (key_rates.cpp). buckets_refuse(): false when
+    // every take may go now; else fills `why` with the first that must wait
+    // (counted as a refusal on its record when `count`). buckets_take(): takes them.
+    bool buckets_refuse(const SlotRequest& r, int64_t now, Refusal& why, bool count);
+    void buckets_take(const SlotRequest& r, int64_t now);
+    BucketInfo bucket_info(const RateRecord* rec, int64_t now) const;
+    // The reservation of ticket `ti` becomes the caller's lease if its buckets
+    // allow; else the reservation is given back (the ticket waits again,
+    // lapsed, and the slot goes to the next ticket) and the refusal says why.
+    AcquireResult claim_reservation(uint32_t ti, const SlotRequest& r, const Token& token, int64_t now,
+                                    WakeList& wake);
+    // A waiting ticket whose action waits for a rate budget: no hand-off
+    // until its action shows up again (as a lapsed one).
+    void hold_ticket(uint32_t ti);
 
     // The line's internals (waiting_line.cpp).
     TicketRecord* ticket(uint32_t index) const { return segment_.ticket(index); }

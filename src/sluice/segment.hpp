@@ -106,6 +106,11 @@ public:
     WakeEntry* wake_entry(uint64_t n) const {
         return reinterpret_cast<WakeEntry*>(base() + geometry_.wakes_offset()) + n % kWakeRingSize;
     }
+    // The key's rate record (same index as its KeyRecord).
+    RateRecord* rate(uint32_t index) const {
+        if (__builtin_expect(index >= geometry_.max_keys, 0)) corrupt_record("rate index", index, geometry_.max_keys);
+        return reinterpret_cast<RateRecord*>(base() + geometry_.rates_offset()) + index;
+    }
     StrandedEntry* stranded_entry(uint64_t n) const {
         return reinterpret_cast<StrandedEntry*>(base() + geometry_.stranded_offset()) + n % kStrandedRingSize;
     }

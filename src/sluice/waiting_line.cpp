@@ -481,6 +481,7 @@ void LeaseTable::make_ready(uint32_t ti) {
 
 AcquireResult LeaseTable::convert_reservation(uint32_t ti, const SlotRequest& r, const Token& token, int64_t now) {
     const uint32_t li = once(ticket(ti)->lease);
+    const int64_t waited = std::max<int64_t>(0, sub_clamped(now, ticket(ti)->first_deferred_ns));
     LeaseRecord* rec = lease(li);
     fill_owner(rec, token, now, r.ttl_ns, r.label, r.scope);  // the lease is the caller's from here
     rec->ref = r.ref;
@@ -490,7 +491,31 @@ AcquireResult LeaseTable::convert_reservation(uint32_t ti, const SlotRequest& r,
         ++k->acquired;
     }
     remove_ticket(ti);
-    return AcquireResult{true, Grant{li, Token{rec->token[0], rec->token[1]}}, {}};
+    return AcquireResult{true, Grant{li, Token{rec->token[0], rec->token[1]}, waited}, {}};
+}
+
+AcquireResult LeaseTable::claim_reservation(uint32_t ti, const SlotRequest& r, const Token& token, int64_t now,
+                                            WakeList& wake) {
+    Refusal why{};
+    if (r.take_count && buckets_refuse(r, now, why, true)) {
+        // The slot was handed to it, but its budget is short: the slot goes on to
+        // the next ticket now instead of idling out the reservation window, and
+        // this ticket waits (lapsed) for its action to come back after the refill.
+        free_lease(once(ticket(ti)->lease), FreeReason::Reset, wake);
+        return AcquireResult{false, {}, why};
+    }
+    if (r.take_count) buckets_take(r, now);
+    return convert_reservation(ti, r, token, now);
+}
+
+void LeaseTable::hold_ticket(uint32_t ti) {
+    TicketRecord* t = ticket(ti);
+    if (t->state != TicketState::Waiting || t->lapsed) return;
+    QueueRecord* q = checked_queue(once(t->queue));
+    t->lapsed = 1;
+    SegmentHeader* h = segment_.header();
+    if (q->ready) --q->ready;
+    if (h->tickets_ready) --h->tickets_ready;
 }
 
 AcquireResult LeaseTable::try_acquire_for(const SlotRequest& request) {
@@ -512,19 +537,22 @@ AcquireResult LeaseTable::try_acquire_for(const SlotRequest& request) {
         AcquireResult r;
         if (ti != kNoTicket && reserved()) {
             // Its reservation, even one past its window that nobody reclaimed yet.
-            r = convert_reservation(ti, request, token, now);
+            r = claim_reservation(ti, request, token, now, wake);
         } else {
             r = try_acquire_locked(request, token, now, true, wake);
             if (ti != kNoTicket) {
                 if (reserved() && !r.acquired) {
                     // The hand-off run by that acquire picked this very ticket.
-                    r = convert_reservation(ti, request, token, now);
+                    r = claim_reservation(ti, request, token, now, wake);
                 } else if (reserved()) {
                     const uint32_t li = once(ticket(ti)->lease);
                     remove_ticket(ti);
                     free_lease(li, FreeReason::Reservation, wake);
                 } else if (r.acquired) {
+                    r.grant.waited_ns = std::max<int64_t>(0, sub_clamped(now, ticket(ti)->first_deferred_ns));
                     remove_ticket(ti);
+                } else if (r.refusal.kind == RefusalKind::Rate) {
+                    hold_ticket(ti);  // a slot would only idle until its budget refills
                 } else {
                     make_ready(ti);  // its action showed up: a lapsed ticket may be handed a slot again
                 }
@@ -600,7 +628,7 @@ EnqueueResult LeaseTable::enqueue(const LineRequest& r) {
             t->queue = qi;
             t->hash_next = kNoTicket;
             t->lease = kNoLease;
-            t->lapsed = 0;
+            t->lapsed = r.hold ? 1 : 0;  // held: handed nothing until its action shows up
             t->ref = r.ref;
             t->first_deferred_unix = first_unix;
             t->first_deferred_ns = now - (unix_now - first_unix) * kNsPerSecond;
@@ -610,7 +638,9 @@ EnqueueResult LeaseTable::enqueue(const LineRequest& r) {
             commit_barrier();
             if (testing::Hook hook = testing::inside_critical_section_hook()) hook();
             append_ticket(ti);
-            h->handoff_pending = 1;  // its keys may have room right now
+            if (!r.hold) h->handoff_pending = 1;  // its keys may have room right now
+        } else if (r.hold) {
+            hold_ticket(ti);
         } else {
             make_ready(ti);  // re-confirmed: a lapsed ticket may be handed a slot again
         }
