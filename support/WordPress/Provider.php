@@ -24,14 +24,16 @@ final class Provider
      */
     public static function reset(int $latencyMs = 300, int $saturateAbove = 0): void
     {
-        self::post('/__config', ['fail_rules' => [], 'outages' => [], 'latency_per_load' => 0, 'over_capacity' => 'stall']);
+        self::post('/__config', ['fail_rules' => [], 'outages' => [], 'latency_per_load' => 0, 'over_capacity' => 'stall',
+            'rpm_limit' => 0, 'tpm_limit' => 0, 'rate_headers' => false]);
         self::post('/__reset', ['drop_stalled' => true]);
         self::post('/__config', ['latency_ms' => $latencyMs, 'saturate_above' => $saturateAbove]);
     }
 
     /**
      * Sets any of the provider's options (tools/fake-provider/README.md): latency_ms, latency_per_load,
-     * capacity_schedule, over_capacity, retry_after_s, fail_rules, outages, orphans_keep_serving.
+     * capacity_schedule, over_capacity, retry_after_s, fail_rules, outages, orphans_keep_serving, rpm_limit,
+     * tpm_limit, rate_headers.
      *
      * @param array<string, mixed> $config
      * @return array<string, mixed> what it answered

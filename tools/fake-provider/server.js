@@ -24,6 +24,7 @@ const { Capacity } = require('./lib/capacity');
 const { Timeline } = require('./lib/timeline');
 const { OVER_CAPACITY, checkFailRules, decide } = require('./lib/behaviour');
 const { Outage } = require('./lib/outage');
+const { RateBudget } = require('./lib/rate-budget');
 
 const HOST = '127.0.0.1';
 const MODEL_ID = 'fake-model';
@@ -82,6 +83,7 @@ const config = {
 const capacity = new Capacity(opts.saturateAbove);
 const timeline = new Timeline(capacity);
 const outage = new Outage(capacity, () => listenApi(), () => closeApi(), (line) => log(line));
+const rateBudget = new RateBudget();
 
 // ---- counters ---------------------------------------------------------------------------------
 const open = new Set(); // every API request whose response is not closed yet (served and stalled)
@@ -131,6 +133,7 @@ function snapshot() {
     latency_per_load: config.latency_per_load,
     fail_rules: config.fail_rules.length,
     outages: outage.describe(),
+    rate_budget: rateBudget.describe(),
     down: outage.down,
     ...timeline.snapshot(Date.now()),
   };
@@ -146,10 +149,10 @@ function log(fields) {
   process.stdout.write(`${new Date().toISOString()} ${fields}\n`);
 }
 
-function sendJson(res, status, body) {
+function sendJson(res, status, body, extraHeaders = {}) {
   if (res.writableEnded || res.destroyed) return;
   const data = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) });
+  res.writeHead(status, { ...extraHeaders, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(data) });
   res.end(data);
 }
 
@@ -265,6 +268,7 @@ function handleControl(req, res, path) {
       capacity.restart(now);
       timeline.reset(now, open.size);
       outage.arm(now);
+      rateBudget.restart();
       log(`POST /__reset dropped_stalled=${dropped}`);
       sendJson(res, 200, { ok: true, dropped_stalled: dropped, stats: snapshot() });
     });
@@ -294,6 +298,7 @@ function handleControl(req, res, path) {
       }
       const now = Date.now();
       try {
+        rateBudget.apply(RateBudget.check(body));
         if (body.fail_rules !== undefined) next.fail_rules = checkFailRules(body.fail_rules);
         if (body.capacity_schedule !== undefined) {
           capacity.setSchedule(body.capacity_schedule, now);
@@ -312,7 +317,7 @@ function handleControl(req, res, path) {
       sendJson(res, 200, {
         ok: true, latency_ms: config.latency_ms, saturate_above: config.saturate_above, capacity_schedule: capacity.describe(),
         over_capacity: config.over_capacity, retry_after_s: config.retry_after_s, latency_per_load: config.latency_per_load,
-        fail_rules: config.fail_rules.length, outages: outage.describe(),
+        fail_rules: config.fail_rules.length, outages: outage.describe(), rate_budget: rateBudget.describe(),
       });
     });
   }
@@ -448,6 +453,16 @@ function handleApi(req, res, path) {
       r.outcome = 'bad_request';
       return finish(400, () => apiError(res, 400, 'We could not parse the JSON body of your request.'));
     }
+    const answer = completionBody(path, body);
+    const wait = rateBudget.take(Date.now(), answer.usage.total_tokens);
+    if (wait > 0) {
+      // Over the requests- or tokens-per-minute budget (lib/rate-budget.js): OpenAI's 429.
+      stats.rejected[429] = (stats.rejected[429] || 0) + 1;
+      r.outcome = 'rejected';
+      const headers = { ...rateBudget.headersAt(Date.now()), 'Retry-After': String(Math.ceil(wait / 1000)) };
+      return finish(429, () => sendJson(res, 429, { error: { message: 'Rate limit reached', type: 'requests', param: null, code: 'rate_limit_exceeded' } }, headers));
+    }
+    const limits = rateBudget.headersAt(Date.now());
     r.dueAt = Date.now() + decision.latencyMs;
     r.timer = setTimeout(() => {
       r.timer = null;
@@ -455,7 +470,7 @@ function handleApi(req, res, path) {
       r.outcome = 'answered';
       stats.answered++;
       if (r.peak > stats.max_served_in_flight) stats.max_served_in_flight = r.peak;
-      finish(200, () => sendJson(res, 200, completionBody(path, body)));
+      finish(200, () => sendJson(res, 200, answer, limits));
     }, decision.latencyMs);
   });
 }

@@ -25,6 +25,7 @@ use SluiceWP\Backend\DatabaseSchema;
 use SluiceWP\Backend\SiteStore;
 use SluiceWP\Backend\UnusableStore;
 use SluiceWP\Backend\KeyRecordsSchema;
+use SluiceWP\Backend\RateBuckets;
 use SluiceWP\Backend\RecordStore;
 use SluiceWP\Backend\WaitingLine;
 use SluiceWP\Cli\Commands;
@@ -50,6 +51,8 @@ use SluiceWP\Provider\ProviderProtection;
 use SluiceWP\Provider\ProviderRequests;
 use SluiceWP\Provider\ProviderStates;
 use SluiceWP\Provider\SignalClassifier;
+use SluiceWP\Rates\RateHooks;
+use SluiceWP\Rates\RateObserver;
 use SluiceWP\Scheduler\ActionSchedulerHooks;
 use SluiceWP\Scheduler\ActionSchedulerAdapter;
 use SluiceWP\Scheduler\Runners;
@@ -127,6 +130,7 @@ final class Plugin
         (new Runners(fn (): ?Gate => $this->gate()))->init();
         (new GateHooks(fn (): ?Gate => $this->gate(), fn (): ?Gate => $this->gate))->init();
         (new ProviderHooks(fn (): ?ProviderCalls => $this->providerCalls(), $this->providerRequests))->init();
+        (new RateHooks(fn (): ?RateObserver => $this->rateObserver()))->init();
         (new DataMachineHooks($this->dataMachine, $this->config, $this->backends, $this->providerRequests, fn (): ?ProviderProtection => $this->protection()))->init();
         (new MinuteSampler($this->siteStatus(), $this->config, $this->samples))->init();
         (new StatusRoutes($this->siteStatus()))->init();
@@ -220,6 +224,13 @@ final class Plugin
             return null;
         }
         return $this->protection = new ProviderProtection(new ProviderStates($backend), $this->config, KeyNames::forBlog(), $this->eventLog);
+    }
+
+    /** Reads the providers' rate-limit headers into the store's buckets (null when the store keeps none). */
+    public function rateObserver(): ?RateObserver
+    {
+        $backend = $this->backends->backend();
+        return $backend instanceof RateBuckets ? new RateObserver($backend, KeyNames::forBlog(), $this->config) : null;
     }
 
     /** This request's AI calls to providers, while Sluice gates (null otherwise: they go ungated). */

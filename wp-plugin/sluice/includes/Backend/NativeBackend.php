@@ -4,7 +4,8 @@
  * segment for every PHP-FPM worker and CLI runner of the host, ~100 ns a pair,
  * and leases of killed workers come back on the next acquire (after draining
  * an open provider request). Each key's small record (RecordStore: the
- * provider protection's state) lives in the key's record of the segment.
+ * provider protection's state) lives in the key's record of the segment, and
+ * each key's token bucket (rate budgets) beside it.
  */
 
 declare(strict_types=1);
@@ -13,7 +14,7 @@ namespace SluiceWP\Backend;
 
 defined('ABSPATH') || exit;
 
-final class NativeBackend implements Backend, OperatorView, WaitingLine, Capacity, RecordStore
+final class NativeBackend implements Backend, OperatorView, WaitingLine, Capacity, RecordStore, RateBuckets
 {
     /** @var array<string, \Sluice\Limiter> see limiter() */
     private array $limiters = [];
@@ -75,6 +76,19 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine, Capacit
     }
 
     /** The extension keeps the waiting line in its segment (it ships with this plugin). */
+    public function observeBucket(string $key, BucketWord $word): void
+    {
+        // The extension takes pauses of up to an hour and levels of up to 1e9 tokens.
+        $said = ['pause_ms' => max(0, min(3_600_000, $word->pauseMs))];
+        if ($word->atMost !== null) {
+            $said['at_most'] = max(0.0, min(1e9, $word->atMost));
+        }
+        if ($word->learnedRate > 0) {
+            $said += ['learned_rate' => $word->learnedRate, 'learned_burst' => $word->learnedBurst];
+        }
+        \Sluice\bucket_observe($key, $said);
+    }
+
     public function lineAvailable(): bool
     {
         return true;

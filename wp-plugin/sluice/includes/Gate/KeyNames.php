@@ -6,7 +6,9 @@
  * ".../tenant:<slug>", ".../mode:<mode>"), so two sites on one host, or two blogs of a network,
  * never share a limit by accident; a provider key made host-wide (filter
  * sluice_provider_key_host_wide) is "sluice/provider:<slug>" and every blog
- * sees it. The core caps a key at 64 bytes: names here stay well inside that.
+ * sees it. A provider's rate budgets are buckets beside its key, named the
+ * same way ("rpm:<slug>", "tpm:<slug>"), and the host's requests-per-second
+ * cap is one host-wide bucket, "sluice/qps". The core caps a key at 64 bytes: names here stay well inside that.
  */
 
 declare(strict_types=1);
@@ -54,6 +56,19 @@ final class KeyNames
         return $hostWide ? self::HOST_WIDE_PREFIX . $slug : $this->prefix() . 'provider:' . $slug;
     }
 
+    /** The bucket of a provider's requests-per-minute ("rpm") or tokens-per-minute ("tpm") budget, beside its provider key. */
+    public function budget(string $kind, string $provider, bool $hostWide): string
+    {
+        $name = $kind . ':' . self::slug($provider);
+        return $hostWide ? self::ROOT . $name : $this->prefix() . $name;
+    }
+
+    /** The host-wide bucket of every AI request of the host (the requests-per-second cap). */
+    public static function qps(): string
+    {
+        return self::ROOT . 'qps';
+    }
+
     public function tenant(string $tenant): string
     {
         return $this->prefix() . 'tenant:' . self::slug($tenant);
@@ -68,7 +83,7 @@ final class KeyNames
     /** "site", "provider", "tenant", ... for a key of the blog; "host" for a host-wide key; null for another blog's or install's key. */
     public function scope(string $key): ?string
     {
-        if (str_starts_with($key, self::HOST_WIDE_PREFIX)) {
+        if (str_starts_with($key, self::HOST_WIDE_PREFIX) || preg_match('#^sluice/(?:rpm:|tpm:|qps$)#', $key) === 1) {
             return 'host';
         }
         if (!str_starts_with($key, $this->prefix())) {

@@ -105,6 +105,7 @@ final class ProviderCalls
         $signal = $this->classifier->classify($response, $provider, $url, $args);
         $this->counted[$provider] = microtime(true);
         $this->protection->record($provider, $signal, $request['started'], microtime(true) - $request['started']);
+        do_action('sluice_provider_answered', $provider, $response); // its rate-limit headers: Rates\RateHooks
     }
 
     /**

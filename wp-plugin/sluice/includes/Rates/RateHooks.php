@@ -1,0 +1,33 @@
+<?php
+/**
+ * The rate budgets' WordPress hooks: each answer of an AI provider (the
+ * provider protection recognises the calls and announces each answer with
+ * `sluice_provider_answered`, from WordPress's HTTP API's http_api_debug:
+ * WordPress 7's AI client keeps no headers, so that is where they are seen)
+ * reaches RateObserver.
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Rates;
+
+defined('ABSPATH') || exit;
+
+final class RateHooks
+{
+    /** @param \Closure(): ?RateObserver $observer this request's (null while no store keeps buckets) */
+    public function __construct(private readonly \Closure $observer)
+    {
+    }
+
+    public function init(): void
+    {
+        add_action('sluice_provider_answered', function ($provider, $response): void {
+            try {
+                ($this->observer)()?->responded(is_string($provider) ? $provider : '', $response);
+            } catch (\Throwable $e) {
+                error_log('Sluice: error while reading an AI provider\'s rate-limit headers (the AI step carries on): ' . $e->getMessage());
+            }
+        }, 10, 2);
+    }
+}

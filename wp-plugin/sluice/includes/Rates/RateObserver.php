@@ -1,0 +1,49 @@
+<?php
+/**
+ * After each answer of an AI provider: reads its rate-limit headers
+ * (RateHeaders) and tells the provider's buckets what they say (ProviderWord)
+ * in the store that keeps buckets (Backend\RateBuckets). A malformed header
+ * is left out and named in the error log; nothing here may fail the request
+ * that was answered.
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Rates;
+
+use SluiceWP\Backend\RateBuckets;
+use SluiceWP\Gate\KeyNames;
+use SluiceWP\Settings\Config;
+
+defined('ABSPATH') || exit;
+
+final class RateObserver
+{
+    public function __construct(
+        private readonly RateBuckets $buckets,
+        private readonly KeyNames $keys,
+        private readonly Config $config,
+    ) {
+    }
+
+    /** @param mixed $response what WordPress's HTTP API answered (an array, or a WP_Error for a transport failure) */
+    public function responded(string $provider, mixed $response): void
+    {
+        if (!is_array($response) || $provider === '') {
+            return; // a transport failure carries no headers
+        }
+        $headers = wp_remote_retrieve_headers($response);
+        $reading = RateHeaders::read(is_iterable($headers) ? $headers : [], (int) floor(microtime(true) * 1000));
+        if ($reading->ignored !== []) {
+            error_log(sprintf('Sluice: ignored malformed rate-limit headers of AI provider "%s": %s', $provider, implode('; ', $reading->ignored)));
+        }
+        if ($reading->isEmpty()) {
+            return;
+        }
+        $hostWide = $this->config->providerKeyIsHostWide($provider);
+        $words = ProviderWord::words($reading, $this->keys->budget('rpm', $provider, $hostWide), $this->keys->budget('tpm', $provider, $hostWide), false, false);
+        foreach ($words as $key => $word) {
+            $this->buckets->observeBucket($key, $word);
+        }
+    }
+}
