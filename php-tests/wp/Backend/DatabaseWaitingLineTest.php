@@ -53,12 +53,6 @@ final class DatabaseWaitingLineTest extends WaitingLineContractTestCase
         return $result;
     }
 
-    /** @return list<Wake> */
-    private function wakesFor(int ...$refs): array
-    {
-        return array_values(array_filter($this->store()->takeWakes(64), static fn (Wake $w) => in_array($w->ref, $refs, true)));
-    }
-
     /**
      * The line costs the lease pair nothing while no ticket waits; what a
      * deferral, a hand-off, a woken copy's acquire and a pair beside a waiting
@@ -70,6 +64,7 @@ final class DatabaseWaitingLineTest extends WaitingLineContractTestCase
         [$site, $provider] = [self::key('site'), self::key('provider')];
         $limits = [$site => 2, $provider => 1];
         $b->release($this->lease($b->tryAcquireFor($limits, 60, 'warm-up', self::ref())));
+        $b->takeWakes(1000); // wakes this process made in earlier tests (it remembers them) are not this test's
         $pair = self::queries(function () use ($b, $limits): void {
             self::assertTrue($b->release($this->lease($b->tryAcquireFor($limits, 60, 'pair', self::ref()))));
         });
@@ -92,8 +87,9 @@ final class DatabaseWaitingLineTest extends WaitingLineContractTestCase
         $handOff = self::queries(function () use ($b, $holder): void {
             self::assertTrue($b->release($holder));
         });
-        $wake = self::queries(function () use ($copy): void {
-            self::assertCount(1, $this->wakesFor($copy));
+        // Taken as the gate takes it right after its release: the hand-offs this process made.
+        $wake = self::queries(function () use ($b, $copy): void {
+            self::assertSame([$copy], array_map(static fn (Wake $w): int => $w->ref, $b->takeWakes(64, true)));
         });
         $woken = null;
         $take = self::queries(function () use ($b, $limits, $copy, &$woken): void {
@@ -106,9 +102,9 @@ final class DatabaseWaitingLineTest extends WaitingLineContractTestCase
             $pair, $deferral, $besidePair, $handOff, $wake, $take,
         ));
         self::assertLessThanOrEqual(12, $deferral);
-        self::assertLessThanOrEqual(9, $besidePair);
-        self::assertLessThanOrEqual(8, $handOff);
-        self::assertLessThanOrEqual(2, $wake);
+        self::assertLessThanOrEqual(7, $besidePair);
+        self::assertLessThanOrEqual(4, $handOff);
+        self::assertLessThanOrEqual(1, $wake);
         self::assertLessThanOrEqual(3, $take);
     }
 }

@@ -22,7 +22,7 @@ final class DatabaseLineGateTest extends GateTestCase
         parent::setUp();
         global $wpdb;
         (new DatabaseBackend())->operatorView()->reset(self::siteKey());
-        foreach ([DatabaseLineSchema::ticketsTable(), DatabaseLineSchema::wakesTable(), DatabaseLineSchema::strandedTable()] as $table) {
+        foreach ((new DatabaseLineSchema())->tables() as $table) {
             $wpdb->query("DELETE FROM {$table}");
         }
     }

@@ -85,7 +85,7 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
         $this->sql = new DatabaseSql();
         $this->keys = new DatabaseKeys($this->sql);
         $this->records = new DatabaseRecords($this->sql);
-        $this->handOffs = new DatabaseHandOff($this->sql, $this->keys);
+        $this->handOffs = new DatabaseHandOff($this->sql, $this->keys, $this->scope(...));
         $stranded = new DatabaseStranded($this->sql, $this->scope(...));
         $this->line = new DatabaseLine($this->sql, $this->handOffs, $stranded, $this->scope(...));
         $this->reservations = new DatabaseReservations($this->sql, $this->scope(...));

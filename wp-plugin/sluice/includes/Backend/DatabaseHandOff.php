@@ -2,9 +2,17 @@
 /**
  * The database backend's hand-off: whenever slots free and tickets wait for
  * their keys, the next tickets whose keys all have room (in fair order,
- * LineOrder) get the slots reserved for them and a wake each, under the
- * line's named lock, held for its few statements only. The reservation and
- * the ticket's state are written by one UPDATE, the wake by one INSERT.
+ * LineOrder) get the slots reserved for them. One UPDATE reserves a
+ * ticket's slots and marks it reserved: it matches only while the ticket waits
+ * (not lapsed) and every chosen slot is free, so two hand-offs at once never
+ * reserve one slot or one ticket twice (the one that loses reads again), and
+ * no named lock is taken for it. The ticket's state is its wake ('reserved'
+ * until someone of its blog takes it: DatabaseLine::takeWakes()); this
+ * process remembers the wakes it made (ownWakes()), so that after a release
+ * it takes them in one guarded UPDATE without reading the table.
+ * Only clearing a key's waiting flag takes the line's named lock, which
+ * enqueues hold while they add a ticket and set the flag, so no flag is
+ * cleared under a ticket that was just added.
  *
  * @internal the database backend's (DatabaseBackend)
  */
@@ -17,17 +25,31 @@ defined('ABSPATH') || exit;
 
 final class DatabaseHandOff
 {
+    /** Tickets a hand-off considers, lowest start tags first. */
+    private const WINDOW = 1000;
+
+    /** Reservations lost to a concurrent hand-off or acquire before this one leaves the rest to the next release or sweep. */
+    private const ATTEMPTS = 3;
+
+    /** This process queued a wake in the table since it last took them (a reserved ticket moved to a new copy). */
+    private bool $wakesQueued = false;
+
+    /**
+     * Wakes this process made for its blog's tickets and has not taken (whichever instance made them: a
+     * process may build more than one store): ticket => [ref, reserved until (this host's microtime), the
+     * ticket's scope].
+     *
+     * @var array<string, array{int, float, string}>
+     */
+    private static array $ownWakes = [];
+
+    /** @param \Closure(): Scope $scope the caller's install and blog: the wakes of its tickets are its own to deliver */
     public function __construct(
         private readonly DatabaseSql $sql,
         private readonly DatabaseKeys $keys,
+        private readonly \Closure $scope,
     ) {
     }
-
-    /** Tickets a hand-off considers, lowest start tags first. */
-    private static int $handOffWindow = 1000;
-
-    /** This process queued a wake since it last took them (else a wake after a release reads nothing). */
-    private bool $wakesQueued = false;
 
     /**
      * Hands the free slots of these keys to the next tickets whose keys all
@@ -42,82 +64,131 @@ final class DatabaseHandOff
         if ($keys === []) {
             return 0;
         }
-        // Read without the lock: the reservation's UPDATE re-checks every slot it takes.
+        $served = 0;
+        for ($attempt = 0; $attempt < self::ATTEMPTS; $attempt++) {
+            [$n, $lost] = $this->serve($keys, $limits);
+            $served += $n;
+            if (!$lost) {
+                break;
+            }
+        }
+        return $served;
+    }
+
+    /**
+     * One round: reads the keys' slots and the tickets on them, reserves for
+     * the next tickets whose keys all have room. Lost: a reservation matched
+     * nothing (another hand-off or an acquire got there first): read again.
+     *
+     * @param list<string>      $keys
+     * @param array<string,int> $limits
+     * @return array{int, bool} tickets served, lost a race
+     */
+    private function serve(array $keys, array $limits): array
+    {
         $slots = $this->keys->read($keys, $limits);
         $flagged = array_keys(array_filter($slots, static fn (DatabaseSlots $s): bool => $s->waiting && $s->freeWithin(PHP_INT_MAX) !== []));
         if ($flagged === []) {
-            return 0;
+            return [0, false];
         }
+        $rows = $this->ticketsOn($flagged);
+        $seen = [];
+        $candidates = [];
+        $more = [];
+        foreach ($rows as $row) {
+            foreach (['k1', 'k2', 'k3', 'k4'] as $col) {
+                $seen[(string) $row[$col]] = true;
+            }
+            if ((string) $row['state'] === 'waiting' && (int) $row['lapsed'] === 0) {
+                $row['limits'] = self::decodeLimits((string) $row['key_limits']);
+                $candidates[] = $row;
+                foreach ($row['limits'] as $k => $l) {
+                    if (!isset($slots[(string) $k])) {
+                        $more[(string) $k] = true;
+                    }
+                }
+            }
+        }
+        $idle = array_values(array_filter(array_map('strval', $flagged), static fn (string $k): bool => !isset($seen[$k])));
+        if ($idle !== [] && count($rows) < self::WINDOW) {
+            $this->clearWaiting($idle);
+        }
+        if ($candidates === []) {
+            return [0, false];
+        }
+        if ($more !== []) {
+            $slots += $this->keys->read(array_keys($more), []);
+        }
+        $nowMs = 0;
+        foreach ($slots as $s) {
+            $nowMs = max($nowMs, $s->nowMs);
+        }
+        $aging = LineOrder::agingMs();
+        foreach ($candidates as $i => $row) {
+            $candidates[$i]['score'] = LineOrder::score((float) $row['start_tag'], (int) $row['weight'], max(0, $nowMs - (int) $row['first_deferred_ms']), $aging);
+        }
+        // On a tie the ticket first deferred earlier, then the older row.
+        usort($candidates, static fn (array $a, array $b): int => [$a['score'], (int) $a['first_deferred_ms'], (int) $a['id']] <=> [$b['score'], (int) $b['first_deferred_ms'], (int) $b['id']]);
+        $scope = ($this->scope)();
+        $served = 0;
+        foreach ($candidates as $row) {
+            $claims = [];
+            foreach ($row['limits'] as $k => $l) {
+                // A key's record may cap it (a provider's adaptive limit; -1: an open circuit): that wins over
+                // the limit its tickets were queued under, which the limit in force moved away from since.
+                $cap = isset($slots[(string) $k]) ? $slots[(string) $k]->cap : 0;
+                $l = $cap > 0 ? $cap : $l;
+                $slot = $cap >= 0 && isset($slots[(string) $k]) && $slots[(string) $k]->known ? $slots[(string) $k]->room($l) : null;
+                if ($slot === null) {
+                    continue 2;
+                }
+                $claims[(string) $k] = $slot;
+            }
+            $mine = (string) $row['install'] === $scope->install && (int) $row['blog_id'] === $scope->blogId;
+            if (!$this->reserve((string) $row['ticket'], (int) $row['ref'], $claims, $mine)) {
+                return [$served, true]; // another hand-off took this ticket, or a newcomer a slot, meanwhile: read again
+            }
+            foreach ($claims as $k => $slot) {
+                $slots[$k]->slots[$slot]->token = (string) $row['ticket'];
+            }
+            $served++;
+        }
+        return [$served, false];
+    }
+
+    /**
+     * The tickets on these keys, lowest start tags first (up to WINDOW).
+     *
+     * @param list<string|int> $keys
+     * @return list<array<string, mixed>>
+     */
+    private function ticketsOn(array $keys): array
+    {
+        $in = implode(',', array_map(static fn ($k): string => DatabaseSql::bytes((string) $k), $keys));
+        return $this->sql->read(
+            'SELECT id, ticket, ref, weight, key_limits, state, lapsed, start_tag, first_deferred_ms, k1, k2, k3, k4, install, blog_id FROM ' . DatabaseLineSchema::ticketsTable()
+            . " WHERE k1 IN ({$in}) OR k2 IN ({$in}) OR k3 IN ({$in}) OR k4 IN ({$in}) ORDER BY start_tag, id LIMIT " . self::WINDOW,
+        );
+    }
+
+    /**
+     * No ticket waits for these keys any more: their flags go, so a release
+     * there costs no hand-off. Under the enqueues' lock, and only for keys
+     * that still have no ticket then (one enqueued since the read keeps it).
+     *
+     * @param list<string> $keys
+     */
+    private function clearWaiting(array $keys): void
+    {
         $this->sql->lock();
         try {
-            $tickets = DatabaseLineSchema::ticketsTable();
-            $in = implode(',', array_map(static fn ($k): string => DatabaseSql::bytes((string) $k), $flagged));
-            $rows = $this->sql->read(
-                "SELECT id, ticket, ref, weight, key_limits, state, lapsed, start_tag, first_deferred_ms, k1, k2, k3, k4 FROM {$tickets}"
-                . " WHERE k1 IN ({$in}) OR k2 IN ({$in}) OR k3 IN ({$in}) OR k4 IN ({$in}) ORDER BY start_tag, id LIMIT " . self::$handOffWindow,
-            );
-            $seen = [];
-            $candidates = [];
-            $more = [];
-            foreach ($rows as $row) {
-                foreach (['k1', 'k2', 'k3', 'k4'] as $col) {
-                    $seen[(string) $row[$col]] = true;
-                }
-                if ((string) $row['state'] === 'waiting' && (int) $row['lapsed'] === 0) {
-                    $row['limits'] = self::decodeLimits((string) $row['key_limits']);
-                    $candidates[] = $row;
-                    foreach ($row['limits'] as $k => $l) {
-                        if (!isset($slots[(string) $k])) {
-                            $more[(string) $k] = true;
-                        }
-                    }
-                }
+            foreach ($this->ticketsOn($keys) as $row) {
+                $keys = array_diff($keys, [(string) $row['k1'], (string) $row['k2'], (string) $row['k3'], (string) $row['k4']]);
             }
-            $idle = array_values(array_filter(array_map('strval', $flagged), static fn (string $k): bool => !isset($seen[$k])));
-            if ($idle !== [] && count($rows) < self::$handOffWindow) {
+            if ($keys !== []) {
                 [$keysTable] = DatabaseSql::tables();
-                $this->sql->write("UPDATE {$keysTable} SET waiting = 0 WHERE lease_key IN (" . implode(',', array_map([DatabaseSql::class, 'bytes'], $idle)) . ')');
+                $this->sql->write("UPDATE {$keysTable} SET waiting = 0 WHERE lease_key IN (" . implode(',', array_map([DatabaseSql::class, 'bytes'], $keys)) . ')');
             }
-            if ($candidates === []) {
-                return 0;
-            }
-            if ($more !== []) {
-                $slots += $this->keys->read(array_keys($more), []);
-            }
-            $nowMs = 0;
-            foreach ($slots as $s) {
-                $nowMs = max($nowMs, $s->nowMs);
-            }
-            $aging = LineOrder::agingMs();
-            foreach ($candidates as $i => $row) {
-                $candidates[$i]['score'] = LineOrder::score((float) $row['start_tag'], (int) $row['weight'], max(0, $nowMs - (int) $row['first_deferred_ms']), $aging);
-            }
-            // On a tie the ticket first deferred earlier, then the older row.
-            usort($candidates, static fn (array $a, array $b): int => [$a['score'], (int) $a['first_deferred_ms'], (int) $a['id']] <=> [$b['score'], (int) $b['first_deferred_ms'], (int) $b['id']]);
-            $served = 0;
-            foreach ($candidates as $row) {
-                $claims = [];
-                foreach ($row['limits'] as $k => $l) {
-                    // A key's record may cap it (a provider's adaptive limit; -1: an open circuit): that wins over
-                    // the limit its tickets were queued under, which the limit in force moved away from since.
-                    $cap = isset($slots[(string) $k]) ? $slots[(string) $k]->cap : 0;
-                    $l = $cap > 0 ? $cap : $l;
-                    $slot = $cap >= 0 && isset($slots[(string) $k]) && $slots[(string) $k]->known ? $slots[(string) $k]->room($l) : null;
-                    if ($slot === null) {
-                        continue 2;
-                    }
-                    $claims[(string) $k] = $slot;
-                }
-                if ($this->reserve((string) $row['ticket'], (int) $row['ref'], $claims)) {
-                    foreach ($claims as $k => $slot) {
-                        $slots[$k]->slots[$slot]->token = (string) $row['ticket'];
-                    }
-                    $served++;
-                } else {
-                    break; // a newcomer took a slot meanwhile: the next release hands on again
-                }
-            }
-            return $served;
         } finally {
             $this->sql->unlock();
         }
@@ -134,13 +205,15 @@ final class DatabaseHandOff
     }
 
     /**
-     * Reserves the chosen slots for the ticket and marks it reserved, in one
-     * UPDATE that matches only while the ticket waits and every slot is free;
-     * then queues its wake.
+     * Reserves the chosen slots for the ticket and marks it reserved (its
+     * wake, for anyone of its blog to take), in one UPDATE that matches only
+     * while the ticket waits and every slot is free. This process remembers
+     * the wakes of its own blog's tickets (ownWakes()), so it takes them
+     * without reading the table.
      *
      * @param array<string,int> $claims key => slot
      */
-    private function reserve(string $ticket, int $ref, array $claims): bool
+    private function reserve(string $ticket, int $ref, array $claims, bool $mine): bool
     {
         [, $slotsTable] = DatabaseSql::tables();
         $tickets = DatabaseLineSchema::ticketsTable();
@@ -148,7 +221,7 @@ final class DatabaseHandOff
         ksort($claims, SORT_STRING);
         $from = ["{$tickets} t"];
         $set = ["t.state = 'reserved'", 't.gen = t.gen + 1'];
-        $where = ["t.ticket = '{$ticket}'", "t.state = 'waiting'"];
+        $where = ["t.ticket = '{$ticket}'", "t.state = 'waiting'", 't.lapsed = 0'];
         $i = 0;
         foreach ($claims as $key => $slot) {
             $s = 's' . $i++;
@@ -159,22 +232,50 @@ final class DatabaseHandOff
                 . " {$s}.install = t.install, {$s}.blog_id = t.blog_id"; // only the ticket's blog takes the reservation
             $where[] = "{$s}.lease_key = " . DatabaseSql::bytes((string) $key) . " AND {$s}.slot = {$slot} AND {$s}.token = ''";
         }
+        $startedAt = microtime(true);
         if ($this->sql->write('UPDATE ' . implode(', ', $from) . ' SET ' . implode(', ', $set) . ' WHERE ' . implode(' AND ', $where)) !== count($claims) + 1) {
             return false;
         }
-        // The wake is for the ticket's blog, whose processes pull its copy forward.
-        $this->sql->write('INSERT INTO ' . DatabaseLineSchema::wakesTable() . " (ticket, install, blog_id) SELECT ticket, install, blog_id FROM {$tickets} WHERE ticket = '{$ticket}'");
-        $this->wakesQueued = true;
+        if ($mine) {
+            self::$ownWakes[$ticket] = [$ref, $startedAt + $ms / 1000, ($this->scope)()->toString()];
+        }
         return true;
     }
 
-    /** This process queued a wake (a reservation, or a reserved ticket moved to a new copy). */
+    /**
+     * The wakes this process made for its blog's tickets since it last asked
+     * (still to be taken from the table: another session may take one first),
+     * each with the time its reservation has left by this host's clock.
+     *
+     * @return list<Wake>
+     */
+    public function ownWakes(int $max): array
+    {
+        $now = microtime(true);
+        $scope = ($this->scope)()->toString();
+        $wakes = [];
+        foreach (self::$ownWakes as $ticket => [$ref, $until, $of]) {
+            if ($of === $scope && count($wakes) < $max) { // another blog's (switch_to_blog since) is left to that blog's processes
+                $wakes[] = new Wake((string) $ticket, $ref, max(0, (int) round(($until - $now) * 1000)));
+                unset(self::$ownWakes[$ticket]);
+            }
+        }
+        return $wakes;
+    }
+
+    /** The ticket moved or left the line: a wake of it this process holds is no longer right. */
+    public function forgetWake(string $ticket): void
+    {
+        unset(self::$ownWakes[$ticket]);
+    }
+
+    /** This process queued a wake in the table (a reserved ticket moved to a new copy). */
     public function wakeQueued(): void
     {
         $this->wakesQueued = true;
     }
 
-    /** True when this process queued a wake since it last asked; asking clears it. */
+    /** True when this process queued a wake in the table since it last asked; asking clears it. */
     public function takeQueuedWakes(): bool
     {
         $queued = $this->wakesQueued;

@@ -7,9 +7,10 @@
  * acquire does with a ticket's reservation DatabaseReservations'.
  *
  * Tables (DatabaseLineSchema): sluice_line_tickets (one row per ticket: action id,
- * tenant, weight, key set and limits, state 'waiting' or 'reserved', a start
- * tag for the fair order), sluice_line_wakes and sluice_line_stranded (rows
- * taken once each: DELETE ... RETURNING on MariaDB, row by row elsewhere).
+ * tenant, weight, key set and limits, state 'waiting', 'reserved' (slots
+ * reserved for it, its wake not taken yet) or 'woken' (its wake taken: one
+ * guarded UPDATE, so each is taken once), a start tag for the fair order)
+ * and sluice_line_stranded (DatabaseStranded).
  * Every row names its install and blog (Scope): an action id is unique only
  * per blog while the tables serve the whole network, so a ticket is found by
  * its blog and action id, and a process moves, cancels, wakes and takes only
@@ -20,14 +21,15 @@
  * acquire with its slot rows and by every release in its one UPDATE: when no
  * ticket waits the line costs the lease pair no query.
  *
- * A hand-off runs whenever slots free (release, reclaim of a dead or expired
- * holder, a lapsed reservation, reset, cancel, sweep) and tickets wait, under
- * one named lock (GET_LOCK) held for its few statements only: it reads the
- * keys' slots and the waiting tickets, picks the next ticket whose keys all
- * have room and reserves its slots: a slot row whose token is the ticket's,
- * with no owner, that lapses by its expiry (the reservation window) and then
- * goes to the next ticket. The reservation, the ticket's state and the wake
- * are written by one UPDATE and one INSERT.
+ * A hand-off (DatabaseHandOff) runs whenever slots free (release, reclaim of
+ * a dead or expired holder, a lapsed reservation, reset, cancel, sweep) and
+ * tickets wait: it reads the keys' slots and the waiting tickets, picks the
+ * next ticket whose keys all have room and reserves its slots: a slot row
+ * whose token is the ticket's, with no owner, that lapses by its expiry (the
+ * reservation window) and then goes to the next ticket. The reservation and
+ * the ticket's state (its wake) are one guarded UPDATE. Enqueues, which
+ * compute start tags from the whole line, and cancels hold one named lock
+ * (GET_LOCK) for their few statements.
  *
  * Fair order (a start-time fair queueing over the waiting tickets, computed
  * in PHP): a ticket's start tag is max(V, the finish tag of the last ticket
@@ -160,14 +162,14 @@ final class DatabaseLine implements LineRecords
         [, $slotsTable] = DatabaseSql::tables();
         $tickets = DatabaseLineSchema::ticketsTable();
         $scope = ($this->scope)();
+        // Reserved already (its wake may have named the old copy, which is gone now): the wake is due again, for the new copy.
+        $this->handOffs->forgetWake($ticket);
         $changed = $this->sql->write(
             "UPDATE {$tickets} t LEFT JOIN {$slotsTable} s ON s.token = t.ticket AND s.reserved = 1"
-            . " SET t.ref = {$ref}, t.gen = t.gen + 1, s.ref = {$ref}, s.gen = s.gen + 1 WHERE t.ticket = '{$ticket}' AND " . DatabaseSql::scopeIs($scope, 't'),
+            . " SET t.state = IF(t.state = 'woken', 'reserved', t.state), t.ref = {$ref}, t.gen = t.gen + 1, s.ref = {$ref}, s.gen = s.gen + 1"
+            . " WHERE t.ticket = '{$ticket}' AND " . DatabaseSql::scopeIs($scope, 't'),
         );
         if ($changed > 1) {
-            // Reserved already (a wake may have named the old copy, which is gone now): wake the new copy too.
-            $this->sql->write('INSERT INTO ' . DatabaseLineSchema::wakesTable() . " (ticket, install, blog_id) VALUES ('{$ticket}', "
-                . DatabaseSql::bytes($scope->install) . ", {$scope->blogId})");
             $this->handOffs->wakeQueued();
         }
         return $changed > 0;
@@ -179,14 +181,25 @@ final class DatabaseLine implements LineRecords
             return false;
         }
         $tickets = DatabaseLineSchema::ticketsTable();
+        $this->handOffs->forgetWake($ticket);
         $this->sql->lock();
         try {
-            $rows = $this->sql->read("SELECT state, key_limits FROM {$tickets} WHERE ticket = '{$ticket}' AND " . DatabaseSql::scopeIs(($this->scope)()));
-            if ($rows === [] || $this->sql->write("DELETE FROM {$tickets} WHERE ticket = '{$ticket}'") === 0) {
-                return false;
+            // Deleted only in the state just read: a hand-off (which takes no lock) that reserved it in between
+            // makes this read again, so a reservation it was given is always freed.
+            for ($attempt = 0; ; $attempt++) {
+                $rows = $this->sql->read("SELECT state, key_limits FROM {$tickets} WHERE ticket = '{$ticket}' AND " . DatabaseSql::scopeIs(($this->scope)()));
+                if ($rows === []) {
+                    return false;
+                }
+                $state = in_array($rows[0]['state'], ['waiting', 'reserved', 'woken'], true) ? (string) $rows[0]['state'] : 'waiting';
+                if ($this->sql->write("DELETE FROM {$tickets} WHERE ticket = '{$ticket}' AND state = '{$state}'") > 0) {
+                    break;
+                }
+                if ($attempt >= 2) {
+                    throw new DatabaseBackendException("Sluice's database backend could not cancel ticket {$ticket}: its state kept changing");
+                }
             }
-            $this->sql->write('DELETE FROM ' . DatabaseLineSchema::wakesTable() . " WHERE ticket = '{$ticket}'");
-            if ((string) $rows[0]['state'] === 'reserved') {
+            if ($state !== 'waiting') { // reserved, its wake taken or not
                 [, $slotsTable] = DatabaseSql::tables();
                 $this->sql->write("UPDATE {$slotsTable} SET " . DatabaseSql::FREEING . " WHERE token = '{$ticket}' AND reserved = 1");
                 $limits = DatabaseHandOff::decodeLimits((string) $rows[0]['key_limits']);
@@ -198,40 +211,55 @@ final class DatabaseLine implements LineRecords
         }
     }
 
-    /** @return list<Wake> WaitingLine::takeWakes() */
+    /**
+     * WaitingLine::takeWakes(). A wake is a ticket whose slots were reserved:
+     * 'reserved' until someone takes the wake, then 'woken', by one guarded
+     * UPDATE, so each is taken once. The wakes this process made for its
+     * blog are taken by ticket and ref in one UPDATE (read back only where
+     * another session took one first); then, unless $ownOnly or the sweep's
+     * read found none, one UPDATE claims up to $max of this blog's others and
+     * one read returns them.
+     *
+     * @return list<Wake>
+     */
     public function takeWakes(int $max, bool $ownOnly = false): array
     {
-        // After a release only a process that handed a slot on reads the table; a sweep whose read found
-        // no wake reads nothing either.
         $found = $this->sweepFound['wakes'] ?? null;
         unset($this->sweepFound['wakes']);
-        if (!$this->handOffs->takeQueuedWakes() && ($ownOnly || $found === false)) {
-            return [];
-        }
         $scope = ($this->scope)();
-        $taken = $this->sql->takeRows(DatabaseLineSchema::wakesTable(), 'ticket', $max, DatabaseSql::scopeIs($scope));
-        if ($taken === []) {
-            return [];
+        $tickets = DatabaseLineSchema::ticketsTable();
+        $wakes = [];
+        $own = $this->handOffs->ownWakes(max(1, $max));
+        if ($own !== []) {
+            $claim = random_int(1, PHP_INT_MAX);
+            $pairs = implode(', ', array_map(static fn (Wake $w): string => "('{$w->ticket}', {$w->ref})", $own));
+            $taken = $this->sql->write("UPDATE {$tickets} SET state = 'woken', gen = {$claim} WHERE state = 'reserved' AND (ticket, ref) IN ({$pairs}) AND "
+                . DatabaseSql::scopeIs($scope));
+            if ($taken < count($own)) {
+                $got = $taken === 0 ? [] : array_flip(array_map('strval', array_column($this->sql->read("SELECT ticket FROM {$tickets} WHERE gen = {$claim} AND state = 'woken'"), 'ticket')));
+                $own = array_values(array_filter($own, static fn (Wake $w): bool => isset($got[$w->ticket])));
+            }
+            $wakes = $own;
+        }
+        // After a release only a process that queued a wake in the table reads it; a sweep whose read found
+        // no wake reads nothing either.
+        if ((!$this->handOffs->takeQueuedWakes() && ($ownOnly || $found === false)) || count($wakes) >= $max) {
+            return $wakes;
+        }
+        $claim = random_int(1, PHP_INT_MAX);
+        $limit = max(1, min($max - count($wakes), 1000));
+        if ($this->sql->write("UPDATE {$tickets} SET state = 'woken', gen = {$claim} WHERE state = 'reserved' AND " . DatabaseSql::scopeIs($scope)
+            . " ORDER BY id LIMIT {$limit}") === 0) {
+            return $wakes;
         }
         [, $slotsTable] = DatabaseSql::tables();
-        $tickets = DatabaseLineSchema::ticketsTable();
-        $in = "'" . implode("','", array_filter(array_map(static fn (array $r): string => (string) $r['ticket'], $taken), [LeaseArguments::class, 'isToken'])) . "'";
         $rows = $this->sql->read(
             'SELECT t.ticket, t.ref, MAX(s.expires_ms) - ' . DatabaseSql::NOW_MS . " AS left_ms FROM {$tickets} t"
-            . " JOIN {$slotsTable} s ON s.token = t.ticket AND s.reserved = 1 WHERE t.ticket IN ({$in}) AND t.state = 'reserved' AND " . DatabaseSql::scopeIs($scope, 't')
-            . ' GROUP BY t.ticket, t.ref',
+            . " JOIN {$slotsTable} s ON s.token = t.ticket AND s.reserved = 1 WHERE t.gen = {$claim} AND t.state = 'woken' AND " . DatabaseSql::scopeIs($scope, 't')
+            . ' GROUP BY t.ticket, t.ref ORDER BY MIN(t.id)',
         );
-        $byTicket = [];
         foreach ($rows as $row) {
-            $byTicket[(string) $row['ticket']] = $row;
-        }
-        $wakes = [];
-        foreach ($taken as $r) {
-            $row = $byTicket[(string) $r['ticket']] ?? null;
-            if ($row !== null) {
-                unset($byTicket[(string) $r['ticket']]); // one wake per reservation
-                $wakes[] = new Wake((string) $row['ticket'], (int) $row['ref'], max(0, (int) $row['left_ms']));
-            }
+            $wakes[] = new Wake((string) $row['ticket'], (int) $row['ref'], max(0, (int) $row['left_ms']));
         }
         return $wakes;
     }
@@ -276,7 +304,7 @@ final class DatabaseLine implements LineRecords
             $now = (int) $row['now_ms'];
             $weight = (int) $row['weight'];
             $waited = max(0, $now - (int) $row['first_deferred_ms']);
-            $reserved = (string) $row['state'] === 'reserved';
+            $reserved = (string) $row['state'] !== 'waiting'; // reserved, its wake taken ('woken') or not
             $scope = (new Scope((string) $row['install'], (int) $row['blog_id']))->toString();
             $id = $scope . "\0" . $row['tenant'] . "\0" . $weight . "\0" . $row['key_set'];
             $queues[$id] ??= ['score' => INF, 'tenant' => (string) $row['tenant'], 'weight' => $weight,

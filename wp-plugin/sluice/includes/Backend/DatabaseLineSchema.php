@@ -1,10 +1,10 @@
 <?php
 /**
  * The database backend's waiting line, network-wide like its leases:
- * sluice_line_tickets (one row per ticket), sluice_line_wakes (hand-offs
- * whose scheduled copies must be pulled forward) and sluice_line_stranded
- * (leases reclaimed from a dead holder, with its action id); a wake row is
- * taken once, a stranded row is claimed by one sweep (claim, claimed_until_ms)
+ * sluice_line_tickets (one row per ticket; a reserved ticket's state is its
+ * wake: 'reserved' until taken, then 'woken') and sluice_line_stranded
+ * (leases reclaimed from a dead holder, with its action id); a stranded row
+ * is claimed by one sweep (claim, claimed_until_ms)
  * and deleted only once that sweep has dealt with it (a claim that lapses
  * lets another sweep take it). Every row names its install and blog
  * (install, blog_id: Scope), since an action id is unique only per blog.
@@ -22,7 +22,9 @@ final class DatabaseLineSchema extends TableSchema
 {
     public function version(): int
     {
-        return 3; // 2: claims on stranded rows; 3: every ticket, wake and stranded record names its install and blog
+        // 2: claims on stranded rows; 3: every ticket, wake and stranded record names its install and blog;
+        // 4: a wake is its ticket's state, sluice_line_wakes goes
+        return 4;
     }
 
     public function optionName(): string
@@ -36,12 +38,6 @@ final class DatabaseLineSchema extends TableSchema
         return $wpdb->base_prefix . 'sluice_line_tickets';
     }
 
-    public static function wakesTable(): string
-    {
-        global $wpdb;
-        return $wpdb->base_prefix . 'sluice_line_wakes';
-    }
-
     public static function strandedTable(): string
     {
         global $wpdb;
@@ -50,7 +46,13 @@ final class DatabaseLineSchema extends TableSchema
 
     public function tables(): array
     {
-        return [self::ticketsTable(), self::wakesTable(), self::strandedTable()];
+        return [self::ticketsTable(), self::strandedTable()];
+    }
+
+    public function retiredTables(): array
+    {
+        global $wpdb;
+        return [$wpdb->base_prefix . 'sluice_line_wakes'];
     }
 
     protected function definition(string $table, string $charsetCollate): string
@@ -85,13 +87,6 @@ final class DatabaseLineSchema extends TableSchema
   KEY k3 (k3),
   KEY k4 (k4)
 ) {$charsetCollate};",
-            self::wakesTable() => "CREATE TABLE {$table} (
-  id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
-  ticket char(32) NOT NULL,
-  install varbinary(16) NOT NULL DEFAULT '',
-  blog_id bigint(20) unsigned NOT NULL DEFAULT 0,
-  PRIMARY KEY  (id)
-) {$charsetCollate};",
             default => "CREATE TABLE {$table} (
   id bigint(20) unsigned NOT NULL AUTO_INCREMENT,
   ref bigint(20) unsigned NOT NULL DEFAULT 0,
@@ -112,13 +107,18 @@ final class DatabaseLineSchema extends TableSchema
      * Rows of versions 1 and 2 name no blog, so no blog's process would
      * ever take them: they go. Their actions' queued copies still run at
      * their own time (each is a scheduled action), and enter the line
-     * again if they are refused then.
+     * again if they are refused then. From version 4 a reserved ticket is
+     * its own wake: one reserved before is a wake not taken yet (pulling its
+     * copy forward twice is harmless), and the wakes table goes.
      */
     protected function upgraded(int $from): void
     {
         global $wpdb;
         foreach ($this->tables() as $table) {
             $wpdb->query("DELETE FROM {$table} WHERE install = ''");
+        }
+        foreach ($this->retiredTables() as $table) {
+            $wpdb->query("DROP TABLE IF EXISTS {$table}");
         }
     }
 }

@@ -70,7 +70,7 @@ final class DatabaseReclaims
         if ($lineAvailable) {
             // This blog's records only: another blog's are its own processes' to deal with.
             $ours = DatabaseSql::scopeIs($scope);
-            $found[] = '(SELECT COUNT(*) FROM ' . DatabaseLineSchema::wakesTable() . " WHERE {$ours}) AS wakes";
+            $found[] = '(SELECT COUNT(*) FROM ' . DatabaseLineSchema::ticketsTable() . " WHERE {$ours} AND state = 'reserved') AS wakes";
             $found[] = '(SELECT COUNT(*) FROM ' . DatabaseLineSchema::strandedTable() . " WHERE {$ours} AND (claim = '' OR claimed_until_ms <= {$now})) AS stranded";
             $found[] = '(SELECT COUNT(*) FROM ' . DatabaseLineSchema::ticketsTable() . " WHERE {$ours} AND first_deferred_ms <= {$now} - " . WaitingLine::STALE_AFTER_MS . ') AS stale';
         }

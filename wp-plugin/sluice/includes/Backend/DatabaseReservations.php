@@ -89,14 +89,13 @@ final class DatabaseReservations
     }
 
     /**
-     * A grant to scheduled action $ref: its ticket (and any wake of it) leaves the
+     * A grant to scheduled action $ref: its ticket (with its wake) leaves the
      * line in one statement; a reservation it held on other keys lapses by its
      * expiry and goes to the next ticket.
      */
     public function ticketServed(int $ref): void
     {
-        $this->sql->write('DELETE t, w FROM ' . DatabaseLineSchema::ticketsTable() . ' t LEFT JOIN ' . DatabaseLineSchema::wakesTable()
-            . " w ON w.ticket = t.ticket WHERE t.ref = {$ref} AND " . DatabaseSql::scopeIs(($this->scope)(), 't'));
+        $this->sql->write('DELETE FROM ' . DatabaseLineSchema::ticketsTable() . " WHERE ref = {$ref} AND " . DatabaseSql::scopeIs(($this->scope)()));
     }
 
     /** Scheduled action $ref showed up and was refused: a lapsed ticket of it may be handed a slot again. */
@@ -120,7 +119,7 @@ final class DatabaseReservations
         }
         $this->sql->write(
             'UPDATE ' . DatabaseLineSchema::ticketsTable() . " SET state = 'waiting', lapsed = " . ($lapsed ? 1 : 0) . ', gen = gen + 1'
-            . " WHERE ticket IN ('" . implode("','", $tokens) . "') AND state = 'reserved'",
+            . " WHERE ticket IN ('" . implode("','", $tokens) . "') AND state IN ('reserved', 'woken')",
         );
     }
 }

@@ -93,32 +93,7 @@ final class DatabaseSql
         return "{$a}install = " . self::bytes($scope->install) . " AND {$a}blog_id = {$scope->blogId}";
     }
 
-    /**
-     * Takes up to $max rows matching $where, oldest first, each by exactly one
-     * caller however many sessions take at once: DELETE ... RETURNING on
-     * MariaDB, else row by row (a row is this caller's only if its DELETE
-     * removed it).
-     *
-     * @return list<array<string, mixed>>
-     */
-    public function takeRows(string $table, string $columns, int $max, string $where): array
-    {
-        global $wpdb;
-        $max = max(1, min($max, 1000));
-        if (str_contains((string) $wpdb->db_server_info(), 'MariaDB')) {
-            // The leading comment makes wpdb read the rows it returns (it treats a plain DELETE as a write).
-            return $this->read("/* sluice */ DELETE FROM {$table} WHERE {$where} ORDER BY id LIMIT {$max} RETURNING {$columns}");
-        }
-        $taken = [];
-        foreach ($this->read("SELECT id, {$columns} FROM {$table} WHERE {$where} ORDER BY id LIMIT {$max}") as $row) {
-            if ($this->write("DELETE FROM {$table} WHERE id = " . (int) $row['id']) > 0) {
-                $taken[] = $row;
-            }
-        }
-        return $taken;
-    }
-
-    /** Serialises hand-offs and enqueues of every session on this database; never held across work. */
+    /** Serialises the waiting line's enqueues, cancels and cleared waiting flags of every session on this database; never held across work. */
     public function lock(): void
     {
         if ($this->lockDepth++ > 0) {

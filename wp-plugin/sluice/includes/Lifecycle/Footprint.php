@@ -66,7 +66,7 @@ final class Footprint
         global $wpdb;
         $tables = [];
         foreach ($this->schemas as $schema) {
-            foreach ($schema->tables() as $table) {
+            foreach ([...$schema->tables(), ...$schema->retiredTables()] as $table) {
                 if (str_starts_with($table, $wpdb->prefix)) {
                     $tables[] = $table;
                 }

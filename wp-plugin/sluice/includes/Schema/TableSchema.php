@@ -26,6 +26,12 @@ abstract class TableSchema
     /** @return list<string> the tables' full names */
     abstract public function tables(): array;
 
+    /** @return list<string> tables of earlier versions that this one no longer has (dropped by upgraded(), and at uninstall) */
+    public function retiredTables(): array
+    {
+        return [];
+    }
+
     /** The CREATE TABLE statement of one of tables(), as dbDelta reads it. */
     abstract protected function definition(string $table, string $charsetCollate): string;
 
