@@ -37,6 +37,7 @@ use SluiceWP\Gate\GateHooks;
 use SluiceWP\Gate\Handoffs;
 use SluiceWP\Gate\HeldLeases;
 use SluiceWP\Gate\KeyNames;
+use SluiceWP\Gate\RateBudgets;
 use SluiceWP\Gate\ScheduledAction;
 use SluiceWP\Gate\SlotWait;
 use SluiceWP\Gate\WaitEstimate;
@@ -210,6 +211,7 @@ final class Plugin
             $this->ungated,
             $usable ? fn () => $this->processStores->queueRan() : null,
             $this->protection(),
+            new RateBudgets($this->config, KeyNames::forBlog()),
         );
     }
 

@@ -75,7 +75,11 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine, Capacit
         return \Sluice\key_record_cas($key, $version, $data, $cap);
     }
 
-    /** The extension keeps the waiting line in its segment (it ships with this plugin). */
+    public function adjustBucket(string $key, float $tokens): void
+    {
+        \Sluice\bucket_adjust($key, max(-1e9, min(1e9, $tokens)));
+    }
+
     public function observeBucket(string $key, BucketWord $word): void
     {
         // The extension takes pauses of up to an hour and levels of up to 1e9 tokens.
@@ -89,6 +93,14 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine, Capacit
         \Sluice\bucket_observe($key, $said);
     }
 
+    public function tryAcquireTaking(array $limits, int $ttl, string $label, ?int $ref, array $buckets): Lease|Refusal
+    {
+        $scope = $this->scope();
+        $limiter = $this->limiters[serialize([$limits, $ttl, $scope, $buckets])] ??= new \Sluice\Limiter($limits, $ttl, $scope, $buckets);
+        return $this->granted($limiter, $limits, $ref !== null ? $limiter->tryAcquireFor($ref, $label) : $limiter->tryAcquire($label));
+    }
+
+    /** The extension keeps the waiting line in its segment (it ships with this plugin). */
     public function lineAvailable(): bool
     {
         return true;
@@ -102,8 +114,19 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine, Capacit
 
     public function enqueue(array $limits, int $ref, string $tenant, int $weight, int $firstDeferredAt): Ticket
     {
+        return $this->ticket($limits, $ref, $tenant, $weight, $firstDeferredAt, false);
+    }
+
+    public function enqueueHeld(array $limits, int $ref, string $tenant, int $weight, int $firstDeferredAt): Ticket
+    {
+        return $this->ticket($limits, $ref, $tenant, $weight, $firstDeferredAt, true);
+    }
+
+    /** @param array<string,int> $limits */
+    private function ticket(array $limits, int $ref, string $tenant, int $weight, int $firstDeferredAt, bool $hold): Ticket
+    {
         try {
-            $t = $this->limiter($limits, 0)->enqueue($ref, $tenant, $weight, $firstDeferredAt);
+            $t = $this->limiter($limits, 0)->enqueue($ref, $tenant, $weight, $firstDeferredAt, $hold);
         } catch (\Sluice\CapacityException $e) {
             throw new LineFullException($e->getMessage(), 0, $e);
         }
@@ -194,8 +217,10 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine, Capacit
     private function granted(\Sluice\Limiter $limiter, array $limits, ?\Sluice\Lease $lease): Lease|Refusal
     {
         if ($lease === null) {
-            $why = $limiter->lastRefusal() ?? ['key' => '', 'limit' => 0, 'active' => 0];
-            return new Refusal((string) $why['key'], (int) $why['limit'], (int) $why['active']);
+            $why = $limiter->lastRefusal() ?? ['key' => '', 'limit' => 0, 'active' => 0, 'kind' => 'slot', 'retry_after_ms' => 0];
+            return ($why['kind'] ?? 'slot') === 'rate'
+                ? new Refusal((string) $why['key'], 0, 0, Refusal::RATE_BUDGET, (int) $why['retry_after_ms'])
+                : new Refusal((string) $why['key'], (int) $why['limit'], (int) $why['active']);
         }
         return new Lease($lease->token(), $limits, $lease);
     }

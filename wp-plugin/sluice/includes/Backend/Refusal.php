@@ -2,7 +2,8 @@
 /**
  * Why a backend said no: the first key that had no free slot (reason
  * ai_concurrency_limit), or another reason a store gives (store_unusable:
- * this process cannot use the site's store).
+ * this process cannot use the site's store; rate_budget: every slot was free
+ * but a rate budget's bucket must refill first, in retryAfterMs).
  */
 
 declare(strict_types=1);
@@ -15,6 +16,7 @@ final class Refusal
 {
     public const CONCURRENCY = 'ai_concurrency_limit';
     public const STORE_UNUSABLE = 'store_unusable';
+    public const RATE_BUDGET = 'rate_budget';
 
     public function __construct(
         public readonly string $key,
@@ -22,6 +24,8 @@ final class Refusal
         public readonly int $active,
         /** As the event log and Data Machine's log name it. */
         public readonly string $reason = self::CONCURRENCY,
+        /** rate_budget: ms until the bucket will hold the tokens (or the provider's pause ends). */
+        public readonly int $retryAfterMs = 0,
     ) {
     }
 }

@@ -21,6 +21,7 @@ declare(strict_types=1);
 
 namespace SluiceWP\DataMachine;
 
+use SluiceWP\Backend\Refusal;
 use SluiceWP\Gate\AiWork;
 use SluiceWP\Gate\CircuitOpen;
 use SluiceWP\Gate\ScheduledAction;
@@ -119,7 +120,11 @@ final class DataMachine implements WorkClassifier, Defaults
         if (empty($context['job_id'])) {
             return; // not a Data Machine step
         }
-        $why = ($context['reason'] ?? '') === CircuitOpen::REASON ? 'provider circuit open' : 'AI concurrency limit';
+        $why = match ($context['reason'] ?? '') {
+            CircuitOpen::REASON => 'provider circuit open',
+            Refusal::RATE_BUDGET => 'rate budget',
+            default => 'AI concurrency limit',
+        };
         do_action('datamachine_log', 'warning', "Pipeline AI step deferred by Sluice ({$why})", $context + ['source' => 'sluice']);
     }
 

@@ -8,7 +8,8 @@
  * the moment a slot is reserved for it (see Handoffs): the delay is then only
  * the fallback for a lost wake. Without a line (or with a full one) the copy
  * waits on its timer (DeferralDelay::timer: never longer than Data Machine's
- * own back-off would have made it wait).
+ * own back-off would have made it wait). Work deferred for a rate budget
+ * waits until its bucket will have refilled, its ticket held meanwhile.
  */
 
 declare(strict_types=1);
@@ -16,6 +17,7 @@ declare(strict_types=1);
 namespace SluiceWP\Gate;
 
 use SluiceWP\Backend\LineFullException;
+use SluiceWP\Backend\RateBuckets;
 use SluiceWP\Backend\Refusal;
 use SluiceWP\Backend\Ticket;
 use SluiceWP\Backend\WaitingLine;
@@ -39,8 +41,10 @@ final class Deferral
         $action = $work->action;
         $history = $this->log->historyOf($action->workKey());
         $attempt = $history->deferrals + 1;
-        $ticket = $this->takeTicket($work, $keyLimits, $history);
-        $delay = $this->delay($ticket, $attempt, $keyLimits, $history);
+        $ticket = $this->takeTicket($work, $keyLimits, $history, $refusal->reason === Refusal::RATE_BUDGET);
+        $delay = $refusal->reason === Refusal::RATE_BUDGET
+            ? DeferralDelay::untilRefilled($refusal->retryAfterMs, $this->limits->throttleDelayMax())
+            : $this->delay($ticket, $attempt, $keyLimits, $history);
         $copyId = $this->copyInstead($action, $ticket, $delay);
         $this->log->deferred(new ThrottleEvent($work, $refusal->key, $refusal->limit, $refusal->active, $delay, $attempt, $copyId, $ticket, $refusal->reason));
         return $copyId > 0 ? Decision::Defer : Decision::CopyRefused;
@@ -70,13 +74,18 @@ final class Deferral
     }
 
     /** @param array<string,int> $keyLimits */
-    private function takeTicket(AiWork $work, array $keyLimits, WorkHistory $history): ?Ticket
+    private function takeTicket(AiWork $work, array $keyLimits, WorkHistory $history, bool $held = false): ?Ticket
     {
         if ($this->line === null) {
             return null;
         }
+        $tenant = $work->tenant !== '' ? $work->tenant : 'default';
         try {
-            return $this->line->enqueue($keyLimits, $work->action->id, $work->tenant !== '' ? $work->tenant : 'default', $work->weight, $history->placedSince ?? 0);
+            if ($held && $this->line instanceof RateBuckets) {
+                // Waiting for a rate budget, not a slot: free slots must not wake it before the bucket refills.
+                return $this->line->enqueueHeld($keyLimits, $work->action->id, $tenant, $work->weight, $history->placedSince ?? 0);
+            }
+            return $this->line->enqueue($keyLimits, $work->action->id, $tenant, $work->weight, $history->placedSince ?? 0);
         } catch (LineFullException $e) {
             error_log('Sluice: the waiting line is full, deferring on a timer instead: ' . $e->getMessage());
             return null;

@@ -63,6 +63,18 @@ final class DeferralDelay
         return max($floor, min($max, $wait + self::jitter($wait)));
     }
 
+    /**
+     * A step deferred for a rate budget: until its bucket will have refilled
+     * ($retryAfterMs, from the budget's rate or the provider's pause), plus
+     * up to a quarter of jitter, at least 1 s, at most $max. Not doubled, and
+     * not bound to the previous deferral's delay: the refill time is known.
+     */
+    public static function untilRefilled(int $retryAfterMs, int $max): int
+    {
+        $wait = (int) ceil(max(0, $retryAfterMs) / 1000);
+        return max(1, min(max(1, $max), $wait + self::jitter($wait)));
+    }
+
     /** Up to a quarter of $seconds, so copies deferred together do not come back together. */
     private static function jitter(int $seconds): int
     {

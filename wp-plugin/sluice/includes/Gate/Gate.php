@@ -17,6 +17,7 @@ declare(strict_types=1);
 namespace SluiceWP\Gate;
 
 use SluiceWP\Backend\Backend;
+use SluiceWP\Backend\RateBuckets;
 use SluiceWP\Backend\Refusal;
 use SluiceWP\Backend\WaitingLine;
 
@@ -49,6 +50,8 @@ final class Gate
         private readonly ?\Closure $swept = null,
         /** The providers' say on their keys (adaptive limit, circuit breaker); null: the configured limits alone. */
         private readonly ?ProviderGuard $providers = null,
+        /** The rate budgets each step takes with its slots (stores that keep buckets: Backend\RateBuckets). */
+        private readonly ?RateBudgets $budgets = null,
     ) {
         $this->backoff = new StepBackoff($held, $backend, $keys, $limits, $providers, new BoundedWait($backend, $line));
     }
@@ -212,16 +215,34 @@ final class Gate
         }
         $limits = $guarded;
         $ttl = $this->limits->leaseTtl();
+        $buckets = $this->budgets?->bucketsFor($work) ?? [];
         // A woken copy takes the slot reserved for its ticket; anything else queues behind the line.
-        $result = $this->line !== null
-            ? $this->line->tryAcquireFor($limits, $ttl, $work->label(), $actionId)
-            : $this->backend->tryAcquire($limits, $ttl, $work->label());
+        if ($buckets !== [] && $this->backend instanceof RateBuckets) {
+            $result = $this->backend->tryAcquireTaking($limits, $ttl, $work->label(), $this->line !== null ? $actionId : null, $buckets);
+        } else {
+            if ($buckets !== []) {
+                self::budgetsNotKept($this->backend->name());
+            }
+            $result = $this->line !== null
+                ? $this->line->tryAcquireFor($limits, $ttl, $work->label(), $actionId)
+                : $this->backend->tryAcquire($limits, $ttl, $work->label());
+        }
         if ($result instanceof Refusal) {
             $this->providers?->refused($work->provider, $result->key);
             return $this->deferral->defer($work, $result, $limits);
         }
         $this->held->hold($actionId, $result, $work);
         return Decision::Admit;
+    }
+
+    /** Rate budgets are set but the store keeps no buckets: said once per process, never silently ignored. */
+    private static function budgetsNotKept(string $store): void
+    {
+        static $said = false;
+        if (!$said) {
+            $said = true;
+            error_log("Sluice: rate budgets (rpm_limits, tpm_limits, qps_limit) are set, but the {$store} backend keeps no token buckets: AI steps are admitted by their slots alone (only the native backend keeps rate budgets)");
+        }
     }
 
     /**

@@ -2,7 +2,7 @@
 /**
  * One deferral, with the fields operators and Data Machine's log expect:
  * {job_id, flow_step_id, provider, reason, limit, active, rescheduled_for_seconds, attempt}.
- * The reason is ai_concurrency_limit (no slot) or provider_circuit_open.
+ * The reason is ai_concurrency_limit (no slot), rate_budget (a rate budget must refill) or provider_circuit_open.
  */
 
 declare(strict_types=1);
@@ -31,7 +31,7 @@ final class ThrottleEvent
         public readonly int $copyId,
         /** Its place in the waiting line (null without one, or when the line was full). */
         public readonly ?Ticket $ticket = null,
-        /** Why: ai_concurrency_limit, store_unusable (this process cannot use the site's store), or provider_circuit_open (CircuitOpen::REASON: the provider is not called until a probe). */
+        /** Why: ai_concurrency_limit, store_unusable (this process cannot use the site's store), provider_circuit_open (CircuitOpen::REASON: the provider is not called until a probe), or rate_budget (Refusal::RATE_BUDGET: every slot was free, a rate budget's bucket must refill first). */
         public readonly string $reason = self::REASON,
     ) {
     }

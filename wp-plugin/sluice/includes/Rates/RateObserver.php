@@ -2,7 +2,9 @@
 /**
  * After each answer of an AI provider: reads its rate-limit headers
  * (RateHeaders) and tells the provider's buckets what they say (ProviderWord)
- * in the store that keeps buckets (Backend\RateBuckets). A malformed header
+ * in the store that keeps buckets (Backend\RateBuckets), and charges the
+ * tokens the answer used to the provider's tokens-per-minute budget where the
+ * operator set one (Gate\RateBudgets). A malformed header
  * is left out and named in the error log; nothing here may fail the request
  * that was answered.
  */
@@ -37,11 +39,19 @@ final class RateObserver
         if ($reading->ignored !== []) {
             error_log(sprintf('Sluice: ignored malformed rate-limit headers of AI provider "%s": %s', $provider, implode('; ', $reading->ignored)));
         }
+        $hostWide = $this->config->providerKeyIsHostWide($provider);
+        $tpmKey = $this->keys->budget('tpm', $provider, $hostWide);
+        if ($this->config->tpmLimit($provider) > 0) {
+            $used = ResponseTokens::used((string) wp_remote_retrieve_body($response));
+            if ($used !== null && $used > 0) {
+                $this->buckets->adjustBucket($tpmKey, -(float) min($used, 1_000_000_000));
+            }
+        }
         if ($reading->isEmpty()) {
             return;
         }
-        $hostWide = $this->config->providerKeyIsHostWide($provider);
-        $words = ProviderWord::words($reading, $this->keys->budget('rpm', $provider, $hostWide), $this->keys->budget('tpm', $provider, $hostWide), false, false);
+        $words = ProviderWord::words($reading, $this->keys->budget('rpm', $provider, $hostWide), $tpmKey,
+            $this->config->rpmLimit($provider) > 0, $this->config->tpmLimit($provider) > 0);
         foreach ($words as $key => $word) {
             $this->buckets->observeBucket($key, $word);
         }

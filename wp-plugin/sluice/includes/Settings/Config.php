@@ -106,6 +106,31 @@ final class Config implements Limits
         return $this->capped('tenant limit', 'sluice_tenant_ai_concurrency', max(0, (int) apply_filters('sluice_tenant_ai_concurrency', $default, $tenant)));
     }
 
+    /** The provider's requests-per-minute budget (setting rpm_limits; filter sluice_rpm_limit; 0 = none). */
+    public function rpmLimit(string $provider): int
+    {
+        return max(0, (int) apply_filters('sluice_rpm_limit', $this->perProvider(Fields::RPM_LIMITS, $provider), $provider));
+    }
+
+    /** The provider's tokens-per-minute budget (setting tpm_limits; filter sluice_tpm_limit; 0 = none). */
+    public function tpmLimit(string $provider): int
+    {
+        return max(0, (int) apply_filters('sluice_tpm_limit', $this->perProvider(Fields::TPM_LIMITS, $provider), $provider));
+    }
+
+    /** AI steps started per second on the host (setting qps_limit; filter sluice_qps_limit; 0 = no cap). */
+    public function qpsLimit(): float
+    {
+        $default = $this->intOption(Fields::QPS_LIMIT) ?? (int) self::default(Fields::QPS_LIMIT);
+        return max(0.0, (float) apply_filters('sluice_qps_limit', (float) $default));
+    }
+
+    private function perProvider(string $setting, string $provider): int
+    {
+        $configured = $this->option($setting);
+        return is_array($configured) && isset($configured[$provider]) ? (int) $configured[$provider] : 0;
+    }
+
     public function providerKeyIsHostWide(string $provider): bool
     {
         return (bool) apply_filters('sluice_provider_key_host_wide', false, $provider);

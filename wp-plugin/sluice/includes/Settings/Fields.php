@@ -38,6 +38,9 @@ final class Fields
     public const DIRECT_CALL_WAIT = 'direct_call_wait';
     public const MODE_LIMITS = 'mode_limits';
     public const EXEMPT_MODES = 'exempt_modes';
+    public const RPM_LIMITS = 'rpm_limits';
+    public const TPM_LIMITS = 'tpm_limits';
+    public const QPS_LIMIT = 'qps_limit';
 
     /**
      * On a network, the network's settings (NetworkSettings), never a blog's: each chooses whether and through
@@ -92,6 +95,12 @@ final class Fields
                 __('AI calls at once per mode, one per line: mode = limit (pipeline, chat, system, ...; 0 = no mode limit), taken together with the provider\'s key.', 'sluice'), 0, 1000),
             new Field(self::EXEMPT_MODES, Field::HOOKS, __('Modes never gated', 'sluice'), [],
                 __('Modes whose AI calls outside queued actions take no slot at all (e.g. chat), one per line.', 'sluice'), max: 20),
+            new Field(self::RPM_LIMITS, Field::PROVIDER_LIMITS, __('Requests per minute', 'sluice'), [],
+                __('Each provider\'s request budget, one per line: provider = requests per minute (0 = none: the budget its rate-limit headers announce applies). An AI step takes one request with its slot; when none is left it is deferred until the budget will have refilled. Native backend only.', 'sluice'), 0, 1000000),
+            new Field(self::TPM_LIMITS, Field::PROVIDER_LIMITS, __('Tokens per minute', 'sluice'), [],
+                __('Each provider\'s token budget, one per line: provider = tokens per minute (0 = none). An AI step is admitted while tokens are left; each answer\'s usage is charged to it. Native backend only.', 'sluice'), 0, 100000000),
+            new Field(self::QPS_LIMIT, Field::INT, __('AI steps per second', 'sluice'), 0,
+                __('AI steps started per second on this host, all sites and providers together (0 = no cap). Native backend only.', 'sluice'), 0, 10000),
             new Field(self::THROTTLE_DELAY, Field::INT, __('Throttle delay', 'sluice'), 10,
                 __('Seconds until a deferred step is tried again, the first time; it doubles with each deferral of the same step.', 'sluice'), 1, 3600, unit: ' s'),
             new Field(self::THROTTLE_DELAY_MAX, Field::INT, __('Maximum throttle delay', 'sluice'), 300,

@@ -307,7 +307,8 @@ final class Sanitizer
                 ));
                 return null;
             }
-            if ($this->aboveCapacity(Fields::get(Fields::PROVIDER_LIMITS) ?? throw new \LogicException('no provider_limits field'), (int) $limit, $slug)) {
+            // Budgets per minute are no slots: the store's slots per key do not bound them.
+            if (!in_array($field->name, [Fields::RPM_LIMITS, Fields::TPM_LIMITS], true) && $this->aboveCapacity(Fields::get(Fields::PROVIDER_LIMITS) ?? throw new \LogicException('no provider_limits field'), (int) $limit, $slug)) {
                 return null;
             }
             $limits[$slug] = (int) $limit;

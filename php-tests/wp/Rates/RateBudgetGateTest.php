@@ -1,0 +1,42 @@
+<?php
+declare(strict_types=1);
+
+namespace Sluice\WpTests\Rates;
+
+use Sluice\Support\WordPress\Site;
+use Sluice\WpTests\Gate\GateTestCase;
+
+/**
+ * A requests-per-minute budget through the gate, on the native backend: the
+ * slots are free (site and provider limit 4) but the provider's budget is 3
+ * requests a minute (a burst of 1, then one every 30 s), so of 4 AI steps run
+ * by one queue runner the first is admitted and the others are deferred with
+ * reason rate_budget, each until the bucket will have refilled; none fails.
+ * Before the budget was taken with the slots, all 4 ran at once.
+ */
+final class RateBudgetGateTest extends GateTestCase
+{
+    public function testStepsPastTheBudgetAreDeferredUntilItRefillsAndNoneFails(): void
+    {
+        Site::configure([], [], ['site_limit' => 4, 'provider_limits' => ['fake' => 4], 'rpm_limits' => ['fake' => 3]]);
+        $rpm = self::gateKeys()->budget('rpm', 'fake', false);
+        \Sluice\bucket_adjust($rpm, 1e6); // full, whatever an earlier run left in the segment
+        datamachine_fixture_start_flow('rb', 4);
+        self::runQueueOnce();
+
+        self::assertCount(1, Site::aiRuns(), 'one request of the budget was there; the others wait for it to refill');
+        $deferrals = Site::deferrals();
+        self::assertCount(3, $deferrals, 'each step past the budget deferred once in this run');
+        foreach ($deferrals as $d) {
+            self::assertSame('rate_budget', $d['reason']);
+            self::assertSame($rpm, $d['lease_key']);
+            // The bucket holds the next request in 30 s: not sooner, at most a quarter of jitter later.
+            self::assertGreaterThanOrEqual(29, (int) $d['delay_s'], 'deferred until the bucket will have refilled');
+            self::assertLessThanOrEqual(38, (int) $d['delay_s']);
+        }
+        self::assertArrayNotHasKey('failed', Site::actionStatuses('datamachine_execute_step'), 'nothing failed');
+        self::assertSame(3, Site::unfinishedJobs(), 'three jobs wait for their AI step, none was lost');
+        self::assertEqualsWithDelta(2 / 60, \Sluice\key_rates()[$rpm]['rate'], 1e-9, 'a burst of 1 and 2 more over the minute');
+        self::assertSame('', Site::sluiceErrors());
+    }
+}

@@ -1,0 +1,48 @@
+<?php
+/**
+ * The rate budgets one AI step takes with its slots, in the same
+ * all-or-nothing call: a request of its provider's requests-per-minute
+ * budget (bucket "rpm:<provider>", setting rpm_limits), while its
+ * tokens-per-minute budget has tokens left ("tpm:<provider>", tpm_limits;
+ * each answer's usage is charged after it, Rates\RateObserver), and a start of
+ * the host's AI steps per second ("sluice/qps", qps_limit). Only budgets the
+ * operator set are taken; a provider's pause (its retry-after, or a budget
+ * its headers say is used up) holds back every take of a bucket taken here.
+ * The stores that keep buckets: Backend\RateBuckets (the native backend).
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Gate;
+
+use SluiceWP\Rates\MinuteBudget;
+use SluiceWP\Settings\Config;
+
+defined('ABSPATH') || exit;
+
+final class RateBudgets
+{
+    public function __construct(private readonly Config $config, private readonly KeyNames $keys)
+    {
+    }
+
+    /** @return array<string, array{rate: float, burst: float, tokens: float}> bucket key => its budget and this step's take */
+    public function bucketsFor(AiWork $work): array
+    {
+        $buckets = [];
+        if ($work->provider !== '') {
+            $hostWide = $this->config->providerKeyIsHostWide($work->provider);
+            foreach (['rpm' => $this->config->rpmLimit($work->provider), 'tpm' => $this->config->tpmLimit($work->provider)] as $kind => $perMinute) {
+                if ($perMinute > 0) {
+                    [$rate, $burst] = MinuteBudget::bucket((float) min($perMinute, 1_000_000_000));
+                    $buckets[$this->keys->budget($kind, $work->provider, $hostWide)] = ['rate' => $rate, 'burst' => $burst, 'tokens' => 1.0];
+                }
+            }
+        }
+        $qps = min($this->config->qpsLimit(), 1e9);
+        if ($qps > 0) {
+            $buckets[KeyNames::qps()] = ['rate' => $qps, 'burst' => max(1.0, $qps), 'tokens' => 1.0];
+        }
+        return $buckets;
+    }
+}
