@@ -97,14 +97,33 @@ final class DatabaseWaitingLineTest extends WaitingLineContractTestCase
         });
         self::assertInstanceOf(Lease::class, $woken);
         $b->release($woken);
+
+        // A woken copy's release while the next ticket waits for the same keys: its slots go straight to that
+        // ticket, released and reserved in one statement after one read.
+        $next = [self::ref(), self::ref()];
+        $holder2 = $this->lease($b->tryAcquire($limits, 60, 'holder 2'));
+        foreach ($next as $r) {
+            self::assertInstanceOf(Refusal::class, $b->tryAcquireFor($limits, 60, 'deferred', $r));
+            $b->enqueue($limits, $r, 'tenant-q', 10, 0);
+        }
+        self::assertTrue($b->release($holder2));
+        self::assertSame([$next[0]], array_map(static fn (Wake $w): int => $w->ref, $b->takeWakes(64, true)));
+        $first = $this->lease($b->tryAcquireFor($limits, 60, 'woken first', $next[0]));
+        $handOver = self::queries(function () use ($b, $first): void {
+            self::assertTrue($b->release($first));
+        });
+        self::assertSame([$next[1]], array_map(static fn (Wake $w): int => $w->ref, $b->takeWakes(64, true)), 'the woken copy\'s slots went to the next ticket');
+        self::assertInstanceOf(Refusal::class, $b->tryAcquire([$provider => 1], 60, 'newcomer'), 'the provider slot is reserved for that ticket');
+        $b->release($this->lease($b->tryAcquireFor($limits, 60, 'woken second', $next[1])));
         fwrite(STDERR, sprintf(
-            "database line queries: pair with no ticket %d, deferral %d, pair beside a waiting ticket %d, release with hand-off %d, take wake %d, woken acquire %d\n",
-            $pair, $deferral, $besidePair, $handOff, $wake, $take,
+            "database line queries: pair with no ticket %d, deferral %d, pair beside a waiting ticket %d, release with hand-off %d, take wake %d, woken acquire %d, woken copy's release handing its slots over %d\n",
+            $pair, $deferral, $besidePair, $handOff, $wake, $take, $handOver,
         ));
         self::assertLessThanOrEqual(12, $deferral);
-        self::assertLessThanOrEqual(7, $besidePair);
+        self::assertLessThanOrEqual(8, $besidePair);
         self::assertLessThanOrEqual(4, $handOff);
         self::assertLessThanOrEqual(1, $wake);
         self::assertLessThanOrEqual(3, $take);
+        self::assertLessThanOrEqual(2, $handOver);
     }
 }

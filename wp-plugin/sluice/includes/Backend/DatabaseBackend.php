@@ -62,7 +62,13 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
     /** Claims lost to a concurrent acquirer before this one gives up (a refusal). */
     private const ATTEMPTS = 3;
 
-    /** @var array<string, true> tokens this process took and has not released: released when the request ends */
+    /**
+     * Tokens this process took and has not released (released when the request ends), each with its slots
+     * (key => slot number) where tickets waited for its keys when it was taken (its release then tries to hand
+     * them straight to the next ticket, DatabaseHandOff::handOver()), else null.
+     *
+     * @var array<string, array<string, int>|null>
+     */
     private array $held = [];
 
     private bool $releaseAtShutdown = false;
@@ -171,7 +177,7 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
                 $reservation = DatabaseReservations::reservationOf($keys, $ref, $this->scope());
                 if ($reservation !== null) {
                     if ($this->reservations->convertReservation($reservation, $token, $limits, $ttlMs, $label, $me, $ref)) {
-                        $this->remember($token);
+                        $this->remember($token, DatabaseReservations::slotsOf($keys, $reservation));
                         return new Lease($token, $limits);
                     }
                     continue; // it lapsed or was cancelled meanwhile: read again
@@ -194,7 +200,7 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
                 if ($lined) {
                     $this->reservations->ticketServed($ref);
                 }
-                $this->remember($token);
+                $this->remember($token, DatabaseReservations::anyWaiting($keys) ? array_map(static fn (array $c): int => $c[0], $claims) : null);
                 return new Lease($token, $limits);
             }
             // A concurrent acquirer took a chosen slot first (or a deadlock rolled the claim back): read again.
@@ -257,13 +263,23 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
      * Gives a lease's slots back in ONE statement, which also tells whether
      * tickets wait for one of its keys (their key rows then count the hit, and
      * the rows changed exceed the lease's keys): only then is the slot handed on.
+     * A lease taken while tickets waited for its keys first tries to hand its
+     * slots straight to the next ticket (DatabaseHandOff::handOver(): one read,
+     * one UPDATE that releases and reserves).
      *
      * @param list<string>|null $keys  the lease's keys (null: read them first)
      * @param array<string,int> $limits
      */
     private function freeToken(string $token, ?array $keys, array $limits): bool
     {
+        $slots = $this->held[$token] ?? null;
         unset($this->held[$token]);
+        if ($slots !== null && $keys !== null) {
+            $handedOver = $this->handOffs->handOver($token, $slots);
+            if ($handedOver) {
+                return true;
+            }
+        }
         [$keysTable, $slotsTable] = DatabaseSql::tables();
         if ($keys === null) {
             $keys = array_values(array_map('strval', array_column($this->sql->read("SELECT lease_key FROM {$slotsTable} WHERE token = '{$token}'"), 'lease_key')));
@@ -371,9 +387,10 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
         return $this->sql->write("UPDATE {$slotsTable} SET {$assignment}, gen = gen + 1 WHERE token = '{$token}'") > 0;
     }
 
-    private function remember(string $token): void
+    /** @param array<string, int>|null $slots where tickets waited for its keys: its slots (key => slot number) */
+    private function remember(string $token, ?array $slots): void
     {
-        $this->held[$token] = true;
+        $this->held[$token] = $slots;
         if (!$this->releaseAtShutdown) {
             $this->releaseAtShutdown = true;
             register_shutdown_function(function (): void {

@@ -123,12 +123,7 @@ final class DatabaseHandOff
         foreach ($slots as $s) {
             $nowMs = max($nowMs, $s->nowMs);
         }
-        $aging = LineOrder::agingMs();
-        foreach ($candidates as $i => $row) {
-            $candidates[$i]['score'] = LineOrder::score((float) $row['start_tag'], (int) $row['weight'], max(0, $nowMs - (int) $row['first_deferred_ms']), $aging);
-        }
-        // On a tie the ticket first deferred earlier, then the older row.
-        usort($candidates, static fn (array $a, array $b): int => [$a['score'], (int) $a['first_deferred_ms'], (int) $a['id']] <=> [$b['score'], (int) $b['first_deferred_ms'], (int) $b['id']]);
+        $candidates = self::inFairOrder($candidates, $nowMs);
         $scope = ($this->scope)();
         $served = 0;
         foreach ($candidates as $row) {
@@ -157,16 +152,94 @@ final class DatabaseHandOff
     }
 
     /**
+     * Waiting tickets in the order they are served at the database's time $nowMs (LineOrder; aging moves
+     * them): on a tie the ticket first deferred earlier, then the older row.
+     *
+     * @param list<array<string, mixed>> $candidates
+     * @return list<array<string, mixed>>
+     */
+    private static function inFairOrder(array $candidates, int $nowMs): array
+    {
+        $aging = LineOrder::agingMs();
+        foreach ($candidates as $i => $row) {
+            $candidates[$i]['score'] = LineOrder::score((float) $row['start_tag'], (int) $row['weight'], max(0, $nowMs - (int) $row['first_deferred_ms']), $aging);
+        }
+        usort($candidates, static fn (array $a, array $b): int => [$a['score'], (int) $a['first_deferred_ms'], (int) $a['id']] <=> [$b['score'], (int) $b['first_deferred_ms'], (int) $b['id']]);
+        return $candidates;
+    }
+
+    /**
+     * A release that expects tickets (they waited for its keys when it was
+     * taken): when the next ticket to serve asks for exactly this lease's keys
+     * and has room on them with this lease gone, one UPDATE releases the
+     * lease's slots and reserves them for it (it matches only while the lease
+     * holds them and the ticket waits, so nothing is reserved twice, and no
+     * newcomer takes the slots in between), after one read of the tickets
+     * with the keys' counts and caps. False when that is not the case (the
+     * lease untouched): the caller releases as usual, and the hand-off that
+     * follows looks at every key.
+     *
+     * @param array<string, int> $slots the lease's slots, key => slot number
+     */
+    public function handOver(string $lease, array $slots): bool
+    {
+        if ($slots === [] || !LeaseArguments::isToken($lease)) {
+            return false;
+        }
+        ksort($slots, SORT_STRING);
+        [, $slotsTable] = DatabaseSql::tables();
+        $counts = [];
+        $i = 0;
+        foreach (array_keys($slots) as $key) {
+            $counts[] = "(SELECT COUNT(*) FROM {$slotsTable} WHERE lease_key = " . DatabaseSql::bytes((string) $key) . " AND token <> '') AS taken{$i}, "
+                . DatabaseKeys::capOf((string) $key) . " AS cap{$i}";
+            $i++;
+        }
+        $rows = $this->ticketsOn(array_keys($slots), implode(', ', $counts) . ', ' . DatabaseSql::NOW_MS . ' AS now_ms');
+        if ($rows === []) {
+            return false;
+        }
+        $candidates = [];
+        foreach ($rows as $row) {
+            if ((string) $row['state'] === 'waiting' && (int) $row['lapsed'] === 0) {
+                $row['limits'] = self::decodeLimits((string) $row['key_limits']);
+                $candidates[] = $row;
+            }
+        }
+        $first = $rows[0];
+        foreach (self::inFairOrder($candidates, (int) $first['now_ms']) as $row) {
+            $limits = $row['limits'];
+            ksort($limits, SORT_STRING);
+            if (array_keys($limits) !== array_keys($slots)) {
+                return false; // the next ticket needs other keys too: the full hand-off looks at them
+            }
+            $i = 0;
+            foreach ($slots as $key => $slot) {
+                $cap = (int) $first["cap{$i}"];
+                $limit = $cap > 0 ? $cap : $limits[$key];
+                if ($cap < 0 || (int) $first["taken{$i}"] - 1 >= $limit || $slot > $limit) {
+                    continue 2; // no room for it on this key (a cap may have come down): the next ticket
+                }
+                $i++;
+            }
+            return $this->reserveFrom($lease, (string) $row['ticket'], (int) $row['ref'], $slots, (string) $row['install'] === ($this->scope)()->install && (int) $row['blog_id'] === ($this->scope)()->blogId);
+        }
+        return false;
+    }
+
+    /**
      * The tickets on these keys, lowest start tags first (up to WINDOW).
      *
      * @param list<string|int> $keys
+     * @param string           $more more columns (SQL) on every row
      * @return list<array<string, mixed>>
      */
-    private function ticketsOn(array $keys): array
+    private function ticketsOn(array $keys, string $more = ''): array
     {
         $in = implode(',', array_map(static fn ($k): string => DatabaseSql::bytes((string) $k), $keys));
         return $this->sql->read(
-            'SELECT id, ticket, ref, weight, key_limits, state, lapsed, start_tag, first_deferred_ms, k1, k2, k3, k4, install, blog_id FROM ' . DatabaseLineSchema::ticketsTable()
+            'SELECT id, ticket, ref, weight, key_limits, state, lapsed, start_tag, first_deferred_ms, k1, k2, k3, k4, install, blog_id'
+            . ($more !== '' ? ', ' . $more : '') . ' FROM ' . DatabaseLineSchema::ticketsTable()
             . " WHERE k1 IN ({$in}) OR k2 IN ({$in}) OR k3 IN ({$in}) OR k4 IN ({$in}) ORDER BY start_tag, id LIMIT " . self::WINDOW,
         );
     }
@@ -215,6 +288,17 @@ final class DatabaseHandOff
      */
     private function reserve(string $ticket, int $ref, array $claims, bool $mine): bool
     {
+        return $this->reserveFrom('', $ticket, $ref, $claims, $mine);
+    }
+
+    /**
+     * reserve() of slots that are free ($lease '') or held by lease $lease
+     * (released in the same UPDATE, counted as a release).
+     *
+     * @param array<string,int> $claims key => slot
+     */
+    private function reserveFrom(string $lease, string $ticket, int $ref, array $claims, bool $mine): bool
+    {
         [, $slotsTable] = DatabaseSql::tables();
         $tickets = DatabaseLineSchema::ticketsTable();
         $ms = LineOrder::reservationMs();
@@ -229,8 +313,9 @@ final class DatabaseHandOff
             $set[] = "{$s}.token = '{$ticket}', {$s}.host = '', {$s}.host_id = '', {$s}.pid = 0, {$s}.start_time = 0, {$s}.label = 'reserved for a woken ticket',"
                 . " {$s}.acquired_ms = " . DatabaseSql::NOW_MS . ", {$s}.expires_ms = " . DatabaseSql::NOW_MS . " + {$ms}, {$s}.request_until_ms = 0,"
                 . " {$s}.ref = {$ref}, {$s}.reserved = 1, {$s}.gen = {$s}.gen + 1, {$s}.wakes_sent = {$s}.wakes_sent + 1,"
-                . " {$s}.install = t.install, {$s}.blog_id = t.blog_id"; // only the ticket's blog takes the reservation
-            $where[] = "{$s}.lease_key = " . DatabaseSql::bytes((string) $key) . " AND {$s}.slot = {$slot} AND {$s}.token = ''";
+                . " {$s}.install = t.install, {$s}.blog_id = t.blog_id" // only the ticket's blog takes the reservation
+                . ($lease !== '' ? ", {$s}.released = {$s}.released + 1" : '');
+            $where[] = "{$s}.lease_key = " . DatabaseSql::bytes((string) $key) . " AND {$s}.slot = {$slot} AND {$s}.token = '{$lease}'";
         }
         $startedAt = microtime(true);
         if ($this->sql->write('UPDATE ' . implode(', ', $from) . ' SET ' . implode(', ', $set) . ' WHERE ' . implode(' AND ', $where)) !== count($claims) + 1) {

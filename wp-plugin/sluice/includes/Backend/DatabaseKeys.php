@@ -82,6 +82,14 @@ final class DatabaseKeys
         return $keys;
     }
 
+    /** SQL for the key's cap from its record (RecordStore; 0: none), as read() reads it, for a query of its own. */
+    public static function capOf(string $key): string
+    {
+        return (self::$recordsTable ??= (new KeyRecordsSchema())->isCurrent())
+            ? '(SELECT COALESCE(MAX(r.cap), 0) FROM ' . KeyRecordsSchema::table() . ' r WHERE r.record_key = ' . DatabaseSql::bytes($key) . ')'
+            : '0';
+    }
+
     public function throttled(string $key, int $limit): void
     {
         [$keysTable] = DatabaseSql::tables();

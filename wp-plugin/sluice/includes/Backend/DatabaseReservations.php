@@ -51,6 +51,25 @@ final class DatabaseReservations
         return $token;
     }
 
+    /**
+     * The slot a reservation (or lease) holds on each of these keys.
+     *
+     * @param array<string, DatabaseSlots> $keys
+     * @return array<string, int> key => slot number
+     */
+    public static function slotsOf(array $keys, string $token): array
+    {
+        $held = [];
+        foreach ($keys as $key => $slots) {
+            foreach ($slots->slots as $number => $slot) {
+                if ($slot->token === $token) {
+                    $held[(string) $key] = $number;
+                }
+            }
+        }
+        return $held;
+    }
+
     /** @param array<string, DatabaseSlots> $keys */
     public static function anyWaiting(array $keys): bool
     {
