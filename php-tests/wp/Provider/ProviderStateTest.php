@@ -16,7 +16,7 @@ final class ProviderStateTest extends TestCase
             limit: 7, successes: 3, lastDecreaseMs: 1_765_000_000_001, signal: Signal::Overloaded, signalMs: 1_765_000_000_002,
             baselineMs: 2_100, meanMs: 2_300, circuit: ProviderState::OPEN, failures: 5, openedMs: 1_765_000_000_003,
             nextProbeMs: 1_765_000_030_003, cooldownMs: 30_000, circuitReason: Signal::Transport, limitBeforeOpen: 6, opens: 2, cooldowns: 9,
-            lastRefusedMs: 1_765_000_000_004,
+            lastRefusedMs: 1_765_000_000_004, plateau: 5,
         );
         $bytes = $state->encode();
         self::assertSame(ProviderState::BYTES, strlen($bytes));

@@ -10,7 +10,7 @@
  * clock in milliseconds. Immutable: the rules (AdaptiveLimit,
  * CircuitBreaker) return a changed copy.
  *
- * Encoded as 74 bytes (encode()/decode()); a record that does not decode
+ * Encoded as 76 bytes (encode()/decode()); a record that does not decode
  * (another layout, damage) reads as a fresh state, never an error.
  */
 
@@ -25,10 +25,10 @@ final class ProviderState
     public const CLOSED = 'closed';
     public const OPEN = 'open';
 
-    private const FORMAT_VERSION = 2;
-    private const PACK = 'CnNJCJNNCnJJNCnNNJ';
-    private const UNPACK = 'Cv/nlimit/Nsuccesses/JlastDecreaseMs/Csignal/JsignalMs/NbaselineMs/NmeanMs/Ccircuit/nfailures/JopenedMs/JnextProbeMs/NcooldownMs/Creason/nlimitBeforeOpen/Nopens/Ncooldowns/JlastRefusedMs';
-    public const BYTES = 74;
+    private const FORMAT_VERSION = 3;
+    private const PACK = 'CnNJCJNNCnJJNCnNNJn';
+    private const UNPACK = 'Cv/nlimit/Nsuccesses/JlastDecreaseMs/Csignal/JsignalMs/NbaselineMs/NmeanMs/Ccircuit/nfailures/JopenedMs/JnextProbeMs/NcooldownMs/Creason/nlimitBeforeOpen/Nopens/Ncooldowns/JlastRefusedMs/nplateau';
+    public const BYTES = 76;
 
     public function __construct(
         /** The effective limit; 0 until the first change (the ceiling then applies). */
@@ -57,6 +57,8 @@ final class ProviderState
         public readonly int $cooldowns = 0,
         /** When an AI call last found the provider key full (the limit binds: work waits for it). */
         public readonly int $lastRefusedMs = 0,
+        /** The limit in force when the last congestion signal brought it down (0: none yet): the level to approach slowly. */
+        public readonly int $plateau = 0,
     ) {
     }
 
@@ -93,6 +95,7 @@ final class ProviderState
             self::clamp($this->opens, 0xffffffff),
             self::clamp($this->cooldowns, 0xffffffff),
             max(0, $this->lastRefusedMs),
+            self::clamp($this->plateau, 0xffff),
         );
     }
 
@@ -124,6 +127,7 @@ final class ProviderState
             opens: (int) $f['opens'],
             cooldowns: (int) $f['cooldowns'],
             lastRefusedMs: (int) $f['lastRefusedMs'],
+            plateau: (int) $f['plateau'],
         );
     }
 
