@@ -192,7 +192,8 @@ final class NetworkSettingsTest extends GateTestCase
             $html = ob_get_clean();
             add_filter("wp_redirect", static function (string $location) { throw new RuntimeException("redirect " . $location); });
             $_POST = $_REQUEST = ["_wpnonce" => wp_create_nonce(SluiceWP\Admin\NetworkSettingsPage::ACTION),
-                "sluice_network_settings" => ["_form" => "1", "enabled" => "1", "backend" => "database", "redis_fallback" => "database", "provider_limits" => "netset = 2"]];
+                "sluice_network_settings" => ["_form" => "1", "enabled" => "1", "backend" => "database", "redis_fallback" => "database", "provider_limits" => "netset = 2",
+                    "adaptive_limit" => "1", "breaker_failures" => "4"]]; // backoff_give_back\'s box unchecked
             try {
                 $page->save();
                 $result = "no redirect";
@@ -201,12 +202,13 @@ final class NetworkSettingsTest extends GateTestCase
             }
             echo "RESULT:", json_encode([$html, $result, get_site_option("sluice_network_settings")]), "\n";', [], '');
         [$html, $result, $stored] = $saved;
-        foreach (['enabled', 'backend', 'redis_fallback', 'provider_limits'] as $name) {
+        foreach (['enabled', 'backend', 'redis_fallback', 'provider_limits', 'adaptive_limit', 'breaker_failures', 'backoff_give_back', 'exempt_modes'] as $name) {
             self::assertStringContainsString('name="sluice_network_settings[' . $name . ']"', $html);
         }
         self::assertStringContainsString('updated=1', $result, 'saved and sent back');
         ksort($stored);
-        self::assertSame(['backend' => 'database', 'enabled' => true, 'provider_limits' => ['netset' => 2], 'redis_fallback' => 'database', 'waiting_line' => true],
+        self::assertSame(['adaptive_limit' => true, 'backend' => 'database', 'backoff_give_back' => false, 'breaker_failures' => 4, 'enabled' => true,
+            'provider_limits' => ['netset' => 2], 'redis_fallback' => 'database', 'waiting_line' => true],
             $stored, 'every setting the page shows, and waiting_line as it was');
         self::assertSame(['enabled' => true, 'backend' => 'database', 'redis_fallback' => 'database', 'waiting_line' => true, 'store' => 'database', 'gate' => true],
             $net->php(self::IN_FORCE, [], self::BLOG), 'the blog uses the network\'s new store');
@@ -233,6 +235,61 @@ final class NetworkSettingsTest extends GateTestCase
         self::assertStringContainsString('sluice-health-ungated_runs', $shown['network administrator'], 'the health problem, in Network Admin');
         self::assertStringContainsString('the store threw', $shown['network administrator']);
         self::assertSame('', $shown['blog administrator'], 'not to a blog\'s administrator there');
+    }
+
+    /**
+     * The provider protection acts on the records of keys the blogs share (a host-wide provider key), so its
+     * settings are the network's too: a blog's own looser ones (stored before they became the network's, or
+     * tried now over REST and WP-CLI) are not used and are refused; the network's reach every blog.
+     */
+    public function testTheProviderProtectionIsTheNetworksToo(): void
+    {
+        $net = self::network();
+        $inForce = '$c = SluiceWP\Plugin::instance()->config;
+            echo "RESULT:", json_encode(["adaptive_limit" => $c->adaptiveLimit("fake"), "adaptive_decrease" => $c->adaptiveDecrease(),
+                "breaker_failures" => $c->breakerFailures("fake"), "breaker_cooldowns" => $c->breakerCooldowns(), "backoff_give_back" => $c->backoffGiveBack("fake"),
+                "direct_call_wait" => $c->directCallWait("fake", "chat"), "mode_limit" => $c->modeLimit("chat"), "exempt_modes" => $c->exemptModes()]), "\n";';
+        $loose = ['adaptive_limit' => false, 'adaptive_decrease' => 90, 'breaker_failures' => 0, 'breaker_cooldown' => 1, 'breaker_cooldown_max' => 1,
+            'backoff_give_back' => false, 'direct_call_wait' => 0, 'mode_limits' => ['chat' => 7], 'exempt_modes' => ['pipeline']];
+        $net->php('
+            $network = (array) get_site_option("sluice_network_settings", []);
+            update_site_option("sluice_network_settings", array_diff_key($network, $loose));
+            foreach ([get_main_site_id(), get_blog_id_from_url($domain, "/" . $blog . "/")] as $id) {
+                switch_to_blog($id);
+                $own = (array) get_option("sluice_settings", []);
+                update_option("sluice_settings", $id === get_main_site_id() ? array_diff_key($own, $loose) : $loose + $own); // as a blog could store before
+                restore_current_blog();
+            }
+            echo "RESULT:1\n";', ['loose' => $loose, 'blog' => self::BLOG, 'domain' => self::DOMAIN]);
+        $defaults = ['adaptive_limit' => true, 'adaptive_decrease' => 0.5, 'breaker_failures' => 5, 'breaker_cooldowns' => [30, 600],
+            'backoff_give_back' => true, 'direct_call_wait' => 15, 'mode_limit' => 0, 'exempt_modes' => []];
+        self::assertSame($defaults, $net->php($inForce, [], self::BLOG), 'the blog\'s own looser protection is not used');
+
+        $tried = $net->php('
+            wp_set_current_user(get_user_by("login", $admin)->ID);
+            foreach ($loose as $name => $value) {
+                $request = new WP_REST_Request("POST", "/sluice/v1/settings");
+                $request->set_header("Content-Type", "application/json");
+                $request->set_body(wp_json_encode([$name => $value]));
+                $response = rest_do_request($request);
+                $out[$name] = [$response->get_status(), $response->as_error()?->get_error_code(), $response->as_error()?->get_error_message()];
+            }
+            echo "RESULT:", json_encode($out), "\n";', ['admin' => self::ADMIN, 'loose' => $loose], self::BLOG);
+        foreach ($tried as $name => [$status, $code, $message]) {
+            self::assertSame([400, 'sluice_network_setting'], [$status, $code], "REST {$name}");
+            self::assertStringContainsString("{$name} is a setting of the whole network on a multisite (it decides how the provider keys the sites share are protected)", (string) $message);
+        }
+        $set = $net->wp(self::BLOG, ['sluice', 'config', 'set', 'breaker_failures', '0']);
+        self::assertSame(1, $set->exitCode, (string) $set);
+        self::assertStringContainsString('wp sluice config set breaker_failures <value> --network', $set->stderr);
+
+        foreach (['breaker_failures' => '3', 'adaptive_decrease' => '70', 'exempt_modes' => 'chat', 'mode_limits' => 'chat=2'] as $name => $value) {
+            $set = $net->wp('', ['sluice', 'config', 'set', $name, $value, '--network']);
+            self::assertSame(0, $set->exitCode, (string) $set);
+        }
+        $network = ['breaker_failures' => 3, 'adaptive_decrease' => 0.7, 'mode_limit' => 2, 'exempt_modes' => ['chat']] + $defaults;
+        self::assertEquals($network, $net->php($inForce, [], self::BLOG), 'the network\'s protection on the blog');
+        self::assertEquals($network, $net->php($inForce), 'and on the main site');
     }
 
     /** On a single site (the main test site) every setting is still the site's own. */

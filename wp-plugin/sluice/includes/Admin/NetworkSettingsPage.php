@@ -3,8 +3,10 @@
  * Network Admin > Sluice > Settings (manage_network_options): the network's
  * settings (Settings\NetworkSettings), shared by every blog of the network:
  * whether AI work is gated, the lease store and what a process does when
- * Redis is unreachable, and the limits of host-wide provider keys (a blog's
- * own provider limit then only lowers that blog's own use of the provider).
+ * Redis is unreachable, how providers are protected (adaptive limit, circuit
+ * breaker, backoff give-back, other AI calls' wait, mode limits, exempt
+ * modes), and the limits of host-wide provider keys (a blog's own provider
+ * limit then only lowers that blog's own use of the provider).
  * Saved through edit.php?action=sluice_network_settings (POST, nonce,
  * capability), as WordPress's own network settings are, and checked as a
  * blog's settings are.
@@ -102,13 +104,22 @@ final class NetworkSettingsPage
                 printf('<option value="%s"%s>%s</option>', esc_attr($choice), selected((string) $value, $choice, false), esc_html($label));
             }
             echo '</select>';
+        } elseif ($field->type === Field::INT) {
+            printf('<input type="number" id="%s" name="%s" value="%s" min="%d" max="%d" step="1" class="small-text">%s',
+                esc_attr($id), esc_attr($name), esc_attr(is_scalar($value) ? (string) $value : ''), $field->min, $field->max, esc_html($field->unit));
+        } elseif ($field->type === Field::HOOKS) {
+            $lines = is_array($value) ? array_map('strval', $value) : [];
+            echo '<textarea id="' . esc_attr($id) . '" name="' . esc_attr($name) . '" rows="3" cols="40" class="code">' . esc_textarea(implode("\n", $lines)) . '</textarea>';
         } else {
             $lines = [];
-            foreach (NetworkSettings::providerLimits() as $provider => $limit) {
-                $lines[] = $provider . ' = ' . $limit;
+            $limits = $field->name === Fields::PROVIDER_LIMITS ? NetworkSettings::providerLimits() : (is_array($value) ? $value : []);
+            foreach ($limits as $key => $limit) {
+                $lines[] = $key . ' = ' . (is_scalar($limit) ? (string) $limit : '');
             }
             echo '<textarea id="' . esc_attr($id) . '" name="' . esc_attr($name) . '" rows="4" cols="40" class="code">' . esc_textarea(implode("\n", $lines)) . '</textarea>';
-            $help = __('Requests at once to a provider whose key is shared by every site (filter sluice_provider_key_host_wide), one per line: provider = limit (0 = none). A site\'s own provider limit can only lower its own use of it.', 'sluice');
+            if ($field->name === Fields::PROVIDER_LIMITS) {
+                $help = __('Requests at once to a provider whose key is shared by every site (filter sluice_provider_key_host_wide), one per line: provider = limit (0 = none). A site\'s own provider limit can only lower its own use of it.', 'sluice');
+            }
         }
         echo '<p class="description">' . esc_html($help) . '</p>';
     }

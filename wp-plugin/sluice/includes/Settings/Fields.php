@@ -43,11 +43,21 @@ final class Fields
     public const QPS_LIMIT = 'qps_limit';
 
     /**
-     * On a network, the network's settings (NetworkSettings), never a blog's: each chooses whether and through
-     * which store every blog's steps take the host-wide keys, so a blog choosing for itself could skip a shared
-     * limit (enabled off, the line off) or take it in a store apart that grants it whole again (backend).
+     * Whether and through which store every blog's steps take the host-wide keys: a blog choosing for itself
+     * could skip a shared limit (enabled off, the line off) or take it in a store apart that grants it whole
+     * again (backend).
      */
-    public const NETWORK_WIDE = [self::ENABLED, self::BACKEND, self::REDIS_FALLBACK, self::WAITING_LINE];
+    public const GATING = [self::ENABLED, self::BACKEND, self::REDIS_FALLBACK, self::WAITING_LINE];
+    /**
+     * How a provider's key is protected: its adaptive limit and circuit breaker live in the key's record in the
+     * store, which every blog that shares the key (a host-wide provider key) reads and writes, so a blog choosing
+     * for itself could loosen what another blog relies on (the limit in force, the breaker, the backoff give-back,
+     * the wait and keys of calls outside queued actions).
+     */
+    public const PROVIDER_PROTECTION = [self::ADAPTIVE_LIMIT, self::ADAPTIVE_DECREASE, self::BREAKER_FAILURES, self::BREAKER_COOLDOWN,
+        self::BREAKER_COOLDOWN_MAX, self::BACKOFF_GIVE_BACK, self::DIRECT_CALL_WAIT, self::MODE_LIMITS, self::EXEMPT_MODES];
+    /** On a network, the network's settings (NetworkSettings), never a blog's. */
+    public const NETWORK_WIDE = [...self::GATING, ...self::PROVIDER_PROTECTION];
     /** The settings that are a key's limit: none may exceed what the store holds per key (Backend\Capacity). */
     public const LIMITS = [self::SITE_LIMIT, self::PROVIDER_LIMITS, self::TENANT_LIMIT];
     /** The lease stores the setting `backend` chooses from (BackendChoice). */
@@ -160,11 +170,18 @@ final class Fields
      */
     public static function networkRefusal(string $name): ?string
     {
-        return self::fromNetwork($name) ? sprintf(
+        if (!self::fromNetwork($name)) {
+            return null;
+        }
+        return in_array($name, self::PROVIDER_PROTECTION, true) ? sprintf(
+            /* translators: %1$s: setting name */
+            __('%1$s is a setting of the whole network on a multisite (it decides how the provider keys the sites share are protected), so a site cannot change it: a network administrator changes it in Network Admin > Sluice > Settings or with wp sluice config set %1$s <value> --network.', 'sluice'),
+            $name,
+        ) : sprintf(
             /* translators: %1$s: setting name */
             __('%1$s is a setting of the whole network on a multisite (it decides whether and through which store every site takes the keys they share), so a site cannot change it: a network administrator changes it in Network Admin > Sluice > Settings or with wp sluice config set %1$s <value> --network.', 'sluice'),
             $name,
-        ) : null;
+        );
     }
 
     /**

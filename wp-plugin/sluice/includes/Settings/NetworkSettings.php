@@ -11,10 +11,16 @@
  *   (Gate\KeyNames::limitsFor). On a single site the site's own provider
  *   limit is the host-wide key's.
  * - whether and through which store every blog's steps are gated
- *   (Fields::NETWORK_WIDE: enabled, backend, redis_fallback, waiting_line): a
+ *   (Fields::GATING: enabled, backend, redis_fallback, waiting_line): a
  *   blog that could switch gating or the line off would skip the shared keys,
  *   and one with a store of its own would be granted their whole limit again.
- *   Until the network sets one of these, the main site's stored value applies
+ * - how provider keys are protected (Fields::PROVIDER_PROTECTION:
+ *   adaptive_limit, adaptive_decrease, breaker_*, backoff_give_back,
+ *   direct_call_wait, mode_limits, exempt_modes): the adaptive limit and the
+ *   circuit breaker live in the record of a key every blog sharing it writes,
+ *   so one blog's looser rules (no breaker, a gentle decrease, no give-back)
+ *   would act on the others' provider too.
+ *   Until the network sets one of these (Fields::NETWORK_WIDE), the main site's stored value applies
  *   (where a network upgraded from a version with per-blog values had it), then
  *   the default.
  */
