@@ -112,12 +112,14 @@ final class DatabaseWaitingLineTest extends WaitingLineContractTestCase
         $handOver = self::queries(function () use ($b, $first): void {
             self::assertTrue($b->release($first));
         });
-        self::assertSame([$next[1]], array_map(static fn (Wake $w): int => $w->ref, $b->takeWakes(64, true)), 'the woken copy\'s slots went to the next ticket');
+        $takeHandedOver = self::queries(function () use ($b, $next): void {
+            self::assertSame([$next[1]], array_map(static fn (Wake $w): int => $w->ref, $b->takeWakes(64, true)), 'the woken copy\'s slots went to the next ticket');
+        });
         self::assertInstanceOf(Refusal::class, $b->tryAcquire([$provider => 1], 60, 'newcomer'), 'the provider slot is reserved for that ticket');
         $b->release($this->lease($b->tryAcquireFor($limits, 60, 'woken second', $next[1])));
         fwrite(STDERR, sprintf(
-            "database line queries: pair with no ticket %d, deferral %d, pair beside a waiting ticket %d, release with hand-off %d, take wake %d, woken acquire %d, woken copy's release handing its slots over %d\n",
-            $pair, $deferral, $besidePair, $handOff, $wake, $take, $handOver,
+            "database line queries: pair with no ticket %d, deferral %d, pair beside a waiting ticket %d, release with hand-off %d, take wake %d, woken acquire %d, woken copy's release handing its slots over %d, taking that wake %d\n",
+            $pair, $deferral, $besidePair, $handOff, $wake, $take, $handOver, $takeHandedOver,
         ));
         self::assertLessThanOrEqual(12, $deferral);
         self::assertLessThanOrEqual(8, $besidePair);
@@ -125,5 +127,6 @@ final class DatabaseWaitingLineTest extends WaitingLineContractTestCase
         self::assertLessThanOrEqual(1, $wake);
         self::assertLessThanOrEqual(3, $take);
         self::assertLessThanOrEqual(2, $handOver);
+        self::assertSame(0, $takeHandedOver, 'a hand-over takes its wake in its own UPDATE');
     }
 }

@@ -9,7 +9,9 @@
  * no named lock is taken for it. The ticket's state is its wake ('reserved'
  * until someone of its blog takes it: DatabaseLine::takeWakes()); this
  * process remembers the wakes it made (ownWakes()), so that after a release
- * it takes them in one guarded UPDATE without reading the table.
+ * it takes them in one guarded UPDATE without reading the table; a release
+ * that hands its own slots over (handOver()) takes its wake in that same
+ * UPDATE, and gives it back at request end if it was not delivered.
  * Only clearing a key's waiting flag takes the line's named lock, which
  * enqueues hold while they add a ticket and set the flag, so no flag is
  * cleared under a ticket that was just added.
@@ -35,13 +37,15 @@ final class DatabaseHandOff
     private bool $wakesQueued = false;
 
     /**
-     * Wakes this process made for its blog's tickets and has not taken (whichever instance made them: a
+     * Wakes this process made for its blog's tickets and has not delivered (whichever instance made them: a
      * process may build more than one store): ticket => [ref, reserved until (this host's microtime), the
-     * ticket's scope].
+     * ticket's scope, taken already (marked woken by the UPDATE that made it)].
      *
-     * @var array<string, array{int, float, string}>
+     * @var array<string, array{int, float, string, bool}>
      */
     private static array $ownWakes = [];
+
+    private static bool $returnsAtShutdown = false;
 
     /** @param \Closure(): Scope $scope the caller's install and blog: the wakes of its tickets are its own to deliver */
     public function __construct(
@@ -304,7 +308,9 @@ final class DatabaseHandOff
         $ms = LineOrder::reservationMs();
         ksort($claims, SORT_STRING);
         $from = ["{$tickets} t"];
-        $set = ["t.state = 'reserved'", 't.gen = t.gen + 1'];
+        // A release that hands its own slots over takes the wake at once: its caller pulls the copy forward next.
+        $taken = $lease !== '' && $mine;
+        $set = ['t.state = ' . ($taken ? "'woken'" : "'reserved'"), 't.gen = t.gen + 1'];
         $where = ["t.ticket = '{$ticket}'", "t.state = 'waiting'", 't.lapsed = 0'];
         $i = 0;
         foreach ($claims as $key => $slot) {
@@ -322,26 +328,56 @@ final class DatabaseHandOff
             return false;
         }
         if ($mine) {
-            self::$ownWakes[$ticket] = [$ref, $startedAt + $ms / 1000, ($this->scope)()->toString()];
+            self::$ownWakes[$ticket] = [$ref, $startedAt + $ms / 1000, ($this->scope)()->toString(), $taken];
+            if ($taken) {
+                $this->returnUndeliveredAtShutdown();
+            }
         }
         return true;
     }
 
     /**
-     * The wakes this process made for its blog's tickets since it last asked
-     * (still to be taken from the table: another session may take one first),
-     * each with the time its reservation has left by this host's clock.
+     * Wakes taken at once (by a hand-over) that this process did not deliver
+     * go back to 'reserved' at request end, for whoever takes wakes next.
+     */
+    private function returnUndeliveredAtShutdown(): void
+    {
+        if (self::$returnsAtShutdown) {
+            return;
+        }
+        self::$returnsAtShutdown = true;
+        register_shutdown_function(function (): void {
+            $tickets = array_keys(array_filter(self::$ownWakes, static fn (array $w): bool => $w[3]));
+            $tickets = array_values(array_filter(array_map('strval', $tickets), [LeaseArguments::class, 'isToken']));
+            if ($tickets === []) {
+                return;
+            }
+            try {
+                $this->sql->write('UPDATE ' . DatabaseLineSchema::ticketsTable() . " SET state = 'reserved', gen = gen + 1 WHERE ticket IN ('"
+                    . implode("','", $tickets) . "') AND state = 'woken'");
+            } catch (DatabaseBackendException $e) {
+                error_log('Sluice: wakes of the waiting line could not be given back at request end (their reservations lapse by themselves): ' . $e->getMessage());
+            }
+        });
+    }
+
+    /**
+     * The wakes this process made for its blog's tickets since it last asked,
+     * each with the time its reservation has left by this host's clock: those
+     * taken already (a hand-over's), and those still to be taken from the
+     * table (another session may take one first).
      *
-     * @return list<Wake>
+     * @return array{list<Wake>, list<Wake>} taken, to take
      */
     public function ownWakes(int $max): array
     {
         $now = microtime(true);
         $scope = ($this->scope)()->toString();
-        $wakes = [];
-        foreach (self::$ownWakes as $ticket => [$ref, $until, $of]) {
-            if ($of === $scope && count($wakes) < $max) { // another blog's (switch_to_blog since) is left to that blog's processes
-                $wakes[] = new Wake((string) $ticket, $ref, max(0, (int) round(($until - $now) * 1000)));
+        $wakes = [[], []];
+        $n = 0;
+        foreach (self::$ownWakes as $ticket => [$ref, $until, $of, $taken]) {
+            if ($of === $scope && $n++ < $max) { // another blog's (switch_to_blog since) is left to that blog's processes
+                $wakes[$taken ? 0 : 1][] = new Wake((string) $ticket, $ref, max(0, (int) round(($until - $now) * 1000)));
                 unset(self::$ownWakes[$ticket]);
             }
         }

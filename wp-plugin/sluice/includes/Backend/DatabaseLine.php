@@ -216,7 +216,8 @@ final class DatabaseLine implements LineRecords
      * 'reserved' until someone takes the wake, then 'woken', by one guarded
      * UPDATE, so each is taken once. The wakes this process made for its
      * blog are taken by ticket and ref in one UPDATE (read back only where
-     * another session took one first); then, unless $ownOnly or the sweep's
+     * another session took one first; a hand-over's was taken as it was
+     * made); then, unless $ownOnly or the sweep's
      * read found none, one UPDATE claims up to $max of this blog's others and
      * one read returns them.
      *
@@ -228,8 +229,7 @@ final class DatabaseLine implements LineRecords
         unset($this->sweepFound['wakes']);
         $scope = ($this->scope)();
         $tickets = DatabaseLineSchema::ticketsTable();
-        $wakes = [];
-        $own = $this->handOffs->ownWakes(max(1, $max));
+        [$wakes, $own] = $this->handOffs->ownWakes(max(1, $max));
         if ($own !== []) {
             $claim = random_int(1, PHP_INT_MAX);
             $pairs = implode(', ', array_map(static fn (Wake $w): string => "('{$w->ticket}', {$w->ref})", $own));
@@ -239,7 +239,7 @@ final class DatabaseLine implements LineRecords
                 $got = $taken === 0 ? [] : array_flip(array_map('strval', array_column($this->sql->read("SELECT ticket FROM {$tickets} WHERE gen = {$claim} AND state = 'woken'"), 'ticket')));
                 $own = array_values(array_filter($own, static fn (Wake $w): bool => isset($got[$w->ticket])));
             }
-            $wakes = $own;
+            $wakes = [...$wakes, ...$own];
         }
         // After a release only a process that queued a wake in the table reads it; a sweep whose read found
         // no wake reads nothing either.
