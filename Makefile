@@ -5,7 +5,7 @@ JOBS ?= 2
 EXT := $(CURDIR)/ext-build/modules/sluice.so
 PHP_EXT := php -d extension=$(EXT)
 
-.PHONY: demo demo-fpm demo-cli test deps phpstan core ext test-core test-sanitizers test-php test-fpm test-plugin test-apache bench bench-core bench-php bench-fpm bench-gate bench-db bench-backends bench-burn-in bench-line bench-load bench-adaptive chaos fuzz clean
+.PHONY: demo demo-fpm demo-cli test deps phpstan core ext test-core test-sanitizers test-php test-fpm test-plugin test-apache bench bench-core bench-php bench-fpm bench-gate bench-db bench-backends bench-burn-in bench-line bench-load bench-adaptive bench-budget chaos fuzz clean
 
 # The burn-in: Debian's WordPress + the Data Machine fixture + a fake provider that takes one request at a
 # time; three flows through 4 queue runners (CLI, WP-Cron through PHP-FPM joining), three runs: Data Machine's
@@ -66,7 +66,7 @@ test-plugin: deps ext
 test-apache: deps ext
 	tools/run-apache-tests
 
-bench: bench-core bench-php bench-fpm bench-gate bench-db bench-backends bench-line bench-load bench-adaptive
+bench: bench-core bench-php bench-fpm bench-gate bench-db bench-backends bench-line bench-load bench-adaptive bench-budget
 
 bench-core:
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSLUICE_BENCH=ON -DSLUICE_TESTS=OFF >/dev/null
@@ -116,6 +116,10 @@ bench-load: deps ext
 # `adaptive goodput_ratio=...`, the one before it `outage failed=...`.
 bench-adaptive: deps ext
 	bench/adaptive.sh
+
+# The rate budgets against a provider that enforces 30 requests a minute (bench/budget.sh; last line: budget ...).
+bench-budget: deps ext
+	bench/budget.sh
 
 # The 10,000-kill chaos run reported in README (CI runs 300 through ctest).
 chaos: core

@@ -454,6 +454,7 @@ function handleApi(req, res, path) {
       return finish(400, () => apiError(res, 400, 'We could not parse the JSON body of your request.'));
     }
     const answer = completionBody(path, body);
+    r.rec.tokens = answer.usage.total_tokens;
     const wait = rateBudget.take(Date.now(), answer.usage.total_tokens);
     if (wait > 0) {
       // Over the requests- or tokens-per-minute budget (lib/rate-budget.js): OpenAI's 429.

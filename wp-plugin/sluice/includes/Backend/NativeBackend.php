@@ -97,7 +97,12 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine, Capacit
     {
         $scope = $this->scope();
         $limiter = $this->limiters[serialize([$limits, $ttl, $scope, $buckets])] ??= new \Sluice\Limiter($limits, $ttl, $scope, $buckets);
-        return $this->granted($limiter, $limits, $ref !== null ? $limiter->tryAcquireFor($ref, $label) : $limiter->tryAcquire($label));
+        $result = $this->granted($limiter, $limits, $ref !== null ? $limiter->tryAcquireFor($ref, $label) : $limiter->tryAcquire($label));
+        $bucket = $result instanceof Refusal && $result->reason === Refusal::RATE_BUDGET ? ($buckets[$result->key] ?? null) : null;
+        if ($bucket === null || $bucket['rate'] <= 0) {
+            return $result;
+        }
+        return new Refusal($result->key, 0, 0, Refusal::RATE_BUDGET, $result->retryAfterMs, (int) ceil($bucket['tokens'] / $bucket['rate'] * 1000));
     }
 
     /** The extension keeps the waiting line in its segment (it ships with this plugin). */

@@ -26,6 +26,8 @@ final class Refusal
         public readonly string $reason = self::CONCURRENCY,
         /** rate_budget: ms until the bucket will hold the tokens (or the provider's pause ends). */
         public readonly int $retryAfterMs = 0,
+        /** rate_budget: ms the bucket takes to refill one more step's tokens (0: unknown, a learned budget). */
+        public readonly int $refillMsPerStep = 0,
     ) {
     }
 }

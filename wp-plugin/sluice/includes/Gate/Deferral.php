@@ -43,7 +43,8 @@ final class Deferral
         $attempt = $history->deferrals + 1;
         $ticket = $this->takeTicket($work, $keyLimits, $history, $refusal->reason === Refusal::RATE_BUDGET);
         $delay = $refusal->reason === Refusal::RATE_BUDGET
-            ? DeferralDelay::untilRefilled($refusal->retryAfterMs, $this->limits->throttleDelayMax())
+            // The steps waiting for the same budget ahead of it take the refills before it: one each.
+            ? DeferralDelay::untilRefilled($refusal->retryAfterMs + ($ticket !== null ? $ticket->ahead : 0) * $refusal->refillMsPerStep, $this->limits->throttleDelayMax())
             : $this->delay($ticket, $attempt, $keyLimits, $history);
         $copyId = $this->copyInstead($action, $ticket, $delay);
         $this->log->deferred(new ThrottleEvent($work, $refusal->key, $refusal->limit, $refusal->active, $delay, $attempt, $copyId, $ticket, $refusal->reason));
