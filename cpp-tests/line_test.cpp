@@ -155,6 +155,38 @@ TEST_F(LineTest, ReleaseHandsTheSlotToTheTicketAndItsClaimConvertsTheReservation
     expect_consistent_line();
 }
 
+TEST_F(LineTest, AcquireForSleepsUntilTheReleaseReservesTheSlotForItsTicketAndTakesIt) {
+    uint32_t site = table->resolve_key("site");
+    auto holder = take(site, 1);
+    ASSERT_TRUE(holder.acquired);
+    EnqueueResult e = enqueue({site}, {1}, 101, "t", 100);
+    ASSERT_TRUE(e.created);
+    uint64_t refused_before = key_info("site").throttled;
+    Signal waiting;
+    pid_t child = spawn([&] {
+        waiting.notify();
+        uint32_t limit = 1;
+        SlotRequest r{&site, &limit, 1, kMinute, "retake", 101, scope};
+        AcquireResult a = table->acquire_for(r, 5000 * kNsPerMs);
+        // Its reservation, taken by the waiter the release woke: held under its ref, the ticket gone.
+        if (!a.acquired) return false;
+        KeyInfo k = key_info("site");
+        return k.holders.size() == 1 && k.holders[0].ref == 101 && !k.holders[0].reservation && k.reserved == 0 &&
+               tickets_in_line() == 0;
+    });
+    waiting.wait();
+    int64_t until = monotonic_ns() + 2000 * kNsPerMs;
+    while (key_info("site").waiters == 0 && monotonic_ns() < until) ::usleep(1000);
+    EXPECT_EQ(key_info("site").waiters, 1u) << "asleep in acquire_for";
+    ASSERT_TRUE(release(holder));
+    EXPECT_EQ(wait_exit_code(child), 0);
+    EXPECT_LE(key_info("site").throttled - refused_before, 1u) << "slept until the release, no try after try";
+    EXPECT_EQ(key_info("site").waiters, 0u);
+    uint32_t one = 1;
+    EXPECT_THROW(table->acquire_for(SlotRequest{&site, &one, 1, kMinute, "", 0, scope}, 0), InvalidArgument) << "no ref";
+    expect_consistent_line();
+}
+
 TEST_F(LineTest, EnqueueFindsTheTicketOfItsRefAndHandsOffAtOnceWhenThereIsRoom) {
     uint32_t site = table->resolve_key("site");
     auto holder = take(site, 1);

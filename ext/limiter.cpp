@@ -459,16 +459,22 @@ ZEND_METHOD(Sluice_Limiter, acquire) {
     zend_long timeout_ms;
     zend_string* label = nullptr;
     HashTable* tokens = nullptr;
-    ZEND_PARSE_PARAMETERS_START(1, 3)
+    zend_long ref = 0;
+    ZEND_PARSE_PARAMETERS_START(1, 4)
         Z_PARAM_LONG(timeout_ms)
         Z_PARAM_OPTIONAL
         Z_PARAM_STR(label)
         Z_PARAM_ARRAY_HT(tokens)
+        Z_PARAM_LONG(ref)
     ZEND_PARSE_PARAMETERS_END();
 
     if (timeout_ms < 0 || timeout_ms > kMaxWaitMs) {
         zend_argument_value_error(1, "must be between 0 and " ZEND_LONG_FMT " milliseconds, " ZEND_LONG_FMT " given",
                                   kMaxWaitMs, timeout_ms);
+        RETURN_THROWS();
+    }
+    if (ref < 0) {
+        zend_argument_value_error(4, "must be 0 or an action id of at least 1, " ZEND_LONG_FMT " given", ref);
         RETURN_THROWS();
     }
     LimiterObject* o = constructed(ZEND_THIS);
@@ -478,7 +484,10 @@ ZEND_METHOD(Sluice_Limiter, acquire) {
     try {
         sluice::LeaseTable& table = current_table(o);
         for (uint32_t i = 0; i < o->bucket_count; ++i) takes[i].key_index = o->bucket_index[i];
-        finish_acquire(o, table.acquire(request_of(o, label, takes), int64_t(timeout_ms) * sluice::kNsPerMs),
+        sluice::SlotRequest request = request_of(o, label, takes);
+        const int64_t timeout_ns = int64_t(timeout_ms) * sluice::kNsPerMs;
+        if (ref > 0) request.ref = int64_t(ref);
+        finish_acquire(o, ref > 0 ? table.acquire_for(request, timeout_ns) : table.acquire(request, timeout_ns),
                        o->mapping_id, return_value);
     } catch (...) {
         throw_current_as_php(0);

@@ -99,19 +99,23 @@ namespace Sluice {
         /**
          * Like tryAcquire(), but waits up to `$timeoutMs` for a slot. The wait sleeps
          * on a futex and is woken as soon as a holder releases; it does not count
-         * towards max_execution_time.
+         * towards max_execution_time. With `$ref` (an action id), each try is
+         * tryAcquireFor()'s: a reservation the waiting line makes for that action's
+         * ticket while it sleeps (the release that freed the slot wakes it) becomes
+         * its lease at once, and the lease remembers `$ref` for take_stranded().
          *
          * A bucket that must refill first is waited for by sleeping until it
          * will have refilled (or the timeout).
          *
          * @param int $timeoutMs 0 to 600000 milliseconds; 0 tries once.
          * @param array $tokens as for tryAcquire()
+         * @param int $ref 0, or the action id whose ticket's reservation it may take
          * @return Lease|null null when no slot freed in time
-         * @throws \ValueError for a timeout out of range, or bad `$tokens`
+         * @throws \ValueError for a timeout out of range, bad `$tokens` or a negative `$ref`
          * @throws CapacityException when every lease record of the segment is taken
          * @throws SegmentException when the shared segment cannot be used
          */
-        public function acquire(int $timeoutMs, string $label = '', array $tokens = []): ?Lease {}
+        public function acquire(int $timeoutMs, string $label = '', array $tokens = [], int $ref = 0): ?Lease {}
 
         /**
          * Why the last tryAcquire() or acquire() of this limiter returned null.

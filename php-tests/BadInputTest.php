@@ -121,6 +121,8 @@ final class BadInputTest extends SluiceTestCase
             fn () => $limiter->acquire(-1));
         self::assertThrowsWith(\ValueError::class, '600001 given', fn () => $limiter->acquire(600001));
         self::assertNotNull($limiter->acquire(0));
+        self::assertThrowsWith(\ValueError::class, 'Argument #4 ($ref) must be 0 or an action id of at least 1, -5 given',
+            fn () => $limiter->acquire(0, '', [], -5));
     }
 
     public function testMalformedTokens(): void

@@ -393,6 +393,20 @@ int64_t LeaseTable::earliest_expiry(uint32_t key_index) const {
 }
 
 AcquireResult LeaseTable::acquire(const SlotRequest& request, int64_t timeout_ns) {
+    return acquire_waiting(request, timeout_ns, [this](const SlotRequest& r, const Token& token, int64_t now, bool last_try, WakeList& wake) {
+        return try_acquire_locked(r, token, now, last_try, wake);
+    });
+}
+
+AcquireResult LeaseTable::acquire_for(const SlotRequest& request, int64_t timeout_ns) {
+    if (request.ref < 1) throw InvalidArgument("sluice: ref must be at least 1, not " + std::to_string(request.ref));
+    return acquire_waiting(request, timeout_ns, [this](const SlotRequest& r, const Token& token, int64_t now, bool last_try, WakeList& wake) {
+        return try_acquire_for_locked(r, token, now, last_try, wake);
+    });
+}
+
+template <typename Try>
+AcquireResult LeaseTable::acquire_waiting(const SlotRequest& request, int64_t timeout_ns, Try attempt) {
     validate(request);
     if (timeout_ns < 0) throw InvalidArgument("sluice: timeout must not be negative");
     const int64_t deadline = add_saturating(monotonic_ns(), timeout_ns);
@@ -410,7 +424,7 @@ AcquireResult LeaseTable::acquire(const SlotRequest& request, int64_t timeout_ns
             waiter.index = kNoLease;
             const int64_t now = monotonic_ns();
             const bool last_try = now >= deadline;
-            AcquireResult r = try_acquire_locked(request, token, now, last_try, wake);
+            AcquireResult r = attempt(request, token, now, last_try, wake);
             finish_locked(wake);
             if (!r.acquired && !last_try && r.refusal.kind == RefusalKind::Rate) {
                 // No slot is missing: nobody's release wakes us, the bucket's refill does.

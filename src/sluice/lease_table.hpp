@@ -269,6 +269,11 @@ public:
     // as usual and leaves the line when granted (when refused, a lapsed
     // ticket may be handed a slot again); with no ticket, try_acquire.
     AcquireResult try_acquire_for(const SlotRequest& request);
+    // acquire() for action `request.ref` (at least 1): each try is
+    // try_acquire_for's, so a reservation the line makes for its ticket while
+    // it sleeps is taken as soon as the release that made it wakes it, as a
+    // slot left free is; the lease remembers `ref` (take_stranded).
+    AcquireResult acquire_for(const SlotRequest& request, int64_t timeout_ns);
 
     // Puts action `ref` in the line of its key set, or finds its ticket (a
     // lapsed one becomes eligible again). CapacityError when full.
@@ -382,6 +387,11 @@ private:
     void validate(const SlotRequest& request) const;
     AcquireResult try_acquire_locked(const SlotRequest& request, const Token& token, int64_t now,
                                      bool count_throttle, WakeList& wake);
+    AcquireResult try_acquire_for_locked(const SlotRequest& request, const Token& token, int64_t now,
+                                         bool count_throttle, WakeList& wake);
+    // acquire()'s sleep and retries around one kind of try (try_acquire_locked or try_acquire_for_locked).
+    template <typename Try>
+    AcquireResult acquire_waiting(const SlotRequest& request, int64_t timeout_ns, Try attempt);
     uint32_t take_free_record(WakeList& wake);
     void fill_owner(LeaseRecord* record, const Token& token, int64_t now, int64_t ttl_ns, std::string_view label,
                     const Scope& scope);

@@ -521,48 +521,51 @@ void LeaseTable::hold_ticket(uint32_t ti) {
 AcquireResult LeaseTable::try_acquire_for(const SlotRequest& request) {
     validate(request);
     if (request.ref < 1) throw InvalidArgument("sluice: ref must be at least 1, not " + std::to_string(request.ref));
-    const SortedKeys s = sorted(request.keys, request.limits, request.count);
     WakeList wake;
     const Token token = random_token();
     const AcquireResult result = locked([&] {
-        const int64_t now = monotonic_ns();
-        const uint32_t ti = find_ticket(request.ref, s.keys, s.count, request.scope);
-        // Its reservation, when the ticket holds one (repair keeps the two naming each other).
-        auto reserved = [&] {
-            const uint32_t li = once(ticket(ti)->lease);
-            if (ticket(ti)->state != TicketState::Reserved || li >= segment_.geometry().max_leases) return false;
-            const LeaseRecord* rec = lease(li);
-            return rec->state == LeaseState::Held && rec->ticket == ti;
-        };
-        AcquireResult r;
-        if (ti != kNoTicket && reserved()) {
-            // Its reservation, even one past its window that nobody reclaimed yet.
-            r = claim_reservation(ti, request, token, now, wake);
-        } else {
-            r = try_acquire_locked(request, token, now, true, wake);
-            if (ti != kNoTicket) {
-                if (reserved() && !r.acquired) {
-                    // The hand-off run by that acquire picked this very ticket.
-                    r = claim_reservation(ti, request, token, now, wake);
-                } else if (reserved()) {
-                    const uint32_t li = once(ticket(ti)->lease);
-                    remove_ticket(ti);
-                    free_lease(li, FreeReason::Reservation, wake);
-                } else if (r.acquired) {
-                    r.grant.waited_ns = std::max<int64_t>(0, sub_clamped(now, ticket(ti)->first_deferred_ns));
-                    remove_ticket(ti);
-                } else if (r.refusal.kind == RefusalKind::Rate) {
-                    hold_ticket(ti);  // a slot would only idle until its budget refills
-                } else {
-                    make_ready(ti);  // its action showed up: a lapsed ticket may be handed a slot again
-                }
-            }
-        }
+        AcquireResult r = try_acquire_for_locked(request, token, monotonic_ns(), true, wake);
         finish_locked(wake);
         return r;
     });
     wake.wake(segment_);
     return result;
+}
+
+AcquireResult LeaseTable::try_acquire_for_locked(const SlotRequest& request, const Token& token, int64_t now,
+                                                 bool count_throttle, WakeList& wake) {
+    const SortedKeys s = sorted(request.keys, request.limits, request.count);
+    const uint32_t ti = find_ticket(request.ref, s.keys, s.count, request.scope);
+    // Its reservation, when the ticket holds one (repair keeps the two naming each other).
+    auto reserved = [&] {
+        const uint32_t li = once(ticket(ti)->lease);
+        if (ticket(ti)->state != TicketState::Reserved || li >= segment_.geometry().max_leases) return false;
+        const LeaseRecord* rec = lease(li);
+        return rec->state == LeaseState::Held && rec->ticket == ti;
+    };
+    if (ti != kNoTicket && reserved()) {
+        // Its reservation, even one past its window that nobody reclaimed yet.
+        return claim_reservation(ti, request, token, now, wake);
+    }
+    AcquireResult r = try_acquire_locked(request, token, now, count_throttle, wake);
+    if (ti != kNoTicket) {
+        if (reserved() && !r.acquired) {
+            // The hand-off run by that acquire picked this very ticket.
+            r = claim_reservation(ti, request, token, now, wake);
+        } else if (reserved()) {
+            const uint32_t li = once(ticket(ti)->lease);
+            remove_ticket(ti);
+            free_lease(li, FreeReason::Reservation, wake);
+        } else if (r.acquired) {
+            r.grant.waited_ns = std::max<int64_t>(0, sub_clamped(now, ticket(ti)->first_deferred_ns));
+            remove_ticket(ti);
+        } else if (r.refusal.kind == RefusalKind::Rate) {
+            hold_ticket(ti);  // a slot would only idle until its budget refills
+        } else {
+            make_ready(ti);  // its action showed up: a lapsed ticket may be handed a slot again
+        }
+    }
+    return r;
 }
 
 EnqueueResult LeaseTable::enqueue(const LineRequest& r) {

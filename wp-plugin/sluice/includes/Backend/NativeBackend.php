@@ -14,7 +14,7 @@ namespace SluiceWP\Backend;
 
 defined('ABSPATH') || exit;
 
-final class NativeBackend implements Backend, OperatorView, WaitingLine, Capacity, RecordStore, RateBuckets
+final class NativeBackend implements Backend, OperatorView, WaitingLine, Capacity, RecordStore, RateBuckets, BlockingAcquire
 {
     /** @var array<string, \Sluice\Limiter> see limiter() */
     private array $limiters = [];
@@ -62,6 +62,19 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine, Capacit
     {
         $limiter = $this->limiter($limits, $ttl);
         return $this->granted($limiter, $limits, $limiter->tryAcquire($label));
+    }
+
+    /** Limiter::acquire() takes a ticket's reservation since it has its fourth parameter, $ref. */
+    public function canBlock(): bool
+    {
+        static $blocks = null;
+        return $blocks ??= (new \ReflectionMethod(\Sluice\Limiter::class, 'acquire'))->getNumberOfParameters() >= 4;
+    }
+
+    public function acquireWithin(array $limits, int $ttl, string $label, int $ref, int $timeoutMs): Lease|Refusal
+    {
+        $limiter = $this->limiter($limits, $ttl);
+        return $this->granted($limiter, $limits, $limiter->acquire(max(0, min(600000, $timeoutMs)), $label, [], max(0, $ref)));
     }
 
     public function readRecord(string $key): StoredRecord

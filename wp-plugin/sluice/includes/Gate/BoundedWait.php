@@ -2,11 +2,14 @@
 /**
  * A bounded wait for a slot, for work that is already running and cannot be
  * deferred: an AI step taking its slot back after its provider's backoff,
- * and AI calls that are not queued actions (chat, REST, other plugins). It
- * polls the store (a few times a second) and, with a waiting line, waits in
- * it at the top weight, so a freed slot is reserved for it before a
- * newcomer's turn and it is served ahead of queued work that can wait; at
- * the deadline its ticket leaves the line. A call that is not an action has
+ * and AI calls that are not queued actions (chat, REST, other plugins). With
+ * a waiting line it waits in it at the top weight, so a freed slot is
+ * reserved for it before a newcomer's turn and it is served ahead of queued
+ * work that can wait; at the deadline its ticket leaves the line. On the
+ * extension's segment it sleeps in the extension's bounded acquire (a futex
+ * the release wakes, which then takes the slot or the reservation made for
+ * its ticket at once); the database and Redis stores have no such wake, so
+ * there it polls (a few times a second). A call that is not an action has
  * no action id, so its ticket carries a waiter id from a range of its own
  * (isWaiterRef()): the hand-off's wake is left for the waiter to claim.
  */
@@ -16,6 +19,7 @@ declare(strict_types=1);
 namespace SluiceWP\Gate;
 
 use SluiceWP\Backend\Backend;
+use SluiceWP\Backend\BlockingAcquire;
 use SluiceWP\Backend\Lease;
 use SluiceWP\Backend\LineFullException;
 use SluiceWP\Backend\Refusal;
@@ -61,6 +65,9 @@ final class BoundedWait
         $deadline = microtime(true) + max(0.0, $seconds);
         $pause = self::FIRST_PAUSE_S;
         $ticket = null;
+        // The store that sleeps: the line's (its tickets' reservations are there), or with no line the backend.
+        $store = $this->line ?? $this->backend;
+        $sleeper = $store instanceof BlockingAcquire && $store->canBlock() ? $store : null;
         try {
             while (true) {
                 $result = $this->line !== null
@@ -80,6 +87,14 @@ final class BoundedWait
                     } catch (LineFullException) {
                         $ticket = ''; // a full line: poll without a place in it
                     }
+                }
+                if ($sleeper !== null) {
+                    // Asleep until the deadline, unless a release frees a slot or reserves one for this ticket first.
+                    $result = $sleeper->acquireWithin($limits, $ttl, $label, $this->line !== null ? $ref : 0, max(1, (int) ceil($left * 1000)));
+                    if ($result instanceof Lease) {
+                        $ticket = null; // a grant takes the ticket out of the line
+                    }
+                    return $result;
                 }
                 usleep((int) (min($left, $pause) * 1e6));
                 $pause = min(self::LONGEST_PAUSE_S, $pause * 1.5);
