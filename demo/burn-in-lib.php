@@ -46,6 +46,20 @@ final class BurnIn
     ];
 
     /**
+     * The fixture's provider's protection state (adaptive limit, circuit) in the store the site uses, or null
+     * when that store keeps no key records.
+     */
+    public static function providerState(): ?\SluiceWP\Provider\ProviderState
+    {
+        $settings = (array) get_option('sluice_settings', []);
+        $store = (new \SluiceWP\Backend\BackendChoice((string) ($settings['backend'] ?? 'auto'), 'ungated', 300))->backend();
+        if (!$store instanceof \SluiceWP\Backend\RecordStore) {
+            return null;
+        }
+        return (new \SluiceWP\Provider\ProviderStates($store))->read(\SluiceWP\Gate\KeyNames::forBlog()->provider('fake', false))->state;
+    }
+
+    /**
      * One configuration, from a clean site to every job finished.
      *
      * @param array<string, mixed> $phase DEFAULTS plus: sluice (bool), dm_limit (int|null: Data Machine's

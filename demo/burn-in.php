@@ -8,6 +8,8 @@
  *   off    Sluice off: Data Machine's own option-lease limiter at its defaults (limit 3)
  *   timer  Sluice with a fixed delay: its waiting line off, deferrals wait on their timer alone (1-2 s)
  *   on     Sluice with its waiting line (limit --limit): each freed slot is handed to the next deferred step
+ *   (timer and on: the provider's limit is --limit too, so its protection is on; the table shows its limit in
+ *   force, last congestion signal and circuit at the end)
  *
  * Options: --modes=off,timer,on --flows=3 --items=4 (per flow) --runners=4 --latency-ms=1000
  *   --limit=1 (Sluice's limit and what the provider takes) --request-timeout=3 --timeout=100
@@ -54,12 +56,15 @@ printf("burn-in: fake provider: %d ms per answer, takes %d at once (more stall i
     $phase['latency_ms'], $phase['limit'], $phase['request_timeout']);
 printf("burn-in: Action Scheduler: %s; extension sluice %s\n\n", $which, phpversion('sluice') ?: 'not loaded');
 
+// The provider's limit is Sluice's too, so its protection is on (the adaptive limit under that ceiling, the circuit
+// breaker): the table says what it did.
+$protected = ['provider_limits' => ['fake' => $phase['limit']]];
 $results = [];
 foreach ($modes as $mode) {
     $config = match ($mode) {
         'off' => ['sluice' => false, 'dm_limit' => null],
-        'on' => ['sluice' => true] + array_filter($delays(0, 0)),
-        'timer' => ['sluice' => true, 'waiting_line' => false] + $delays(1, 2),
+        'on' => ['sluice' => true, 'sluice_settings' => $protected] + array_filter($delays(0, 0)),
+        'timer' => ['sluice' => true, 'waiting_line' => false, 'sluice_settings' => $protected] + $delays(1, 2),
         default => throw new InvalidArgumentException("unknown mode $mode (off, on, timer)"),
     };
     $label = ['off' => 'Sluice off', 'on' => 'line', 'timer' => 'fixed dly'][$mode];
@@ -74,6 +79,7 @@ foreach ($modes as $mode) {
         $ai = array_filter(BurnIn::samples($probeDir), [BurnIn::class, 'isAi']);
         $r['queries_per_ai_action'] = BurnIn::mean(array_column(array_filter($ai, static fn ($s) => $s['end'] !== 'ignored' && !$s['parked']), 'queries'));
     }
+    $r['provider_state'] = $mode === 'off' ? null : BurnIn::providerState();
     if ($r['timed_out'] !== null) {
         printf("   (stopped: %s)\n", $r['timed_out']);
     }
@@ -95,6 +101,9 @@ $rows = [
     ['deferrals', static fn ($r) => (string) BurnIn::deferrals($r) . ($r['sluice'] ? ' (Sluice)' : " (Data Machine)")],
     ['hand-offs (wakes sent)', static fn ($r) => $r['sluice'] ? (string) $r['wakes_sent'] : '-'],
     ['hand-off delay, end -> next start (ms, median)', static fn ($r) => ($x = BurnIn::median($r['handoffs_ms'])) === null ? '-' : sprintf('%.0f', $x)],
+    ['provider limit in force at the end (adaptive)', static fn ($r) => $r['provider_state'] === null ? '-' : (string) ($r['provider_state']->limit ?: $r['limit']) . ' of ' . $r['limit']],
+    ['provider last congestion signal', static fn ($r) => $r['provider_state']?->signal?->value ?? '-'],
+    ['provider circuit (times opened)', static fn ($r) => $r['provider_state'] === null ? '-' : ($r['provider_state']->isOpen() ? 'open' : 'closed') . " ({$r['provider_state']->opens})"],
 ];
 if (isset($opt['probe'])) {
     $rows[] = ['SQL queries per AI action', static fn ($r) => $r['queries_per_ai_action'] === null ? '-' : sprintf('%.1f', $r['queries_per_ai_action'])];
