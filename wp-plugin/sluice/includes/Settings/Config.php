@@ -125,6 +125,18 @@ final class Config implements Limits
         return max(0.0, (float) apply_filters('sluice_qps_limit', (float) $default));
     }
 
+    /** Whether any rate budget is set (a provider's rpm or tpm in the settings, or the qps cap): Health warns where the store keeps none. */
+    public function rateBudgetsSet(): bool
+    {
+        foreach ([Fields::RPM_LIMITS, Fields::TPM_LIMITS] as $setting) {
+            $configured = $this->option($setting);
+            if (is_array($configured) && array_filter($configured, static fn ($n): bool => (int) $n > 0) !== []) {
+                return true;
+            }
+        }
+        return $this->qpsLimit() > 0;
+    }
+
     private function perProvider(string $setting, string $provider): int
     {
         $configured = $this->option($setting);

@@ -7,7 +7,7 @@
  * Sluice's limit), with each problem and its fix. It reads what each kind of
  * process recorded (ProcessStores), the store this process uses
  * (BackendChoice), the actions that ran ungated (UngatedCounter) and the
- * limits Config had to clamp.
+ * limits Config had to clamp, and rate budgets set where the store keeps none.
  */
 
 declare(strict_types=1);
@@ -15,6 +15,7 @@ declare(strict_types=1);
 namespace SluiceWP\Status;
 
 use SluiceWP\Backend\BackendChoice;
+use SluiceWP\Backend\RateBuckets;
 use SluiceWP\Settings\Config;
 
 defined('ABSPATH') || exit;
@@ -97,6 +98,13 @@ final class Health
                 'Sluice cannot use Redis (%s), so it limits AI work through the %s backend, as the setting "When Redis is unreachable" says: a store apart, each granting the whole limit, until Redis answers again.',
                 (string) $backends->redisUnreachable(), (string) $backends->backend()->name(),
             ));
+        }
+        $store = $backends->backend();
+        if ($store !== null && !$store instanceof RateBuckets && $config->enabled() && $config->rateBudgetsSet()) {
+            $problems[] = new HealthProblem('budgets_not_kept', HealthProblem::WARNING, sprintf(
+                'Rate budgets are set (requests or tokens per minute, or AI steps per second), but the %s backend keeps no token buckets: AI steps are admitted by their slots alone, and the provider may answer 429.',
+                $store->name(),
+            ), 'Use the native backend (the sluice extension loaded in every PHP that runs the site) for rate budgets, or set them to 0.');
         }
         if ($storeError !== null) {
             $problems[] = new HealthProblem('store_error', HealthProblem::CRITICAL, 'The lease store could not be read: ' . $storeError);

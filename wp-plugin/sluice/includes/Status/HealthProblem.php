@@ -20,7 +20,7 @@ final class HealthProblem
     public const RECOMMENDED = 'recommended';
 
     public function __construct(
-        /** store_unusable, process_refused, stores_differ, extension_partial, limit_clamped, ungated_runs, redis_unreachable, store_error. */
+        /** store_unusable, process_refused, stores_differ, extension_partial, limit_clamped, ungated_runs, redis_unreachable, store_error, budgets_not_kept. */
         public readonly string $code,
         public readonly string $severity,
         public readonly string $message,
