@@ -125,7 +125,7 @@ final class DatabaseWaitingLineTest extends WaitingLineContractTestCase
         self::assertLessThanOrEqual(8, $besidePair);
         self::assertLessThanOrEqual(4, $handOff);
         self::assertLessThanOrEqual(1, $wake);
-        self::assertLessThanOrEqual(3, $take);
+        self::assertLessThanOrEqual(2, $take);
         self::assertLessThanOrEqual(2, $handOver);
         self::assertSame(0, $takeHandedOver, 'a hand-over takes its wake in its own UPDATE');
     }

@@ -48,7 +48,7 @@ final class BackendNotice
         if ($health->problems === [] && $this->backends->fellBackToDatabase()) {
             printf(
                 '<div class="notice notice-info"><p>%s</p></div>',
-                esc_html__('Sluice limits AI work through the database backend: the sluice PHP extension is not loaded in this PHP. Leases live in the site\'s database, one limit for every host that shares it: an AI step costs Sluice about 7 queries there (taking the slot, marking its provider request, giving it back), about 10 when its slot then goes to a waiting step, against about 3 with the extension. Load the extension for host-local leases, or set the backend to "database" to keep this store and hide this notice.', 'sluice'),
+                esc_html__('Sluice limits AI work through the database backend: the sluice PHP extension is not loaded in this PHP. Leases live in the site\'s database, one limit for every host that shares it: an AI step costs Sluice about 7 queries there (taking the slot, marking its provider request, giving it back), about 9 when its slot then goes to a waiting step, against about 3 with the extension. Load the extension for host-local leases, or set the backend to "database" to keep this store and hide this notice.', 'sluice'),
             );
         }
     }

@@ -244,13 +244,13 @@ final class DatabaseHandOff
         return $this->sql->read(
             'SELECT id, ticket, ref, weight, key_limits, state, lapsed, start_tag, first_deferred_ms, k1, k2, k3, k4, install, blog_id'
             . ($more !== '' ? ', ' . $more : '') . ' FROM ' . DatabaseLineSchema::ticketsTable()
-            . " WHERE k1 IN ({$in}) OR k2 IN ({$in}) OR k3 IN ({$in}) OR k4 IN ({$in}) ORDER BY start_tag, id LIMIT " . self::WINDOW,
+            . " WHERE (k1 IN ({$in}) OR k2 IN ({$in}) OR k3 IN ({$in}) OR k4 IN ({$in})) AND state <> 'served' ORDER BY start_tag, id LIMIT " . self::WINDOW,
         );
     }
 
     /**
      * No ticket waits for these keys any more: their flags go, so a release
-     * there costs no hand-off. Under the enqueues' lock, and only for keys
+     * there costs no hand-off, and so do their served tickets. Under the enqueues' lock, and only for keys
      * that still have no ticket then (one enqueued since the read keeps it).
      *
      * @param list<string> $keys
@@ -264,7 +264,10 @@ final class DatabaseHandOff
             }
             if ($keys !== []) {
                 [$keysTable] = DatabaseSql::tables();
-                $this->sql->write("UPDATE {$keysTable} SET waiting = 0 WHERE lease_key IN (" . implode(',', array_map([DatabaseSql::class, 'bytes'], $keys)) . ')');
+                $in = implode(',', array_map([DatabaseSql::class, 'bytes'], $keys));
+                $this->sql->write("UPDATE {$keysTable} SET waiting = 0 WHERE lease_key IN ({$in})");
+                // The served tickets of these keys (they left the line as their reservations became leases) go with the line.
+                $this->sql->write('DELETE FROM ' . DatabaseLineSchema::ticketsTable() . " WHERE state = 'served' AND (k1 IN ({$in}) OR k2 IN ({$in}) OR k3 IN ({$in}) OR k4 IN ({$in}))");
             }
         } finally {
             $this->sql->unlock();

@@ -8,8 +8,11 @@
  *
  * Tables (DatabaseLineSchema): sluice_line_tickets (one row per ticket: action id,
  * tenant, weight, key set and limits, state 'waiting', 'reserved' (slots
- * reserved for it, its wake not taken yet) or 'woken' (its wake taken: one
- * guarded UPDATE, so each is taken once), a start tag for the fair order)
+ * reserved for it, its wake not taken yet), 'woken' (its wake taken: one
+ * guarded UPDATE, so each is taken once) or 'served' (its reservation became
+ * a lease, in that UPDATE: it has left the line, counts nowhere, and is
+ * deleted by the next enqueue, or with its key's waiting flag once no ticket
+ * waits there), a start tag for the fair order)
  * and sluice_line_stranded (DatabaseStranded).
  * Every row names its install and blog (Scope): an action id is unique only
  * per blog while the tables serve the whole network, so a ticket is found by
@@ -103,15 +106,21 @@ final class DatabaseLine implements LineRecords
             $place = $firstDeferredAt > 0
                 ? " (SELECT MIN(start_tag) FROM {$tickets} WHERE {$queue} AND state = 'waiting' AND first_deferred_ms > " . ($firstDeferredAt * 1000) . ') AS place,'
                 : ' NULL AS place,';
+            // Served tickets (DatabaseReservations::convertReservation()) have left the line: they count nowhere, and go here.
             $row = $this->sql->read(
-                "SELECT (SELECT COUNT(*) FROM {$tickets}) AS total,{$place}"
+                "SELECT (SELECT COUNT(*) FROM {$tickets} WHERE state <> 'served') AS total,{$place}"
+                . " (SELECT COUNT(*) FROM {$tickets} WHERE state = 'served') AS served,"
                 . " (SELECT MIN(start_tag) FROM {$tickets} WHERE state = 'waiting' AND lapsed = 0) AS v,"
-                . " (SELECT MAX(start_tag + {$scale} / weight) FROM {$tickets} WHERE {$queue}) AS last_finish,"
-                . ' (SELECT COUNT(*) FROM ' . $tickets . ' WHERE key_set = ' . DatabaseSql::bytes($keySet) . ') AS in_set,'
-                . " e.ticket, e.lapsed, (SELECT COUNT(*) FROM {$tickets} x WHERE x.key_set = e.key_set AND x.id < e.id) AS ahead, "
+                . " (SELECT MAX(start_tag + {$scale} / weight) FROM {$tickets} WHERE {$queue} AND state <> 'served') AS last_finish,"
+                . ' (SELECT COUNT(*) FROM ' . $tickets . ' WHERE key_set = ' . DatabaseSql::bytes($keySet) . " AND state <> 'served') AS in_set,"
+                . " e.ticket, e.lapsed, (SELECT COUNT(*) FROM {$tickets} x WHERE x.key_set = e.key_set AND x.id < e.id AND x.state <> 'served') AS ahead, "
                 . DatabaseSql::NOW_MS . ' AS now_ms'
-                . " FROM (SELECT 1 AS one) d LEFT JOIN {$tickets} e ON e.ref = {$ref} AND " . DatabaseSql::scopeIs($scope, 'e') . ' ORDER BY e.id LIMIT 1',
+                . " FROM (SELECT 1 AS one) d LEFT JOIN {$tickets} e ON e.ref = {$ref} AND e.state <> 'served' AND " . DatabaseSql::scopeIs($scope, 'e')
+                . ' ORDER BY e.id LIMIT 1',
             )[0] ?? [];
+            if ((int) ($row['served'] ?? 0) > 0) {
+                $this->sql->write("DELETE FROM {$tickets} WHERE state = 'served'");
+            }
             $limit = (int) array_reduce($limits, static fn (?int $m, int $l): int => $m === null ? $l : min($m, $l));
             if (($row['ticket'] ?? null) !== null) {
                 $token = (string) $row['ticket'];
@@ -167,7 +176,7 @@ final class DatabaseLine implements LineRecords
         $changed = $this->sql->write(
             "UPDATE {$tickets} t LEFT JOIN {$slotsTable} s ON s.token = t.ticket AND s.reserved = 1"
             . " SET t.state = IF(t.state = 'woken', 'reserved', t.state), t.ref = {$ref}, t.gen = t.gen + 1, s.ref = {$ref}, s.gen = s.gen + 1"
-            . " WHERE t.ticket = '{$ticket}' AND " . DatabaseSql::scopeIs($scope, 't'),
+            . " WHERE t.ticket = '{$ticket}' AND t.state <> 'served' AND " . DatabaseSql::scopeIs($scope, 't'),
         );
         if ($changed > 1) {
             $this->handOffs->wakeQueued();
@@ -187,7 +196,7 @@ final class DatabaseLine implements LineRecords
             // Deleted only in the state just read: a hand-off (which takes no lock) that reserved it in between
             // makes this read again, so a reservation it was given is always freed.
             for ($attempt = 0; ; $attempt++) {
-                $rows = $this->sql->read("SELECT state, key_limits FROM {$tickets} WHERE ticket = '{$ticket}' AND " . DatabaseSql::scopeIs(($this->scope)()));
+                $rows = $this->sql->read("SELECT state, key_limits FROM {$tickets} WHERE ticket = '{$ticket}' AND state <> 'served' AND " . DatabaseSql::scopeIs(($this->scope)()));
                 if ($rows === []) {
                     return false;
                 }
@@ -295,7 +304,7 @@ final class DatabaseLine implements LineRecords
         $rows = $this->sql->read(
             'SELECT t.id, t.ticket, t.ref, t.tenant, t.weight, t.key_set, t.key_limits, t.state, t.start_tag, t.first_deferred_ms, t.install, t.blog_id,'
             . " (SELECT MAX(s.expires_ms) FROM {$slotsTable} s WHERE s.token = t.ticket AND s.reserved = 1) AS reserved_until, "
-            . DatabaseSql::NOW_MS . " AS now_ms FROM {$tickets} t ORDER BY t.start_tag, t.id",
+            . DatabaseSql::NOW_MS . " AS now_ms FROM {$tickets} t WHERE t.state <> 'served' ORDER BY t.start_tag, t.id",
         );
         $aging = LineOrder::agingMs();
         /** @var array<string, array{score: float, tenant: string, weight: int, keys: array<string,int>, tickets: list<TicketStatus>, scope: string}> $queues */

@@ -72,7 +72,7 @@ final class DatabaseReclaims
             $ours = DatabaseSql::scopeIs($scope);
             $found[] = '(SELECT COUNT(*) FROM ' . DatabaseLineSchema::ticketsTable() . " WHERE {$ours} AND state = 'reserved') AS wakes";
             $found[] = '(SELECT COUNT(*) FROM ' . DatabaseLineSchema::strandedTable() . " WHERE {$ours} AND (claim = '' OR claimed_until_ms <= {$now})) AS stranded";
-            $found[] = '(SELECT COUNT(*) FROM ' . DatabaseLineSchema::ticketsTable() . " WHERE {$ours} AND first_deferred_ms <= {$now} - " . WaitingLine::STALE_AFTER_MS . ') AS stale';
+            $found[] = '(SELECT COUNT(*) FROM ' . DatabaseLineSchema::ticketsTable() . " WHERE {$ours} AND state <> 'served' AND first_deferred_ms <= {$now} - " . WaitingLine::STALE_AFTER_MS . ') AS stale';
         }
         $mine = $me->hostId !== '' ? " OR (s.reserved = 0 AND s.request_until_ms <= c.now_ms AND s.host_id = '{$me->hostId}')" : '';
         $rows = $this->sql->read(

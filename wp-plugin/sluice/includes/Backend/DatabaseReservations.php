@@ -82,29 +82,27 @@ final class DatabaseReservations
     }
 
     /**
-     * The reservation's slots become the caller's lease, and its ticket leaves the line.
+     * The reservation's slots become the caller's lease, and its ticket leaves the line (marked served), in one UPDATE.
      *
      * @param array<string,int> $limits
      */
     public function convertReservation(string $ticket, string $token, array $limits, int $ttlMs, string $label, LocalProcess $me, int $ref): bool
     {
         [, $slotsTable] = DatabaseSql::tables();
-        $case = 'CASE lease_key';
+        $case = 'CASE s.lease_key';
         foreach ($limits as $key => $limit) {
             $case .= ' WHEN ' . DatabaseSql::bytes((string) $key) . " THEN {$limit}";
         }
-        $case .= ' ELSE limit_n END';
+        $case .= ' ELSE s.limit_n END';
+        // The ticket leaves the line in the same statement: 'served' counts nowhere (DatabaseLine says when it is deleted).
         $changed = $this->sql->write(
-            "UPDATE {$slotsTable} SET token = '{$token}', host = " . DatabaseSql::bytes($me->host) . ", host_id = '{$me->hostId}', pid = {$me->pid},"
-            . " start_time = {$me->startTime}, label = CONVERT(" . DatabaseSql::bytes($label) . ' USING utf8mb4), acquired_ms = ' . DatabaseSql::NOW_MS . ','
-            . ' expires_ms = ' . DatabaseSql::NOW_MS . " + {$ttlMs}, request_until_ms = 0, ref = {$ref}, reserved = 0, gen = gen + 1,"
-            . " limit_n = {$case}, acquired = acquired + 1 WHERE token = '{$ticket}' AND reserved = 1",
+            "UPDATE {$slotsTable} s LEFT JOIN " . DatabaseLineSchema::ticketsTable() . ' t ON t.ticket = s.token'
+            . " SET s.token = '{$token}', s.host = " . DatabaseSql::bytes($me->host) . ", s.host_id = '{$me->hostId}', s.pid = {$me->pid},"
+            . " s.start_time = {$me->startTime}, s.label = CONVERT(" . DatabaseSql::bytes($label) . ' USING utf8mb4), s.acquired_ms = ' . DatabaseSql::NOW_MS . ','
+            . ' s.expires_ms = ' . DatabaseSql::NOW_MS . " + {$ttlMs}, s.request_until_ms = 0, s.ref = {$ref}, s.reserved = 0, s.gen = s.gen + 1,"
+            . " s.limit_n = {$case}, s.acquired = s.acquired + 1, t.state = 'served', t.gen = t.gen + 1 WHERE s.token = '{$ticket}' AND s.reserved = 1",
         );
-        if ($changed === 0) {
-            return false;
-        }
-        $this->sql->write('DELETE FROM ' . DatabaseLineSchema::ticketsTable() . " WHERE ticket = '{$ticket}'");
-        return true;
+        return $changed > 0;
     }
 
     /**
