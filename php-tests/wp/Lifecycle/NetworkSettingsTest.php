@@ -292,6 +292,36 @@ final class NetworkSettingsTest extends GateTestCase
         self::assertEquals($network, $net->php($inForce), 'and on the main site');
     }
 
+    /**
+     * The rate budgets are spent together (a host-wide provider key's buckets, the host's steps per second; each
+     * acquire sets its bucket's rate), so they are the network's too: a blog's own looser ones are not used and
+     * are refused; the network's reach every blog.
+     */
+    public function testTheRateBudgetsAreTheNetworksToo(): void
+    {
+        $net = self::network();
+        $inForce = '$c = SluiceWP\Plugin::instance()->config;
+            echo "RESULT:", json_encode(["rpm" => $c->rpmLimit("fake"), "tpm" => $c->tpmLimit("fake"), "qps" => $c->qpsLimit()]), "\n";';
+        $net->php('
+            update_site_option("sluice_network_settings", array_diff_key((array) get_site_option("sluice_network_settings", []), array_flip(["rpm_limits", "tpm_limits", "qps_limit"])));
+            switch_to_blog(get_blog_id_from_url($domain, "/" . $blog . "/"));
+            update_option("sluice_settings", ["rpm_limits" => ["fake" => 1000], "tpm_limits" => ["fake" => 99999], "qps_limit" => 500] + (array) get_option("sluice_settings", []));
+            restore_current_blog();
+            echo "RESULT:1\n";', ['blog' => self::BLOG, 'domain' => self::DOMAIN]);
+        self::assertEquals(['rpm' => 0, 'tpm' => 0, 'qps' => 0], $net->php($inForce, [], self::BLOG), 'the blog\'s own budgets (before: in force) are not used');
+
+        $set = $net->wp(self::BLOG, ['sluice', 'config', 'set', 'rpm_limits', 'fake=5000']);
+        self::assertSame(1, $set->exitCode, (string) $set);
+        self::assertStringContainsString('rpm_limits is a setting of the whole network on a multisite (it sets the rate budgets the sites spend together', $set->stderr);
+
+        foreach (['rpm_limits' => 'fake=30', 'tpm_limits' => 'fake=2000', 'qps_limit' => '4'] as $name => $value) {
+            $set = $net->wp('', ['sluice', 'config', 'set', $name, $value, '--network']);
+            self::assertSame(0, $set->exitCode, (string) $set);
+        }
+        self::assertEquals(['rpm' => 30, 'tpm' => 2000, 'qps' => 4], $net->php($inForce, [], self::BLOG), 'the network\'s budgets on the blog');
+        self::assertEquals(['rpm' => 30, 'tpm' => 2000, 'qps' => 4], $net->php($inForce), 'and on the main site');
+    }
+
     /** On a single site (the main test site) every setting is still the site's own. */
     public function testASingleSiteSetsThemItself(): void
     {

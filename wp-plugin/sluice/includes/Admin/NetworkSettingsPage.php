@@ -5,7 +5,8 @@
  * whether AI work is gated, the lease store and what a process does when
  * Redis is unreachable, how providers are protected (adaptive limit, circuit
  * breaker, backoff give-back, other AI calls' wait, mode limits, exempt
- * modes), and the limits of host-wide provider keys (a blog's own provider
+ * modes), the rate budgets (requests and tokens per minute, steps per
+ * second), and the limits of host-wide provider keys (a blog's own provider
  * limit then only lowers that blog's own use of the provider).
  * Saved through edit.php?action=sluice_network_settings (POST, nonce,
  * capability), as WordPress's own network settings are, and checked as a

@@ -56,8 +56,14 @@ final class Fields
      */
     public const PROVIDER_PROTECTION = [self::ADAPTIVE_LIMIT, self::ADAPTIVE_DECREASE, self::BREAKER_FAILURES, self::BREAKER_COOLDOWN,
         self::BREAKER_COOLDOWN_MAX, self::BACKOFF_GIVE_BACK, self::DIRECT_CALL_WAIT, self::MODE_LIMITS, self::EXEMPT_MODES];
+    /**
+     * The rate budgets: a host-wide provider key's buckets (rpm:<provider>, tpm:<provider>) and the host's
+     * steps-per-second bucket are shared by every blog, and each acquire sets the bucket's rate to its own
+     * budget, so a blog with a looser budget would spend the others' (the provider's account) too.
+     */
+    public const RATE_BUDGETS = [self::RPM_LIMITS, self::TPM_LIMITS, self::QPS_LIMIT];
     /** On a network, the network's settings (NetworkSettings), never a blog's. */
-    public const NETWORK_WIDE = [...self::GATING, ...self::PROVIDER_PROTECTION];
+    public const NETWORK_WIDE = [...self::GATING, ...self::PROVIDER_PROTECTION, ...self::RATE_BUDGETS];
     /** The settings that are a key's limit: none may exceed what the store holds per key (Backend\Capacity). */
     public const LIMITS = [self::SITE_LIMIT, self::PROVIDER_LIMITS, self::TENANT_LIMIT];
     /** The lease stores the setting `backend` chooses from (BackendChoice). */
@@ -172,6 +178,13 @@ final class Fields
     {
         if (!self::fromNetwork($name)) {
             return null;
+        }
+        if (in_array($name, self::RATE_BUDGETS, true)) {
+            return sprintf(
+                /* translators: %1$s: setting name */
+                __('%1$s is a setting of the whole network on a multisite (it sets the rate budgets the sites spend together: a shared provider\'s requests and tokens per minute, the host\'s AI steps per second), so a site cannot change it: a network administrator changes it in Network Admin > Sluice > Settings or with wp sluice config set %1$s <value> --network.', 'sluice'),
+                $name,
+            );
         }
         return in_array($name, self::PROVIDER_PROTECTION, true) ? sprintf(
             /* translators: %1$s: setting name */

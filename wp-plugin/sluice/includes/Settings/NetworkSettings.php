@@ -20,6 +20,10 @@
  *   circuit breaker live in the record of a key every blog sharing it writes,
  *   so one blog's looser rules (no breaker, a gentle decrease, no give-back)
  *   would act on the others' provider too.
+ * - the rate budgets (Fields::RATE_BUDGETS: rpm_limits, tpm_limits,
+ *   qps_limit): a host-wide provider key's buckets and the host's
+ *   steps-per-second bucket are spent by every blog, and each acquire sets
+ *   its bucket's rate, so one blog's looser budget would spend the others'.
  *   Until the network sets one of these (Fields::NETWORK_WIDE), the main site's stored value applies
  *   (where a network upgraded from a version with per-blog values had it), then
  *   the default.
