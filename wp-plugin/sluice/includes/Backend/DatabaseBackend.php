@@ -91,9 +91,10 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
         $this->sql = new DatabaseSql();
         $this->keys = new DatabaseKeys($this->sql);
         $this->records = new DatabaseRecords($this->sql);
-        $this->handOffs = new DatabaseHandOff($this->sql, $this->keys, $this->scope(...));
+        $wakes = new DatabaseOwnWakes($this->sql);
+        $this->handOffs = new DatabaseHandOff($this->sql, $this->keys, $wakes, $this->scope(...));
         $stranded = new DatabaseStranded($this->sql, $this->scope(...));
-        $this->line = new DatabaseLine($this->sql, $this->handOffs, $stranded, $this->scope(...));
+        $this->line = new DatabaseLine($this->sql, $this->handOffs, $wakes, $stranded, $this->scope(...));
         $this->reservations = new DatabaseReservations($this->sql, $this->scope(...));
         $this->reclaims = new DatabaseReclaims($this->sql, $this->handOffs, $this->line, $this->reservations, $stranded);
     }
@@ -196,7 +197,7 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
                 }
                 $claims[$key] = [$slot, $keys[$key]->taken() + 1, $keys[$key]->slots[$slot]->limit];
             }
-            if ($this->claim($token, $claims, $limits, $ttlMs, $label, $me, $ref)) {
+            if ($this->keys->claim($token, $claims, $limits, $ttlMs, $label, $me, $ref, $this->scope())) {
                 if ($lined) {
                     $this->reservations->ticketServed($ref);
                 }
@@ -336,45 +337,6 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
         }
         $free = $slots->freeWithin($limit);
         return $free !== [] && $slots->taken() < $limit ? $free[array_rand($free)] : null;
-    }
-
-    /**
-     * Takes the chosen slot of every key in one statement, which matches only
-     * if every one of them is still free, and counts the grant on them.
-     *
-     * @param array<string, array{int, int, int}> $claims key => [slot, active once granted, the slot's limit so far]
-     * @param array<string, int>             $limits
-     */
-    private function claim(string $token, array $claims, array $limits, int $ttlMs, string $label, LocalProcess $me, int $ref = 0): bool
-    {
-        global $wpdb;
-        [, $slotsTable] = DatabaseSql::tables();
-        $scope = $this->scope();
-        $install = DatabaseSql::bytes($scope->install);
-        ksort($claims, SORT_STRING); // one row order for every acquirer
-        $from = $set = $where = [];
-        $i = 0;
-        foreach ($claims as $key => [$slot, $active, $slotLimit]) {
-            $s = 's' . $i++;
-            // A slot claimed under another limit starts its peak over: the key's peak counts under its current limit.
-            $peak = $slotLimit === $limits[$key]
-                ? "{$s}.peak = GREATEST({$s}.peak, {$active})"
-                : "{$s}.peak = {$active}, {$s}.peak_since_ms = " . DatabaseSql::NOW_MS;
-            $from[] = "{$slotsTable} {$s}";
-            $set[] = "{$s}.token = '{$token}', {$s}.host = " . DatabaseSql::bytes($me->host) . ", {$s}.host_id = '{$me->hostId}',"
-                . " {$s}.pid = {$me->pid}, {$s}.start_time = {$me->startTime}, {$s}.label = CONVERT(" . DatabaseSql::bytes($label) . ' USING utf8mb4),'
-                . " {$s}.acquired_ms = " . DatabaseSql::NOW_MS . ", {$s}.expires_ms = " . DatabaseSql::NOW_MS . " + {$ttlMs},"
-                . " {$s}.request_until_ms = 0, {$s}.ref = {$ref}, {$s}.reserved = 0, {$s}.gen = {$s}.gen + 1, {$s}.limit_n = {$limits[$key]},"
-                . " {$peak}, {$s}.acquired = {$s}.acquired + 1, {$s}.install = {$install}, {$s}.blog_id = {$scope->blogId}";
-            $where[] = "{$s}.lease_key = " . DatabaseSql::bytes($key) . " AND {$s}.slot = {$slot} AND {$s}.token = ''";
-        }
-        $suppress = $wpdb->suppress_errors(true);
-        $changed = $wpdb->query('UPDATE ' . implode(', ', $from) . ' SET ' . implode(', ', $set) . ' WHERE ' . implode(' AND ', $where));
-        $wpdb->suppress_errors($suppress);
-        if ($changed === false && !DatabaseSql::isLockConflict((string) $wpdb->last_error)) {
-            throw new DatabaseBackendException('Sluice\'s database backend could not claim slots: ' . $wpdb->last_error);
-        }
-        return $changed === count($claims); // false or 0: a concurrent acquirer (or a deadlock) got there first
     }
 
     private function updateHeld(string $token, string $assignment): bool

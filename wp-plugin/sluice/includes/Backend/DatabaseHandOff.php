@@ -8,10 +8,10 @@
  * reserve one slot or one ticket twice (the one that loses reads again), and
  * no named lock is taken for it. The ticket's state is its wake ('reserved'
  * until someone of its blog takes it: DatabaseLine::takeWakes()); this
- * process remembers the wakes it made (ownWakes()), so that after a release
- * it takes them in one guarded UPDATE without reading the table; a release
- * that hands its own slots over (handOver()) takes its wake in that same
- * UPDATE, and gives it back at request end if it was not delivered.
+ * process remembers the wakes it made (DatabaseOwnWakes), so that after a
+ * release it takes them in one guarded UPDATE without reading the table; a
+ * release that hands its own slots over (handOver()) takes its wake in that
+ * same UPDATE.
  * Only clearing a key's waiting flag takes the line's named lock, which
  * enqueues hold while they add a ticket and set the flag, so no flag is
  * cleared under a ticket that was just added.
@@ -33,24 +33,11 @@ final class DatabaseHandOff
     /** Reservations lost to a concurrent hand-off or acquire before this one leaves the rest to the next release or sweep. */
     private const ATTEMPTS = 3;
 
-    /** This process queued a wake in the table since it last took them (a reserved ticket moved to a new copy). */
-    private bool $wakesQueued = false;
-
-    /**
-     * Wakes this process made for its blog's tickets and has not delivered (whichever instance made them: a
-     * process may build more than one store): ticket => [ref, reserved until (this host's microtime), the
-     * ticket's scope, taken already (marked woken by the UPDATE that made it)].
-     *
-     * @var array<string, array{int, float, string, bool}>
-     */
-    private static array $ownWakes = [];
-
-    private static bool $returnsAtShutdown = false;
-
     /** @param \Closure(): Scope $scope the caller's install and blog: the wakes of its tickets are its own to deliver */
     public function __construct(
         private readonly DatabaseSql $sql,
         private readonly DatabaseKeys $keys,
+        private readonly DatabaseOwnWakes $wakes,
         private readonly \Closure $scope,
     ) {
     }
@@ -288,7 +275,7 @@ final class DatabaseHandOff
      * Reserves the chosen slots for the ticket and marks it reserved (its
      * wake, for anyone of its blog to take), in one UPDATE that matches only
      * while the ticket waits and every slot is free. This process remembers
-     * the wakes of its own blog's tickets (ownWakes()), so it takes them
+     * the wakes of its own blog's tickets (DatabaseOwnWakes), so it takes them
      * without reading the table.
      *
      * @param array<string,int> $claims key => slot
@@ -331,80 +318,9 @@ final class DatabaseHandOff
             return false;
         }
         if ($mine) {
-            self::$ownWakes[$ticket] = [$ref, $startedAt + $ms / 1000, ($this->scope)()->toString(), $taken];
-            if ($taken) {
-                $this->returnUndeliveredAtShutdown();
-            }
+            $this->wakes->made($ticket, $ref, $startedAt + $ms / 1000, ($this->scope)()->toString(), $taken);
         }
         return true;
-    }
-
-    /**
-     * Wakes taken at once (by a hand-over) that this process did not deliver
-     * go back to 'reserved' at request end, for whoever takes wakes next.
-     */
-    private function returnUndeliveredAtShutdown(): void
-    {
-        if (self::$returnsAtShutdown) {
-            return;
-        }
-        self::$returnsAtShutdown = true;
-        register_shutdown_function(function (): void {
-            $tickets = array_keys(array_filter(self::$ownWakes, static fn (array $w): bool => $w[3]));
-            $tickets = array_values(array_filter(array_map('strval', $tickets), [LeaseArguments::class, 'isToken']));
-            if ($tickets === []) {
-                return;
-            }
-            try {
-                $this->sql->write('UPDATE ' . DatabaseLineSchema::ticketsTable() . " SET state = 'reserved', gen = gen + 1 WHERE ticket IN ('"
-                    . implode("','", $tickets) . "') AND state = 'woken'");
-            } catch (DatabaseBackendException $e) {
-                error_log('Sluice: wakes of the waiting line could not be given back at request end (their reservations lapse by themselves): ' . $e->getMessage());
-            }
-        });
-    }
-
-    /**
-     * The wakes this process made for its blog's tickets since it last asked,
-     * each with the time its reservation has left by this host's clock: those
-     * taken already (a hand-over's), and those still to be taken from the
-     * table (another session may take one first).
-     *
-     * @return array{list<Wake>, list<Wake>} taken, to take
-     */
-    public function ownWakes(int $max): array
-    {
-        $now = microtime(true);
-        $scope = ($this->scope)()->toString();
-        $wakes = [[], []];
-        $n = 0;
-        foreach (self::$ownWakes as $ticket => [$ref, $until, $of, $taken]) {
-            if ($of === $scope && $n++ < $max) { // another blog's (switch_to_blog since) is left to that blog's processes
-                $wakes[$taken ? 0 : 1][] = new Wake((string) $ticket, $ref, max(0, (int) round(($until - $now) * 1000)));
-                unset(self::$ownWakes[$ticket]);
-            }
-        }
-        return $wakes;
-    }
-
-    /** The ticket moved or left the line: a wake of it this process holds is no longer right. */
-    public function forgetWake(string $ticket): void
-    {
-        unset(self::$ownWakes[$ticket]);
-    }
-
-    /** This process queued a wake in the table (a reserved ticket moved to a new copy). */
-    public function wakeQueued(): void
-    {
-        $this->wakesQueued = true;
-    }
-
-    /** True when this process queued a wake in the table since it last asked; asking clears it. */
-    public function takeQueuedWakes(): bool
-    {
-        $queued = $this->wakesQueued;
-        $this->wakesQueued = false;
-        return $queued;
     }
 
     /** @param array<string,int> $limits sorted */

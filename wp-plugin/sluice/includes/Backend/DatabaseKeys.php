@@ -2,7 +2,8 @@
 /**
  * The database backend's keys and slot rows: what an acquire reads of its
  * keys (creating the rows of a key seen for the first time, or whose limit
- * grew), a refusal counted on its key, and every key as operators see it.
+ * grew), the claim of its slots, a refusal counted on its key, and every key
+ * as operators see it.
  *
  * @internal the database backend's (DatabaseBackend)
  */
@@ -80,6 +81,45 @@ final class DatabaseKeys
             $this->sql->write("INSERT IGNORE INTO {$slotsTable} (lease_key, slot) VALUES " . implode(', ', $newSlots));
         }
         return $keys;
+    }
+
+    /**
+     * An acquire takes the chosen slot of every key in one statement, which
+     * matches only if every one of them is still free, and counts the grant
+     * on them, for $scope's install and blog.
+     *
+     * @param array<string, array{int, int, int}> $claims key => [slot, active once granted, the slot's limit so far]
+     * @param array<string, int>             $limits
+     */
+    public function claim(string $token, array $claims, array $limits, int $ttlMs, string $label, LocalProcess $me, int $ref, Scope $scope): bool
+    {
+        global $wpdb;
+        [, $slotsTable] = DatabaseSql::tables();
+        $install = DatabaseSql::bytes($scope->install);
+        ksort($claims, SORT_STRING); // one row order for every acquirer
+        $from = $set = $where = [];
+        $i = 0;
+        foreach ($claims as $key => [$slot, $active, $slotLimit]) {
+            $s = 's' . $i++;
+            // A slot claimed under another limit starts its peak over: the key's peak counts under its current limit.
+            $peak = $slotLimit === $limits[$key]
+                ? "{$s}.peak = GREATEST({$s}.peak, {$active})"
+                : "{$s}.peak = {$active}, {$s}.peak_since_ms = " . DatabaseSql::NOW_MS;
+            $from[] = "{$slotsTable} {$s}";
+            $set[] = "{$s}.token = '{$token}', {$s}.host = " . DatabaseSql::bytes($me->host) . ", {$s}.host_id = '{$me->hostId}',"
+                . " {$s}.pid = {$me->pid}, {$s}.start_time = {$me->startTime}, {$s}.label = CONVERT(" . DatabaseSql::bytes($label) . ' USING utf8mb4),'
+                . " {$s}.acquired_ms = " . DatabaseSql::NOW_MS . ", {$s}.expires_ms = " . DatabaseSql::NOW_MS . " + {$ttlMs},"
+                . " {$s}.request_until_ms = 0, {$s}.ref = {$ref}, {$s}.reserved = 0, {$s}.gen = {$s}.gen + 1, {$s}.limit_n = {$limits[$key]},"
+                . " {$peak}, {$s}.acquired = {$s}.acquired + 1, {$s}.install = {$install}, {$s}.blog_id = {$scope->blogId}";
+            $where[] = "{$s}.lease_key = " . DatabaseSql::bytes($key) . " AND {$s}.slot = {$slot} AND {$s}.token = ''";
+        }
+        $suppress = $wpdb->suppress_errors(true);
+        $changed = $wpdb->query('UPDATE ' . implode(', ', $from) . ' SET ' . implode(', ', $set) . ' WHERE ' . implode(' AND ', $where));
+        $wpdb->suppress_errors($suppress);
+        if ($changed === false && !DatabaseSql::isLockConflict((string) $wpdb->last_error)) {
+            throw new DatabaseBackendException('Sluice\'s database backend could not claim slots: ' . $wpdb->last_error);
+        }
+        return $changed === count($claims); // false or 0: a concurrent acquirer (or a deadlock) got there first
     }
 
     /** SQL for the key's cap from its record (RecordStore; 0: none), as read() reads it, for a query of its own. */

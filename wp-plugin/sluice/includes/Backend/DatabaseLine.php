@@ -61,6 +61,7 @@ final class DatabaseLine implements LineRecords
     public function __construct(
         private readonly DatabaseSql $sql,
         private readonly DatabaseHandOff $handOffs,
+        private readonly DatabaseOwnWakes $wakes,
         private readonly DatabaseStranded $stranded,
         private readonly \Closure $scope,
     ) {
@@ -172,14 +173,14 @@ final class DatabaseLine implements LineRecords
         $tickets = DatabaseLineSchema::ticketsTable();
         $scope = ($this->scope)();
         // Reserved already (its wake may have named the old copy, which is gone now): the wake is due again, for the new copy.
-        $this->handOffs->forgetWake($ticket);
+        $this->wakes->forget($ticket);
         $changed = $this->sql->write(
             "UPDATE {$tickets} t LEFT JOIN {$slotsTable} s ON s.token = t.ticket AND s.reserved = 1"
             . " SET t.state = IF(t.state = 'woken', 'reserved', t.state), t.ref = {$ref}, t.gen = t.gen + 1, s.ref = {$ref}, s.gen = s.gen + 1"
             . " WHERE t.ticket = '{$ticket}' AND t.state <> 'served' AND " . DatabaseSql::scopeIs($scope, 't'),
         );
         if ($changed > 1) {
-            $this->handOffs->wakeQueued();
+            $this->wakes->queuedInTable();
         }
         return $changed > 0;
     }
@@ -190,7 +191,7 @@ final class DatabaseLine implements LineRecords
             return false;
         }
         $tickets = DatabaseLineSchema::ticketsTable();
-        $this->handOffs->forgetWake($ticket);
+        $this->wakes->forget($ticket);
         $this->sql->lock();
         try {
             // Deleted only in the state just read: a hand-off (which takes no lock) that reserved it in between
@@ -238,7 +239,7 @@ final class DatabaseLine implements LineRecords
         unset($this->sweepFound['wakes']);
         $scope = ($this->scope)();
         $tickets = DatabaseLineSchema::ticketsTable();
-        [$wakes, $own] = $this->handOffs->ownWakes(max(1, $max));
+        [$wakes, $own] = $this->wakes->take(max(1, $max), $scope->toString());
         if ($own !== []) {
             $claim = random_int(1, PHP_INT_MAX);
             $pairs = implode(', ', array_map(static fn (Wake $w): string => "('{$w->ticket}', {$w->ref})", $own));
@@ -252,7 +253,7 @@ final class DatabaseLine implements LineRecords
         }
         // After a release only a process that queued a wake in the table reads it; a sweep whose read found
         // no wake reads nothing either.
-        if ((!$this->handOffs->takeQueuedWakes() && ($ownOnly || $found === false)) || count($wakes) >= $max) {
+        if ((!$this->wakes->takeQueuedInTable() && ($ownOnly || $found === false)) || count($wakes) >= $max) {
             return $wakes;
         }
         $claim = random_int(1, PHP_INT_MAX);
