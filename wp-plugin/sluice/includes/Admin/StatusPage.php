@@ -84,6 +84,7 @@ final class StatusPage
             'backend' => __('Backend', 'sluice'),
             'keys' => __('Keys', 'sluice'),
             'providers' => __('Providers: adaptive limit and circuit breaker', 'sluice'),
+            'budgets' => __('Rate budgets', 'sluice'),
             'holders' => __('Holders', 'sluice'),
             'line' => __('Waiting line and reservations', 'sluice'),
             'counters' => __('Counters (site key)', 'sluice'),
@@ -102,7 +103,7 @@ final class StatusPage
         echo '<div id="sluice-chart" class="sluice-chart"><noscript>' . esc_html__('The chart needs JavaScript.', 'sluice') . '</noscript></div>';
         echo '<script type="application/json" id="sluice-chart-data">' . wp_json_encode($this->source->chart(), JSON_HEX_TAG | JSON_HEX_AMP) . '</script>';
         echo '</div>';
-        foreach (['keys', 'providers', 'holders', 'line', 'events'] as $id) {
+        foreach (['keys', 'providers', 'budgets', 'holders', 'line', 'events'] as $id) {
             $this->section($id, $titles[$id], $sections[$id]);
         }
         echo '</div>';

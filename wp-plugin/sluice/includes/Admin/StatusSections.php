@@ -46,6 +46,7 @@ final class StatusSections
             'backend' => $this->backend(),
             'keys' => $this->keys(),
             'providers' => (new ProviderSection($this->report))->html(),
+            'budgets' => (new BudgetSection($this->report))->html(),
             'holders' => $this->holders(),
             'line' => $this->line(),
             'counters' => $this->counters(),

@@ -106,6 +106,29 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine, Capacit
         \Sluice\bucket_observe($key, $said);
     }
 
+    public function budgets(): array
+    {
+        $now = time();
+        $budgets = [];
+        foreach (\Sluice\key_rates() as $key => $b) {
+            $set = $b['rate'] > 0;
+            $rate = $set ? $b['rate'] : $b['learned_rate'];
+            if ($rate <= 0 && $b['paused_ms'] <= 0) {
+                continue; // a key of slots: its capacity counters, no bucket
+            }
+            $budgets[(string) $key] = new BudgetStatus(
+                key: (string) $key,
+                perMinute: round($rate * 60 + ($set ? $b['burst'] : $b['learned_burst']), 2),
+                source: $set ? 'set' : ($rate > 0 ? 'provider' : ''),
+                level: round($b['level'], 2),
+                pausedUntil: $b['paused_ms'] > 0 ? $now + (int) ceil($b['paused_ms'] / 1000) : 0,
+                takes: (int) $b['takes'],
+                refusals: (int) $b['refusals'],
+            );
+        }
+        return $budgets;
+    }
+
     public function tryAcquireTaking(array $limits, int $ttl, string $label, ?int $ref, array $buckets): Lease|Refusal
     {
         $scope = $this->scope();

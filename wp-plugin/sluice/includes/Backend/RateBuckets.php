@@ -41,4 +41,7 @@ interface RateBuckets
 
     /** Tells the key's bucket what the provider said about the budget behind it (its rate-limit headers). */
     public function observeBucket(string $key, BucketWord $word): void;
+
+    /** @return array<string, BudgetStatus> every key's bucket that has a budget or a pause, by key name */
+    public function budgets(): array;
 }

@@ -1,6 +1,6 @@
 <?php
 /**
- * `wp sluice status|holders|line|report`: what Sluice holds on this site
+ * `wp sluice status|holders|budgets|line|report`: what Sluice holds on this site
  * (on a network, --url picks the blog; --network lists every blog), from
  * Status\SiteStatus's typed report. The lists go through WP-CLI's Formatter
  * (table, csv, json, yaml, count, --fields, --field), as WP-CLI's own list
@@ -27,6 +27,7 @@ final class StatusCommand
 {
     private const KEY_FIELDS = ['key', 'scope', 'limit', 'active', 'peak', 'queued', 'reserved', 'acquired', 'throttled', 'released', 'reclaimed_dead', 'reclaimed_expired', 'effective_limit', 'circuit', 'last_signal'];
     private const HOLDER_FIELDS = ['key', 'token', 'pid', 'host', 'label', 'age_ms', 'ttl_left_ms', 'request_open', 'drain_left_ms'];
+    private const BUDGET_FIELDS = ['key', 'per_minute', 'source', 'level', 'paused_until', 'refusals'];
     private const TICKET_FIELDS = ['tenant', 'weight', 'keys', 'ticket', 'ref', 'state', 'age_ms', 'reserved_left_ms'];
 
     public function __construct(private readonly SiteStatus $status)
@@ -37,6 +38,7 @@ final class StatusCommand
     {
         WP_CLI::add_command('sluice status', [$this, 'status']);
         WP_CLI::add_command('sluice holders', [$this, 'holders']);
+        WP_CLI::add_command('sluice budgets', [$this, 'budgets']);
         WP_CLI::add_command('sluice line', [$this, 'line']);
         WP_CLI::add_command('sluice report', [$this, 'report']);
     }
@@ -144,6 +146,55 @@ final class StatusCommand
             }
         }
         $this->display($rows, $assoc, self::HOLDER_FIELDS);
+    }
+
+    /**
+     * Lists the rate budgets' buckets of this site's providers and the host-wide ones (rpm:<provider>,
+     * tpm:<provider>, sluice/qps): the most a minute may take, whose budget it is, what is left and the provider's pause.
+     *
+     * ## OPTIONS
+     *
+     * [--network]
+     * : On a network, every blog's (with a blog_id field).
+     *
+     * [--fields=<fields>]
+     * : Limit the output to these fields (default: key, per_minute, source, level, paused_until, refusals).
+     *
+     * [--field=<field>]
+     * : Print one field of each budget.
+     *
+     * [--format=<format>]
+     * : Render output in a particular format.
+     * ---
+     * default: table
+     * options:
+     *   - table
+     *   - csv
+     *   - json
+     *   - yaml
+     *   - count
+     * ---
+     *
+     * ## AVAILABLE FIELDS
+     *
+     * blog_id, key, per_minute (a minute's refill plus the burst: the most any 60 s may take), source (set: the
+     * setting's budget; provider: the one its rate-limit headers announced), level (left now; below 0 a debt),
+     * paused_until (UTC; empty: no pause), takes, refusals
+     *
+     * @param list<string>          $args
+     * @param array<string, string> $assoc
+     */
+    public function budgets(array $args, array $assoc): void
+    {
+        $rows = [];
+        foreach ($this->reports($assoc) as $report) {
+            foreach ($report->budgets as $budget) {
+                $row = ['blog_id' => $report->blogId] + Plain::of($budget);
+                $row['paused_until'] = $budget->pausedUntil > 0 ? gmdate('Y-m-d H:i:s', $budget->pausedUntil) : '';
+                $rows[] = $row;
+            }
+        }
+        $this->display($rows, $assoc, self::BUDGET_FIELDS);
     }
 
     /**

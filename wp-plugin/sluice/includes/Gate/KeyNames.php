@@ -80,6 +80,12 @@ final class KeyNames
         return $this->prefix() . 'mode:' . self::slug($mode);
     }
 
+    /** Whether the key is a rate budget's bucket (rpm:/tpm:<provider>, the blog's or host-wide, or sluice/qps), not a key of slots. */
+    public static function isBudget(string $key): bool
+    {
+        return preg_match('#(?:^sluice/|/)(?:rpm|tpm):[^/]+$|^sluice/qps$#', $key) === 1;
+    }
+
     /** "site", "provider", "tenant", ... for a key of the blog; "host" for a host-wide key; null for another blog's or install's key. */
     public function scope(string $key): ?string
     {

@@ -10,6 +10,7 @@ declare(strict_types=1);
 
 namespace SluiceWP\Status;
 
+use SluiceWP\Backend\BudgetStatus;
 use SluiceWP\Backend\QueueStatus;
 use SluiceWP\Backend\SiteStore;
 
@@ -21,6 +22,7 @@ final class SiteReport
      * @param list<KeyReport>        $keys the blog's keys and the host-wide ones
      * @param list<QueueStatus>|null $line the waiting line's queues on the blog's keys; null where the store keeps no line
      * @param list<ProcessStore>     $processes what each kind of process of the site says about its store
+     * @param list<BudgetStatus>     $budgets the rate budgets' buckets of the blog's keys and the host-wide ones (a store that keeps buckets)
      */
     public function __construct(
         public readonly int $blogId,
@@ -43,6 +45,7 @@ final class SiteReport
         public readonly ?SiteStore $siteStore = null,
         /** Actions that ran ungated because the store failed. */
         public readonly UngatedCount $ungated = new UngatedCount(0, 0, 0, '', 0),
+        public readonly array $budgets = [],
     ) {
     }
 
@@ -70,7 +73,9 @@ final class SiteReport
      * health ({state, problems: [{code, severity, message, fix}]}), processes
      * (each kind of process and the store it uses or why not), store (what
      * backend "auto" chose for the site, or null), ungated (actions that ran
-     * ungated because the store failed) and line where the store keeps one.
+     * ungated because the store failed), budgets (each rate budget's bucket: {key, per_minute, source, level,
+     * paused_until, takes, refusals}; its bucket is no key of slots, so keys leaves it out) and line where the
+     * store keeps one.
      *
      * @return array<string, mixed>
      */
@@ -91,6 +96,7 @@ final class SiteReport
             'processes' => array_map([Plain::class, 'of'], $this->processes),
             'store' => $this->siteStore !== null ? Plain::of($this->siteStore) : null,
             'ungated' => Plain::of($this->ungated),
+            'budgets' => array_map([Plain::class, 'of'], $this->budgets),
         ];
         if ($this->line !== null) {
             $report['line'] = array_map([Plain::class, 'of'], $this->line);

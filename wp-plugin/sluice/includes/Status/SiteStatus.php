@@ -15,9 +15,11 @@ namespace SluiceWP\Status;
 
 use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\BackendChoice;
+use SluiceWP\Backend\BudgetStatus;
 use SluiceWP\Backend\Holder;
 use SluiceWP\Backend\KeyStatus;
 use SluiceWP\Backend\QueueStatus;
+use SluiceWP\Backend\RateBuckets;
 use SluiceWP\Backend\Scope;
 use SluiceWP\Backend\RecordStore;
 use SluiceWP\Backend\WaitingLine;
@@ -49,6 +51,7 @@ final class SiteStatus
         $names = KeyNames::forBlog();
         $protection = $backend instanceof RecordStore ? new ProviderProtection(new ProviderStates($backend), $this->config, $names) : null;
         $keys = [];
+        $budgets = [];
         $line = null;
         $storeError = null;
         $seesOthers = OperatorRights::seesOtherSites();
@@ -61,6 +64,10 @@ final class SiteStatus
                 )), $this->providerOf($status->key, $protection));
             }
             $line = $backend !== null ? $this->line($backend) : null;
+            $budgets = $backend instanceof RateBuckets ? array_values(array_filter(
+                $backend->budgets(),
+                static fn (BudgetStatus $b): bool => KeyNames::isBudget($b->key) && $names->scope($b->key) !== null,
+            )) : [];
         } catch (\Throwable $e) {
             $storeError = $e->getMessage();
         }
@@ -80,6 +87,7 @@ final class SiteStatus
             processes: array_values($this->processes->all()),
             siteStore: $this->backends->siteStore(),
             ungated: $ungated,
+            budgets: $budgets,
         );
     }
 
@@ -214,13 +222,13 @@ final class SiteStatus
         return $protection->report($provider);
     }
 
-    /** @return array<string, KeyStatus> this blog's keys and the host-wide ones */
+    /** @return array<string, KeyStatus> this blog's keys of slots and the host-wide ones (rate budgets' buckets are budgets()) */
     private function keysOfBlog(Backend $backend): array
     {
         $names = KeyNames::forBlog();
         return array_filter(
             $backend->operatorView()->keys(),
-            static fn (KeyStatus $status): bool => $names->scope($status->key) !== null,
+            static fn (KeyStatus $status): bool => $names->scope($status->key) !== null && !KeyNames::isBudget($status->key),
         );
     }
 
