@@ -92,7 +92,7 @@ final class SharedSegmentTest extends FpmTestCase
         self::waitFor(fn() => self::keyStatus($key)['active'] === 2, 10, 'two workers holding', $http);
         $refused = Cli::ok(['try', $key, '2']);
         self::assertSame('throttled', $refused['result']);
-        self::assertSame(['key' => $key, 'limit' => 2, 'active' => 2], $refused['refusal']);
+        self::assertSame(['key' => $key, 'limit' => 2, 'active' => 2, 'kind' => 'slot', 'retry_after_ms' => 0, 'level' => 0], $refused['refusal'], 'refused for the slot, not a rate budget');
         $after = $http->waitAll(30);
         self::assertSame([200 => 2], self::byStatus($after));
 
