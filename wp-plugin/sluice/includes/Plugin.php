@@ -25,6 +25,7 @@ use SluiceWP\Backend\DatabaseSchema;
 use SluiceWP\Backend\SiteStore;
 use SluiceWP\Backend\UnusableStore;
 use SluiceWP\Backend\KeyRecordsSchema;
+use SluiceWP\Backend\CapacitySchema;
 use SluiceWP\Backend\RateBuckets;
 use SluiceWP\Backend\RecordStore;
 use SluiceWP\Backend\WaitingLine;
@@ -145,7 +146,7 @@ final class Plugin
     /** @return list<TableSchema> every store's tables, each with its own version */
     public static function schemas(): array
     {
-        return [new EventLogSchema(), new MinuteSamplesSchema(), new DatabaseSchema(), new DatabaseLineSchema(), new KeyRecordsSchema()];
+        return [new EventLogSchema(), new MinuteSamplesSchema(), new DatabaseSchema(), new DatabaseLineSchema(), new KeyRecordsSchema(), new CapacitySchema()];
     }
 
     /** What Sluice holds for the current blog: the status page, REST and WP-CLI read it. */

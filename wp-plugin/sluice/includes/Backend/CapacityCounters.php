@@ -23,6 +23,7 @@ interface CapacityCounters
      * Adds to this minute's counters of each key (all keys in one store call).
      *
      * @param array<string, array<int, int>> $countsByKey key => [counter index (MinuteCounts::FIELDS) => amount >= 0]
+     * @throws \ValueError for a malformed key (1 to 64 bytes), counter index or amount: the caller's mistake (Capacity\CountsByKey)
      */
     public function addCounts(array $countsByKey): void;
 
@@ -30,6 +31,7 @@ interface CapacityCounters
      * Every key's counters for the minutes on record in the last MINUTES_KEPT, oldest first.
      *
      * @return array<string, list<MinuteCounts>>
+     * @throws \Throwable the store's own exception when it cannot be read (unlike addCounts(), a read says so)
      */
     public function minuteCounts(): array;
 }

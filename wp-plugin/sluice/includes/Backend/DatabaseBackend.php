@@ -35,7 +35,8 @@
  * are read by DatabaseKeys; leases are taken back (a dead or expired
  * holder's, the sweep, an operator's reset) by DatabaseReclaims. Each key may
  * have a small record beside its slots (RecordStore, DatabaseRecords: the
- * provider protection's state).
+ * provider protection's state), and per-minute capacity counters
+ * (DatabaseCapacityCounters, one statement per call).
  */
 
 declare(strict_types=1);
@@ -44,10 +45,11 @@ namespace SluiceWP\Backend;
 
 defined('ABSPATH') || exit;
 
-final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capacity, RecordStore
+final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capacity, RecordStore, CapacityCounters
 {
     use FixedMaxLimit;
     use ForwardsLineRecords;
+    use ForwardsCapacityCounters;
 
     public const MAX_KEYS = LeaseArguments::MAX_KEYS;
     public const MAX_KEY_BYTES = LeaseArguments::MAX_KEY_BYTES;
@@ -80,6 +82,7 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
     private readonly DatabaseReservations $reservations;
     private readonly DatabaseRecords $records;
     private readonly DatabaseReclaims $reclaims;
+    private readonly DatabaseCapacityCounters $counters;
 
     /**
      * @param ?string $scope the install and blog of this store's leases and line records ("<install>/<blog>",
@@ -97,6 +100,7 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
         $this->line = new DatabaseLine($this->sql, $this->handOffs, $wakes, $stranded, $this->scope(...));
         $this->reservations = new DatabaseReservations($this->sql, $this->scope(...));
         $this->reclaims = new DatabaseReclaims($this->sql, $this->handOffs, $this->line, $this->reservations, $stranded);
+        $this->counters = new DatabaseCapacityCounters($this->sql);
     }
 
     /** Whose tickets, wakes and stranded records a call of this process reaches: its blog's only. */
@@ -137,6 +141,11 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
             $this->handOffs->handOff([$key], []); // a cap that opened or grew lets waiting tickets in now
         }
         return $written;
+    }
+
+    protected function capacityCounters(): DatabaseCapacityCounters
+    {
+        return $this->counters;
     }
 
     public function lineAvailable(): bool

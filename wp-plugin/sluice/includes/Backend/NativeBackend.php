@@ -5,7 +5,8 @@
  * and leases of killed workers come back on the next acquire (after draining
  * an open provider request). Each key's small record (RecordStore: the
  * provider protection's state) lives in the key's record of the segment, and
- * each key's token bucket (rate budgets) beside it.
+ * each key's token bucket (rate budgets) and capacity counters beside it
+ * (NativeCapacityCounters).
  */
 
 declare(strict_types=1);
@@ -14,11 +15,14 @@ namespace SluiceWP\Backend;
 
 defined('ABSPATH') || exit;
 
-final class NativeBackend implements Backend, OperatorView, WaitingLine, Capacity, RecordStore, RateBuckets, BlockingAcquire
+final class NativeBackend implements Backend, OperatorView, WaitingLine, Capacity, RecordStore, RateBuckets, BlockingAcquire, CapacityCounters
 {
+    use ForwardsCapacityCounters;
+
     /** @var array<string, \Sluice\Limiter> see limiter() */
     private array $limiters = [];
     private ?int $maxLimit = null;
+    private ?NativeCapacityCounters $counters = null;
 
     /**
      * @param ?string $scope the scope of this store's leases and line records ("<install>/<blog>"); null: the
@@ -86,6 +90,11 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine, Capacit
     public function writeRecord(string $key, int $version, string $data, ?int $cap = null): bool
     {
         return \Sluice\key_record_cas($key, $version, $data, $cap);
+    }
+
+    protected function capacityCounters(): NativeCapacityCounters
+    {
+        return $this->counters ??= new NativeCapacityCounters();
     }
 
     public function adjustBucket(string $key, float $tokens): void

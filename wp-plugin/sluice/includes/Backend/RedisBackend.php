@@ -22,7 +22,8 @@
  * BackendChoice falls back as the setting redis_fallback says), never a
  * refusal. A Redis that lost its records (RedisStore) holds admissions for
  * the drain time. Each key may have a small record beside it (RecordStore: the
- * provider protection's state), read and compare-and-set by one script each.
+ * provider protection's state), read and compare-and-set by one script each,
+ * and per-minute capacity counters (RedisCapacityCounters, one script per call).
  */
 
 declare(strict_types=1);
@@ -31,16 +32,18 @@ namespace SluiceWP\Backend;
 
 defined('ABSPATH') || exit;
 
-final class RedisBackend implements Backend, OperatorView, WaitingLine, Capacity, RecordStore
+final class RedisBackend implements Backend, OperatorView, WaitingLine, Capacity, RecordStore, CapacityCounters
 {
     use FixedMaxLimit;
     use ForwardsLineRecords;
+    use ForwardsCapacityCounters;
 
     /** Redis 7 runs scripts with a shebang (a Cluster then refuses keys of another slot); LPOP takes a count since 6.2. */
     private const MIN_REDIS_VERSION = '7.0.0';
 
     private readonly RedisStore $store;
     private readonly RedisLine $line;
+    private readonly RedisCapacityCounters $counters;
     private ?string $unavailable = null;
     private bool $checked = false;
     /** @var array<string, true> tokens this process took and has not released: released when the request ends */
@@ -64,6 +67,7 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine, Capacity
         }
         $this->store = new RedisStore($config, max(0, $drainSeconds), $scope);
         $this->line = new RedisLine($this->store);
+        $this->counters = new RedisCapacityCounters($this->store);
     }
 
     public function name(): string
@@ -112,6 +116,11 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine, Capacity
     {
         LeaseArguments::checkRecord($key, $version, $data, $cap);
         return $this->store->call('recordset', [$key, $version, $data, $cap === null ? '' : $cap]) === 1;
+    }
+
+    protected function capacityCounters(): RedisCapacityCounters
+    {
+        return $this->counters;
     }
 
     public function lineAvailable(): bool

@@ -42,6 +42,9 @@
 --   stranded:<scope> list of "ref \n pid \n label" left by holders that died
 --   sclaim:<scope>   hash of the claimed ones: claim id => record (stranded.lua)
 --   sclaimdl:<scope> sorted set of those claim ids by deadline
+--   c:<key>:<minute> hash of a key's capacity counters of one unix minute (fields 0..7, MinuteCounts::FIELDS),
+--                  expiring 17 minutes after the minute began (countsadd.lua)
+--   ckeys          sorted set of the keys with capacity counters, by the last minute counted
 --   r:<key>        hash of a key's record (RecordStore): v (version), d (bytes), at (ms), cap (the key's
 --                  limit for hand-offs; -1: none at all; 0 or missing: the tickets' own limits)
 
