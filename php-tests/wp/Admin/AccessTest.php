@@ -86,7 +86,7 @@ final class AccessTest extends AdminTestCase
         self::assertSame(200, $ajax['status']);
         $body = json_decode($ajax['body'], true);
         self::assertTrue($body['success'] ?? false, $ajax['body']);
-        self::assertSame(['backend', 'keys', 'providers', 'budgets', 'holders', 'line', 'counters', 'events'], array_keys($body['data']['sections']));
+        self::assertSame(['backend', 'keys', 'providers', 'budgets', 'capacity', 'holders', 'line', 'counters', 'events'], array_keys($body['data']['sections']));
         self::assertCount(60, $body['data']['chart']['minutes']);
     }
 

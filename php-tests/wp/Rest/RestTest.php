@@ -5,11 +5,13 @@ namespace Sluice\WpTests\Rest;
 
 use RuntimeException;
 use Sluice\WpTests\Admin\AdminHttp;
+use Sluice\WpTests\Capacity\LoadedKeys;
 use Sluice\WpTests\Cli\WpCli;
 use Sluice\WpTests\Gate\GateTestCase;
 use Sluice\Support\Process;
 use Sluice\Support\WordPress\Site;
 use SluiceWP\Backend\NativeBackend;
+use SluiceWP\Capacity\KeyCapacity;
 use WP_Application_Passwords;
 
 /**
@@ -64,6 +66,30 @@ final class RestTest extends GateTestCase
         self::assertSame(200, $code, 'administrator: ' . json_encode($body));
         self::assertSame(get_current_blog_id(), $body['blog_id']);
         self::assertSame('native', $body['backend']);
+    }
+
+    public function testCapacityAnswersOnlyAdministratorsWithTheViewsFields(): void
+    {
+        [$busy] = LoadedKeys::create(1, 25); // 25 steps a minute holding 2 s at limit 1: rho 0.83, an alert
+        self::assertSame(401, self::http('GET', '/sluice/v1/capacity')[0]);
+        self::assertSame(403, self::http('GET', '/sluice/v1/capacity', 'subscriber')[0]);
+
+        [$code, $body] = self::http('GET', '/sluice/v1/capacity&window=5&limit=4', 'administrator');
+        self::assertSame(200, $code, json_encode($body));
+        $rows = array_values(array_filter($body['rows'], static fn (array $row): bool => $row['key'] === $busy));
+        self::assertCount(1, $rows, 'one window asked, one row per key');
+        self::assertSame(KeyCapacity::FIELDS, array_keys($rows[0]));
+        self::assertSame([5, 4], [$rows[0]['window_min'], $rows[0]['limit']], 'the what-if limit');
+        self::assertEqualsWithDelta(100 / 300 * 2 / 4, $rows[0]['rho'], 1e-5);
+        self::assertSame(1, $body['limits_in_force'][$busy]);
+        self::assertSame(4, $body['what_if_limit']);
+        self::assertContains(['key' => $busy, 'kind' => 'utilisation'], array_map(
+            static fn (array $a): array => ['key' => $a['key'], 'kind' => $a['kind']],
+            $body['alerts'],
+        ));
+
+        [$code, $body] = self::http('GET', '/sluice/v1/capacity&limit=0', 'administrator');
+        self::assertSame([400, 'rest_invalid_param'], [$code, $body['code'] ?? null]);
     }
 
     public function testStatusIsWhatTheCliPrintsAsJson(): void

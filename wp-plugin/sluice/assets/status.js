@@ -148,6 +148,11 @@
   var timer = null;
   function refresh() {
     var url = cfg.ajaxUrl + '?action=sluice_status&_ajax_nonce=' + encodeURIComponent(cfg.nonce);
+    // The capacity section's what-if limit, if the page was asked for one, so the refreshed section keeps it.
+    var whatIf = new URLSearchParams(window.location.search).get('sluice_capacity_limit');
+    if (whatIf) {
+      url += '&sluice_capacity_limit=' + encodeURIComponent(whatIf);
+    }
     return fetch(url, { credentials: 'same-origin', headers: { Accept: 'application/json' } })
       .then(function (response) {
         return response.json().then(function (body) {

@@ -10,6 +10,7 @@
  *              the slot given back during provider backoff, calls outside actions
  *   DataMachine  its limiter stands down, deferrals reach its log
  *   Status     the chart's minute sample
+ *   Capacity   the capacity view's REST route, alerts and their notice
  *   Admin, Rest, Cli  what operators see and do
  */
 
@@ -29,6 +30,7 @@ use SluiceWP\Backend\CapacitySchema;
 use SluiceWP\Backend\RateBuckets;
 use SluiceWP\Backend\RecordStore;
 use SluiceWP\Backend\WaitingLine;
+use SluiceWP\Capacity\CapacityHooks;
 use SluiceWP\Cli\Commands;
 use SluiceWP\DataMachine\DataMachine;
 use SluiceWP\DataMachine\DataMachineHooks;
@@ -136,6 +138,7 @@ final class Plugin
         (new DataMachineHooks($this->dataMachine, $this->config, $this->backends, $this->providerRequests, fn (): ?ProviderProtection => $this->protection()))->init();
         (new MinuteSampler($this->siteStatus(), $this->config, $this->samples))->init();
         (new StatusRoutes($this->siteStatus()))->init();
+        (new CapacityHooks($this->backends, $this->siteStatus()))->init();
         (new SettingsRoutes($this->config, fn (): ?Capacity => $this->capacity()))->init();
         (new AdminHooks($this))->init();
         if (defined('WP_CLI') && WP_CLI) {

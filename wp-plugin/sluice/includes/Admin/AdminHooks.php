@@ -11,6 +11,7 @@ declare(strict_types=1);
 
 namespace SluiceWP\Admin;
 
+use SluiceWP\Capacity\CapacityCollector;
 use SluiceWP\Plugin;
 use SluiceWP\Settings\NoDefaults;
 use SluiceWP\Status\Health;
@@ -62,6 +63,7 @@ final class AdminHooks
 
     private function source(): StatusSource
     {
-        return new StatusSource($this->plugin->siteStatus(), $this->plugin->config, $this->plugin->eventLog, $this->plugin->samples);
+        $status = $this->plugin->siteStatus();
+        return new StatusSource($status, $this->plugin->config, $this->plugin->eventLog, $this->plugin->samples, new CapacityCollector($this->plugin->backends, $status));
     }
 }

@@ -85,6 +85,7 @@ final class StatusPage
             'keys' => __('Keys', 'sluice'),
             'providers' => __('Providers: adaptive limit and circuit breaker', 'sluice'),
             'budgets' => __('Rate budgets', 'sluice'),
+            'capacity' => __('Capacity: load, waits and headroom per key', 'sluice'),
             'holders' => __('Holders', 'sluice'),
             'line' => __('Waiting line and reservations', 'sluice'),
             'counters' => __('Counters (site key)', 'sluice'),
@@ -103,7 +104,7 @@ final class StatusPage
         echo '<div id="sluice-chart" class="sluice-chart"><noscript>' . esc_html__('The chart needs JavaScript.', 'sluice') . '</noscript></div>';
         echo '<script type="application/json" id="sluice-chart-data">' . wp_json_encode($this->source->chart(), JSON_HEX_TAG | JSON_HEX_AMP) . '</script>';
         echo '</div>';
-        foreach (['keys', 'providers', 'budgets', 'holders', 'line', 'events'] as $id) {
+        foreach (['capacity', 'keys', 'providers', 'budgets', 'holders', 'line', 'events'] as $id) {
             $this->section($id, $titles[$id], $sections[$id]);
         }
         echo '</div>';
@@ -111,7 +112,7 @@ final class StatusPage
 
     private function section(string $id, string $title, string $html): void
     {
-        echo '<div class="sluice-section"><h2>' . esc_html($title) . '</h2>';
+        echo '<div class="sluice-section" id="sluice-' . esc_attr($id) . '"><h2>' . esc_html($title) . '</h2>';
         // $html is built by StatusSections, which escapes every value it prints.
         echo '<div data-sluice-section="' . esc_attr($id) . '">' . $html . '</div></div>'; // phpcs:ignore WordPress.Security.EscapeOutput
     }

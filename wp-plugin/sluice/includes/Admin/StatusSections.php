@@ -1,14 +1,11 @@
 <?php
 /**
- * The status sections as HTML, escaped here and only here, from one blog's
- * typed report (Status\SiteReport, from SiteStatus, the builder behind
- * `wp sluice` and the REST status): the status page prints them once, the live refresh
- * (StatusAjax) sends them again and the script swaps them in, and the
- * network status page prints every blog's read-only. On a blog's own page
- * the release and reset buttons are POST forms to admin-post.php with their
- * nonces (LeaseActions checks them); the read-only sections have none, nor
- * has another site's (redacted) holder, nor a host-wide key for someone who
- * may not reset it.
+ * The status sections as HTML, escaped here and only here, from one blog's typed report (Status\SiteReport,
+ * from SiteStatus, behind `wp sluice` and the REST status): the status page prints them once, the live refresh
+ * (StatusAjax) sends them again and the script swaps them in, and the network status page prints every blog's
+ * read-only. On a blog's own page the release and reset buttons are POST forms to admin-post.php with their
+ * nonces (LeaseActions checks them); the read-only sections have none, nor has another site's (redacted)
+ * holder, nor a host-wide key for someone who may not reset it. The capacity section is CapacitySection's.
  */
 
 declare(strict_types=1);
@@ -47,6 +44,7 @@ final class StatusSections
             'keys' => $this->keys(),
             'providers' => (new ProviderSection($this->report))->html(),
             'budgets' => (new BudgetSection($this->report))->html(),
+            'capacity' => (new CapacitySection($this->source?->capacity(), $this->source?->capacityWhatIf(), $this->report->keyPrefix))->html(),
             'holders' => $this->holders(),
             'line' => $this->line(),
             'counters' => $this->counters(),

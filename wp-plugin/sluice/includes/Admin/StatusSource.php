@@ -2,7 +2,7 @@
 /**
  * What the admin pages read besides the lease store, from the stores that
  * keep it: the event log's deferrals and latest events, and the chart's
- * per-minute samples. What the store holds for this blog (backend, keys,
+ * per-minute samples, the capacity view. What the store holds for this blog (backend, keys,
  * holders, waiting line) and the two repairs come from Status\SiteStatus,
  * the one builder behind `wp sluice status`, the REST routes and these pages.
  */
@@ -11,6 +11,8 @@ declare(strict_types=1);
 
 namespace SluiceWP\Admin;
 
+use SluiceWP\Capacity\CapacityCollector;
+use SluiceWP\Capacity\CapacityReport;
 use SluiceWP\Log\EventLog;
 use SluiceWP\Log\MinuteSamples;
 use SluiceWP\Settings\Config;
@@ -20,12 +22,32 @@ defined('ABSPATH') || exit;
 
 final class StatusSource
 {
+    private ?CapacityReport $capacityReport = null;
+
     public function __construct(
         private readonly SiteStatus $status,
         private readonly Config $config,
         private readonly EventLog $eventLog,
         private readonly MinuteSamples $samples,
+        private readonly ?CapacityCollector $capacity = null,
     ) {
+    }
+
+    /** The capacity view (null where the page has none to show); read once per request. */
+    public function capacity(): ?CapacityReport
+    {
+        return $this->capacityReport ??= $this->capacity?->collect();
+    }
+
+    /** The capacity view at the what-if limit the page was asked for (its GET parameter), or null. */
+    public function capacityWhatIf(): ?CapacityReport
+    {
+        $given = isset($_GET[CapacitySection::WHAT_IF_PARAM]) ? absint(wp_unslash((string) $_GET[CapacitySection::WHAT_IF_PARAM])) : 0;
+        $report = $this->capacity();
+        if ($report === null || $this->capacity === null || $given < 1 || $given > 999999 || $report->unavailable !== null) {
+            return null;
+        }
+        return $this->capacity->atLimit($report, $given);
     }
 
     /** The blog's report, its release and reset (blog-scoped). */

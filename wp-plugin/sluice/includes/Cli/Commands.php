@@ -1,6 +1,6 @@
 <?php
 /**
- * `wp sluice` and `wp sluice config`, registered when WP-CLI runs, each
+ * `wp sluice`, `wp sluice config`, `health` and `capacity`, registered when WP-CLI runs, each
  * command object built with what it needs.
  */
 
@@ -8,6 +8,7 @@ declare(strict_types=1);
 
 namespace SluiceWP\Cli;
 
+use SluiceWP\Capacity\CapacityCollector;
 use SluiceWP\Gate\Gate;
 use SluiceWP\Plugin;
 use WP_CLI;
@@ -27,5 +28,6 @@ final class Commands
         (new StatusCommand($plugin->siteStatus()))->register();
         WP_CLI::add_command('sluice config', new ConfigCommand($plugin->config, static fn () => $plugin->capacity()));
         WP_CLI::add_command('sluice health', new HealthCommand($plugin->siteStatus()));
+        WP_CLI::add_command('sluice capacity', new CapacityCommand(new CapacityCollector($plugin->backends, $plugin->siteStatus())));
     }
 }

@@ -15,6 +15,7 @@ namespace SluiceWP\Lifecycle;
 
 use SluiceWP\Backend\RedisStore;
 use SluiceWP\Backend\SiteStore;
+use SluiceWP\Capacity\CapacityWatch;
 use SluiceWP\Gate\GateHooks;
 use SluiceWP\Gate\InstallId;
 use SluiceWP\Log\MinuteSamples;
@@ -44,7 +45,7 @@ final class Footprint
     public function options(): array
     {
         return array_merge(
-            [Fields::OPTION, InstallId::OPTION, ProcessStores::OPTION, UngatedCounter::OPTION],
+            [Fields::OPTION, InstallId::OPTION, ProcessStores::OPTION, UngatedCounter::OPTION, CapacityWatch::OPTION],
             array_map(static fn (TableSchema $schema): string => $schema->optionName(), $this->schemas),
         );
     }
@@ -52,7 +53,7 @@ final class Footprint
     /** @return list<string> the network's options (a single site's options) */
     public function networkOptions(): array
     {
-        return [RedisStore::EPOCH_OPTION, NetworkSettings::OPTION, SiteStore::OPTION];
+        return [RedisStore::EPOCH_OPTION, NetworkSettings::OPTION, SiteStore::OPTION, CapacityWatch::HOST_OPTION];
     }
 
     /**
