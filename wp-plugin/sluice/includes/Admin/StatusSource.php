@@ -42,7 +42,8 @@ final class StatusSource
     /** The capacity view at the what-if limit the page was asked for (its GET parameter), or null. */
     public function capacityWhatIf(): ?CapacityReport
     {
-        $given = isset($_GET[CapacitySection::WHAT_IF_PARAM]) ? absint(wp_unslash((string) $_GET[CapacitySection::WHAT_IF_PARAM])) : 0;
+        $raw = $_GET[CapacitySection::WHAT_IF_PARAM] ?? '';
+        $given = is_string($raw) && preg_match('/^\d{1,6}$/', $raw) === 1 ? (int) $raw : 0; // anything but a whole number: no what-if
         $report = $this->capacity();
         if ($report === null || $this->capacity === null || $given < 1 || $given > 999999 || $report->unavailable !== null) {
             return null;
