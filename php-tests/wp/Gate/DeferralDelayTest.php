@@ -10,6 +10,8 @@ use SluiceWP\Backend\KeyStatus;
 use SluiceWP\Backend\Lease;
 use SluiceWP\Backend\OperatorView;
 use SluiceWP\Backend\Refusal;
+use SluiceWP\Capacity\MinuteCounts;
+use SluiceWP\Gate\CountedHold;
 use SluiceWP\Gate\DeferralDelay;
 use SluiceWP\Gate\SlotWait;
 
@@ -52,6 +54,47 @@ final class DeferralDelayTest extends TestCase
         self::assertSame(7, DeferralDelay::timer(3, 10, 300, 6.2, 0), 'the estimate, rounded up, where it is below the back-off');
         self::assertSame(8, DeferralDelay::forWait(3.0, 8, 8), 'a ticket\'s timer stays at the maximum');
         self::assertGreaterThanOrEqual(6, DeferralDelay::forWait(3.0, 300, 5), 'and otherwise grows past the previous one');
+    }
+
+    public function testATicketsFallbackWaitsPastItsTurnInABusyFairLine(): void
+    {
+        // The place's estimate: 99 steps ahead, limit 2, a mean hold of 340 ms: the 100th turn after 50 holds.
+        self::assertEqualsWithDelta(17.0, DeferralDelay::placeWait(99, 2, 340), 0.001);
+        self::assertEqualsWithDelta(0.17, DeferralDelay::placeWait(0, 2, 340), 0.001, 'the next turn: one hold on one of two slots');
+        self::assertSame(0.0, DeferralDelay::placeWait(5, 2, 0), 'no mean hold: no estimate');
+        self::assertSame(0.0, DeferralDelay::placeWait(5, 0, 340), 'no limit: no estimate');
+        // make bench-load (3 flows in line, 8 runners): a flow's step came to its turn 4.5 times its place's estimate
+        // later (other flows' later steps took fair turns before it; each turn took its hand-off on top of the hold).
+        // A timer before the turn defers the copy again; before, the timer was the estimate plus up to a quarter (17-21 s).
+        for ($round = 0; $round < 200; $round++) {
+            $delay = DeferralDelay::forWait(DeferralDelay::placeWait(99, 2, 340), 300, 0, 10);
+            self::assertGreaterThanOrEqual((int) ceil(4.5 * 17.0), $delay, 'the fallback comes after the turn of a flow among three');
+            self::assertLessThanOrEqual((int) ceil(5 * 17.0 * 1.25), $delay, 'five times the estimate, plus at most a quarter of jitter');
+        }
+        self::assertSame(300, DeferralDelay::forWait(DeferralDelay::placeWait(999, 2, 340), 300, 0, 10), 'never past the maximum');
+        self::assertSame(10, DeferralDelay::forWait(DeferralDelay::placeWait(0, 2, 340), 300, 0, 10), 'the next turn: at least the throttle delay');
+        self::assertSame(87, DeferralDelay::forWait(1.0, 300, 86, 10), 'still a second longer than the previous deferral');
+    }
+
+    public function testTheDatabaseBackendsMeanHoldComesFromItsCapacityCounters(): void
+    {
+        $counters = new class implements \SluiceWP\Backend\CapacityCounters {
+            public function addCounts(array $countsByKey): void
+            {
+            }
+            public function minuteCounts(): array
+            {
+                return [
+                    'site' => [new MinuteCounts(100, completions: 3, holdMs: 1500), new MinuteCounts(101, completions: 1, holdMs: 900)],
+                    'provider' => [new MinuteCounts(101, completions: 4, holdMs: 2000)],
+                    'idle' => [new MinuteCounts(101, arrivals: 2)],
+                ];
+            }
+        };
+        self::assertSame(600, CountedHold::meanMs($counters, ['site']), '2,400 ms over 4 completions');
+        self::assertSame(600, CountedHold::meanMs($counters, ['site', 'provider', 'idle']), 'the slowest key of the step\'s keys');
+        self::assertSame(0, CountedHold::meanMs($counters, ['idle', 'unknown']), 'nothing completed yet: unknown (the fixed delay)');
+        self::assertSame(0, CountedHold::meanMs(new \stdClass(), ['site']), 'a store without counters');
     }
 
     public function testADeadHoldersDrainingSlotCountsUntilItsDrainEnds(): void

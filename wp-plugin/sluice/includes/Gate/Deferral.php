@@ -102,10 +102,15 @@ final class Deferral
     {
         $max = $this->limits->throttleDelayMax();
         $estimate = $this->estimate?->seconds($keyLimits, $ticket !== null ? $ticket->ahead : 0);
-        if ($ticket !== null && ($estimate !== null || $ticket->meanHoldMs > 0)) {
-            // The copy is woken when its turn comes; its timer only backs up a lost wake, so it must not come back
-            // early: the longer of the line's estimate and the holders' (which counts a dead holder's drain).
-            return DeferralDelay::forWait(max($estimate ?? 0.0, $ticket->estimatedWaitSeconds()), $max, $history->lastDelaySeconds);
+        if ($ticket !== null) {
+            // The store's mean hold where its line reports one (native, Redis), else the capacity counters' (database).
+            $meanHoldMs = $ticket->meanHoldMs > 0 ? $ticket->meanHoldMs : CountedHold::meanMs($this->line, array_keys($keyLimits));
+            if ($estimate !== null || $meanHoldMs > 0) {
+                // The copy is woken when its turn comes; its timer only backs up a lost wake, so it must not come back
+                // early: the longer of the place's estimate and the holders' (which counts a dead holder's drain).
+                $wait = max($estimate ?? 0.0, DeferralDelay::placeWait($ticket->ahead, $ticket->limit, $meanHoldMs));
+                return DeferralDelay::forWait($wait, $max, $history->lastDelaySeconds, $this->limits->throttleDelay());
+            }
         }
         return DeferralDelay::timer($attempt, $this->limits->throttleDelay(), $max, $estimate, $history->lastDelaySeconds);
     }

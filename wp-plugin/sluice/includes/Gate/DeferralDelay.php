@@ -12,7 +12,10 @@
  *
  * A copy that holds a ticket in the waiting line is woken when its turn
  * comes: its delay is only the fallback for a lost wake, so there the
- * estimate rules (up to the maximum), not the doubling.
+ * estimate for its place rules (up to the maximum), not the doubling. A
+ * timer that fires before the turn costs a deferral more (an Action
+ * Scheduler row and three log rows) and gains nothing, so that timer aims
+ * past the likely turn, not at it (see TURN_SPREAD).
  */
 
 declare(strict_types=1);
@@ -51,15 +54,42 @@ final class DeferralDelay
     }
 
     /**
-     * The fallback timer of a copy with a ticket: the estimated wait for its
-     * turn plus up to a quarter of jitter, at least a second longer than the
-     * previous deferral's, at most $max.
+     * How many times the place's estimated wait a ticketed copy's fallback
+     * timer waits. The estimate (position x mean hold / limit) is the
+     * earliest the turn can come: the line's fair turns put other tenants'
+     * steps that arrive after this one ahead of it (one turn each per turn
+     * of its own queue), and each turn takes the hand-off (a release, the
+     * wake, a runner claiming the copy among other due actions) on top of
+     * the hold. Under make bench-load (3 flows, 8 runners, limit 2) a
+     * flow's step came to its turn 4.5 times its place's estimate later
+     * (a turn each 0.25 s, hold 0.34 s per slot, every third turn its
+     * flow's), and with twice the estimate 127 of 296 copies came back
+     * before their turn and were deferred again.
      */
-    public static function forWait(float $waitSeconds, int $max, int $previousDelay): int
+    public const TURN_SPREAD = 5;
+
+    /**
+     * Seconds until the ($ahead + 1)-th turn of a line that serves $limit
+     * steps at a time, each holding its slots $meanHoldMs on average: the
+     * estimated wait for that place (0 when nothing is known).
+     */
+    public static function placeWait(int $ahead, int $limit, int $meanHoldMs): float
+    {
+        return $limit > 0 && $meanHoldMs > 0 ? (max(0, $ahead) + 1) * $meanHoldMs / $limit / 1000 : 0.0;
+    }
+
+    /**
+     * The fallback timer of a copy with a ticket: TURN_SPREAD times the
+     * estimated wait for its turn plus up to a quarter of jitter, at least
+     * $base (the throttle delay: the first turns come after the runners'
+     * other due work, not after the holds alone) and a second longer than
+     * the previous deferral's, at most $max.
+     */
+    public static function forWait(float $waitSeconds, int $max, int $previousDelay, int $base = 1): int
     {
         $max = max(1, $max);
-        $wait = (int) ceil(max(0.0, $waitSeconds));
-        $floor = min($max, max(1, $previousDelay + 1));
+        $wait = (int) ceil(self::TURN_SPREAD * max(0.0, $waitSeconds));
+        $floor = min($max, max(1, $base, $previousDelay + 1));
         return max($floor, min($max, $wait + self::jitter($wait)));
     }
 
