@@ -76,6 +76,7 @@ final class CapacitySection
         }
         $html .= '</tr></thead><tbody>';
         foreach ($rows as $row) {
+            $unbounded = $row->rho !== null && $row->rho >= 1.0; // null wait and drain: they grow without end, not unknown
             $cells = [
                 '<code title="' . esc_attr($row->key) . '">' . esc_html($this->shortKey($row->key)) . '</code>',
                 esc_html(sprintf(/* translators: %d: minutes */ __('%d min', 'sluice'), $row->windowMin)),
@@ -84,9 +85,9 @@ final class CapacitySection
                 esc_html((string) $row->limit),
                 $row->rho !== null && $row->rho > CapacityModel::TARGET_RHO ? '<span class="sluice-bad">' . $this->number($row->rho, 2) . '</span>' : $this->number($row->rho, 2),
                 esc_html((string) $row->lineLength),
-                $this->seconds($row->waitLittleS) . ' / ' . $this->seconds($row->waitMgcS, true) . ' / ' . $this->seconds($row->waitMeasuredS),
+                $this->seconds($row->waitLittleS) . ' / ' . $this->seconds($row->waitMgcS, $unbounded) . ' / ' . $this->seconds($row->waitMeasuredS),
                 $this->number($row->headroomPerS, 3),
-                $this->seconds($row->drainS, true),
+                $this->seconds($row->drainS, $unbounded),
                 $this->number($row->retryAmplification, 2),
             ];
             $html .= '<tr data-sluice-key="' . esc_attr($row->key) . '" data-sluice-window="' . esc_attr((string) $row->windowMin) . '"><td>' . implode('</td><td>', $cells) . '</td></tr>';
@@ -157,11 +158,11 @@ final class CapacitySection
         return $value === null ? '&mdash;' : esc_html(number_format_i18n($value, $decimals));
     }
 
-    /** Seconds in words, escaped; null as a dash, or as "never" / "grows without end" where it means unbounded. */
-    private function seconds(?float $s, bool $nullIsUnbounded = false): string
+    /** Seconds in words, escaped; null as a dash (not known yet), or as infinity where the line grows without end. */
+    private function seconds(?float $s, bool $unbounded = false): string
     {
         if ($s === null) {
-            return $nullIsUnbounded ? '<span title="' . esc_attr__('Unbounded or unknown: at or above the limit\'s capacity, or no hold time yet', 'sluice') . '">&infin;</span>' : '&mdash;';
+            return $unbounded ? '<span class="sluice-bad" title="' . esc_attr__('The work needs more than the limit serves: the line grows as long as it comes.', 'sluice') . '">&infin;</span>' : '&mdash;';
         }
         if ($s < 120) {
             /* translators: %s: seconds with one decimal */

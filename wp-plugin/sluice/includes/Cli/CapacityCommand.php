@@ -123,10 +123,10 @@ final class CapacityCommand
         }
     }
 
-    /** @return array<string, string|int> numbers to 3 decimals, unknown ones as a dash */
+    /** @return array<string, string|int> numbers to 3 decimals, unknown ones as a dash, a wait or drain without end as "inf" */
     private static function forTable(KeyCapacity $row): array
     {
-        return array_map(
+        $cells = array_map(
             static fn (string|int|float|null $v): string|int => match (true) {
                 $v === null => '-',
                 is_float($v) => number_format($v, 3, '.', ''),
@@ -134,5 +134,11 @@ final class CapacityCommand
             },
             $row->toArray(),
         );
+        if ($row->rho !== null && $row->rho >= 1.0) {
+            foreach (['wait_mgc_s', 'drain_s'] as $field) {
+                $cells[$field] = $cells[$field] === '-' ? 'inf' : $cells[$field];
+            }
+        }
+        return $cells;
     }
 }
