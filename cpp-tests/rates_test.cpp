@@ -111,6 +111,50 @@ TEST_F(RatesTest, TheProvidersWordPausesAndCapsAndALearnedBudgetAppliesToTakesWi
                  InvalidArgument);
 }
 
+TEST_F(RatesTest, ATakeUnderALearnedBudgetLeavesTheBucketShownAsTheProviders) {
+    const uint32_t site = table->resolve_key("site"), rpm = table->resolve_key("rpm:p");
+    BucketObservation word;
+    word.learned = BucketSpec{1.0, 3.0};
+    table->bucket_observe(rpm, word);
+    auto lease = take_with(site, 5, rpm, 1, BucketSpec{0, 0});
+    ASSERT_TRUE(lease.acquired);
+    const BucketInfo info = bucket("rpm:p");
+    EXPECT_EQ(info.spec.rate, 0.0) << "the take had no budget of its own: the bucket is not the operator's";
+    EXPECT_EQ(info.learned.rate, 1.0);
+    EXPECT_NEAR(info.level, 2.0, 0.01) << "taken under the learned budget";
+    release(lease);
+}
+
+TEST_F(RatesTest, ABucketRefundedToFullGivesItsWholeBurstAtOnce) {
+    // Refunds are stamped with the fine clock; an acquire read the coarse one
+    // (up to a tick behind), so a bucket refunded to full looked short by a few ms.
+    const uint32_t site = table->resolve_key("site"), tpm = table->resolve_key("tpm:p");
+    const BucketSpec spec{1.0, 2.0};
+    for (int i = 0; i < 20; ++i) {
+        auto a = take_with(site, 5, tpm, 2, spec);
+        ASSERT_TRUE(a.acquired) << "round " << i;
+        release(a);
+        table->bucket_adjust(tpm, 2);  // the answer used nothing
+    }
+}
+
+TEST_F(RatesTest, AnAcquireRefusedForAFullLeaseTableTakesNoTokens) {
+    recreate_with([](SegmentOptions& o) { o.max_leases = 2; });
+    const uint32_t other = table->resolve_key("other"), site = table->resolve_key("site"),
+                   rpm = table->resolve_key("rpm:p");
+    const BucketSpec hourly{1.0 / 3600, 3.0};
+    auto a = take_with(site, 5, rpm, 1, hourly);
+    auto b = take(other, 8);
+    ASSERT_TRUE(a.acquired && b.acquired) << "the lease table is full now";
+    EXPECT_THROW(take_with(site, 5, rpm, 1, hourly), CapacityError);
+    const BucketInfo info = bucket("rpm:p");
+    EXPECT_NEAR(info.level, 2.0, 0.01) << "no lease, no tokens (before: the tokens were taken, then the table refused)";
+    EXPECT_DOUBLE_EQ(info.tokens_taken, 1.0);
+    EXPECT_EQ(info.takes, 1u);
+    release(a);
+    release(b);
+}
+
 TEST_F(RatesTest, AReservationWhoseBudgetIsShortGoesToTheNextTicketAtOnce) {
     const uint32_t site = table->resolve_key("site"), rpm = table->resolve_key("rpm:p");
     const BucketSpec spec{0.01, 1.0};  // one token, then one per 100 s

@@ -65,8 +65,10 @@ void LeaseTable::buckets_take(const SlotRequest& r, int64_t now) {
         BucketState state = state_of(rec);
         bucket_take(spec, state, now, take.tokens);
         store_state(rec, state);
-        rec->rate = spec.rate;
-        rec->burst = spec.burst;
+        // The take's own budget (rate 0: it took under the learned one, which stays where it is), so that
+        // operators see whose budget the bucket runs under.
+        rec->rate = take.spec.rate;
+        rec->burst = take.spec.burst;
         ++rec->takes;
         rec->tokens_taken = checked(once(rec->tokens_taken)) + take.tokens;
     }

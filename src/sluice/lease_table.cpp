@@ -162,14 +162,19 @@ AcquireResult LeaseTable::try_acquire_locked(const SlotRequest& r, const Token& 
             return AcquireResult{false, {}, Refusal{r.keys[i], r.limits[i], k->active}};
         }
     }
+    // Every slot is free: the buckets decide, on the fine clock (the one their
+    // refunds and the provider's word are stamped with: on the coarse one a
+    // bucket refilled to full a tick ago would still look short).
+    const int64_t bucket_now = r.take_count ? monotonic_ns() : now;
     if (r.take_count) {
-        // Every slot is free: the buckets decide. Taken before the commit point,
-        // so a death in between loses tokens, never exceeds a budget.
         Refusal why{};
-        if (buckets_refuse(r, now, why, count_throttle)) return AcquireResult{false, {}, why};
-        buckets_take(r, now);
+        if (buckets_refuse(r, bucket_now, why, count_throttle)) return AcquireResult{false, {}, why};
     }
+    // The record before the tokens: a full lease table throws here, and must
+    // not have taken them. Taken before the commit point, so a death in
+    // between loses tokens, never exceeds a budget.
     uint32_t index = take_free_record(wake);
+    if (r.take_count) buckets_take(r, bucket_now);
     LeaseRecord* rec = lease(index);
     fill_owner(rec, token, now, r.ttl_ns, r.label, r.scope);
     rec->key_count = uint16_t(r.count);

@@ -497,14 +497,15 @@ AcquireResult LeaseTable::convert_reservation(uint32_t ti, const SlotRequest& r,
 AcquireResult LeaseTable::claim_reservation(uint32_t ti, const SlotRequest& r, const Token& token, int64_t now,
                                             WakeList& wake) {
     Refusal why{};
-    if (r.take_count && buckets_refuse(r, now, why, true)) {
+    const int64_t bucket_now = r.take_count ? monotonic_ns() : now;  // the buckets' clock (try_acquire_locked says why)
+    if (r.take_count && buckets_refuse(r, bucket_now, why, true)) {
         // The slot was handed to it, but its budget is short: the slot goes on to
         // the next ticket now instead of idling out the reservation window, and
         // this ticket waits (lapsed) for its action to come back after the refill.
         free_lease(once(ticket(ti)->lease), FreeReason::Reset, wake);
         return AcquireResult{false, {}, why};
     }
-    if (r.take_count) buckets_take(r, now);
+    if (r.take_count) buckets_take(r, bucket_now);
     return convert_reservation(ti, r, token, now);
 }
 
