@@ -36,7 +36,9 @@
  * holder's, the sweep, an operator's reset) by DatabaseReclaims. Each key may
  * have a small record beside its slots (RecordStore, DatabaseRecords: the
  * provider protection's state), and per-minute capacity counters
- * (DatabaseCapacityCounters, one statement per call).
+ * (DatabaseCapacityCounters, one statement per call), and a token bucket
+ * (RateBuckets, DatabaseBuckets: its tokens are taken by the same UPDATE that
+ * claims the slots).
  */
 
 declare(strict_types=1);
@@ -45,11 +47,12 @@ namespace SluiceWP\Backend;
 
 defined('ABSPATH') || exit;
 
-final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capacity, RecordStore, CapacityCounters
+final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capacity, RecordStore, CapacityCounters, RateBuckets
 {
     use FixedMaxLimit;
     use ForwardsLineRecords;
     use ForwardsCapacityCounters;
+    use ForwardsBuckets;
 
     public const MAX_KEYS = LeaseArguments::MAX_KEYS;
     public const MAX_KEY_BYTES = LeaseArguments::MAX_KEY_BYTES;
@@ -83,6 +86,7 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
     private readonly DatabaseRecords $records;
     private readonly DatabaseReclaims $reclaims;
     private readonly DatabaseCapacityCounters $counters;
+    private readonly DatabaseBuckets $buckets;
 
     /**
      * @param ?string $scope the install and blog of this store's leases and line records ("<install>/<blog>",
@@ -101,6 +105,7 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
         $this->reservations = new DatabaseReservations($this->sql, $this->scope(...));
         $this->reclaims = new DatabaseReclaims($this->sql, $this->handOffs, $this->line, $this->reservations, $stranded);
         $this->counters = new DatabaseCapacityCounters($this->sql);
+        $this->buckets = new DatabaseBuckets($this->sql);
     }
 
     /** Whose tickets, wakes and stranded records a call of this process reaches: its blog's only. */
@@ -166,14 +171,35 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
         return $this->acquire($limits, $ttl, $label, $ref);
     }
 
+    public function tryAcquireTaking(array $limits, int $ttl, string $label, ?int $ref, array $buckets): Lease|Refusal
+    {
+        if ($ref !== null && $ref < 1) {
+            throw new \ValueError("a ref is an action id of at least 1, not {$ref}");
+        }
+        return $this->acquire($limits, $ttl, $label, $ref ?? 0, $buckets);
+    }
+
+    public function enqueueHeld(array $limits, int $ref, string $tenant, int $weight, int $firstDeferredAt): Ticket
+    {
+        return $this->line->enqueue($limits, $ref, $tenant, $weight, $firstDeferredAt, true);
+    }
+
+    protected function bucketStore(): BucketStore
+    {
+        return $this->buckets;
+    }
+
     /**
      * tryAcquire(), and for scheduled action $ref (> 0): its ticket's reservation
-     * becomes the lease; else a grant removes its ticket from the line.
+     * becomes the lease; else a grant removes its ticket from the line. With
+     * $buckets the same UPDATE takes their tokens (DatabaseBuckets): all or nothing.
      *
      * @param array<string,int> $limits
+     * @param array<string, array{rate: float, burst: float, tokens: float}> $buckets
      */
-    private function acquire(array $limits, int $ttl, string $label, int $ref): Lease|Refusal
+    private function acquire(array $limits, int $ttl, string $label, int $ref, array $buckets = []): Lease|Refusal
     {
+        $taking = $buckets !== [] ? $this->buckets->claimParts($buckets) : ['from' => [], 'set' => [], 'where' => []];
         LeaseArguments::checkLimits($limits);
         $ttlMs = LeaseArguments::ttlSeconds($ttl) * 1000;
         $label = LeaseArguments::label($label);
@@ -186,9 +212,15 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
             if ($lined) {
                 $reservation = DatabaseReservations::reservationOf($keys, $ref, $this->scope());
                 if ($reservation !== null) {
-                    if ($this->reservations->convertReservation($reservation, $token, $limits, $ttlMs, $label, $me, $ref)) {
+                    if ($this->reservations->convertReservation($reservation, $token, $limits, $ttlMs, $label, $me, $ref, $taking)) {
                         $this->remember($token, DatabaseReservations::slotsOf($keys, $reservation));
                         return new Lease($token, $limits);
+                    }
+                    $short = $buckets !== [] ? $this->buckets->refusal($buckets) : null;
+                    if ($short !== null) {
+                        // Its budget is short: the reserved slots go on to the next ticket now, not at their expiry.
+                        $this->handOffs->handOff($this->reservations->giveBack($reservation), $limits);
+                        return $short;
                     }
                     continue; // it lapsed or was cancelled meanwhile: read again
                 }
@@ -206,12 +238,16 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
                 }
                 $claims[$key] = [$slot, $keys[$key]->taken() + 1, $keys[$key]->slots[$slot]->limit];
             }
-            if ($this->keys->claim($token, $claims, $limits, $ttlMs, $label, $me, $ref, $this->scope())) {
+            if ($this->keys->claim($token, $claims, $limits, $ttlMs, $label, $me, $ref, $this->scope(), $taking)) {
                 if ($lined) {
                     $this->reservations->ticketServed($ref);
                 }
                 $this->remember($token, DatabaseReservations::anyWaiting($keys) ? array_map(static fn (array $c): int => $c[0], $claims) : null);
                 return new Lease($token, $limits);
+            }
+            $short = $buckets !== [] ? $this->buckets->refusal($buckets) : null;
+            if ($short !== null) {
+                return $short; // a held ticket stays held: its action comes back when the bucket has refilled
             }
             // A concurrent acquirer took a chosen slot first (or a deadlock rolled the claim back): read again.
         }

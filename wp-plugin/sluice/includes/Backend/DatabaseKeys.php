@@ -88,10 +88,15 @@ final class DatabaseKeys
      * matches only if every one of them is still free, and counts the grant
      * on them, for $scope's install and blog.
      *
+     * With $buckets (DatabaseBuckets::claimParts()) the same statement takes
+     * their tokens, and matches only while every one of them has them.
+     *
      * @param array<string, array{int, int, int}> $claims key => [slot, active once granted, the slot's limit so far]
      * @param array<string, int>             $limits
+     * @param array{from: list<string>, set: list<string>, where: list<string>} $buckets
      */
-    public function claim(string $token, array $claims, array $limits, int $ttlMs, string $label, LocalProcess $me, int $ref, Scope $scope): bool
+    public function claim(string $token, array $claims, array $limits, int $ttlMs, string $label, LocalProcess $me, int $ref, Scope $scope,
+        array $buckets = ['from' => [], 'set' => [], 'where' => []]): bool
     {
         global $wpdb;
         [, $slotsTable] = DatabaseSql::tables();
@@ -113,13 +118,15 @@ final class DatabaseKeys
                 . " {$peak}, {$s}.acquired = {$s}.acquired + 1, {$s}.install = {$install}, {$s}.blog_id = {$scope->blogId}";
             $where[] = "{$s}.lease_key = " . DatabaseSql::bytes($key) . " AND {$s}.slot = {$slot} AND {$s}.token = ''";
         }
+        [$from, $set, $where] = [[...$from, ...$buckets['from']], [...$set, ...$buckets['set']], [...$where, ...$buckets['where']]];
         $suppress = $wpdb->suppress_errors(true);
         $changed = $wpdb->query('UPDATE ' . implode(', ', $from) . ' SET ' . implode(', ', $set) . ' WHERE ' . implode(' AND ', $where));
         $wpdb->suppress_errors($suppress);
         if ($changed === false && !DatabaseSql::isLockConflict((string) $wpdb->last_error)) {
             throw new DatabaseBackendException('Sluice\'s database backend could not claim slots: ' . $wpdb->last_error);
         }
-        return $changed === count($claims); // false or 0: a concurrent acquirer (or a deadlock) got there first
+        // false or 0: a concurrent acquirer (or a deadlock) got there first, or a bucket lacks the tokens
+        return $changed === count($claims) + count($buckets['from']);
     }
 
     /** SQL for the key's cap from its record (RecordStore; 0: none), as read() reads it, for a query of its own. */

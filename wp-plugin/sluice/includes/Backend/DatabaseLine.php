@@ -76,12 +76,14 @@ final class DatabaseLine implements LineRecords
     private array $sweepFound = [];
 
     /**
-     * WaitingLine::enqueue().
+     * WaitingLine::enqueue(); $held: RateBuckets::enqueueHeld() (work deferred
+     * for a rate budget): the ticket waits lapsed, handed no slot until its
+     * action shows up again, when its bucket will have refilled.
      *
      * @param array<string,int> $limits
      * @throws LineFullException when the line holds as many tickets as it may
      */
-    public function enqueue(array $limits, int $ref, string $tenant, int $weight, int $firstDeferredAt): Ticket
+    public function enqueue(array $limits, int $ref, string $tenant, int $weight, int $firstDeferredAt, bool $held = false): Ticket
     {
         LeaseArguments::checkLimits($limits);
         if ($ref < 1) {
@@ -125,7 +127,9 @@ final class DatabaseLine implements LineRecords
             $limit = (int) array_reduce($limits, static fn (?int $m, int $l): int => $m === null ? $l : min($m, $l));
             if (($row['ticket'] ?? null) !== null) {
                 $token = (string) $row['ticket'];
-                if ((int) $row['lapsed'] === 1) {
+                if ($held) {
+                    $this->sql->write("UPDATE {$tickets} SET lapsed = 1, gen = gen + 1 WHERE ticket = '{$token}' AND state = 'waiting' AND lapsed = 0");
+                } elseif ((int) $row['lapsed'] === 1) {
                     // Re-confirmed: a lapsed ticket may be handed a slot again.
                     $this->sql->write("UPDATE {$tickets} SET lapsed = 0, gen = gen + 1 WHERE ticket = '{$token}'");
                     $this->handOffs->handOff($names, $limits);
@@ -147,7 +151,7 @@ final class DatabaseLine implements LineRecords
             $this->sql->write(
                 "INSERT INTO {$tickets} (ticket, ref, tenant, weight, key_set, k1, k2, k3, k4, key_limits, state, lapsed, start_tag, first_deferred_ms, enqueued_ms, install, blog_id)"
                 . " VALUES ('{$token}', {$ref}, CONVERT(" . DatabaseSql::bytes($tenant) . " USING utf8mb4), {$weight}, " . DatabaseSql::bytes($keySet) . ', '
-                . implode(', ', $k) . ", '{$encoded}', 'waiting', 0, " . sprintf('%.6F', $start) . ", {$firstMs}, {$nowMs}, "
+                . implode(', ', $k) . ", '{$encoded}', 'waiting', " . ($held ? 1 : 0) . ', ' . sprintf('%.6F', $start) . ", {$firstMs}, {$nowMs}, "
                 . DatabaseSql::bytes($scope->install) . ", {$scope->blogId})",
             );
             [$keysTable] = DatabaseSql::tables();

@@ -84,9 +84,14 @@ final class DatabaseReservations
     /**
      * The reservation's slots become the caller's lease, and its ticket leaves the line (marked served), in one UPDATE.
      *
+     * With $buckets (DatabaseBuckets::claimParts()) it takes their tokens too, and matches only while every one
+     * of them has them.
+     *
      * @param array<string,int> $limits
+     * @param array{from: list<string>, set: list<string>, where: list<string>} $buckets
      */
-    public function convertReservation(string $ticket, string $token, array $limits, int $ttlMs, string $label, LocalProcess $me, int $ref): bool
+    public function convertReservation(string $ticket, string $token, array $limits, int $ttlMs, string $label, LocalProcess $me, int $ref,
+        array $buckets = ['from' => [], 'set' => [], 'where' => []]): bool
     {
         [, $slotsTable] = DatabaseSql::tables();
         $case = 'CASE s.lease_key';
@@ -97,12 +102,35 @@ final class DatabaseReservations
         // The ticket leaves the line in the same statement: 'served' counts nowhere (DatabaseLine says when it is deleted).
         $changed = $this->sql->write(
             "UPDATE {$slotsTable} s LEFT JOIN " . DatabaseLineSchema::ticketsTable() . ' t ON t.ticket = s.token'
+            . implode('', array_map(static fn (string $b): string => ', ' . $b, $buckets['from']))
             . " SET s.token = '{$token}', s.host = " . DatabaseSql::bytes($me->host) . ", s.host_id = '{$me->hostId}', s.pid = {$me->pid},"
             . " s.start_time = {$me->startTime}, s.label = CONVERT(" . DatabaseSql::bytes($label) . ' USING utf8mb4), s.acquired_ms = ' . DatabaseSql::NOW_MS . ','
             . ' s.expires_ms = ' . DatabaseSql::NOW_MS . " + {$ttlMs}, s.request_until_ms = 0, s.ref = {$ref}, s.reserved = 0, s.gen = s.gen + 1,"
-            . " s.limit_n = {$case}, s.acquired = s.acquired + 1, t.state = 'served', t.gen = t.gen + 1 WHERE s.token = '{$ticket}' AND s.reserved = 1",
+            . " s.limit_n = {$case}, s.acquired = s.acquired + 1, t.state = 'served', t.gen = t.gen + 1"
+            . implode('', array_map(static fn (string $b): string => ', ' . $b, $buckets['set']))
+            . " WHERE s.token = '{$ticket}' AND s.reserved = 1"
+            . implode('', array_map(static fn (string $b): string => ' AND ' . $b, $buckets['where'])),
         );
         return $changed > 0;
+    }
+
+    /**
+     * A reservation whose action was refused for a rate budget goes back at
+     * once (its ticket waits lapsed, as a reservation past its window: handed
+     * nothing more until its action shows up again); the keys it held, for the
+     * hand-off that follows.
+     *
+     * @return list<string>
+     */
+    public function giveBack(string $ticket): array
+    {
+        [, $slotsTable] = DatabaseSql::tables();
+        $keys = array_values(array_map('strval', array_column($this->sql->read("SELECT lease_key FROM {$slotsTable} WHERE token = '{$ticket}' AND reserved = 1"), 'lease_key')));
+        if ($keys === [] || $this->sql->write("UPDATE {$slotsTable} SET " . DatabaseSql::FREEING . " WHERE token = '{$ticket}' AND reserved = 1") === 0) {
+            return [];
+        }
+        $this->reservationsGone([$ticket], true);
+        return $keys;
     }
 
     /**

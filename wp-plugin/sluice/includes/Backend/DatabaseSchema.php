@@ -6,7 +6,9 @@
  * (one row per slot of a key, free (token '') or taken by a lease, with the
  * slot's counters, and the install and blog (Scope) of the lease's holder or
  * of the ticket a reservation is for: a dead holder's action id goes to its
- * own blog, and only the ticket's own blog takes a reservation).
+ * own blog, and only the ticket's own blog takes a reservation), and
+ * sluice_rate_buckets (a key's token bucket, rate budgets: DatabaseBuckets).
+ * Version 4 added the buckets' table (dbDelta creates it on upgrade).
  */
 
 declare(strict_types=1);
@@ -21,7 +23,7 @@ final class DatabaseSchema extends TableSchema
 {
     public function version(): int
     {
-        return 3; // 2: a slot names the install and blog of its holder or reservation; 3: peak_since_ms
+        return 4; // 2: a slot names the install and blog of its holder or reservation; 3: peak_since_ms; 4: sluice_rate_buckets
     }
 
     public function optionName(): string
@@ -41,13 +43,35 @@ final class DatabaseSchema extends TableSchema
         return $wpdb->base_prefix . 'sluice_lease_slots';
     }
 
+    public static function bucketsTable(): string
+    {
+        global $wpdb;
+        return $wpdb->base_prefix . 'sluice_rate_buckets';
+    }
+
     public function tables(): array
     {
-        return [self::keysTable(), self::slotsTable()];
+        return [self::keysTable(), self::slotsTable(), self::bucketsTable()];
     }
 
     protected function definition(string $table, string $charsetCollate): string
     {
+        if ($table === self::bucketsTable()) {
+            // Instants in microseconds of the database server's clock (DatabaseBuckets::NOW_US).
+            return "CREATE TABLE {$table} (
+  bucket_key varbinary(64) NOT NULL,
+  rate double NOT NULL DEFAULT 0,
+  burst double NOT NULL DEFAULT 0,
+  learned_rate double NOT NULL DEFAULT 0,
+  learned_burst double NOT NULL DEFAULT 0,
+  full_at_us bigint(20) NOT NULL DEFAULT 0,
+  paused_until_us bigint(20) NOT NULL DEFAULT 0,
+  takes bigint(20) unsigned NOT NULL DEFAULT 0,
+  refusals bigint(20) unsigned NOT NULL DEFAULT 0,
+  tokens_taken double NOT NULL DEFAULT 0,
+  PRIMARY KEY  (bucket_key)
+) {$charsetCollate};";
+        }
         if ($table === self::keysTable()) {
             return "CREATE TABLE {$table} (
   lease_key varbinary(64) NOT NULL,

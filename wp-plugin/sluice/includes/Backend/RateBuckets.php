@@ -1,8 +1,11 @@
 <?php
 /**
- * A store that keeps token buckets (rate budgets) beside its slots. Today the
- * native backend (the extension's segment); the database and Redis backends
- * keep none yet, so a provider's rate-limit headers are not recorded there.
+ * A store that keeps token buckets (rate budgets) beside its slots, with the
+ * same rules everywhere (the extension's src/sluice/rate_bucket.hpp;
+ * BucketRules): the native backend (the extension's segment), the database
+ * backend (DatabaseBuckets: the database server's clock) and the Redis
+ * backend (RedisBuckets: Redis's clock). The contract:
+ * php-tests/wp/Backend/RateBucketsContractTestCase.php.
  */
 
 declare(strict_types=1);

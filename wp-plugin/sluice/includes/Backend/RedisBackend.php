@@ -23,7 +23,9 @@
  * refusal. A Redis that lost its records (RedisStore) holds admissions for
  * the drain time. Each key may have a small record beside it (RecordStore: the
  * provider protection's state), read and compare-and-set by one script each,
- * and per-minute capacity counters (RedisCapacityCounters, one script per call).
+ * per-minute capacity counters (RedisCapacityCounters, one script per call),
+ * and a token bucket (RateBuckets: taken by the acquire script with the slots,
+ * all or nothing; RedisBuckets for the rest).
  */
 
 declare(strict_types=1);
@@ -32,11 +34,12 @@ namespace SluiceWP\Backend;
 
 defined('ABSPATH') || exit;
 
-final class RedisBackend implements Backend, OperatorView, WaitingLine, Capacity, RecordStore, CapacityCounters
+final class RedisBackend implements Backend, OperatorView, WaitingLine, Capacity, RecordStore, CapacityCounters, RateBuckets
 {
     use FixedMaxLimit;
     use ForwardsLineRecords;
     use ForwardsCapacityCounters;
+    use ForwardsBuckets;
 
     /** Redis 7 runs scripts with a shebang (a Cluster then refuses keys of another slot); LPOP takes a count since 6.2. */
     private const MIN_REDIS_VERSION = '7.0.0';
@@ -44,6 +47,7 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine, Capacity
     private readonly RedisStore $store;
     private readonly RedisLine $line;
     private readonly RedisCapacityCounters $counters;
+    private readonly RedisBuckets $buckets;
     private ?string $unavailable = null;
     private bool $checked = false;
     /** @var array<string, true> tokens this process took and has not released: released when the request ends */
@@ -68,6 +72,7 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine, Capacity
         $this->store = new RedisStore($config, max(0, $drainSeconds), $scope);
         $this->line = new RedisLine($this->store);
         $this->counters = new RedisCapacityCounters($this->store);
+        $this->buckets = new RedisBuckets($this->store);
     }
 
     public function name(): string
@@ -133,15 +138,33 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine, Capacity
         return $this->acquire($limits, $ttl, $label, LeaseArguments::ref($ref));
     }
 
+    public function tryAcquireTaking(array $limits, int $ttl, string $label, ?int $ref, array $buckets): Lease|Refusal
+    {
+        return $this->acquire($limits, $ttl, $label, $ref === null ? 0 : LeaseArguments::ref($ref), RedisBuckets::takes($buckets));
+    }
+
+    public function enqueueHeld(array $limits, int $ref, string $tenant, int $weight, int $firstDeferredAt): Ticket
+    {
+        return $this->line->enqueue($limits, $ref, $tenant, $weight, $firstDeferredAt, true);
+    }
+
+    protected function bucketStore(): BucketStore
+    {
+        return $this->buckets;
+    }
+
     /**
      * One script: the action's reservation becomes the lease, or one slot of
      * every key is taken, or none. When a key is full, the script names this
      * host's holders of it: if one of them is dead, the script runs once
      * more, freeing their slots first (that second round trip only then).
+     * With $takes (RedisBuckets::takes()) the same script takes the buckets'
+     * tokens once every slot is free, or refuses for the first one short.
      *
      * @param array<string,int> $limits
+     * @param list<string> $takes
      */
-    private function acquire(array $limits, int $ttl, string $label, int $ref): Lease|Refusal
+    private function acquire(array $limits, int $ttl, string $label, int $ref, array $takes = []): Lease|Refusal
     {
         LeaseArguments::checkLimits($limits);
         $ttlMs = LeaseArguments::ttlSeconds($ttl) * 1000;
@@ -155,8 +178,9 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine, Capacity
         $dead = [];
         for ($attempt = 0; ; $attempt++) {
             $reply = $this->store->call('acquire', array_merge(
-                [$token, $ttlMs, $label, $me->host, $me->hostId, $me->pid, $me->startTime, $ref, intdiv(count($dead), 3)],
+                [$token, $ttlMs, $label, $me->host, $me->hostId, $me->pid, $me->startTime, $ref, intdiv(count($dead), 3), intdiv(count($takes), 4)],
                 $dead,
+                $takes,
                 $pairs,
             ));
             if (!is_array($reply) || !isset($reply[0])) {
@@ -166,6 +190,9 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine, Capacity
                 $this->store->epochSeen((string) $reply[1]);
                 $this->remember($token);
                 return new Lease($token, $limits, ['epoch' => (string) $reply[1], 'label' => $label, 'ref' => $ref, 'ttlMs' => $ttlMs]);
+            }
+            if ($reply[0] === 'rate') {
+                return new Refusal((string) $reply[1], 0, 0, Refusal::RATE_BUDGET, (int) $reply[2], (int) $reply[3]);
             }
             if ($reply[0] === 'hold') {
                 // A store that lost its records: every slot counts as held until the forgotten holders drained.

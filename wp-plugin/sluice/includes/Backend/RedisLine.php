@@ -37,8 +37,12 @@ final class RedisLine implements LineRecords
     {
     }
 
-    /** @param array<string,int> $limits */
-    public function enqueue(array $limits, int $ref, string $tenant, int $weight, int $firstDeferredAt): Ticket
+    /**
+     * WaitingLine::enqueue(); $held: RateBuckets::enqueueHeld() (the ticket waits lapsed until its action shows up).
+     *
+     * @param array<string,int> $limits
+     */
+    public function enqueue(array $limits, int $ref, string $tenant, int $weight, int $firstDeferredAt, bool $held = false): Ticket
     {
         LeaseArguments::checkLimits($limits);
         LeaseArguments::ref($ref);
@@ -50,7 +54,7 @@ final class RedisLine implements LineRecords
         }
         $capacity = LineOrder::capacity();
         $reply = $this->store->call('enqueue', array_merge(
-            [$ref, LeaseArguments::tenant($tenant), $weight, max(0, $firstDeferredAt) * 1000, bin2hex(random_bytes(16)), $capacity],
+            [$ref, LeaseArguments::tenant($tenant), $weight, max(0, $firstDeferredAt) * 1000, bin2hex(random_bytes(16)), $capacity, $held ? 1 : 0],
             $pairs,
         ));
         if (!is_array($reply) || ($reply[0] ?? '') !== 'ok') {

@@ -241,7 +241,7 @@ final class Gate
         static $said = false;
         if (!$said) {
             $said = true;
-            error_log("Sluice: rate budgets (rpm_limits, tpm_limits, qps_limit) are set, but the {$store} backend keeps no token buckets: AI steps are admitted by their slots alone (only the native backend keeps rate budgets)");
+            error_log("Sluice: rate budgets (rpm_limits, tpm_limits, qps_limit) are set, but the {$store} backend keeps no token buckets: AI steps are admitted by their slots alone (the native, database and Redis backends keep rate budgets)");
         }
     }
 

@@ -8,7 +8,7 @@
  * the host's AI steps per second ("sluice/qps", qps_limit). Only budgets the
  * operator set are taken; a provider's pause (its retry-after, or a budget
  * its headers say is used up) holds back every take of a bucket taken here.
- * The stores that keep buckets: Backend\RateBuckets (the native backend).
+ * The stores that keep buckets: Backend\RateBuckets (native, database, Redis).
  */
 
 declare(strict_types=1);

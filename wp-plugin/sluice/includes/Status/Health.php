@@ -104,7 +104,7 @@ final class Health
             $problems[] = new HealthProblem('budgets_not_kept', HealthProblem::WARNING, sprintf(
                 'Rate budgets are set (requests or tokens per minute, or AI steps per second), but the %s backend keeps no token buckets: AI steps are admitted by their slots alone, and the provider may answer 429.',
                 $store->name(),
-            ), 'Use the native backend (the sluice extension loaded in every PHP that runs the site) for rate budgets, or set them to 0.');
+            ), 'Use the native, database or Redis backend (they keep token buckets) for rate budgets, or set them to 0.');
         }
         if ($storeError !== null) {
             $problems[] = new HealthProblem('store_error', HealthProblem::CRITICAL, 'The lease store could not be read: ' . $storeError);

@@ -45,14 +45,20 @@
 --   c:<key>:<minute> hash of a key's capacity counters of one unix minute (fields 0..7, MinuteCounts::FIELDS),
 --                  expiring 17 minutes after the minute began (countsadd.lua)
 --   ckeys          sorted set of the keys with capacity counters, by the last minute counted
+--   b:<key>        hash of a key's token bucket (rate budgets; the extension's rules, src/sluice/rate_bucket.hpp):
+--                  rate, burst (the last taker's; 0: none), lrate, lburst (the budget the provider's headers
+--                  announced, for takes with rate 0), full (us of Redis's clock: the bucket is full from then on;
+--                  before, it holds burst - rate x (full - now)), pause (us: no take before), takes, refusals, taken
+--   buckets        set of the keys with a bucket
 --   r:<key>        hash of a key's record (RecordStore): v (version), d (bytes), at (ms), cap (the key's
 --                  limit for hand-offs; -1: none at all; 0 or missing: the tickets' own limits)
 
 local P = ARGV[1]
-local NOW
+local NOW, NOW_US
 do
   local t = redis.call('TIME')
   NOW = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+  NOW_US = tonumber(t[1]) * 1000000 + tonumber(t[2])
 end
 local RESERVATION_MS = tonumber(ARGV[4])
 local AGING_MS = tonumber(ARGV[5])
@@ -319,4 +325,33 @@ local function drop_ticket(t, tk)
     if res and res.res == '1' then return drop_lease(t, res) end
   end
   return {}
+end
+
+-- Token buckets (b:<key>): Redis's own clock (TIME, microseconds) for every instant, so the hosts that share
+-- this Redis share each bucket whatever their own clocks say.
+local function bkey(k) return P .. 'b:' .. k end
+local function num(x) return string.format('%.17g', x) end
+local function instant(x) return string.format('%d', x) end
+
+local function bucket(k)
+  local f = redis.call('HMGET', bkey(k), 'rate', 'burst', 'lrate', 'lburst', 'full', 'pause')
+  return { rate = tonumber(f[1] or '0') or 0, burst = tonumber(f[2] or '0') or 0, lrate = tonumber(f[3] or '0') or 0,
+    lburst = tonumber(f[4] or '0') or 0, full = tonumber(f[5] or '0') or 0, pause = tonumber(f[6] or '0') or 0 }
+end
+
+local function bucket_level(rate, burst, full)
+  if rate <= 0 then return burst end
+  return burst - rate * math.max(0, full - NOW_US) / 1e6
+end
+
+-- Microseconds until `tokens` may be taken under (rate, burst): 0 when now.
+local function bucket_wait(rate, burst, b, tokens)
+  local paused = math.max(0, b.pause - NOW_US)
+  local short = 0
+  if rate > 0 then
+    local need = math.min(math.max(tokens, 0), burst)
+    local level = bucket_level(rate, burst, b.full)
+    if level < need then short = math.max(1, math.ceil((need - level) / rate * 1e6)) end
+  end
+  return math.max(paused, short)
 end

@@ -1,11 +1,13 @@
 -- enqueue: action ref's place in the line of its key set (found again by ref), then a hand-off (a slot
 -- may have freed between the refusal and now, perhaps for this very ticket).
 -- ARGV[7..]: ref, tenant, weight, first deferral (ms, 0 = now), a new ticket's token, the line's capacity,
+-- held (1: deferred for a rate budget: the ticket waits lapsed, handed no slot until its action shows up again),
 -- then key, limit pairs sorted by key.
 -- Returns {'ok', ticket, 1 if new, tickets ahead, mean hold ms} | {'full', tickets in the line}.
 local ref, tenant, weight, first, token, capacity = ARGV[7], ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10]), ARGV[11], tonumber(ARGV[12])
+local held = ARGV[13] == '1'
 local names, limits = {}, {}
-for i = 13, #ARGV, 2 do
+for i = 14, #ARGV, 2 do
   names[#names + 1] = ARGV[i]
   limits[#limits + 1] = ARGV[i + 1]
 end
@@ -17,7 +19,12 @@ local found = redis.call('HGET', P .. 'refs', refkey(SCOPE, ref))
 if found then
   local tk = record(tkey(found))
   if tk then
-    if tk.state == 'waiting' and tk.lapsed == '1' then
+    if held then
+      if tk.state == 'waiting' and tk.lapsed ~= '1' then
+        unlist(found, tk)
+        list(found, tk, true)
+      end
+    elseif tk.state == 'waiting' and tk.lapsed == '1' then
       list(found, tk, false) -- re-confirmed: a lapsed ticket may be handed a slot again
       handoff(split(tk.keys))
     end
@@ -56,7 +63,7 @@ redis.call('ZADD', P .. 'tickets', seq, token)
 redis.call('ZADD', P .. 'qq:' .. queue, start, token)
 redis.call('ZADD', P .. 'ks:' .. keyset, seq, token)
 redis.call('ZADD', P .. 'firsts:' .. SCOPE, first, token)
-list(token, tk, false)
+list(token, tk, held)
 for i, k in ipairs(names) do
   redis.call('SADD', P .. 'keys', k)
   if redis.call('HEXISTS', kstat(k), 'limit') == 0 then redis.call('HSET', kstat(k), 'limit', limits[i], 'peak_since', NOW) end
