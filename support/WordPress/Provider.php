@@ -20,12 +20,13 @@ final class Provider
     /**
      * Counters back to zero, stalled requests closed, the schedule's clock
      * restarted, then the given behaviour: a constant capacity (0: none)
-     * whose excess stalls, no fail rules, no outage, no load latency.
+     * whose excess stalls, no fail rules, no outage, no load latency, the
+     * fixed latency (no latency distribution).
      */
     public static function reset(int $latencyMs = 300, int $saturateAbove = 0): void
     {
         self::post('/__config', ['fail_rules' => [], 'outages' => [], 'latency_per_load' => 0, 'over_capacity' => 'stall',
-            'rpm_limit' => 0, 'tpm_limit' => 0, 'rate_headers' => false]);
+            'rpm_limit' => 0, 'tpm_limit' => 0, 'rate_headers' => false, 'latency_distribution' => null]);
         self::post('/__reset', ['drop_stalled' => true]);
         self::post('/__config', ['latency_ms' => $latencyMs, 'saturate_above' => $saturateAbove]);
     }
@@ -33,7 +34,7 @@ final class Provider
     /**
      * Sets any of the provider's options (tools/fake-provider/README.md): latency_ms, latency_per_load,
      * capacity_schedule, over_capacity, retry_after_s, fail_rules, outages, orphans_keep_serving, rpm_limit,
-     * tpm_limit, rate_headers.
+     * tpm_limit, rate_headers, latency_distribution.
      *
      * @param array<string, mixed> $config
      * @return array<string, mixed> what it answered
@@ -58,6 +59,17 @@ final class Provider
     {
         $timeline = self::request('GET', '/__timeline', null);
         return array_values((array) ($timeline['records'] ?? []));
+    }
+
+    /**
+     * $n draws (ms) from the latency distribution in force (latency_distribution; the fixed latency without one),
+     * without serving anything.
+     *
+     * @return list<int>
+     */
+    public static function latencySample(int $n): array
+    {
+        return array_map('intval', (array) (self::request('GET', '/__latency_sample?n=' . $n, null)['samples'] ?? []));
     }
 
     /**

@@ -25,6 +25,7 @@ const { Timeline } = require('./lib/timeline');
 const { OVER_CAPACITY, checkFailRules, decide } = require('./lib/behaviour');
 const { Outage } = require('./lib/outage');
 const { RateBudget } = require('./lib/rate-budget');
+const { Latency } = require('./lib/latency');
 
 const HOST = '127.0.0.1';
 const MODEL_ID = 'fake-model';
@@ -84,6 +85,7 @@ const capacity = new Capacity(opts.saturateAbove);
 const timeline = new Timeline(capacity);
 const outage = new Outage(capacity, () => listenApi(), () => closeApi(), (line) => log(line));
 const rateBudget = new RateBudget();
+const latency = new Latency();
 
 // ---- counters ---------------------------------------------------------------------------------
 const open = new Set(); // every API request whose response is not closed yet (served and stalled)
@@ -134,6 +136,7 @@ function snapshot() {
     fail_rules: config.fail_rules.length,
     outages: outage.describe(),
     rate_budget: rateBudget.describe(),
+    latency_distribution: latency.describe(),
     down: outage.down,
     ...timeline.snapshot(Date.now()),
   };
@@ -299,6 +302,7 @@ function handleControl(req, res, path) {
       const now = Date.now();
       try {
         rateBudget.apply(RateBudget.check(body));
+        if (body.latency_distribution !== undefined) latency.set(Latency.check(body.latency_distribution));
         if (body.fail_rules !== undefined) next.fail_rules = checkFailRules(body.fail_rules);
         if (body.capacity_schedule !== undefined) {
           capacity.setSchedule(body.capacity_schedule, now);
@@ -318,8 +322,13 @@ function handleControl(req, res, path) {
         ok: true, latency_ms: config.latency_ms, saturate_above: config.saturate_above, capacity_schedule: capacity.describe(),
         over_capacity: config.over_capacity, retry_after_s: config.retry_after_s, latency_per_load: config.latency_per_load,
         fail_rules: config.fail_rules.length, outages: outage.describe(), rate_budget: rateBudget.describe(),
+        latency_distribution: latency.describe(),
       });
     });
+  }
+  if (path === '/__latency_sample' && req.method === 'GET') {
+    const n = Number(new URL(req.url || '/', 'http://x').searchParams.get('n') || '1000');
+    return sendJson(res, 200, { distribution: latency.describe(), samples: latency.sample(n, config.latency_ms) });
   }
   if (path === '/__timeline' && req.method === 'GET') {
     return sendJson(res, 200, { since_ms: timeline.t0, dropped: timeline.dropped, records: timeline.records });
@@ -464,7 +473,8 @@ function handleApi(req, res, path) {
       return finish(429, () => sendJson(res, 429, { error: { message: 'Rate limit reached', type: 'requests', param: null, code: 'rate_limit_exceeded' } }, headers));
     }
     const limits = rateBudget.headersAt(Date.now());
-    r.dueAt = Date.now() + decision.latencyMs;
+    const latencyMs = latency.draw(decision.latencyMs);
+    r.dueAt = Date.now() + latencyMs;
     r.timer = setTimeout(() => {
       r.timer = null;
       if (res.destroyed) return;
@@ -472,7 +482,7 @@ function handleApi(req, res, path) {
       stats.answered++;
       if (r.peak > stats.max_served_in_flight) stats.max_served_in_flight = r.peak;
       finish(200, () => sendJson(res, 200, answer, limits));
-    }, decision.latencyMs);
+    }, latencyMs);
   });
 }
 

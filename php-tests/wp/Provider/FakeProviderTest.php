@@ -95,6 +95,44 @@ final class FakeProviderTest extends TestCase
         self::assertLessThan(1.5, $pair[1]);
     }
 
+    public function testALatencyDistributionHasTheMeanAndVariationAsked(): void
+    {
+        Provider::reset(latencyMs: 250);
+        self::assertSame(array_fill(0, 5, 250), Provider::latencySample(5), 'no distribution: the fixed latency');
+        foreach (['gamma', 'lognormal'] as $kind) {
+            foreach ([0.3, 1.5] as $cv) {
+                Provider::configure(['latency_distribution' => ['kind' => $kind, 'mean_ms' => 2000, 'cv' => $cv, 'seed' => 11]]);
+                $draws = Provider::latencySample(20000);
+                $mean = array_sum($draws) / count($draws);
+                $sd = sqrt(array_sum(array_map(static fn (int $x): float => ($x - $mean) ** 2, $draws)) / count($draws));
+                self::assertEqualsWithDelta(2000, $mean, 2000 * ($cv > 1 ? 0.05 : 0.01), "$kind cv $cv: the mean");
+                self::assertEqualsWithDelta($cv, $sd / $mean, $cv * 0.08, "$kind cv $cv: the coefficient of variation");
+                self::assertGreaterThanOrEqual(0, min($draws));
+            }
+        }
+        self::assertSame(self::seeded(50), self::seeded(50), 'a seed draws the same latencies again');
+        // An answer waits its drawn latency: cv 0.3 around 400 ms.
+        Provider::configure(['latency_distribution' => ['kind' => 'gamma', 'mean_ms' => 400, 'cv' => 0.3]]);
+        $seconds = array_column(self::together([[], [], [], []]), 'seconds');
+        self::assertGreaterThan(0.1, min($seconds));
+        self::assertLessThan(1.5, max($seconds));
+        try {
+            Provider::configure(['latency_distribution' => ['kind' => 'gamma', 'mean_ms' => 400, 'cv' => -1]]);
+            self::fail('a negative cv was taken');
+        } catch (\RuntimeException $e) {
+            self::assertStringContainsString('latency_distribution.cv', $e->getMessage());
+        }
+        Provider::configure(['latency_distribution' => null]);
+        self::assertSame([250], Provider::latencySample(1), 'null: back to the fixed latency');
+    }
+
+    /** @return list<int> the first $n draws of a seeded distribution, set anew */
+    private static function seeded(int $n): array
+    {
+        Provider::configure(['latency_distribution' => ['kind' => 'lognormal', 'mean_ms' => 2000, 'cv' => 1.5, 'seed' => 11]]);
+        return Provider::latencySample($n);
+    }
+
     public function testFailRulesAnswerOneFlowsRequestsForAWhile(): void
     {
         Provider::reset(latencyMs: 100);
