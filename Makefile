@@ -5,7 +5,7 @@ JOBS ?= 2
 EXT := $(CURDIR)/ext-build/modules/sluice.so
 PHP_EXT := php -d extension=$(EXT)
 
-.PHONY: demo demo-fpm demo-cli test deps phpstan core ext test-core test-sanitizers test-php test-fpm test-plugin test-apache bench bench-core bench-php bench-fpm bench-gate bench-db bench-backends bench-burn-in bench-line bench-load bench-adaptive bench-budget chaos fuzz clean
+.PHONY: demo demo-fpm demo-cli test deps phpstan core ext test-core test-sanitizers test-php test-fpm test-plugin test-apache bench bench-core bench-php bench-fpm bench-gate bench-db bench-backends bench-burn-in bench-line bench-load bench-adaptive bench-budget bench-capacity chaos fuzz clean
 
 # The burn-in: Debian's WordPress + the Data Machine fixture + a fake provider that takes one request at a
 # time; three flows through 4 queue runners (CLI, WP-Cron through PHP-FPM joining), three runs: Data Machine's
@@ -66,7 +66,8 @@ test-plugin: deps ext
 test-apache: deps ext
 	tools/run-apache-tests
 
-bench: bench-core bench-php bench-fpm bench-gate bench-db bench-backends bench-line bench-load bench-adaptive bench-budget
+# Every benchmark (bench-capacity runs bench-budget's run after its own).
+bench: bench-core bench-php bench-fpm bench-gate bench-db bench-backends bench-line bench-load bench-adaptive bench-capacity
 
 bench-core:
 	cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DSLUICE_BENCH=ON -DSLUICE_TESTS=OFF >/dev/null
@@ -120,6 +121,13 @@ bench-adaptive: deps ext
 # The rate budgets against a provider that enforces 30 requests a minute (bench/budget.sh; last line: budget ...).
 bench-budget: deps ext
 	bench/budget.sh
+
+# The capacity view against known queues (bench/capacity.sh: Poisson arrivals, gamma service times with CV 0.3 and
+# 1.5 at rho 0.5 and 0.85; per run the view beside the run's own measurement), then the budget run
+# (bench/budget.sh), about 20 minutes in all. Both lines are printed: `capacity lambda_error=... rho_error=...
+# wait_error=... runs=4` first, `budget provider_429s=...` last; it fails if either run failed.
+bench-capacity: deps ext
+	rc=0; bench/capacity.sh || rc=$$?; bench/budget.sh && exit $$rc
 
 # The 10,000-kill chaos run reported in README (CI runs 300 through ctest).
 chaos: core

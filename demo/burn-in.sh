@@ -11,7 +11,8 @@
 # Env: SLUICE_BURN_IN_BED      which bed: demo (/tmp/sluice-demo, nginx 8095, MariaDB 3313, provider 8097,
 #                               Redis 6401), bench-burn-in (8100, 3317, 8101, 6402), bench-gate (8102, 3318, 8103,
 #                               6403), bench-load (8104, 3319, 8105, 6404), bench-line (8106, 3320, 8107, 6405),
-#                               bench-adaptive (8108, 3321, 8109, 6406), bench-budget (8110, 3322, 8111, 6407);
+#                               bench-adaptive (8108, 3321, 8109, 6406), bench-budget (8110, 3322, 8111, 6407),
+#                               bench-capacity (8112, 3323, 8113, 6408);
 #                               each its own state dir /tmp/sluice-<bed>
 #      SLUICE_BURN_IN_STACK_DIR, SLUICE_BURN_IN_HTTP_PORT, SLUICE_BURN_IN_DB_PORT, SLUICE_BURN_IN_PROVIDER_PORT,
 #      SLUICE_BURN_IN_REDIS_PORT override the bed's
@@ -31,6 +32,7 @@ case $bed in
   bench-line)    ports=(8106 3320 8107 6405) ;;
   bench-adaptive) ports=(8108 3321 8109 6406) ;;
   bench-budget)  ports=(8110 3322 8111 6407) ;;
+  bench-capacity) ports=(8112 3323 8113 6408) ;;
   *) echo "burn-in: unknown SLUICE_BURN_IN_BED=$bed" >&2; exit 2 ;;
 esac
 export SLUICE_STACK_DIR=${SLUICE_BURN_IN_STACK_DIR:-/tmp/sluice-$bed}
