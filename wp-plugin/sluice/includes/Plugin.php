@@ -130,6 +130,7 @@ final class Plugin
     {
         (new Lifecycle($this->file, self::schemas()))->init();
         SiteStore::init();
+        $this->eventLog->init();
         (new ActionSchedulerHooks(fn (): ?Gate => $this->gate(), fn (): ?Gate => $this->gate))->init();
         (new Runners(fn (): ?Gate => $this->gate()))->init();
         (new GateHooks(fn (): ?Gate => $this->gate(), fn (): ?Gate => $this->gate))->init();
@@ -207,10 +208,10 @@ final class Plugin
             $backend,
             $this->config,
             KeyNames::forBlog(), // sluice/<install>/<blog_id>/..., as status, CLI and REST name them
-            new HeldLeases($backend),
+            new HeldLeases($backend, $this->eventLog),
             new Deferral($scheduler, $this->config, $this->eventLog, $line, $estimate instanceof WaitEstimate ? $estimate : null),
             new Handoffs($scheduler, $line, $backend, $this->eventLog, static fn (ScheduledAction $action): bool =>
-                (bool) apply_filters('sluice_requeue_stranded', false, $action->hook, $action->args, $action->group), $records),
+                (bool) apply_filters('sluice_requeue_stranded', false, $action->hook, $action->args, $action->group), $records, $this->eventLog),
             $records,
             $this->ungated,
             $usable ? fn () => $this->processStores->queueRan() : null,

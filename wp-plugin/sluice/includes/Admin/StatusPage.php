@@ -89,7 +89,7 @@ final class StatusPage
             'holders' => __('Holders', 'sluice'),
             'line' => __('Waiting line and reservations', 'sluice'),
             'counters' => __('Counters (site key)', 'sluice'),
-            'events' => __('Latest throttle events', 'sluice'),
+            'events' => __('Latest events', 'sluice'),
         ];
         echo '<div class="wrap sluice-status" id="sluice-status" data-sluice-state="loading">';
         echo '<h1>' . esc_html__('Sluice status', 'sluice') . '</h1>';
@@ -107,6 +107,7 @@ final class StatusPage
         foreach (['capacity', 'keys', 'providers', 'budgets', 'holders', 'line', 'events'] as $id) {
             $this->section($id, $titles[$id], $sections[$id]);
         }
+        $this->section('story', __('Item story: one action or job, every decision in order', 'sluice'), (new ItemStorySection())->html());
         echo '</div>';
     }
 

@@ -266,7 +266,7 @@ final class StatusSections
     {
         $events = $this->source?->latestEvents(15) ?? [];
         if ($events === []) {
-            return $this->empty(__('No AI step has been deferred yet.', 'sluice'));
+            return $this->empty(__('The event log is empty: no AI step has been decided on yet.', 'sluice'));
         }
         $head = [__('When (UTC)', 'sluice'), __('Event', 'sluice'), __('Action', 'sluice'), __('Job', 'sluice'), __('Flow step', 'sluice'), __('Provider', 'sluice'),
             __('Full key', 'sluice'), __('Limit / active', 'sluice'), __('Rescheduled for', 'sluice'), __('Attempt', 'sluice')];

@@ -10,6 +10,7 @@ namespace SluiceWP\Cli;
 
 use SluiceWP\Capacity\CapacityCollector;
 use SluiceWP\Gate\Gate;
+use SluiceWP\Log\ItemStory;
 use SluiceWP\Plugin;
 use WP_CLI;
 
@@ -29,5 +30,6 @@ final class Commands
         WP_CLI::add_command('sluice config', new ConfigCommand($plugin->config, static fn () => $plugin->capacity()));
         WP_CLI::add_command('sluice health', new HealthCommand($plugin->siteStatus()));
         WP_CLI::add_command('sluice capacity', new CapacityCommand(new CapacityCollector($plugin->backends, $plugin->siteStatus())));
+        WP_CLI::add_command('sluice events', new EventsCommand(new ItemStory()));
     }
 }

@@ -36,6 +36,8 @@ final class Handoffs
         private readonly ThrottleLog $log,
         private readonly \Closure $mayRequeue,
         private readonly ?WaitingLine $records = null,
+        /** Where wakes, requeued copies and stranded entries given back are written (the event log). */
+        private readonly ?StepLog $steps = null,
     ) {
     }
 
@@ -56,6 +58,7 @@ final class Handoffs
             }
             if ($this->scheduler->pullForward($wake->ref)) {
                 $moved++;
+                $this->steps?->woken($wake->ref, $wake->reservedLeftMs);
             } elseif ($this->scheduler->isGone($wake->ref)) {
                 $this->line->cancelTicket($wake->ticket); // its action will never come: the slot goes on
             } else {
@@ -119,12 +122,14 @@ final class Handoffs
                 $copyId = $action !== null && ($this->mayRequeue)($action) ? $this->requeue($action, $stranded->pid) : 0;
                 $this->log->stranded($stranded, $action, $copyId, $copyId > 0 && $action !== null ? $this->placeOf($action) : null);
                 if ($copyId > 0) {
+                    $this->steps?->requeued($stranded->ref, $copyId, $action, $stranded);
                     // Only now that its place is recorded: the copy's deferral, should it wait, reads it.
                     $this->scheduler->pullForward($copyId);
                 }
             } catch (\Throwable $e) {
                 error_log(sprintf('Sluice: could not deal with the stranded action %d now (it is kept for the next sweep): %s', $stranded->ref, $e->getMessage()));
                 $this->records->returnStranded($stranded);
+                $this->steps?->drained($stranded, 'returned_for_next_sweep');
                 continue;
             }
             $this->records->ackStranded($stranded);

@@ -24,13 +24,21 @@ final class HeldLeases
     private array $byAction = [];
     /** @var array<int, AiWork> */
     private array $work = [];
+    /** @var array<int, float> when each admitted action took its slots (microtime) */
+    private array $since = [];
 
-    public function __construct(private readonly Backend $backend)
+    /** @param ?StepLog $log where admissions and the ends of holds are written (the event log) */
+    public function __construct(private readonly Backend $backend, private readonly ?StepLog $log = null)
     {
     }
 
     public function hold(int $actionId, Lease $lease, ?AiWork $work = null): void
     {
+        if (!array_key_exists($actionId, $this->byAction) && $work !== null) {
+            $this->since[$actionId] = microtime(true);
+            $waited = $lease->handle instanceof \Sluice\Lease ? $lease->handle->waitedMs() : 0;
+            $this->log?->admitted($work, $lease, $waited);
+        }
         unset($this->byAction[$actionId]); // the newest hold is the running one
         $this->byAction[$actionId] = $lease;
         if ($work !== null) {
@@ -69,18 +77,24 @@ final class HeldLeases
         }
     }
 
-    /** Gives the action's lease back; false when it held none (or already gave it back). */
-    public function release(int $actionId): bool
+    /** Gives the action's lease back; false when it held none (or already gave it back). $atRequestEnd: no end hook came. */
+    public function release(int $actionId, bool $atRequestEnd = false): bool
     {
         if (!array_key_exists($actionId, $this->byAction)) {
             return false;
         }
         $lease = $this->byAction[$actionId];
-        unset($this->byAction[$actionId], $this->work[$actionId]);
+        $work = $this->work[$actionId] ?? null;
+        $heldMs = (int) round((microtime(true) - ($this->since[$actionId] ?? microtime(true))) * 1000);
+        unset($this->byAction[$actionId], $this->work[$actionId], $this->since[$actionId]);
         if ($lease === null) {
             return false;
         }
-        $this->backend->release($lease);
+        $kept = $this->backend->release($lease);
+        if ($work !== null) {
+            // false: the lease was no longer this process's (its TTL ran out or a sweep took it back).
+            $kept ? $this->log?->finished($work, $heldMs, $atRequestEnd) : $this->log?->reclaimed($work, $heldMs);
+        }
         return true;
     }
 
@@ -93,7 +107,7 @@ final class HeldLeases
     {
         $released = [];
         foreach (array_keys($this->byAction) as $actionId) {
-            if ($this->release($actionId)) {
+            if ($this->release($actionId, true)) {
                 $released[] = $actionId;
             }
         }
