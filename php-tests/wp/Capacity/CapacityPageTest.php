@@ -16,7 +16,8 @@ use SluiceWP\Plugin;
 /**
  * The status page's capacity section (numbers, chart, what-if), the alerts'
  * minute check firing sluice_capacity_alert once per start, and the admin
- * notice only for those who may see it, from counts put in the segment.
+ * notice only for those who may see it (a host-wide key's in Network Admin
+ * for network administrators), from counts put in the segment.
  */
 final class CapacityPageTest extends GateTestCase
 {
@@ -86,5 +87,45 @@ final class CapacityPageTest extends GateTestCase
         self::assertStringContainsString('data-sluice-alert="utilisation:' . esc_attr($busy) . '"', $notice());
         require_once ABSPATH . 'wp-admin/includes/user.php';
         wp_delete_user($subscriber);
+    }
+
+    public function testHostWideKeysAlertsAreTheNetworksAndShowInNetworkAdmin(): void
+    {
+        [$own] = LoadedKeys::create(1, 25);
+        [$shared] = LoadedKeys::create(1, 25, hostWide: true);
+        (new CapacityWatch(self::collector()))->check();
+        self::assertArrayHasKey('utilisation:' . $own, CapacityWatch::stored(false));
+        self::assertArrayNotHasKey('utilisation:' . $shared, CapacityWatch::stored(false), 'kept by the network, not the blog');
+        self::assertArrayHasKey('utilisation:' . $shared, CapacityWatch::stored(true));
+        self::assertArrayNotHasKey('utilisation:' . $own, CapacityWatch::stored(true));
+
+        $notice = static function (): string {
+            ob_start();
+            (new CapacityNotice())->render();
+            return (string) ob_get_clean();
+        };
+        wp_set_current_user((int) get_user_by('login', 'admin')->ID);
+        $blog = $notice();
+        self::assertStringContainsString('data-sluice-alert="utilisation:' . $own . '"', $blog);
+        self::assertStringContainsString('data-sluice-alert="utilisation:' . $shared . '"', $blog, 'a single site has no Network Admin: its administrators see the host-wide keys\' alerts');
+
+        // Network Admin (is_network_admin() reads the current screen), for a network administrator only.
+        $GLOBALS['current_screen'] = new class () {
+            public function in_admin(?string $admin = null): bool
+            {
+                return $admin === null || $admin === 'network';
+            }
+        };
+        $networkAdmin = static fn (array $caps, array $asked): array => in_array('manage_network_options', $asked, true) ? $caps + ['manage_network_options' => true] : $caps;
+        try {
+            self::assertSame('', $notice(), 'an administrator of the site who is no network administrator');
+            add_filter('user_has_cap', $networkAdmin, 10, 2);
+            $network = $notice();
+        } finally {
+            remove_filter('user_has_cap', $networkAdmin, 10);
+            unset($GLOBALS['current_screen']);
+        }
+        self::assertStringContainsString('data-sluice-alert="utilisation:' . $shared . '"', $network);
+        self::assertStringNotContainsString($own, $network, 'a blog\'s own keys are its administrators\'');
     }
 }

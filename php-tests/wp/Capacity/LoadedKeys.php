@@ -16,15 +16,15 @@ use SluiceWP\Gate\KeyNames;
 final class LoadedKeys
 {
     /**
-     * A new key of this blog with its limit set (one lease taken and given back) and, for each of the minutes
+     * A new key of this blog (or a host-wide provider key) with its limit set (one lease taken and given back) and, for each of the minutes
      * from 3 ago to now, $arrivals new steps, all admitted and finished, each holding $holdMs.
      *
      * @return array{0: string, 1: string} the key's full and short name
      */
-    public static function create(int $limit, int $arrivals, int $holdMs = 2_000): array
+    public static function create(int $limit, int $arrivals, int $holdMs = 2_000, bool $hostWide = false): array
     {
         $short = 'capview-' . bin2hex(random_bytes(4));
-        $key = KeyNames::forBlog()->prefix() . $short;
+        $key = $hostWide ? 'sluice/provider:' . $short : KeyNames::forBlog()->prefix() . $short; // a host-wide provider key is every blog's
         $backend = new NativeBackend();
         $lease = $backend->tryAcquire([$key => $limit], 60, 'capacity test');
         Assert::assertInstanceOf(Lease::class, $lease);
