@@ -45,4 +45,27 @@ final class RateBudgetGateTest extends GateTestCase
         self::assertEqualsWithDelta(2 / 60, \Sluice\key_rates()[$rpm]['rate'], 1e-9, 'a burst of 1 and 2 more over the minute');
         self::assertSame('', Site::sluiceErrors());
     }
+
+    /**
+     * No budget set for the provider, but its headers announced one (3 a minute, a burst of 1): the gate takes
+     * that one. Before, a budget learned from the headers was recorded and not taken: all 3 steps ran.
+     */
+    public function testABudgetTheProviderAnnouncedHoldsBackStepsOfAProviderWithoutOneSet(): void
+    {
+        $provider = 'learned-' . bin2hex(random_bytes(3)); // a bucket of its own: no earlier run's level
+        Site::configure([], [], ['site_limit' => 4, 'provider_limits' => [$provider => 4]]);
+        $rpm = self::gateKeys()->budget('rpm', $provider, false);
+        \Sluice\bucket_observe($rpm, ['pause_ms' => 0, 'learned_rate' => 3 / 60, 'learned_burst' => 1.0]);
+        datamachine_fixture_start_flow('lb', 3, [], ['default_provider' => $provider]);
+        self::runQueueOnce();
+
+        self::assertCount(1, Site::aiRuns(), 'the learned burst of 1');
+        $deferrals = Site::deferrals();
+        self::assertCount(2, $deferrals);
+        foreach ($deferrals as $d) {
+            self::assertSame(['rate_budget', $rpm], [$d['reason'], $d['lease_key']]);
+        }
+        self::assertSame(0.0, \Sluice\key_rates()[$rpm]['rate'], 'taken under the learned budget, none of its own');
+        self::assertSame('', Site::sluiceErrors());
+    }
 }

@@ -220,7 +220,7 @@ final class Gate
         if ($buckets !== [] && $this->backend instanceof RateBuckets) {
             $result = $this->backend->tryAcquireTaking($limits, $ttl, $work->label(), $this->line !== null ? $actionId : null, $buckets);
         } else {
-            if ($buckets !== []) {
+            if (array_filter($buckets, static fn (array $b): bool => $b['rate'] > 0) !== []) {
                 self::budgetsNotKept($this->backend->name());
             }
             $result = $this->line !== null

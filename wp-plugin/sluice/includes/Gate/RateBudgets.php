@@ -5,9 +5,11 @@
  * budget (bucket "rpm:<provider>", setting rpm_limits), while its
  * tokens-per-minute budget has tokens left ("tpm:<provider>", tpm_limits;
  * each answer's usage is charged after it, Rates\RateObserver), and a start of
- * the host's AI steps per second ("sluice/qps", qps_limit). Only budgets the
- * operator set are taken; a provider's pause (its retry-after, or a budget
- * its headers say is used up) holds back every take of a bucket taken here.
+ * the host's AI steps per second ("sluice/qps", qps_limit). Where the operator
+ * set no rpm or tpm budget for the provider, the budget its rate-limit headers
+ * announced is taken (rate 0: the store's learned budget); a provider's pause
+ * (its retry-after, or a budget its headers say is used up) holds back every
+ * take of a bucket taken here.
  * The stores that keep buckets: Backend\RateBuckets (native, database, Redis).
  */
 
@@ -33,10 +35,10 @@ final class RateBudgets
         if ($work->provider !== '') {
             $hostWide = $this->config->providerKeyIsHostWide($work->provider);
             foreach (['rpm' => $this->config->rpmLimit($work->provider), 'tpm' => $this->config->tpmLimit($work->provider)] as $kind => $perMinute) {
-                if ($perMinute > 0) {
-                    [$rate, $burst] = MinuteBudget::bucket((float) min($perMinute, 1_000_000_000));
-                    $buckets[$this->keys->budget($kind, $work->provider, $hostWide)] = ['rate' => $rate, 'burst' => $burst, 'tokens' => 1.0];
-                }
+                // No budget set: rate 0, the store takes it under the budget the provider's headers announced
+                // (none learned yet: only a pause the provider asked for holds the step back).
+                [$rate, $burst] = $perMinute > 0 ? MinuteBudget::bucket((float) min($perMinute, 1_000_000_000)) : [0.0, 0.0];
+                $buckets[$this->keys->budget($kind, $work->provider, $hostWide)] = ['rate' => $rate, 'burst' => $burst, 'tokens' => 1.0];
             }
         }
         $qps = min($this->config->qpsLimit(), 1e9);

@@ -3,8 +3,8 @@
  * After each answer of an AI provider: reads its rate-limit headers
  * (RateHeaders) and tells the provider's buckets what they say (ProviderWord)
  * in the store that keeps buckets (Backend\RateBuckets), and charges the
- * tokens the answer used to the provider's tokens-per-minute budget where the
- * operator set one (Gate\RateBudgets). A malformed header
+ * tokens the answer used to the provider's tokens-per-minute bucket (under the
+ * budget set, or the one its headers announced: Gate\RateBudgets). A malformed header
  * is left out and named in the error log; nothing here may fail the request
  * that was answered.
  */
@@ -41,11 +41,10 @@ final class RateObserver
         }
         $hostWide = $this->config->providerKeyIsHostWide($provider);
         $tpmKey = $this->keys->budget('tpm', $provider, $hostWide);
-        if ($this->config->tpmLimit($provider) > 0) {
-            $used = ResponseTokens::used((string) wp_remote_retrieve_body($response));
-            if ($used !== null && $used > 0) {
-                $this->buckets->adjustBucket($tpmKey, -(float) min($used, 1_000_000_000));
-            }
+        // Charged under the budget set, or the one the provider announced (a bucket with neither ignores it).
+        $used = ResponseTokens::used((string) wp_remote_retrieve_body($response));
+        if ($used !== null && $used > 0) {
+            $this->buckets->adjustBucket($tpmKey, -(float) min($used, 1_000_000_000));
         }
         if ($reading->isEmpty()) {
             return;
