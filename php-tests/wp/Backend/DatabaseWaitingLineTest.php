@@ -129,4 +129,38 @@ final class DatabaseWaitingLineTest extends WaitingLineContractTestCase
         self::assertLessThanOrEqual(2, $handOver);
         self::assertSame(0, $takeHandedOver, 'a hand-over takes its wake in its own UPDATE');
     }
+
+    /**
+     * A ticket moved to its action's new copy between a hand-off's read and its reserving UPDATE (moveTicket
+     * takes no lock): forced here by moving it from the `query` filter right before that UPDATE. The slot is
+     * reserved for the copy the ticket names now, never for the old copy's ref, which nobody would claim (the
+     * slot would idle until its reservation ran out).
+     */
+    public function testATicketMovedDuringAHandOffIsReservedForItsNewCopy(): void
+    {
+        $b = new DatabaseBackend();
+        $limits = [self::key('moved') => 1];
+        $b->takeWakes(1000); // wakes this process made in earlier tests are not this test's
+        $holder = $this->lease($b->tryAcquire($limits, 60, 'holder'));
+        [$old, $new] = [self::ref(), self::ref()];
+        self::assertInstanceOf(Refusal::class, $b->tryAcquireFor($limits, 60, 'deferred', $old));
+        $ticket = $b->enqueue($limits, $old, 'tenant-moved', 10, 0);
+        $moved = false;
+        $move = static function (string $query) use ($b, $ticket, $new, &$moved): string {
+            if (!$moved && str_contains($query, 'reserved for a woken ticket')) {
+                $moved = true; // first, so the move's own queries pass through
+                self::assertTrue($b->moveTicket($ticket->token, $new));
+            }
+            return $query;
+        };
+        add_filter('query', $move);
+        try {
+            self::assertTrue($b->release($holder));
+        } finally {
+            remove_filter('query', $move);
+        }
+        self::assertTrue($moved, 'the hand-off reached its reserving UPDATE');
+        self::assertSame([$new], array_map(static fn (Wake $w): int => $w->ref, $b->takeWakes(64, true)), 'the wake names the new copy');
+        $b->release($this->lease($b->tryAcquireFor($limits, 60, 'the new copy', $new)));
+    }
 }

@@ -301,7 +301,12 @@ final class DatabaseHandOff
         // A release that hands its own slots over takes the wake at once: its caller pulls the copy forward next.
         $taken = $lease !== '' && $mine;
         $set = ['t.state = ' . ($taken ? "'woken'" : "'reserved'"), 't.gen = t.gen + 1'];
-        $where = ["t.ticket = '{$ticket}'", "t.state = 'waiting'", 't.lapsed = 0'];
+        if (!LeaseArguments::isToken($ticket) || ($lease !== '' && !LeaseArguments::isToken($lease))) {
+            return false; // a row that is not ours (or a corrupt one) is never written into SQL
+        }
+        // t.ref: a ticket moved to a new copy since it was read (moveTicket takes no lock) is not reserved for
+        // the old copy's ref, which nobody would claim: the UPDATE matches nothing and the hand-off reads again.
+        $where = ["t.ticket = '{$ticket}'", "t.state = 'waiting'", 't.lapsed = 0', "t.ref = {$ref}"];
         $i = 0;
         foreach ($claims as $key => $slot) {
             $s = 's' . $i++;
