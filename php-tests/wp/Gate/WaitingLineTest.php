@@ -372,7 +372,9 @@ final class WaitingLineTest extends GateTestCase
         Site::configure([], []);
         [$second, $third] = datamachine_fixture_start_flow('place', 2);
         self::runQueueOnce(); // both AI steps wait in line behind the victim, in this order
-        self::assertSame([$second, $third], array_map('intval', array_column(Site::deferrals(), 'job_id')));
+        // In the order first deferred (on a loaded machine the queue run can outlast a copy's timer, which meets the
+        // held slot and is deferred again, keeping its place).
+        self::assertSame([$second, $third], array_values(array_unique(array_map('intval', array_column(Site::deferrals(), 'job_id')))));
         // The step the freed slot goes to holds it a while, so the killed step's copy (pulled forward by the same
         // sweep) meets a held slot and waits in line: where it waits is what this test checks.
         Site::configure([], ['hold_after_request' => 4]);
