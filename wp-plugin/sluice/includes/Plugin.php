@@ -26,7 +26,9 @@ use SluiceWP\Backend\DatabaseSchema;
 use SluiceWP\Backend\SiteStore;
 use SluiceWP\Backend\UnusableStore;
 use SluiceWP\Backend\KeyRecordsSchema;
+use SluiceWP\Backend\CapacityCounters;
 use SluiceWP\Backend\CapacitySchema;
+use SluiceWP\Capacity\CapacityRecorder;
 use SluiceWP\Backend\RateBuckets;
 use SluiceWP\Backend\RecordStore;
 use SluiceWP\Backend\WaitingLine;
@@ -44,6 +46,7 @@ use SluiceWP\Gate\RateBudgets;
 use SluiceWP\Gate\ScheduledAction;
 use SluiceWP\Gate\SlotWait;
 use SluiceWP\Gate\WaitEstimate;
+use SluiceWP\Gate\WorkHistory;
 use SluiceWP\Lifecycle\Lifecycle;
 use SluiceWP\Log\EventLog;
 use SluiceWP\Log\EventLogSchema;
@@ -202,6 +205,9 @@ final class Plugin
         $records = $backend instanceof WaitingLine && $backend->lineAvailable() ? $backend : null;
         $line = $this->config->waitingLine() ? $records : null;
         $estimate = $usable ? apply_filters('sluice_wait_estimate', new SlotWait($backend), $backend) : null;
+        $recorder = $usable && $backend instanceof CapacityCounters
+            ? new CapacityRecorder($backend, fn (string $workKey): WorkHistory => $this->eventLog->historyOf($workKey), $line !== null)
+            : null;
         return $this->gate = new Gate(
             $scheduler,
             new AiWorkFilter($this->dataMachine, $this->config),
@@ -209,7 +215,7 @@ final class Plugin
             $this->config,
             KeyNames::forBlog(), // sluice/<install>/<blog_id>/..., as status, CLI and REST name them
             new HeldLeases($backend, $this->eventLog),
-            new Deferral($scheduler, $this->config, $this->eventLog, $line, $estimate instanceof WaitEstimate ? $estimate : null),
+            new Deferral($scheduler, $this->config, $this->eventLog, $line, $estimate instanceof WaitEstimate ? $estimate : null, $recorder),
             new Handoffs($scheduler, $line, $backend, $this->eventLog, static fn (ScheduledAction $action): bool =>
                 (bool) apply_filters('sluice_requeue_stranded', false, $action->hook, $action->args, $action->group), $records, $this->eventLog),
             $records,
@@ -217,6 +223,7 @@ final class Plugin
             $usable ? fn () => $this->processStores->queueRan() : null,
             $this->protection(),
             new RateBudgets($this->config, KeyNames::forBlog()),
+            $recorder,
         );
     }
 

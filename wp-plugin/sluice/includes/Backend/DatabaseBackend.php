@@ -214,7 +214,7 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
                 if ($reservation !== null) {
                     if ($this->reservations->convertReservation($reservation, $token, $limits, $ttlMs, $label, $me, $ref, $taking)) {
                         $this->remember($token, DatabaseReservations::slotsOf($keys, $reservation));
-                        return new Lease($token, $limits);
+                        return new Lease($token, $limits, null, Lease::WAIT_NOT_KNOWN);
                     }
                     $short = $buckets !== [] ? $this->buckets->refusal($buckets) : null;
                     if ($short !== null) {
@@ -239,11 +239,9 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
                 $claims[$key] = [$slot, $keys[$key]->taken() + 1, $keys[$key]->slots[$slot]->limit];
             }
             if ($this->keys->claim($token, $claims, $limits, $ttlMs, $label, $me, $ref, $this->scope(), $taking)) {
-                if ($lined) {
-                    $this->reservations->ticketServed($ref);
-                }
+                $hadTicket = $lined && $this->reservations->ticketServed($ref);
                 $this->remember($token, DatabaseReservations::anyWaiting($keys) ? array_map(static fn (array $c): int => $c[0], $claims) : null);
-                return new Lease($token, $limits);
+                return new Lease($token, $limits, null, $hadTicket ? Lease::WAIT_NOT_KNOWN : Lease::NO_TICKET);
             }
             $short = $buckets !== [] ? $this->buckets->refusal($buckets) : null;
             if ($short !== null) {

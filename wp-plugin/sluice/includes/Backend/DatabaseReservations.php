@@ -136,11 +136,12 @@ final class DatabaseReservations
     /**
      * A grant to scheduled action $ref: its ticket (with its wake) leaves the
      * line in one statement; a reservation it held on other keys lapses by its
-     * expiry and goes to the next ticket.
+     * expiry and goes to the next ticket. True when it had a ticket (it was
+     * waiting in line: not a new arrival for the capacity counters).
      */
-    public function ticketServed(int $ref): void
+    public function ticketServed(int $ref): bool
     {
-        $this->sql->write('DELETE FROM ' . DatabaseLineSchema::ticketsTable() . " WHERE ref = {$ref} AND " . DatabaseSql::scopeIs(($this->scope)()));
+        return 0 < $this->sql->write('DELETE FROM ' . DatabaseLineSchema::ticketsTable() . " WHERE ref = {$ref} AND " . DatabaseSql::scopeIs(($this->scope)()));
     }
 
     /** Scheduled action $ref showed up and was refused: a lapsed ticket of it may be handed a slot again. */

@@ -272,7 +272,7 @@ final class NativeBackend implements Backend, OperatorView, WaitingLine, Capacit
                 ? new Refusal((string) $why['key'], 0, 0, Refusal::RATE_BUDGET, (int) $why['retry_after_ms'])
                 : new Refusal((string) $why['key'], (int) $why['limit'], (int) $why['active']);
         }
-        return new Lease($lease->token(), $limits, $lease);
+        return new Lease($lease->token(), $limits, $lease, max(Lease::NO_TICKET, $lease->waitedMs()));
     }
 
     public function release(Lease $lease): bool

@@ -189,7 +189,8 @@ final class RedisBackend implements Backend, OperatorView, WaitingLine, Capacity
             if ($reply[0] === 'ok') {
                 $this->store->epochSeen((string) $reply[1]);
                 $this->remember($token);
-                return new Lease($token, $limits, ['epoch' => (string) $reply[1], 'label' => $label, 'ref' => $ref, 'ttlMs' => $ttlMs]);
+                return new Lease($token, $limits, ['epoch' => (string) $reply[1], 'label' => $label, 'ref' => $ref, 'ttlMs' => $ttlMs],
+                    max(Lease::NO_TICKET, (int) ($reply[2] ?? Lease::NO_TICKET)));
             }
             if ($reply[0] === 'rate') {
                 return new Refusal((string) $reply[1], 0, 0, Refusal::RATE_BUDGET, (int) $reply[2], (int) $reply[3]);

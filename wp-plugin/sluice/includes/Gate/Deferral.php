@@ -21,6 +21,7 @@ use SluiceWP\Backend\RateBuckets;
 use SluiceWP\Backend\Refusal;
 use SluiceWP\Backend\Ticket;
 use SluiceWP\Backend\WaitingLine;
+use SluiceWP\Capacity\CapacityRecorder;
 
 defined('ABSPATH') || exit;
 
@@ -32,6 +33,7 @@ final class Deferral
         private readonly ThrottleLog $log,
         private readonly ?WaitingLine $line,
         private readonly ?WaitEstimate $estimate = null,
+        private readonly ?CapacityRecorder $recorder = null,
     ) {
     }
 
@@ -48,6 +50,7 @@ final class Deferral
             : $this->delay($ticket, $attempt, $keyLimits, $history);
         $copyId = $this->copyInstead($action, $ticket, $delay);
         $this->log->deferred(new ThrottleEvent($work, $refusal->key, $refusal->limit, $refusal->active, $delay, $attempt, $copyId, $ticket, $refusal->reason));
+        $copyId > 0 && $this->recorder?->deferred($keyLimits, $history);
         return $copyId > 0 ? Decision::Defer : Decision::CopyRefused;
     }
 
@@ -71,6 +74,7 @@ final class Deferral
         $delay = min($this->limits->throttleDelayMax(), max(1, (int) ceil($open->secondsToProbe)) + random_int(0, $spread));
         $copyId = $this->copyInstead($action, $ticket, $delay);
         $this->log->deferred(new ThrottleEvent($work, $open->key, 0, 0, $delay, $attempt, $copyId, $ticket, CircuitOpen::REASON));
+        $copyId > 0 && $this->recorder?->deferred($keyLimits, $history);
         return $copyId > 0 ? Decision::Defer : Decision::CopyRefused;
     }
 

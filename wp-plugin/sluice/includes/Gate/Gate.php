@@ -20,6 +20,7 @@ use SluiceWP\Backend\Backend;
 use SluiceWP\Backend\RateBuckets;
 use SluiceWP\Backend\Refusal;
 use SluiceWP\Backend\WaitingLine;
+use SluiceWP\Capacity\CapacityRecorder;
 
 defined('ABSPATH') || exit;
 
@@ -52,6 +53,8 @@ final class Gate
         private readonly ?ProviderGuard $providers = null,
         /** The rate budgets each step takes with its slots (stores that keep buckets: Backend\RateBuckets). */
         private readonly ?RateBudgets $budgets = null,
+        /** Counts admissions, completions and provider requests into the store's capacity counters (Deferral counts deferrals). */
+        private readonly ?CapacityRecorder $recorder = null,
     ) {
         $this->backoff = new StepBackoff($held, $backend, $keys, $limits, $providers, new BoundedWait($backend, $line));
     }
@@ -85,6 +88,7 @@ final class Gate
     public function actionEnded(int $actionId): bool
     {
         $released = $this->guarded("releasing the lease of action $actionId", fn () => $this->held->release($actionId)) === true;
+        $this->recorder?->released($actionId);
         if ($released) {
             $this->guarded('waking the next ticket', fn () => $this->handoffs->wake(true));
         }
@@ -100,6 +104,10 @@ final class Gate
     public function requestEnded(): array
     {
         $released = $this->guarded('releasing leases at request end', fn () => $this->held->releaseAll()) ?? [];
+        foreach ($released as $actionId) {
+            $this->recorder?->released($actionId);
+        }
+        $this->recorder?->flush();
         if ($released !== []) {
             $this->guarded('waking the next ticket', fn () => $this->handoffs->wake(true));
         }
@@ -141,6 +149,15 @@ final class Gate
         $lease = $this->held->current();
         if ($lease !== null) {
             $this->guarded('marking a provider request finished', fn () => $this->backend->requestFinished($lease));
+        }
+    }
+
+    /** The running step sends a request to its own provider (ProviderCalls): counted as its provider request. */
+    public function stepRequestSent(): void
+    {
+        $actionId = $this->held->runningAction();
+        if ($actionId !== null) {
+            $this->recorder?->providerRequest($actionId);
         }
     }
 
@@ -232,6 +249,7 @@ final class Gate
             return $this->deferral->defer($work, $result, $limits);
         }
         $this->held->hold($actionId, $result, $work);
+        $this->recorder?->admitted($actionId, $work->action->workKey(), $result);
         return Decision::Admit;
     }
 

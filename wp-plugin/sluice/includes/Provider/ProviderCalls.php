@@ -75,6 +75,9 @@ final class ProviderCalls
         if ($refused !== null) {
             return new \WP_Error('http_request_failed', $refused, ['status' => 503, 'sluice' => true]);
         }
+        if ($step !== null && $step->provider === $call->provider) {
+            $this->gate->stepRequestSent(); // the capacity counters' provider requests (retry amplification)
+        }
         $this->open[] = ['url' => $url, 'call' => $call, 'started' => microtime(true), 'lease' => $lease];
         return false;
     }

@@ -2,7 +2,8 @@
 -- ARGV[7..]: token, ttl ms, label, host, host id, pid, start time, ref (0: none),
 -- n dead, n buckets, n dead x (token, pid, start time) of this host's holders found dead,
 -- n buckets x (key, rate, burst, tokens), then key, limit pairs.
--- Returns {'ok', epoch} | {'full', key, limit, active, local holders (token, pid, start)...}
+-- Returns {'ok', epoch, ms since the action's ticket was first deferred (-1: it had none)}
+--       | {'full', key, limit, active, local holders (token, pid, start)...}
 --       | {'hold', key, limit, ms left of the hold} | {'rate', bucket key, ms until it has the tokens, ms per take's refill}
 local token, ttl, label, host, hid, pid, st, ref = ARGV[7], tonumber(ARGV[8]), ARGV[9], ARGV[10], ARGV[11], ARGV[12], ARGV[13], ARGV[14]
 local ndead, nbuckets = tonumber(ARGV[15]), tonumber(ARGV[16])
@@ -96,7 +97,9 @@ if tk and tk.state == 'reserved' then
     end
     buckets_take()
     drop_ticket(ticket, tk) -- takes the reservation's record away too
-    return done(grant(keys, lims))
+    local granted = grant(keys, lims)
+    granted[3] = math.max(0, NOW - tonumber(tk.first or NOW))
+    return done(granted)
   end
 end
 
@@ -125,8 +128,10 @@ local short = buckets_refuse()
 if short then return done(short) end
 buckets_take()
 local reply = grant(names, limits)
+reply[3] = -1
 if tk then
   -- Granted without its reservation: the ticket leaves the line, and a reservation it held goes on.
   handoff(drop_ticket(ticket, tk))
+  reply[3] = math.max(0, NOW - tonumber(tk.first or NOW))
 end
 return done(reply)

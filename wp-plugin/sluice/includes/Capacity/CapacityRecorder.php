@@ -1,0 +1,141 @@
+<?php
+/**
+ * Counts each AI step's decisions into the store's per-minute capacity
+ * counters (Backend\CapacityCounters), on every key the step takes (site,
+ * provider, tenant, mode keys: each key's view is its own). What one step
+ * adds is buffered and written in ONE store call: an admission with its
+ * completion when its lease goes back (or at request end), a deferral at
+ * once. So the native backend adds no query and the database backend one
+ * statement per AI step. A step whose process dies while it runs counts
+ * nothing (the lease the store reclaims from a dead holder is no completion).
+ *
+ * - arrival: a step's first run (admitted or deferred); a deferred copy
+ *   running again, or a step requeued after its runner died, is none. Told by
+ *   the lease (it came with a ticket of the waiting line) or, for a deferral,
+ *   by the work's history in the event log (which Deferral reads anyway);
+ *   with the waiting line off, copies carry no ticket, so an admission reads
+ *   the history (one event-log query, only then).
+ * - admission, and its wait: since the step's first deferral (0 when admitted
+ *   at once).
+ * - completion: hold time and its square, from the admission to the release.
+ * - deferral (any reason).
+ * - provider request: each request of the step to its provider.
+ */
+
+declare(strict_types=1);
+
+namespace SluiceWP\Capacity;
+
+use SluiceWP\Backend\CapacityCounters;
+use SluiceWP\Backend\Lease;
+use SluiceWP\Gate\WorkHistory;
+
+defined('ABSPATH') || exit;
+
+final class CapacityRecorder
+{
+    private const ARRIVALS = 0;
+    private const ADMISSIONS = 1;
+    private const COMPLETIONS = 2;
+    private const HOLD_MS = 3;
+    private const HOLD_MS_SQUARED = 4;
+    private const WAIT_MS = 5;
+    private const DEFERRALS = 6;
+    private const PROVIDER_REQUESTS = 7;
+    /** A hold time counts at most this long (an hour: far above any lease TTL), so its square stays an exact integer. */
+    private const MAX_HOLD_MS = 3_600_000;
+
+    /** @var array<string, array<int, int>> counts not written yet: key => [counter => amount] */
+    private array $pending = [];
+    /** @var array<int, array{keys: list<string>, since: float}> admitted actions: their keys and when they took them */
+    private array $running = [];
+
+    /**
+     * @param \Closure(string): WorkHistory $historyOf the event log's history of a work key (ThrottleLog::historyOf)
+     * @param bool $lineOn whether deferred steps wait in the store's line with a ticket (the waiting line is on)
+     */
+    public function __construct(
+        private readonly CapacityCounters $store,
+        private readonly \Closure $historyOf,
+        private readonly bool $lineOn,
+    ) {
+    }
+
+    /** The step took its slots (Gate): an arrival if it never waited before, and how long it waited. */
+    public function admitted(int $actionId, string $workKey, Lease $lease): void
+    {
+        $keys = array_map('strval', array_keys($lease->limits));
+        $arrival = false;
+        $waitedMs = $lease->waitedMs;
+        if ($waitedMs === Lease::WAIT_NOT_KNOWN || ($waitedMs === Lease::NO_TICKET && !$this->lineOn)) {
+            $history = ($this->historyOf)($workKey);
+            $first = $history->firstDeferredAt ?? $history->placedSince;
+            $arrival = $first === null;
+            $waitedMs = $first === null ? 0 : max(0, (int) round(microtime(true) * 1000) - $first * 1000);
+        } elseif ($waitedMs === Lease::NO_TICKET) {
+            $arrival = true;
+            $waitedMs = 0;
+        }
+        $this->add($keys, [self::ARRIVALS => $arrival ? 1 : 0, self::ADMISSIONS => 1, self::WAIT_MS => $waitedMs]);
+        $this->running[$actionId] = ['keys' => $keys, 'since' => microtime(true)];
+    }
+
+    /** The step gave its lease back after running: its completion and hold time, written with its admission. */
+    public function released(int $actionId): void
+    {
+        $step = $this->running[$actionId] ?? null;
+        unset($this->running[$actionId]);
+        if ($step !== null) {
+            $holdMs = min(self::MAX_HOLD_MS, max(0, (int) round((microtime(true) - $step['since']) * 1000)));
+            $this->add($step['keys'], [self::COMPLETIONS => 1, self::HOLD_MS => $holdMs, self::HOLD_MS_SQUARED => $holdMs * $holdMs]);
+        }
+        $this->flush();
+    }
+
+    /**
+     * The step was deferred (any reason), written at once; an arrival if it had never been deferred nor run before.
+     *
+     * @param array<string,int> $keyLimits the keys it asked for
+     */
+    public function deferred(array $keyLimits, WorkHistory $history): void
+    {
+        $arrival = $history->deferrals === 0 && $history->placedSince === null;
+        $this->add(array_map('strval', array_keys($keyLimits)), [self::ARRIVALS => $arrival ? 1 : 0, self::DEFERRALS => 1]);
+        $this->flush();
+    }
+
+    /** The running step sends a request to its provider. */
+    public function providerRequest(int $actionId): void
+    {
+        $step = $this->running[$actionId] ?? null;
+        if ($step !== null) {
+            $this->add($step['keys'], [self::PROVIDER_REQUESTS => 1]);
+        }
+    }
+
+    /** Request end: what is still buffered goes to the store (steps still running count no completion here). */
+    public function flush(): void
+    {
+        if ($this->pending === []) {
+            return;
+        }
+        $counts = $this->pending;
+        $this->pending = [];
+        $this->store->addCounts($counts);
+    }
+
+    /**
+     * @param list<string>    $keys
+     * @param array<int, int> $counts
+     */
+    private function add(array $keys, array $counts): void
+    {
+        foreach ($keys as $key) {
+            foreach ($counts as $counter => $amount) {
+                if ($amount > 0) {
+                    $this->pending[$key][$counter] = ($this->pending[$key][$counter] ?? 0) + $amount;
+                }
+            }
+        }
+    }
+}
