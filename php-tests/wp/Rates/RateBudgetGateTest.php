@@ -5,6 +5,7 @@ namespace Sluice\WpTests\Rates;
 
 use Sluice\Support\WordPress\Site;
 use Sluice\WpTests\Gate\GateTestCase;
+use SluiceWP\Rates\ExpectedTokens;
 
 /**
  * A requests-per-minute budget through the gate, on the native backend: the
@@ -66,6 +67,29 @@ final class RateBudgetGateTest extends GateTestCase
             self::assertSame(['rate_budget', $rpm], [$d['reason'], $d['lease_key']]);
         }
         self::assertSame(0.0, \Sluice\key_rates()[$rpm]['rate'], 'taken under the learned budget, none of its own');
+        self::assertSame('', Site::sluiceErrors());
+    }
+
+    /**
+     * A step is charged its provider's expected tokens at admission (here 3,000, far above the tokens-per-minute
+     * bucket's burst of 30: it waits for a full bucket and leaves a debt), and its answer, which used far fewer,
+     * refunds the difference. Before, a step took one token and its answer charged all it used.
+     */
+    public function testAnAnswerThatUsedFewerTokensThanChargedRefundsThem(): void
+    {
+        $provider = 'refund-' . bin2hex(random_bytes(3));
+        Site::configure([], [], ['site_limit' => 4, 'provider_limits' => [$provider => 4], 'tpm_limits' => [$provider => 600]]);
+        update_option(ExpectedTokens::OPTION, [$provider => 3000]);
+        $tpm = self::gateKeys()->budget('tpm', $provider, false);
+        datamachine_fixture_start_flow('rf', 1, [], ['default_provider' => $provider]);
+        self::runQueueOnce();
+
+        self::assertCount(1, Site::aiRuns());
+        $bucket = \Sluice\key_rates()[$tpm];
+        self::assertGreaterThanOrEqual(3000.0, $bucket['tokens_taken'], 'charged the expected 3,000 at admission');
+        self::assertGreaterThan(-500.0, $bucket['level'], 'the answer used far fewer: refunded (without the refund: about -2,970 plus a few seconds of refill)');
+        wp_cache_delete(ExpectedTokens::OPTION, 'options');
+        self::assertLessThan(3000.0, ExpectedTokens::forProvider($provider), 'the average moved towards what was used');
         self::assertSame('', Site::sluiceErrors());
     }
 }

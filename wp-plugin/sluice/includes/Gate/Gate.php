@@ -250,6 +250,7 @@ final class Gate
         }
         $this->held->hold($actionId, $result, $work);
         $this->recorder?->admitted($actionId, $work->action->workKey(), $result);
+        $this->budgets?->taken($buckets);
         return Decision::Admit;
     }
 

@@ -3,8 +3,10 @@
  * After each answer of an AI provider: reads its rate-limit headers
  * (RateHeaders) and tells the provider's buckets what they say (ProviderWord)
  * in the store that keeps buckets (Backend\RateBuckets), and charges the
- * tokens the answer used to the provider's tokens-per-minute bucket (under the
- * budget set, or the one its headers announced: Gate\RateBudgets). A malformed header
+ * tokens the answer used to the provider's tokens-per-minute bucket less what
+ * the step was charged at admission (TokenCharges: a refund when it used
+ * fewer; under the budget set, or the one its headers announced), and moves
+ * the provider's expected tokens per step (ExpectedTokens). A malformed header
  * is left out and named in the error log; nothing here may fail the request
  * that was answered.
  */
@@ -41,10 +43,16 @@ final class RateObserver
         }
         $hostWide = $this->config->providerKeyIsHostWide($provider);
         $tpmKey = $this->keys->budget('tpm', $provider, $hostWide);
-        // Charged under the budget set, or the one the provider announced (a bucket with neither ignores it).
+        // What the step was charged at admission is settled against what its answer used: the difference is
+        // charged more or refunded, under the budget set or the one the provider announced.
         $used = ResponseTokens::used((string) wp_remote_retrieve_body($response));
-        if ($used !== null && $used > 0) {
-            $this->buckets->adjustBucket($tpmKey, -(float) min($used, 1_000_000_000));
+        if ($used !== null) {
+            $used = min($used, 1_000_000_000);
+            $difference = TokenCharges::settle($tpmKey) - $used;
+            if ($difference != 0) {
+                $this->buckets->adjustBucket($tpmKey, $difference);
+            }
+            ExpectedTokens::answered($provider, $used);
         }
         if ($reading->isEmpty()) {
             return;
