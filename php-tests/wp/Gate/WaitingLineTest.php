@@ -429,5 +429,11 @@ final class WaitingLineTest extends GateTestCase
         $stranded = $wpdb->get_row("SELECT * FROM {$wpdb->prefix}sluice_events WHERE event = 'stranded'", ARRAY_A);
         self::assertSame([(string) $ai[0]['action_id'], (string) $ai[1]['action_id'], 'runner_died_requeued'],
             [$stranded['action_id'], $stranded['copy_action_id'], $stranded['reason']]);
+        // Its story: the killed runner's own rows were never written (SIGKILL ends it before its request's end);
+        // the sweep's say the rest, in order, with the job on each.
+        $story = \Sluice\WpTests\Cli\WpCli::sluice(['events', '--action=' . $ai[0]['action_id'], '--format=json'])->json();
+        self::assertSame(['reclaimed', 'stranded', 'requeued', 'admitted', 'finished'], array_column($story, 'event'), json_encode($story));
+        self::assertSame([$jobId], array_values(array_unique(array_column($story, 'job_id'))));
+        self::assertSame((int) $ai[1]['action_id'], $story[2]['copy_action_id'], 'requeued names the copy');
     }
 }

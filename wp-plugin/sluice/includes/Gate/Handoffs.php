@@ -120,6 +120,7 @@ final class Handoffs
             try {
                 $action = $this->scheduler->action($stranded->ref);
                 $copyId = $action !== null && ($this->mayRequeue)($action) ? $this->requeue($action, $stranded->pid) : 0;
+                $this->steps?->reclaimedFromDeadHolder($stranded, $action);
                 $this->log->stranded($stranded, $action, $copyId, $copyId > 0 && $action !== null ? $this->placeOf($action) : null);
                 if ($copyId > 0) {
                     $this->steps?->requeued($stranded->ref, $copyId, $action, $stranded);

@@ -31,6 +31,9 @@ interface StepLog
     /** The step's lease was gone when it gave it back: the TTL or a sweep took it back while it ran. */
     public function reclaimed(AiWork $work, int $heldMs): void;
 
+    /** A dead holder's lease was taken back and its action found stranded (written with the stranded row, in its INSERT). */
+    public function reclaimedFromDeadHolder(StrandedLease $lease, ?ScheduledAction $action): void;
+
     /** A stranded entry the sweep could not deal with now went back to the store for the next sweep. */
     public function drained(StrandedLease $lease, string $why): void;
 

@@ -6,8 +6,8 @@
  * (reason ai_concurrency_limit, also a tenant's cap, rate_budget,
  * provider_circuit_open or store_unusable; the copy that runs it later),
  * woken (a release handed its copy a slot and pulled it forward), finished
- * (its slots went back: the hold time), reclaimed (its lease was gone when
- * it ended: the TTL or a sweep took it back), drained (given back without an
+ * (its slots went back: the hold time), reclaimed (its lease was taken
+ * back: its holder died, or the TTL or a sweep took it while it ran), drained (given back without an
  * end of its own: at request end, or a stranded entry returned for the next
  * sweep), stranded (its runner died holding a slot) and requeued (the copy
  * that runs a stranded action again); and one per change of a provider's
@@ -78,15 +78,8 @@ final class EventLog implements ThrottleLog, StepLog, ProviderEvents
 
     public function stranded(StrandedLease $lease, ?ScheduledAction $action, int $copyId, ?int $placedSince = null): void
     {
-        $label = HolderLabel::parse($lease->label);
-        $this->buffer->add([
-            'event' => 'stranded',
-            'action_id' => $lease->ref,
+        $this->buffer->add(self::strandedRow('stranded', $lease, $action) + [
             'copy_action_id' => $copyId,
-            'work_key' => $action?->workKey() ?? '',
-            'job_id' => $label->jobId,
-            'flow_step_id' => $label->step,
-            'provider' => substr($label->provider, 0, 64),
             'reason' => $copyId > 0 ? 'runner_died_requeued' : 'runner_died',
             'placed_at' => $placedSince !== null ? gmdate('Y-m-d H:i:s', $placedSince) : null,
         ]);
@@ -125,32 +118,19 @@ final class EventLog implements ThrottleLog, StepLog, ProviderEvents
         $this->buffer->add(self::workRow('reclaimed', $work) + ['reason' => 'lease_taken_back', 'duration_ms' => max(0, $heldMs)]);
     }
 
+    public function reclaimedFromDeadHolder(StrandedLease $lease, ?ScheduledAction $action): void
+    {
+        $this->buffer->add(self::strandedRow('reclaimed', $lease, $action) + ['reason' => 'holder_died']);
+    }
+
     public function drained(StrandedLease $lease, string $why): void
     {
-        $label = HolderLabel::parse($lease->label);
-        $this->buffer->add([
-            'event' => 'drained',
-            'action_id' => $lease->ref,
-            'job_id' => $label->jobId,
-            'flow_step_id' => $label->step,
-            'provider' => substr($label->provider, 0, 64),
-            'reason' => substr($why, 0, 64),
-        ]);
+        $this->buffer->add(self::strandedRow('drained', $lease, null) + ['reason' => substr($why, 0, 64)]);
     }
 
     public function requeued(int $originalId, int $copyId, ?ScheduledAction $action, StrandedLease $lease): void
     {
-        $label = HolderLabel::parse($lease->label);
-        $this->buffer->add([
-            'event' => 'requeued',
-            'action_id' => $originalId,
-            'copy_action_id' => $copyId,
-            'work_key' => $action?->workKey() ?? '',
-            'job_id' => $label->jobId,
-            'flow_step_id' => $label->step,
-            'provider' => substr($label->provider, 0, 64),
-            'reason' => 'runs_again',
-        ]);
+        $this->buffer->add(['action_id' => $originalId, 'copy_action_id' => $copyId, 'reason' => 'runs_again'] + self::strandedRow('requeued', $lease, $action));
     }
 
     public function circuitChanged(string $event, string $provider, string $key, ProviderState $state): void
@@ -180,6 +160,24 @@ final class EventLog implements ThrottleLog, StepLog, ProviderEvents
             'job_id' => $work->jobId,
             'flow_step_id' => $work->flowStepId,
             'provider' => substr($work->provider, 0, 64),
+        ];
+    }
+
+    /**
+     * What a row about a stranded lease carries: its action, and the job, flow step and provider its label names.
+     *
+     * @return array<string, int|string|null>
+     */
+    private static function strandedRow(string $event, StrandedLease $lease, ?ScheduledAction $action): array
+    {
+        $label = HolderLabel::parse($lease->label);
+        return [
+            'event' => $event,
+            'action_id' => $lease->ref,
+            'work_key' => $action?->workKey() ?? '',
+            'job_id' => $label->jobId,
+            'flow_step_id' => $label->step,
+            'provider' => substr($label->provider, 0, 64),
         ];
     }
 
