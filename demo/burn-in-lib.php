@@ -296,6 +296,40 @@ final class BurnIn
         }
     }
 
+    /**
+     * The capacity view of the site key after a Sluice run, as `wp sluice capacity --key=site` shows it (the
+     * last 1 and 5 minutes; they may hold an earlier mode's run too), and what one more slot would change.
+     */
+    public static function printCapacity(): void
+    {
+        $plugin = \SluiceWP\Plugin::instance();
+        $collector = new \SluiceWP\Capacity\CapacityCollector($plugin->backends, $plugin->siteStatus());
+        $site = \SluiceWP\Gate\KeyNames::forBlog()->site();
+        $report = $collector->only($collector->collect(null, [1, 5]), $site);
+        if ($report === null || $report->rows === []) {
+            echo "capacity view: none (", $report->unavailable ?? 'no counts for the site key', ")\n";
+            return;
+        }
+        $whatIf = $collector->atLimit($report, $report->limitsInForce[$site] + 1);
+        $columns = [];
+        foreach ($report->rows as $i => $row) {
+            $columns["last {$row->windowMin} min"] = [$row, $whatIf->rows[$i]];
+        }
+        $n = static fn (?float $v, int $d = 2): string => $v === null ? '-' : number_format($v, $d);
+        BurnIn::printTable('capacity view of the site key (wp sluice capacity --key=site)', $columns, [
+            ['new AI steps per second', static fn ($c) => $n($c[0]->arrivalRate, 3)],
+            ['mean hold (s) and its cv', static fn ($c) => $n($c[0]->holdMeanS) . ' (cv ' . $n($c[0]->holdCv) . ')'],
+            ['utilisation rho at limit ' . $report->limitsInForce[$site], static fn ($c) => $n($c[0]->rho)],
+            ['wait (s): Little / M/G/c / measured', static fn ($c) => $n($c[0]->waitLittleS, 1) . ' / ' . $n($c[0]->waitMgcS, 1) . ' / ' . $n($c[0]->waitMeasuredS, 1)],
+            ['headroom (steps per second)', static fn ($c) => $n($c[0]->headroomPerS, 3)],
+            ['provider requests per step', static fn ($c) => $n($c[0]->retryAmplification)],
+            ['what-if limit ' . $whatIf->whatIfLimit . ': rho, M/G/c wait (s)', static fn ($c) => $n($c[1]->rho) . ', ' . $n($c[1]->waitMgcS, 1)],
+        ]);
+        foreach ($report->alerts as $alert) {
+            echo 'capacity alert: ', \SluiceWP\Capacity\AlertText::of($alert), "\n";
+        }
+    }
+
     /** @param list<float|int> $xs */
     public static function mean(array $xs): ?float
     {

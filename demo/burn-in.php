@@ -84,6 +84,10 @@ foreach ($modes as $mode) {
         printf("   (stopped: %s)\n", $r['timed_out']);
     }
     echo "\n";
+    if ($mode === 'on' && !isset($opt['summary'])) {
+        BurnIn::printCapacity();
+        echo "\n";
+    }
     $results[$mode] = $r;
 }
 
