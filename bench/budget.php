@@ -10,6 +10,7 @@
  * requests and tokens in any 60 s window (by arrival), and the jobs' outcome.
  *
  * Options: --tpm=<tokens per minute, default 2000> --runners=<n, default 8> --latency-ms=<ms, default 500>
+ * --backend=<native|database|redis> (Sluice's store of slots and buckets; default: its own choice, the extension)
  */
 
 declare(strict_types=1);
@@ -20,7 +21,12 @@ require dirname(__DIR__) . '/demo/burn-in-lib.php';
 use Sluice\Demo\BurnIn;
 use Sluice\Support\WordPress\Provider;
 
-$opt = getopt('', ['tpm:', 'runners:', 'latency-ms:']);
+$opt = getopt('', ['tpm:', 'runners:', 'latency-ms:', 'backend:']);
+$backend = (string) ($opt['backend'] ?? '');
+if ($backend !== '' && !in_array($backend, ['native', 'database', 'redis'], true)) {
+    fwrite(STDERR, "bench-budget: --backend is native, database or redis, not {$backend}\n");
+    exit(2);
+}
 $rpm = 30;
 $tpm = (int) ($opt['tpm'] ?? 2000);
 $phase = [
@@ -37,7 +43,7 @@ $phase = [
     'sluice' => true,
     'sluice_settings' => ['provider_limits' => ['fake' => 8], 'rpm_limits' => ['fake' => $rpm], 'tpm_limits' => ['fake' => $tpm]],
     'provider_config' => ['rpm_limit' => $rpm, 'tpm_limit' => $tpm, 'rate_headers' => true],
-];
+] + ($backend !== '' ? ['backend' => $backend] : []);
 
 /** The most of $weight over the records that arrived within any 60 s window. */
 $peak = static function (array $records, callable $weight): float {
@@ -57,8 +63,8 @@ $peak = static function (array $records, callable $weight): float {
 };
 
 $which = sluice_test_action_scheduler_which();
-printf("bench-budget: 3 flows x 20 items, %d ms calls, %d CLI queue runners + WP-Cron; provider and Sluice: %d requests and %d tokens a minute; Action Scheduler: %s\n\n",
-    $phase['latency_ms'], $phase['runners'], $rpm, $tpm, $which);
+printf("bench-budget: 3 flows x 20 items, %d ms calls, %d CLI queue runners + WP-Cron; provider and Sluice: %d requests and %d tokens a minute; backend %s; Action Scheduler: %s\n\n",
+    $phase['latency_ms'], $phase['runners'], $rpm, $tpm, $backend !== '' ? $backend : 'auto', $which);
 $r = BurnIn::run('budget', $phase);
 $records = array_values(array_filter(Provider::timeline(), static fn (array $x): bool => ($x['status'] ?? 0) !== 0 || ($x['outcome'] ?? null) !== null));
 $refused = count(array_filter($records, static fn (array $x): bool => (int) $x['status'] === 429));
