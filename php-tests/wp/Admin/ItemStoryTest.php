@@ -34,6 +34,12 @@ final class ItemStoryTest extends AdminTestCase
         $admin = AdminHttp::admin();
         $page = $admin->get('/wp-admin/admin.php?page=sluice');
         self::assertSame(200, $page['status']);
+        $latest = new \DOMDocument();
+        @$latest->loadHTML($page['body']);
+        $latestText = (string) (new \DOMXPath($latest))->query('//*[@data-sluice-section="events"]')?->item(0)?->textContent;
+        foreach (['deferred: ai_concurrency_limit', 'woken: slot_handed_over', 'finished: action_ended'] as $kind) {
+            self::assertStringContainsString($kind, $latestText, 'the latest events list shows every kind');
+        }
         $fields = self::formFields($page['body'], 'sluice_story_action');
         self::assertNotSame('', $fields['_sluice_story_nonce'] ?? '', 'the box carries a nonce');
 

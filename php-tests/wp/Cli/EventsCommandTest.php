@@ -89,6 +89,29 @@ final class EventsCommandTest extends GateTestCase
         self::assertSame(['77', 'f-ai_1', '800'], [$rows[2]['job_id'], $rows[2]['flow_step_id'], $rows[2]['duration_ms']]);
     }
 
+    /** A process that switched blogs (a network's sweep) writes each row to the log of the blog it was about. */
+    public function testEachRowGoesToTheLogOfTheBlogItWasAbout(): void
+    {
+        global $wpdb;
+        $home = $wpdb->prefix;
+        $mainTable = EventLogSchema::table();
+        $otherTable = $home . 'evtest_sluice_events';
+        $wpdb->query("CREATE TABLE IF NOT EXISTS {$otherTable} LIKE {$mainTable}");
+        $wpdb->query("DELETE FROM {$otherTable}");
+        $log = new EventLog();
+        try {
+            $wpdb->prefix = $home . 'evtest_'; // as switch_to_blog() sets it
+            $log->woken(9101, 0);
+        } finally {
+            $wpdb->prefix = $home;
+        }
+        $log->woken(9102, 0);
+        self::assertTrue($log->flush());
+        self::assertSame(['9101'], $wpdb->get_col("SELECT action_id FROM {$otherTable}"), "the other blog's row went to its log");
+        self::assertSame(['9102'], $wpdb->get_col("SELECT action_id FROM {$mainTable} WHERE action_id IN (9101, 9102)"), "and this blog's to this one's");
+        $wpdb->query("DROP TABLE {$otherTable}");
+    }
+
     public function testBadInputIsRefusedByName(): void
     {
         foreach ([

@@ -5,7 +5,8 @@
  * multi-row INSERT when a row must be readable by another process at once (a
  * deferral: its copy's own deferral reads it; a stranding: the copy reads
  * its place), at the end of a queue run, when 50 wait, and at request end
- * (a shutdown function that never throws). An admitted step's rows cost its
+ * (a shutdown function that never throws); each row goes to the log of the
+ * blog it was about. An admitted step's rows cost its
  * runner no query of their own while it runs. Each row keeps the instant it
  * happened (at_ms), so rows written later still read in their order.
  */
@@ -29,7 +30,7 @@ final class EventBuffer
         'placed_at' => '%s', 'duration_ms' => '%d',
     ];
 
-    /** @var list<array<string, int|string|null>> */
+    /** @var list<array{0: string, 1: array<string, int|string|null>}> each row with its blog's table */
     private array $rows = [];
     private bool $onShutdown = false;
 
@@ -41,7 +42,8 @@ final class EventBuffer
     public function add(array $row): void
     {
         $ms = (int) floor(microtime(true) * 1000);
-        $this->rows[] = $row + ['created_at' => gmdate('Y-m-d H:i:s', intdiv($ms, 1000)), 'at_ms' => $ms];
+        // The blog's table now: a process that switched blogs (a network's sweep) writes each row to its own blog's log.
+        $this->rows[] = [EventLogSchema::table(), $row + ['created_at' => gmdate('Y-m-d H:i:s', intdiv($ms, 1000)), 'at_ms' => $ms]];
         if (!$this->onShutdown) {
             $this->onShutdown = true;
             register_shutdown_function(function (): void {
@@ -59,16 +61,25 @@ final class EventBuffer
         return count($this->rows);
     }
 
-    /** Writes every waiting row in one INSERT; true when there was nothing to write or it was written. */
+    /** Writes every waiting row in one INSERT (one per blog's table); true when there was nothing to write or it was written. */
     public function flush(): bool
     {
-        if ($this->rows === []) {
-            return true;
+        $byTable = [];
+        foreach ($this->rows as [$table, $row]) {
+            $byTable[$table][] = $row;
         }
-        global $wpdb;
-        $rows = $this->rows;
         $this->rows = [];
-        $columns = array_keys(self::COLUMNS);
+        $written = true;
+        foreach ($byTable as $table => $rows) {
+            $written = $this->insert($table, $rows) && $written;
+        }
+        return $written;
+    }
+
+    /** @param list<array<string, int|string|null>> $rows */
+    private function insert(string $table, array $rows): bool
+    {
+        global $wpdb;
         $values = [];
         foreach ($rows as $row) {
             $cells = [];
@@ -78,16 +89,15 @@ final class EventBuffer
             }
             $values[] = '(' . implode(', ', $cells) . ')';
         }
-        $table = EventLogSchema::table();
-        $written = $wpdb->query("INSERT INTO {$table} (" . implode(', ', $columns) . ') VALUES ' . implode(', ', $values));
+        $written = $wpdb->query("INSERT INTO {$table} (" . implode(', ', array_keys(self::COLUMNS)) . ') VALUES ' . implode(', ', $values));
         if ($written === false) {
-            error_log(sprintf('Sluice: could not write %d row(s) to the event log: %s', count($rows), $wpdb->last_error));
+            error_log(sprintf('Sluice: could not write %d row(s) to the event log %s: %s', count($rows), $table, $wpdb->last_error));
             return false;
         }
         $first = (int) $wpdb->insert_id;
         $last = $first + count($rows) - 1;
         if ($first > 0 && intdiv($last, self::PRUNE_EVERY) > intdiv($first - 1, self::PRUNE_EVERY)) {
-            $this->prune($last);
+            $this->prune($table, $last);
         }
         return true;
     }
@@ -112,11 +122,10 @@ final class EventBuffer
     }
 
     /** Keeps the newest rows (filter sluice_event_log_max_rows, default 10,000). */
-    private function prune(int $newestId): void
+    private function prune(string $table, int $newestId): void
     {
         global $wpdb;
         $keep = max(100, (int) apply_filters('sluice_event_log_max_rows', 10000));
-        $table = EventLogSchema::table();
         $wpdb->query($wpdb->prepare("DELETE FROM {$table} WHERE id <= %d", $newestId - $keep));
     }
 }
