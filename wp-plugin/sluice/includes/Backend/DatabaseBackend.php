@@ -214,7 +214,8 @@ final class DatabaseBackend implements Backend, OperatorView, WaitingLine, Capac
                 if ($reservation !== null) {
                     if ($this->reservations->convertReservation($reservation, $token, $limits, $ttlMs, $label, $me, $ref, $taking)) {
                         $this->remember($token, DatabaseReservations::slotsOf($keys, $reservation));
-                        return new Lease($token, $limits, null, Lease::WAIT_NOT_KNOWN);
+                        $first = $keys[array_key_first($keys)]->ticketFirstMs[$reservation] ?? null;
+                        return new Lease($token, $limits, null, $first !== null ? max(0, $keys[array_key_first($keys)]->nowMs - $first) : Lease::WAIT_NOT_KNOWN);
                     }
                     $short = $buckets !== [] ? $this->buckets->refusal($buckets) : null;
                     if ($short !== null) {

@@ -18,6 +18,8 @@ final class DatabaseKeys
 {
     /** Whether the key records' table is there (KeyRecordsSchema), asked once per process. */
     private static ?bool $recordsTable = null;
+    /** Whether the line's tickets table is there (DatabaseLineSchema), asked once per process. */
+    private static ?bool $ticketsTable = null;
 
     public function __construct(private readonly DatabaseSql $sql)
     {
@@ -39,11 +41,15 @@ final class DatabaseKeys
         // its table is there (asked once per process: an option read here would cost a query whenever
         // WordPress's options cache was dropped).
         $records = self::$recordsTable ??= (new KeyRecordsSchema())->isCurrent();
+        // A reserved slot's ticket says since when its action waited (the capacity counters' wait), in the same query.
+        $tickets = self::$ticketsTable ??= (new DatabaseLineSchema())->isCurrent();
         $rows = $this->sql->read(
             'SELECT s.lease_key, s.slot, s.token, s.host_id, s.pid, s.start_time, s.expires_ms, s.request_until_ms, s.ref, s.reserved, s.label, s.limit_n,'
-            . ' s.install, s.blog_id, k.waiting, ' . ($records ? 'r.cap' : '0') . ' AS record_cap, ' . DatabaseSql::NOW_MS . ' AS now_ms'
+            . ' s.install, s.blog_id, k.waiting, ' . ($records ? 'r.cap' : '0') . ' AS record_cap, ' . ($tickets ? 't.first_deferred_ms' : 'NULL')
+            . ' AS ticket_first_ms, ' . DatabaseSql::NOW_MS . ' AS now_ms'
             . " FROM {$slotsTable} s LEFT JOIN {$keysTable} k ON k.lease_key = s.lease_key"
             . ($records ? ' LEFT JOIN ' . KeyRecordsSchema::table() . ' r ON r.record_key = s.lease_key' : '')
+            . ($tickets ? ' LEFT JOIN ' . DatabaseLineSchema::ticketsTable() . ' t ON s.reserved = 1 AND t.ticket = s.token' : '')
             . " WHERE s.lease_key IN ({$in})",
         );
         $keys = [];
@@ -60,6 +66,9 @@ final class DatabaseKeys
             $key->cap = (int) ($row['record_cap'] ?? 0);
             $key->nowMs = (int) $row['now_ms'];
             $key->slots[(int) $row['slot']] = DatabaseSlot::fromDb($row);
+            if (($row['ticket_first_ms'] ?? null) !== null) {
+                $key->ticketFirstMs[(string) $row['token']] = (int) $row['ticket_first_ms'];
+            }
         }
         $newKeys = [];
         $newSlots = [];

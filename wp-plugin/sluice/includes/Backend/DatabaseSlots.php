@@ -24,6 +24,8 @@ final class DatabaseSlots
     public int $cap = 0;
     /** The database's clock when they were read (UTC ms). */
     public int $nowMs = 0;
+    /** @var array<string, int> a reservation's ticket => when it was first deferred (ms): how long its action waited */
+    public array $ticketFirstMs = [];
     /** @var array<int, DatabaseSlot> by slot number */
     public array $slots = [];
 
