@@ -22,6 +22,8 @@ final class WorkerDeathTest extends GateTestCase
         Site::configure([], ['request_timeout' => 4, 'retry_base_delay' => 1]);
         Provider::reset(latencyMs: 2500, saturateAbove: 1);
         [$doomed] = datamachine_fixture_start_flow('d1', 1);
+        $since = intdiv(time(), 60);
+        $completedBefore = self::completions($since);
 
         $victim = Runner::cli();
         self::eventually(static fn () => Provider::stats()['in_flight'] === 1, 15, "the victim's provider request");
@@ -45,5 +47,13 @@ final class WorkerDeathTest extends GateTestCase
         self::assertGreaterThanOrEqual(1, $status->reclaimedDead, "the dead runner's lease was reclaimed");
         self::assertLessThan(30, microtime(true) - $killedAt);
         self::assertSame('in-progress', Site::aiActions()[0]['status'], "the killed step stays in progress in AS (job $doomed)");
+        self::assertSame(1, self::completions($since) - $completedBefore, 'the capacity counters: the live step completed; the reclaimed lease of the dead one is no completion');
+    }
+
+    /** The site key's completions in the store's capacity counters since unix minute $since. */
+    private static function completions(int $since): int
+    {
+        $minutes = (new \SluiceWP\Backend\NativeBackend())->minuteCounts()[self::siteKey()] ?? [];
+        return array_sum(array_map(static fn ($m): int => $m->minute >= $since ? $m->completions : 0, $minutes));
     }
 }
