@@ -40,6 +40,10 @@ final class ExpectedTokensTest extends TestCase
         ExpectedTokens::answered($provider, 500);
         self::assertSame(900.0, ExpectedTokens::forProvider($provider));
         self::assertSame(1.0, ExpectedTokens::forProvider('other-' . $provider), 'per provider');
+        ExpectedTokens::answered($provider, 1000); // 900 + 20 = 920: under a twentieth of 900 (45), not written
+        self::assertSame(900.0, ExpectedTokens::forProvider($provider));
+        ExpectedTokens::answered($provider, 2000); // 900 + 220
+        self::assertSame(1120.0, ExpectedTokens::forProvider($provider));
         update_option(ExpectedTokens::OPTION, [$provider => 'nonsense']);
         self::assertSame(1.0, ExpectedTokens::forProvider($provider), 'a value that is no number is none');
     }

@@ -6,8 +6,8 @@
  * a refund or an extra charge). A Data Machine step's request is built after
  * its admission, so the expectation is the provider's running average of
  * recent answers (an exponentially weighted mean, each answer weighing a
- * fifth), kept in one option for every process of the site; 1 token until a
- * first answer was seen.
+ * fifth), kept in one option for every process of the site (written when it
+ * moved by a twentieth or more); 1 token until a first answer was seen.
  */
 
 declare(strict_types=1);
@@ -36,8 +36,13 @@ final class ExpectedTokens
         $averages = get_option(self::OPTION, []);
         $averages = is_array($averages) ? $averages : [];
         $previous = $averages[$provider] ?? null;
-        $averages[$provider] = round(self::average(is_numeric($previous) ? (float) $previous : null, $used), 2);
-        update_option(self::OPTION, $averages, false);
+        $previous = is_numeric($previous) ? (float) $previous : null;
+        $average = round(self::average($previous, $used), 2);
+        // Written when it moved by a twentieth or more: a steady provider's answers cost no write each.
+        if ($previous === null || abs($average - $previous) >= max(1.0, $previous / 20)) {
+            $averages[$provider] = $average;
+            update_option(self::OPTION, $averages, false);
+        }
     }
 
     /** The running average after one more answer (the first answer is the average). */
