@@ -79,7 +79,7 @@ final class RateBudgetGateTest extends GateTestCase
     {
         $provider = 'refund-' . bin2hex(random_bytes(3));
         Site::configure([], [], ['site_limit' => 4, 'provider_limits' => [$provider => 4], 'tpm_limits' => [$provider => 600]]);
-        update_option(ExpectedTokens::OPTION, [$provider => 3000]);
+        update_option(ExpectedTokens::OPTION, [$provider => 3000], false);
         $tpm = self::gateKeys()->budget('tpm', $provider, false);
         datamachine_fixture_start_flow('rf', 1, [], ['default_provider' => $provider]);
         self::runQueueOnce();
@@ -88,7 +88,9 @@ final class RateBudgetGateTest extends GateTestCase
         $bucket = \Sluice\key_rates()[$tpm];
         self::assertGreaterThanOrEqual(3000.0, $bucket['tokens_taken'], 'charged the expected 3,000 at admission');
         self::assertGreaterThan(-500.0, $bucket['level'], 'the answer used far fewer: refunded (without the refund: about -2,970 plus a few seconds of refill)');
-        wp_cache_delete(ExpectedTokens::OPTION, 'options');
+        wp_cache_delete(ExpectedTokens::OPTION, 'options'); // the runner wrote it: read it fresh
+        wp_cache_delete('alloptions', 'options');
+        wp_cache_delete('notoptions', 'options');
         self::assertLessThan(3000.0, ExpectedTokens::forProvider($provider), 'the average moved towards what was used');
         self::assertSame('', Site::sluiceErrors());
     }
