@@ -51,6 +51,7 @@ final class EventsCommandTest extends GateTestCase
         }
         self::assertSame(self::siteKey(), $rows[2]['lease_key'], 'the admission names its key');
         self::assertSame(1, $rows[2]['limit_n']);
+        self::assertGreaterThan(0, $rows[2]['duration_ms'], 'the admission says how long it waited since its deferral');
         // The copy's own story and the job's are the same rows.
         self::assertSame($rows, WpCli::sluice(['events', '--action=' . $copy, '--format=json'])->json());
         $ofJob = WpCli::sluice(['events', '--job=' . $job, '--format=json'])->json();

@@ -36,8 +36,7 @@ final class HeldLeases
     {
         if (!array_key_exists($actionId, $this->byAction) && $work !== null) {
             $this->since[$actionId] = microtime(true);
-            $waited = $lease->handle instanceof \Sluice\Lease ? $lease->handle->waitedMs() : 0;
-            $this->log?->admitted($work, $lease, $waited);
+            $this->log?->admitted($work, $lease, max(0, $lease->waitedMs)); // NO_TICKET / WAIT_NOT_KNOWN: 0
         }
         unset($this->byAction[$actionId]); // the newest hold is the running one
         $this->byAction[$actionId] = $lease;
