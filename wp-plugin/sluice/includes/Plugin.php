@@ -28,6 +28,7 @@ use SluiceWP\Backend\UnusableStore;
 use SluiceWP\Backend\KeyRecordsSchema;
 use SluiceWP\Backend\CapacityCounters;
 use SluiceWP\Backend\CapacitySchema;
+use SluiceWP\Backend\NativeBackend;
 use SluiceWP\Capacity\CapacityRecorder;
 use SluiceWP\Backend\RateBuckets;
 use SluiceWP\Backend\RecordStore;
@@ -206,7 +207,7 @@ final class Plugin
         $line = $this->config->waitingLine() ? $records : null;
         $estimate = $usable ? apply_filters('sluice_wait_estimate', new SlotWait($backend), $backend) : null;
         $recorder = $usable && $backend instanceof CapacityCounters
-            ? new CapacityRecorder($backend, fn (string $workKey): WorkHistory => $this->eventLog->historyOf($workKey), $line !== null)
+            ? new CapacityRecorder($backend, fn (string $workKey): WorkHistory => $this->eventLog->historyOf($workKey), $line !== null, !$backend instanceof NativeBackend)
             : null;
         return $this->gate = new Gate(
             $scheduler,

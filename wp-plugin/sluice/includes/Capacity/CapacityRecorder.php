@@ -5,8 +5,10 @@
  * provider, tenant, mode keys: each key's view is its own). What one step
  * adds is buffered and written in ONE store call: an admission with its
  * completion when its lease goes back (or at request end), a deferral at
- * once. So the native backend adds no query and the database backend one
- * statement per AI step. A step whose process dies while it runs counts
+ * once. So the native backend adds no query. A store whose write is a query
+ * (database, Redis) is written at most every BATCH_SECONDS and at request
+ * end: the steps a queue run admits, finishes and defers meanwhile go in one
+ * statement, and the view is at most that late. A step whose process dies while it runs counts
  * nothing (the lease the store reclaims from a dead holder is no completion).
  *
  * - arrival: a step's first run (admitted or deferred); a deferred copy
@@ -44,11 +46,15 @@ final class CapacityRecorder
     private const PROVIDER_REQUESTS = 7;
     /** A hold time counts at most this long (an hour: far above any lease TTL), so its square stays an exact integer. */
     private const MAX_HOLD_MS = 3_600_000;
+    /** The longest a batched store's counts wait in this process (see $batched). */
+    public const BATCH_SECONDS = 5.0;
 
     /** @var array<string, array<int, int>> counts not written yet: key => [counter => amount] */
     private array $pending = [];
     /** @var array<int, array{keys: list<string>, since: float}> admitted actions: their keys and when they took them */
     private array $running = [];
+    /** microtime() of the last write to the store (0: none yet). */
+    private float $lastWrite = 0.0;
 
     /**
      * @param \Closure(string): WorkHistory $historyOf the event log's history of a work key (ThrottleLog::historyOf)
@@ -58,6 +64,8 @@ final class CapacityRecorder
         private readonly CapacityCounters $store,
         private readonly \Closure $historyOf,
         private readonly bool $lineOn,
+        /** Whether a write costs a query (database, Redis): then counts wait up to BATCH_SECONDS for the next steps'. */
+        private readonly bool $batched = false,
     ) {
     }
 
@@ -89,7 +97,7 @@ final class CapacityRecorder
             $holdMs = min(self::MAX_HOLD_MS, max(0, (int) round((microtime(true) - $step['since']) * 1000)));
             $this->add($step['keys'], [self::COMPLETIONS => 1, self::HOLD_MS => $holdMs, self::HOLD_MS_SQUARED => $holdMs * $holdMs]);
         }
-        $this->flush();
+        $this->flushWhenDue();
     }
 
     /**
@@ -101,7 +109,7 @@ final class CapacityRecorder
     {
         $arrival = $history->deferrals === 0 && $history->placedSince === null;
         $this->add(array_map('strval', array_keys($keyLimits)), [self::ARRIVALS => $arrival ? 1 : 0, self::DEFERRALS => 1]);
-        $this->flush();
+        $this->flushWhenDue();
     }
 
     /** The running step sends a request to its provider. */
@@ -121,7 +129,16 @@ final class CapacityRecorder
         }
         $counts = $this->pending;
         $this->pending = [];
+        $this->lastWrite = microtime(true);
         $this->store->addCounts($counts);
+    }
+
+    /** flush() now, or for a batched store once BATCH_SECONDS have passed since its last write. */
+    private function flushWhenDue(): void
+    {
+        if (!$this->batched || microtime(true) - $this->lastWrite >= self::BATCH_SECONDS) {
+            $this->flush();
+        }
     }
 
     /**
