@@ -41,7 +41,7 @@ final class ExpectedTokens
         // Written when it moved by a twentieth or more: a steady provider's answers cost no write each.
         if ($previous === null || abs($average - $previous) >= max(1.0, $previous / 20)) {
             $averages[$provider] = $average;
-            update_option(self::OPTION, $averages, false);
+            update_option(self::OPTION, $averages, true); // autoloaded: reading it at admission costs no query
         }
     }
 
