@@ -330,6 +330,34 @@ final class BurnIn
         }
     }
 
+    /**
+     * One item's story from the event log, as `wp sluice events --action=<id>` shows it: the first step this run
+     * deferred, from its deferral through its wake to its admission and finish (seconds from the run's start).
+     */
+    public static function printItemStory(float $runStartedAt): void
+    {
+        global $wpdb;
+        $table = \SluiceWP\Log\EventLogSchema::table();
+        $first = $wpdb->get_var($wpdb->prepare(
+            "SELECT action_id FROM {$table} WHERE event = 'deferred' AND created_at >= %s ORDER BY id LIMIT 1",
+            gmdate('Y-m-d H:i:s', (int) $runStartedAt),
+        ));
+        if ($first === null) {
+            echo "item story: no step was deferred in this run\n";
+            return;
+        }
+        $story = (new \SluiceWP\Log\ItemStory())->ofAction((int) $first);
+        printf("one item's story (wp sluice events --action=%d): job %s, step %s\n", (int) $first, $story[0]['job_id'] ?? '-', $story[0]['flow_step_id'] ?? '-');
+        printf("  %7s  %-9s  %7s  %7s  %8s  %s\n", 's', 'event', 'action', 'copy', 'ms', 'reason (admitted: the keys taken)');
+        foreach ($story as $row) {
+            $at = isset($row['at_ms']) && (int) $row['at_ms'] > 0 ? (int) $row['at_ms'] / 1000 : (float) strtotime($row['created_at'] . ' UTC');
+            printf("  %7.1f  %-9s  %7d  %7s  %8s  %s\n", $at - $runStartedAt, $row['event'], (int) $row['action_id'],
+                (int) $row['copy_action_id'] > 0 ? (string) $row['copy_action_id'] : '-',
+                (int) ($row['duration_ms'] ?? 0) > 0 ? (string) $row['duration_ms'] : '-', $row['reason'] !== '' ? $row['reason'] : '-');
+        }
+        echo "  (ms: woken, how long its slot stays reserved for it; admitted, its wait since first deferred; finished, its hold)\n";
+    }
+
     /** @param list<float|int> $xs */
     public static function mean(array $xs): ?float
     {

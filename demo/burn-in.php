@@ -87,6 +87,8 @@ foreach ($modes as $mode) {
     if ($mode === 'on' && !isset($opt['summary'])) {
         BurnIn::printCapacity();
         echo "\n";
+        BurnIn::printItemStory((float) $r['started_at']);
+        echo "\n";
     }
     $results[$mode] = $r;
 }
