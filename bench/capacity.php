@@ -41,7 +41,8 @@ $windowMin = (int) ($opt['window'] ?? 5);
 $runnerCount = (int) ($opt['runners'] ?? 6);
 $plan = [['cv' => 0.3, 'rho' => 0.5], ['cv' => 0.3, 'rho' => 0.85], ['cv' => 1.5, 'rho' => 0.5], ['cv' => 1.5, 'rho' => 0.85]];
 if (isset($opt['runs'])) {
-    $plan = array_values(array_intersect_key($plan, array_flip(array_map(static fn (string $n): int => (int) $n - 1, explode(',', (string) $opt['runs'])))));
+    // Keyed by their place in the whole plan, so run 3 is the same run (and seed) alone as among the four.
+    $plan = array_intersect_key($plan, array_flip(array_map(static fn (string $n): int => (int) $n - 1, explode(',', (string) $opt['runs']))));
 }
 $wp = (string) getenv('SLUICE_BENCH_WP_CLI');
 $windowS = 60.0 * $windowMin;
