@@ -13,9 +13,9 @@
  * site key's row) with what the run measured by its own clock, not Sluice's counters:
  *   arrivals/s   AI steps first seen in the window (bench/capacity-probe.php: the first time Action Scheduler
  *                started the step or a copy of it, before Sluice's gate) / the window's seconds;
- *   utilisation  busy slot-seconds (the fixture's AI steps' run times, inside their slots, cut to the window)
- *                / (limit x the window's seconds);
- *   mean wait    first seen to the step's start, for the steps that started in the window.
+ *   utilisation  busy slot-seconds (the probe's start, right after the gate let the step through, to its end,
+ *                right after Sluice gave the slots back; cut to the window) / (limit x the window's seconds);
+ *   mean wait    first seen to start, for the steps that started in the window.
  * The view's mean wait compared is wait_measured_s (the mean wait its counters saw in the window); its
  * Little's-law and M/G/c estimates are printed beside it. One line per run, then last:
  *   capacity lambda_error=<max relative error> rho_error=<...> wait_error=<...> runs=<n>
@@ -69,16 +69,19 @@ $readView = static function () use ($wp, $windowMin): array {
     return [$rows, null];
 };
 
-/** @return array<int, float> job id => the first time a runner started its AI step (or a copy) */
-$firstSeen = static function () use ($probeDir): array {
-    $seen = [];
-    foreach (glob($probeDir . '/seen-*.log') ?: [] as $file) {
+/** @return array{seen: array<int, float>, start: array<int, float>, end: array<int, float>} per job: first seen, start, end */
+$probed = static function () use ($probeDir): array {
+    $out = ['seen' => [], 'start' => [], 'end' => []];
+    foreach (glob($probeDir . '/probe-*.log') ?: [] as $file) {
         foreach (file($file, FILE_IGNORE_NEW_LINES | FILE_SKIP_EMPTY_LINES) ?: [] as $line) {
-            [$job, $at] = array_map('floatval', explode(' ', $line)) + [0.0, 0.0];
-            $seen[(int) $job] = min($seen[(int) $job] ?? INF, $at);
+            [$event, $job, $at] = explode(' ', $line) + ['', '0', '0'];
+            if (isset($out[$event])) {
+                // The first sighting; the last start and end (a step that failed and ran again: its last run).
+                $out[$event][(int) $job] = $event === 'seen' ? min($out[$event][(int) $job] ?? INF, (float) $at) : max($out[$event][(int) $job] ?? 0.0, (float) $at);
+            }
         }
     }
-    return $seen;
+    return $out;
 };
 
 $relError = static fn (?float $view, float $measured): ?float => $view === null || $measured <= 0.0 ? null : abs($view - $measured) / $measured;
@@ -140,15 +143,15 @@ foreach ($plan as $i => $run) {
     $from = $readAt - $windowS;
 
     // Measured by the bench's clock, over [readAt - window, readAt].
-    $seen = $firstSeen();
-    $arrivals = count(array_filter($seen, static fn (float $at): bool => $at >= $from && $at < $readAt));
+    $probe = $probed();
+    $arrivals = count(array_filter($probe['seen'], static fn (float $at): bool => $at >= $from && $at < $readAt));
     $busy = 0.0;
     $waits = [];
-    foreach (Site::aiRuns() as $r) {
-        $end = $r['finished'] > 0 ? $r['finished'] : $readAt; // still running when the view was read
-        $busy += max(0.0, min($end, $readAt) - max($r['started'], $from));
-        if ($r['started'] >= $from && $r['started'] < $readAt && isset($seen[$r['job']])) {
-            $waits[] = max(0.0, $r['started'] - $seen[$r['job']]);
+    foreach ($probe['start'] as $job => $started) {
+        $end = ($probe['end'][$job] ?? 0.0) >= $started ? $probe['end'][$job] : $readAt; // still running when the view was read
+        $busy += max(0.0, min($end, $readAt) - max($started, $from));
+        if ($started >= $from && $started < $readAt && isset($probe['seen'][$job])) {
+            $waits[] = max(0.0, $started - $probe['seen'][$job]);
         }
     }
     $measured = ['lambda' => $arrivals / $windowS, 'rho' => $busy / ($limit * $windowS), 'wait' => $waits === [] ? 0.0 : array_sum($waits) / count($waits)];
