@@ -6,6 +6,7 @@ namespace Sluice\WpTests\Rates;
 use Sluice\Support\WordPress\Site;
 use Sluice\WpTests\Gate\GateTestCase;
 use SluiceWP\Rates\ExpectedTokens;
+use SluiceWP\Rates\RequestTokens;
 
 /**
  * A requests-per-minute budget through the gate, on the native backend: the
@@ -93,5 +94,40 @@ final class RateBudgetGateTest extends GateTestCase
         wp_cache_delete('notoptions', 'options');
         self::assertLessThan(3000.0, ExpectedTokens::forProvider($provider), 'the average moved towards what was used');
         self::assertSame('', Site::sluiceErrors());
+    }
+
+    /**
+     * A step's request is charged its own estimate before it goes out (its prompt plus the most it may answer,
+     * here max_tokens 4,000), in place of the provider's running average charged at admission (1 token: none
+     * seen yet), and its answer, which used a few, refunds the rest. Before, the request was charged nothing
+     * until its answer: the bucket took 1 token for a step that could use 4,000.
+     */
+    public function testARequestIsChargedItsPromptAndMaxTokensBeforeItGoesOut(): void
+    {
+        $provider = 'estimate-' . bin2hex(random_bytes(3));
+        Site::configure([], ['max_tokens' => 4000], ['site_limit' => 4, 'provider_limits' => [$provider => 4], 'tpm_limits' => [$provider => 600]]);
+        update_option(ExpectedTokens::OPTION, [], false);
+        $tpm = self::gateKeys()->budget('tpm', $provider, false);
+        datamachine_fixture_start_flow('est', 1, [], ['default_provider' => $provider]);
+        self::runQueueOnce();
+
+        self::assertCount(1, Site::aiRuns());
+        $bucket = \Sluice\key_rates()[$tpm];
+        self::assertGreaterThanOrEqual(4000.0, $bucket['tokens_taken'], 'charged the request\'s max_tokens before it went out');
+        self::assertGreaterThan(-500.0, $bucket['level'], 'the answer used a few: the rest refunded');
+        self::assertSame('', Site::sluiceErrors());
+    }
+
+    public function testARequestsTokensAreEstimatedFromItsBody(): void
+    {
+        $chat = json_encode(['model' => 'm', 'max_tokens' => 100, 'messages' => [['role' => 'system', 'content' => str_repeat('a', 40)], ['role' => 'user', 'content' => [['type' => 'text', 'text' => str_repeat('b', 40)], ['type' => 'image_url', 'image_url' => ['url' => str_repeat('c', 400)]]]]]]);
+        self::assertSame(20 + 100, RequestTokens::estimate($chat), 'OpenAI chat: 80 characters of text (not the image) and max_tokens');
+        self::assertSame(5 + 50, RequestTokens::estimate(['system' => str_repeat('s', 8), 'messages' => [['role' => 'user', 'content' => str_repeat('u', 12)]], 'max_tokens' => 50]), 'Anthropic: system and messages');
+        self::assertSame(3 + 7, RequestTokens::estimate(json_encode(['input' => 'hello world', 'max_output_tokens' => 7])), 'Responses API');
+        self::assertSame(2 + 9, RequestTokens::estimate(json_encode(['contents' => [['parts' => [['text' => 'hi there']]]], 'generationConfig' => ['maxOutputTokens' => 9]])), 'Gemini');
+        self::assertSame(30, RequestTokens::estimate(json_encode(['messages' => [], 'max_completion_tokens' => 30])), 'max_completion_tokens alone');
+        self::assertNull(RequestTokens::estimate('{not json'), 'malformed: the admission charge stands');
+        self::assertNull(RequestTokens::estimate(json_encode(['model' => 'm'])), 'neither prompt nor max tokens');
+        self::assertNull(RequestTokens::estimate(null));
     }
 }

@@ -77,6 +77,7 @@ final class ProviderCalls
         }
         if ($step !== null && $step->provider === $call->provider) {
             $this->gate->stepRequestSent(); // the capacity counters' provider requests (retry amplification)
+            do_action('sluice_provider_requesting', $call->provider, $args['body'] ?? null); // its tokens: Rates\RateHooks
         }
         $this->open[] = ['url' => $url, 'call' => $call, 'started' => microtime(true), 'lease' => $lease];
         return false;

@@ -1,6 +1,7 @@
 <?php
 /**
- * The rate budgets' WordPress hooks: each answer of an AI provider (the
+ * The rate budgets' WordPress hooks: each request of a running AI step to its
+ * provider (`sluice_provider_requesting`, before it goes out) and each answer of an AI provider (the
  * provider protection recognises the calls and announces each answer with
  * `sluice_provider_answered`, from WordPress's HTTP API's http_api_debug:
  * WordPress 7's AI client keeps no headers, so that is where they are seen)
@@ -22,6 +23,13 @@ final class RateHooks
 
     public function init(): void
     {
+        add_action('sluice_provider_requesting', function ($provider, $body): void {
+            try {
+                ($this->observer)()?->requesting(is_string($provider) ? $provider : '', $body);
+            } catch (\Throwable $e) {
+                error_log('Sluice: error while charging an AI request\'s expected tokens (the AI step carries on): ' . $e->getMessage());
+            }
+        }, 10, 2);
         add_action('sluice_provider_answered', function ($provider, $response): void {
             try {
                 ($this->observer)()?->responded(is_string($provider) ? $provider : '', $response);

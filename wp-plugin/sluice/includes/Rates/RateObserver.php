@@ -1,6 +1,8 @@
 <?php
 /**
- * After each answer of an AI provider: reads its rate-limit headers
+ * Before each request of a running AI step: charges the tokens it may use
+ * (RequestTokens) in place of the admission's expectation. After each answer
+ * of an AI provider: reads its rate-limit headers
  * (RateHeaders) and tells the provider's buckets what they say (ProviderWord)
  * in the store that keeps buckets (Backend\RateBuckets), and charges the
  * tokens the answer used to the provider's tokens-per-minute bucket less what
@@ -28,6 +30,29 @@ final class RateObserver
         private readonly KeyNames $keys,
         private readonly Config $config,
     ) {
+    }
+
+    /**
+     * A running step's request is about to go to its provider: the tokens charged for it at admission (the
+     * provider's running average: the request did not exist yet) become its own estimate (RequestTokens: its
+     * prompt plus the most it may answer), the difference refunded or charged more, so a step that may use more
+     * than the average holds the next admissions back before the provider counts it. A retry of the step, whose
+     * admission charge its first answer settled already, is charged its estimate. Its answer settles the charge.
+     *
+     * @param mixed $body the request's body (WordPress's HTTP API's $args['body'])
+     */
+    public function requesting(string $provider, mixed $body): void
+    {
+        $estimate = $provider === '' ? null : RequestTokens::estimate($body);
+        if ($estimate === null) {
+            return;
+        }
+        $tpmKey = $this->keys->budget('tpm', $provider, $this->config->providerKeyIsHostWide($provider));
+        $difference = TokenCharges::settle($tpmKey) - $estimate;
+        if ($difference != 0) {
+            $this->buckets->adjustBucket($tpmKey, $difference);
+        }
+        TokenCharges::charged($tpmKey, $estimate);
     }
 
     /** @param mixed $response what WordPress's HTTP API answered (an array, or a WP_Error for a transport failure) */
