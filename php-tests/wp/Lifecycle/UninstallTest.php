@@ -49,6 +49,7 @@ final class UninstallTest extends GateTestCase
         self::assertSame(1, $redis->keys()[$siteKey]->active ?? 0);
         $used = Runner::php('require $loader;
             set_transient(SluiceWP\Scheduler\OperatorRuns::NOTICE_TRANSIENT . "41", "deferred", 600);
+            SluiceWP\Rates\ExpectedTokens::answered("openai", 120); // what a first answer with usage leaves
             // Another plugin\'s look-alikes, which are not Sluice\'s.
             update_option("sluice_other_plugin_option", 1);
             set_transient("sluice_other_plugin_probe", 1, 600);
@@ -58,6 +59,7 @@ final class UninstallTest extends GateTestCase
         self::assertSame(0, $used->wait(), $used->output());
         self::assertNotSame([], self::sluiceOptions(), 'the site has Sluice options before');
         self::assertContains('_transient_sluice_operator_run_41', self::sluiceOptions());
+        self::assertContains(\SluiceWP\Rates\ExpectedTokens::OPTION, self::sluiceOptions());
         self::assertContains('sluice_other_plugin_probe', self::sluiceCronHooks());
 
         $deactivate = Runner::php('require $loader; require_once ABSPATH . "wp-admin/includes/plugin.php";

@@ -55,4 +55,17 @@ final class ExpectedTokensTest extends TestCase
         self::assertSame(700.0, TokenCharges::settle($key));
         self::assertSame(0.0, TokenCharges::settle($key), 'a second answer of the step is charged in full');
     }
+
+    /**
+     * A charge no answer settled (the request timed out, or the step sent none) stays charged when the step's
+     * lease goes back, and is not settled against the next step a long-lived runner takes (before: the next
+     * step's answer refunded it, so the bucket was short of a whole step's tokens).
+     */
+    public function testAnUnsettledChargeEndsWithItsStep(): void
+    {
+        $key = 'tpm:ended-' . bin2hex(random_bytes(3));
+        TokenCharges::charged($key, 500.0);
+        do_action('sluice_lease_released', 41);
+        self::assertSame(0.0, TokenCharges::settle($key), 'the next step of this process settles nothing of it');
+    }
 }

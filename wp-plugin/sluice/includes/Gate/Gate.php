@@ -95,6 +95,12 @@ final class Gate
         return $released;
     }
 
+    /** A queue run ended: the capacity counts this process buffered go to the store (a runner may idle next). */
+    public function queueRunEnded(): void
+    {
+        $this->recorder?->flush();
+    }
+
     /**
      * Request or process end (also `exit` inside an action, which fires no
      * Action Scheduler hook): nothing stays held past it.

@@ -13,6 +13,7 @@ declare(strict_types=1);
 
 namespace SluiceWP\Lifecycle;
 
+use SluiceWP\Rates\ExpectedTokens;
 use SluiceWP\Backend\RedisStore;
 use SluiceWP\Backend\SiteStore;
 use SluiceWP\Capacity\CapacityWatch;
@@ -45,7 +46,7 @@ final class Footprint
     public function options(): array
     {
         return array_merge(
-            [Fields::OPTION, InstallId::OPTION, ProcessStores::OPTION, UngatedCounter::OPTION, CapacityWatch::OPTION],
+            [Fields::OPTION, InstallId::OPTION, ProcessStores::OPTION, UngatedCounter::OPTION, CapacityWatch::OPTION, ExpectedTokens::OPTION],
             array_map(static fn (TableSchema $schema): string => $schema->optionName(), $this->schemas),
         );
     }

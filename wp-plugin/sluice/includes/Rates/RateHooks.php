@@ -23,6 +23,9 @@ final class RateHooks
 
     public function init(): void
     {
+        // A step's charge that no answer settled (a timeout, a step that sent nothing) is never settled against
+        // the next step a long-lived runner takes.
+        add_action('sluice_lease_released', [TokenCharges::class, 'stepEnded'], 10, 0);
         add_action('sluice_provider_requesting', function ($provider, $body): void {
             try {
                 ($this->observer)()?->requesting(is_string($provider) ? $provider : '', $body);

@@ -51,6 +51,10 @@ final class ActionSchedulerHooks
                 }
             }, 1, 1);
         }
+        // The capacity counts a batched store (database, Redis) holds back are written when a queue run ends.
+        add_action('action_scheduler_after_process_queue', function (): void {
+            ($this->active)()?->queueRunEnded();
+        });
         // The sweep on every queue run, so a crashed holder's slot is handed on within seconds.
         add_action('action_scheduler_before_process_queue', function (): void {
             ($this->gate)()?->sweep();
