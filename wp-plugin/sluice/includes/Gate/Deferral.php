@@ -113,7 +113,7 @@ final class Deferral
                 // The copy is woken when its turn comes; its timer only backs up a lost wake, so it must not come back
                 // early: the longer of the place's estimate and the holders' (which counts a dead holder's drain).
                 $wait = max($estimate ?? 0.0, DeferralDelay::placeWait($ticket->ahead, $ticket->limit, $meanHoldMs));
-                return DeferralDelay::forWait($wait, $max, $history->lastDelaySeconds, $this->limits->throttleDelay());
+                return DeferralDelay::forWait($wait, $max, $history->lastDelaySeconds);
             }
         }
         return DeferralDelay::timer($attempt, $this->limits->throttleDelay(), $max, $estimate, $history->lastDelaySeconds);

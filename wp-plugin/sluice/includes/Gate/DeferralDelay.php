@@ -80,16 +80,19 @@ final class DeferralDelay
 
     /**
      * The fallback timer of a copy with a ticket: TURN_SPREAD times the
-     * estimated wait for its turn plus up to a quarter of jitter, at least
-     * $base (the throttle delay: the first turns come after the runners'
-     * other due work, not after the holds alone) and a second longer than
-     * the previous deferral's, at most $max.
+     * estimated wait for its turn plus up to a quarter of jitter, at least a
+     * second longer than the previous deferral's, at most $max. Not floored
+     * at the throttle delay: where only WP-Cron and admin traffic run the
+     * queue, Action Scheduler's async request runner comes by only for due
+     * actions, so a short timer is what brings a runner to take the wake
+     * (with a 60 s floor the first copy after a release from outside any
+     * runner waited the whole minute: OneKindOfRunnerTest).
      */
-    public static function forWait(float $waitSeconds, int $max, int $previousDelay, int $base = 1): int
+    public static function forWait(float $waitSeconds, int $max, int $previousDelay): int
     {
         $max = max(1, $max);
         $wait = (int) ceil(self::TURN_SPREAD * max(0.0, $waitSeconds));
-        $floor = min($max, max(1, $base, $previousDelay + 1));
+        $floor = min($max, max(1, $previousDelay + 1));
         return max($floor, min($max, $wait + self::jitter($wait)));
     }
 
